@@ -1,0 +1,42 @@
+# Two commands: `make run` and `make test`.  Both install what is missing
+# (Debian packages, as root), configure with meson and build with ninja.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+SANITIZE   ?= 1
+SNAP       := $(BUILD)/rirmeter.snap
+DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/iana/*.csv))
+PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
+              libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev
+
+.PHONY: all deps build run test format clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: run as root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) -Dwerror=true
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/loaders/rirdb build -o $(SNAP) $(DATA)
+	$(BUILD)/loaders/rirdb info -d $(SNAP)
+	$(BUILD)/loaders/rirdb lookup -d $(SNAP) 193.0.6.139 41.0.0.1 1.1.1.1 200.160.0.1 8.8.8.8 \
+	  2001:67c:2e8::1 2c0f:f000::1 2001:db8::1 10.1.2.3 AS3333
+
+test: build
+	SANITIZE=$(SANITIZE) scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,325 @@
+/*
+ * build.c - a build: reading input files, recognizing their format,
+ * diagnostics, and handing the claims to merge.c at the end.
+ *
+ * Format detection looks at the first meaningful line only:
+ *   - "VERSION|registry|serial|..." (a number first, 7 '|' fields): a
+ *     statistics exchange file;
+ *   - a CSV header naming IANA's columns ("Prefix,Designation,...",
+ *     "Address Block,Name,RFC,...", "AS Number,Reason for Reservation,..."),
+ *     telling IPv4 from IPv6 by the first data row;
+ *   - "registry,holder_id,name" or "prefix,label" headers, or a first line
+ *     whose first field is a CIDR prefix (labels without a header);
+ *   - "key: value" lines with an "organisation:" attribute (RPSL).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "internal.h"
+
+static FILE *diag_out(struct rl_build *b)
+{
+	return b->opt.diag ? b->opt.diag : stderr;
+}
+
+static void vreport(struct rl_build *b, const char *file, unsigned line, const char *tail,
+		    const char *fmt, va_list ap)
+{
+	unsigned max = b->opt.max_messages ? b->opt.max_messages : 200;
+	if (b->messages++ >= max) {
+		if (b->messages == max + 1)
+			fprintf(diag_out(b), "rirdb: further messages suppressed, only counted\n");
+		return;
+	}
+	FILE *o = diag_out(b);
+	if (line)
+		fprintf(o, "%s:%u: ", file, line);
+	else
+		fprintf(o, "%s: ", file);
+	vfprintf(o, fmt, ap);
+	fprintf(o, "%s\n", tail);
+}
+
+void rl_error(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	b->counts.errors++;
+	if (b->opt.lenient)
+		b->counts.skipped++;
+	vreport(b, file, line, b->opt.lenient ? " (skipped)" : "", fmt, ap);
+	va_end(ap);
+}
+
+void rl_conflict(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	b->counts.conflicts++;
+	vreport(b, file, line, "", fmt, ap);
+	va_end(ap);
+}
+
+void rl_notice(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	b->counts.notices++;
+	vreport(b, file, line, "", fmt, ap);
+	va_end(ap);
+}
+
+struct rl_build *rl_build_new(const struct rl_options *opt)
+{
+	struct rl_build *b = calloc(1, sizeof(*b));
+	if (!b)
+		abort();
+	if (opt)
+		b->opt = *opt;
+	b->model = rm_model_new();
+	return b;
+}
+
+void rl_build_free(struct rl_build *b)
+{
+	if (!b)
+		return;
+	rm_model_free(b->model);
+	free(b->claims);
+	free(b->names);
+	free(b);
+}
+
+const struct rl_counts *rl_build_counts(const struct rl_build *b)
+{
+	return &b->counts;
+}
+
+struct rl_claim *rl_add_claim(struct rl_build *b)
+{
+	if (b->n_claims == b->claims_cap) {
+		b->claims_cap = b->claims_cap ? b->claims_cap * 2 : 4096;
+		b->claims = realloc(b->claims, b->claims_cap * sizeof(*b->claims));
+		if (!b->claims)
+			abort();
+	}
+	struct rl_claim *c = &b->claims[b->n_claims++];
+	memset(c, 0, sizeof(*c));
+	c->block = RM_NO_BLOCK;
+	b->counts.records++;
+	return c;
+}
+
+void rl_add_name(struct rl_build *b, const struct rl_name *n)
+{
+	if (b->n_names == b->names_cap) {
+		b->names_cap = b->names_cap ? b->names_cap * 2 : 1024;
+		b->names = realloc(b->names, b->names_cap * sizeof(*b->names));
+		if (!b->names)
+			abort();
+	}
+	b->names[b->n_names++] = *n;
+}
+
+uint32_t rl_intern(struct rl_build *b, const char *s, size_t len)
+{
+	return rm_model_intern(b->model, s, len);
+}
+
+uint32_t rl_new_input(struct rl_build *b, const char *name, int kind)
+{
+	struct rm_input in;
+	memset(&in, 0, sizeof(in));
+	in.name = rl_intern(b, name, strlen(name));
+	in.kind = (uint32_t)kind;
+	return rm_model_input(b->model, &in);
+}
+
+/* ------------------------------------------------------------------ */
+/* Format detection                                                    */
+
+static int first_meaningful_line(const char *data, size_t len, struct rl_span *out)
+{
+	struct rl_lines l;
+	struct rl_span line;
+	rl_lines_init(&l, data, len);
+	while (rl_lines_next(&l, &line)) {
+		struct rl_span t = rl_trim(line);
+		if (t.len == 0 || t.s[0] == '#' || t.s[0] == '%')
+			continue;
+		*out = t;
+		return 1;
+	}
+	return 0;
+}
+
+static int looks_like_stats_header(struct rl_span line)
+{
+	struct rl_span f[8];
+	unsigned n = rl_split(line, '|', f, 8);
+	if (n < 6 || f[0].len == 0)
+		return 0;
+	for (size_t i = 0; i < f[0].len; i++)
+		if (!((f[0].s[i] >= '0' && f[0].s[i] <= '9') || f[0].s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+static int header_starts(struct rl_span line, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (line.len < n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char a = line.s[i], c = prefix[i];
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (a != c)
+			return 0;
+	}
+	return 1;
+}
+
+/* IPv6 when the second CSV record's first field has a ':'. */
+static int csv_second_record_is_v6(const char *data, size_t len)
+{
+	struct rl_csv c;
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	unsigned nf, line;
+	const char *why;
+	int v6 = 0;
+	rl_csv_init(&c, data, len);
+	if (rl_csv_next(&c, f, &nf, &line, &why) == 1 && rl_csv_next(&c, f, &nf, &line, &why) == 1)
+		v6 = memchr(f[0].s, ':', f[0].len) != NULL;
+	rl_csv_free(&c);
+	return v6;
+}
+
+static int is_rpsl(const char *data, size_t len)
+{
+	struct rl_lines l;
+	struct rl_span line;
+	rl_lines_init(&l, data, len);
+	while (rl_lines_next(&l, &line))
+		if (line.len > 13 && memcmp(line.s, "organisation:", 13) == 0)
+			return 1;
+	return 0;
+}
+
+int rl_detect(const char *data, size_t len)
+{
+	struct rl_span line;
+	if (memchr(data, '\0', len))
+		return -1;
+	if (!first_meaningful_line(data, len, &line))
+		return -1;
+	if (looks_like_stats_header(line))
+		return RM_IN_STATS;
+	if (header_starts(line, "Prefix,Designation,"))
+		return csv_second_record_is_v6(data, len) ? RM_IN_IANA_V6 : RM_IN_IANA_V4;
+	if (header_starts(line, "Address Block,Name,"))
+		return csv_second_record_is_v6(data, len) ? RM_IN_SPECIAL_V6 : RM_IN_SPECIAL_V4;
+	if (header_starts(line, "AS Number,Reason for Reservation"))
+		return RM_IN_SPECIAL_ASN;
+	if (header_starts(line, "registry,holder_id,name"))
+		return RM_IN_HOLDERS_CSV;
+	if (header_starts(line, "prefix,label"))
+		return RM_IN_LABELS;
+	struct rl_span f[3];
+	if (rl_split(line, ',', f, 3) == 2) {
+		unsigned fam, plen;
+		rm_u128 a, z;
+		const char *why;
+		if (rl_parse_prefix(f[0].s, f[0].len, &fam, &a, &z, &plen, &why) == 0)
+			return RM_IN_LABELS;
+	}
+	if (memchr(line.s, ':', line.len) && is_rpsl(data, len))
+		return RM_IN_HOLDERS_RPSL;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, size_t len)
+{
+	int kind = rl_detect(data, len);
+	switch (kind) {
+	case RM_IN_STATS:
+		return rl_load_stats(b, name, data, len);
+	case RM_IN_IANA_V4:
+	case RM_IN_IANA_V6:
+		return rl_load_iana_alloc(b, name, data, len, kind);
+	case RM_IN_SPECIAL_V4:
+	case RM_IN_SPECIAL_V6:
+	case RM_IN_SPECIAL_ASN:
+		return rl_load_special(b, name, data, len, kind);
+	case RM_IN_HOLDERS_RPSL:
+		return rl_load_holders_rpsl(b, name, data, len);
+	case RM_IN_HOLDERS_CSV:
+		return rl_load_holders_csv(b, name, data, len);
+	case RM_IN_LABELS:
+		return rl_load_labels(b, name, data, len);
+	default:
+		b->counts.errors++;
+		b->failed_io = 1;
+		fprintf(diag_out(b),
+			"%s: unrecognized format (expected a registry statistics file, an IANA "
+			"CSV, holder names, or prefix labels)\n",
+			name);
+		return -1;
+	}
+}
+
+int rl_build_add_file(struct rl_build *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(diag_out(b), "%s: cannot open: %s\n", path, strerror(errno));
+		b->counts.errors++;
+		b->failed_io = 1;
+		return -1;
+	}
+	char *data = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			data = realloc(data, cap);
+			if (!data)
+				abort();
+		}
+		size_t got = fread(data + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	int rc;
+	if (bad) {
+		fprintf(diag_out(b), "%s: read error\n", path);
+		b->counts.errors++;
+		b->failed_io = 1;
+		rc = -1;
+	} else {
+		rc = rl_build_add_buffer(b, path, data, len);
+	}
+	free(data);
+	return rc;
+}
+
+struct rm_model *rl_build_finish(struct rl_build *b)
+{
+	if (rl_merge(b) || b->failed_io || (b->counts.errors && !b->opt.lenient))
+		return NULL;
+	rm_model_set_build_time(b->model, (uint64_t)time(NULL));
+	struct rm_model *m = b->model;
+	b->model = NULL;
+	return m;
+}

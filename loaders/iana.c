@@ -1,0 +1,245 @@
+/*
+ * iana.c - IANA's registries as CSV files.
+ *
+ * Allocation tables (ipv4-address-space.csv, ipv6-unicast-address-
+ * assignments.csv) say which registry administers each /8 or IPv6 block.
+ * They are the weakest layer: any registry record beats them.  A row's
+ * registry comes from its Designation ("RIPE NCC", "Administered by ARIN")
+ * and, for a legacy block designated to an organisation, from its WHOIS
+ * column; RESERVED rows and rows designated to IANA itself get rir iana.
+ *
+ * Special-purpose registries (RFC 6890 and successors; "Address Block,
+ * Name,RFC,..." and "AS Number,Reason for Reservation,...") are the
+ * strongest registry layer, most specific row first.  A cell may hold
+ * several prefixes and footnote marks ("192.0.0.170/32, 192.0.0.171/32
+ * [5]"); every prefix in it is taken.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+	const char *text;
+	int rir;
+} registry_words[] = {
+    {"AFRINIC", RM_RIR_AFRINIC},
+    {"APNIC", RM_RIR_APNIC},
+    {"LACNIC", RM_RIR_LACNIC},
+    {"RIPE NCC", RM_RIR_RIPENCC},
+    {"ARIN", RM_RIR_ARIN},
+    {"whois.afrinic.net", RM_RIR_AFRINIC},
+    {"whois.apnic.net", RM_RIR_APNIC},
+    {"whois.lacnic.net", RM_RIR_LACNIC},
+    {"whois.ripe.net", RM_RIR_RIPENCC},
+    {"whois.arin.net", RM_RIR_ARIN},
+};
+
+static int span_contains(struct rl_span s, const char *word)
+{
+	size_t n = strlen(word);
+	for (size_t i = 0; i + n <= s.len; i++)
+		if (memcmp(s.s + i, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int registry_in(struct rl_span s)
+{
+	for (size_t i = 0; i < sizeof(registry_words) / sizeof(registry_words[0]); i++)
+		if (span_contains(s, registry_words[i].text))
+			return registry_words[i].rir;
+	return -1;
+}
+
+/* "2010-01" or "1999-07-01" to YYYYMMDD (day 00 when absent); 0 when odd. */
+static uint32_t iana_date(struct rl_span s)
+{
+	uint64_t y, m, d = 0;
+	struct rl_span f[3];
+	unsigned n = rl_split(rl_trim(s), '-', f, 3);
+	if (n < 2 || n > 3 || rl_parse_u64(f[0], &y) || rl_parse_u64(f[1], &m) ||
+	    (n == 3 && (rl_parse_u64(f[2], &d) || d < 1)) || m < 1 || m > 12 || d > 31)
+		return 0;
+	return (uint32_t)(y * 10000 + m * 100 + d);
+}
+
+/* IANA writes IPv4 /8s as "001/8". */
+static int parse_slash8(struct rl_span s, rm_u128 *first, rm_u128 *last)
+{
+	struct rl_span f[2];
+	uint64_t octet, plen;
+	if (rl_split(s, '/', f, 2) != 2 || rl_parse_u64(f[0], &octet) ||
+	    rl_parse_u64(f[1], &plen) || octet > 255 || plen != 8)
+		return -1;
+	*first = (rm_u128)octet << 24;
+	*last = *first | 0xffffff;
+	return 0;
+}
+
+int rl_load_iana_alloc(struct rl_build *b, const char *name, const char *data, size_t len, int kind)
+{
+	uint32_t input = rl_new_input(b, name, kind);
+	struct rl_csv c;
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	unsigned nf, line, records = 0;
+	const char *why;
+	int rc, header = 1;
+	rl_csv_init(&c, data, len);
+	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
+		if (rc < 0) {
+			rl_error(b, name, line, "%s", why);
+			continue;
+		}
+		if (header) {
+			header = 0;
+			continue;
+		}
+		if (nf < 6) {
+			rl_error(b, name, line, "%u fields, expected at least 6", nf);
+			continue;
+		}
+		struct rl_span prefix = rl_trim(f[0]), desig = rl_trim(f[1]),
+			       status = rl_trim(f[5]);
+		rm_u128 first, last;
+		unsigned fam, plen;
+		if (kind == RM_IN_IANA_V4
+			? parse_slash8(prefix, &first, &last)
+			: rl_parse_prefix(prefix.s, prefix.len, &fam, &first, &last, &plen, &why) ||
+			      fam != RM_V6) {
+			rl_error(b, name, line, "bad prefix '%.*s'", (int)prefix.len, prefix.s);
+			continue;
+		}
+		struct rm_attr a = {0};
+		int from_desig = registry_in(desig);
+		int rir = from_desig >= 0 ? from_desig : registry_in(f[3]);
+		if (rl_span_eq(status, "RESERVED") || rir < 0) {
+			a.rir = RM_RIR_IANA;
+			a.status = RM_ST_RESERVED;
+		} else if (rl_span_eq(status, "ALLOCATED") || rl_span_eq(status, "LEGACY")) {
+			a.rir = (uint8_t)rir;
+			a.status = rl_span_eq(status, "LEGACY") ? RM_ST_LEGACY : RM_ST_DESIGNATED;
+		} else {
+			rl_error(b, name, line, "unknown status '%.*s'", (int)status.len, status.s);
+			continue;
+		}
+		/* An organisation's name is the holder; a registry's name is not. */
+		if (from_desig < 0)
+			a.holder_name = rl_intern(b, desig.s, desig.len);
+		struct rl_claim *cl = rl_add_claim(b);
+		cl->first = first;
+		cl->last = last;
+		cl->family = kind == RM_IN_IANA_V4 ? RM_V4 : RM_V6;
+		cl->layer = RL_LAYER_IANA;
+		cl->rank = kind == RM_IN_IANA_V4 ? 8 : plen; /* nested rows: most specific */
+		cl->input = input;
+		cl->line = line;
+		cl->date = iana_date(f[2]);
+		cl->attr = a;
+		records++;
+	}
+	rl_csv_free(&c);
+	rm_model_input_at(b->model, input)->records = records;
+	return 0;
+}
+
+/* One prefix or AS range token of a special-purpose row. */
+static int special_token(struct rl_build *b, int kind, struct rl_span tok, struct rl_claim *out)
+{
+	const char *why;
+	unsigned fam, plen;
+	if (kind == RM_IN_SPECIAL_ASN) {
+		struct rl_span f[2];
+		uint32_t lo, hi;
+		unsigned n = rl_split(tok, '-', f, 2);
+		if (n > 2 || rl_parse_asn(f[0].s, f[0].len, &lo) ||
+		    (n == 2 && rl_parse_asn(f[1].s, f[1].len, &hi)))
+			return -1;
+		if (n == 1)
+			hi = lo;
+		if (hi < lo)
+			return -1;
+		out->family = RM_ASN;
+		out->first = lo;
+		out->last = hi;
+		/* Smaller ranges are more specific, like longer prefixes. */
+		out->rank = (uint64_t)__builtin_clzll((uint64_t)hi - lo + 1);
+		return 0;
+	}
+	if (rl_parse_prefix(tok.s, tok.len, &fam, &out->first, &out->last, &plen, &why) ||
+	    fam != (kind == RM_IN_SPECIAL_V4 ? RM_V4 : RM_V6))
+		return -1;
+	(void)b;
+	out->family = fam;
+	out->rank = plen;
+	return 0;
+}
+
+int rl_load_special(struct rl_build *b, const char *name, const char *data, size_t len, int kind)
+{
+	uint32_t input = rl_new_input(b, name, kind);
+	struct rl_csv c;
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	unsigned nf, line, records = 0;
+	const char *why;
+	int rc, header = 1;
+	rl_csv_init(&c, data, len);
+	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
+		if (rc < 0) {
+			rl_error(b, name, line, "%s", why);
+			continue;
+		}
+		if (header) {
+			header = 0;
+			continue;
+		}
+		if (nf < 2) {
+			rl_error(b, name, line, "%u fields, expected at least 2", nf);
+			continue;
+		}
+		struct rl_span label = rl_trim(f[1]);
+		/* IANA quotes some names ("This network"); the quotes are not the name. */
+		if (label.len >= 2 && label.s[0] == '"' && label.s[label.len - 1] == '"') {
+			label.s++;
+			label.len -= 2;
+		}
+		/* Tokens are separated by commas, spaces or newlines. */
+		const char *p = f[0].s, *end = f[0].s + f[0].len;
+		unsigned taken = 0;
+		while (p < end) {
+			while (p < end && (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r'))
+				p++;
+			const char *q = p;
+			while (q < end && *q != ' ' && *q != ',' && *q != '\n' && *q != '\r')
+				q++;
+			struct rl_span tok = {p, (size_t)(q - p)};
+			p = q;
+			if (tok.len == 0 || tok.s[0] == '[')
+				continue; /* footnote mark */
+			struct rl_claim tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			if (special_token(b, kind, tok, &tmp)) {
+				rl_error(b, name, line, "bad address block '%.*s'", (int)tok.len,
+					 tok.s);
+				continue;
+			}
+			struct rl_claim *cl = rl_add_claim(b);
+			*cl = tmp;
+			cl->block = RM_NO_BLOCK;
+			cl->layer = RL_LAYER_SPECIAL;
+			cl->input = input;
+			cl->line = line;
+			cl->date = nf > 3 ? iana_date(f[3]) : 0;
+			cl->attr.rir = RM_RIR_IANA;
+			cl->attr.status = RM_ST_SPECIAL;
+			cl->attr.holder_name = rl_intern(b, label.s, label.len);
+			taken++;
+			records++;
+		}
+		if (taken == 0)
+			rl_error(b, name, line, "no address block in '%.*s'", (int)f[0].len,
+				 f[0].s);
+	}
+	rl_csv_free(&c);
+	rm_model_input_at(b->model, input)->records = records;
+	return 0;
+}

@@ -1,0 +1,430 @@
+/*
+ * merge.c - resolve claims into the normalized model.
+ *
+ * 1. Of several statistics files of one registry only the newest (header
+ *    end date, then serial order of the command line) is used; the others
+ *    are marked superseded and a notice names both.
+ * 2. Holder names are joined to registry records by (registry, id).
+ * 3. Overlaps are audited: within one file they are data errors naming
+ *    both lines; between files they are conflicts resolved by precedence
+ *    and reported with both sources.
+ * 4. A sweep over each family's boundary points keeps the active claims in
+ *    a max-heap ordered by (layer, rank, input, line) and emits, for every
+ *    stretch between two boundaries, the strongest claim.  Registry layers
+ *    and the label layer are swept separately and then overlaid, because a
+ *    label keeps the registry's rir, country and status underneath it.
+ * 5. Adjacent stretches with the same attribution and block are joined,
+ *    so ranges are maximal and the list covers the space from key 0.
+ *
+ * Cost: O(n log n) in the number of claims.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *input_name(struct rl_build *b, uint32_t input)
+{
+	return rm_model_str(b->model, rm_model_input_at(b->model, input)->name);
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. Newest file of each registry                                     */
+
+static int newer_input(const struct rm_input *a, uint32_t ia, const struct rm_input *b, uint32_t ib)
+{
+	if (a->end_date != b->end_date)
+		return a->end_date > b->end_date;
+	return ia > ib;
+}
+
+static void mark_superseded(struct rl_build *b)
+{
+	struct rm_db db;
+	rm_model_view(b->model, &db);
+	for (int rir = RM_RIR_AFRINIC; rir < RM_RIR_COUNT; rir++) {
+		int best = -1;
+		for (uint32_t i = 0; i < db.n_inputs; i++) {
+			const struct rm_input *in = &db.inputs[i];
+			if (in->kind != RM_IN_STATS || in->rir != (uint32_t)rir)
+				continue;
+			if (best < 0 || newer_input(in, i, &db.inputs[best], (uint32_t)best))
+				best = (int)i;
+		}
+		for (uint32_t i = 0; best >= 0 && i < db.n_inputs; i++) {
+			struct rm_input *in = rm_model_input_at(b->model, i);
+			if (in->kind != RM_IN_STATS || in->rir != (uint32_t)rir ||
+			    i == (uint32_t)best)
+				continue;
+			in->superseded = 1;
+			rl_notice(b, input_name(b, i), 0,
+				  "superseded by the newer %s file %s (end date %u, not %u)",
+				  rm_rir_name((unsigned)rir), input_name(b, (uint32_t)best),
+				  db.inputs[best].end_date, in->end_date);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Holder names                                                     */
+
+static int name_cmp(const void *pa, const void *pb)
+{
+	const struct rl_name *a = pa, *b = pb;
+	if (a->rir != b->rir)
+		return a->rir < b->rir ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return 0;
+}
+
+static uint32_t find_name(struct rl_build *b, uint32_t rir, uint32_t id)
+{
+	struct rl_name key = {.rir = rir, .id = id};
+	const struct rl_name *n = bsearch(&key, b->names, b->n_names, sizeof(*b->names), name_cmp);
+	return n ? n->name : 0;
+}
+
+static void join_names(struct rl_build *b)
+{
+	if (b->n_names == 0)
+		return;
+	qsort(b->names, b->n_names, sizeof(*b->names), name_cmp);
+	for (uint32_t i = 1; i < b->n_names; i++) {
+		struct rl_name *p = &b->names[i - 1], *n = &b->names[i];
+		if (name_cmp(p, n) == 0 && p->name != n->name)
+			rl_conflict(b, input_name(b, n->input), n->line,
+				    "holder '%s' also named at %s:%u; the first name is used",
+				    rm_model_str(b->model, n->id), input_name(b, p->input),
+				    p->line);
+	}
+	for (uint32_t i = 0; i < b->n_claims; i++) {
+		struct rl_claim *c = &b->claims[i];
+		if (c->layer != RL_LAYER_DELEGATED || c->attr.holder_id == 0)
+			continue;
+		uint32_t nm = find_name(b, c->attr.rir, c->attr.holder_id);
+		if (!nm)
+			nm = find_name(b, RM_RIR_UNKNOWN, c->attr.holder_id);
+		c->attr.holder_name = nm;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Claim order                                                         */
+
+static int stronger(const struct rl_claim *a, const struct rl_claim *b)
+{
+	if (a->layer != b->layer)
+		return a->layer > b->layer;
+	if (a->rank != b->rank)
+		return a->rank > b->rank;
+	if (a->input != b->input)
+		return a->input > b->input;
+	return a->line > b->line;
+}
+
+static struct rl_claim *g_claims; /* for qsort comparators only */
+
+static int extent_cmp(const void *pa, const void *pb)
+{
+	const struct rl_claim *a = &g_claims[*(const uint32_t *)pa];
+	const struct rl_claim *b = &g_claims[*(const uint32_t *)pb];
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	if (a->last != b->last)
+		return a->last > b->last ? -1 : 1;
+	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Overlap audit                                                    */
+
+static void report_overlap(struct rl_build *b, const struct rl_claim *x, const struct rl_claim *y)
+{
+	const struct rl_claim *win = stronger(x, y) ? x : y;
+	if (x->input == y->input) {
+		rl_error(b, input_name(b, x->input), x->line, "overlaps the record at line %u",
+			 y->line);
+		return;
+	}
+	rl_conflict(b, input_name(b, x->input), x->line,
+		    "overlaps %s:%u (%s vs %s); %s:%u wins as the newer file",
+		    input_name(b, y->input), y->line, rm_rir_name(x->attr.rir),
+		    rm_rir_name(y->attr.rir), input_name(b, win->input), win->line);
+}
+
+/*
+ * Registry records must not overlap at all.  IANA rows and labels may nest
+ * (IANA lists 3ffe::/16 inside 3000::/4; the most specific wins) but must
+ * not repeat an extent.  idx is sorted by extent.
+ */
+static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned layer)
+{
+	int have = 0;
+	uint32_t widest = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct rl_claim *c = &b->claims[idx[k]];
+		if (c->layer != layer)
+			continue;
+		if (have) {
+			const struct rl_claim *w = &b->claims[widest];
+			int clash = layer == RL_LAYER_DELEGATED
+					? c->first <= w->last
+					: (c->first == w->first && c->last == w->last);
+			if (clash)
+				report_overlap(b, c, w);
+		}
+		if (!have || layer != RL_LAYER_DELEGATED || c->last > b->claims[widest].last)
+			widest = idx[k];
+		have = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Sweep                                                            */
+
+struct event {
+	rm_u128 pos;
+	uint32_t claim;
+	uint32_t open;
+};
+
+struct segment {
+	rm_u128 start;
+	int64_t claim; /* -1: nothing */
+};
+
+struct seglist {
+	struct segment *s;
+	uint32_t n, cap;
+};
+
+static int event_cmp(const void *pa, const void *pb)
+{
+	const struct event *a = pa, *b = pb;
+	if (a->pos != b->pos)
+		return a->pos < b->pos ? -1 : 1;
+	return 0;
+}
+
+static void seg_push(struct seglist *l, rm_u128 start, int64_t claim)
+{
+	if (l->n && l->s[l->n - 1].claim == claim)
+		return;
+	if (l->n && l->s[l->n - 1].start == start) {
+		l->n--; /* replaced at the same point */
+		seg_push(l, start, claim);
+		return;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->s = realloc(l->s, l->cap * sizeof(*l->s));
+		if (!l->s)
+			abort();
+	}
+	l->s[l->n].start = start;
+	l->s[l->n].claim = claim;
+	l->n++;
+}
+
+struct heap {
+	uint32_t *v;
+	uint32_t n;
+	const struct rl_claim *claims;
+};
+
+static void heap_push(struct heap *h, uint32_t c)
+{
+	uint32_t i = h->n++;
+	h->v[i] = c;
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!stronger(&h->claims[h->v[i]], &h->claims[h->v[p]]))
+			break;
+		uint32_t t = h->v[i];
+		h->v[i] = h->v[p];
+		h->v[p] = t;
+		i = p;
+	}
+}
+
+static void heap_pop(struct heap *h)
+{
+	h->v[0] = h->v[--h->n];
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && stronger(&h->claims[h->v[l]], &h->claims[h->v[m]]))
+			m = l;
+		if (r < h->n && stronger(&h->claims[h->v[r]], &h->claims[h->v[m]]))
+			m = r;
+		if (m == i)
+			return;
+		uint32_t t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+}
+
+static rm_u128 family_max(unsigned family)
+{
+	return family == RM_V6 ? ~(rm_u128)0 : 0xffffffffu;
+}
+
+/* Strongest claim for every stretch of the space, claims given by idx. */
+static void sweep(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned family,
+		  struct seglist *out)
+{
+	struct event *ev = malloc((2 * (size_t)n + 1) * sizeof(*ev));
+	uint8_t *active = calloc(b->n_claims + 1, 1);
+	struct heap h = {malloc(((size_t)n + 1) * sizeof(uint32_t)), 0, b->claims};
+	if (!ev || !active || !h.v)
+		abort();
+	size_t ne = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct rl_claim *c = &b->claims[idx[k]];
+		ev[ne++] = (struct event){c->first, idx[k], 1};
+		if (c->last != family_max(family))
+			ev[ne++] = (struct event){c->last + 1, idx[k], 0};
+	}
+	qsort(ev, ne, sizeof(*ev), event_cmp);
+	seg_push(out, 0, -1);
+	for (size_t i = 0; i < ne;) {
+		rm_u128 pos = ev[i].pos;
+		for (; i < ne && ev[i].pos == pos; i++) {
+			active[ev[i].claim] = (uint8_t)ev[i].open;
+			if (ev[i].open)
+				heap_push(&h, ev[i].claim);
+		}
+		while (h.n && !active[h.v[0]])
+			heap_pop(&h);
+		seg_push(out, pos, h.n ? (int64_t)h.v[0] : -1);
+	}
+	free(ev);
+	free(active);
+	free(h.v);
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. Overlay and emit                                                 */
+
+static uint32_t claim_block(struct rl_build *b, struct rl_claim *c)
+{
+	if (c->block == RM_NO_BLOCK) {
+		struct rm_block blk = {.first = rm_key_make(c->first),
+				       .last = rm_key_make(c->last),
+				       .input = c->input,
+				       .line = c->line,
+				       .date = c->date,
+				       .family = c->family};
+		c->block = rm_model_block(b->model, &blk);
+	}
+	return c->block;
+}
+
+struct emitter {
+	struct rl_build *b;
+	unsigned family;
+	int have;
+	uint32_t id, block;
+};
+
+static void emit(struct emitter *e, rm_u128 pos, int64_t reg, int64_t label)
+{
+	struct rl_build *b = e->b;
+	struct rm_attr a = {0};
+	uint32_t block = RM_NO_BLOCK;
+	if (reg >= 0) {
+		a = b->claims[reg].attr;
+		block = claim_block(b, &b->claims[reg]);
+	}
+	if (label >= 0) {
+		/* A label keeps the registry's rir, country and status. */
+		a.holder_id = b->claims[label].attr.holder_id;
+		a.holder_name = 0;
+		block = claim_block(b, &b->claims[label]);
+	}
+	uint32_t id = rm_model_attr(b->model, &a);
+	if (e->have && id == e->id && block == e->block)
+		return;
+	rm_model_add_range(b->model, e->family, pos, id, block);
+	e->have = 1;
+	e->id = id;
+	e->block = block;
+}
+
+static void overlay(struct rl_build *b, unsigned family, const struct seglist *r,
+		    const struct seglist *l)
+{
+	struct emitter e = {.b = b, .family = family};
+	uint32_t i = 0, j = 0;
+	rm_u128 pos = 0;
+	for (;;) {
+		emit(&e, pos, r->s[i].claim, l->s[j].claim);
+		int ri = i + 1 < r->n, lj = j + 1 < l->n;
+		if (!ri && !lj)
+			return;
+		rm_u128 nr = ri ? r->s[i + 1].start : 0, nl = lj ? l->s[j + 1].start : 0;
+		if (ri && (!lj || nr <= nl))
+			pos = nr;
+		else
+			pos = nl;
+		if (ri && nr == pos)
+			i++;
+		if (lj && nl == pos)
+			j++;
+	}
+}
+
+static int resolve_family(struct rl_build *b, unsigned family)
+{
+	uint32_t *idx = malloc(((size_t)b->n_claims + 1) * sizeof(uint32_t));
+	uint32_t *lab = malloc(((size_t)b->n_claims + 1) * sizeof(uint32_t));
+	if (!idx || !lab)
+		abort();
+	uint32_t n = 0, nl = 0;
+	for (uint32_t i = 0; i < b->n_claims; i++) {
+		const struct rl_claim *c = &b->claims[i];
+		if (c->family != family)
+			continue;
+		if (c->layer == RL_LAYER_DELEGATED &&
+		    rm_model_input_at(b->model, c->input)->superseded)
+			continue;
+		if (c->layer == RL_LAYER_LABEL)
+			lab[nl++] = i;
+		else
+			idx[n++] = i;
+	}
+	g_claims = b->claims;
+	qsort(idx, n, sizeof(*idx), extent_cmp);
+	qsort(lab, nl, sizeof(*lab), extent_cmp);
+	audit_overlaps(b, idx, n, RL_LAYER_IANA);
+	audit_overlaps(b, idx, n, RL_LAYER_DELEGATED);
+	audit_overlaps(b, lab, nl, RL_LAYER_LABEL);
+
+	struct seglist rs = {0}, ls = {0};
+	sweep(b, idx, n, family, &rs);
+	sweep(b, lab, nl, family, &ls);
+	overlay(b, family, &rs, &ls);
+	free(rs.s);
+	free(ls.s);
+	free(idx);
+	free(lab);
+	return 0;
+}
+
+int rl_merge(struct rl_build *b)
+{
+	mark_superseded(b);
+	for (uint32_t i = 0; i < b->n_claims; i++) {
+		struct rl_claim *c = &b->claims[i];
+		if (c->layer == RL_LAYER_DELEGATED)
+			c->rank = rm_model_input_at(b->model, c->input)->end_date;
+	}
+	join_names(b);
+	for (unsigned f = 0; f < RM_FAMILY_COUNT; f++)
+		if (resolve_family(b, f))
+			return -1;
+	return 0;
+}

@@ -1,0 +1,312 @@
+/*
+ * text.c - line splitting, a CSV reader and address parsing.
+ *
+ * Everything here works on spans into the file's buffer: no copies for
+ * plain lines, and CSV fields are unescaped into one reusable buffer per
+ * reader.  Line numbers are 1-based and count physical lines, so a CSV
+ * record with an embedded newline reports the line it starts on.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void rl_lines_init(struct rl_lines *l, const char *data, size_t len)
+{
+	l->p = data;
+	l->end = data + len;
+	l->lineno = 0;
+	/* A UTF-8 byte-order mark is not part of the first line. */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		l->p += 3;
+}
+
+int rl_lines_next(struct rl_lines *l, struct rl_span *line)
+{
+	if (l->p >= l->end)
+		return 0;
+	const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+	const char *stop = nl ? nl : l->end;
+	line->s = l->p;
+	line->len = (size_t)(stop - l->p);
+	if (line->len && line->s[line->len - 1] == '\r')
+		line->len--;
+	l->p = nl ? nl + 1 : l->end;
+	l->lineno++;
+	return 1;
+}
+
+unsigned rl_split(struct rl_span line, char sep, struct rl_span *f, unsigned max)
+{
+	unsigned n = 0;
+	const char *p = line.s, *end = line.s + line.len;
+	for (;;) {
+		const char *q = memchr(p, sep, (size_t)(end - p));
+		const char *stop = q ? q : end;
+		if (n < max) {
+			f[n].s = p;
+			f[n].len = (size_t)(stop - p);
+		}
+		n++;
+		if (!q)
+			return n;
+		p = q + 1;
+	}
+}
+
+int rl_span_eq(struct rl_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.len == n && memcmp(s.s, lit, n) == 0;
+}
+
+struct rl_span rl_trim(struct rl_span s)
+{
+	while (s.len && (s.s[0] == ' ' || s.s[0] == '\t')) {
+		s.s++;
+		s.len--;
+	}
+	while (s.len && (s.s[s.len - 1] == ' ' || s.s[s.len - 1] == '\t' || s.s[s.len - 1] == '\r'))
+		s.len--;
+	return s;
+}
+
+int rl_parse_u64(struct rl_span s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (s.len == 0 || s.len > 20)
+		return -1;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.s[i] < '0' || s.s[i] > '9')
+			return -1;
+		uint64_t d = (uint64_t)(s.s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+
+void rl_csv_init(struct rl_csv *c, const char *data, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = data;
+	c->end = data + len;
+	c->lineno = 1;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		c->p += 3;
+}
+
+void rl_csv_free(struct rl_csv *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+}
+
+static void csv_reserve(struct rl_csv *c, size_t need)
+{
+	if (need <= c->buf_cap)
+		return;
+	size_t cap = c->buf_cap ? c->buf_cap : 256;
+	while (cap < need)
+		cap *= 2;
+	c->buf = realloc(c->buf, cap);
+	if (!c->buf)
+		abort();
+	c->buf_cap = cap;
+}
+
+/* Skip to the start of the next physical line after a bad record. */
+static void csv_resync(struct rl_csv *c)
+{
+	while (c->p < c->end && *c->p != '\n')
+		c->p++;
+	if (c->p < c->end) {
+		c->p++;
+		c->lineno++;
+	}
+}
+
+int rl_csv_next(struct rl_csv *c, struct rl_span *f, unsigned *nf, unsigned *line, const char **why)
+{
+	/* Skip blank lines between records. */
+	while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) {
+		if (*c->p == '\n')
+			c->lineno++;
+		c->p++;
+	}
+	if (c->p >= c->end)
+		return 0;
+	*line = c->lineno;
+	/* Field text is at most the record's raw length. */
+	csv_reserve(c, (size_t)(c->end - c->p) + 1);
+	size_t used = 0;
+	unsigned n = 0;
+	for (;;) {
+		size_t start = used;
+		if (c->p < c->end && *c->p == '"') {
+			c->p++;
+			for (;;) {
+				if (c->p >= c->end) {
+					*why = "unterminated quoted field";
+					return -1;
+				}
+				char ch = *c->p++;
+				if (ch == '"') {
+					if (c->p < c->end && *c->p == '"') {
+						c->buf[used++] = '"';
+						c->p++;
+						continue;
+					}
+					break;
+				}
+				if (ch == '\n')
+					c->lineno++;
+				c->buf[used++] = ch;
+			}
+			if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
+				*why = "text after a closing quote";
+				csv_resync(c);
+				return -1;
+			}
+		} else {
+			while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
+				if (*c->p == '"') {
+					*why = "quote inside an unquoted field";
+					csv_resync(c);
+					return -1;
+				}
+				c->buf[used++] = *c->p++;
+			}
+		}
+		if (n < RL_CSV_MAX_FIELDS) {
+			f[n].s = c->buf + start;
+			f[n].len = used - start;
+		}
+		n++;
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == '\r')
+			c->p++;
+		if (c->p < c->end && *c->p == '\n') {
+			c->p++;
+			c->lineno++;
+		}
+		break;
+	}
+	if (n > RL_CSV_MAX_FIELDS) {
+		*why = "too many fields";
+		return -1;
+	}
+	*nf = n;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+
+static int copy_z(const char *s, size_t len, char *buf, size_t cap)
+{
+	if (len == 0 || len >= cap || memchr(s, '\0', len))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int rl_parse_v4(const char *s, size_t len, uint32_t *out)
+{
+	char buf[INET_ADDRSTRLEN + 1];
+	struct in_addr a;
+	/* inet_pton takes exactly four decimal octets and refuses leading zeros. */
+	if (copy_z(s, len, buf, sizeof(buf)) || inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+int rl_parse_v6(const char *s, size_t len, rm_u128 *out)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	uint8_t b[16];
+	if (copy_z(s, len, buf, sizeof(buf)) || inet_pton(AF_INET6, buf, b) != 1)
+		return -1;
+	*out = rm_v6_from_bytes(b);
+	return 0;
+}
+
+int rl_parse_prefix(const char *s, size_t len, unsigned *family, rm_u128 *first, rm_u128 *last,
+		    unsigned *plen, const char **why)
+{
+	const char *slash = memchr(s, '/', len);
+	if (!slash) {
+		*why = "not a prefix (no '/')";
+		return -1;
+	}
+	size_t alen = (size_t)(slash - s);
+	struct rl_span pl = {slash + 1, len - alen - 1};
+	uint64_t p;
+	unsigned width;
+	rm_u128 base;
+	if (memchr(s, ':', alen)) {
+		width = 128;
+		*family = RM_V6;
+		if (rl_parse_v6(s, alen, &base)) {
+			*why = "bad IPv6 address";
+			return -1;
+		}
+	} else {
+		uint32_t a;
+		width = 32;
+		*family = RM_V4;
+		if (rl_parse_v4(s, alen, &a)) {
+			*why = "bad IPv4 address";
+			return -1;
+		}
+		base = a;
+	}
+	if (rl_parse_u64(pl, &p) || p > width) {
+		*why = "bad prefix length";
+		return -1;
+	}
+	unsigned host = width - (unsigned)p;
+	rm_u128 mask = host >= 128 ? ~(rm_u128)0 : (((rm_u128)1 << host) - 1);
+	if (base & mask) {
+		*why = "host bits set below the prefix length";
+		return -1;
+	}
+	*first = base;
+	*last = base | mask;
+	*plen = (unsigned)p;
+	return 0;
+}
+
+int rl_parse_asn(const char *s, size_t len, uint32_t *out)
+{
+	if (len >= 2 && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's')) {
+		s += 2;
+		len -= 2;
+	}
+	struct rl_span whole = {s, len};
+	const char *dot = memchr(s, '.', len);
+	uint64_t hi, lo;
+	if (dot) {
+		struct rl_span a = {s, (size_t)(dot - s)};
+		struct rl_span b = {dot + 1, len - (size_t)(dot - s) - 1};
+		if (rl_parse_u64(a, &hi) || rl_parse_u64(b, &lo) || hi > 65535 || lo > 65535)
+			return -1;
+		*out = (uint32_t)(hi << 16 | lo);
+		return 0;
+	}
+	if (rl_parse_u64(whole, &lo) || lo > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)lo;
+	return 0;
+}

@@ -1,0 +1,592 @@
+/*
+ * model.c - names, the reference lookup, text forms, the consistency
+ * check, and the in-memory model builder.
+ *
+ * The builder interns strings and attributions in open-addressing hash
+ * tables so that equal tuples always get the same dense id; ids are handed
+ * out in first-seen order, which makes a build deterministic for a given
+ * input order.  Id 0 is reserved for "unknown" and string offset 0 for "".
+ */
+#include "model.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const rir_names[RM_RIR_COUNT] = {
+    "unknown", "iana", "afrinic", "apnic", "arin", "lacnic", "ripencc",
+};
+
+static const char *const status_names[RM_ST_COUNT] = {
+    "unknown", "allocated", "assigned", "available", "reserved", "designated", "legacy", "special",
+};
+
+static const char *const kind_names[RM_IN_KIND_COUNT] = {
+    "stats",	   "iana-ipv4",	   "iana-ipv6",	  "special-ipv4", "special-ipv6",
+    "special-asn", "holders-rpsl", "holders-csv", "labels",
+};
+
+const char *rm_rir_name(unsigned rir)
+{
+	return rir < RM_RIR_COUNT ? rir_names[rir] : "invalid";
+}
+
+const char *rm_status_name(unsigned status)
+{
+	return status < RM_ST_COUNT ? status_names[status] : "invalid";
+}
+
+const char *rm_input_kind_name(unsigned kind)
+{
+	return kind < RM_IN_KIND_COUNT ? kind_names[kind] : "invalid";
+}
+
+static int name_index(const char *const *names, int n, const char *s, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+int rm_rir_from_name(const char *s, size_t len)
+{
+	return name_index(rir_names, RM_RIR_COUNT, s, len);
+}
+
+int rm_status_from_name(const char *s, size_t len)
+{
+	return name_index(status_names, RM_ST_COUNT, s, len);
+}
+
+rm_u128 rm_v6_from_bytes(const uint8_t b[16])
+{
+	rm_u128 v = 0;
+	for (int i = 0; i < 16; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+void rm_v6_to_bytes(rm_u128 v, uint8_t b[16])
+{
+	for (int i = 15; i >= 0; i--) {
+		b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reference lookup: last range whose start is <= key.                 */
+
+static uint32_t find32(const struct rm_ranges32 *r, uint32_t key)
+{
+	uint32_t lo = 0, hi = r->n; /* answer in [lo, hi) */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (r->start[mid] <= key)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t rm_ref_find4(const struct rm_db *db, uint32_t addr)
+{
+	return find32(&db->v4, addr);
+}
+
+uint32_t rm_ref_findasn(const struct rm_db *db, uint32_t asn)
+{
+	return find32(&db->asn, asn);
+}
+
+uint32_t rm_ref_find6(const struct rm_db *db, rm_u128 addr)
+{
+	uint32_t lo = 0, hi = db->v6.n;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (rm_key_get(db->v6.start[mid]) <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ------------------------------------------------------------------ */
+/* CIDR arithmetic                                                     */
+
+static rm_u128 space_max(unsigned width)
+{
+	return width >= 128 ? ~(rm_u128)0 : (((rm_u128)1 << width) - 1);
+}
+
+/* Largest aligned block starting at first that does not pass last. */
+static unsigned largest_block(rm_u128 first, rm_u128 last, unsigned width)
+{
+	unsigned plen = 0;
+	for (; plen < width; plen++) {
+		unsigned host = width - plen;
+		rm_u128 mask = host >= 128 ? ~(rm_u128)0 : (((rm_u128)1 << host) - 1);
+		if ((first & mask) == 0 && (first | mask) <= last)
+			break;
+	}
+	return plen;
+}
+
+static rm_u128 block_last(rm_u128 base, unsigned plen, unsigned width)
+{
+	unsigned host = width - plen;
+	return base | (host >= 128 ? ~(rm_u128)0 : (((rm_u128)1 << host) - 1));
+}
+
+unsigned rm_range_to_cidrs(rm_u128 first, rm_u128 last, unsigned width,
+			   void (*fn)(rm_u128 base, unsigned plen, void *arg), void *arg)
+{
+	unsigned n = 0;
+	for (;;) {
+		unsigned plen = largest_block(first, last, width);
+		rm_u128 end = block_last(first, plen, width);
+		if (fn)
+			fn(first, plen, arg);
+		n++;
+		if (end >= last || end == space_max(width))
+			return n;
+		first = end + 1;
+	}
+}
+
+void rm_cidr_containing(rm_u128 first, rm_u128 last, unsigned width, rm_u128 key, rm_u128 *base,
+			unsigned *plen)
+{
+	for (;;) {
+		unsigned p = largest_block(first, last, width);
+		rm_u128 end = block_last(first, p, width);
+		if (key <= end || end >= last) {
+			*base = first;
+			*plen = p;
+			return;
+		}
+		first = end + 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Text forms                                                          */
+
+void rm_format_key(enum rm_family f, rm_u128 key, char *out)
+{
+	if (f == RM_V4) {
+		uint32_t a = htonl((uint32_t)key);
+		inet_ntop(AF_INET, &a, out, RM_KEY_TEXT);
+	} else if (f == RM_V6) {
+		uint8_t b[16];
+		rm_v6_to_bytes(key, b);
+		inet_ntop(AF_INET6, b, out, RM_KEY_TEXT);
+	} else {
+		snprintf(out, RM_KEY_TEXT, "AS%u", (uint32_t)key);
+	}
+}
+
+static unsigned family_width(unsigned f)
+{
+	return f == RM_V6 ? 128 : 32;
+}
+
+void rm_format_block(const struct rm_block *b, rm_u128 key, char *out)
+{
+	rm_u128 first = rm_key_get(b->first), last = rm_key_get(b->last);
+	if (b->family == RM_ASN) {
+		rm_format_range(b, out);
+		return;
+	}
+	rm_u128 base;
+	unsigned plen;
+	rm_cidr_containing(first, last, family_width(b->family), key, &base, &plen);
+	rm_format_key(b->family, base, out);
+	size_t len = strlen(out);
+	snprintf(out + len, RM_TEXT_MAX - len, "/%u", plen);
+}
+
+void rm_format_range(const struct rm_block *b, char *out)
+{
+	char a[RM_KEY_TEXT], z[RM_KEY_TEXT];
+	rm_format_key(b->family, rm_key_get(b->first), a);
+	rm_format_key(b->family, rm_key_get(b->last), z);
+	if (rm_key_get(b->first) == rm_key_get(b->last))
+		snprintf(out, RM_TEXT_MAX, "%s", a);
+	else
+		snprintf(out, RM_TEXT_MAX, "%s-%s", a, z);
+}
+
+void rm_format_date(uint32_t d, char out[16])
+{
+	if (d == 0)
+		out[0] = '\0';
+	else if (d % 100 == 0)
+		snprintf(out, 16, "%04u-%02u", d / 10000 % 10000, d / 100 % 100);
+	else
+		snprintf(out, 16, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
+}
+
+/* ------------------------------------------------------------------ */
+/* Consistency check                                                   */
+
+static int fail(char *err, size_t errlen, const char *what, uint32_t i)
+{
+	snprintf(err, errlen, "%s (at index %u)", what, i);
+	return -1;
+}
+
+static int check_string(const struct rm_db *db, uint32_t off)
+{
+	return off < db->strings_len;
+}
+
+static int check_ids(const struct rm_db *db, const uint32_t *id, const uint32_t *block, uint32_t n,
+		     unsigned family, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (id[i] >= db->n_attrs)
+			return fail(err, errlen, "range points past the attribution table", i);
+		if (block[i] != RM_NO_BLOCK &&
+		    (block[i] >= db->n_blocks || db->blocks[block[i]].family != family))
+			return fail(err, errlen, "range points at a bad block", i);
+	}
+	return 0;
+}
+
+int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
+{
+	if (db->strings_len == 0 || db->strings[db->strings_len - 1] != '\0' ||
+	    db->strings[0] != '\0')
+		return fail(err, errlen, "string pool not NUL-delimited", 0);
+	if (db->n_attrs == 0 || db->attrs[0].rir != RM_RIR_UNKNOWN)
+		return fail(err, errlen, "attribution 0 is not 'unknown'", 0);
+	for (uint32_t i = 0; i < db->n_attrs; i++) {
+		const struct rm_attr *a = &db->attrs[i];
+		if (a->rir >= RM_RIR_COUNT || a->status >= RM_ST_COUNT)
+			return fail(err, errlen, "attribution with bad rir or status", i);
+		if (!check_string(db, a->holder_id) || !check_string(db, a->holder_name))
+			return fail(err, errlen, "attribution string out of bounds", i);
+	}
+	for (uint32_t i = 0; i < db->n_inputs; i++) {
+		const struct rm_input *in = &db->inputs[i];
+		if (!check_string(db, in->name) || !check_string(db, in->serial) ||
+		    in->kind >= RM_IN_KIND_COUNT || in->rir >= RM_RIR_COUNT)
+			return fail(err, errlen, "bad input record", i);
+	}
+	for (uint32_t i = 0; i < db->n_blocks; i++) {
+		const struct rm_block *b = &db->blocks[i];
+		if (b->family >= RM_FAMILY_COUNT || b->input >= db->n_inputs ||
+		    rm_key_get(b->first) > rm_key_get(b->last) ||
+		    rm_key_get(b->last) > space_max(family_width(b->family)))
+			return fail(err, errlen, "bad block", i);
+	}
+	const struct rm_ranges32 *r32[2] = {&db->v4, &db->asn};
+	const unsigned fam32[2] = {RM_V4, RM_ASN};
+	for (int k = 0; k < 2; k++) {
+		const struct rm_ranges32 *r = r32[k];
+		if (r->n == 0 || r->start[0] != 0)
+			return fail(err, errlen, "range list does not start at 0", 0);
+		for (uint32_t i = 1; i < r->n; i++)
+			if (r->start[i] <= r->start[i - 1])
+				return fail(err, errlen, "range starts not increasing", i);
+		if (check_ids(db, r->id, r->block, r->n, fam32[k], err, errlen))
+			return -1;
+	}
+	if (db->v6.n == 0 || rm_key_get(db->v6.start[0]) != 0)
+		return fail(err, errlen, "IPv6 range list does not start at 0", 0);
+	for (uint32_t i = 1; i < db->v6.n; i++)
+		if (rm_key_get(db->v6.start[i]) <= rm_key_get(db->v6.start[i - 1]))
+			return fail(err, errlen, "IPv6 range starts not increasing", i);
+	return check_ids(db, db->v6.id, db->v6.block, db->v6.n, RM_V6, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Model builder                                                       */
+
+#define GROW(arr, n, cap)                                                                          \
+	do {                                                                                       \
+		if ((n) == (cap)) {                                                                \
+			(cap) = (cap) ? (cap)*2 : 64;                                              \
+			(arr) = realloc((arr), (size_t)(cap) * sizeof(*(arr)));                    \
+			if (!(arr))                                                                \
+				abort();                                                           \
+		}                                                                                  \
+	} while (0)
+
+struct range_list {
+	rm_u128 *start;
+	uint32_t *id, *block;
+	uint32_t n, cap;
+};
+
+struct rm_model {
+	char *strings;
+	uint32_t strings_len, strings_cap;
+	uint32_t *str_hash; /* offsets + 1, 0 = empty slot */
+	uint32_t str_hash_cap, n_strings;
+
+	struct rm_attr *attrs;
+	uint32_t n_attrs, attrs_cap;
+	uint32_t *attr_hash; /* ids + 1 */
+	uint32_t attr_hash_cap;
+
+	struct rm_block *blocks;
+	uint32_t n_blocks, blocks_cap;
+	struct rm_input *inputs;
+	uint32_t n_inputs, inputs_cap;
+
+	struct range_list ranges[RM_FAMILY_COUNT];
+
+	/* packed copies for rm_model_view */
+	uint32_t *packed32[RM_FAMILY_COUNT];
+	struct rm_key *packed128;
+	uint64_t build_time;
+};
+
+static uint64_t hash_bytes(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static void str_rehash(struct rm_model *m)
+{
+	uint32_t cap = m->str_hash_cap ? m->str_hash_cap * 2 : 1024;
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		abort();
+	for (uint32_t i = 0; i < m->str_hash_cap; i++) {
+		uint32_t v = m->str_hash[i];
+		if (!v)
+			continue;
+		const char *s = m->strings + v - 1;
+		uint32_t j = (uint32_t)hash_bytes(s, strlen(s)) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = v;
+	}
+	free(m->str_hash);
+	m->str_hash = t;
+	m->str_hash_cap = cap;
+}
+
+uint32_t rm_model_intern(struct rm_model *m, const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if ((m->n_strings + 1) * 2 >= m->str_hash_cap)
+		str_rehash(m);
+	uint32_t j = (uint32_t)hash_bytes(s, len) & (m->str_hash_cap - 1);
+	for (; m->str_hash[j]; j = (j + 1) & (m->str_hash_cap - 1)) {
+		const char *t = m->strings + m->str_hash[j] - 1;
+		if (strncmp(t, s, len) == 0 && t[len] == '\0')
+			return m->str_hash[j] - 1;
+	}
+	while (m->strings_len + len + 1 > m->strings_cap) {
+		m->strings_cap *= 2;
+		m->strings = realloc(m->strings, m->strings_cap);
+		if (!m->strings)
+			abort();
+	}
+	uint32_t off = m->strings_len;
+	memcpy(m->strings + off, s, len);
+	m->strings[off + len] = '\0';
+	m->strings_len += (uint32_t)len + 1;
+	m->str_hash[j] = off + 1;
+	m->n_strings++;
+	return off;
+}
+
+static int attr_equal(const struct rm_attr *a, const struct rm_attr *b)
+{
+	return a->rir == b->rir && a->status == b->status && a->cc[0] == b->cc[0] &&
+	       a->cc[1] == b->cc[1] && a->holder_id == b->holder_id &&
+	       a->holder_name == b->holder_name;
+}
+
+static uint32_t attr_hash(const struct rm_attr *a)
+{
+	struct rm_attr k;
+	memset(&k, 0, sizeof(k));
+	k.rir = a->rir;
+	k.status = a->status;
+	k.cc[0] = a->cc[0];
+	k.cc[1] = a->cc[1];
+	k.holder_id = a->holder_id;
+	k.holder_name = a->holder_name;
+	return (uint32_t)hash_bytes(&k, sizeof(k));
+}
+
+static void attr_rehash(struct rm_model *m)
+{
+	uint32_t cap = m->attr_hash_cap ? m->attr_hash_cap * 2 : 1024;
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		abort();
+	for (uint32_t i = 0; i < m->n_attrs; i++) {
+		uint32_t j = attr_hash(&m->attrs[i]) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = i + 1;
+	}
+	free(m->attr_hash);
+	m->attr_hash = t;
+	m->attr_hash_cap = cap;
+}
+
+uint32_t rm_model_attr(struct rm_model *m, const struct rm_attr *a)
+{
+	if ((m->n_attrs + 1) * 2 >= m->attr_hash_cap)
+		attr_rehash(m);
+	uint32_t j = attr_hash(a) & (m->attr_hash_cap - 1);
+	for (; m->attr_hash[j]; j = (j + 1) & (m->attr_hash_cap - 1))
+		if (attr_equal(&m->attrs[m->attr_hash[j] - 1], a))
+			return m->attr_hash[j] - 1;
+	GROW(m->attrs, m->n_attrs, m->attrs_cap);
+	m->attrs[m->n_attrs] = *a;
+	m->attr_hash[j] = m->n_attrs + 1;
+	return m->n_attrs++;
+}
+
+struct rm_model *rm_model_new(void)
+{
+	struct rm_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		abort();
+	m->strings_cap = 4096;
+	m->strings = malloc(m->strings_cap);
+	if (!m->strings)
+		abort();
+	m->strings[0] = '\0';
+	m->strings_len = 1;
+	struct rm_attr unknown = {0};
+	rm_model_attr(m, &unknown);
+	return m;
+}
+
+void rm_model_free(struct rm_model *m)
+{
+	if (!m)
+		return;
+	free(m->strings);
+	free(m->str_hash);
+	free(m->attrs);
+	free(m->attr_hash);
+	free(m->blocks);
+	free(m->inputs);
+	for (int f = 0; f < RM_FAMILY_COUNT; f++) {
+		free(m->ranges[f].start);
+		free(m->ranges[f].id);
+		free(m->ranges[f].block);
+		free(m->packed32[f]);
+	}
+	free(m->packed128);
+	free(m);
+}
+
+uint32_t rm_model_block(struct rm_model *m, const struct rm_block *b)
+{
+	GROW(m->blocks, m->n_blocks, m->blocks_cap);
+	m->blocks[m->n_blocks] = *b;
+	return m->n_blocks++;
+}
+
+uint32_t rm_model_input(struct rm_model *m, const struct rm_input *in)
+{
+	GROW(m->inputs, m->n_inputs, m->inputs_cap);
+	m->inputs[m->n_inputs] = *in;
+	return m->n_inputs++;
+}
+
+struct rm_input *rm_model_input_at(struct rm_model *m, uint32_t i)
+{
+	return &m->inputs[i];
+}
+
+const struct rm_block *rm_model_block_at(const struct rm_model *m, uint32_t i)
+{
+	return &m->blocks[i];
+}
+
+const struct rm_attr *rm_model_attr_at(const struct rm_model *m, uint32_t i)
+{
+	return &m->attrs[i];
+}
+
+const char *rm_model_str(const struct rm_model *m, uint32_t off)
+{
+	return m->strings + off;
+}
+
+void rm_model_add_range(struct rm_model *m, enum rm_family f, rm_u128 start, uint32_t id,
+			uint32_t block)
+{
+	struct range_list *r = &m->ranges[f];
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->start = realloc(r->start, r->cap * sizeof(*r->start));
+		r->id = realloc(r->id, r->cap * sizeof(*r->id));
+		r->block = realloc(r->block, r->cap * sizeof(*r->block));
+		if (!r->start || !r->id || !r->block)
+			abort();
+	}
+	r->start[r->n] = start;
+	r->id[r->n] = id;
+	r->block[r->n] = block;
+	r->n++;
+}
+
+void rm_model_view(const struct rm_model *cm, struct rm_db *db)
+{
+	struct rm_model *m = (struct rm_model *)cm; /* packed copies are a cache */
+	memset(db, 0, sizeof(*db));
+	db->attrs = m->attrs;
+	db->n_attrs = m->n_attrs;
+	db->strings = m->strings;
+	db->strings_len = m->strings_len;
+	db->blocks = m->blocks;
+	db->n_blocks = m->n_blocks;
+	db->inputs = m->inputs;
+	db->n_inputs = m->n_inputs;
+	db->build_time = m->build_time;
+
+	int fams[2] = {RM_V4, RM_ASN};
+	struct rm_ranges32 *dst[2] = {&db->v4, &db->asn};
+	for (int k = 0; k < 2; k++) {
+		const struct range_list *r = &m->ranges[fams[k]];
+		free(m->packed32[fams[k]]);
+		m->packed32[fams[k]] = malloc((r->n + 1) * sizeof(uint32_t));
+		if (!m->packed32[fams[k]])
+			abort();
+		for (uint32_t i = 0; i < r->n; i++)
+			m->packed32[fams[k]][i] = (uint32_t)r->start[i];
+		dst[k]->start = m->packed32[fams[k]];
+		dst[k]->id = r->id;
+		dst[k]->block = r->block;
+		dst[k]->n = r->n;
+	}
+	const struct range_list *r6 = &m->ranges[RM_V6];
+	free(m->packed128);
+	m->packed128 = malloc((r6->n + 1) * sizeof(struct rm_key));
+	if (!m->packed128)
+		abort();
+	for (uint32_t i = 0; i < r6->n; i++)
+		m->packed128[i] = rm_key_make(r6->start[i]);
+	db->v6.start = m->packed128;
+	db->v6.id = r6->id;
+	db->v6.block = r6->block;
+	db->v6.n = r6->n;
+}
+
+void rm_model_set_build_time(struct rm_model *m, uint64_t t)
+{
+	m->build_time = t;
+}

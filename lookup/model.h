@@ -1,0 +1,233 @@
+/*
+ * model.h - the normalized attribution model and its reference lookup.
+ *
+ * Everything rirmeter knows about who manages an address comes down to
+ * three sorted range lists (IPv4, IPv6, AS numbers) over one attribution
+ * table.  The invariants every producer must keep and every consumer may
+ * rely on:
+ *
+ *   - Each list covers its whole key space with no gap and no overlap:
+ *     range i spans [start[i], start[i+1] - 1] and the last range runs to
+ *     the top of the space.  start[0] is 0.  Space that nothing covers
+ *     points at attribution 0, which is always rir "unknown".
+ *   - id[i] < n_attrs and block[i] < n_blocks or RM_NO_BLOCK.
+ *   - Attributions are unique (rir, status, cc, holder, name) tuples, so
+ *     an id is a dense small integer that counters can index directly.
+ *   - Blocks record provenance: the registry record (or IANA row, or
+ *     operator label) a range came from, with input file and line.
+ *   - Strings live in one pool; offset 0 is the empty string.
+ *
+ * The same struct rm_db describes a model built in memory (model.c) and a
+ * snapshot mapped from disk (snapshot.c): it only holds pointers.  The
+ * reference lookup below is a binary search over it.  It is deliberately
+ * simple: it is the oracle that the fast structures are tested against.
+ */
+#ifndef RM_MODEL_H
+#define RM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+__extension__ typedef unsigned __int128 rm_u128;
+
+enum rm_rir {
+	RM_RIR_UNKNOWN,
+	RM_RIR_IANA,
+	RM_RIR_AFRINIC,
+	RM_RIR_APNIC,
+	RM_RIR_ARIN,
+	RM_RIR_LACNIC,
+	RM_RIR_RIPENCC,
+	RM_RIR_COUNT
+};
+
+enum rm_status {
+	RM_ST_UNKNOWN,	  /* covered by nothing */
+	RM_ST_ALLOCATED,  /* registry record: allocated to an LIR */
+	RM_ST_ASSIGNED,	  /* registry record: assigned to an end user */
+	RM_ST_AVAILABLE,  /* registry record: in the registry's free pool */
+	RM_ST_RESERVED,	  /* registry record or IANA: reserved */
+	RM_ST_DESIGNATED, /* only IANA's designation of the block to a registry */
+	RM_ST_LEGACY,	  /* only IANA's legacy designation */
+	RM_ST_SPECIAL,	  /* IANA special-purpose registry */
+	RM_ST_COUNT
+};
+
+enum rm_family { RM_V4, RM_V6, RM_ASN, RM_FAMILY_COUNT };
+
+#define RM_NO_BLOCK UINT32_MAX
+
+struct rm_attr {
+	uint8_t rir;	      /* enum rm_rir */
+	uint8_t status;	      /* enum rm_status */
+	char cc[2];	      /* ISO 3166 code as the registry wrote it, or "\0\0" */
+	uint32_t holder_id;   /* string offset: opaque id or "local:LABEL" */
+	uint32_t holder_name; /* string offset: name when one was loaded */
+};
+
+/* A 128-bit key as stored on disk: most significant half first. */
+struct rm_key {
+	uint64_t hi, lo;
+};
+
+struct rm_block {
+	struct rm_key first, last; /* IPv4 and ASN keys sit in lo */
+	uint32_t input;		   /* index into inputs */
+	uint32_t line;		   /* line of the record in that input */
+	uint32_t date;		   /* YYYYMMDD from the record, 0 when none */
+	uint32_t family;	   /* enum rm_family */
+};
+
+enum rm_input_kind {
+	RM_IN_STATS,	    /* RIR statistics exchange file */
+	RM_IN_IANA_V4,	    /* ipv4-address-space.csv */
+	RM_IN_IANA_V6,	    /* ipv6-unicast-address-assignments.csv */
+	RM_IN_SPECIAL_V4,   /* iana-ipv4-special-registry */
+	RM_IN_SPECIAL_V6,   /* iana-ipv6-special-registry */
+	RM_IN_SPECIAL_ASN,  /* iana-as-numbers-special-registry */
+	RM_IN_HOLDERS_RPSL, /* whois dump with organisation objects */
+	RM_IN_HOLDERS_CSV,  /* registry,holder_id,name */
+	RM_IN_LABELS,	    /* prefix,label */
+	RM_IN_KIND_COUNT
+};
+
+struct rm_input {
+	uint32_t name;	     /* string offset: file name as given */
+	uint32_t serial;     /* string offset: header serial, stats files only */
+	uint32_t kind;	     /* enum rm_input_kind */
+	uint32_t rir;	     /* registry of a stats file */
+	uint32_t start_date; /* YYYYMMDD or 0 */
+	uint32_t end_date;   /* YYYYMMDD or 0 */
+	uint32_t records;    /* records read */
+	uint32_t superseded; /* 1 when a newer file of the same registry replaced it */
+};
+
+struct rm_ranges32 {
+	const uint32_t *start;
+	const uint32_t *id;
+	const uint32_t *block;
+	uint32_t n;
+};
+
+struct rm_ranges128 {
+	const struct rm_key *start;
+	const uint32_t *id;
+	const uint32_t *block;
+	uint32_t n;
+};
+
+struct rm_db {
+	const struct rm_attr *attrs;
+	uint32_t n_attrs;
+	const char *strings;
+	uint32_t strings_len;
+	const struct rm_block *blocks;
+	uint32_t n_blocks;
+	const struct rm_input *inputs;
+	uint32_t n_inputs;
+	struct rm_ranges32 v4;
+	struct rm_ranges128 v6;
+	struct rm_ranges32 asn;
+	uint64_t build_time; /* Unix seconds */
+};
+
+/* Names */
+const char *rm_rir_name(unsigned rir);
+const char *rm_status_name(unsigned status);
+const char *rm_input_kind_name(unsigned kind);
+int rm_rir_from_name(const char *s, size_t len); /* -1 when not a registry */
+int rm_status_from_name(const char *s, size_t len);
+
+static inline const char *rm_str(const struct rm_db *db, uint32_t off)
+{
+	return db->strings + off;
+}
+
+/* Keys */
+static inline rm_u128 rm_key_get(struct rm_key k)
+{
+	return ((rm_u128)k.hi << 64) | k.lo;
+}
+
+static inline struct rm_key rm_key_make(rm_u128 v)
+{
+	struct rm_key k = {(uint64_t)(v >> 64), (uint64_t)v};
+	return k;
+}
+
+rm_u128 rm_v6_from_bytes(const uint8_t b[16]);
+void rm_v6_to_bytes(rm_u128 v, uint8_t b[16]);
+
+/*
+ * Reference lookups: index of the range holding the key.  Always valid,
+ * since the ranges cover the whole space.
+ */
+uint32_t rm_ref_find4(const struct rm_db *db, uint32_t addr);
+uint32_t rm_ref_find6(const struct rm_db *db, rm_u128 addr);
+uint32_t rm_ref_findasn(const struct rm_db *db, uint32_t asn);
+
+/* Attribution id of an address: what every fast structure must return. */
+static inline uint32_t rm_ref_lookup4(const struct rm_db *db, uint32_t addr)
+{
+	return db->v4.id[rm_ref_find4(db, addr)];
+}
+
+static inline uint32_t rm_ref_lookup6(const struct rm_db *db, rm_u128 addr)
+{
+	return db->v6.id[rm_ref_find6(db, addr)];
+}
+
+/*
+ * Text forms.  rm_format_block prints the CIDR piece of block b that
+ * contains key (registry IPv4 counts need not be powers of two, so a record
+ * is a list of CIDR blocks), or the AS range.  Buffers of RM_TEXT_MAX.
+ */
+#define RM_KEY_TEXT 48
+#define RM_TEXT_MAX 100
+void rm_format_key(enum rm_family f, rm_u128 key, char *out); /* RM_KEY_TEXT */
+void rm_format_block(const struct rm_block *b, rm_u128 key, char *out);
+void rm_format_range(const struct rm_block *b, char *out);
+/* YYYYMMDD as "YYYY-MM-DD" ("YYYY-MM" when the day is 00; "" for 0). */
+void rm_format_date(uint32_t date, char out[16]);
+
+/*
+ * Split [first, last] of a width-bit space into CIDR blocks, largest
+ * first as the address grows.  Calls fn for each; returns the count.
+ */
+unsigned rm_range_to_cidrs(rm_u128 first, rm_u128 last, unsigned width,
+			   void (*fn)(rm_u128 base, unsigned plen, void *arg), void *arg);
+
+/* The CIDR piece of [first, last] that holds key. */
+void rm_cidr_containing(rm_u128 first, rm_u128 last, unsigned width, rm_u128 key, rm_u128 *base,
+			unsigned *plen);
+
+/*
+ * Consistency check of a db: the invariants above.  Returns 0, or -1 with
+ * a reason in err.  Used on every snapshot that is mapped.
+ */
+int rm_db_check(const struct rm_db *db, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Building a model in memory (used by the loaders).                   */
+
+struct rm_model;
+
+struct rm_model *rm_model_new(void);
+void rm_model_free(struct rm_model *m);
+uint32_t rm_model_intern(struct rm_model *m, const char *s, size_t len);
+uint32_t rm_model_attr(struct rm_model *m, const struct rm_attr *a);
+uint32_t rm_model_block(struct rm_model *m, const struct rm_block *b);
+uint32_t rm_model_input(struct rm_model *m, const struct rm_input *in);
+struct rm_input *rm_model_input_at(struct rm_model *m, uint32_t i);
+const struct rm_block *rm_model_block_at(const struct rm_model *m, uint32_t i);
+const struct rm_attr *rm_model_attr_at(const struct rm_model *m, uint32_t i);
+const char *rm_model_str(const struct rm_model *m, uint32_t off);
+/* Ranges must be appended in key order, the first at key 0. */
+void rm_model_add_range(struct rm_model *m, enum rm_family f, rm_u128 start, uint32_t id,
+			uint32_t block);
+void rm_model_set_build_time(struct rm_model *m, uint64_t unix_seconds);
+/* A view of the model; valid until the model is changed or freed. */
+void rm_model_view(const struct rm_model *m, struct rm_db *db);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * snapshot.c - writing, mapping and validating snapshot files.
+ *
+ * See snapshot.h for the layout.  The writer assembles the whole file in
+ * memory (tens of MiB at most), checksums it, writes it to a temporary
+ * file beside the target and renames it into place, so readers never see
+ * a half-written snapshot.  The reader trusts nothing: every offset and
+ * count is checked against the file before a pointer is formed.
+ */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC	       "RIRMSNAP"
+#define BYTE_ORDER_TAG 0x01020304u
+#define HEADER_SIZE    64u
+#define MAX_SECTIONS   64u
+
+struct header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t file_size;
+	uint32_t n_sections;
+	uint32_t crc;
+	uint64_t build_time;
+	uint32_t byte_order;
+	uint32_t reserved[5];
+};
+
+struct section {
+	uint32_t type;
+	uint32_t elem_size;
+	uint64_t offset;
+	uint64_t count;
+};
+
+_Static_assert(sizeof(struct header) == HEADER_SIZE, "header layout");
+_Static_assert(sizeof(struct section) == 24, "section layout");
+_Static_assert(sizeof(struct rm_attr) == 12, "attr layout");
+_Static_assert(sizeof(struct rm_block) == 48, "block layout");
+_Static_assert(sizeof(struct rm_input) == 32, "input layout");
+_Static_assert(sizeof(struct rm_key) == 16, "key layout");
+
+enum section_type {
+	SEC_STRINGS = 1,
+	SEC_ATTRS,
+	SEC_BLOCKS,
+	SEC_INPUTS,
+	SEC_V4_START,
+	SEC_V4_ID,
+	SEC_V4_BLOCK,
+	SEC_V6_START,
+	SEC_V6_ID,
+	SEC_V6_BLOCK,
+	SEC_ASN_START,
+	SEC_ASN_ID,
+	SEC_ASN_BLOCK,
+	SEC_REQUIRED_LAST = SEC_ASN_BLOCK,
+};
+
+struct rm_snapshot {
+	void *map;
+	size_t size;
+	uint32_t crc;
+	struct rm_db db;
+};
+
+/* ------------------------------------------------------------------ */
+/* CRC-32C                                                             */
+
+static uint32_t crc_table[8][256];
+
+static void crc_init_table(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+		crc_table[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc_table[t][i] =
+			    (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+static uint32_t crc_soft(uint32_t crc, const unsigned char *p, size_t len)
+{
+	if (crc_table[0][1] == 0)
+		crc_init_table();
+	while (len >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		v ^= crc;
+		crc = crc_table[7][v & 0xff] ^ crc_table[6][(v >> 8) & 0xff] ^
+		      crc_table[5][(v >> 16) & 0xff] ^ crc_table[4][(v >> 24) & 0xff] ^
+		      crc_table[3][(v >> 32) & 0xff] ^ crc_table[2][(v >> 40) & 0xff] ^
+		      crc_table[1][(v >> 48) & 0xff] ^ crc_table[0][v >> 56];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const unsigned char *p,
+							 size_t len)
+{
+	uint64_t c = crc;
+	while (len >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		len -= 8;
+	}
+	crc = (uint32_t)c;
+	while (len--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return crc;
+}
+
+uint32_t rm_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	static int have_hw = -1;
+	if (have_hw < 0)
+		have_hw = __builtin_cpu_supports("sse4.2");
+	crc = ~crc;
+	crc = have_hw ? crc_hw(crc, buf, len) : crc_soft(crc, buf, len);
+	return ~crc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+
+struct plan {
+	struct section sec[MAX_SECTIONS];
+	const void *data[MAX_SECTIONS];
+	uint32_t n;
+};
+
+static void plan_add(struct plan *p, uint32_t type, const void *data, uint32_t elem_size,
+		     uint64_t count)
+{
+	p->sec[p->n].type = type;
+	p->sec[p->n].elem_size = elem_size;
+	p->sec[p->n].count = count;
+	p->data[p->n] = data;
+	p->n++;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static void plan_db(struct plan *p, const struct rm_db *db)
+{
+	plan_add(p, SEC_STRINGS, db->strings, 1, db->strings_len);
+	plan_add(p, SEC_ATTRS, db->attrs, sizeof(struct rm_attr), db->n_attrs);
+	plan_add(p, SEC_BLOCKS, db->blocks, sizeof(struct rm_block), db->n_blocks);
+	plan_add(p, SEC_INPUTS, db->inputs, sizeof(struct rm_input), db->n_inputs);
+	plan_add(p, SEC_V4_START, db->v4.start, 4, db->v4.n);
+	plan_add(p, SEC_V4_ID, db->v4.id, 4, db->v4.n);
+	plan_add(p, SEC_V4_BLOCK, db->v4.block, 4, db->v4.n);
+	plan_add(p, SEC_V6_START, db->v6.start, sizeof(struct rm_key), db->v6.n);
+	plan_add(p, SEC_V6_ID, db->v6.id, 4, db->v6.n);
+	plan_add(p, SEC_V6_BLOCK, db->v6.block, 4, db->v6.n);
+	plan_add(p, SEC_ASN_START, db->asn.start, 4, db->asn.n);
+	plan_add(p, SEC_ASN_ID, db->asn.id, 4, db->asn.n);
+	plan_add(p, SEC_ASN_BLOCK, db->asn.block, 4, db->asn.n);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen)
+{
+	struct plan p = {.n = 0};
+	plan_db(&p, db);
+
+	uint64_t off = align_up(HEADER_SIZE + p.n * sizeof(struct section), 64);
+	for (uint32_t i = 0; i < p.n; i++) {
+		uint64_t bytes = p.sec[i].count * p.sec[i].elem_size;
+		off = align_up(off, bytes >= (1u << 20) ? 4096 : 64);
+		p.sec[i].offset = off;
+		off += bytes;
+	}
+	uint64_t size = align_up(off, 64);
+	unsigned char *buf = calloc(1, size);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory for %llu bytes", path,
+			 (unsigned long long)size);
+		return -1;
+	}
+	struct header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MAGIC, 8);
+	h.version = RM_SNAPSHOT_VERSION;
+	h.header_size = HEADER_SIZE;
+	h.file_size = size;
+	h.n_sections = p.n;
+	h.build_time = db->build_time;
+	h.byte_order = BYTE_ORDER_TAG;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + HEADER_SIZE, p.sec, p.n * sizeof(struct section));
+	for (uint32_t i = 0; i < p.n; i++)
+		if (p.sec[i].count)
+			memcpy(buf + p.sec[i].offset, p.data[i],
+			       p.sec[i].count * p.sec[i].elem_size);
+	h.crc = rm_crc32c(0, buf, size);
+	memcpy(buf + offsetof(struct header, crc), &h.crc, sizeof(h.crc));
+
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int rc = -1;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+	} else if (write_all(fd, buf, size) || fsync(fd)) {
+		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+	} else if (close(fd) || (fd = -1, rename(tmp, path))) {
+		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
+	} else {
+		rc = 0;
+	}
+	if (rc && fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                              */
+
+struct want {
+	uint32_t type, elem_size;
+	const void **ptr;
+	uint64_t count;
+	int seen;
+};
+
+static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint32_t n,
+			 const char *path, char *err, size_t errlen)
+{
+	struct rm_db *db = &s->db;
+	uint32_t v4n = 0, v6n = 0, asnn = 0;
+	struct want w[] = {
+	    {SEC_STRINGS, 1, (const void **)&db->strings, 0, 0},
+	    {SEC_ATTRS, sizeof(struct rm_attr), (const void **)&db->attrs, 0, 0},
+	    {SEC_BLOCKS, sizeof(struct rm_block), (const void **)&db->blocks, 0, 0},
+	    {SEC_INPUTS, sizeof(struct rm_input), (const void **)&db->inputs, 0, 0},
+	    {SEC_V4_START, 4, (const void **)&db->v4.start, 0, 0},
+	    {SEC_V4_ID, 4, (const void **)&db->v4.id, 0, 0},
+	    {SEC_V4_BLOCK, 4, (const void **)&db->v4.block, 0, 0},
+	    {SEC_V6_START, sizeof(struct rm_key), (const void **)&db->v6.start, 0, 0},
+	    {SEC_V6_ID, 4, (const void **)&db->v6.id, 0, 0},
+	    {SEC_V6_BLOCK, 4, (const void **)&db->v6.block, 0, 0},
+	    {SEC_ASN_START, 4, (const void **)&db->asn.start, 0, 0},
+	    {SEC_ASN_ID, 4, (const void **)&db->asn.id, 0, 0},
+	    {SEC_ASN_BLOCK, 4, (const void **)&db->asn.block, 0, 0},
+	};
+	const unsigned nw = sizeof(w) / sizeof(w[0]);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct section *x = &sec[i];
+		if (x->elem_size == 0 || x->elem_size > 4096 || x->count > UINT32_MAX ||
+		    x->offset > s->size || x->count * x->elem_size > s->size - x->offset ||
+		    x->offset % 16 != 0) {
+			snprintf(err, errlen, "%s: section %u (type %u) lies outside the file",
+				 path, i, x->type);
+			return -1;
+		}
+		for (unsigned k = 0; k < nw; k++) {
+			if (w[k].type != x->type)
+				continue;
+			if (w[k].seen || w[k].elem_size != x->elem_size) {
+				snprintf(err, errlen,
+					 "%s: section type %u repeated or of wrong size", path,
+					 x->type);
+				return -1;
+			}
+			w[k].seen = 1;
+			w[k].count = x->count;
+			*w[k].ptr = (const unsigned char *)s->map + x->offset;
+		}
+	}
+	for (unsigned k = 0; k < nw; k++) {
+		if (!w[k].seen) {
+			snprintf(err, errlen, "%s: section type %u missing", path, w[k].type);
+			return -1;
+		}
+	}
+	db->strings_len = (uint32_t)w[0].count;
+	db->n_attrs = (uint32_t)w[1].count;
+	db->n_blocks = (uint32_t)w[2].count;
+	db->n_inputs = (uint32_t)w[3].count;
+	v4n = (uint32_t)w[4].count;
+	v6n = (uint32_t)w[7].count;
+	asnn = (uint32_t)w[10].count;
+	if (w[5].count != v4n || w[6].count != v4n || w[8].count != v6n || w[9].count != v6n ||
+	    w[11].count != asnn || w[12].count != asnn) {
+		snprintf(err, errlen, "%s: range sections disagree on their length", path);
+		return -1;
+	}
+	db->v4.n = v4n;
+	db->v6.n = v6n;
+	db->asn.n = asnn;
+	return 0;
+}
+
+static int validate(struct rm_snapshot *s, const char *path, char *err, size_t errlen)
+{
+	struct header h;
+	if (s->size < HEADER_SIZE) {
+		snprintf(err, errlen, "%s: truncated: %zu bytes, smaller than a header", path,
+			 s->size);
+		return -1;
+	}
+	memcpy(&h, s->map, sizeof(h));
+	if (memcmp(h.magic, MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s: not a rirmeter snapshot (bad magic)", path);
+		return -1;
+	}
+	if (h.version != RM_SNAPSHOT_VERSION) {
+		snprintf(err, errlen, "%s: snapshot format version %u, this build reads version %u",
+			 path, h.version, RM_SNAPSHOT_VERSION);
+		return -1;
+	}
+	if (h.byte_order != BYTE_ORDER_TAG || h.header_size != HEADER_SIZE) {
+		snprintf(err, errlen, "%s: written on a machine of another byte order or layout",
+			 path);
+		return -1;
+	}
+	if (h.file_size != s->size) {
+		snprintf(err, errlen,
+			 "%s: truncated or extended: header says %llu bytes, file has %zu", path,
+			 (unsigned long long)h.file_size, s->size);
+		return -1;
+	}
+	if (h.n_sections > MAX_SECTIONS ||
+	    HEADER_SIZE + (uint64_t)h.n_sections * sizeof(struct section) > s->size) {
+		snprintf(err, errlen, "%s: bad section count %u", path, h.n_sections);
+		return -1;
+	}
+	uint32_t stored = h.crc;
+	h.crc = 0;
+	uint32_t crc = rm_crc32c(0, &h, sizeof(h));
+	crc = rm_crc32c(crc, (const unsigned char *)s->map + HEADER_SIZE, s->size - HEADER_SIZE);
+	if (crc != stored) {
+		snprintf(err, errlen,
+			 "%s: checksum mismatch (stored %08x, computed %08x): corrupted", path,
+			 stored, crc);
+		return -1;
+	}
+	s->crc = stored;
+	struct section sec[MAX_SECTIONS];
+	memcpy(sec, (const unsigned char *)s->map + HEADER_SIZE,
+	       h.n_sections * sizeof(struct section));
+	if (bind_sections(s, sec, h.n_sections, path, err, errlen))
+		return -1;
+	s->db.build_time = h.build_time;
+	char why[256];
+	if (rm_db_check(&s->db, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: inconsistent contents: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	struct rm_snapshot *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->size = (size_t)st.st_size;
+	if (s->size == 0) {
+		snprintf(err, errlen, "%s: truncated: empty file", path);
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	s->map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (s->map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap failed: %s", path, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	if (validate(s, path, err, errlen)) {
+		rm_snapshot_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s)
+{
+	return &s->db;
+}
+
+uint64_t rm_snapshot_size(const struct rm_snapshot *s)
+{
+	return s->size;
+}
+
+uint32_t rm_snapshot_crc(const struct rm_snapshot *s)
+{
+	return s->crc;
+}
+
+void rm_snapshot_close(struct rm_snapshot *s)
+{
+	if (!s)
+		return;
+	munmap(s->map, s->size);
+	free(s);
+}

@@ -1,0 +1,42 @@
+/*
+ * snapshot.h - the compiled snapshot file.
+ *
+ * A snapshot is the normalized model laid out as arrays that a process can
+ * mmap and use in place: no parsing at start-up.  Layout:
+ *
+ *   header (64 bytes)  magic "RIRMSNAP", format version, file size,
+ *                      section count, CRC-32C of the whole file (computed
+ *                      with the CRC field zero), build time, byte-order tag
+ *   section table      one entry per section: type, element size, offset,
+ *                      element count
+ *   sections           each 64-byte aligned (4 KiB for large ones), so that
+ *                      arrays can be read in place with natural alignment
+ *
+ * Opening checks, in order, and refuses with a reason: magic, version,
+ * byte order, size against the file, section bounds and element sizes,
+ * the checksum, then the model's own invariants (rm_db_check), so that a
+ * file with a valid checksum over hostile contents is still refused.
+ */
+#ifndef RM_SNAPSHOT_H
+#define RM_SNAPSHOT_H
+
+#include "model.h"
+
+#define RM_SNAPSHOT_VERSION 1
+
+struct rm_snapshot;
+
+/* Write db to path atomically (temporary file, fsync, rename). */
+int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen);
+
+/* Map and validate; NULL with a reason in err. */
+struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen);
+const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s);
+uint64_t rm_snapshot_size(const struct rm_snapshot *s);
+uint32_t rm_snapshot_crc(const struct rm_snapshot *s);
+void rm_snapshot_close(struct rm_snapshot *s);
+
+/* CRC-32C (Castagnoli), hardware-assisted where the CPU has SSE4.2. */
+uint32_t rm_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

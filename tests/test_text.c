@@ -1,0 +1,215 @@
+/*
+ * test_text.c - lines, fields, CSV records and address parsing.
+ */
+#include "helpers.h"
+#include "internal.h"
+
+static void lines_crlf_and_missing_newline(void **state)
+{
+	(void)state;
+	const char *t = "\xEF\xBB\xBF"
+			"a|b\r\n\nc\nlast";
+	struct rl_lines l;
+	struct rl_span s;
+	rl_lines_init(&l, t, strlen(t));
+	assert_true(rl_lines_next(&l, &s));
+	assert_int_equal(l.lineno, 1);
+	assert_true(rl_span_eq(s, "a|b"));
+	assert_true(rl_lines_next(&l, &s));
+	assert_int_equal(s.len, 0);
+	assert_true(rl_lines_next(&l, &s));
+	assert_true(rl_span_eq(s, "c"));
+	assert_true(rl_lines_next(&l, &s));
+	assert_true(rl_span_eq(s, "last"));
+	assert_int_equal(l.lineno, 4);
+	assert_false(rl_lines_next(&l, &s));
+}
+
+static void split_counts_all_fields(void **state)
+{
+	(void)state;
+	struct rl_span f[4];
+	struct rl_span line = {"a||c|d|e", 8};
+	assert_int_equal(rl_split(line, '|', f, 4), 5);
+	assert_true(rl_span_eq(f[0], "a"));
+	assert_int_equal(f[1].len, 0);
+	assert_true(rl_span_eq(f[3], "d"));
+}
+
+static void csv_quoted_fields(void **state)
+{
+	(void)state;
+	const char *t = "h1,h2,h3\r\n"
+			"\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\n"
+			"\n"
+			"x,,z";
+	struct rl_csv c;
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	unsigned nf, line;
+	const char *why;
+	rl_csv_init(&c, t, strlen(t));
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), 1);
+	assert_int_equal(nf, 3);
+	assert_int_equal(line, 1);
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), 1);
+	assert_int_equal(line, 2);
+	assert_int_equal(nf, 3);
+	assert_true(rl_span_eq(f[0], "a,b"));
+	assert_true(rl_span_eq(f[1], "say \"hi\""));
+	assert_true(rl_span_eq(f[2], "two\nlines"));
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), 1);
+	assert_int_equal(line, 5); /* the embedded newline and the blank line count */
+	assert_int_equal(nf, 3);
+	assert_int_equal(f[1].len, 0);
+	assert_true(rl_span_eq(f[2], "z"));
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), 0);
+	rl_csv_free(&c);
+}
+
+static void csv_malformed(void **state)
+{
+	(void)state;
+	struct {
+		const char *text, *why;
+	} cases[] = {
+	    {"a,\"open\n", "unterminated quoted field"},
+	    {"\"x\"y,b\n", "text after a closing quote"},
+	    {"ab\"c,d\n", "quote inside an unquoted field"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rl_csv c;
+		struct rl_span f[RL_CSV_MAX_FIELDS];
+		unsigned nf, line;
+		const char *why = NULL;
+		rl_csv_init(&c, cases[i].text, strlen(cases[i].text));
+		assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), -1);
+		assert_string_equal(why, cases[i].why);
+		rl_csv_free(&c);
+	}
+	/* After a bad record the reader goes on at the next line. */
+	const char *t = "\"x\"y,b\nok,1\n";
+	struct rl_csv c;
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	unsigned nf, line;
+	const char *why;
+	rl_csv_init(&c, t, strlen(t));
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), -1);
+	assert_int_equal(rl_csv_next(&c, f, &nf, &line, &why), 1);
+	assert_int_equal(line, 2);
+	assert_true(rl_span_eq(f[0], "ok"));
+	rl_csv_free(&c);
+}
+
+static void parse_ipv4(void **state)
+{
+	(void)state;
+	uint32_t a;
+	assert_int_equal(rl_parse_v4("193.0.6.139", 11, &a), 0);
+	assert_int_equal(a, 0xC100068Bu);
+	assert_int_equal(rl_parse_v4("0.0.0.0", 7, &a), 0);
+	assert_int_equal(a, 0);
+	const char *bad[] = {"",	 "1.2.3",   "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
+			     "1.2.3.4 ", "a.b.c.d", "1..2.3",	 "-1.2.3.4"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rl_parse_v4(bad[i], strlen(bad[i]), &a), -1);
+}
+
+static void parse_ipv6(void **state)
+{
+	(void)state;
+	rm_u128 v;
+	assert_int_equal(rl_parse_v6("2001:db8::1", 11, &v), 0);
+	assert_true(v == (((rm_u128)0x20010db800000000ull << 64) | 1));
+	assert_int_equal(rl_parse_v6("::ffff:192.0.2.1", 16, &v), 0);
+	assert_true(v == (((rm_u128)0xffff << 32) | 0xC0000201u));
+	const char *bad[] = {"", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "g::1", "2001:db8::1/32"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rl_parse_v6(bad[i], strlen(bad[i]), &v), -1);
+}
+
+static void parse_prefixes(void **state)
+{
+	(void)state;
+	unsigned fam, plen;
+	rm_u128 a, z;
+	const char *why;
+	assert_int_equal(rl_parse_prefix("10.0.0.0/8", 10, &fam, &a, &z, &plen, &why), 0);
+	assert_int_equal(fam, RM_V4);
+	assert_true(a == 0x0A000000u && z == 0x0AFFFFFFu && plen == 8);
+	assert_int_equal(rl_parse_prefix("0.0.0.0/0", 9, &fam, &a, &z, &plen, &why), 0);
+	assert_true(a == 0 && z == 0xFFFFFFFFu);
+	assert_int_equal(rl_parse_prefix("2001:db8::/32", 13, &fam, &a, &z, &plen, &why), 0);
+	assert_int_equal(fam, RM_V6);
+	assert_int_equal(rl_parse_prefix("::/0", 4, &fam, &a, &z, &plen, &why), 0);
+	assert_true(a == 0 && z == ~(rm_u128)0);
+	assert_int_equal(rl_parse_prefix("10.0.0.1/8", 10, &fam, &a, &z, &plen, &why), -1);
+	assert_string_equal(why, "host bits set below the prefix length");
+	assert_int_equal(rl_parse_prefix("10.0.0.0/33", 11, &fam, &a, &z, &plen, &why), -1);
+	assert_string_equal(why, "bad prefix length");
+	assert_int_equal(rl_parse_prefix("10.0.0.0", 8, &fam, &a, &z, &plen, &why), -1);
+	assert_int_equal(rl_parse_prefix("10.0.0.0/", 9, &fam, &a, &z, &plen, &why), -1);
+	assert_int_equal(rl_parse_prefix("2001:db8::/129", 14, &fam, &a, &z, &plen, &why), -1);
+}
+
+static void parse_asns(void **state)
+{
+	(void)state;
+	uint32_t a;
+	assert_int_equal(rl_parse_asn("AS3333", 6, &a), 0);
+	assert_int_equal(a, 3333);
+	assert_int_equal(rl_parse_asn("as15169", 7, &a), 0);
+	assert_int_equal(a, 15169);
+	assert_int_equal(rl_parse_asn("4294967295", 10, &a), 0);
+	assert_int_equal(a, 4294967295u);
+	assert_int_equal(rl_parse_asn("1.10", 4, &a), 0);
+	assert_int_equal(a, 65546);
+	const char *bad[] = {"", "AS", "4294967296", "AS-1", "12a", "1.65536"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rl_parse_asn(bad[i], strlen(bad[i]), &a), -1);
+}
+
+static void detect_formats(void **state)
+{
+	(void)state;
+	struct {
+		const char *text;
+		int kind;
+	} cases[] = {
+	    {"# comment\n2|apnic|20140701|0|19850701|20140630|+1000\n", RM_IN_STATS},
+	    {"2.3|ripencc|1404165599|0|19830705|20140630|+0200\n", RM_IN_STATS},
+	    {"Prefix,Designation,Date,WHOIS,RDAP,Status [1],Note\n000/8,IANA,,,,RESERVED,\n",
+	     RM_IN_IANA_V4},
+	    {"Prefix,Designation,Date,WHOIS,RDAP,Status,Note\n2001:0200::/23,APNIC,,,,ALLOCATED,\n",
+	     RM_IN_IANA_V6},
+	    {"Address Block,Name,RFC\n10.0.0.0/8,Private-Use,[RFC1918]\n", RM_IN_SPECIAL_V4},
+	    {"Address Block,Name,RFC\nfc00::/7,Unique-Local,[RFC4193]\n", RM_IN_SPECIAL_V6},
+	    {"AS Number,Reason for Reservation,Reference\n0,Reserved,[RFC7607]\n",
+	     RM_IN_SPECIAL_ASN},
+	    {"registry,holder_id,name\nafrinic,F36B9F4B,Example\n", RM_IN_HOLDERS_CSV},
+	    {"prefix,label\n10.0.0.0/8,office\n", RM_IN_LABELS},
+	    {"192.0.2.0/24,customer-a\n", RM_IN_LABELS},
+	    {"% RIPE dump\n\norganisation:   ORG-EX1-RIPE\norg-name:       Example\n",
+	     RM_IN_HOLDERS_RPSL},
+	    {"hello world\n", -1},
+	    {"", -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(rl_detect(cases[i].text, strlen(cases[i].text)), cases[i].kind);
+	assert_int_equal(rl_detect("2|apnic\0|x", 10), -1); /* binary */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(lines_crlf_and_missing_newline),
+	    cmocka_unit_test(split_counts_all_fields),
+	    cmocka_unit_test(csv_quoted_fields),
+	    cmocka_unit_test(csv_malformed),
+	    cmocka_unit_test(parse_ipv4),
+	    cmocka_unit_test(parse_ipv6),
+	    cmocka_unit_test(parse_prefixes),
+	    cmocka_unit_test(parse_asns),
+	    cmocka_unit_test(detect_formats),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
