@@ -25,10 +25,13 @@ static FILE *diag_out(struct rl_build *b)
 	return b->opt.diag ? b->opt.diag : stderr;
 }
 
-static void vreport(struct rl_build *b, const char *file, unsigned line, const char *tail,
-		    const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vreport(struct rl_build *b, const char *file,
+							  unsigned line, const char *tail,
+							  const char *fmt, va_list ap)
 {
 	unsigned max = b->opt.max_messages ? b->opt.max_messages : 200;
+	if (!fmt) /* never; tells GCC's UBSan build so (spurious -Wformat-overflow) */
+		return;
 	if (b->messages++ >= max) {
 		if (b->messages == max + 1)
 			fprintf(diag_out(b), "rirdb: further messages suppressed, only counted\n");
@@ -138,6 +141,32 @@ uint32_t rl_new_input(struct rl_build *b, const char *name, int kind)
 	return rm_model_input(b->model, &in);
 }
 
+int rl_load_csv(struct rl_build *b, const char *name, const char *data, size_t len, int kind,
+		int has_header, rl_row_fn fn)
+{
+	struct rl_span f[RL_CSV_MAX_FIELDS];
+	struct rl_row row = {.b = b, .name = name, .kind = kind, .f = f};
+	struct rl_csv c;
+	unsigned records = 0, rows = 0;
+	const char *why;
+	int rc;
+	row.input = rl_new_input(b, name, kind);
+	rl_csv_init(&c, data, len);
+	while ((rc = rl_csv_next(&c, f, &row.nf, &row.line, &why)) != 0) {
+		if (rc < 0) {
+			rl_error(b, name, row.line, "%s", why);
+			continue;
+		}
+		if (rows++ == 0 && has_header)
+			continue;
+		row.index = rows - 1 - (has_header != 0);
+		records += fn(&row);
+	}
+	rl_csv_free(&c);
+	rm_model_input_at(b->model, row.input)->records = records;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Format detection                                                    */
 
@@ -160,8 +189,11 @@ static int looks_like_stats_header(struct rl_span line)
 {
 	struct rl_span f[8];
 	unsigned n = rl_split(line, '|', f, 8);
-	if (n < 6 || f[0].len == 0)
+	if (n < 4 || f[0].len == 0 || f[1].len == 0)
 		return 0;
+	for (size_t i = 0; i < f[1].len; i++)
+		if (f[1].s[i] < 'a' || f[1].s[i] > 'z')
+			return 0;
 	for (size_t i = 0; i < f[0].len; i++)
 		if (!((f[0].s[i] >= '0' && f[0].s[i] <= '9') || f[0].s[i] == '.'))
 			return 0;

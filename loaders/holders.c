@@ -98,54 +98,39 @@ int rl_load_holders_rpsl(struct rl_build *b, const char *name, const char *data,
 	return 0;
 }
 
+static unsigned holder_row(struct rl_row *r)
+{
+	struct rl_build *b = r->b;
+	if (r->nf != 3) {
+		rl_error(b, r->name, r->line, "%u fields, expected registry,holder_id,name", r->nf);
+		return 0;
+	}
+	struct rl_span reg = rl_trim(r->f[0]), id = rl_trim(r->f[1]), nm = rl_trim(r->f[2]);
+	int rir = RM_RIR_UNKNOWN;
+	if (reg.len && !rl_span_eq(reg, "*")) {
+		rir = rm_rir_from_name(reg.s, reg.len);
+		if (rir < RM_RIR_AFRINIC) {
+			rl_error(b, r->name, r->line, "unknown registry '%.*s'", (int)reg.len,
+				 reg.s);
+			return 0;
+		}
+	}
+	if (id.len == 0 || nm.len == 0) {
+		rl_error(b, r->name, r->line, "empty %s", id.len ? "name" : "holder_id");
+		return 0;
+	}
+	struct rl_name n = {.rir = (uint32_t)rir,
+			    .id = rl_intern(b, id.s, id.len),
+			    .name = rl_intern(b, nm.s, nm.len),
+			    .input = r->input,
+			    .line = r->line};
+	rl_add_name(b, &n);
+	return 1;
+}
+
 int rl_load_holders_csv(struct rl_build *b, const char *name, const char *data, size_t len)
 {
-	uint32_t input = rl_new_input(b, name, RM_IN_HOLDERS_CSV);
-	struct rl_csv c;
-	struct rl_span f[RL_CSV_MAX_FIELDS];
-	unsigned nf, line, records = 0;
-	const char *why;
-	int rc, header = 1;
-	rl_csv_init(&c, data, len);
-	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
-		if (rc < 0) {
-			rl_error(b, name, line, "%s", why);
-			continue;
-		}
-		if (header) {
-			header = 0;
-			continue;
-		}
-		struct rl_span reg = rl_trim(f[0]);
-		int rir = RM_RIR_UNKNOWN;
-		if (nf != 3) {
-			rl_error(b, name, line, "%u fields, expected registry,holder_id,name", nf);
-			continue;
-		}
-		if (reg.len && !rl_span_eq(reg, "*")) {
-			rir = rm_rir_from_name(reg.s, reg.len);
-			if (rir < RM_RIR_AFRINIC) {
-				rl_error(b, name, line, "unknown registry '%.*s'", (int)reg.len,
-					 reg.s);
-				continue;
-			}
-		}
-		struct rl_span id = rl_trim(f[1]), nm = rl_trim(f[2]);
-		if (id.len == 0 || nm.len == 0) {
-			rl_error(b, name, line, "empty %s", id.len ? "name" : "holder_id");
-			continue;
-		}
-		struct rl_name n = {.rir = (uint32_t)rir,
-				    .id = rl_intern(b, id.s, id.len),
-				    .name = rl_intern(b, nm.s, nm.len),
-				    .input = input,
-				    .line = line};
-		rl_add_name(b, &n);
-		records++;
-	}
-	rl_csv_free(&c);
-	rm_model_input_at(b->model, input)->records = records;
-	return 0;
+	return rl_load_csv(b, name, data, len, RM_IN_HOLDERS_CSV, 1, holder_row);
 }
 
 static int label_ok(struct rl_span s)
@@ -158,52 +143,43 @@ static int label_ok(struct rl_span s)
 	return 1;
 }
 
+static unsigned label_row(struct rl_row *r)
+{
+	struct rl_build *b = r->b;
+	struct rl_span pfx = rl_trim(r->f[0]);
+	const char *why;
+	char buf[256];
+	if (r->index == 0 && rl_span_eq(pfx, "prefix"))
+		return 0; /* the optional header */
+	if (r->nf != 2) {
+		rl_error(b, r->name, r->line, "%u fields, expected prefix,label", r->nf);
+		return 0;
+	}
+	struct rl_span label = rl_trim(r->f[1]);
+	if (!label_ok(label)) {
+		rl_error(b, r->name, r->line, "label must be 1-200 printable characters");
+		return 0;
+	}
+	unsigned fam, plen;
+	rm_u128 first, last;
+	if (rl_parse_prefix(pfx.s, pfx.len, &fam, &first, &last, &plen, &why)) {
+		rl_error(b, r->name, r->line, "%s in '%.*s'", why, (int)pfx.len, pfx.s);
+		return 0;
+	}
+	int n = snprintf(buf, sizeof(buf), "local:%.*s", (int)label.len, label.s);
+	struct rl_claim *cl = rl_add_claim(b);
+	cl->first = first;
+	cl->last = last;
+	cl->family = fam;
+	cl->layer = RL_LAYER_LABEL;
+	cl->rank = plen;
+	cl->input = r->input;
+	cl->line = r->line;
+	cl->attr.holder_id = rl_intern(b, buf, (size_t)n);
+	return 1;
+}
+
 int rl_load_labels(struct rl_build *b, const char *name, const char *data, size_t len)
 {
-	uint32_t input = rl_new_input(b, name, RM_IN_LABELS);
-	struct rl_csv c;
-	struct rl_span f[RL_CSV_MAX_FIELDS];
-	unsigned nf, line, records = 0;
-	const char *why;
-	int rc;
-	char buf[256];
-	rl_csv_init(&c, data, len);
-	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
-		if (rc < 0) {
-			rl_error(b, name, line, "%s", why);
-			continue;
-		}
-		struct rl_span pfx = rl_trim(f[0]);
-		if (records == 0 && rl_span_eq(pfx, "prefix"))
-			continue; /* header */
-		if (nf != 2) {
-			rl_error(b, name, line, "%u fields, expected prefix,label", nf);
-			continue;
-		}
-		struct rl_span label = rl_trim(f[1]);
-		if (!label_ok(label)) {
-			rl_error(b, name, line, "label must be 1-200 printable characters");
-			continue;
-		}
-		unsigned fam, plen;
-		rm_u128 first, last;
-		if (rl_parse_prefix(pfx.s, pfx.len, &fam, &first, &last, &plen, &why)) {
-			rl_error(b, name, line, "%s in '%.*s'", why, (int)pfx.len, pfx.s);
-			continue;
-		}
-		int n = snprintf(buf, sizeof(buf), "local:%.*s", (int)label.len, label.s);
-		struct rl_claim *cl = rl_add_claim(b);
-		cl->first = first;
-		cl->last = last;
-		cl->family = fam;
-		cl->layer = RL_LAYER_LABEL;
-		cl->rank = plen;
-		cl->input = input;
-		cl->line = line;
-		cl->attr.holder_id = rl_intern(b, buf, (size_t)n);
-		records++;
-	}
-	rl_csv_free(&c);
-	rm_model_input_at(b->model, input)->records = records;
-	return 0;
+	return rl_load_csv(b, name, data, len, RM_IN_LABELS, 0, label_row);
 }

@@ -76,74 +76,61 @@ static int parse_slash8(struct rl_span s, rm_u128 *first, rm_u128 *last)
 	return 0;
 }
 
+static unsigned alloc_row(struct rl_row *r)
+{
+	struct rl_build *b = r->b;
+	struct rl_span *f = r->f;
+	const char *why;
+	if (r->nf < 6) {
+		rl_error(b, r->name, r->line, "%u fields, expected at least 6", r->nf);
+		return 0;
+	}
+	struct rl_span prefix = rl_trim(f[0]), desig = rl_trim(f[1]), status = rl_trim(f[5]);
+	rm_u128 first, last;
+	unsigned fam = RM_V4, plen = 8;
+	int bad = r->kind == RM_IN_IANA_V4
+		      ? parse_slash8(prefix, &first, &last)
+		      : rl_parse_prefix(prefix.s, prefix.len, &fam, &first, &last, &plen, &why);
+	if (bad || fam != (r->kind == RM_IN_IANA_V4 ? RM_V4 : RM_V6)) {
+		rl_error(b, r->name, r->line, "bad prefix '%.*s'", (int)prefix.len, prefix.s);
+		return 0;
+	}
+	struct rm_attr a = {0};
+	int from_desig = registry_in(desig);
+	int rir = from_desig >= 0 ? from_desig : registry_in(f[3]);
+	if (rl_span_eq(status, "RESERVED") || rir < 0) {
+		a.rir = RM_RIR_IANA;
+		a.status = RM_ST_RESERVED;
+	} else if (rl_span_eq(status, "ALLOCATED") || rl_span_eq(status, "LEGACY")) {
+		a.rir = (uint8_t)rir;
+		a.status = rl_span_eq(status, "LEGACY") ? RM_ST_LEGACY : RM_ST_DESIGNATED;
+	} else {
+		rl_error(b, r->name, r->line, "unknown status '%.*s'", (int)status.len, status.s);
+		return 0;
+	}
+	/* An organisation's name is the holder; a registry's name is not. */
+	if (from_desig < 0)
+		a.holder_name = rl_intern(b, desig.s, desig.len);
+	struct rl_claim *cl = rl_add_claim(b);
+	cl->first = first;
+	cl->last = last;
+	cl->family = fam;
+	cl->layer = RL_LAYER_IANA;
+	cl->rank = plen; /* nested rows (3ffe::/16 in 3000::/4): most specific */
+	cl->input = r->input;
+	cl->line = r->line;
+	cl->date = iana_date(f[2]);
+	cl->attr = a;
+	return 1;
+}
+
 int rl_load_iana_alloc(struct rl_build *b, const char *name, const char *data, size_t len, int kind)
 {
-	uint32_t input = rl_new_input(b, name, kind);
-	struct rl_csv c;
-	struct rl_span f[RL_CSV_MAX_FIELDS];
-	unsigned nf, line, records = 0;
-	const char *why;
-	int rc, header = 1;
-	rl_csv_init(&c, data, len);
-	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
-		if (rc < 0) {
-			rl_error(b, name, line, "%s", why);
-			continue;
-		}
-		if (header) {
-			header = 0;
-			continue;
-		}
-		if (nf < 6) {
-			rl_error(b, name, line, "%u fields, expected at least 6", nf);
-			continue;
-		}
-		struct rl_span prefix = rl_trim(f[0]), desig = rl_trim(f[1]),
-			       status = rl_trim(f[5]);
-		rm_u128 first, last;
-		unsigned fam, plen;
-		if (kind == RM_IN_IANA_V4
-			? parse_slash8(prefix, &first, &last)
-			: rl_parse_prefix(prefix.s, prefix.len, &fam, &first, &last, &plen, &why) ||
-			      fam != RM_V6) {
-			rl_error(b, name, line, "bad prefix '%.*s'", (int)prefix.len, prefix.s);
-			continue;
-		}
-		struct rm_attr a = {0};
-		int from_desig = registry_in(desig);
-		int rir = from_desig >= 0 ? from_desig : registry_in(f[3]);
-		if (rl_span_eq(status, "RESERVED") || rir < 0) {
-			a.rir = RM_RIR_IANA;
-			a.status = RM_ST_RESERVED;
-		} else if (rl_span_eq(status, "ALLOCATED") || rl_span_eq(status, "LEGACY")) {
-			a.rir = (uint8_t)rir;
-			a.status = rl_span_eq(status, "LEGACY") ? RM_ST_LEGACY : RM_ST_DESIGNATED;
-		} else {
-			rl_error(b, name, line, "unknown status '%.*s'", (int)status.len, status.s);
-			continue;
-		}
-		/* An organisation's name is the holder; a registry's name is not. */
-		if (from_desig < 0)
-			a.holder_name = rl_intern(b, desig.s, desig.len);
-		struct rl_claim *cl = rl_add_claim(b);
-		cl->first = first;
-		cl->last = last;
-		cl->family = kind == RM_IN_IANA_V4 ? RM_V4 : RM_V6;
-		cl->layer = RL_LAYER_IANA;
-		cl->rank = kind == RM_IN_IANA_V4 ? 8 : plen; /* nested rows: most specific */
-		cl->input = input;
-		cl->line = line;
-		cl->date = iana_date(f[2]);
-		cl->attr = a;
-		records++;
-	}
-	rl_csv_free(&c);
-	rm_model_input_at(b->model, input)->records = records;
-	return 0;
+	return rl_load_csv(b, name, data, len, kind, 1, alloc_row);
 }
 
 /* One prefix or AS range token of a special-purpose row. */
-static int special_token(struct rl_build *b, int kind, struct rl_span tok, struct rl_claim *out)
+static int special_token(int kind, struct rl_span tok, struct rl_claim *out)
 {
 	const char *why;
 	unsigned fam, plen;
@@ -168,78 +155,63 @@ static int special_token(struct rl_build *b, int kind, struct rl_span tok, struc
 	if (rl_parse_prefix(tok.s, tok.len, &fam, &out->first, &out->last, &plen, &why) ||
 	    fam != (kind == RM_IN_SPECIAL_V4 ? RM_V4 : RM_V6))
 		return -1;
-	(void)b;
 	out->family = fam;
 	out->rank = plen;
 	return 0;
 }
 
+static unsigned special_row(struct rl_row *r)
+{
+	struct rl_build *b = r->b;
+	struct rl_span *f = r->f;
+	if (r->nf < 2) {
+		rl_error(b, r->name, r->line, "%u fields, expected at least 2", r->nf);
+		return 0;
+	}
+	struct rl_span label = rl_trim(f[1]);
+	/* IANA quotes some names ("This network"); the quotes are not the name. */
+	if (label.len >= 2 && label.s[0] == '"' && label.s[label.len - 1] == '"') {
+		label.s++;
+		label.len -= 2;
+	}
+	/* Tokens are separated by commas, spaces or newlines. */
+	const char *p = f[0].s, *end = f[0].s + f[0].len;
+	unsigned taken = 0;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r'))
+			p++;
+		const char *q = p;
+		while (q < end && *q != ' ' && *q != ',' && *q != '\n' && *q != '\r')
+			q++;
+		struct rl_span tok = {p, (size_t)(q - p)};
+		p = q;
+		if (tok.len == 0 || tok.s[0] == '[')
+			continue; /* footnote mark */
+		struct rl_claim tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		if (special_token(r->kind, tok, &tmp)) {
+			rl_error(b, r->name, r->line, "bad address block '%.*s'", (int)tok.len,
+				 tok.s);
+			continue;
+		}
+		struct rl_claim *cl = rl_add_claim(b);
+		*cl = tmp;
+		cl->block = RM_NO_BLOCK;
+		cl->layer = RL_LAYER_SPECIAL;
+		cl->input = r->input;
+		cl->line = r->line;
+		cl->date = r->nf > 3 ? iana_date(f[3]) : 0;
+		cl->attr.rir = RM_RIR_IANA;
+		cl->attr.status = RM_ST_SPECIAL;
+		cl->attr.holder_name = rl_intern(b, label.s, label.len);
+		taken++;
+	}
+	if (taken == 0)
+		rl_error(b, r->name, r->line, "no address block in '%.*s'", (int)f[0].len, f[0].s);
+	return taken;
+}
+
 int rl_load_special(struct rl_build *b, const char *name, const char *data, size_t len, int kind)
 {
-	uint32_t input = rl_new_input(b, name, kind);
-	struct rl_csv c;
-	struct rl_span f[RL_CSV_MAX_FIELDS];
-	unsigned nf, line, records = 0;
-	const char *why;
-	int rc, header = 1;
-	rl_csv_init(&c, data, len);
-	while ((rc = rl_csv_next(&c, f, &nf, &line, &why)) != 0) {
-		if (rc < 0) {
-			rl_error(b, name, line, "%s", why);
-			continue;
-		}
-		if (header) {
-			header = 0;
-			continue;
-		}
-		if (nf < 2) {
-			rl_error(b, name, line, "%u fields, expected at least 2", nf);
-			continue;
-		}
-		struct rl_span label = rl_trim(f[1]);
-		/* IANA quotes some names ("This network"); the quotes are not the name. */
-		if (label.len >= 2 && label.s[0] == '"' && label.s[label.len - 1] == '"') {
-			label.s++;
-			label.len -= 2;
-		}
-		/* Tokens are separated by commas, spaces or newlines. */
-		const char *p = f[0].s, *end = f[0].s + f[0].len;
-		unsigned taken = 0;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r'))
-				p++;
-			const char *q = p;
-			while (q < end && *q != ' ' && *q != ',' && *q != '\n' && *q != '\r')
-				q++;
-			struct rl_span tok = {p, (size_t)(q - p)};
-			p = q;
-			if (tok.len == 0 || tok.s[0] == '[')
-				continue; /* footnote mark */
-			struct rl_claim tmp;
-			memset(&tmp, 0, sizeof(tmp));
-			if (special_token(b, kind, tok, &tmp)) {
-				rl_error(b, name, line, "bad address block '%.*s'", (int)tok.len,
-					 tok.s);
-				continue;
-			}
-			struct rl_claim *cl = rl_add_claim(b);
-			*cl = tmp;
-			cl->block = RM_NO_BLOCK;
-			cl->layer = RL_LAYER_SPECIAL;
-			cl->input = input;
-			cl->line = line;
-			cl->date = nf > 3 ? iana_date(f[3]) : 0;
-			cl->attr.rir = RM_RIR_IANA;
-			cl->attr.status = RM_ST_SPECIAL;
-			cl->attr.holder_name = rl_intern(b, label.s, label.len);
-			taken++;
-			records++;
-		}
-		if (taken == 0)
-			rl_error(b, name, line, "no address block in '%.*s'", (int)f[0].len,
-				 f[0].s);
-	}
-	rl_csv_free(&c);
-	rm_model_input_at(b->model, input)->records = records;
-	return 0;
+	return rl_load_csv(b, name, data, len, kind, 1, special_row);
 }

@@ -98,6 +98,25 @@ void rl_csv_free(struct rl_csv *c);
 int rl_csv_next(struct rl_csv *c, struct rl_span *f, unsigned *nf, unsigned *line,
 		const char **why);
 
+/*
+ * A CSV input: rl_load_csv makes the input record, reports malformed
+ * records, skips a header when told, and calls fn for each row; fn returns
+ * how many records it took from the row (for the input's record count).
+ */
+struct rl_row {
+	struct rl_build *b;
+	const char *name;
+	uint32_t input;
+	int kind;
+	unsigned line;
+	unsigned index; /* 0 for the first row after any header */
+	struct rl_span *f;
+	unsigned nf;
+};
+typedef unsigned (*rl_row_fn)(struct rl_row *row);
+int rl_load_csv(struct rl_build *b, const char *name, const char *data, size_t len, int kind,
+		int has_header, rl_row_fn fn);
+
 /* Format parsers: each returns 0, or -1 for a file it had to give up on. */
 int rl_load_stats(struct rl_build *b, const char *name, const char *data, size_t len);
 int rl_load_iana_alloc(struct rl_build *b, const char *name, const char *data, size_t len,

@@ -139,6 +139,11 @@ uint32_t rm_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
+uint32_t rm_crc32c_portable(uint32_t crc, const void *buf, size_t len)
+{
+	return ~crc_soft(~crc, buf, len);
+}
+
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
 

@@ -38,5 +38,7 @@ void rm_snapshot_close(struct rm_snapshot *s);
 
 /* CRC-32C (Castagnoli), hardware-assisted where the CPU has SSE4.2. */
 uint32_t rm_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table-driven path alone, for CPUs without SSE4.2 (and its tests). */
+uint32_t rm_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 
 #endif

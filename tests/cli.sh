@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# cli.sh RIRDB DATA_DIR - the rirdb command line as an operator uses it (TAP).
+set -u
+rirdb=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() { # check NAME COMMAND...: passes when the command succeeds
+	local name=$1; shift
+	if "$@" >"$tmp/out" 2>"$tmp/err"; then ok "$name"; else not_ok "$name" "$(head -c 600 "$tmp/out")" "$(head -c 600 "$tmp/err")"; fi
+}
+
+inputs=("$data"/rir/delegated-* "$data"/iana/*.csv)
+snap=$tmp/r.snap
+
+"$rirdb" build -o "$snap" "${inputs[@]}" 2>"$tmp/build.err"; rc=$?
+check "build from the bundled data" test "$rc" = 0
+check "build reports the superseded AFRINIC file" grep -q "superseded by the newer afrinic file" "$tmp/build.err"
+
+"$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
+rc=$?
+check "lookup exits 1 after a bad address" test "$rc" = 1
+check "lookup CSV header" test "$(head -1 "$tmp/l.csv")" = "addr,rir,cc,status,holder,holder_id,block,range,date,source,error"
+check "lookup answers IPv4" grep -qx '193.0.6.139,ripencc,NL,allocated,,,193.0.0.0/20,193.0.0.0-193.0.15.255,1993-09-01,.*delegated-ripencc-20140630:18367,' "$tmp/l.csv"
+check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,not an IPv4 or IPv6 address' "$tmp/l.csv"
+check "lookup goes on after a bad address" grep -q '^2001:67c:2e8::1,ripencc,NL,assigned,' "$tmp/l.csv"
+check "lookup answers AS numbers" grep -q '^AS3333,ripencc,EU,allocated,' "$tmp/l.csv"
+check "lookup counts bad queries on stderr" grep -q '1 bad query' "$tmp/l.err"
+
+printf '# comment\n\n  41.0.0.1  \r\n8.8.8.8\n' | "$rirdb" lookup -d "$snap" >"$tmp/s.csv"
+check "stdin: one per line, blanks and comments skipped" test "$(wc -l <"$tmp/s.csv")" = 3
+check "stdin: holder id from the extended file" grep -q '^41.0.0.1,afrinic,ZA,allocated,F364712F,F364712F,' "$tmp/s.csv"
+
+"$rirdb" lookup -d "$snap" --asn 3333 4608 >"$tmp/a.csv"
+check "--asn takes plain numbers" grep -q '^4608,apnic,AU,allocated' "$tmp/a.csv"
+
+"$rirdb" lookup -d "$snap" --format json 10.1.2.3 bogus >"$tmp/j.jsonl"
+check "JSON Lines parse and carry the fields" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows[0]["rir"] == "iana" and rows[0]["holder"] == "Private-Use", rows[0]
+assert rows[0]["status"] == "special" and rows[0]["block"] == "10.0.0.0/8", rows[0]
+assert rows[1] == {"addr": "bogus", "error": "not an IPv4 or IPv6 address"}, rows[1]
+' "$tmp/j.jsonl"
+
+"$rirdb" info -d "$snap" >"$tmp/info"
+check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*delegated-ripencc-20140630' "$tmp/info"
+check "info marks the superseded file" grep -q 'delegated-afrinic-20140630 (superseded)' "$tmp/info"
+check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/info"
+
+head -c 1000 "$snap" >"$tmp/trunc.snap"
+"$rirdb" lookup -d "$tmp/trunc.snap" 1.1.1.1 >/dev/null 2>"$tmp/e"; rc=$?
+check "truncated snapshot refused" test "$rc" = 1
+check "truncated snapshot: clear message" grep -q "trunc.snap: truncated" "$tmp/e"
+
+cp "$snap" "$tmp/bad.snap"
+printf 'X' | dd of="$tmp/bad.snap" bs=1 seek=5000 conv=notrunc 2>/dev/null
+"$rirdb" info -d "$tmp/bad.snap" >/dev/null 2>"$tmp/e"; rc=$?
+check "corrupted snapshot refused" test "$rc" = 1
+check "corrupted snapshot: checksum message" grep -q "checksum mismatch" "$tmp/e"
+
+cp "$snap" "$tmp/v.snap"
+printf '\x09' | dd of="$tmp/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+"$rirdb" info -d "$tmp/v.snap" >/dev/null 2>"$tmp/e"
+check "wrong-version snapshot refused with its version" grep -q "snapshot format version 9" "$tmp/e"
+
+printf '2|ripencc|1|2|19830705|20140630|+0200\nripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\nripencc|DE|ipv4|10.0.1.0|abc|20100101|allocated\n' >"$tmp/bad.txt"
+"$rirdb" build -o "$tmp/x.snap" "$tmp/bad.txt" 2>"$tmp/e"; rc=$?
+check "strict build fails on a malformed line" test "$rc" = 1
+check "strict build names file and line" grep -q "bad.txt:3: IPv4 count is not a positive number" "$tmp/e"
+check "strict build writes nothing" test ! -e "$tmp/x.snap"
+"$rirdb" build --lenient -o "$tmp/x.snap" "$tmp/bad.txt" 2>"$tmp/e"; rc=$?
+check "lenient build succeeds" test "$rc" = 0
+check "lenient build reports how many it skipped" grep -q "1 skipped" "$tmp/e"
+
+"$rirdb" build -o "$tmp/y.snap" "$tmp/missing-file" 2>"$tmp/e"; rc=$?
+check "missing input: exit 1 and a reason" bash -c "test $rc = 1 && grep -q 'missing-file: cannot open' '$tmp/e'"
+echo "just text" >"$tmp/junk"
+"$rirdb" build -o "$tmp/y.snap" "$tmp/junk" 2>"$tmp/e"; rc=$?
+check "unrecognized input format refused" bash -c "test $rc = 1 && grep -q 'junk: unrecognized format' '$tmp/e'"
+
+"$rirdb" lookup 1.1.1.1 >/dev/null 2>&1; rc=$?
+check "lookup without -d is a usage error" test "$rc" = 2
+"$rirdb" frobnicate >/dev/null 2>&1; rc=$?
+check "unknown command is a usage error" test "$rc" = 2
+"$rirdb" lookup -d "$snap" --format xml 1.1.1.1 >/dev/null 2>&1; rc=$?
+check "unknown format is a usage error" test "$rc" = 2
+
+echo "1..$n"
+exit $((fails > 0))

@@ -1,0 +1,249 @@
+/*
+ * test_snapshot.c - the snapshot file: round trip, and refusal of
+ * truncated, corrupted, wrong-version and hostile files.
+ */
+#include <unistd.h>
+
+#include "helpers.h"
+#include "snapshot.h"
+
+static char path[256];
+
+static struct built *sample(void)
+{
+	return build_texts(0, "ripe",
+			   "2|ripencc|1|3|19830705|20140630|+0200\n"
+			   "ripencc|DE|ipv4|10.0.0.0|3072|20100101|allocated\n"
+			   "ripencc|NL|ipv6|2001:db8::|32|20100103|allocated\n"
+			   "ripencc|EU|asn|100|3|19940519|allocated\n",
+			   "labels", "10.0.1.0/24,office\n", NULL);
+}
+
+static unsigned char *slurp(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *b = malloc(*len + 1);
+	assert_non_null(b);
+	assert_true(*len > 64);
+	assert_int_equal(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+static void spit(const char *p, const unsigned char *b, size_t len)
+{
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/rm-test-snap-%ld", (long)getpid());
+	struct built *r = sample();
+	char err[256];
+	assert_non_null(r->m);
+	assert_int_equal(rm_snapshot_write(&r->db, path, err, sizeof(err)), 0);
+	built_free(r);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+static void round_trip(void **state)
+{
+	(void)state;
+	struct built *r = sample();
+	char err[256];
+	struct rm_snapshot *s = rm_snapshot_open(path, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	const struct rm_db *d = rm_snapshot_db(s);
+	assert_int_equal(d->v4.n, r->db.v4.n);
+	assert_int_equal(d->v6.n, r->db.v6.n);
+	assert_int_equal(d->asn.n, r->db.asn.n);
+	assert_int_equal(d->n_attrs, r->db.n_attrs);
+	assert_int_equal(d->n_inputs, 2);
+	assert_string_equal(rm_str(d, d->inputs[0].name), "ripe");
+	assert_string_equal(rm_str(d, d->inputs[0].serial), "1");
+	assert_int_equal(d->inputs[0].end_date, 20140630);
+	for (uint32_t a = 0x09FFFF00u; a < 0x0A000D00u; a += 3)
+		assert_int_equal(d->attrs[rm_ref_lookup4(d, a)].rir,
+				 r->db.attrs[rm_ref_lookup4(&r->db, a)].rir);
+	assert_string_equal(holder_of(d, "10.0.1.7"), "local:office");
+	assert_cc(d, "2001:db8::5", "NL");
+	assert_cc(d, "AS102", "EU");
+	rm_snapshot_close(s);
+	built_free(r);
+}
+
+static void expect_refused(const unsigned char *b, size_t len, const char *why)
+{
+	char p2[300], err[512];
+	snprintf(p2, sizeof(p2), "%s.bad", path);
+	spit(p2, b, len);
+	struct rm_snapshot *s = rm_snapshot_open(p2, err, sizeof(err));
+	unlink(p2);
+	if (s) {
+		rm_snapshot_close(s);
+		fail_msg("accepted a file that should fail with '%s'", why);
+	}
+	if (!strstr(err, why))
+		fail_msg("error '%s' does not say '%s'", err, why);
+}
+
+static void truncated(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *b = slurp(path, &len);
+	size_t cuts[] = {0, 1, 63, 64, 200, len / 2, len - 1};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		expect_refused(b, cuts[i], cuts[i] < 64 ? "truncated" : "truncated or extended");
+	free(b);
+}
+
+static void corrupted(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *b = slurp(path, &len);
+	for (size_t at = 64; at < len; at += len / 7) {
+		b[at] ^= 0x40;
+		expect_refused(b, len, "checksum mismatch");
+		b[at] ^= 0x40;
+	}
+	memcpy(b, "NOTASNAP", 8);
+	expect_refused(b, len, "not a rirmeter snapshot");
+	free(b);
+}
+
+static void wrong_version(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *b = slurp(path, &len);
+	uint32_t v = RM_SNAPSHOT_VERSION + 1;
+	memcpy(b + 8, &v, 4);
+	expect_refused(b, len, "snapshot format version 2, this build reads version 1");
+	free(b);
+}
+
+/* Rewrite the checksum so that only the semantic checks can catch it. */
+static void reseal(unsigned char *b, size_t len)
+{
+	uint32_t crc = 0;
+	memcpy(b + 28, &crc, 4);
+	crc = rm_crc32c(0, b, len);
+	memcpy(b + 28, &crc, 4);
+}
+
+static unsigned char *section(unsigned char *b, uint32_t type, uint64_t *count)
+{
+	uint32_t n;
+	memcpy(&n, b + 24, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t t;
+		uint64_t off;
+		memcpy(&t, b + 64 + 24 * i, 4);
+		memcpy(&off, b + 64 + 24 * i + 8, 8);
+		memcpy(count, b + 64 + 24 * i + 16, 8);
+		if (t == type)
+			return b + off;
+	}
+	fail_msg("no section %u", type);
+	return NULL;
+}
+
+static void hostile_contents_with_valid_checksum(void **state)
+{
+	(void)state;
+	size_t len;
+	uint64_t count;
+	unsigned char *b = slurp(path, &len);
+	unsigned char *orig = malloc(len);
+	memcpy(orig, b, len);
+
+	uint32_t bad = 0xFFFFFFF0u;
+	memcpy(section(b, 6 /* v4 ids */, &count), &bad, 4);
+	reseal(b, len);
+	expect_refused(b, len, "range points past the attribution table");
+
+	memcpy(b, orig, len);
+	unsigned char *starts = section(b, 5 /* v4 starts */, &count);
+	memcpy(starts + 4, starts + 8, 4); /* two equal starts */
+	reseal(b, len);
+	expect_refused(b, len, "range starts not increasing");
+
+	memcpy(b, orig, len);
+	uint64_t huge = 1ull << 40;
+	memcpy(b + 64 + 16, &huge, 8); /* first section's count */
+	reseal(b, len);
+	expect_refused(b, len, "lies outside the file");
+
+	memcpy(b, orig, len);
+	unsigned char *attrs = section(b, 2, &count);
+	attrs[12] = 99; /* attribution 1's rir */
+	reseal(b, len);
+	expect_refused(b, len, "bad rir or status");
+
+	memcpy(b, orig, len);
+	unsigned char *str = section(b, 1, &count);
+	str[count - 1] = 'x'; /* the pool no longer ends in NUL */
+	reseal(b, len);
+	expect_refused(b, len, "string pool");
+	free(orig);
+	free(b);
+}
+
+static void missing_file(void **state)
+{
+	(void)state;
+	char err[256];
+	assert_null(rm_snapshot_open("/nonexistent/x.snap", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open"));
+	assert_null(rm_snapshot_open("/tmp", err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+static void crc32c_known_answer(void **state)
+{
+	(void)state;
+	/* RFC 3720 B.4 check value. */
+	assert_int_equal(rm_crc32c(0, "123456789", 9), 0xE3069283u);
+	unsigned char zeros[32] = {0};
+	assert_int_equal(rm_crc32c(0, zeros, 32), 0x8A9136AAu);
+	assert_int_equal(rm_crc32c_portable(0, "123456789", 9), 0xE3069283u);
+	unsigned char buf[1000];
+	for (int i = 0; i < 1000; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	for (size_t n = 0; n < 1000; n += 37)
+		assert_int_equal(rm_crc32c_portable(0, buf, n), rm_crc32c(0, buf, n));
+	/* Incremental equals one shot. */
+	assert_int_equal(rm_crc32c(rm_crc32c(0, "12345", 5), "6789", 4), 0xE3069283u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(truncated),
+	    cmocka_unit_test(corrupted),
+	    cmocka_unit_test(wrong_version),
+	    cmocka_unit_test(hostile_contents_with_valid_checksum),
+	    cmocka_unit_test(missing_file),
+	    cmocka_unit_test(crc32c_known_answer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,189 @@
+/*
+ * test_stats.c - the statistics exchange format: every record type, the
+ * quirks of real files, and every malformed field.
+ */
+#include "helpers.h"
+
+#define HDR "2|ripencc|1404165599|5|19830705|20140630|+0200\n"
+
+static void standard_file(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(0, "f",
+				      "# a comment\n" HDR "ripencc|*|ipv4|*|2|summary\n"
+				      "ripencc|*|ipv6|*|1|summary\n"
+				      "ripencc|*|asn|*|2|summary\n"
+				      "ripencc|DE|ipv4|10.0.0.0|3072|20100101|allocated\n"
+				      "ripencc|FR|ipv4|10.0.12.0|256|20100102|assigned\n"
+				      "ripencc|NL|ipv6|2001:db8::|32|20100103|allocated\n"
+				      "ripencc|EU|asn|100|3|19940519|allocated\n"
+				      "ripencc|GB|asn|4200000|1|19940519|allocated\n",
+				      NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 0);
+	assert_int_equal(r->counts.notices, 0);
+	assert_int_equal(r->counts.records, 5);
+	assert_string_equal(rir_of(&r->db, "10.0.11.255"), "ripencc");
+	assert_cc(&r->db, "10.0.11.255", "DE");
+	assert_cc(&r->db, "10.0.0.0", "DE");
+	assert_cc(&r->db, "10.0.12.0", "FR");
+	assert_string_equal(status_of(&r->db, "10.0.12.255"), "assigned");
+	assert_string_equal(rir_of(&r->db, "10.0.13.0"), "unknown");
+	assert_string_equal(rir_of(&r->db, "9.255.255.255"), "unknown");
+	assert_cc(&r->db, "2001:db8:ffff::1", "NL");
+	assert_string_equal(rir_of(&r->db, "2001:db9::"), "unknown");
+	assert_cc(&r->db, "AS100", "EU");
+	assert_cc(&r->db, "AS102", "EU");
+	assert_string_equal(rir_of(&r->db, "AS103"), "unknown");
+	assert_cc(&r->db, "AS4200000", "GB");
+	/* Two records, two ranges, however the counts fall on CIDR bounds. */
+	uint32_t i = rm_ref_find4(&r->db, 0x0A000B00u);
+	assert_int_equal(r->db.v4.start[i], 0x0A000000u);
+	built_free(r);
+}
+
+static void extended_and_quirks(void **state)
+{
+	(void)state;
+	/* CRLF, an empty country (APNIC), available space, extension fields,
+	 * no newline at the end. */
+	struct built *r =
+	    build_texts(0, "ext",
+			"2.3|afrinic|20230323|3|00000000|20230323|00000\r\n"
+			"afrinic|ZA|ipv4|41.0.0.0|2097152|20071126|allocated|F364712F\r\n"
+			"afrinic||ipv4|41.32.0.0|256|20071126|assigned|F364712F|e-stats|more\r\n"
+			"afrinic|ZZ|asn|37000|1||available|",
+			NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 0);
+	assert_string_equal(holder_of(&r->db, "41.31.255.255"), "F364712F");
+	assert_cc(&r->db, "41.32.0.9", "");
+	assert_string_equal(status_of(&r->db, "41.32.0.9"), "assigned");
+	assert_string_equal(status_of(&r->db, "AS37000"), "available");
+	assert_cc(&r->db, "AS37000", "ZZ");
+	assert_string_equal(holder_of(&r->db, "AS37000"), "");
+	built_free(r);
+}
+
+static void summary_mismatch_is_reported(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(0, "trunc",
+				      HDR "ripencc|*|ipv4|*|7|summary\n"
+					  "ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n",
+				      NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.notices, 2); /* summary and header counts */
+	assert_true(diag_has(r, "trunc:3: summary says 7 ipv4 records, the file has 1"));
+	assert_true(diag_has(r, "header says 5 records, the file has 1"));
+	built_free(r);
+}
+
+static const struct {
+	const char *record;
+	const char *reason;
+} malformed[] = {
+    {"ripencc|DE|ipv4|10.0.0.0|256|20100101", "record has 6 '|' fields, expected at least 7"},
+    {"ripe|DE|ipv4|10.0.0.0|256|20100101|allocated", "unknown registry 'ripe'"},
+    {"apnic|DE|ipv4|10.0.0.0|256|20100101|allocated", "record of registry 'apnic' in a file of"},
+    {"ripencc|D|ipv4|10.0.0.0|256|20100101|allocated", "bad country code 'D'"},
+    {"ripencc|de|ipv4|10.0.0.0|256|20100101|allocated", "bad country code 'de'"},
+    {"ripencc|DE|ipv5|10.0.0.0|256|20100101|allocated", "unknown type 'ipv5'"},
+    {"ripencc|DE|ipv4|10.0.0|256|20100101|allocated", "bad IPv4 start address"},
+    {"ripencc|DE|ipv4|10.0.0.0|0|20100101|allocated", "IPv4 count is not a positive number"},
+    {"ripencc|DE|ipv4|10.0.0.0|2x|20100101|allocated", "IPv4 count is not a positive number"},
+    {"ripencc|DE|ipv4|255.255.255.0|257|20100101|allocated", "IPv4 count runs past"},
+    {"ripencc|DE|ipv6|2001:db8:::|32|20100101|allocated", "bad IPv6 start address"},
+    {"ripencc|DE|ipv6|2001:db8::|129|20100101|allocated", "IPv6 prefix length is not 0..128"},
+    {"ripencc|DE|ipv6|2001:db8::1|32|20100101|allocated", "IPv6 start has bits set"},
+    {"ripencc|DE|asn|AS-X|1|20100101|allocated", "bad AS number"},
+    {"ripencc|DE|asn|100|0|20100101|allocated", "AS count is not a positive number"},
+    {"ripencc|DE|asn|4294967295|2|20100101|allocated", "AS count runs past 4294967295"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|2010-01-01|allocated", "bad date '2010-01-01'"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|20101301|allocated", "bad date '20101301'"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|20100101|stolen", "unknown status 'stolen'"},
+    {"ripencc|*|ipv7|*|3|summary", "bad summary line"},
+};
+
+static void every_malformed_field(void **state)
+{
+	(void)state;
+	char text[512], want[256];
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		snprintf(text, sizeof(text),
+			 HDR "ripencc|DE|ipv4|1.0.0.0|256|20100101|allocated\n%s\n",
+			 malformed[i].record);
+		/* Strict: the build fails and names file, line and reason. */
+		struct built *r = build_texts(0, "bad", text, NULL);
+		snprintf(want, sizeof(want), "bad:3: %s", malformed[i].reason);
+		if (r->m || !diag_has(r, want))
+			fail_msg("case %zu: want '%s', got '%s'", i, want, r->diag);
+		built_free(r);
+		/* Lenient: the line is skipped and counted, the rest is kept. */
+		r = build_texts(1, "bad", text, NULL);
+		assert_non_null(r->m);
+		assert_int_equal(r->counts.skipped, 1);
+		assert_true(diag_has(r, "(skipped)"));
+		assert_cc(&r->db, "1.0.0.1", "DE");
+		built_free(r);
+	}
+}
+
+static void bad_header(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(
+	    1, "hdr", "2|ripencc|1|2|3\nripencc|DE|ipv4|1.0.0.0|256||allocated\n", NULL);
+	assert_true(diag_has(r, "hdr:1: header has 5 '|' fields, expected 7"));
+	built_free(r);
+	r = build_texts(0, "hdr2", "2|ripencc|1|x|19830705|20140630|+0200\n", NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "hdr2:1: header record count 'x' is not a number"));
+	built_free(r);
+}
+
+static void overlap_within_a_file(void **state)
+{
+	(void)state;
+	const char *t = HDR "ripencc|DE|ipv4|10.0.0.0|65536|20100101|allocated\n"
+			    "ripencc|FR|ipv4|10.0.255.0|256|20100101|allocated\n"
+			    "ripencc|NL|ipv6|2001:db8::|32|20100101|allocated\n"
+			    "ripencc|NL|ipv6|2001:db8:1::|48|20100101|allocated\n"
+			    "ripencc|EU|asn|10|5|20100101|allocated\n"
+			    "ripencc|EU|asn|14|1|20100101|allocated\n";
+	struct built *r = build_texts(0, "ov", t, NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "ov:3: overlaps the record at line 2"));
+	assert_true(diag_has(r, "ov:5: overlaps the record at line 4"));
+	assert_true(diag_has(r, "ov:7: overlaps the record at line 6"));
+	built_free(r);
+	/* Lenient keeps both and lets the later line win. */
+	r = build_texts(1, "ov", t, NULL);
+	assert_non_null(r->m);
+	assert_cc(&r->db, "10.0.255.1", "FR");
+	assert_cc(&r->db, "10.0.254.1", "DE");
+	built_free(r);
+}
+
+static void unknown_format_and_binary(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(1, "junk", "this is not registry data\n", NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "junk: unrecognized format"));
+	built_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(standard_file),
+	    cmocka_unit_test(extended_and_quirks),
+	    cmocka_unit_test(summary_mismatch_is_reported),
+	    cmocka_unit_test(every_malformed_field),
+	    cmocka_unit_test(bad_header),
+	    cmocka_unit_test(overlap_within_a_file),
+	    cmocka_unit_test(unknown_format_and_binary),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
