@@ -8,7 +8,7 @@ DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/ia
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev
 
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test bench format clean
 
 all: build
 
@@ -34,6 +34,12 @@ run: build
 
 test: build
 	SANITIZE=$(SANITIZE) scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+# Benchmarks (perf/README.md); reserves huge pages when run as root.
+bench: build
+	$(BUILD)/loaders/rirdb build -q -o $(SNAP) $(DATA)
+	-[ "$$(id -u)" != 0 ] || perf/hugepages.sh
+	$(BUILD)/perf/lookup_bench -d $(SNAP)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

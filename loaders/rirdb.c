@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dir24.h"
 #include "loaders.h"
 #include "snapshot.h"
 
@@ -195,7 +196,11 @@ static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family
 			uint32_t range)
 {
 	const struct rm_ranges32 *r32 = fam == RM_V4 ? &db->v4 : &db->asn;
-	uint32_t id = fam == RM_V6 ? db->v6.id[range] : r32->id[range];
+	/* IPv4 answers come from the table the dataplane uses; the range list
+	 * (the reference) supplies the provenance block. */
+	uint32_t id = fam == RM_V6   ? db->v6.id[range]
+		      : fam == RM_V4 ? rm_dir24_lookup_one(&db->dir24, (uint32_t)key)
+				     : r32->id[range];
 	uint32_t blk = fam == RM_V6 ? db->v6.block[range] : r32->block[range];
 	const struct rm_attr *at = &db->attrs[id];
 	a->rir = rm_rir_name(at->rir);

@@ -117,6 +117,15 @@ struct rm_ranges128 {
 	uint32_t n;
 };
 
+/* The IPv4 DIR-24-8 table (dir24.h); part of a snapshot. */
+struct rm_dir24 {
+	const void *tbl16; /* 2^16 + RM_DIR24_PAD entries: the /16 summary */
+	const void *tbl24; /* 2^24 + RM_DIR24_PAD entries */
+	const void *tbl8;  /* n_groups * 256 + RM_DIR24_PAD entries */
+	uint32_t n_groups;
+	uint32_t width; /* bytes per entry: 2 or 4 */
+};
+
 struct rm_db {
 	const struct rm_attr *attrs;
 	uint32_t n_attrs;
@@ -130,6 +139,8 @@ struct rm_db {
 	struct rm_ranges128 v6;
 	struct rm_ranges32 asn;
 	uint64_t build_time; /* Unix seconds */
+	/* Fast tables, present in a mapped snapshot (NULL in a model view). */
+	struct rm_dir24 dir24;
 };
 
 /* Names */

@@ -8,6 +8,7 @@
  * count is checked against the file before a pointer is formed.
  */
 #include "snapshot.h"
+#include "dir24.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +64,9 @@ enum section_type {
 	SEC_ASN_START,
 	SEC_ASN_ID,
 	SEC_ASN_BLOCK,
-	SEC_REQUIRED_LAST = SEC_ASN_BLOCK,
+	SEC_DIR24_TBL24,
+	SEC_DIR24_TBL8,
+	SEC_DIR24_TBL16,
 };
 
 struct rm_snapshot {
@@ -71,6 +74,8 @@ struct rm_snapshot {
 	size_t size;
 	uint32_t crc;
 	struct rm_db db;
+	void *huge; /* anonymous copy of the big tables, or NULL */
+	size_t huge_size;
 };
 
 /* ------------------------------------------------------------------ */
@@ -183,6 +188,12 @@ static void plan_db(struct plan *p, const struct rm_db *db)
 	plan_add(p, SEC_ASN_START, db->asn.start, 4, db->asn.n);
 	plan_add(p, SEC_ASN_ID, db->asn.id, 4, db->asn.n);
 	plan_add(p, SEC_ASN_BLOCK, db->asn.block, 4, db->asn.n);
+	plan_add(p, SEC_DIR24_TBL16, db->dir24.tbl16, db->dir24.width,
+		 RM_DIR24_TBL16 + RM_DIR24_PAD);
+	plan_add(p, SEC_DIR24_TBL24, db->dir24.tbl24, db->dir24.width,
+		 RM_DIR24_TBL24 + RM_DIR24_PAD);
+	plan_add(p, SEC_DIR24_TBL8, db->dir24.tbl8, db->dir24.width,
+		 (uint64_t)db->dir24.n_groups * 256 + RM_DIR24_PAD);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -200,15 +211,25 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen)
+#define BIG_ALIGN (2u << 20)
+
+int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_t errlen)
 {
+	struct rm_db full = *in;
+	struct rm_dir24_owned d24 = {0};
+	if (!full.dir24.tbl24) {
+		if (rm_dir24_build(in, &d24, err, errlen))
+			return -1;
+		full.dir24 = d24.t;
+	}
+	const struct rm_db *db = &full;
 	struct plan p = {.n = 0};
 	plan_db(&p, db);
 
 	uint64_t off = align_up(HEADER_SIZE + p.n * sizeof(struct section), 64);
 	for (uint32_t i = 0; i < p.n; i++) {
 		uint64_t bytes = p.sec[i].count * p.sec[i].elem_size;
-		off = align_up(off, bytes >= (1u << 20) ? 4096 : 64);
+		off = align_up(off, bytes >= BIG_ALIGN ? BIG_ALIGN : 64);
 		p.sec[i].offset = off;
 		off += bytes;
 	}
@@ -217,6 +238,7 @@ int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory for %llu bytes", path,
 			 (unsigned long long)size);
+		rm_dir24_free(&d24);
 		return -1;
 	}
 	struct header h;
@@ -255,6 +277,7 @@ int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_
 	if (rc)
 		unlink(tmp);
 	free(buf);
+	rm_dir24_free(&d24);
 	return rc;
 }
 
@@ -287,7 +310,11 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	    {SEC_ASN_START, 4, (const void **)&db->asn.start, 0, 0},
 	    {SEC_ASN_ID, 4, (const void **)&db->asn.id, 0, 0},
 	    {SEC_ASN_BLOCK, 4, (const void **)&db->asn.block, 0, 0},
+	    {SEC_DIR24_TBL24, 0, (const void **)&db->dir24.tbl24, 0, 0}, /* 2 or 4 */
+	    {SEC_DIR24_TBL8, 0, (const void **)&db->dir24.tbl8, 0, 0},
+	    {SEC_DIR24_TBL16, 0, (const void **)&db->dir24.tbl16, 0, 0},
 	};
+	uint32_t width24 = 0, width8 = 0, width16 = 0;
 	const unsigned nw = sizeof(w) / sizeof(w[0]);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct section *x = &sec[i];
@@ -301,7 +328,9 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		for (unsigned k = 0; k < nw; k++) {
 			if (w[k].type != x->type)
 				continue;
-			if (w[k].seen || w[k].elem_size != x->elem_size) {
+			int ok_size = w[k].elem_size ? w[k].elem_size == x->elem_size
+						     : (x->elem_size == 2 || x->elem_size == 4);
+			if (w[k].seen || !ok_size) {
 				snprintf(err, errlen,
 					 "%s: section type %u repeated or of wrong size", path,
 					 x->type);
@@ -309,6 +338,12 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 			}
 			w[k].seen = 1;
 			w[k].count = x->count;
+			if (x->type == SEC_DIR24_TBL24)
+				width24 = x->elem_size;
+			if (x->type == SEC_DIR24_TBL8)
+				width8 = x->elem_size;
+			if (x->type == SEC_DIR24_TBL16)
+				width16 = x->elem_size;
 			*w[k].ptr = (const unsigned char *)s->map + x->offset;
 		}
 	}
@@ -333,6 +368,16 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	db->v4.n = v4n;
 	db->v6.n = v6n;
 	db->asn.n = asnn;
+	uint64_t c24 = w[13].count, c8 = w[14].count;
+	if (width24 != width8 || width24 != width16 ||
+	    w[15].count != RM_DIR24_TBL16 + RM_DIR24_PAD || c24 != RM_DIR24_TBL24 + RM_DIR24_PAD ||
+	    c8 < RM_DIR24_PAD || (c8 - RM_DIR24_PAD) % 256 != 0 ||
+	    (c8 - RM_DIR24_PAD) / 256 > RM_DIR24_MAX_GROUPS) {
+		snprintf(err, errlen, "%s: IPv4 table sections have a bad shape", path);
+		return -1;
+	}
+	db->dir24.width = width24;
+	db->dir24.n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
 	return 0;
 }
 
@@ -388,14 +433,53 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 		return -1;
 	s->db.build_time = h.build_time;
 	char why[256];
-	if (rm_db_check(&s->db, why, sizeof(why))) {
+	if (rm_db_check(&s->db, why, sizeof(why)) ||
+	    rm_dir24_check(&s->db.dir24, s->db.n_attrs, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: inconsistent contents: %s", path, why);
 		return -1;
 	}
 	return 0;
 }
 
+/* Copy the first-level IPv4 table to 2 MiB-aligned THP-backed memory. */
+static void move_to_hugepages(struct rm_snapshot *s)
+{
+	size_t bytes = (size_t)(RM_DIR24_TBL24 + RM_DIR24_PAD) * s->db.dir24.width;
+	size_t size = (bytes + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
+	/* Over-allocate to align by hand: mmap only promises page alignment. */
+	unsigned char *raw = mmap(NULL, size + BIG_ALIGN, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return; /* keep serving from the file mapping */
+	unsigned char *al =
+	    (unsigned char *)(((uintptr_t)raw + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
+	if (al > raw)
+		munmap(raw, (size_t)(al - raw));
+	size_t tail = (size_t)(raw + size + BIG_ALIGN - (al + size));
+	if (tail)
+		munmap(al + size, tail);
+#ifdef MADV_HUGEPAGE
+	madvise(al, size, MADV_HUGEPAGE);
+#endif
+	memcpy(al, s->db.dir24.tbl24, bytes);
+	mprotect(al, size, PROT_READ);
+	s->huge = al;
+	s->huge_size = size;
+	s->db.dir24.tbl24 = al;
+}
+
+size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s)
+{
+	return s->huge_size;
+}
+
 struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen)
+{
+	return rm_snapshot_open_flags(path, 0, err, errlen);
+}
+
+struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, char *err,
+					   size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -429,6 +513,8 @@ struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen)
 		rm_snapshot_close(s);
 		return NULL;
 	}
+	if (flags & RM_SNAP_HUGEPAGE)
+		move_to_hugepages(s);
 	return s;
 }
 
@@ -452,5 +538,7 @@ void rm_snapshot_close(struct rm_snapshot *s)
 	if (!s)
 		return;
 	munmap(s->map, s->size);
+	if (s->huge)
+		munmap(s->huge, s->huge_size);
 	free(s);
 }

@@ -9,8 +9,9 @@
  *                      with the CRC field zero), build time, byte-order tag
  *   section table      one entry per section: type, element size, offset,
  *                      element count
- *   sections           each 64-byte aligned (4 KiB for large ones), so that
+ *   sections           each 64-byte aligned (2 MiB for large ones), so that
  *                      arrays can be read in place with natural alignment
+ *                      and the big tables can sit on huge pages
  *
  * Opening checks, in order, and refuses with a reason: magic, version,
  * byte order, size against the file, section bounds and element sizes,
@@ -22,15 +23,29 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 1
+#define RM_SNAPSHOT_VERSION 2
 
 struct rm_snapshot;
 
-/* Write db to path atomically (temporary file, fsync, rename). */
+/*
+ * Write db to path atomically (temporary file, fsync, rename).  The fast
+ * lookup tables are built here from the ranges when db lacks them.
+ */
 int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen);
 
 /* Map and validate; NULL with a reason in err. */
 struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen);
+
+/*
+ * RM_SNAP_HUGEPAGE copies the large lookup tables out of the file mapping
+ * into anonymous memory backed by transparent huge pages (madvise), so
+ * that a random lookup does not also miss the TLB.  Costs a copy at open.
+ */
+#define RM_SNAP_HUGEPAGE 1u
+struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, char *err,
+					   size_t errlen);
+/* Bytes of the tables that RM_SNAP_HUGEPAGE placed on huge pages (0: none). */
+size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s);
 const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s);
 uint64_t rm_snapshot_size(const struct rm_snapshot *s);
 uint32_t rm_snapshot_crc(const struct rm_snapshot *s);

@@ -136,7 +136,10 @@ static void wrong_version(void **state)
 	unsigned char *b = slurp(path, &len);
 	uint32_t v = RM_SNAPSHOT_VERSION + 1;
 	memcpy(b + 8, &v, 4);
-	expect_refused(b, len, "snapshot format version 2, this build reads version 1");
+	char want[128];
+	snprintf(want, sizeof(want), "snapshot format version %u, this build reads version %u", v,
+		 RM_SNAPSHOT_VERSION);
+	expect_refused(b, len, want);
 	free(b);
 }
 

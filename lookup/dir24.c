@@ -1,0 +1,246 @@
+/*
+ * dir24.c - building and checking the DIR-24-8 table, the scalar lookup,
+ * and the run-time choice of a vector variant.
+ *
+ * Build: one pass over the 2^24 /24 blocks with a cursor in the range
+ * list.  A /24 that no range boundary cuts gets its range's id in the
+ * first level; one that is cut gets a new 256-entry group, filled from the
+ * ranges, and the first level points at it.  A range boundary is the only
+ * thing that makes a /24 non-uniform, so the number of groups is at most
+ * the number of ranges whose start is not /24-aligned.
+ */
+#include "dir24.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t count_cut_blocks(const struct rm_db *db)
+{
+	uint32_t groups = 0, last = UINT32_MAX;
+	for (uint32_t i = 1; i < db->v4.n; i++) {
+		uint32_t s = db->v4.start[i];
+		if ((s & 0xff) && (s >> 8) != last) {
+			groups++;
+			last = s >> 8;
+		}
+	}
+	return groups;
+}
+
+static uint32_t get(const void *tbl, uint32_t width, size_t i)
+{
+	return width == 2 ? ((const uint16_t *)tbl)[i] : ((const uint32_t *)tbl)[i];
+}
+
+static void put(void *tbl, uint32_t width, size_t i, uint32_t v)
+{
+	if (width == 2)
+		((uint16_t *)tbl)[i] = (uint16_t)v;
+	else
+		((uint32_t *)tbl)[i] = v;
+}
+
+/* A /16 is answered by the summary when its 256 first-level entries are
+ * one and the same id. */
+static void fill_summary(void *t16, const void *t24, uint32_t width, uint32_t flag)
+{
+	for (uint32_t h = 0; h < RM_DIR24_TBL16; h++) {
+		uint32_t e = get(t24, width, (size_t)h << 8);
+		for (uint32_t k = 1; k < 256 && !(e & flag); k++)
+			if (get(t24, width, ((size_t)h << 8) | k) != e)
+				e = flag;
+		put(t16, width, h, e & flag ? flag : e);
+	}
+}
+
+int rm_dir24_build(const struct rm_db *db, struct rm_dir24_owned *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	uint32_t groups = count_cut_blocks(db);
+	if (groups > RM_DIR24_MAX_GROUPS) {
+		snprintf(err, errlen, "IPv4 table needs %u second-level groups, more than %u",
+			 groups, RM_DIR24_MAX_GROUPS);
+		return -1;
+	}
+	uint32_t width = db->n_attrs <= 0x8000u && groups <= 0x8000u ? 2 : 4;
+	uint32_t flag = width == 2 ? 0x8000u : 0x80000000u;
+	out->mem16 = calloc(RM_DIR24_TBL16 + RM_DIR24_PAD, width);
+	out->mem24 = calloc(RM_DIR24_TBL24 + RM_DIR24_PAD, width);
+	out->mem8 = calloc((size_t)groups * 256 + RM_DIR24_PAD, width);
+	if (!out->mem16 || !out->mem24 || !out->mem8) {
+		rm_dir24_free(out);
+		snprintf(err, errlen, "out of memory for the IPv4 table");
+		return -1;
+	}
+	const uint32_t *start = db->v4.start, *id = db->v4.id, n = db->v4.n;
+	uint32_t i = 0, g = 0;
+	for (uint32_t blk = 0; blk < RM_DIR24_TBL24; blk++) {
+		uint32_t base = blk << 8;
+		while (i + 1 < n && start[i + 1] <= base)
+			i++;
+		if (i + 1 < n && start[i + 1] <= base + 255) {
+			for (uint32_t lo = 0; lo < 256; lo++) {
+				while (i + 1 < n && start[i + 1] <= base + lo)
+					i++;
+				put(out->mem8, width, (size_t)g * 256 + lo, id[i]);
+			}
+			put(out->mem24, width, blk, flag | g);
+			g++;
+		} else {
+			put(out->mem24, width, blk, id[i]);
+		}
+	}
+	fill_summary(out->mem16, out->mem24, width, flag);
+	out->t.tbl16 = out->mem16;
+	out->t.tbl24 = out->mem24;
+	out->t.tbl8 = out->mem8;
+	out->t.n_groups = groups;
+	out->t.width = width;
+	return 0;
+}
+
+void rm_dir24_free(struct rm_dir24_owned *o)
+{
+	free(o->mem16);
+	free(o->mem24);
+	free(o->mem8);
+	o->mem16 = o->mem24 = o->mem8 = NULL;
+}
+
+int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t errlen)
+{
+	if (t->width != 2 && t->width != 4) {
+		snprintf(err, errlen, "IPv4 table entry width %u", t->width);
+		return -1;
+	}
+	uint32_t flag = t->width == 2 ? 0x8000u : 0x80000000u;
+	/* The summary must say what the first level says, or "further". */
+	for (uint32_t h = 0; h < RM_DIR24_TBL16; h++) {
+		uint32_t s = get(t->tbl16, t->width, h);
+		if (s & flag ? s != flag : s != get(t->tbl24, t->width, (size_t)h << 8)) {
+			snprintf(err, errlen, "IPv4 summary entry %u disagrees with the table", h);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < RM_DIR24_TBL24; i++) {
+		uint32_t e = get(t->tbl24, t->width, i);
+		if (e & flag ? (e & ~flag) >= t->n_groups : e >= n_attrs) {
+			snprintf(err, errlen, "IPv4 table entry %u out of bounds", i);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < (size_t)t->n_groups * 256; i++) {
+		if (get(t->tbl8, t->width, i) >= n_attrs) {
+			snprintf(err, errlen, "IPv4 group entry %zu out of bounds", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalar lookup: prefetch the first-level entry a few keys ahead.     */
+
+#define PREFETCH_AHEAD 16
+
+#define SCALAR_LOOP(type, ext, mask)                                                               \
+	do {                                                                                       \
+		const type *t16 = t->tbl16, *t24 = t->tbl24, *t8 = t->tbl8;                        \
+		for (uint32_t i = 0; i < n; i++) {                                                 \
+			uint32_t a = addrs[i], e = t16[a >> 16];                                   \
+			if (e & (ext)) {                                                           \
+				e = t24[a >> 8];                                                   \
+				if (e & (ext))                                                     \
+					e = t8[((e & (mask)) << 8) | (a & 0xff)];                  \
+			}                                                                          \
+			if (i + PREFETCH_AHEAD < n) {                                              \
+				uint32_t p = addrs[i + PREFETCH_AHEAD];                            \
+				if (t16[p >> 16] & (ext))                                          \
+					__builtin_prefetch(&t24[p >> 8]);                          \
+			}                                                                          \
+			ids[i] = e;                                                                \
+		}                                                                                  \
+	} while (0)
+
+void rm_dir24_lookup_scalar(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
+			    uint32_t n)
+{
+	if (t->width == 2)
+		SCALAR_LOOP(uint16_t, 0x8000u, 0x7fffu);
+	else
+		SCALAR_LOOP(uint32_t, 0x80000000u, 0x7fffffffu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Run-time choice                                                     */
+
+static const char *const simd_names[] = {"scalar", "avx2", "avx512", "best"};
+
+const char *rm_simd_name(enum rm_simd level)
+{
+	return level <= RM_SIMD_BEST ? simd_names[level] : "invalid";
+}
+
+static enum rm_simd env_ceiling(void)
+{
+	const char *e = getenv("RM_MAX_SIMD");
+	for (int i = 0; e && i < RM_SIMD_BEST; i++)
+		if (strcmp(e, simd_names[i]) == 0)
+			return (enum rm_simd)i;
+	return RM_SIMD_AVX512;
+}
+
+static int cpu_has(enum rm_simd level)
+{
+	__builtin_cpu_init();
+	switch (level) {
+	case RM_SIMD_SCALAR:
+		return 1;
+	case RM_SIMD_AVX2:
+		return __builtin_cpu_supports("avx2");
+	case RM_SIMD_AVX512:
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The widest level the CPU has, under the RM_MAX_SIMD ceiling; RM_SIMD
+ * names one level outright.  On AMD CPUs AVX2 is preferred: their gathers
+ * with EVEX encoding or 512-bit width are microcoded and measured no faster
+ * than AVX2's there (perf/README.md), and AVX2 leaves the clock alone.
+ */
+enum rm_simd rm_simd_best(void)
+{
+	const char *force = getenv("RM_SIMD");
+	for (int i = 0; force && i < RM_SIMD_BEST; i++)
+		if (strcmp(force, simd_names[i]) == 0 && cpu_has((enum rm_simd)i))
+			return (enum rm_simd)i;
+	enum rm_simd ceil = env_ceiling();
+	if (ceil > RM_SIMD_AVX2 && __builtin_cpu_is("amd"))
+		ceil = RM_SIMD_AVX2;
+	for (int l = RM_SIMD_AVX512; l > RM_SIMD_SCALAR; l--)
+		if (l <= (int)ceil && cpu_has((enum rm_simd)l))
+			return (enum rm_simd)l;
+	return RM_SIMD_SCALAR;
+}
+
+rm_dir24_bulk_fn rm_dir24_select(enum rm_simd level)
+{
+	if (level == RM_SIMD_BEST)
+		level = rm_simd_best();
+	if (!cpu_has(level))
+		return NULL;
+	switch (level) {
+	case RM_SIMD_SCALAR:
+		return rm_dir24_lookup_scalar;
+	case RM_SIMD_AVX2:
+		return rm_dir24_lookup_avx2;
+	case RM_SIMD_AVX512:
+		return rm_dir24_lookup_avx512;
+	default:
+		return NULL;
+	}
+}

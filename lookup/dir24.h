@@ -1,0 +1,108 @@
+/*
+ * dir24.h - IPv4 address -> attribution id, DIR-24-8.
+ *
+ * A first level of 2^24 entries indexed by the top 24 bits of the address
+ * answers almost every lookup in one memory access; the few /24s that hold
+ * more than one range point to a 256-entry second-level group indexed by
+ * the low 8 bits.  The table is built from the model's range list, stored
+ * in the snapshot and used in place.
+ *
+ * In front of it sits a /16 summary: 2^16 entries (128 KiB, so it stays in
+ * the L2 cache) holding the id of every /16 that one range covers whole,
+ * or "look further".  Registry space is mostly handed out in large blocks:
+ * on the bundled data 94% of all /16s and 87% of delegated addresses are
+ * answered there without touching the 32 MiB first level, which is what a
+ * lookup on a large table pays for (a cache miss, not instructions).
+ *
+ * Entries are 2 bytes when every id and every group number fits in 15 bits
+ * (true for all registry data seen so far: a few thousand attributions and
+ * groups), else 4 bytes; the top bit marks "group".  Two bytes halve the
+ * first level (32 MiB instead of 64) and so its cache and TLB footprint,
+ * which is what a lookup on a large table pays for.
+ *
+ * Lookups take addresses in host byte order.  The bulk lookup runs the
+ * best variant this CPU has (scalar with prefetch, AVX2, AVX-512), chosen
+ * once through a function pointer; each variant lives in its own file
+ * compiled with its own flags, so the binary runs on any x86-64.
+ */
+#ifndef RM_DIR24_H
+#define RM_DIR24_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define RM_DIR24_TBL16	    (1u << 16)
+#define RM_DIR24_TBL24	    (1u << 24)
+#define RM_DIR24_PAD	    2u /* entries after each level: vector loads read 4 bytes */
+#define RM_DIR24_MAX_GROUPS (1u << 23)
+
+/* A table being built owns its memory. */
+struct rm_dir24_owned {
+	struct rm_dir24 t;
+	void *mem16, *mem24, *mem8;
+};
+
+/* Build from a db's IPv4 ranges; -1 with a reason when it cannot. */
+int rm_dir24_build(const struct rm_db *db, struct rm_dir24_owned *out, char *err, size_t errlen);
+void rm_dir24_free(struct rm_dir24_owned *o);
+
+/* Every entry in bounds: ids < n_attrs, groups < n_groups.  0 or -1. */
+int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t errlen);
+
+/* One lookup through the DIR-24-8 levels alone (the reference for the rest). */
+static inline uint32_t rm_dir24_lookup1(const struct rm_dir24 *t, uint32_t addr)
+{
+	if (t->width == 2) {
+		uint32_t e = ((const uint16_t *)t->tbl24)[addr >> 8];
+		if (e & 0x8000u)
+			e = ((const uint16_t *)t->tbl8)[((e & 0x7fffu) << 8) | (addr & 0xff)];
+		return e;
+	}
+	uint32_t e = ((const uint32_t *)t->tbl24)[addr >> 8];
+	if (e & 0x80000000u)
+		e = ((const uint32_t *)t->tbl8)[((e & 0x7fffffffu) << 8) | (addr & 0xff)];
+	return e;
+}
+
+/* The /16 summary's answer, or RM_DIR24_FURTHER. */
+#define RM_DIR24_FURTHER UINT32_MAX
+static inline uint32_t rm_dir24_summary(const struct rm_dir24 *t, uint32_t addr)
+{
+	uint32_t e = t->width == 2 ? ((const uint16_t *)t->tbl16)[addr >> 16]
+				   : ((const uint32_t *)t->tbl16)[addr >> 16];
+	return e & (t->width == 2 ? 0x8000u : 0x80000000u) ? RM_DIR24_FURTHER : e;
+}
+
+/* One lookup the way the bulk variants do it: summary first. */
+static inline uint32_t rm_dir24_lookup_one(const struct rm_dir24 *t, uint32_t addr)
+{
+	uint32_t e = rm_dir24_summary(t, addr);
+	return e != RM_DIR24_FURTHER ? e : rm_dir24_lookup1(t, addr);
+}
+
+typedef void (*rm_dir24_bulk_fn)(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
+				 uint32_t n);
+
+enum rm_simd { RM_SIMD_SCALAR, RM_SIMD_AVX2, RM_SIMD_AVX512, RM_SIMD_BEST };
+
+/*
+ * The variant for a SIMD level, or NULL when this CPU lacks it.
+ * RM_SIMD_BEST gives the fastest for this CPU (rm_simd_best): the widest,
+ * except AVX2 on AMD; the environment can set a ceiling (RM_MAX_SIMD) or a
+ * choice (RM_SIMD), each "scalar", "avx2" or "avx512".
+ */
+rm_dir24_bulk_fn rm_dir24_select(enum rm_simd level);
+const char *rm_simd_name(enum rm_simd level);
+enum rm_simd rm_simd_best(void);
+
+/* The variants themselves (benchmarks and tests call them directly). */
+void rm_dir24_lookup_scalar(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
+			    uint32_t n);
+void rm_dir24_lookup_avx2(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
+			  uint32_t n);
+void rm_dir24_lookup_avx512(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
+			    uint32_t n);
+
+#endif
