@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "dir24.h"
+#include "trie6.h"
 #include "loaders.h"
 #include "snapshot.h"
 
@@ -406,11 +407,15 @@ static int cmd_info(int argc, char **argv)
 	printf("snapshot   %s\nformat     version %u, crc32c %08x\nbuilt      %s\n", path,
 	       RM_SNAPSHOT_VERSION, rm_snapshot_crc(s), when);
 	printf("size       %llu bytes (ranges %u IPv4, %u IPv6, %u ASN; %u attributions; %u "
-	       "blocks; %u bytes of strings)\n\ninputs\n",
+	       "blocks; %u bytes of strings)\n",
 	       (unsigned long long)rm_snapshot_size(s), db->v4.n, db->v6.n, db->asn.n, db->n_attrs,
 	       db->n_blocks, db->strings_len);
-	printf("  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial", "start",
-	       "end", "records", "file");
+	printf("tables     IPv4 DIR-24-8 %u-byte entries, %u groups; IPv6 trie %u-byte first "
+	       "stride, %u nodes, %u values, %.2f MiB\n",
+	       db->dir24.width, db->dir24.n_groups, db->trie6.width, db->trie6.n_nodes,
+	       db->trie6.n_values, rm_trie6_bytes(&db->trie6) / 1048576.0);
+	printf("\ninputs\n  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial",
+	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];
 		printf("  %-14s %-9s %-12s ", rm_input_kind_name(in->kind),

@@ -126,6 +126,16 @@ struct rm_dir24 {
 	uint32_t width; /* bytes per entry: 2 or 4 */
 };
 
+/* The IPv6 trie (trie6.h); part of a snapshot. */
+struct rm_trie6_node;
+struct rm_trie6 {
+	const void *dir24;		   /* 2^21 entries of `width` bytes */
+	const uint32_t *dir16;		   /* 2^16 entries */
+	const struct rm_trie6_node *nodes; /* n_nodes */
+	const uint32_t *values;		   /* n_values */
+	uint32_t n_nodes, n_values, width;
+};
+
 struct rm_db {
 	const struct rm_attr *attrs;
 	uint32_t n_attrs;
@@ -141,6 +151,7 @@ struct rm_db {
 	uint64_t build_time; /* Unix seconds */
 	/* Fast tables, present in a mapped snapshot (NULL in a model view). */
 	struct rm_dir24 dir24;
+	struct rm_trie6 trie6;
 };
 
 /* Names */

@@ -9,6 +9,7 @@
  */
 #include "snapshot.h"
 #include "dir24.h"
+#include "trie6.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,7 @@ _Static_assert(sizeof(struct rm_attr) == 12, "attr layout");
 _Static_assert(sizeof(struct rm_block) == 48, "block layout");
 _Static_assert(sizeof(struct rm_input) == 32, "input layout");
 _Static_assert(sizeof(struct rm_key) == 16, "key layout");
+_Static_assert(sizeof(struct rm_trie6_node) == 64, "trie node layout");
 
 enum section_type {
 	SEC_STRINGS = 1,
@@ -67,6 +69,10 @@ enum section_type {
 	SEC_DIR24_TBL24,
 	SEC_DIR24_TBL8,
 	SEC_DIR24_TBL16,
+	SEC_TRIE6_DIR24,
+	SEC_TRIE6_DIR16,
+	SEC_TRIE6_NODES,
+	SEC_TRIE6_VALUES,
 };
 
 struct rm_snapshot {
@@ -194,6 +200,11 @@ static void plan_db(struct plan *p, const struct rm_db *db)
 		 RM_DIR24_TBL24 + RM_DIR24_PAD);
 	plan_add(p, SEC_DIR24_TBL8, db->dir24.tbl8, db->dir24.width,
 		 (uint64_t)db->dir24.n_groups * 256 + RM_DIR24_PAD);
+	plan_add(p, SEC_TRIE6_DIR24, db->trie6.dir24, db->trie6.width, RM_TRIE6_DIR24);
+	plan_add(p, SEC_TRIE6_DIR16, db->trie6.dir16, 4, RM_TRIE6_DIR16);
+	plan_add(p, SEC_TRIE6_NODES, db->trie6.nodes, sizeof(struct rm_trie6_node),
+		 db->trie6.n_nodes);
+	plan_add(p, SEC_TRIE6_VALUES, db->trie6.values, 4, db->trie6.n_values);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -217,10 +228,18 @@ int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_
 {
 	struct rm_db full = *in;
 	struct rm_dir24_owned d24 = {0};
+	struct rm_trie6_owned t6 = {0};
 	if (!full.dir24.tbl24) {
 		if (rm_dir24_build(in, &d24, err, errlen))
 			return -1;
 		full.dir24 = d24.t;
+	}
+	if (!full.trie6.dir24) {
+		if (rm_trie6_build(in, &t6, err, errlen)) {
+			rm_dir24_free(&d24);
+			return -1;
+		}
+		full.trie6 = t6.t;
 	}
 	const struct rm_db *db = &full;
 	struct plan p = {.n = 0};
@@ -239,6 +258,7 @@ int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_
 		snprintf(err, errlen, "%s: out of memory for %llu bytes", path,
 			 (unsigned long long)size);
 		rm_dir24_free(&d24);
+		rm_trie6_free(&t6);
 		return -1;
 	}
 	struct header h;
@@ -278,6 +298,7 @@ int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_
 		unlink(tmp);
 	free(buf);
 	rm_dir24_free(&d24);
+	rm_trie6_free(&t6);
 	return rc;
 }
 
@@ -313,7 +334,12 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	    {SEC_DIR24_TBL24, 0, (const void **)&db->dir24.tbl24, 0, 0}, /* 2 or 4 */
 	    {SEC_DIR24_TBL8, 0, (const void **)&db->dir24.tbl8, 0, 0},
 	    {SEC_DIR24_TBL16, 0, (const void **)&db->dir24.tbl16, 0, 0},
+	    {SEC_TRIE6_DIR24, 0, (const void **)&db->trie6.dir24, 0, 0}, /* 2 or 4 */
+	    {SEC_TRIE6_DIR16, 4, (const void **)&db->trie6.dir16, 0, 0},
+	    {SEC_TRIE6_NODES, sizeof(struct rm_trie6_node), (const void **)&db->trie6.nodes, 0, 0},
+	    {SEC_TRIE6_VALUES, 4, (const void **)&db->trie6.values, 0, 0},
 	};
+	uint32_t width6 = 0;
 	uint32_t width24 = 0, width8 = 0, width16 = 0;
 	const unsigned nw = sizeof(w) / sizeof(w[0]);
 	for (uint32_t i = 0; i < n; i++) {
@@ -344,6 +370,8 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 				width8 = x->elem_size;
 			if (x->type == SEC_DIR24_TBL16)
 				width16 = x->elem_size;
+			if (x->type == SEC_TRIE6_DIR24)
+				width6 = x->elem_size;
 			*w[k].ptr = (const unsigned char *)s->map + x->offset;
 		}
 	}
@@ -376,6 +404,13 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		snprintf(err, errlen, "%s: IPv4 table sections have a bad shape", path);
 		return -1;
 	}
+	if (w[16].count != RM_TRIE6_DIR24 || w[17].count != RM_TRIE6_DIR16) {
+		snprintf(err, errlen, "%s: IPv6 trie directories have a bad size", path);
+		return -1;
+	}
+	db->trie6.width = width6;
+	db->trie6.n_nodes = (uint32_t)w[18].count;
+	db->trie6.n_values = (uint32_t)w[19].count;
 	db->dir24.width = width24;
 	db->dir24.n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
 	return 0;
@@ -434,7 +469,8 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 	s->db.build_time = h.build_time;
 	char why[256];
 	if (rm_db_check(&s->db, why, sizeof(why)) ||
-	    rm_dir24_check(&s->db.dir24, s->db.n_attrs, why, sizeof(why))) {
+	    rm_dir24_check(&s->db.dir24, s->db.n_attrs, why, sizeof(why)) ||
+	    rm_trie6_check(&s->db.trie6, s->db.n_attrs, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: inconsistent contents: %s", path, why);
 		return -1;
 	}

@@ -23,7 +23,7 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 2
+#define RM_SNAPSHOT_VERSION 3
 
 struct rm_snapshot;
 

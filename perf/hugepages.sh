@@ -2,7 +2,7 @@
 # Reserve 2 MiB huge pages and mount hugetlbfs, as root, so that the
 # benchmarks give DPDK the memory it has in production.  Harmless to rerun.
 set -eu
-pages=${1:-1024}
+pages=${1:-1600}
 mkdir -p /dev/hugepages
 mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 have=$(cat /proc/sys/vm/nr_hugepages)

@@ -1,28 +1,30 @@
 /*
  * lookup_bench.c - rirmeter's lookup tables against DPDK's, in one run.
  *
- *   lookup_bench -d SNAPSHOT [--json] [--keys N] [--rounds R] [--burst B]
+ *   lookup_bench -d SNAPSHOT [--json] [--keys N] [--rounds R] [--burst B] [--family 4|6]
  *
  * IPv4: rirmeter's DIR-24-8 (each code path this CPU has) against DPDK
- * rte_lpm (bulk and x4) and rte_fib DIR24_8 (every lookup type), loaded
- * with the same prefixes (the snapshot's ranges split into CIDR blocks)
- * and given the same key arrays, on three streams:
+ * rte_lpm (bulk and x4) and rte_fib DIR24_8 (every lookup type), plus the
+ * memory floor: one random 4-byte read per key in an array the size of
+ * rirmeter's first level.  IPv6: rirmeter's Poptrie (both walks) against
+ * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512).  Every structure is
+ * loaded with the same prefixes (the snapshot's ranges split into CIDR
+ * blocks) and given the same key arrays, on three streams:
  *   allocated  uniform over registry-delegated space (weighted by size)
  *   zipf       Zipf (s = 1) over delegated blocks in random rank order
- *   uniform    uniform over all 2^32
- * plus the memory floor: one random 4-byte read per key in an array the
- * size of rirmeter's first level.
+ *   uniform    uniform over all 2^32, or over 2000::/3 for IPv6
  *
  * The machine is shared and noisy, so contenders are interleaved in every
  * round (rotating who goes first), each pass is preceded by a touch of the
  * key and output arrays, and the median over rounds is reported with the
- * ratio to the best DPDK variant of the same round set.  DPDK's EAL gets
- * --force-max-simd-bitwidth=512 so that rte_fib may use its AVX-512
- * lookup, and all tables sit on huge pages as users run them: rirmeter's
- * through RM_SNAP_HUGEPAGE (transparent huge pages), DPDK's on hugetlbfs
- * when pages are reserved (perf/hugepages.sh), else on --no-huge memory
- * madvised for transparent huge pages (which the kernel may not honour
- * for memory DPDK has already touched: the header line says which).
+ * ratio to the best DPDK variant of the same run.  DPDK's EAL gets
+ * --force-max-simd-bitwidth=512 so that rte_fib and rte_fib6 may use their
+ * AVX-512 lookups, and all tables sit on huge pages as users run them:
+ * rirmeter's first IPv4 level through RM_SNAP_HUGEPAGE (transparent huge
+ * pages), DPDK's on hugetlbfs when pages are reserved (perf/hugepages.sh),
+ * else on --no-huge memory madvised for transparent huge pages (which the
+ * kernel may not honour for memory DPDK has already touched: the header
+ * line says which).
  */
 #include <getopt.h>
 #include <math.h>
@@ -34,34 +36,43 @@
 
 #include <rte_eal.h>
 #include <rte_fib.h>
+#include <rte_fib6.h>
 #include <rte_lpm.h>
+#include <rte_lpm6.h>
 #include <rte_memory.h>
 
 #include "dir24.h"
 #include "snapshot.h"
+#include "trie6.h"
 
 #define MAX_CONTENDERS 16
+#define MAX_ROUNDS     64
+
+typedef uint8_t addr6[16];
 
 struct stream {
 	const char *name;
-	uint32_t *keys;
+	void *keys; /* uint32_t[] for IPv4, addr6[] for IPv6 */
 };
 
 struct contender {
 	const char *structure, *variant;
 	size_t bytes;
 	double build_ms;
-	int (*run)(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst);
+	void (*run)(struct contender *c, const void *keys, uint32_t n, uint32_t burst);
 	void *obj;
-	int type; /* rte_fib lookup type */
-	rm_dir24_bulk_fn fn;
-	double mlps[64];
+	int type;   /* DPDK lookup type */
+	void *fn;   /* rirmeter variant */
+	int answer; /* how to read its output: see answer_of() */
+	double mlps[MAX_ROUNDS];
 };
 
+enum { ANS_U32, ANS_U64, ANS_LPM_FLAGGED, ANS_I32_MISS };
+
+static const struct rm_db *g_db;
 static uint32_t *out32;
 static uint64_t *out64;
 static uint32_t *floor_arr;
-static const struct rm_dir24 *g_t;
 
 static double now_s(void)
 {
@@ -79,49 +90,85 @@ static uint64_t rnd64(void)
 	return rng;
 }
 
+static double rnd01(void)
+{
+	return (double)(rnd64() >> 11) / 9007199254740992.0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Contenders                                                          */
 
-static int run_rirmeter(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst)
+static void run_dir24(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
+	rm_dir24_bulk_fn fn = (rm_dir24_bulk_fn)c->fn;
 	for (uint32_t i = 0; i < n; i += burst)
-		c->fn(g_t, keys + i, out32 + i, burst);
-	return 0;
+		fn(&g_db->dir24, (const uint32_t *)keys + i, out32 + i, burst);
 }
 
-static int run_fib(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst)
+static void run_trie6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
-	if (rte_fib_select_lookup(c->obj, c->type) != 0)
-		return -1;
+	rm_trie6_bulk_fn fn = (rm_trie6_bulk_fn)c->fn;
 	for (uint32_t i = 0; i < n; i += burst)
-		rte_fib_lookup_bulk(c->obj, (uint32_t *)(uintptr_t)(keys + i), out64 + i, burst);
-	return 0;
+		fn(&g_db->trie6, (const addr6 *)keys + i, out32 + i, burst);
 }
 
-static int run_lpm_bulk(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst)
+static void run_fib(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
+	rte_fib_select_lookup(c->obj, c->type);
 	for (uint32_t i = 0; i < n; i += burst)
-		rte_lpm_lookup_bulk(c->obj, keys + i, out32 + i, burst);
-	return 0;
+		rte_fib_lookup_bulk(c->obj, (uint32_t *)(uintptr_t)keys + i, out64 + i, burst);
 }
 
-static int run_lpm_x4(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst)
+static void run_fib6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
+{
+	rte_fib6_select_lookup(c->obj, c->type);
+	for (uint32_t i = 0; i < n; i += burst)
+		rte_fib6_lookup_bulk(c->obj, (addr6 *)(uintptr_t)keys + i, out64 + i, (int)burst);
+}
+
+static void run_lpm_bulk(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
+{
+	for (uint32_t i = 0; i < n; i += burst)
+		rte_lpm_lookup_bulk(c->obj, (const uint32_t *)keys + i, out32 + i, burst);
+}
+
+static void run_lpm_x4(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
 	(void)burst;
 	for (uint32_t i = 0; i < n; i += 4) {
-		xmm_t ip = _mm_loadu_si128((const __m128i *)(keys + i));
+		xmm_t ip = _mm_loadu_si128((const __m128i *)((const uint32_t *)keys + i));
 		rte_lpm_lookupx4(c->obj, ip, out32 + i, 0);
 	}
-	return 0;
 }
 
-static int run_floor(struct contender *c, const uint32_t *keys, uint32_t n, uint32_t burst)
+static void run_lpm6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
+{
+	for (uint32_t i = 0; i < n; i += burst)
+		rte_lpm6_lookup_bulk_func(c->obj, (addr6 *)(uintptr_t)keys + i,
+					  (int32_t *)out32 + i, burst);
+}
+
+static void run_floor(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
 	(void)c;
 	(void)burst;
+	const uint32_t *k = keys;
 	for (uint32_t i = 0; i < n; i++)
-		out32[i] = floor_arr[keys[i] >> 9];
-	return 0;
+		out32[i] = floor_arr[k[i] >> 9];
+}
+
+static uint32_t answer_of(const struct contender *c, uint32_t i)
+{
+	switch (c->answer) {
+	case ANS_U64:
+		return (uint32_t)out64[i];
+	case ANS_LPM_FLAGGED:
+		return out32[i] & RTE_LPM_LOOKUP_SUCCESS ? out32[i] & 0xffffff : 0;
+	case ANS_I32_MISS:
+		return (int32_t)out32[i] < 0 ? 0 : out32[i];
+	default:
+		return out32[i];
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -129,7 +176,7 @@ static int run_floor(struct contender *c, const uint32_t *keys, uint32_t n, uint
 
 struct cidr_sink {
 	void *obj;
-	int is_fib;
+	int kind; /* 0 rte_lpm, 1 rte_fib, 2 rte_lpm6, 3 rte_fib6, -1 count only */
 	uint32_t id;
 	unsigned count;
 	int failed;
@@ -138,38 +185,55 @@ struct cidr_sink {
 static void add_cidr(rm_u128 base, unsigned plen, void *arg)
 {
 	struct cidr_sink *s = arg;
-	int rc = s->is_fib ? rte_fib_add(s->obj, (uint32_t)base, (uint8_t)plen, s->id)
-			   : rte_lpm_add(s->obj, (uint32_t)base, (uint8_t)plen, s->id);
+	uint8_t ip[16];
+	int rc = 0;
+	rm_v6_to_bytes(base, ip);
+	switch (s->kind) {
+	case 0:
+		rc = rte_lpm_add(s->obj, (uint32_t)base, (uint8_t)plen, s->id);
+		break;
+	case 1:
+		rc = rte_fib_add(s->obj, (uint32_t)base, (uint8_t)plen, s->id);
+		break;
+	case 2:
+		rc = rte_lpm6_add(s->obj, ip, (uint8_t)plen, s->id);
+		break;
+	case 3:
+		rc = rte_fib6_add(s->obj, ip, (uint8_t)plen, s->id);
+		break;
+	}
 	s->failed |= rc != 0;
 	s->count++;
 }
 
-static unsigned load_ranges(const struct rm_db *db, void *obj, int is_fib)
+/* Feed every range with a non-default id as CIDR blocks; the count. */
+static unsigned load_ranges(int family, void *obj, int kind, int *failed)
 {
-	struct cidr_sink s = {.obj = obj, .is_fib = is_fib};
-	for (uint32_t i = 0; i < db->v4.n; i++) {
-		if (db->v4.id[i] == 0)
+	const struct rm_db *db = g_db;
+	struct cidr_sink s = {.obj = obj, .kind = kind};
+	uint32_t n = family == 4 ? db->v4.n : db->v6.n;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = family == 4 ? db->v4.id[i] : db->v6.id[i];
+		if (id == 0)
 			continue; /* the default answer */
-		uint32_t last = i + 1 < db->v4.n ? db->v4.start[i + 1] - 1 : 0xffffffffu;
-		s.id = db->v4.id[i];
-		rm_range_to_cidrs(db->v4.start[i], last, 32, add_cidr, &s);
+		rm_u128 first, last;
+		if (family == 4) {
+			first = db->v4.start[i];
+			last = i + 1 < n ? (rm_u128)db->v4.start[i + 1] - 1 : 0xffffffffu;
+		} else {
+			first = rm_key_get(db->v6.start[i]);
+			last = i + 1 < n ? rm_key_get(db->v6.start[i + 1]) - 1 : ~(rm_u128)0;
+		}
+		s.id = id;
+		if (kind < 0)
+			s.count +=
+			    rm_range_to_cidrs(first, last, family == 4 ? 32 : 128, NULL, NULL);
+		else
+			rm_range_to_cidrs(first, last, family == 4 ? 32 : 128, add_cidr, &s);
 	}
-	if (s.failed) {
-		fprintf(stderr, "lookup_bench: DPDK refused a prefix\n");
-		exit(1);
-	}
+	if (failed)
+		*failed = s.failed;
 	return s.count;
-}
-
-static unsigned count_cidrs(const struct rm_db *db)
-{
-	unsigned n = 0;
-	for (uint32_t i = 0; i < db->v4.n; i++) {
-		uint32_t last = i + 1 < db->v4.n ? db->v4.start[i + 1] - 1 : 0xffffffffu;
-		if (db->v4.id[i])
-			n += rm_range_to_cidrs(db->v4.start[i], last, 32, NULL, NULL);
-	}
-	return n;
 }
 
 /* Free hugetlbfs memory in MiB, 0 when none is mounted or reserved. */
@@ -203,16 +267,39 @@ static int advise_huge(const struct rte_memseg_list *msl, void *arg)
 /* ------------------------------------------------------------------ */
 /* Key streams                                                         */
 
-static int delegated(const struct rm_db *db, uint32_t i)
+static int delegated(uint32_t id)
 {
-	unsigned st = db->attrs[db->v4.id[i]].status;
+	unsigned st = g_db->attrs[id].status;
 	return st == RM_ST_ALLOCATED || st == RM_ST_ASSIGNED;
 }
 
-static uint32_t range_size(const struct rm_db *db, uint32_t i)
+struct blocks {
+	uint32_t n;
+	rm_u128 *first;
+	double *size; /* addresses, as a double (IPv6 blocks reach 2^100) */
+};
+
+static struct blocks delegated_blocks(int family)
 {
-	uint64_t end = i + 1 < db->v4.n ? db->v4.start[i + 1] : (1ull << 32);
-	return (uint32_t)(end - db->v4.start[i]);
+	const struct rm_db *db = g_db;
+	uint32_t n = family == 4 ? db->v4.n : db->v6.n;
+	struct blocks b = {0, malloc(n * sizeof(rm_u128)), malloc(n * sizeof(double))};
+	for (uint32_t i = 0; i < n; i++) {
+		if (!delegated(family == 4 ? db->v4.id[i] : db->v6.id[i]))
+			continue;
+		rm_u128 s, e;
+		if (family == 4) {
+			s = db->v4.start[i];
+			e = i + 1 < n ? db->v4.start[i + 1] : ((rm_u128)1 << 32);
+		} else {
+			s = rm_key_get(db->v6.start[i]);
+			e = i + 1 < n ? rm_key_get(db->v6.start[i + 1]) : 0; /* 0: wraps */
+		}
+		b.first[b.n] = s;
+		b.size[b.n] = (double)(e - s);
+		b.n++;
+	}
+	return b;
 }
 
 static uint32_t pick(const double *cum, uint32_t n, double x)
@@ -228,42 +315,57 @@ static uint32_t pick(const double *cum, uint32_t n, double x)
 	return lo;
 }
 
-static void make_streams(const struct rm_db *db, struct stream *s, uint32_t nkeys)
+/* A uniform address in block k: offsets drawn as fractions of its size. */
+static rm_u128 inside(const struct blocks *b, uint32_t k)
 {
-	uint32_t nb = 0, *blk = malloc(db->v4.n * sizeof(uint32_t));
-	for (uint32_t i = 0; i < db->v4.n; i++)
-		if (delegated(db, i))
-			blk[nb++] = i;
-	double *cum = malloc(nb * sizeof(double)), *zcum = malloc(nb * sizeof(double));
+	rm_u128 r = ((rm_u128)rnd64() << 64) | rnd64();
+	double sz = b->size[k];
+	if (sz < 1.8e19)
+		return b->first[k] + (rm_u128)(r % (rm_u128)(uint64_t)sz);
+	/* Larger than 2^64: keep the random low bits below the block size. */
+	int bits = (int)log2(sz);
+	return b->first[k] + (r & (((rm_u128)1 << bits) - 1));
+}
+
+static void put_key(int family, void *keys, uint32_t i, rm_u128 a)
+{
+	if (family == 4)
+		((uint32_t *)keys)[i] = (uint32_t)a;
+	else
+		rm_v6_to_bytes(a, ((addr6 *)keys)[i]);
+}
+
+static void make_streams(int family, struct stream *s, uint32_t nkeys)
+{
+	struct blocks b = delegated_blocks(family);
+	double *cum = malloc(b.n * sizeof(double)), *zcum = malloc(b.n * sizeof(double));
+	uint32_t *rank = malloc(b.n * sizeof(uint32_t));
 	double acc = 0, zacc = 0;
-	for (uint32_t k = 0; k < nb; k++)
-		cum[k] = acc += range_size(db, blk[k]);
+	for (uint32_t k = 0; k < b.n; k++) {
+		cum[k] = acc += b.size[k];
+		rank[k] = k;
+		zcum[k] = zacc += 1.0 / (k + 1);
+	}
 	/* Zipf ranks in random order, so that hot blocks are scattered. */
-	uint32_t *rank = malloc(nb * sizeof(uint32_t));
-	for (uint32_t k = 0; k < nb; k++)
-		rank[k] = blk[k];
-	for (uint32_t k = nb - 1; k > 0; k--) {
+	for (uint32_t k = b.n - 1; k > 0; k--) {
 		uint32_t j = (uint32_t)(rnd64() % (k + 1)), t = rank[k];
 		rank[k] = rank[j];
 		rank[j] = t;
 	}
-	for (uint32_t k = 0; k < nb; k++)
-		zcum[k] = zacc += 1.0 / (k + 1);
+	size_t ksz = family == 4 ? 4 : 16;
 	s[0].name = "allocated";
 	s[1].name = "zipf";
 	s[2].name = "uniform";
 	for (int j = 0; j < 3; j++)
-		s[j].keys = aligned_alloc(64, (size_t)nkeys * 4);
+		s[j].keys = aligned_alloc(64, (size_t)nkeys * ksz);
 	for (uint32_t i = 0; i < nkeys; i++) {
-		double x = (double)(rnd64() >> 11) / 9007199254740992.0;
-		uint32_t b = blk[pick(cum, nb, x * acc)];
-		s[0].keys[i] = db->v4.start[b] + (uint32_t)(rnd64() % range_size(db, b));
-		x = (double)(rnd64() >> 11) / 9007199254740992.0;
-		b = rank[pick(zcum, nb, x * zacc)];
-		s[1].keys[i] = db->v4.start[b] + (uint32_t)(rnd64() % range_size(db, b));
-		s[2].keys[i] = (uint32_t)rnd64();
+		put_key(family, s[0].keys, i, inside(&b, pick(cum, b.n, rnd01() * acc)));
+		put_key(family, s[1].keys, i, inside(&b, rank[pick(zcum, b.n, rnd01() * zacc)]));
+		rm_u128 r = ((rm_u128)rnd64() << 64) | rnd64();
+		put_key(family, s[2].keys, i, family == 4 ? r : (r >> 3) | ((rm_u128)1 << 125));
 	}
-	free(blk);
+	free(b.first);
+	free(b.size);
 	free(cum);
 	free(zcum);
 	free(rank);
@@ -274,11 +376,12 @@ static void make_streams(const struct rm_db *db, struct stream *s, uint32_t nkey
 
 static volatile uint64_t sink;
 
-static void touch(const uint32_t *keys, uint32_t n)
+static void touch(const void *keys, size_t bytes, uint32_t n)
 {
+	const uint8_t *k = keys;
 	uint64_t s = 0;
-	for (uint32_t i = 0; i < n; i += 16)
-		s += keys[i];
+	for (size_t i = 0; i < bytes; i += 64)
+		s += k[i];
 	memset(out32, 0, (size_t)n * 4);
 	memset(out64, 0, (size_t)n * 8);
 	sink += s;
@@ -290,38 +393,327 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+static double median(const double *v, int n)
 {
-	double t[64];
-	memcpy(t, v, n * sizeof(double));
-	qsort(t, n, sizeof(double), cmp_double);
+	double t[MAX_ROUNDS];
+	memcpy(t, v, (size_t)n * sizeof(double));
+	qsort(t, (size_t)n, sizeof(double), cmp_double);
 	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
+static uint32_t reference(int family, const void *keys, uint32_t i)
+{
+	if (family == 4)
+		return rm_ref_lookup4(g_db, ((const uint32_t *)keys)[i]);
+	return rm_ref_lookup6(g_db, rm_v6_from_bytes(((const addr6 *)keys)[i]));
+}
+
 /* Every contender's answers must equal the reference before timing. */
-static void verify(struct contender *c, int nc, const struct rm_db *db, const uint32_t *keys,
-		   uint32_t n, uint32_t burst)
+static void verify(int family, struct contender *c, int nc, const void *keys, uint32_t n,
+		   uint32_t burst)
 {
 	for (int k = 0; k < nc; k++) {
 		if (strcmp(c[k].structure, "floor") == 0)
 			continue;
-		if (c[k].run(&c[k], keys, n, burst))
-			continue;
-		int wide = strcmp(c[k].structure, "rte_fib") == 0;
-		int flagged = strcmp(c[k].variant, "bulk") == 0; /* rte_lpm bulk: hit flag */
+		c[k].run(&c[k], keys, n, burst);
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t got = wide ? (uint32_t)out64[i] : out32[i];
-			if (flagged)
-				got = got & RTE_LPM_LOOKUP_SUCCESS ? got & 0xffffff : 0;
-			uint32_t want = rm_ref_lookup4(db, keys[i]);
+			uint32_t got = answer_of(&c[k], i), want = reference(family, keys, i);
 			if (got != want) {
 				fprintf(stderr,
-					"lookup_bench: %s/%s answers %u for %08x, reference %u\n",
-					c[k].structure, c[k].variant, got, keys[i], want);
+					"lookup_bench: IPv%d %s/%s answers %u, reference %u\n",
+					family, c[k].structure, c[k].variant, got, want);
 				exit(1);
 			}
 		}
 	}
+}
+
+struct results {
+	double best_ours[3]; /* per stream, for the IPv6/IPv4 comparison */
+};
+
+static void measure(int family, struct contender *con, int nc, struct stream *st, uint32_t nkeys,
+		    int rounds, uint32_t burst, int json, struct results *res)
+{
+	size_t ksz = family == 4 ? 4 : 16;
+	for (int s = 0; s < 3; s++) {
+		verify(family, con, nc, st[s].keys, nkeys < 65536 ? nkeys : 65536, burst);
+		for (int r = 0; r < rounds; r++) {
+			for (int j = 0; j < nc; j++) {
+				struct contender *x = &con[(j + r) % nc];
+				touch(st[s].keys, (size_t)nkeys * ksz, nkeys);
+				double a = now_s();
+				x->run(x, st[s].keys, nkeys, burst);
+				x->mlps[r] = nkeys / (now_s() - a) / 1e6;
+			}
+		}
+		double best_dpdk = 0;
+		res->best_ours[s] = 0;
+		for (int j = 0; j < nc; j++) {
+			double m = median(con[j].mlps, rounds);
+			if (strncmp(con[j].structure, "rte_", 4) == 0)
+				best_dpdk = fmax(best_dpdk, m);
+			if (strcmp(con[j].structure, "rirmeter") == 0)
+				res->best_ours[s] = fmax(res->best_ours[s], m);
+		}
+		if (!json)
+			printf("IPv%d %-9s  %-9s %-13s %9s %8s %9s %9s %8s\n", family, st[s].name,
+			       "structure", "variant", "Mlookup/s", "ns/look", "MiB", "build ms",
+			       "vs DPDK");
+		for (int j = 0; j < nc; j++) {
+			double m = median(con[j].mlps, rounds);
+			if (json)
+				printf("{\"family\":%d,\"structure\":\"%s\",\"variant\":\"%s\","
+				       "\"stream\":\"%s\",\"mlps\":%.2f,\"ns_per_lookup\":%.3f,"
+				       "\"bytes\":%zu,\"build_ms\":%.1f,\"ratio_vs_best_dpdk\":%."
+				       "3f}\n",
+				       family, con[j].structure, con[j].variant, st[s].name, m,
+				       1e3 / m, con[j].bytes, con[j].build_ms, m / best_dpdk);
+			else
+				printf(
+				    "                 %-9s %-13s %9.1f %8.2f %9.1f %9.1f %7.2fx\n",
+				    con[j].structure, con[j].variant, m, 1e3 / m,
+				    con[j].bytes / 1048576.0, con[j].build_ms, m / best_dpdk);
+		}
+		if (!json)
+			printf("\n");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The two families                                                    */
+
+static int add(struct contender *con, int nc, struct contender c)
+{
+	con[nc] = c;
+	return nc + 1;
+}
+
+static int ipv4_contenders(struct contender *con)
+{
+	const struct rm_db *db = g_db;
+	int nc = 0;
+	char err[256];
+	struct rm_dir24_owned fresh;
+	double t0 = now_s();
+	if (rm_dir24_build(db, &fresh, err, sizeof(err))) {
+		fprintf(stderr, "lookup_bench: %s\n", err);
+		exit(1);
+	}
+	double ms = (now_s() - t0) * 1e3;
+	rm_dir24_free(&fresh);
+	size_t bytes = ((size_t)RM_DIR24_TBL16 + RM_DIR24_TBL24 + 2 * RM_DIR24_PAD +
+			(size_t)db->dir24.n_groups * 256 + RM_DIR24_PAD) *
+		       db->dir24.width;
+	for (int l = RM_SIMD_SCALAR; l <= RM_SIMD_AVX512; l++) {
+		rm_dir24_bulk_fn fn = rm_dir24_select((enum rm_simd)l);
+		if (fn)
+			nc = add(con, nc,
+				 (struct contender){.structure = "rirmeter",
+						    .variant = rm_simd_name((enum rm_simd)l),
+						    .bytes = bytes,
+						    .build_ms = ms,
+						    .run = run_dir24,
+						    .fn = (void *)fn});
+	}
+
+	unsigned ncidr = load_ranges(4, NULL, -1, NULL);
+	uint32_t tbl8 = db->dir24.n_groups + 256;
+	int nh2 = db->n_attrs < 0x8000;
+	struct rte_fib_conf fc = {.type = RTE_FIB_DIR24_8, .max_routes = (int)ncidr + 16};
+	fc.dir24_8.nh_sz = nh2 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
+	fc.dir24_8.num_tbl8 = tbl8;
+	int failed;
+	t0 = now_s();
+	struct rte_fib *fib = rte_fib_create("bench_fib", SOCKET_ID_ANY, &fc);
+	if (!fib || (load_ranges(4, fib, 1, &failed), failed)) {
+		fprintf(stderr, "lookup_bench: rte_fib could not take the prefixes\n");
+		exit(1);
+	}
+	ms = (now_s() - t0) * 1e3;
+	bytes = ((size_t)RM_DIR24_TBL24 + (size_t)tbl8 * 256) * (nh2 ? 2 : 4);
+	static const struct {
+		int type;
+		const char *name;
+	} types[] = {
+	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_MACRO, "scalar_macro"},
+	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_INLINE, "scalar_inline"},
+	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_UNI, "scalar_uni"},
+	    {RTE_FIB_LOOKUP_DIR24_8_VECTOR_AVX512, "avx512"},
+	};
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+		if (rte_fib_select_lookup(fib, types[k].type) != 0) {
+			fprintf(stderr, "lookup_bench: rte_fib %s not available\n", types[k].name);
+			continue;
+		}
+		nc = add(con, nc,
+			 (struct contender){.structure = "rte_fib",
+					    .variant = types[k].name,
+					    .bytes = bytes,
+					    .build_ms = ms,
+					    .run = run_fib,
+					    .obj = fib,
+					    .type = types[k].type,
+					    .answer = ANS_U64});
+	}
+
+	struct rte_lpm_config lc = {.max_rules = ncidr + 16, .number_tbl8s = tbl8};
+	t0 = now_s();
+	struct rte_lpm *lpm = rte_lpm_create("bench_lpm", SOCKET_ID_ANY, &lc);
+	if (!lpm || (load_ranges(4, lpm, 0, &failed), failed)) {
+		fprintf(stderr, "lookup_bench: rte_lpm could not take the prefixes\n");
+		exit(1);
+	}
+	ms = (now_s() - t0) * 1e3;
+	bytes = ((size_t)RM_DIR24_TBL24 + (size_t)tbl8 * 256) * 4;
+	nc = add(con, nc,
+		 (struct contender){.structure = "rte_lpm",
+				    .variant = "bulk",
+				    .bytes = bytes,
+				    .build_ms = ms,
+				    .run = run_lpm_bulk,
+				    .obj = lpm,
+				    .answer = ANS_LPM_FLAGGED});
+	nc = add(con, nc,
+		 (struct contender){.structure = "rte_lpm",
+				    .variant = "x4_sse",
+				    .bytes = bytes,
+				    .build_ms = ms,
+				    .run = run_lpm_x4,
+				    .obj = lpm});
+
+	size_t floor_n = (size_t)1 << 23; /* 32 MiB of 4-byte words */
+	floor_arr = aligned_alloc(2u << 20, floor_n * 4);
+	madvise(floor_arr, floor_n * 4, MADV_HUGEPAGE);
+	for (size_t i = 0; i < floor_n; i++)
+		floor_arr[i] = (uint32_t)i;
+	return add(
+	    con, nc,
+	    (struct contender){
+		.structure = "floor", .variant = "read4", .bytes = floor_n * 4, .run = run_floor});
+}
+
+/*
+ * DPDK's IPv6 tables take a tbl8 count up front: grow it until they fit.
+ * rte_fib6 with 2-byte next hops addresses at most 32767 tbl8s, so it
+ * moves to 4-byte next hops when that is not enough.
+ */
+static struct rte_fib6 *make_fib6(unsigned ncidr, uint32_t *tbl8, unsigned *nh_bytes, double *ms)
+{
+	static const struct {
+		int nh;
+		uint32_t tbl8;
+	} tries[] = {{2, 16384},   {2, 32767},	 {4, 1 << 16}, {4, 1 << 17},
+		     {4, 1 << 18}, {4, 1 << 19}, {4, 1 << 20}, {4, 1 << 21}};
+	for (size_t k = 0; k < sizeof(tries) / sizeof(tries[0]); k++) {
+		if (tries[k].nh == 2 && g_db->n_attrs >= 0x8000)
+			continue;
+		struct rte_fib6_conf fc = {.type = RTE_FIB6_TRIE, .max_routes = (int)ncidr + 16};
+		fc.trie.nh_sz = tries[k].nh == 2 ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
+		fc.trie.num_tbl8 = tries[k].tbl8;
+		int failed;
+		double t0 = now_s();
+		struct rte_fib6 *f = rte_fib6_create("bench_fib6", SOCKET_ID_ANY, &fc);
+		if (f && (load_ranges(6, f, 3, &failed), !failed)) {
+			*ms = (now_s() - t0) * 1e3;
+			*tbl8 = tries[k].tbl8;
+			*nh_bytes = (unsigned)tries[k].nh;
+			return f;
+		}
+		if (f)
+			rte_fib6_free(f);
+	}
+	fprintf(stderr, "lookup_bench: rte_fib6 could not take the prefixes\n");
+	exit(1);
+}
+
+static struct rte_lpm6 *make_lpm6(unsigned ncidr, uint32_t *tbl8, double *ms)
+{
+	for (*tbl8 = 1u << 14; *tbl8 <= 1u << 22; *tbl8 *= 2) {
+		struct rte_lpm6_config lc = {.max_rules = ncidr + 16, .number_tbl8s = *tbl8};
+		int failed;
+		double t0 = now_s();
+		struct rte_lpm6 *l = rte_lpm6_create("bench_lpm6", SOCKET_ID_ANY, &lc);
+		if (l && (load_ranges(6, l, 2, &failed), !failed)) {
+			*ms = (now_s() - t0) * 1e3;
+			return l;
+		}
+		if (l)
+			rte_lpm6_free(l);
+	}
+	fprintf(stderr, "lookup_bench: rte_lpm6 could not take the prefixes\n");
+	exit(1);
+}
+
+static int ipv6_contenders(struct contender *con)
+{
+	const struct rm_db *db = g_db;
+	int nc = 0;
+	char err[256];
+	struct rm_trie6_owned fresh;
+	double t0 = now_s();
+	if (rm_trie6_build(db, &fresh, err, sizeof(err))) {
+		fprintf(stderr, "lookup_bench: %s\n", err);
+		exit(1);
+	}
+	double ms = (now_s() - t0) * 1e3;
+	rm_trie6_free(&fresh);
+	size_t bytes = rm_trie6_bytes(&db->trie6);
+	nc = add(con, nc,
+		 (struct contender){.structure = "rirmeter",
+				    .variant = "generic",
+				    .bytes = bytes,
+				    .build_ms = ms,
+				    .run = run_trie6,
+				    .fn = (void *)rm_trie6_lookup_generic});
+	if (rm_trie6_select() == rm_trie6_lookup_popcnt)
+		nc = add(con, nc,
+			 (struct contender){.structure = "rirmeter",
+					    .variant = "popcnt",
+					    .bytes = bytes,
+					    .build_ms = ms,
+					    .run = run_trie6,
+					    .fn = (void *)rm_trie6_lookup_popcnt});
+
+	unsigned ncidr = load_ranges(6, NULL, -1, NULL);
+	uint32_t tbl8;
+	unsigned nh;
+	struct rte_fib6 *fib6 = make_fib6(ncidr, &tbl8, &nh, &ms);
+	/* TRIE: a 2^24-entry first level plus 256-entry tbl8s, nh bytes each. */
+	bytes = (((size_t)1 << 24) + (size_t)tbl8 * 256) * nh;
+	static const struct {
+		int type;
+		const char *name;
+	} types[] = {
+	    {RTE_FIB6_LOOKUP_TRIE_SCALAR, "scalar"},
+	    {RTE_FIB6_LOOKUP_TRIE_VECTOR_AVX512, "avx512"},
+	};
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+		if (rte_fib6_select_lookup(fib6, types[k].type) != 0) {
+			fprintf(stderr, "lookup_bench: rte_fib6 %s not available\n", types[k].name);
+			continue;
+		}
+		nc = add(con, nc,
+			 (struct contender){.structure = "rte_fib6",
+					    .variant = types[k].name,
+					    .bytes = bytes,
+					    .build_ms = ms,
+					    .run = run_fib6,
+					    .obj = fib6,
+					    .type = types[k].type,
+					    .answer = ANS_U64});
+	}
+	struct rte_lpm6 *lpm6 = make_lpm6(ncidr, &tbl8, &ms);
+	/* lpm6: a 2^24-entry tbl24 and 256-entry tbl8s of 4-byte entries. */
+	bytes = (((size_t)1 << 24) + (size_t)tbl8 * 256) * 4;
+	return add(con, nc,
+		   (struct contender){.structure = "rte_lpm6",
+				      .variant = "bulk",
+				      .bytes = bytes,
+				      .build_ms = ms,
+				      .run = run_lpm6,
+				      .obj = lpm6,
+				      .answer = ANS_I32_MISS});
 }
 
 /* How much of the process sits on transparent huge pages, for the record. */
@@ -334,28 +726,32 @@ static void print_hugepages(const struct rm_snapshot *snap)
 			printf("transparent huge pages in use: %s", line + 14);
 	if (f)
 		fclose(f);
-	printf("rirmeter first level on huge pages: %zu MiB\n",
+	printf("rirmeter first IPv4 level on huge pages: %zu MiB\n",
 	       rm_snapshot_hugepage_bytes(snap) >> 20);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: lookup_bench -d SNAPSHOT [--json] [--keys N] [--rounds R] "
-			"[--burst B]\n");
+			"[--burst B] [--family 4|6]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},    {"json", no_argument, NULL, 'j'},
-	    {"keys", required_argument, NULL, 'k'},  {"rounds", required_argument, NULL, 'r'},
-	    {"burst", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"burst", required_argument, NULL, 'b'},
+	    {"family", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
-	int json = 0, rounds = 7, c;
+	int json = 0, rounds = 7, family = 0, c;
 	uint32_t nkeys = 1u << 22, burst = 64;
-	while ((c = getopt_long(argc, argv, "d:jk:r:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jk:r:b:f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			path = optarg;
@@ -372,23 +768,27 @@ int main(int argc, char **argv)
 		case 'b':
 			burst = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
+		case 'f':
+			family = atoi(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
-	if (!path || rounds < 1 || rounds > 64 || burst < 4 || burst % 4 || nkeys < burst)
+	if (!path || rounds < 1 || rounds > MAX_ROUNDS || burst < 4 || burst % 4 || nkeys < burst ||
+	    (family && family != 4 && family != 6))
 		usage();
 	nkeys -= nkeys % burst;
 
 	/* DPDK gets real huge pages when the machine has them reserved
 	 * (perf/hugepages.sh), as in production; otherwise --no-huge memory
 	 * with a madvise for transparent huge pages. */
-	int huge = hugetlb_free_mib() >= 1024;
+	int huge = hugetlb_free_mib() >= 3072;
 	char *eal_huge[] = {"lookup_bench",
 			    "--in-memory",
 			    "--no-pci",
 			    "-m",
-			    "1024",
+			    "3072",
 			    "-l",
 			    "0",
 			    "--force-max-simd-bitwidth=512",
@@ -398,7 +798,7 @@ int main(int argc, char **argv)
 			      "--no-huge",
 			      "--no-pci",
 			      "-m",
-			      "2048",
+			      "3072",
 			      "--no-shconf",
 			      "-l",
 			      "0",
@@ -418,153 +818,40 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lookup_bench: %s\n", err);
 		return 1;
 	}
-	const struct rm_db *db = rm_snapshot_db(snap);
-	g_t = &db->dir24;
-
-	struct contender con[MAX_CONTENDERS];
-	int nc = 0;
-	memset(con, 0, sizeof(con));
-
-	/* rirmeter: build time from the model's ranges, measured here. */
-	struct rm_dir24_owned fresh;
-	double t0 = now_s();
-	if (rm_dir24_build(db, &fresh, err, sizeof(err))) {
-		fprintf(stderr, "lookup_bench: %s\n", err);
-		return 1;
-	}
-	double build_ms = (now_s() - t0) * 1e3;
-	rm_dir24_free(&fresh);
-	size_t our_bytes = ((size_t)RM_DIR24_TBL16 + RM_DIR24_PAD + RM_DIR24_TBL24 + RM_DIR24_PAD +
-			    (size_t)db->dir24.n_groups * 256 + RM_DIR24_PAD) *
-			   db->dir24.width;
-	for (int l = RM_SIMD_SCALAR; l <= RM_SIMD_AVX512; l++) {
-		rm_dir24_bulk_fn fn = rm_dir24_select((enum rm_simd)l);
-		if (!fn)
-			continue;
-		con[nc++] = (struct contender){"rirmeter",
-					       rm_simd_name((enum rm_simd)l),
-					       our_bytes,
-					       build_ms,
-					       run_rirmeter,
-					       NULL,
-					       0,
-					       fn,
-					       {0}};
-	}
-
-	unsigned ncidr = count_cidrs(db);
-	uint32_t tbl8 = db->dir24.n_groups + 256;
-	int nh2 = db->n_attrs < 0x8000;
-	struct rte_fib_conf fc = {.type = RTE_FIB_DIR24_8,
-				  .default_nh = 0,
-				  .max_routes = (int)ncidr + 16,
-				  .rib_ext_sz = 0};
-	fc.dir24_8.nh_sz = nh2 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
-	fc.dir24_8.num_tbl8 = tbl8;
-	t0 = now_s();
-	struct rte_fib *fib = rte_fib_create("bench_fib", SOCKET_ID_ANY, &fc);
-	if (!fib) {
-		fprintf(stderr, "lookup_bench: rte_fib_create failed\n");
-		return 1;
-	}
-	load_ranges(db, fib, 1);
-	double fib_ms = (now_s() - t0) * 1e3;
-	size_t fib_bytes = ((size_t)RM_DIR24_TBL24 + (size_t)tbl8 * 256) * (nh2 ? 2 : 4);
-	static const struct {
-		int type;
-		const char *name;
-	} fib_types[] = {
-	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_MACRO, "scalar_macro"},
-	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_INLINE, "scalar_inline"},
-	    {RTE_FIB_LOOKUP_DIR24_8_SCALAR_UNI, "scalar_uni"},
-	    {RTE_FIB_LOOKUP_DIR24_8_VECTOR_AVX512, "avx512"},
-	};
-	for (size_t k = 0; k < sizeof(fib_types) / sizeof(fib_types[0]); k++) {
-		if (rte_fib_select_lookup(fib, fib_types[k].type) != 0) {
-			fprintf(stderr, "lookup_bench: rte_fib %s not available here\n",
-				fib_types[k].name);
-			continue;
-		}
-		con[nc++] =
-		    (struct contender){"rte_fib", fib_types[k].name, fib_bytes, fib_ms, run_fib,
-				       fib,	  fib_types[k].type, NULL,	{0}};
-	}
-
-	struct rte_lpm_config lc = {.max_rules = ncidr + 16, .number_tbl8s = tbl8, .flags = 0};
-	t0 = now_s();
-	struct rte_lpm *lpm = rte_lpm_create("bench_lpm", SOCKET_ID_ANY, &lc);
-	if (!lpm) {
-		fprintf(stderr, "lookup_bench: rte_lpm_create failed\n");
-		return 1;
-	}
-	load_ranges(db, lpm, 0);
-	double lpm_ms = (now_s() - t0) * 1e3;
-	size_t lpm_bytes = ((size_t)RM_DIR24_TBL24 + (size_t)tbl8 * 256) * 4;
-	con[nc++] = (struct contender){"rte_lpm", "bulk", lpm_bytes, lpm_ms, run_lpm_bulk,
-				       lpm,	  0,	  NULL,	     {0}};
-	con[nc++] = (struct contender){"rte_lpm", "x4_sse", lpm_bytes, lpm_ms, run_lpm_x4,
-				       lpm,	  0,	    NULL,      {0}};
-
-	size_t floor_n = (size_t)1 << 23; /* 32 MiB of 4-byte words */
-	floor_arr = aligned_alloc(2u << 20, floor_n * 4);
-	madvise(floor_arr, floor_n * 4, MADV_HUGEPAGE);
-	for (size_t i = 0; i < floor_n; i++)
-		floor_arr[i] = (uint32_t)i;
-	con[nc++] =
-	    (struct contender){"floor", "read4", floor_n * 4, 0, run_floor, NULL, 0, NULL, {0}};
-
+	g_db = rm_snapshot_db(snap);
 	out32 = aligned_alloc(64, (size_t)nkeys * 4 + 64);
 	out64 = aligned_alloc(64, (size_t)nkeys * 8 + 64);
-	struct stream st[3];
-	make_streams(db, st, nkeys);
-
 	if (!json)
-		printf("IPv4: %u ranges, %u CIDR prefixes, %u attributions, %u groups; %u keys x "
-		       "%d rounds, burst %u; DPDK memory on %s\n\n",
-		       db->v4.n, ncidr, db->n_attrs, db->dir24.n_groups, nkeys, rounds, burst,
-		       huge ? "hugetlbfs pages" : "4 KiB pages (madvised for THP)");
-	for (int s = 0; s < 3; s++) {
-		verify(con, nc, db, st[s].keys, nkeys < 65536 ? nkeys : 65536, burst);
-		for (int r = 0; r < rounds; r++) {
-			for (int j = 0; j < nc; j++) {
-				struct contender *x = &con[(j + r) % nc];
-				touch(st[s].keys, nkeys);
-				double a = now_s();
-				x->run(x, st[s].keys, nkeys, burst);
-				double b = now_s();
-				x->mlps[r] = nkeys / (b - a) / 1e6;
-			}
-		}
-		double best_dpdk = 0;
-		for (int j = 0; j < nc; j++)
-			if (strncmp(con[j].structure, "rte_", 4) == 0)
-				best_dpdk = fmax(best_dpdk, median(con[j].mlps, rounds));
-		if (!json)
-			printf("stream %-9s   %-9s %-13s %9s %8s %10s %9s %9s\n", st[s].name,
-			       "structure", "variant", "Mlookup/s", "ns/look", "MiB", "build ms",
-			       "vs DPDK");
-		for (int j = 0; j < nc; j++) {
-			double m = median(con[j].mlps, rounds);
-			if (json)
-				printf("{\"family\":4,\"structure\":\"%s\",\"variant\":\"%s\","
-				       "\"stream\":\"%s\",\"mlps\":%.2f,\"ns_per_lookup\":%.3f,"
-				       "\"bytes\":%zu,\"build_ms\":%.1f,\"ratio_vs_best_dpdk\":%."
-				       "3f}\n",
-				       con[j].structure, con[j].variant, st[s].name, m, 1e3 / m,
-				       con[j].bytes, con[j].build_ms, m / best_dpdk);
-			else
-				printf("                   %-9s %-13s %9.1f %8.2f %10.1f %9.1f "
-				       "%8.2fx\n",
-				       con[j].structure, con[j].variant, m, 1e3 / m,
-				       con[j].bytes / 1048576.0, con[j].build_ms, m / best_dpdk);
-		}
-		if (!json)
-			printf("\n");
+		printf("%u keys x %d rounds, burst %u; DPDK memory on %s\n"
+		       "IPv4: %u ranges, %u CIDR prefixes, %u groups; IPv6: %u ranges, %u CIDR "
+		       "prefixes, %u trie nodes; %u attributions\n\n",
+		       nkeys, rounds, burst,
+		       huge ? "hugetlbfs pages" : "4 KiB pages (madvised for THP)", g_db->v4.n,
+		       load_ranges(4, NULL, -1, NULL), g_db->dir24.n_groups, g_db->v6.n,
+		       load_ranges(6, NULL, -1, NULL), g_db->trie6.n_nodes, g_db->n_attrs);
+
+	struct results r4 = {{0}}, r6 = {{0}};
+	struct contender con[MAX_CONTENDERS];
+	struct stream st[3];
+	int fams[2] = {4, 6};
+	for (int k = 0; k < 2; k++) {
+		if (family && family != fams[k])
+			continue;
+		memset(con, 0, sizeof(con));
+		int nc = fams[k] == 4 ? ipv4_contenders(con) : ipv6_contenders(con);
+		make_streams(fams[k], st, nkeys);
+		measure(fams[k], con, nc, st, nkeys, rounds, burst, json, fams[k] == 4 ? &r4 : &r6);
+		for (int s = 0; s < 3; s++)
+			free(st[s].keys);
+	}
+	if (!json && !family) {
+		printf("rirmeter IPv6 / IPv4 speed, best variant each:");
+		for (int s = 0; s < 3; s++)
+			printf("  %s %.2f", st[s].name, r6.best_ours[s] / r4.best_ours[s]);
+		printf("\n");
 	}
 	if (!json)
 		print_hugepages(snap);
-	rte_fib_free(fib);
-	rte_lpm_free(lpm);
 	rm_snapshot_close(snap);
 	rte_eal_cleanup();
 	return 0;

@@ -1,0 +1,111 @@
+/*
+ * trie6.h - IPv6 address -> attribution id: a direct-indexed first stride
+ * and popcount-compressed multibit nodes.
+ *
+ * The design follows Poptrie (Asai and Ohara, "Poptrie: A Compressed Trie
+ * with Population Count for Fast and Scalable Software IP Routing Table
+ * Lookup", SIGCOMM 2015), written here from the paper and fitted to
+ * registry data:
+ *
+ *   - The first stride is direct-indexed.  Registry space is 2000::/3, and
+ *     its blocks are /12 to /48 with boundaries mostly at /32 or shorter,
+ *     so 2000::/3 gets a 2^21-entry table at /24 granularity (`dir24`), and
+ *     the rest of the space, where only IANA's few special blocks live, a
+ *     2^16-entry table at /16 (`dir16`).  An entry is an id or a node.
+ *   - Nodes have 8-bit strides, so every level consumes one byte of the
+ *     address and a /32 is answered by one node, a /48 by three.  A node
+ *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
+ *     where a run starts (a child node is always a run of its own; equal
+ *     leaves merge), and the slot's value is values[base + rank - 1], where
+ *     rank = popcount of the bitmap up to the slot, taken as a per-word
+ *     prefix count plus one POPCNT.
+ *
+ * Entries of dir24 are 2 bytes when every id and node index fits 15 bits,
+ * else 4 (the top bit marks a node).  dir16 entries and node values are 4
+ * bytes, top bit likewise.  On the bundled data the whole structure is
+ * about 5 MiB, 4 of it dir24.
+ *
+ * Invariants (checked when a snapshot is mapped): every index in bounds, a
+ * node's first slot starts a run and its prefix counts match its bitmap, a
+ * child node has a larger index than any node that points to it, and no
+ * node sits at byte 16 or deeper, so every walk ends inside the arrays.
+ */
+#ifndef RM_TRIE6_H
+#define RM_TRIE6_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
+#define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
+#define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node index */
+#define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
+
+struct rm_trie6_node {
+	uint64_t bm[4];	 /* slot starts a run */
+	uint16_t cnt[4]; /* runs before word w: popcount of bm[0..w-1] */
+	uint32_t base;	 /* index of the node's first value */
+	uint32_t byte;	 /* which byte of the address the node consumes */
+	uint32_t pad[4];
+};
+
+struct rm_trie6_owned {
+	struct rm_trie6 t;
+	void *dir24;
+	uint32_t *dir16;
+	struct rm_trie6_node *nodes;
+	uint32_t *values;
+};
+
+int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err, size_t errlen);
+void rm_trie6_free(struct rm_trie6_owned *o);
+int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t errlen);
+size_t rm_trie6_bytes(const struct rm_trie6 *t);
+
+/* The first stride: an id, or RM_TRIE6_NODE | node.  a is big-endian. */
+static inline uint32_t rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a)
+{
+	uint32_t top = ((uint32_t)a[0] << 24) | ((uint32_t)a[1] << 16) | ((uint32_t)a[2] << 8);
+	if ((top >> 29) != 1)
+		return t->dir16[top >> 16];
+	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
+	if (t->width == 2) {
+		uint32_t e = ((const uint16_t *)t->dir24)[i];
+		return e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
+	}
+	return ((const uint32_t *)t->dir24)[i];
+}
+
+/* One node step: the value of the slot the address's byte selects. */
+static inline uint32_t rm_trie6_step(const struct rm_trie6 *t, uint32_t node, const uint8_t *a)
+{
+	const struct rm_trie6_node *nd = &t->nodes[node];
+	unsigned b = a[nd->byte], w = b >> 6;
+	uint64_t upto = nd->bm[w] & ((2ull << (b & 63)) - 1);
+	return t->values[nd->base + nd->cnt[w] + (uint32_t)__builtin_popcountll(upto) - 1];
+}
+
+/* The simple walk, one address at a time: the reference for the bulk path. */
+static inline uint32_t rm_trie6_lookup1(const struct rm_trie6 *t, const uint8_t a[16])
+{
+	uint32_t e = rm_trie6_first(t, a);
+	while (e & RM_TRIE6_NODE)
+		e = rm_trie6_step(t, e & ~RM_TRIE6_NODE, a);
+	return e;
+}
+
+/* Addresses as 16 bytes in network order, as they come off the wire. */
+typedef void (*rm_trie6_bulk_fn)(const struct rm_trie6 *t, const uint8_t (*addrs)[16],
+				 uint32_t *ids, uint32_t n);
+
+/* The interleaved bulk walk: portable, and built with POPCNT/BMI2. */
+void rm_trie6_lookup_generic(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
+			     uint32_t n);
+void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
+			    uint32_t n);
+/* The best for this CPU. */
+rm_trie6_bulk_fn rm_trie6_select(void);
+
+#endif
