@@ -200,7 +200,8 @@ static void plan_db(struct plan *p, const struct rm_db *db)
 		 RM_DIR24_TBL24 + RM_DIR24_PAD);
 	plan_add(p, SEC_DIR24_TBL8, db->dir24.tbl8, db->dir24.width,
 		 (uint64_t)db->dir24.n_groups * 256 + RM_DIR24_PAD);
-	plan_add(p, SEC_TRIE6_DIR24, db->trie6.dir24, db->trie6.width, RM_TRIE6_DIR24);
+	plan_add(p, SEC_TRIE6_DIR24, db->trie6.dir24, db->trie6.width,
+		 RM_TRIE6_DIR24 + RM_TRIE6_PAD);
 	plan_add(p, SEC_TRIE6_DIR16, db->trie6.dir16, 4, RM_TRIE6_DIR16);
 	plan_add(p, SEC_TRIE6_NODES, db->trie6.nodes, sizeof(struct rm_trie6_node),
 		 db->trie6.n_nodes);
@@ -404,7 +405,7 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		snprintf(err, errlen, "%s: IPv4 table sections have a bad shape", path);
 		return -1;
 	}
-	if (w[16].count != RM_TRIE6_DIR24 || w[17].count != RM_TRIE6_DIR16) {
+	if (w[16].count != RM_TRIE6_DIR24 + RM_TRIE6_PAD || w[17].count != RM_TRIE6_DIR16) {
 		snprintf(err, errlen, "%s: IPv6 trie directories have a bad size", path);
 		return -1;
 	}
@@ -477,16 +478,26 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 	return 0;
 }
 
-/* Copy the first-level IPv4 table to 2 MiB-aligned THP-backed memory. */
+static size_t align_big(size_t v)
+{
+	return (v + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
+}
+
+/*
+ * Copy the big first-level tables (IPv4 and IPv6) into one 2 MiB-aligned
+ * anonymous region backed by transparent huge pages, and point the db at
+ * the copies.  On any failure the file mapping keeps serving.
+ */
 static void move_to_hugepages(struct rm_snapshot *s)
 {
-	size_t bytes = (size_t)(RM_DIR24_TBL24 + RM_DIR24_PAD) * s->db.dir24.width;
-	size_t size = (bytes + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
+	size_t b4 = (size_t)(RM_DIR24_TBL24 + RM_DIR24_PAD) * s->db.dir24.width;
+	size_t b6 = (size_t)(RM_TRIE6_DIR24 + RM_TRIE6_PAD) * s->db.trie6.width;
+	size_t size = align_big(b4) + align_big(b6);
 	/* Over-allocate to align by hand: mmap only promises page alignment. */
 	unsigned char *raw = mmap(NULL, size + BIG_ALIGN, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
-		return; /* keep serving from the file mapping */
+		return;
 	unsigned char *al =
 	    (unsigned char *)(((uintptr_t)raw + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
 	if (al > raw)
@@ -497,11 +508,13 @@ static void move_to_hugepages(struct rm_snapshot *s)
 #ifdef MADV_HUGEPAGE
 	madvise(al, size, MADV_HUGEPAGE);
 #endif
-	memcpy(al, s->db.dir24.tbl24, bytes);
+	memcpy(al, s->db.dir24.tbl24, b4);
+	memcpy(al + align_big(b4), s->db.trie6.dir24, b6);
 	mprotect(al, size, PROT_READ);
 	s->huge = al;
 	s->huge_size = size;
 	s->db.dir24.tbl24 = al;
+	s->db.trie6.dir24 = al + align_big(b4);
 }
 
 size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s)

@@ -37,9 +37,10 @@ int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_
 struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen);
 
 /*
- * RM_SNAP_HUGEPAGE copies the large lookup tables out of the file mapping
- * into anonymous memory backed by transparent huge pages (madvise), so
- * that a random lookup does not also miss the TLB.  Costs a copy at open.
+ * RM_SNAP_HUGEPAGE copies the large first-level tables (IPv4 and IPv6) out
+ * of the file mapping into anonymous memory backed by transparent huge
+ * pages (madvise), so that a random lookup does not also miss the TLB.
+ * Costs a copy of about 36 MiB at open.
  */
 #define RM_SNAP_HUGEPAGE 1u
 struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, char *err,

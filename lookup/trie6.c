@@ -99,9 +99,9 @@ static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth)
 	memcpy(&b->values[base], v, runs * sizeof(uint32_t));
 	struct rm_trie6_node *nd = &b->nodes[idx];
 	memcpy(nd->bm, bm, sizeof(bm));
+	nd->base[0] = base;
 	for (unsigned w = 1; w < 4; w++)
-		nd->cnt[w] = (uint16_t)(nd->cnt[w - 1] + __builtin_popcountll(bm[w - 1]));
-	nd->base = base;
+		nd->base[w] = nd->base[w - 1] + (uint32_t)__builtin_popcountll(bm[w - 1]);
 	nd->byte = depth / 8;
 	return idx;
 }
@@ -125,7 +125,7 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 {
 	memset(out, 0, sizeof(*out));
 	struct build b = {.db = db};
-	uint32_t *dir24 = malloc(RM_TRIE6_DIR24 * sizeof(uint32_t));
+	uint32_t *dir24 = calloc(RM_TRIE6_DIR24 + RM_TRIE6_PAD, sizeof(uint32_t));
 	uint32_t *dir16 = malloc(RM_TRIE6_DIR16 * sizeof(uint32_t));
 	if (!dir24 || !dir16) {
 		free(dir24);
@@ -232,20 +232,21 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 	}
 	for (uint32_t i = 0; i < t->n_nodes; i++) {
 		const struct rm_trie6_node *nd = &t->nodes[i];
-		uint32_t runs = 0;
-		int counts_ok = 1;
+		uint64_t end = nd->base[0];
+		int bases_ok = 1;
 		for (unsigned w = 0; w < 4; w++) {
-			counts_ok &= nd->cnt[w] == runs;
-			runs += (uint32_t)__builtin_popcountll(nd->bm[w]);
+			bases_ok &= nd->base[w] == end;
+			end += (uint64_t)__builtin_popcountll(nd->bm[w]);
 		}
-		if (!counts_ok || !(nd->bm[0] & 1) || (uint64_t)nd->base + runs > t->n_values ||
+		if (!bases_ok || !(nd->bm[0] & 1) || end > t->n_values ||
 		    nd->byte > RM_TRIE6_MAX_BYTE ||
 		    (c.least_byte[i] && nd->byte < c.least_byte[i])) {
 			snprintf(err, errlen, "IPv6 trie node %u malformed", i);
 			goto out;
 		}
+		uint32_t runs = (uint32_t)(end - nd->base[0]);
 		for (uint32_t k = 0; k < runs; k++)
-			if (check_value(&c, t->values[nd->base + k], nd->byte + 1u, i))
+			if (check_value(&c, t->values[nd->base[0] + k], nd->byte + 1u, i))
 				goto out;
 	}
 	rc = 0;
@@ -254,9 +255,27 @@ out:
 	return rc;
 }
 
+int rm_trie6_have_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("avx512vpopcntdq");
+}
+
+/*
+ * The AVX-512 walk is not chosen on AMD CPUs: their EVEX gathers are
+ * microcoded, and on Zen 4 it measured slower than the POPCNT walk
+ * (perf/README.md).  RM_SIMD=avx512 forces it; RM_MAX_SIMD caps as for IPv4.
+ */
 rm_trie6_bulk_fn rm_trie6_select(void)
 {
 	__builtin_cpu_init();
+	const char *cap = getenv("RM_MAX_SIMD"), *force = getenv("RM_SIMD");
+	int vec_ok = (!cap || strcmp(cap, "avx512") == 0) && !__builtin_cpu_is("amd");
+	if (force && strcmp(force, "avx512") == 0)
+		vec_ok = 1;
+	if (vec_ok && rm_trie6_have_avx512())
+		return rm_trie6_lookup_avx512;
 	if (__builtin_cpu_supports("popcnt"))
 		return rm_trie6_lookup_popcnt;
 	return rm_trie6_lookup_generic;

@@ -16,9 +16,9 @@
  *     address and a /32 is answered by one node, a /48 by three.  A node
  *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
  *     where a run starts (a child node is always a run of its own; equal
- *     leaves merge), and the slot's value is values[base + rank - 1], where
- *     rank = popcount of the bitmap up to the slot, taken as a per-word
- *     prefix count plus one POPCNT.
+ *     leaves merge), and the slot's value is values[base[w] + rank - 1],
+ *     where w is the slot's 64-bit word, base[w] the index of that word's
+ *     first run, and rank one POPCNT of the word up to the slot.
  *
  * Entries of dir24 are 2 bytes when every id and node index fits 15 bits,
  * else 4 (the top bit marks a node).  dir16 entries and node values are 4
@@ -26,7 +26,7 @@
  * about 5 MiB, 4 of it dir24.
  *
  * Invariants (checked when a snapshot is mapped): every index in bounds, a
- * node's first slot starts a run and its prefix counts match its bitmap, a
+ * node's first slot starts a run and its word bases match its bitmap, a
  * child node has a larger index than any node that points to it, and no
  * node sits at byte 16 or deeper, so every walk ends inside the arrays.
  */
@@ -39,16 +39,16 @@
 #include "model.h"
 
 #define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
+#define RM_TRIE6_PAD	  2u	      /* entries after dir24: vector loads read 4 bytes */
 #define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
 #define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node index */
 #define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
 
 struct rm_trie6_node {
-	uint64_t bm[4];	 /* slot starts a run */
-	uint16_t cnt[4]; /* runs before word w: popcount of bm[0..w-1] */
-	uint32_t base;	 /* index of the node's first value */
-	uint32_t byte;	 /* which byte of the address the node consumes */
-	uint32_t pad[4];
+	uint64_t bm[4];	  /* slot starts a run */
+	uint32_t base[4]; /* value index of word w's first run: base[0] + runs before w */
+	uint32_t byte;	  /* which byte of the address the node consumes */
+	uint32_t pad[3];
 };
 
 struct rm_trie6_owned {
@@ -84,7 +84,7 @@ static inline uint32_t rm_trie6_step(const struct rm_trie6 *t, uint32_t node, co
 	const struct rm_trie6_node *nd = &t->nodes[node];
 	unsigned b = a[nd->byte], w = b >> 6;
 	uint64_t upto = nd->bm[w] & ((2ull << (b & 63)) - 1);
-	return t->values[nd->base + nd->cnt[w] + (uint32_t)__builtin_popcountll(upto) - 1];
+	return t->values[nd->base[w] + (uint32_t)__builtin_popcountll(upto) - 1];
 }
 
 /* The simple walk, one address at a time: the reference for the bulk path. */
@@ -100,11 +100,14 @@ static inline uint32_t rm_trie6_lookup1(const struct rm_trie6 *t, const uint8_t 
 typedef void (*rm_trie6_bulk_fn)(const struct rm_trie6 *t, const uint8_t (*addrs)[16],
 				 uint32_t *ids, uint32_t n);
 
-/* The interleaved bulk walk: portable, and built with POPCNT/BMI2. */
+/* Bulk walks: portable, built with POPCNT, and AVX-512 (VPOPCNTQ, gathers). */
 void rm_trie6_lookup_generic(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			     uint32_t n);
 void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			    uint32_t n);
+void rm_trie6_lookup_avx512(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
+			    uint32_t n);
+int rm_trie6_have_avx512(void);
 /* The best for this CPU. */
 rm_trie6_bulk_fn rm_trie6_select(void);
 
