@@ -26,11 +26,18 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) -Dwerror=true
 	ninja -C $(BUILD)
 
+SAMPLE := $(BUILD)/sample.pcap
+EAL_RUN := --no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,1@1
+
+# The main job: attribute a sample capture (generated from the bundled
+# registry data) through DPDK's net_pcap and print the per-registry table.
 run: build
 	$(BUILD)/loaders/rirdb build -o $(SNAP) $(DATA)
-	$(BUILD)/loaders/rirdb info -d $(SNAP)
-	$(BUILD)/loaders/rirdb lookup -d $(SNAP) 193.0.6.139 41.0.0.1 1.1.1.1 200.160.0.1 8.8.8.8 \
-	  2001:67c:2e8::1 2c0f:f000::1 2001:db8::1 10.1.2.3 AS3333
+	python3 scripts/gen-pcap.py --out $(SAMPLE) --packets 5000 --kinds clean
+	$(BUILD)/dataplane/rirmeter $(EAL_RUN) --vdev net_pcap0,rx_pcap=$(SAMPLE) -- \
+	  --db $(SNAP) --json $(BUILD)/sample.jsonl --interval 0
+	@echo "JSON Lines in $(BUILD)/sample.jsonl; one address: rirdb lookup -d $(SNAP) ADDR"
+	$(BUILD)/loaders/rirdb lookup -d $(SNAP) 193.0.6.139 2001:67c:2e8::1 AS3333
 
 test: build
 	SANITIZE=$(SANITIZE) scripts/run-tests $(BUILD) $(ASAN_BUILD)

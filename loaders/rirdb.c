@@ -2,7 +2,7 @@
  * rirdb.c - the command-line tool: build, lookup and info.
  *
  *   rirdb build -o FILE [--lenient] INPUT...
- *   rirdb lookup -d FILE [--asn] [--format csv|json] [ADDR|ASN ...]
+ *   rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]
  *   rirdb info -d FILE
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
@@ -24,15 +24,17 @@
 
 static void usage(FILE *o)
 {
-	fprintf(o,
-		"usage: rirdb build -o FILE [--lenient] INPUT...\n"
-		"       rirdb lookup -d FILE [--asn] [--format csv|json] [ADDR|ASN ...]\n"
-		"       rirdb info -d FILE\n"
-		"\n"
-		"INPUT files are recognized by content: RIR statistics files (standard or\n"
-		"extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
-		"and operator labels (prefix,label).  lookup reads one address per line from\n"
-		"standard input when none are given.\n");
+	fprintf(
+	    o,
+	    "usage: rirdb build -o FILE [--lenient] INPUT...\n"
+	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]\n"
+	    "       rirdb info -d FILE\n"
+	    "\n"
+	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
+	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
+	    "and operator labels (prefix,label).  lookup reads one address per line from\n"
+	    "standard input when none are given; --reference answers from the range\n"
+	    "lists (the oracle) instead of the lookup tables.\n");
 }
 
 static double now_ms(void)
@@ -193,15 +195,21 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 	fputs("}\n", o);
 }
 
+/* --reference: answer from the range lists alone (the oracle), not the tables. */
+static int use_reference;
+
 static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key,
 			uint32_t range)
 {
 	const struct rm_ranges32 *r32 = fam == RM_V4 ? &db->v4 : &db->asn;
-	/* IPv4 answers come from the table the dataplane uses; the range list
-	 * (the reference) supplies the provenance block. */
-	uint32_t id = fam == RM_V6   ? db->v6.id[range]
+	/* Addresses are answered by the tables the dataplane uses; the range
+	 * list (the reference) supplies the provenance block. */
+	uint8_t b6[16];
+	rm_v6_to_bytes(key, b6);
+	uint32_t id = use_reference || fam == RM_ASN
+			  ? (fam == RM_V6 ? db->v6.id[range] : r32->id[range])
 		      : fam == RM_V4 ? rm_dir24_lookup_one(&db->dir24, (uint32_t)key)
-				     : r32->id[range];
+				     : rm_trie6_lookup1(&db->trie6, b6);
 	uint32_t blk = fam == RM_V6 ? db->v6.block[range] : r32->block[range];
 	const struct rm_attr *at = &db->attrs[id];
 	a->rir = rm_rir_name(at->rir);
@@ -260,22 +268,23 @@ static struct rm_snapshot *open_db(const char *path)
 static int cmd_lookup(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"asn", no_argument, NULL, 'a'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},     {"asn", no_argument, NULL, 'a'},
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"reference", no_argument, NULL, 'r'},    {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	int asn_mode = 0, c;
 	enum out_format fmt = OUT_CSV;
-	while ((c = getopt_long(argc, argv, "d:af:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:af:hr", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			path = optarg;
 			break;
 		case 'a':
 			asn_mode = 1;
+			break;
+		case 'r':
+			use_reference = 1;
 			break;
 		case 'f':
 			if (strcmp(optarg, "csv") == 0) {

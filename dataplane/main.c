@@ -1,0 +1,577 @@
+/*
+ * main.c - rirmeter: EAL, options, ports, lcores, and the main loop.
+ *
+ *   rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] [--prom PATH]
+ *            [--interval S] [--duration S] [--top N] [--burst N] [--queues N] [--quiet]
+ *
+ * Every worker lcore (all lcores but the main one) polls the RX queues it
+ * was given; each port gets as many queues as there are workers (or as
+ * the port has), spread round-robin, with RSS where the port has it.  The
+ * main lcore never touches packets: it sleeps, wakes to export each
+ * interval, and decides when to stop (a signal, --duration, or, when every
+ * port reads capture files through net_pcap, the last packet of the last
+ * file).  At exit it stops the workers, writes the totals, prints the
+ * table and checks that received = attributed + non-IP + malformed.
+ *
+ * Exit codes: 0 success, 1 runtime error (or counts that do not balance),
+ * 2 bad options.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_devargs.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.h"
+#include "snapshot.h"
+#include "worker.h"
+
+#define RX_DESC	    1024
+#define MBUF_CACHE  256
+#define MAX_PORTS   32
+#define IDLE_STOP_S 2.0 /* capture input: no progress this long means the end */
+
+struct options {
+	const char *db, *json, *csv, *prom;
+	double interval, duration;
+	unsigned top, burst, queues;
+	int quiet;
+};
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void usage(FILE *o)
+{
+	fprintf(o,
+		"usage: rirmeter [EAL options] -- --db FILE [options]\n"
+		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
+		"  --json PATH|-    JSON Lines output\n"
+		"  --csv PATH|-     CSV output\n"
+		"  --prom PATH      Prometheus textfile (node_exporter), written atomically\n"
+		"  --interval S     export every S seconds (default 10; 0: only at exit)\n"
+		"  --duration S     stop after S seconds (default: on a signal, or at the end\n"
+		"                   of the capture files when every port is net_pcap rx_pcap)\n"
+		"  --top N          holders reported by name per interval (default 20)\n"
+		"  --burst N        packets per RX burst, 1..%d (default 32)\n"
+		"  --queues N       RX queues per port (default: one per worker lcore)\n"
+		"  --quiet          no table at exit\n",
+		RM_MAX_BURST);
+}
+
+static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "rirmeter: %s wants a number in [%g, %g], not '%s'\n", opt, lo, hi,
+			s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},	{"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'},	{"prom", required_argument, NULL, 'p'},
+	    {"interval", required_argument, NULL, 'i'}, {"duration", required_argument, NULL, 't'},
+	    {"top", required_argument, NULL, 'n'},	{"burst", required_argument, NULL, 'b'},
+	    {"queues", required_argument, NULL, 'q'},	{"quiet", no_argument, NULL, 'Q'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	};
+	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
+	double v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'c':
+			o->csv = optarg;
+			break;
+		case 'p':
+			o->prom = optarg;
+			break;
+		case 'i':
+			if (parse_number("--interval", optarg, 0, 86400, &o->interval))
+				return -1;
+			break;
+		case 't':
+			if (parse_number("--duration", optarg, 0, 1e9, &o->duration))
+				return -1;
+			break;
+		case 'n':
+			if (parse_number("--top", optarg, 0, 100000, &v))
+				return -1;
+			o->top = (unsigned)v;
+			break;
+		case 'b':
+			if (parse_number("--burst", optarg, 1, RM_MAX_BURST, &v))
+				return -1;
+			o->burst = (unsigned)v;
+			break;
+		case 'q':
+			if (parse_number("--queues", optarg, 1, RM_MAX_QUEUES, &v))
+				return -1;
+			o->queues = (unsigned)v;
+			break;
+		case 'Q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rirmeter: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->db) {
+		fprintf(stderr,
+			"rirmeter: --db FILE is required (a snapshot from 'rirdb build')\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outputs                                                             */
+
+static FILE *open_output(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "rirmeter: %s: cannot write: %s\n", path, strerror(errno));
+	return f;
+}
+
+/* Fail early when the textfile cannot be written where it must go. */
+static int check_prom_path(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "rirmeter: %s: cannot write: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	unlink(tmp);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ports                                                               */
+
+struct port {
+	uint16_t id;
+	uint16_t n_queues;
+	long long expected; /* packets in its capture files, -1 when not files */
+};
+
+/* Packets in the rx_pcap files of a net_pcap port, or -1. */
+static long long capture_packets(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	if (rte_eth_dev_info_get(port, &info) || !info.driver_name ||
+	    strcmp(info.driver_name, "net_pcap") != 0)
+		return -1;
+	const struct rte_devargs *da = rte_dev_devargs(info.device);
+	if (!da || !da->args || strstr(da->args, "rx_iface") || strstr(da->args, "infinite_rx"))
+		return -1;
+	long long total = 0;
+	int files = 0;
+	for (const char *s = strstr(da->args, "rx_pcap="); s; s = strstr(s + 1, "rx_pcap=")) {
+		char path[4096], err[512];
+		size_t n = strcspn(s + 8, ",");
+		if (n >= sizeof(path))
+			return -1;
+		memcpy(path, s + 8, n);
+		path[n] = '\0';
+		long long c = rm_pcap_count(path, err, sizeof(err));
+		if (c < 0) {
+			fprintf(stderr, "rirmeter: %s; will stop when input stays idle\n", err);
+			return -1;
+		}
+		total += c;
+		files++;
+	}
+	return files ? total : -1;
+}
+
+static int setup_port(struct port *p, unsigned want_queues, struct rte_mempool *pool)
+{
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(p->id, &info);
+	if (rc) {
+		fprintf(stderr, "rirmeter: port %u: no device info: %s\n", p->id, strerror(-rc));
+		return -1;
+	}
+	p->n_queues =
+	    (uint16_t)(want_queues < info.max_rx_queues ? want_queues : info.max_rx_queues);
+	if (p->n_queues == 0) {
+		fprintf(stderr, "rirmeter: port %u (%s) has no RX queue\n", p->id,
+			info.driver_name);
+		return -1;
+	}
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	if (p->n_queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+	}
+	/* No TX is needed; a PMD that insists on a TX queue gets one. */
+	uint16_t ntx = 0;
+	rc = rte_eth_dev_configure(p->id, p->n_queues, ntx, &conf);
+	if (rc && info.max_tx_queues > 0) {
+		ntx = 1;
+		rc = rte_eth_dev_configure(p->id, p->n_queues, ntx, &conf);
+	}
+	if (rc) {
+		fprintf(stderr, "rirmeter: port %u: configure failed: %s\n", p->id, strerror(-rc));
+		return -1;
+	}
+	uint16_t nrx = RX_DESC, ntxd = 512;
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nrx, &ntxd);
+	int socket = rte_eth_dev_socket_id(p->id);
+	for (uint16_t q = 0; q < p->n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(p->id, q, nrx, socket < 0 ? 0 : (unsigned)socket, NULL,
+					    pool);
+		if (rc) {
+			fprintf(stderr, "rirmeter: port %u queue %u: setup failed: %s\n", p->id, q,
+				strerror(-rc));
+			return -1;
+		}
+	}
+	for (uint16_t q = 0; q < ntx; q++)
+		rte_eth_tx_queue_setup(p->id, q, ntxd, socket < 0 ? 0 : (unsigned)socket, NULL);
+	rc = rte_eth_dev_start(p->id);
+	if (rc) {
+		fprintf(stderr, "rirmeter: port %u: start failed: %s\n", p->id, strerror(-rc));
+		return -1;
+	}
+	rte_eth_promiscuous_enable(p->id); /* a mirror port sees others' traffic */
+	p->expected = capture_packets(p->id);
+	return 0;
+}
+
+static void read_ports(const struct port *ports, unsigned n, struct rm_port_stats *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_eth_stats st;
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(ports[i].id, &st);
+		out[i] = (struct rm_port_stats){ports[i].id, st.ipackets, st.imissed, st.ierrors};
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+
+struct run {
+	struct options opt;
+	struct rm_snapshot *snap;
+	struct rm_reporter rep;
+	struct port ports[MAX_PORTS];
+	unsigned n_ports;
+	struct rm_worker *workers;
+	unsigned n_workers;
+	struct rm_counters cum, prev, delta;
+	FILE *json, *csv;
+};
+
+/* Sum of what the workers have counted so far. */
+static void read_counters(struct run *r, struct rm_counters *out)
+{
+	rm_counters_zero(out);
+	for (unsigned w = 0; w < r->n_workers; w++)
+		rm_counters_add(out, &r->workers[w].counters);
+}
+
+static int export_interval(struct run *r, double now, double length)
+{
+	struct rm_port_stats ps[MAX_PORTS];
+	read_ports(r->ports, r->n_ports, ps);
+	read_counters(r, &r->cum);
+	rm_counters_sub(&r->delta, &r->cum, &r->prev);
+	r->rep.interval = length;
+	int rc = rm_report(&r->rep, &r->delta, ps, r->n_ports, &r->cum, now, false);
+	rm_counters_copy(&r->prev, &r->cum);
+	return rc;
+}
+
+/* All capture files read: every expected packet received or missed. */
+static int captures_done(struct run *r, uint64_t received)
+{
+	long long expected = 0;
+	uint64_t missed = 0;
+	for (unsigned i = 0; i < r->n_ports; i++) {
+		if (r->ports[i].expected < 0)
+			return 0;
+		expected += r->ports[i].expected;
+		struct rte_eth_stats st;
+		if (rte_eth_stats_get(r->ports[i].id, &st) == 0)
+			missed += st.imissed;
+	}
+	return received + missed >= (uint64_t)expected;
+}
+
+static int all_captures(struct run *r)
+{
+	for (unsigned i = 0; i < r->n_ports; i++)
+		if (r->ports[i].expected < 0)
+			return 0;
+	return r->n_ports > 0;
+}
+
+static uint64_t workers_received(struct run *r)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < r->n_workers; w++)
+		n += *(volatile uint64_t *)&r->workers[w].counters.received;
+	return n;
+}
+
+static int main_loop(struct run *r)
+{
+	double start = now_s(), next = start + r->opt.interval, last_export = start;
+	double last_progress = start;
+	uint64_t last_received = 0;
+	int captures = all_captures(r), rc = 0;
+	while (!stop_flag) {
+		usleep(captures ? 1000 : 10000);
+		double t = now_s();
+		uint64_t received = workers_received(r);
+		if (received != last_received) {
+			last_received = received;
+			last_progress = t;
+		}
+		if (r->opt.duration > 0 && t - start >= r->opt.duration)
+			break;
+		if (captures && (captures_done(r, received) || t - last_progress > IDLE_STOP_S))
+			break;
+		if (r->opt.interval > 0 && t >= next) {
+			rc |= export_interval(r, t, t - last_export);
+			last_export = t;
+			next += r->opt.interval;
+		}
+	}
+	stop_flag = 1;
+	rte_eal_mp_wait_lcore();
+	double t = now_s();
+	if (r->opt.interval > 0 && t - last_export > 1e-3)
+		rc |= export_interval(r, t, t - last_export); /* the partial last interval */
+	return rc;
+}
+
+static int finish(struct run *r)
+{
+	struct rm_port_stats ps[MAX_PORTS];
+	read_ports(r->ports, r->n_ports, ps);
+	read_counters(r, &r->cum);
+	int rc = rm_report(&r->rep, &r->cum, ps, r->n_ports, &r->cum, now_s(), true);
+	FILE *table = (r->json == stdout || r->csv == stdout) ? stderr : stdout;
+	if (!r->opt.quiet)
+		rm_report_table(&r->rep, table, &r->cum);
+	uint64_t mal = 0;
+	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
+		mal += r->cum.malformed[k];
+	if (r->cum.received != r->cum.attributed + r->cum.non_ip + mal) {
+		fprintf(stderr, "rirmeter: counts do not balance\n");
+		rc = -1;
+	}
+	if (all_captures(r) && !captures_done(r, r->cum.received)) {
+		fprintf(stderr, "rirmeter: stopped before the end of the capture files\n");
+		rc = -1;
+	}
+	return rc;
+}
+
+static int assign_queues(struct run *r)
+{
+	unsigned lcore, w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		r->workers[w].lcore = lcore;
+		w++;
+	}
+	unsigned k = 0;
+	for (unsigned i = 0; i < r->n_ports; i++)
+		for (uint16_t q = 0; q < r->ports[i].n_queues; q++, k++) {
+			struct rm_worker *wk = &r->workers[k % r->n_workers];
+			if (wk->n_queues == RM_MAX_QUEUES) {
+				fprintf(stderr, "rirmeter: more than %d queues on one worker\n",
+					RM_MAX_QUEUES);
+				return -1;
+			}
+			wk->queues[wk->n_queues].port = r->ports[i].id;
+			wk->queues[wk->n_queues].queue = q;
+			wk->n_queues++;
+		}
+	return 0;
+}
+
+static int setup(struct run *r)
+{
+	char err[512];
+	r->snap = rm_snapshot_open_flags(r->opt.db, RM_SNAP_HUGEPAGE, err, sizeof(err));
+	if (!r->snap) {
+		fprintf(stderr, "rirmeter: %s\n", err);
+		return -1;
+	}
+	const struct rm_db *db = rm_snapshot_db(r->snap);
+	if (rm_reporter_init(&r->rep, db) || rm_counters_init(&r->cum, db->n_attrs) ||
+	    rm_counters_init(&r->prev, db->n_attrs) || rm_counters_init(&r->delta, db->n_attrs)) {
+		fprintf(stderr, "rirmeter: out of memory\n");
+		return -1;
+	}
+	r->rep.top = r->opt.top;
+	if ((r->opt.json && !(r->json = open_output(r->opt.json))) ||
+	    (r->opt.csv && !(r->csv = open_output(r->opt.csv))) ||
+	    (r->opt.prom && check_prom_path(r->opt.prom)))
+		return -1;
+	if (r->csv)
+		fprintf(r->csv, "ts,interval,scope,dir,key,packets,bytes\n");
+	r->rep.json = r->json;
+	r->rep.csv = r->csv;
+	r->rep.prom = r->opt.prom;
+
+	r->n_workers = rte_lcore_count() - 1;
+	if (r->n_workers == 0) {
+		fprintf(stderr, "rirmeter: needs at least two lcores (-l 0,1): the main lcore "
+				"exports, the others poll ports\n");
+		return -1;
+	}
+	r->n_ports = rte_eth_dev_count_avail();
+	if (r->n_ports == 0) {
+		fprintf(stderr,
+			"rirmeter: no ports: give a NIC or a --vdev (net_pcap0,rx_pcap=F)\n");
+		return -1;
+	}
+	if (r->n_ports > MAX_PORTS) {
+		fprintf(stderr, "rirmeter: %u ports, at most %d\n", r->n_ports, MAX_PORTS);
+		return -1;
+	}
+	unsigned want = r->opt.queues ? r->opt.queues : r->n_workers, total_q = 0;
+	unsigned mbufs = r->n_ports * want * (RX_DESC + RM_MAX_BURST) +
+			 r->n_workers * (MBUF_CACHE + RM_MAX_BURST) + 1024;
+	struct rte_mempool *pool = rte_pktmbuf_pool_create(
+	    "rirmeter_rx", mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!pool) {
+		fprintf(stderr, "rirmeter: cannot allocate %u mbufs (give EAL more memory, -m)\n",
+			mbufs);
+		return -1;
+	}
+	uint16_t pid, i = 0;
+	RTE_ETH_FOREACH_DEV(pid)
+	{
+		r->ports[i].id = pid;
+		if (setup_port(&r->ports[i], want, pool))
+			return -1;
+		total_q += r->ports[i].n_queues;
+		i++;
+	}
+	r->workers = rte_zmalloc("workers", r->n_workers * sizeof(*r->workers), 64);
+	if (!r->workers)
+		return -1;
+	rm_dir24_bulk_fn l4 = rm_dir24_select(RM_SIMD_BEST);
+	rm_trie6_bulk_fn l6 = rm_trie6_select();
+	for (unsigned w = 0; w < r->n_workers; w++) {
+		struct rm_worker *wk = &r->workers[w];
+		if (rm_counters_init(&wk->counters, db->n_attrs))
+			return -1;
+		wk->burst = (uint16_t)r->opt.burst;
+		wk->db = db;
+		wk->rir_of = r->rep.rir_of;
+		wk->lookup4 = l4;
+		wk->lookup6 = l6;
+		wk->stop = &stop_flag;
+	}
+	if (assign_queues(r))
+		return -1;
+	if (total_q < r->n_workers)
+		fprintf(stderr, "rirmeter: %u queues for %u workers: some workers will idle\n",
+			total_q, r->n_workers);
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	for (unsigned i = 0; i < r->n_ports; i++) {
+		rte_eth_dev_stop(r->ports[i].id);
+		rte_eth_dev_close(r->ports[i].id);
+	}
+	for (unsigned w = 0; r->workers && w < r->n_workers; w++)
+		rm_counters_free(&r->workers[w].counters);
+	rte_free(r->workers);
+	rm_counters_free(&r->cum);
+	rm_counters_free(&r->prev);
+	rm_counters_free(&r->delta);
+	rm_reporter_free(&r->rep);
+	if (r->json && r->json != stdout)
+		fclose(r->json);
+	if (r->csv && r->csv != stdout)
+		fclose(r->csv);
+	rm_snapshot_close(r->snap);
+}
+
+int main(int argc, char **argv)
+{
+	int n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
+		return 2;
+	}
+	static struct run r;
+	if (parse_options(argc - n, argv + n, &r.opt)) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	int rc = 1;
+	if (setup(&r) == 0) {
+		for (unsigned w = 0; w < r.n_workers; w++)
+			rte_eal_remote_launch(rm_worker_main, &r.workers[w], r.workers[w].lcore);
+		rc = main_loop(&r) | finish(&r) ? 1 : 0;
+	}
+	teardown(&r);
+	rte_eal_cleanup();
+	return rc;
+}

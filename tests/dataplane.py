@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""End-to-end tests of rirmeter on generated captures through net_pcap (TAP).
+
+    dataplane.py RIRMETER RIRDB DATA_DIR SCRIPTS_DIR
+
+The expected totals are computed here, independently of the dataplane: the
+generator's manifest says what each frame is, and `rirdb lookup --reference`
+(the binary search over the range lists, not the lookup tables) attributes
+every address.  rirmeter's JSON totals must equal them exactly; its CSV and
+Prometheus outputs must equal its JSON; the same capture split across two
+ports and two worker lcores must give the same totals; bad options must
+give a clear message and a non-zero exit, never a crash.
+"""
+import collections
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
+RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
+REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags']
+EAL = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error']
+
+n = 0
+failed = 0
+
+
+def check(name, ok, detail=''):
+    global n, failed
+    n += 1
+    if ok:
+        print('ok %d - %s' % (n, name))
+    else:
+        failed += 1
+        print('not ok %d - %s' % (n, name))
+        for line in str(detail).splitlines()[:20]:
+            print('# ' + line)
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def rirmeter(lcores, pcaps, opts):
+    """Run with lcores mapped onto CPU 0-1 (--lcores), so that three lcores
+    (main and two workers) also run on a two-core machine."""
+    vdevs = []
+    for i, p in enumerate(pcaps):
+        vdevs += ['--vdev', 'net_pcap%d,rx_pcap=%s' % (i, p)]
+    mapping = ','.join('%s@%d' % (lc, int(lc) % 2) for lc in lcores.split(','))
+    return run([RIRMETER] + EAL + ['--lcores', mapping] + vdevs + ['--'] + opts)
+
+
+# ---------------------------------------------------------------------------
+# Expected totals, computed from the manifest and the reference lookup
+
+def attribute(snap, addrs):
+    p = run([RIRDB, 'lookup', '-d', snap, '--reference', '--format', 'json'],
+            input='\n'.join(addrs) + '\n')
+    out = {}
+    for line in p.stdout.splitlines():
+        r = json.loads(line)
+        hid, name = r['holder_id'], r['holder']
+        if hid:
+            holder = hid if hid.startswith('local:') else '%s:%s' % (r['rir'], hid)
+        elif name:
+            holder = '%s:%s' % (r['rir'], name)
+        else:
+            holder = 'none'
+        out[r['addr']] = (r['rir'], '%s:%s' % (r['rir'], r['cc'] or 'ZZ'), holder)
+    return out
+
+
+def expected_totals(snap, manifest):
+    frames = [json.loads(l) for l in open(manifest)]
+    ips = [f for f in frames if f['class'] in ('ipv4', 'ipv6')]
+    who = attribute(snap, sorted({f['src'] for f in ips} | {f['dst'] for f in ips}))
+    t = collections.defaultdict(lambda: [0, 0])
+    for f in ips:
+        for d, a in (('src', f['src']), ('dst', f['dst'])):
+            rir, country, holder = who[a]
+            for scope, key in (('rir', rir), ('country', country), ('holder', holder)):
+                t[(scope, d, key)][0] += 1
+                t[(scope, d, key)][1] += f['len']
+        pair = ('rir_pair', None, '%s>%s' % (who[f['src']][0], who[f['dst']][0]))
+        t[pair][0] += 1
+        t[pair][1] += f['len']
+    for rir in RIRS:
+        for d in ('src', 'dst'):
+            t[('rir', d, rir)]  # every registry has a line, zero or not
+
+    def health(key, fs):
+        t[('health', None, key)] = [len(fs), sum(f['len'] for f in fs)]
+    health('received', frames)
+    health('attributed', ips)
+    health('non_ip', [f for f in frames if f['class'] == 'non_ip'])
+    bad = [f for f in frames if f['class'] == 'malformed']
+    health('malformed', bad)
+    for r in REASONS:
+        health('malformed.' + r, [f for f in bad if f['reason'] == r])
+    return {k: tuple(v) for k, v in t.items()}, frames
+
+
+def totals_of(json_path, ports=('0',)):
+    out, lines = {}, []
+    for line in open(json_path):
+        r = json.loads(line)
+        lines.append(r)
+        if r['interval'] != 'total':
+            continue
+        if r['scope'] == 'health' and r['key'].startswith('port.'):
+            continue
+        out[(r['scope'], r.get('dir'), r['key'])] = (r['packets'], r.get('bytes'))
+    return out, lines
+
+
+def diff(got, want):
+    keys = sorted(set(got) | set(want), key=str)
+    return '\n'.join('%s: got %s want %s' % (k, got.get(k), want.get(k))
+                     for k in keys if got.get(k) != want.get(k))
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='rirmeter-e2e-')
+    snap = os.path.join(tmp, 'r.snap')
+    inputs = sorted(glob.glob(os.path.join(DATA, 'rir', 'delegated-*'))) + \
+        sorted(glob.glob(os.path.join(DATA, 'iana', '*.csv')))
+    p = run([RIRDB, 'build', '-q', '-o', snap] + inputs)
+    check('snapshot builds', p.returncode == 0, p.stderr)
+    pcap, manifest = os.path.join(tmp, 'all.pcap'), os.path.join(tmp, 'all.jsonl')
+    gen = [sys.executable, os.path.join(SCRIPTS, 'gen-pcap.py'), '--packets', '4000',
+           '--seed', '7']
+    p = run(gen + ['--out', pcap, '--manifest', manifest])
+    p2 = run(gen + ['--out', os.path.join(tmp, 'part.pcap'), '--split', '2'])
+    check('captures generate', p.returncode == 0 and p2.returncode == 0, p.stderr + p2.stderr)
+    want, frames = expected_totals(snap, manifest)
+    kinds = collections.Counter(f.get('reason', f['class']) for f in frames)
+    check('capture holds every class and malformed case',
+          all(kinds[k] for k in ['ipv4', 'ipv6', 'non_ip'] + REASONS), str(kinds))
+
+    js, csv, prom = (os.path.join(tmp, x) for x in ('o.jsonl', 'o.csv', 'o.prom'))
+    p = rirmeter('0,1', [pcap], ['--db', snap, '--json', js, '--csv', csv, '--prom', prom,
+                                 '--top', '100000', '--interval', '0.002'])
+    check('one port, one worker: exit 0', p.returncode == 0, p.stderr)
+    check('stops by itself after the last packet and prints the balance',
+          'received %d = attributed' % len(frames) in p.stdout, p.stdout + p.stderr)
+    got, lines = totals_of(js)
+    for scope in ('rir', 'country', 'holder', 'rir_pair', 'health'):
+        g = {k: v for k, v in got.items() if k[0] == scope}
+        w = {k: v for k, v in want.items() if k[0] == scope}
+        check('JSON %s totals equal the reference' % scope, g == w, diff(g, w))
+    ports = [l for l in lines if l['interval'] == 'total' and l['key'].startswith('port.0.rx')]
+    check('port counter matches', ports and ports[0]['packets'] == len(frames), str(ports))
+
+    ts = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$')
+    shape_ok = True
+    for l in lines:
+        want_keys = {'ts', 'interval', 'scope', 'key', 'packets'}
+        if l['scope'] not in ('rir_pair', 'health'):
+            want_keys.add('dir')
+        if not (l['scope'] == 'health' and l['key'].startswith('port.')):
+            want_keys.add('bytes')
+        if set(l) != want_keys or not ts.match(l['ts']) or not (
+                l['interval'] == 'total' or isinstance(l['interval'], (int, float))):
+            shape_ok = False
+            bad_line = l
+            break
+    check('every JSON line has exactly the documented fields', shape_ok,
+          '' if shape_ok else json.dumps(bad_line))
+
+    sums = collections.defaultdict(lambda: [0, 0])
+    for l in lines:
+        if l['interval'] != 'total' and l['scope'] in ('rir', 'rir_pair'):
+            s = sums[(l['scope'], l.get('dir'), l['key'])]
+            s[0] += l['packets']
+            s[1] += l['bytes']
+    tot = {k: v for k, v in got.items() if k[0] in ('rir', 'rir_pair') and v[0]}
+    check('interval lines add up to the totals',
+          {k: tuple(v) for k, v in sums.items() if v[0]} == tot, diff(sums, tot))
+
+    rows = [r.split(',') for r in open(csv).read().splitlines()]
+    check('CSV header', rows[0] == ['ts', 'interval', 'scope', 'dir', 'key', 'packets', 'bytes'],
+          str(rows[0]))
+    csv_tot = {}
+    import csv as csvmod
+    for r in csvmod.reader(open(csv)):
+        if r[1] == 'total' and not r[4].startswith('port.'):
+            csv_tot[(r[2], r[3] or None, r[4])] = (int(r[5]), int(r[6]) if r[6] else None)
+    check('CSV totals equal JSON totals', csv_tot == got, diff(csv_tot, got))
+
+    metrics = {}
+    for line in open(prom):
+        if line.startswith('#'):
+            continue
+        name, value = line.rsplit(' ', 1)
+        metrics[name] = int(value)
+    prom_ok, prom_bad = True, []
+    for (scope, d, key), (pk, by) in got.items():
+        if scope == 'rir':
+            names = ['rirmeter_rir_%s_total{direction="%s",rir="%s"}' % (u, d, key)
+                     for u in ('packets', 'bytes')]
+        elif scope == 'rir_pair':
+            a, b = key.split('>')
+            names = ['rirmeter_rir_pair_%s_total{src_rir="%s",dst_rir="%s"}' % (u, a, b)
+                     for u in ('packets', 'bytes')]
+        elif scope == 'country':
+            a, b = key.split(':')
+            names = ['rirmeter_country_%s_total{direction="%s",rir="%s",country="%s"}'
+                     % (u, d, a, b) for u in ('packets', 'bytes')]
+        elif scope == 'health' and key in ('received', 'attributed', 'non_ip'):
+            names = ['rirmeter_%s_%s_total' % (key, u) for u in ('packets', 'bytes')]
+        elif scope == 'health' and key.startswith('malformed.'):
+            names = ['rirmeter_malformed_packets_total{reason="%s"}' % key[10:], None]
+        else:
+            continue
+        for nm, v in zip(names, (pk, by)):
+            if nm and metrics.get(nm) != v:
+                prom_ok = False
+                prom_bad.append('%s = %s, JSON %s' % (nm, metrics.get(nm), v))
+    check('Prometheus textfile equals JSON totals', prom_ok, '\n'.join(prom_bad))
+    check('Prometheus metrics follow the conventions',
+          all(re.match(r'^rirmeter_[a-z_]+_total(\{.*\})?$', m) for m in metrics),
+          '\n'.join(m for m in metrics if not re.match(r'^rirmeter_[a-z_]+_total', m)))
+
+    # Two ports, two workers: the same totals.
+    parts = [os.path.join(tmp, 'part.pcap.%d' % k) for k in range(2)]
+    js2 = os.path.join(tmp, 'two.jsonl')
+    p = rirmeter('0,1,2', parts, ['--db', snap, '--json', js2, '--top', '100000',
+                                  '--interval', '0'])
+    check('two ports, two workers: exit 0', p.returncode == 0, p.stderr)
+    got2, lines2 = totals_of(js2)
+    check('two ports, two workers: same totals as one', got2 == got, diff(got2, got))
+    rx = sum(l['packets'] for l in lines2 if l['interval'] == 'total'
+             and re.match(r'port\.\d+\.rx$', l['key']))
+    check('two ports: port counters add up', rx == len(frames), rx)
+
+    # Bounded holder cardinality.
+    js3 = os.path.join(tmp, 'top.jsonl')
+    p = rirmeter('0,1', [pcap], ['--db', snap, '--json', js3, '--top', '3', '--interval', '0',
+                                 '--quiet'])
+    hl = [json.loads(l) for l in open(js3)]
+    hl = [l for l in hl if l['scope'] == 'holder' and l['interval'] == 'total']
+    per_dir = collections.Counter(l['dir'] for l in hl)
+    attributed = want[('health', None, 'attributed')][0]
+    check('--top 3 keeps three holders and "other" per direction',
+          p.returncode == 0 and per_dir == {'src': 4, 'dst': 4}
+          and any(l['key'] == 'other' for l in hl), str(hl))
+    check('--top 3: holder lines still add up to every attributed packet',
+          all(sum(l['packets'] for l in hl if l['dir'] == d) == attributed
+              for d in ('src', 'dst')), str(hl))
+
+    # Bad options and bad input: a clear message, a non-zero exit, no crash.
+    corrupt = os.path.join(tmp, 'corrupt.snap')
+    with open(snap, 'rb') as f:
+        b = bytearray(f.read())
+    b[len(b) // 2] ^= 0xff
+    with open(corrupt, 'wb') as f:
+        f.write(b)
+    cases = [
+        ('missing --db', ['0,1'], [pcap], [], 2, '--db FILE is required'),
+        ('corrupt --db', ['0,1'], [pcap], ['--db', corrupt], 1, 'checksum mismatch'),
+        ('missing snapshot', ['0,1'], [pcap], ['--db', tmp + '/nope.snap'], 1, 'cannot open'),
+        ('unwritable --json', ['0,1'], [pcap], ['--db', snap, '--json', '/nonexistent/x.json'],
+         1, 'cannot write'),
+        ('unwritable --prom', ['0,1'], [pcap], ['--db', snap, '--prom', '/nonexistent/x.prom'],
+         1, 'cannot write'),
+        ('unknown option', ['0,1'], [pcap], ['--db', snap, '--frobnicate'], 2, 'usage'),
+        ('bad number', ['0,1'], [pcap], ['--db', snap, '--interval', 'soon'], 2,
+         '--interval wants a number'),
+        ('no ports', ['0,1'], [], ['--db', snap], 1, 'no ports'),
+        ('one lcore', ['0'], [pcap], ['--db', snap], 1, 'at least two lcores'),
+    ]
+    for name, (lc,), pcaps, opts, code, msg in cases:
+        p = rirmeter(lc, pcaps, opts)
+        check('%s: exit %d with "%s"' % (name, code, msg),
+              p.returncode == code and msg in p.stderr,
+              'exit %d\n%s' % (p.returncode, p.stderr))
+    p = rirmeter('0,1', [tmp + '/missing.pcap'], ['--db', snap])
+    check('missing capture file: non-zero exit, no crash', 0 < p.returncode < 128,
+          'exit %d\n%s' % (p.returncode, p.stderr))
+
+    print('1..%d' % n)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
