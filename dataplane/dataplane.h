@@ -64,6 +64,11 @@ void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t frame, struct rm_
 
 enum rm_dir { RM_SRC, RM_DST, RM_DIRS };
 
+/* Packets and bytes side by side: one cache line touched per count. */
+struct rm_cell {
+	uint64_t pkts, bytes;
+};
+
 /* One lcore's counters; only that lcore writes them. */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
@@ -71,8 +76,7 @@ struct rm_counters {
 	uint64_t malformed_bytes[RM_BAD_COUNT];
 	uint64_t pair_pkts[RM_RIR_COUNT][RM_RIR_COUNT];
 	uint64_t pair_bytes[RM_RIR_COUNT][RM_RIR_COUNT];
-	uint64_t *pkts[RM_DIRS]; /* indexed by attribution id */
-	uint64_t *bytes[RM_DIRS];
+	struct rm_cell *by_id[RM_DIRS]; /* indexed by attribution id */
 	uint32_t n_ids;
 } __attribute__((aligned(64)));
 
@@ -92,10 +96,10 @@ static inline void rm_count_ip(struct rm_counters *c, const uint8_t *rir_of, uin
 {
 	c->attributed++;
 	c->attributed_bytes += len;
-	c->pkts[RM_SRC][src_id]++;
-	c->bytes[RM_SRC][src_id] += len;
-	c->pkts[RM_DST][dst_id]++;
-	c->bytes[RM_DST][dst_id] += len;
+	c->by_id[RM_SRC][src_id].pkts++;
+	c->by_id[RM_SRC][src_id].bytes += len;
+	c->by_id[RM_DST][dst_id].pkts++;
+	c->by_id[RM_DST][dst_id].bytes += len;
 	c->pair_pkts[rir_of[src_id]][rir_of[dst_id]]++;
 	c->pair_bytes[rir_of[src_id]][rir_of[dst_id]] += len;
 }

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,8 @@
 struct options {
 	const char *db, *json, *csv, *prom;
 	double interval, duration;
-	unsigned top, burst, queues;
-	int quiet;
+	unsigned top, burst, queues, mbufs;
+	int quiet, io_only;
 };
 
 static volatile int stop_flag;
@@ -76,7 +77,11 @@ static void usage(FILE *o)
 		"  --top N          holders reported by name per interval (default 20)\n"
 		"  --burst N        packets per RX burst, 1..%d (default 32)\n"
 		"  --queues N       RX queues per port (default: one per worker lcore)\n"
-		"  --quiet          no table at exit\n",
+		"  --quiet          no table at exit\n"
+		"  --mbufs N        mbuf pool size (default: enough for the RX rings; net_pcap\n"
+		"                   with infinite_rx needs one per packet of the file)\n"
+		"  --io-only        benchmark baseline: receive and free packets, attribute\n"
+		"                   nothing (all count as non-IP)\n",
 		RM_MAX_BURST);
 }
 
@@ -101,7 +106,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"csv", required_argument, NULL, 'c'},	{"prom", required_argument, NULL, 'p'},
 	    {"interval", required_argument, NULL, 'i'}, {"duration", required_argument, NULL, 't'},
 	    {"top", required_argument, NULL, 'n'},	{"burst", required_argument, NULL, 'b'},
-	    {"queues", required_argument, NULL, 'q'},	{"quiet", no_argument, NULL, 'Q'},
+	    {"queues", required_argument, NULL, 'q'},	{"io-only", no_argument, NULL, 'I'},
+	    {"mbufs", required_argument, NULL, 'm'},	{"quiet", no_argument, NULL, 'Q'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
@@ -147,6 +153,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'Q':
 			o->quiet = 1;
+			break;
+		case 'I':
+			o->io_only = 1;
+			break;
+		case 'm':
+			if (parse_number("--mbufs", optarg, 1024, 1 << 24, &v))
+				return -1;
+			o->mbufs = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -368,6 +382,8 @@ static uint64_t workers_received(struct run *r)
 	return n;
 }
 
+static double run_seconds;
+
 static int main_loop(struct run *r)
 {
 	double start = now_s(), next = start + r->opt.interval, last_export = start;
@@ -395,6 +411,7 @@ static int main_loop(struct run *r)
 	stop_flag = 1;
 	rte_eal_mp_wait_lcore();
 	double t = now_s();
+	run_seconds = t - start;
 	if (r->opt.interval > 0 && t - last_export > 1e-3)
 		rc |= export_interval(r, t, t - last_export); /* the partial last interval */
 	return rc;
@@ -409,6 +426,10 @@ static int finish(struct run *r)
 	FILE *table = (r->json == stdout || r->csv == stdout) ? stderr : stdout;
 	if (!r->opt.quiet)
 		rm_report_table(&r->rep, table, &r->cum);
+	fprintf(stderr, "rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s\n",
+		r->cum.received, run_seconds,
+		run_seconds > 0 ? (double)r->cum.received / run_seconds / 1e6 : 0.0, r->n_workers,
+		r->n_workers == 1 ? "" : "s");
 	uint64_t mal = 0;
 	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
 		mal += r->cum.malformed[k];
@@ -489,8 +510,9 @@ static int setup(struct run *r)
 		return -1;
 	}
 	unsigned want = r->opt.queues ? r->opt.queues : r->n_workers, total_q = 0;
-	unsigned mbufs = r->n_ports * want * (RX_DESC + RM_MAX_BURST) +
-			 r->n_workers * (MBUF_CACHE + RM_MAX_BURST) + 1024;
+	unsigned mbufs = r->opt.mbufs ? r->opt.mbufs
+				      : r->n_ports * want * (RX_DESC + RM_MAX_BURST) +
+					    r->n_workers * (MBUF_CACHE + RM_MAX_BURST) + 1024;
 	struct rte_mempool *pool = rte_pktmbuf_pool_create(
 	    "rirmeter_rx", mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!pool) {
@@ -517,6 +539,7 @@ static int setup(struct run *r)
 		if (rm_counters_init(&wk->counters, db->n_attrs))
 			return -1;
 		wk->burst = (uint16_t)r->opt.burst;
+		wk->io_only = (uint16_t)r->opt.io_only;
 		wk->db = db;
 		wk->rir_of = r->rep.rir_of;
 		wk->lookup4 = l4;

@@ -33,9 +33,8 @@ int rm_counters_init(struct rm_counters *c, uint32_t n_ids)
 	memset(c, 0, sizeof(*c));
 	c->n_ids = n_ids;
 	for (int d = 0; d < RM_DIRS; d++) {
-		c->pkts[d] = calloc(n_ids, sizeof(uint64_t));
-		c->bytes[d] = calloc(n_ids, sizeof(uint64_t));
-		if (!c->pkts[d] || !c->bytes[d]) {
+		c->by_id[d] = calloc(n_ids, sizeof(struct rm_cell));
+		if (!c->by_id[d]) {
 			rm_counters_free(c);
 			return -1;
 		}
@@ -46,19 +45,16 @@ int rm_counters_init(struct rm_counters *c, uint32_t n_ids)
 void rm_counters_free(struct rm_counters *c)
 {
 	for (int d = 0; d < RM_DIRS; d++) {
-		free(c->pkts[d]);
-		free(c->bytes[d]);
-		c->pkts[d] = c->bytes[d] = NULL;
+		free(c->by_id[d]);
+		c->by_id[d] = NULL;
 	}
 }
 
 void rm_counters_zero(struct rm_counters *c)
 {
-	memset(&c->received, 0, offsetof(struct rm_counters, pkts));
-	for (int d = 0; d < RM_DIRS; d++) {
-		memset(c->pkts[d], 0, c->n_ids * sizeof(uint64_t));
-		memset(c->bytes[d], 0, c->n_ids * sizeof(uint64_t));
-	}
+	memset(&c->received, 0, offsetof(struct rm_counters, by_id));
+	for (int d = 0; d < RM_DIRS; d++)
+		memset(c->by_id[d], 0, c->n_ids * sizeof(struct rm_cell));
 }
 
 void rm_counters_copy(struct rm_counters *dst, const struct rm_counters *src)
@@ -70,7 +66,7 @@ void rm_counters_copy(struct rm_counters *dst, const struct rm_counters *src)
 /* The scalar fields, in order, so that add and sub need no field list. */
 #define SCALARS(c) (&(c)->received)
 #define N_SCALARS                                                                                  \
-	((offsetof(struct rm_counters, pkts) - offsetof(struct rm_counters, received)) /           \
+	((offsetof(struct rm_counters, by_id) - offsetof(struct rm_counters, received)) /          \
 	 sizeof(uint64_t))
 
 void rm_counters_add(struct rm_counters *dst, const struct rm_counters *src)
@@ -80,10 +76,10 @@ void rm_counters_add(struct rm_counters *dst, const struct rm_counters *src)
 	for (size_t i = 0; i < N_SCALARS; i++)
 		d[i] += s[i];
 	for (int k = 0; k < RM_DIRS; k++) {
-		const volatile uint64_t *sp = src->pkts[k], *sb = src->bytes[k];
+		const volatile struct rm_cell *sc = src->by_id[k];
 		for (uint32_t i = 0; i < dst->n_ids; i++) {
-			dst->pkts[k][i] += sp[i];
-			dst->bytes[k][i] += sb[i];
+			dst->by_id[k][i].pkts += sc[i].pkts;
+			dst->by_id[k][i].bytes += sc[i].bytes;
 		}
 	}
 }
@@ -97,8 +93,8 @@ void rm_counters_sub(struct rm_counters *d, const struct rm_counters *a,
 		o[i] = x[i] - y[i];
 	for (int k = 0; k < RM_DIRS; k++)
 		for (uint32_t i = 0; i < d->n_ids; i++) {
-			d->pkts[k][i] = a->pkts[k][i] - b->pkts[k][i];
-			d->bytes[k][i] = a->bytes[k][i] - b->bytes[k][i];
+			d->by_id[k][i].pkts = a->by_id[k][i].pkts - b->by_id[k][i].pkts;
+			d->by_id[k][i].bytes = a->by_id[k][i].bytes - b->by_id[k][i].bytes;
 		}
 }
 
@@ -265,8 +261,8 @@ static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t
 	for (uint32_t g = 0; g < n_groups; g++)
 		s[g].group = g;
 	for (uint32_t i = 0; i < c->n_ids; i++) {
-		s[of[i]].pkts += c->pkts[d][i];
-		s[of[i]].bytes += c->bytes[d][i];
+		s[of[i]].pkts += c->by_id[d][i].pkts;
+		s[of[i]].bytes += c->by_id[d][i].bytes;
 	}
 	return s;
 }
@@ -276,8 +272,8 @@ static void rows_rir(struct rm_reporter *r, const struct rm_counters *c, struct 
 	for (int d = 0; d < RM_DIRS; d++) {
 		uint64_t p[RM_RIR_COUNT] = {0}, b[RM_RIR_COUNT] = {0};
 		for (uint32_t i = 0; i < c->n_ids; i++) {
-			p[r->rir_of[i]] += c->pkts[d][i];
-			b[r->rir_of[i]] += c->bytes[d][i];
+			p[r->rir_of[i]] += c->by_id[d][i].pkts;
+			b[r->rir_of[i]] += c->by_id[d][i].bytes;
 		}
 		for (unsigned k = 0; k < RM_RIR_COUNT; k++)
 			push(rs, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
@@ -632,8 +628,8 @@ void rm_report_table(struct rm_reporter *r, FILE *out, const struct rm_counters 
 	uint64_t all = 0;
 	for (int d = 0; d < RM_DIRS; d++)
 		for (uint32_t i = 0; i < c->n_ids; i++) {
-			p[d][r->rir_of[i]] += c->pkts[d][i];
-			b[d][r->rir_of[i]] += c->bytes[d][i];
+			p[d][r->rir_of[i]] += c->by_id[d][i].pkts;
+			b[d][r->rir_of[i]] += c->by_id[d][i].bytes;
 		}
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++)
 		all += b[RM_SRC][k] + b[RM_DST][k];

@@ -97,8 +97,13 @@ int rm_worker_main(void *arg)
 		for (unsigned i = 0; i < w->n_queues; i++) {
 			uint16_t n =
 			    rte_eth_rx_burst(w->queues[i].port, w->queues[i].queue, pkts, w->burst);
-			if (n)
+			if (n && w->io_only) {
+				w->counters.received += n;
+				w->counters.non_ip += n; /* keeps the balance check true */
+				rte_pktmbuf_free_bulk(pkts, n);
+			} else if (n) {
 				process(w, pkts, n);
+			}
 		}
 	}
 	return 0;

@@ -20,6 +20,7 @@ struct rm_worker {
 		uint16_t port, queue;
 	} queues[RM_MAX_QUEUES];
 	uint16_t burst;
+	uint16_t io_only; /* benchmark baseline: receive and free, no work */
 	const struct rm_db *db;
 	const uint8_t *rir_of;
 	rm_dir24_bulk_fn lookup4;

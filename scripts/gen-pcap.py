@@ -172,6 +172,20 @@ BAD_KINDS = ['bad_truncated_eth', 'bad_truncated_ip', 'bad_truncated_vlan', 'bad
              'bad_total', 'bad_version', 'bad_v6_version', 'bad_plen', 'bad_tags']
 
 
+def bench_frame(shape, rng, v4, v6):
+    """One frame of benchmark traffic; sizes exclude the 4-byte FCS."""
+    if shape == 'imix':
+        size = rng.choice([60] * 7 + [566] * 4 + [1514])
+        six = rng.random() < 0.2 and size > 60
+    else:
+        size, six = (60, False) if shape == 'v4-64' else (74, True)
+    if six:
+        ip = ipv6(pick(rng, v6, 128), pick(rng, v6, 128), udp(max(0, size - 14 - 48)))
+        return eth(0x86DD, ip)
+    ip = ipv4(pick(rng, v4, 32), pick(rng, v4, 32), udp(max(0, size - 14 - 28)))
+    return eth(0x0800, ip)
+
+
 def write_pcap(path, frames):
     with open(path, 'wb') as f:
         f.write(struct.pack('<IHHiIII', 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -189,11 +203,17 @@ def main():
     ap.add_argument('--split', type=int, default=0)
     ap.add_argument('--manifest')
     ap.add_argument('--kinds', choices=['all', 'clean'], default='all')
+    ap.add_argument('--shape', choices=['mixed', 'v4-64', 'v6-78', 'imix'], default='mixed',
+                    help='benchmark traffic: minimum-size IPv4, 78-byte IPv6, or IMIX '
+                    '(7:4:1 of 64, 570, 1518 bytes, one in five IPv6)')
     a = ap.parse_args()
     rng = random.Random(a.seed)
     v4, v6 = load_blocks()
     if not v4 or not v6:
         sys.exit('gen-pcap: no registry records found under ' + DATA)
+    if a.shape != 'mixed':
+        write_pcap(a.out, [bench_frame(a.shape, rng, v4, v6) for _ in range(a.packets)])
+        return
     frames, manifest = [], []
     kinds = IP_KINDS * 8 + OTHER_KINDS + (BAD_KINDS if a.kinds == 'all' else [])
     for i in range(a.packets):
