@@ -44,9 +44,11 @@ test: build
 
 # Benchmarks (perf/README.md); reserves huge pages when run as root.
 bench: build
+	@command -v dpdk-testpmd >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpdk-dev
 	$(BUILD)/loaders/rirdb build -q -o $(SNAP) $(DATA)
 	-[ "$$(id -u)" != 0 ] || perf/hugepages.sh
 	$(BUILD)/perf/lookup_bench -d $(SNAP)
+	BUILD=$(BUILD) perf/dataplane_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
