@@ -284,6 +284,11 @@ def main():
     p = rirmeter('0,1', [tmp + '/missing.pcap'], ['--db', snap])
     check('missing capture file: non-zero exit, no crash', 0 < p.returncode < 128,
           'exit %d\n%s' % (p.returncode, p.stderr))
+    p = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', 'net_bogus0', '--',
+                                '--db', snap])
+    check('unknown port driver: exit 2, EAL says why',
+          p.returncode == 2 and 'EAL initialisation failed' in p.stderr,
+          'exit %d\n%s' % (p.returncode, p.stderr))
 
     print('1..%d' % n)
     return 1 if failed else 0
