@@ -368,36 +368,6 @@ static void all_rows(struct rm_reporter *r, const struct rm_counters *c,
 /* ------------------------------------------------------------------ */
 /* Formats                                                             */
 
-static void json_str(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(o, "\\u%04x", ch);
-		else
-			fputc(ch, o);
-	}
-	fputc('"', o);
-}
-
-static void csv_str(FILE *o, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, o);
-		return;
-	}
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', o);
-		fputc(*s, o);
-	}
-	fputc('"', o);
-}
-
 static void rfc3339(double ts, char out[40])
 {
 	time_t sec = (time_t)ts;
@@ -417,7 +387,7 @@ static void write_json(FILE *o, const struct rows *rs, const char *ts, const cha
 		if (w->dir)
 			fprintf(o, "\"dir\":\"%s\",", w->dir);
 		fputs("\"key\":", o);
-		json_str(o, w->key);
+		rm_put_json_string(o, w->key);
 		fprintf(o, ",\"packets\":%" PRIu64, w->packets);
 		if (w->has_bytes)
 			fprintf(o, ",\"bytes\":%" PRIu64, w->bytes);
@@ -430,7 +400,7 @@ static void write_csv(FILE *o, const struct rows *rs, const char *ts, const char
 	for (uint32_t i = 0; i < rs->n; i++) {
 		const struct row *w = &rs->v[i];
 		fprintf(o, "%s,%s,%s,%s,", ts, interval, w->scope, w->dir ? w->dir : "");
-		csv_str(o, w->key);
+		rm_put_csv_field(o, w->key);
 		fprintf(o, ",%" PRIu64 ",", w->packets);
 		if (w->has_bytes)
 			fprintf(o, "%" PRIu64, w->bytes);

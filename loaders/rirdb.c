@@ -135,33 +135,14 @@ struct answer {
 
 static void csv_field(FILE *o, const char *s, int last)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', o);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', o);
-			fputc(*s, o);
-		}
-		fputc('"', o);
-	} else {
-		fputs(s, o);
-	}
+	rm_put_csv_field(o, s);
 	fputc(last ? '\n' : ',', o);
 }
 
 static void json_string(FILE *o, const char *key, const char *s, int first)
 {
-	fprintf(o, "%s\"%s\":\"", first ? "{" : ",", key);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(o, "\\u%04x", ch);
-		else
-			fputc(ch, o);
-	}
-	fputc('"', o);
+	fprintf(o, "%s\"%s\":", first ? "{" : ",", key);
+	rm_put_json_string(o, s);
 }
 
 static const char *const columns[] = {"addr",  "rir",	"cc",	"status", "holder", "holder_id",

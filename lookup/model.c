@@ -221,6 +221,36 @@ void rm_format_range(const struct rm_block *b, char *out)
 		snprintf(out, RM_TEXT_MAX, "%s-%s", a, z);
 }
 
+void rm_put_json_string(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(o, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(o, "\\u%04x", ch);
+		else
+			fputc(ch, o);
+	}
+	fputc('"', o);
+}
+
+void rm_put_csv_field(FILE *o, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, o);
+		return;
+	}
+	fputc('"', o);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', o);
+		fputc(*s, o);
+	}
+	fputc('"', o);
+}
+
 void rm_format_date(uint32_t d, char out[16])
 {
 	if (d == 0)

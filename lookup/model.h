@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 __extension__ typedef unsigned __int128 rm_u128;
 
@@ -210,6 +211,10 @@ static inline uint32_t rm_ref_lookup6(const struct rm_db *db, rm_u128 addr)
 void rm_format_key(enum rm_family f, rm_u128 key, char *out); /* RM_KEY_TEXT */
 void rm_format_block(const struct rm_block *b, rm_u128 key, char *out);
 void rm_format_range(const struct rm_block *b, char *out);
+/* A JSON string literal (quotes, backslashes, control characters escaped)
+ * and an RFC 4180 CSV field (quoted when it holds a comma, quote or newline). */
+void rm_put_json_string(FILE *o, const char *s);
+void rm_put_csv_field(FILE *o, const char *s);
 /* YYYYMMDD as "YYYY-MM-DD" ("YYYY-MM" when the day is 00; "" for 0). */
 void rm_format_date(uint32_t date, char out[16]);
 

@@ -52,6 +52,59 @@ static inline struct built *build_texts(int lenient, ...)
 	return r;
 }
 
+/* A file under the bundled data directory (RM_DATA_DIR, else ./data). */
+static inline char *read_data(const char *rel)
+{
+	const char *d = getenv("RM_DATA_DIR");
+	char p[2048];
+	snprintf(p, sizeof(p), "%s/%s", d ? d : "data", rel);
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	if (b)
+		b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
+/* Build from bundled data files, strictly, named by their path under data/. */
+static inline struct built *build_data(const char *const *rels)
+{
+	struct built *r = calloc(1, sizeof(*r));
+	FILE *diag = open_memstream(&r->diag, &r->diag_len);
+	struct rl_options o = {.diag = diag, .max_messages = 10000};
+	struct rl_build *b = rl_build_new(&o);
+	for (; *rels; rels++) {
+		char *text = read_data(*rels);
+		if (!text)
+			fail_msg("bundled data file %s missing", *rels);
+		rl_build_add_buffer(b, *rels, text, strlen(text));
+		free(text);
+	}
+	r->m = rl_build_finish(b);
+	r->counts = *rl_build_counts(b);
+	rl_build_free(b);
+	fclose(diag);
+	if (r->m)
+		rm_model_view(r->m, &r->db);
+	return r;
+}
+
+/* xorshift64: deterministic test data. */
+static inline uint64_t test_rnd(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 static inline void built_free(struct built *r)
 {
 	rm_model_free(r->m);

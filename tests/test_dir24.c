@@ -11,27 +11,7 @@
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
-
-static char *read_data(const char *rel)
-{
-	const char *d = getenv("RM_DATA_DIR");
-	char p[2048];
-	snprintf(p, sizeof(p), "%s/%s", d ? d : "data", rel);
-	FILE *f = fopen(p, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-	b[n] = '\0';
-	fclose(f);
-	return b;
+	return (uint32_t)(test_rnd(&rng) >> 16);
 }
 
 /* Table and reference agree at every boundary and on random addresses. */
@@ -87,12 +67,10 @@ static void variants_agree(const struct rm_dir24 *t)
 static void real_data(void **state)
 {
 	(void)state;
-	char *t[4] = {read_data("rir/delegated-ripencc-20140630"),
-		      read_data("rir/delegated-apnic-20140701"),
-		      read_data("rir/delegated-afrinic-extended-20230323"),
-		      read_data("iana/ipv4-address-space.csv")};
-	struct built *r =
-	    build_texts(0, "ripe", t[0], "apnic", t[1], "afrinic", t[2], "iana", t[3], NULL);
+	static const char *const files[] = {
+	    "rir/delegated-ripencc-20140630", "rir/delegated-apnic-20140701",
+	    "rir/delegated-afrinic-extended-20230323", "iana/ipv4-address-space.csv", NULL};
+	struct built *r = build_data(files);
 	assert_non_null(r->m);
 	struct rm_dir24_owned o;
 	char err[256];
@@ -104,8 +82,6 @@ static void real_data(void **state)
 	variants_agree(&o.t);
 	rm_dir24_free(&o);
 	built_free(r);
-	for (int i = 0; i < 4; i++)
-		free(t[i]);
 }
 
 /* Labels are the easy way to make any range set: most specific wins. */

@@ -172,10 +172,7 @@ struct gen {
 static uint64_t rng = 88172645463325252ull;
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
+	return (uint32_t)(test_rnd(&rng) >> 11);
 }
 
 /* The strongest generated claim for addr, as the rules say. */

@@ -6,25 +6,6 @@
 #include "helpers.h"
 
 static struct built *real;
-static char data_dir[1024];
-
-static char *read_file(const char *rel)
-{
-	char p[2048];
-	snprintf(p, sizeof(p), "%s/%s", data_dir, rel);
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		n = 0;
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
 
 static const char *const stats_files[] = {
     "rir/delegated-afrinic-extended-20230323",
@@ -46,23 +27,14 @@ static const char *const iana_files[] = {
 static int setup(void **state)
 {
 	(void)state;
-	const char *d = getenv("RM_DATA_DIR");
-	snprintf(data_dir, sizeof(data_dir), "%s", d ? d : "data");
-	char *texts[12];
+	const char *files[13];
 	int n = 0;
 	for (size_t i = 0; i < 5; i++)
-		texts[n++] = read_file(stats_files[i]);
+		files[n++] = stats_files[i];
 	for (size_t i = 0; i < 7; i++)
-		texts[n++] = read_file(iana_files[i]);
-	for (int i = 0; i < n; i++)
-		if (!texts[i])
-			return -1;
-	real = build_texts(0, "afrinic-ext", texts[0], "afrinic-2014", texts[1], "apnic", texts[2],
-			   "lacnic", texts[3], "ripencc", texts[4], "iana4", texts[5], "iana6",
-			   texts[6], "sp4", texts[7], "sp6", texts[8], "spasn", texts[9], "mc4",
-			   texts[10], "mc6", texts[11], NULL);
-	for (int i = 0; i < n; i++)
-		free(texts[i]);
+		files[n++] = iana_files[i];
+	files[n] = NULL;
+	real = build_data(files);
 	return real->m ? 0 : -1;
 }
 
@@ -144,7 +116,7 @@ static void every_record_at_both_ends(void **state)
 	for (size_t fi = 0; fi < 5; fi++) {
 		if (fi == 1)
 			continue; /* superseded */
-		char *text = read_file(stats_files[fi]);
+		char *text = read_data(stats_files[fi]);
 		char *save = NULL;
 		for (char *line = strtok_r(text, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {

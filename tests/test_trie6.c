@@ -11,10 +11,7 @@
 static uint64_t rng = 0xD1B54A32D192ED03ull;
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return test_rnd(&rng);
 }
 
 static void check_addr(const struct rm_db *db, const struct rm_trie6 *t, rm_u128 a)
@@ -105,36 +102,16 @@ static void test_one(struct built *r)
 	rm_trie6_free(&o);
 }
 
-static char *read_data(const char *rel)
-{
-	const char *d = getenv("RM_DATA_DIR");
-	char p[2048];
-	snprintf(p, sizeof(p), "%s/%s", d ? d : "data", rel);
-	FILE *f = fopen(p, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
-
 static void real_data(void **state)
 {
 	(void)state;
-	char *t[4] = {read_data("rir/delegated-ripencc-20140630"),
-		      read_data("rir/delegated-apnic-20140701"),
-		      read_data("iana/ipv6-unicast-address-assignments.csv"),
-		      read_data("iana/iana-ipv6-special-registry.csv")};
-	struct built *r =
-	    build_texts(0, "ripe", t[0], "apnic", t[1], "iana", t[2], "special", t[3], NULL);
+	static const char *const files[] = {"rir/delegated-ripencc-20140630",
+					    "rir/delegated-apnic-20140701",
+					    "iana/ipv6-unicast-address-assignments.csv",
+					    "iana/iana-ipv6-special-registry.csv", NULL};
+	struct built *r = build_data(files);
 	test_one(r);
 	built_free(r);
-	for (int i = 0; i < 4; i++)
-		free(t[i]);
 }
 
 static void generated_adversarial(void **state)
