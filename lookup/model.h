@@ -132,9 +132,8 @@ struct rm_trie6_node;
 struct rm_trie6 {
 	const void *dir24;		   /* 2^21 entries of `width` bytes */
 	const uint32_t *dir16;		   /* 2^16 entries */
-	const struct rm_trie6_node *nodes; /* n_nodes */
-	const uint32_t *values;		   /* n_values */
-	uint32_t n_nodes, n_values, width;
+	const struct rm_trie6_node *nodes; /* n_units 64-byte units */
+	uint32_t n_units, n_nodes, width;
 };
 
 struct rm_db {

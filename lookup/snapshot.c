@@ -72,7 +72,7 @@ enum section_type {
 	SEC_TRIE6_DIR24,
 	SEC_TRIE6_DIR16,
 	SEC_TRIE6_NODES,
-	SEC_TRIE6_VALUES,
+	SEC_TRIE6_META,
 };
 
 struct rm_snapshot {
@@ -179,7 +179,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static void plan_db(struct plan *p, const struct rm_db *db)
+static void plan_db(struct plan *p, const struct rm_db *db, const uint32_t meta[4])
 {
 	plan_add(p, SEC_STRINGS, db->strings, 1, db->strings_len);
 	plan_add(p, SEC_ATTRS, db->attrs, sizeof(struct rm_attr), db->n_attrs);
@@ -204,8 +204,8 @@ static void plan_db(struct plan *p, const struct rm_db *db)
 		 RM_TRIE6_DIR24 + RM_TRIE6_PAD);
 	plan_add(p, SEC_TRIE6_DIR16, db->trie6.dir16, 4, RM_TRIE6_DIR16);
 	plan_add(p, SEC_TRIE6_NODES, db->trie6.nodes, sizeof(struct rm_trie6_node),
-		 db->trie6.n_nodes);
-	plan_add(p, SEC_TRIE6_VALUES, db->trie6.values, 4, db->trie6.n_values);
+		 db->trie6.n_units);
+	plan_add(p, SEC_TRIE6_META, meta, 4, 4);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -244,7 +244,8 @@ int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_
 	}
 	const struct rm_db *db = &full;
 	struct plan p = {.n = 0};
-	plan_db(&p, db);
+	uint32_t meta[4] = {db->trie6.n_nodes, 0, 0, 0};
+	plan_db(&p, db, meta);
 
 	uint64_t off = align_up(HEADER_SIZE + p.n * sizeof(struct section), 64);
 	for (uint32_t i = 0; i < p.n; i++) {
@@ -318,6 +319,7 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 {
 	struct rm_db *db = &s->db;
 	uint32_t v4n = 0, v6n = 0, asnn = 0;
+	const uint32_t *meta = NULL;
 	struct want w[] = {
 	    {SEC_STRINGS, 1, (const void **)&db->strings, 0, 0},
 	    {SEC_ATTRS, sizeof(struct rm_attr), (const void **)&db->attrs, 0, 0},
@@ -338,7 +340,7 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	    {SEC_TRIE6_DIR24, 0, (const void **)&db->trie6.dir24, 0, 0}, /* 2 or 4 */
 	    {SEC_TRIE6_DIR16, 4, (const void **)&db->trie6.dir16, 0, 0},
 	    {SEC_TRIE6_NODES, sizeof(struct rm_trie6_node), (const void **)&db->trie6.nodes, 0, 0},
-	    {SEC_TRIE6_VALUES, 4, (const void **)&db->trie6.values, 0, 0},
+	    {SEC_TRIE6_META, 4, (const void **)&meta, 0, 0},
 	};
 	uint32_t width6 = 0;
 	uint32_t width24 = 0, width8 = 0, width16 = 0;
@@ -410,8 +412,12 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		return -1;
 	}
 	db->trie6.width = width6;
-	db->trie6.n_nodes = (uint32_t)w[18].count;
-	db->trie6.n_values = (uint32_t)w[19].count;
+	if (w[19].count != 4) {
+		snprintf(err, errlen, "%s: IPv6 trie description has a bad size", path);
+		return -1;
+	}
+	db->trie6.n_units = (uint32_t)w[18].count;
+	db->trie6.n_nodes = meta[0];
 	db->dir24.width = width24;
 	db->dir24.n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
 	return 0;

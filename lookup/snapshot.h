@@ -23,7 +23,7 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 3
+#define RM_SNAPSHOT_VERSION 4
 
 struct rm_snapshot;
 

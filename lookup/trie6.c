@@ -3,9 +3,9 @@
  *
  * Build: top-down from the model's range list.  A slot whose address
  * interval lies inside one range holds that range's id; any other slot
- * holds a new node one byte deeper.  A node takes its index before its
- * children are made, so children always have larger indices (which is
- * what the check relies on to prove that walks end).  A cursor moves
+ * holds a new node one byte deeper.  A node reserves its units before its
+ * children are made, so children always come later in the unit array
+ * (which is what the check relies on to prove that walks end).  A cursor moves
  * through the range list in step with the slots, so a node costs its 256
  * slots plus the ranges inside it, never a search per slot.
  */
@@ -17,10 +17,8 @@
 
 struct build {
 	const struct rm_db *db;
-	struct rm_trie6_node *nodes;
-	uint32_t n_nodes, cap_nodes;
-	uint32_t *values;
-	uint32_t n_values, cap_values;
+	struct rm_trie6_node *units;
+	uint32_t n_units, cap_units, n_nodes;
 };
 
 static rm_u128 start_of(const struct rm_db *db, uint32_t i)
@@ -44,66 +42,78 @@ static int uniform(const struct rm_db *db, uint32_t i, rm_u128 hi, uint32_t *id)
 	return 1;
 }
 
-static uint32_t new_node(struct build *b)
+static uint32_t reserve_units(struct build *b, uint32_t count)
 {
-	if (b->n_nodes == b->cap_nodes) {
-		b->cap_nodes = b->cap_nodes ? b->cap_nodes * 2 : 1024;
-		b->nodes = realloc(b->nodes, (size_t)b->cap_nodes * sizeof(*b->nodes));
-		if (!b->nodes)
+	while (b->n_units + count > b->cap_units) {
+		b->cap_units = b->cap_units ? b->cap_units * 2 : 1024;
+		b->units = realloc(b->units, (size_t)b->cap_units * sizeof(*b->units));
+		if (!b->units)
 			abort();
 	}
-	memset(&b->nodes[b->n_nodes], 0, sizeof(*b->nodes));
-	return b->n_nodes++;
-}
-
-static uint32_t reserve_values(struct build *b, uint32_t count)
-{
-	while (b->n_values + count > b->cap_values) {
-		b->cap_values = b->cap_values ? b->cap_values * 2 : 4096;
-		b->values = realloc(b->values, (size_t)b->cap_values * sizeof(*b->values));
-		if (!b->values)
-			abort();
-	}
-	uint32_t first = b->n_values;
-	b->n_values += count;
+	uint32_t first = b->n_units;
+	memset(&b->units[first], 0, count * sizeof(*b->units));
+	b->n_units += count;
+	b->n_nodes++;
 	return first;
 }
 
+static uint32_t *vals_of(struct build *b, uint32_t unit)
+{
+	return (uint32_t *)rm_trie6_vals(&b->units[unit]);
+}
+
+#define CHILD UINT32_MAX /* a slot that needs a node, before it has one */
+
 static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth);
 
-/* The value of one slot: an id, or a node for [lo, lo + 2^(128-depth) - 1]. */
-static uint32_t slot_value(struct build *b, uint32_t *cursor, rm_u128 lo, unsigned depth)
+/* An id for [lo, lo + 2^(128-depth) - 1] when one range covers it, else CHILD. */
+static uint32_t slot_id(struct build *b, uint32_t *cursor, rm_u128 lo, unsigned depth)
 {
 	rm_u128 hi = lo + (((rm_u128)1 << (128 - depth)) - 1);
 	uint32_t id;
 	advance(b->db, cursor, lo);
-	if (uniform(b->db, *cursor, hi, &id) && id < RM_TRIE6_NODE)
-		return id;
-	return RM_TRIE6_NODE | make_node(b, lo, depth);
+	return uniform(b->db, *cursor, hi, &id) && id < RM_TRIE6_NODE ? id : CHILD;
 }
 
-/* A node over prefix p whose slots are the byte after `depth` bits. */
+/* The value of a slot: its id, or a new node under it. */
+static uint32_t slot_value(struct build *b, uint32_t *cursor, rm_u128 lo, unsigned depth)
+{
+	uint32_t id = slot_id(b, cursor, lo, depth);
+	return id != CHILD ? id : RM_TRIE6_NODE | make_node(b, lo, depth);
+}
+
+/*
+ * A node over prefix p whose slots are the byte after `depth` bits.  Its
+ * units are reserved before its children are made, so children come after.
+ */
 static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth)
 {
-	uint32_t idx = new_node(b), v[256], cursor = rm_ref_find6(b->db, p);
+	uint32_t v[256], runs = 0, cursor = rm_ref_find6(b->db, p);
+	uint8_t child_slot[256];
 	uint64_t bm[4] = {0};
-	uint32_t runs = 0;
 	for (unsigned s = 0; s < 256; s++) {
-		v[s] = slot_value(b, &cursor, p + ((rm_u128)s << (120 - depth)), depth + 8);
-		if (s == 0 || v[s] != v[s - 1] || (v[s] & RM_TRIE6_NODE)) {
+		uint32_t id = slot_id(b, &cursor, p + ((rm_u128)s << (120 - depth)), depth + 8);
+		if (runs == 0 || id == CHILD || id != v[runs - 1]) {
 			bm[s >> 6] |= 1ull << (s & 63);
-			v[runs++] = v[s];
+			child_slot[runs] = (uint8_t)s;
+			v[runs++] = id;
 		}
 	}
-	uint32_t base = reserve_values(b, runs);
-	memcpy(&b->values[base], v, runs * sizeof(uint32_t));
-	struct rm_trie6_node *nd = &b->nodes[idx];
+	uint32_t unit = reserve_units(b, rm_trie6_node_units(runs));
+	struct rm_trie6_node *nd = &b->units[unit];
 	memcpy(nd->bm, bm, sizeof(bm));
-	nd->base[0] = base;
 	for (unsigned w = 1; w < 4; w++)
-		nd->base[w] = nd->base[w - 1] + (uint32_t)__builtin_popcountll(bm[w - 1]);
+		nd->cnt[w] = (uint16_t)(nd->cnt[w - 1] + __builtin_popcountll(bm[w - 1]));
 	nd->byte = depth / 8;
-	return idx;
+	for (uint32_t k = 0; k < runs; k++) {
+		uint32_t val = v[k];
+		if (val == CHILD)
+			val =
+			    RM_TRIE6_NODE |
+			    make_node(b, p + ((rm_u128)child_slot[k] << (120 - depth)), depth + 8);
+		vals_of(b, unit)[k] = val; /* after the recursion: units may have moved */
+	}
+	return unit;
 }
 
 static void fill_dirs(struct build *b, uint32_t *dir24, uint32_t *dir16)
@@ -134,8 +144,8 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 		return -1;
 	}
 	fill_dirs(&b, dir24, dir16);
-	/* Two-byte dir24 entries when ids and node indices fit 15 bits. */
-	uint32_t width = db->n_attrs <= 0x8000u && b.n_nodes <= 0x8000u ? 2 : 4;
+	/* Two-byte dir24 entries when ids and node units fit 15 bits. */
+	uint32_t width = db->n_attrs <= 0x8000u && b.n_units <= 0x8000u ? 2 : 4;
 	if (width == 2) {
 		uint16_t *narrow = (uint16_t *)dir24;
 		for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++) /* in place: reads stay ahead */
@@ -145,14 +155,12 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 	}
 	out->dir24 = dir24;
 	out->dir16 = dir16;
-	out->nodes = b.nodes;
-	out->values = b.values;
+	out->nodes = b.units;
 	out->t = (struct rm_trie6){.dir24 = dir24,
 				   .dir16 = dir16,
-				   .nodes = b.nodes,
-				   .values = b.values,
+				   .nodes = b.units,
+				   .n_units = b.n_units,
 				   .n_nodes = b.n_nodes,
-				   .n_values = b.n_values,
 				   .width = width};
 	return 0;
 }
@@ -162,15 +170,14 @@ void rm_trie6_free(struct rm_trie6_owned *o)
 	free(o->dir24);
 	free(o->dir16);
 	free(o->nodes);
-	free(o->values);
 	memset(o, 0, sizeof(*o));
 }
 
 size_t rm_trie6_bytes(const struct rm_trie6 *t)
 {
-	return (size_t)RM_TRIE6_DIR24 * t->width + RM_TRIE6_DIR16 * sizeof(uint32_t) +
-	       (size_t)t->n_nodes * sizeof(struct rm_trie6_node) +
-	       (size_t)t->n_values * sizeof(uint32_t);
+	return (size_t)(RM_TRIE6_DIR24 + RM_TRIE6_PAD) * t->width +
+	       RM_TRIE6_DIR16 * sizeof(uint32_t) +
+	       (size_t)t->n_units * sizeof(struct rm_trie6_node);
 }
 
 /* ------------------------------------------------------------------ */
@@ -179,6 +186,7 @@ size_t rm_trie6_bytes(const struct rm_trie6 *t)
 struct check {
 	const struct rm_trie6 *t;
 	uint32_t n_attrs;
+	uint8_t *start;	     /* unit starts a node */
 	uint8_t *least_byte; /* smallest byte a node may consume, from its parents */
 	char *err;
 	size_t errlen;
@@ -195,12 +203,64 @@ static int check_value(struct check *c, uint32_t v, unsigned byte, uint32_t from
 		return 0;
 	}
 	uint32_t n = v & ~RM_TRIE6_NODE;
-	if (n >= c->t->n_nodes || (from != UINT32_MAX && n <= from)) {
+	if (n >= c->t->n_units || !c->start[n] || (from != UINT32_MAX && n <= from)) {
 		snprintf(c->err, c->errlen, "IPv6 trie points to bad node %u", n);
 		return -1;
 	}
 	if (c->least_byte[n] < byte)
 		c->least_byte[n] = (uint8_t)byte;
+	return 0;
+}
+
+static uint32_t runs_of(const struct rm_trie6_node *nd)
+{
+	uint32_t runs = 0;
+	for (unsigned w = 0; w < 4; w++)
+		runs += (uint32_t)__builtin_popcountll(nd->bm[w]);
+	return runs;
+}
+
+/* The units must parse as whole nodes, one after another. */
+static int mark_starts(struct check *c)
+{
+	const struct rm_trie6 *t = c->t;
+	uint32_t nodes = 0;
+	for (uint64_t u = 0; u < t->n_units;) {
+		uint32_t units = rm_trie6_node_units(runs_of(&t->nodes[u]));
+		if (u + units > t->n_units) {
+			snprintf(c->err, c->errlen, "IPv6 trie node at unit %llu runs past the end",
+				 (unsigned long long)u);
+			return -1;
+		}
+		c->start[u] = 1;
+		u += units;
+		nodes++;
+	}
+	if (nodes != t->n_nodes) {
+		snprintf(c->err, c->errlen, "IPv6 trie has %u nodes, says %u", nodes, t->n_nodes);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_node(struct check *c, uint32_t u)
+{
+	const struct rm_trie6_node *nd = &c->t->nodes[u];
+	uint32_t runs = 0;
+	int counts_ok = 1;
+	for (unsigned w = 0; w < 4; w++) {
+		counts_ok &= nd->cnt[w] == runs;
+		runs += (uint32_t)__builtin_popcountll(nd->bm[w]);
+	}
+	if (!counts_ok || !(nd->bm[0] & 1) || nd->byte > RM_TRIE6_MAX_BYTE ||
+	    (c->least_byte[u] && nd->byte < c->least_byte[u])) {
+		snprintf(c->err, c->errlen, "IPv6 trie node %u malformed", u);
+		return -1;
+	}
+	const uint32_t *vals = rm_trie6_vals(nd);
+	for (uint32_t k = 0; k < runs; k++)
+		if (check_value(c, vals[k], nd->byte + 1u, u))
+			return -1;
 	return 0;
 }
 
@@ -210,12 +270,16 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 		snprintf(err, errlen, "IPv6 trie entry width %u", t->width);
 		return -1;
 	}
-	struct check c = {t, n_attrs, calloc((size_t)t->n_nodes + 1, 1), err, errlen};
+	struct check c = {
+	    t,	 n_attrs, calloc((size_t)t->n_units + 1, 1), calloc((size_t)t->n_units + 1, 1),
+	    err, errlen};
 	int rc = -1;
-	if (!c.least_byte) {
+	if (!c.start || !c.least_byte) {
 		snprintf(err, errlen, "out of memory checking the IPv6 trie");
-		return -1;
+		goto out;
 	}
+	if (mark_starts(&c))
+		goto out;
 	for (uint32_t h = 0; h < RM_TRIE6_DIR16; h++)
 		if ((h >> 13) != 1 && check_value(&c, t->dir16[h], 2, UINT32_MAX))
 			goto out;
@@ -230,52 +294,20 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 		if (check_value(&c, e, 3, UINT32_MAX))
 			goto out;
 	}
-	for (uint32_t i = 0; i < t->n_nodes; i++) {
-		const struct rm_trie6_node *nd = &t->nodes[i];
-		uint64_t end = nd->base[0];
-		int bases_ok = 1;
-		for (unsigned w = 0; w < 4; w++) {
-			bases_ok &= nd->base[w] == end;
-			end += (uint64_t)__builtin_popcountll(nd->bm[w]);
-		}
-		if (!bases_ok || !(nd->bm[0] & 1) || end > t->n_values ||
-		    nd->byte > RM_TRIE6_MAX_BYTE ||
-		    (c.least_byte[i] && nd->byte < c.least_byte[i])) {
-			snprintf(err, errlen, "IPv6 trie node %u malformed", i);
+	/* In unit order: every parent's least_byte is known before its children. */
+	for (uint32_t u = 0; u < t->n_units; u++)
+		if (c.start[u] && check_node(&c, u))
 			goto out;
-		}
-		uint32_t runs = (uint32_t)(end - nd->base[0]);
-		for (uint32_t k = 0; k < runs; k++)
-			if (check_value(&c, t->values[nd->base[0] + k], nd->byte + 1u, i))
-				goto out;
-	}
 	rc = 0;
 out:
+	free(c.start);
 	free(c.least_byte);
 	return rc;
 }
 
-int rm_trie6_have_avx512(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-	       __builtin_cpu_supports("avx512vpopcntdq");
-}
-
-/*
- * The AVX-512 walk is not chosen on AMD CPUs: their EVEX gathers are
- * microcoded, and on Zen 4 it measured slower than the POPCNT walk
- * (perf/README.md).  RM_SIMD=avx512 forces it; RM_MAX_SIMD caps as for IPv4.
- */
 rm_trie6_bulk_fn rm_trie6_select(void)
 {
 	__builtin_cpu_init();
-	const char *cap = getenv("RM_MAX_SIMD"), *force = getenv("RM_SIMD");
-	int vec_ok = (!cap || strcmp(cap, "avx512") == 0) && !__builtin_cpu_is("amd");
-	if (force && strcmp(force, "avx512") == 0)
-		vec_ok = 1;
-	if (vec_ok && rm_trie6_have_avx512())
-		return rm_trie6_lookup_avx512;
 	if (__builtin_cpu_supports("popcnt"))
 		return rm_trie6_lookup_popcnt;
 	return rm_trie6_lookup_generic;

@@ -16,19 +16,25 @@
  *     address and a /32 is answered by one node, a /48 by three.  A node
  *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
  *     where a run starts (a child node is always a run of its own; equal
- *     leaves merge), and the slot's value is values[base[w] + rank - 1],
- *     where w is the slot's 64-bit word, base[w] the index of that word's
- *     first run, and rank one POPCNT of the word up to the slot.
+ *     leaves merge), and the slot's value is vals[cnt[w] + rank - 1], where
+ *     w is the slot's 64-bit word, cnt[w] the runs before that word, and
+ *     rank one POPCNT of the word up to the slot.
+ *   - The values sit inside the node, right after its 44-byte header, and a
+ *     node takes as many 64-byte units as header and values need.  A step
+ *     is then one cache line (two for nodes of more than five runs, the
+ *     second fetched together with the first), not a node line followed by
+ *     a dependent load from a separate value array.
  *
- * Entries of dir24 are 2 bytes when every id and node index fits 15 bits,
+ * Entries of dir24 are 2 bytes when every id and node unit fits 15 bits,
  * else 4 (the top bit marks a node).  dir16 entries and node values are 4
- * bytes, top bit likewise.  On the bundled data the whole structure is
- * about 5 MiB, 4 of it dir24.
+ * bytes, top bit likewise; a node is named by its first unit.  On the
+ * bundled data the whole structure is under 5 MiB, 4 of it dir24.
  *
- * Invariants (checked when a snapshot is mapped): every index in bounds, a
- * node's first slot starts a run and its word bases match its bitmap, a
- * child node has a larger index than any node that points to it, and no
- * node sits at byte 16 or deeper, so every walk ends inside the arrays.
+ * Invariants (checked when a snapshot is mapped): the units parse as a
+ * sequence of whole nodes, every value names an id in bounds or the first
+ * unit of a node, a node's first slot starts a run and its counts match its
+ * bitmap, a child starts after any node that points to it, and no node sits
+ * at byte 16 or deeper, so every walk ends inside the arrays.
  */
 #ifndef RM_TRIE6_H
 #define RM_TRIE6_H
@@ -41,22 +47,37 @@
 #define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
 #define RM_TRIE6_PAD	  2u	      /* entries after dir24: vector loads read 4 bytes */
 #define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
-#define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node index */
+#define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node's unit */
 #define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
 
+#define RM_TRIE6_INLINE 5 /* values in a node's first unit */
+
+/* The first 64-byte unit of a node; its values run on into the next units. */
 struct rm_trie6_node {
-	uint64_t bm[4];	  /* slot starts a run */
-	uint32_t base[4]; /* value index of word w's first run: base[0] + runs before w */
-	uint32_t byte;	  /* which byte of the address the node consumes */
-	uint32_t pad[3];
+	uint64_t bm[4];	 /* slot starts a run */
+	uint16_t cnt[4]; /* runs before word w */
+	uint32_t byte;	 /* which byte of the address the node consumes */
+	uint32_t vals[RM_TRIE6_INLINE];
 };
+
+/* A node's values: the first in its first unit, the rest in the next ones. */
+static inline const uint32_t *rm_trie6_vals(const struct rm_trie6_node *nd)
+{
+	return (const uint32_t *)((const char *)nd +
+				  __builtin_offsetof(struct rm_trie6_node, vals));
+}
+
+/* Units a node of `runs` values takes. */
+static inline uint32_t rm_trie6_node_units(uint32_t runs)
+{
+	return runs <= RM_TRIE6_INLINE ? 1 : 1 + (runs - RM_TRIE6_INLINE + 15) / 16;
+}
 
 struct rm_trie6_owned {
 	struct rm_trie6 t;
 	void *dir24;
 	uint32_t *dir16;
 	struct rm_trie6_node *nodes;
-	uint32_t *values;
 };
 
 int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err, size_t errlen);
@@ -84,7 +105,7 @@ static inline uint32_t rm_trie6_step(const struct rm_trie6 *t, uint32_t node, co
 	const struct rm_trie6_node *nd = &t->nodes[node];
 	unsigned b = a[nd->byte], w = b >> 6;
 	uint64_t upto = nd->bm[w] & ((2ull << (b & 63)) - 1);
-	return t->values[nd->base[w] + (uint32_t)__builtin_popcountll(upto) - 1];
+	return rm_trie6_vals(nd)[nd->cnt[w] + (uint32_t)__builtin_popcountll(upto) - 1];
 }
 
 /* The simple walk, one address at a time: the reference for the bulk path. */
@@ -100,14 +121,12 @@ static inline uint32_t rm_trie6_lookup1(const struct rm_trie6 *t, const uint8_t 
 typedef void (*rm_trie6_bulk_fn)(const struct rm_trie6 *t, const uint8_t (*addrs)[16],
 				 uint32_t *ids, uint32_t n);
 
-/* Bulk walks: portable, built with POPCNT, and AVX-512 (VPOPCNTQ, gathers). */
+/* Bulk walks: portable, and built with POPCNT. */
 void rm_trie6_lookup_generic(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			     uint32_t n);
 void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			    uint32_t n);
-void rm_trie6_lookup_avx512(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
-			    uint32_t n);
-int rm_trie6_have_avx512(void);
+
 /* The best for this CPU. */
 rm_trie6_bulk_fn rm_trie6_select(void);
 

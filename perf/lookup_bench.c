@@ -674,14 +674,6 @@ static int ipv6_contenders(struct contender *con)
 					    .build_ms = ms,
 					    .run = run_trie6,
 					    .fn = (void *)rm_trie6_lookup_popcnt});
-	if (rm_trie6_have_avx512())
-		nc = add(con, nc,
-			 (struct contender){.structure = "rirmeter",
-					    .variant = "avx512",
-					    .bytes = bytes,
-					    .build_ms = ms,
-					    .run = run_trie6,
-					    .fn = (void *)rm_trie6_lookup_avx512});
 
 	unsigned ncidr = load_ranges(6, NULL, -1, NULL);
 	uint32_t tbl8;
