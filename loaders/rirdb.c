@@ -4,6 +4,7 @@
  *   rirdb build -o FILE [--lenient] INPUT...
  *   rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]
  *   rirdb info -d FILE
+ *   rirdb diff [--format table|json] [--details] OLD NEW   (diff.c)
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
  * addresses given to lookup, a refused snapshot); 2 usage errors.
@@ -20,6 +21,7 @@
 #include "dir24.h"
 #include "trie6.h"
 #include "loaders.h"
+#include "rirdb.h"
 #include "snapshot.h"
 
 static void usage(FILE *o)
@@ -29,6 +31,7 @@ static void usage(FILE *o)
 	    "usage: rirdb build -o FILE [--lenient] INPUT...\n"
 	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]\n"
 	    "       rirdb info -d FILE\n"
+	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
 	    "\n"
 	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
 	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
@@ -443,6 +446,8 @@ int main(int argc, char **argv)
 		return cmd_lookup(argc - 1, argv + 1);
 	if (strcmp(cmd, "info") == 0)
 		return cmd_info(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return rirdb_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -91,5 +91,52 @@ check "unknown command is a usage error" test "$rc" = 2
 "$rirdb" lookup -d "$snap" --format xml 1.1.1.1 >/dev/null 2>&1; rc=$?
 check "unknown format is a usage error" test "$rc" = 2
 
+# rirdb diff: one change of each kind between two small snapshots.
+cat >"$tmp/old.txt" <<'EOT'
+2.3|ripencc|1|5|19830705|20140630|+0200
+ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated|H0
+ripencc|FR|ipv4|10.0.1.0|256|20100101|allocated|H0
+ripencc|NL|ipv4|10.0.3.0|256|20100101|allocated|H1
+ripencc|GB|ipv4|10.0.4.0|512|20100101|allocated|H0
+ripencc|GB|asn|64000|10|20100101|allocated|H0
+EOT
+cat >"$tmp/new.txt" <<'EOT'
+2.3|ripencc|2|5|19830705|20140701|+0200
+ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated|H0
+ripencc|IT|ipv4|10.0.1.0|256|20100101|allocated|H0
+ripencc|NL|ipv4|10.0.3.0|256|20100101|allocated|H2
+ripencc|GB|ipv4|10.0.8.0|256|20100101|allocated|H0
+ripencc|GB|asn|64000|10|20100101|allocated|H0
+EOT
+printf '2.3|arin|1|1|19830705|20140702|-0500\narin|US|ipv4|10.0.0.0|256|20140701|allocated|A1\n' >"$tmp/arin.txt"
+"$rirdb" build -q -o "$tmp/d-old.snap" "$tmp/old.txt" 2>/dev/null
+"$rirdb" build -q -o "$tmp/d-new.snap" "$tmp/new.txt" "$tmp/arin.txt" 2>"$tmp/e"
+"$rirdb" diff --format json "$tmp/d-old.snap" "$tmp/d-new.snap" >"$tmp/diff.jsonl"; rc=$?
+check "diff exits 0" test "$rc" = 0
+check "diff finds exactly one change of each kind" python3 -c '
+import json, sys
+got = sorted((r["family"], r["change"], r["from"], r["to"], r["blocks"], r["size"])
+             for r in map(json.loads, open(sys.argv[1])))
+want = sorted([("ipv4", "moved", "ripencc", "arin", 1, 256),
+               ("ipv4", "country", "ripencc", "ripencc", 1, 256),
+               ("ipv4", "holder", "ripencc", "ripencc", 1, 256),
+               ("ipv4", "removed", "ripencc", "unknown", 1, 512),
+               ("ipv4", "added", "unknown", "ripencc", 1, 256)])
+assert got == want, got
+' "$tmp/diff.jsonl"
+"$rirdb" diff --details "$tmp/d-old.snap" "$tmp/d-new.snap" >"$tmp/details.jsonl"
+check "diff --details names the moved block and both sides" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+m = [r for r in rows if r["change"] == "moved"]
+assert len(m) == 1 and m[0]["first"] == "10.0.0.0" and m[0]["last"] == "10.0.0.255", m
+assert m[0]["old"]["rir"] == "ripencc" and m[0]["new"]["rir"] == "arin", m
+assert m[0]["new"]["holder"] == "A1" and m[0]["old"]["cc"] == "DE", m
+' "$tmp/details.jsonl"
+"$rirdb" diff "$tmp/d-old.snap" "$tmp/d-old.snap" >"$tmp/same.txt"
+check "diff of a snapshot with itself lists nothing" test "$(wc -l <"$tmp/same.txt")" = 1
+"$rirdb" diff "$tmp/d-old.snap" "$tmp/trunc.snap" >/dev/null 2>"$tmp/e"; rc=$?
+check "diff refuses a bad snapshot" bash -c "test $rc = 1 && grep -q truncated '$tmp/e'"
+
 echo "1..$n"
 exit $((fails > 0))

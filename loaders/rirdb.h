@@ -1,0 +1,10 @@
+/*
+ * rirdb.h - the rirdb tool's commands that live in files of their own.
+ */
+#ifndef RIRDB_H
+#define RIRDB_H
+
+/* rirdb diff [--format table|json] [--details] OLD NEW */
+int rirdb_diff(int argc, char **argv);
+
+#endif
