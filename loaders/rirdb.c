@@ -5,6 +5,7 @@
  *   rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]
  *   rirdb info -d FILE
  *   rirdb diff [--format table|json] [--details] OLD NEW   (diff.c)
+ *   rirdb fetch [--dir DIR] [--base-url URL] ...           (fetch.c)
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
  * addresses given to lookup, a refused snapshot); 2 usage errors.
@@ -32,6 +33,7 @@ static void usage(FILE *o)
 	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]\n"
 	    "       rirdb info -d FILE\n"
 	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
+	    "       rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... (--help)\n"
 	    "\n"
 	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
 	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
@@ -448,6 +450,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return rirdb_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "fetch") == 0)
+		return rirdb_fetch(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -6,5 +6,7 @@
 
 /* rirdb diff [--format table|json] [--details] OLD NEW */
 int rirdb_diff(int argc, char **argv);
+/* rirdb fetch [--dir DIR] [--base-url URL] ... (fetch.c) */
+int rirdb_fetch(int argc, char **argv);
 
 #endif

@@ -198,6 +198,34 @@ static void detect_formats(void **state)
 	assert_int_equal(rl_detect("2|apnic\0|x", 10), -1); /* binary */
 }
 
+static void md5_known_answers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *hex;
+	} v[] = {
+	    {"", "d41d8cd98f00b204e9800998ecf8427e"},
+	    {"abc", "900150983cd24fb0d6963f7d28e17f72"},
+	    {"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+	    {"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+	     "57edf4a22be3c955ac49da2e2107b67a"},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct rl_md5 s;
+		uint8_t d[16];
+		char hex[33];
+		rl_md5_init(&s);
+		/* Fed in uneven pieces, to cross block boundaries. */
+		size_t n = strlen(v[i].in);
+		for (size_t off = 0; off < n; off += 7)
+			rl_md5_update(&s, v[i].in + off, n - off < 7 ? n - off : 7);
+		rl_md5_final(&s, d);
+		for (int k = 0; k < 16; k++)
+			snprintf(hex + 2 * k, 3, "%02x", d[k]);
+		assert_string_equal(hex, v[i].hex);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(parse_prefixes),
 	    cmocka_unit_test(parse_asns),
 	    cmocka_unit_test(detect_formats),
+	    cmocka_unit_test(md5_known_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

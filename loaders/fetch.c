@@ -1,0 +1,459 @@
+/*
+ * fetch.c - `rirdb fetch`: download the registries' latest files and
+ * build a new snapshot, replacing the old one only when everything checks.
+ *
+ *   rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...
+ *               [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]
+ *               [--lenient] [--quiet]
+ *
+ * Sources: the five registries' extended statistics files ("-latest") with
+ * their .md5 files, and IANA's IPv4 and IPv6 allocation tables.  Each is
+ * downloaded with libcurl to DIR/NAME.part, resuming a partial download
+ * when a retry follows a broken transfer, with a connect timeout, a stall timeout (no byte for S
+ * seconds), and retries with doubling back-off; a registry file must match its published MD5.  Any
+ * source that fails is reported by name and nothing is replaced. Otherwise the snapshot is built
+ * from the new files (plus --with inputs: the special-purpose registries, holder names, labels)
+ * into FILE.new, mapped and validated, and renamed over FILE; then the data files rotate (NAME ->
+ * NAME.prev, NAME.part -> NAME), so the previous good copies stay. A running rirmeter keeps using
+ * the file it mapped until it reloads.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "rirdb.h"
+#include "snapshot.h"
+
+struct source {
+	const char *name, *file, *url;
+	int has_md5;
+};
+
+static const struct source defaults[] = {
+    {"afrinic", "delegated-afrinic-extended-latest",
+     "https://ftp.afrinic.net/pub/stats/afrinic/delegated-afrinic-extended-latest", 1},
+    {"apnic", "delegated-apnic-extended-latest",
+     "https://ftp.apnic.net/stats/apnic/delegated-apnic-extended-latest", 1},
+    {"arin", "delegated-arin-extended-latest",
+     "https://ftp.arin.net/pub/stats/arin/delegated-arin-extended-latest", 1},
+    {"lacnic", "delegated-lacnic-extended-latest",
+     "https://ftp.lacnic.net/pub/stats/lacnic/delegated-lacnic-extended-latest", 1},
+    {"ripencc", "delegated-ripencc-extended-latest",
+     "https://ftp.ripe.net/pub/stats/ripencc/delegated-ripencc-extended-latest", 1},
+    {"iana-ipv4", "ipv4-address-space.csv",
+     "https://www.iana.org/assignments/ipv4-address-space/ipv4-address-space.csv", 0},
+    {"iana-ipv6", "ipv6-unicast-address-assignments.csv",
+     "https://www.iana.org/assignments/ipv6-unicast-address-assignments/"
+     "ipv6-unicast-address-assignments.csv",
+     0},
+};
+#define N_SOURCES (sizeof(defaults) / sizeof(defaults[0]))
+#define MAX_WITH  64
+
+struct fetch_opts {
+	const char *dir, *output, *base;
+	const char *url[N_SOURCES];
+	const char *with[MAX_WITH];
+	unsigned n_with;
+	long timeout;
+	unsigned retries;
+	double retry_delay;
+	int lenient, quiet;
+};
+
+/* ------------------------------------------------------------------ */
+/* Downloads                                                           */
+
+static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
+		    const struct fetch_opts *o, char *err, size_t errlen)
+{
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+	/* A stall, not a slow link, is what fails: under 1 byte/s for S seconds. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "rirdb-fetch (rirmeter)");
+	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, resume);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		return 0;
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 400)
+		snprintf(err, errlen, "HTTP %ld", code);
+	else
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+	return rc == CURLE_RANGE_ERROR || code == 416 ? -2 : -1;
+}
+
+static void pause_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * url -> path, resuming what an earlier attempt left; retries with doubling
+ * back-off.  A server that will not resume gets the whole file again.
+ */
+static int download(CURL *c, const char *url, const char *path, const struct fetch_opts *o,
+		    char *err, size_t errlen)
+{
+	double delay = o->retry_delay;
+	for (unsigned attempt = 0;; attempt++) {
+		FILE *f = fopen(path, "ab");
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		fseek(f, 0, SEEK_END);
+		curl_off_t have = (curl_off_t)ftell(f);
+		int rc = http_get(c, url, f, have, o, err, errlen);
+		if (fclose(f) && rc == 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (rc == 0)
+			return 0;
+		if (rc == -2 || strncmp(err, "HTTP 4", 6) == 0)
+			truncate(path, 0); /* start over, or give up on a client error */
+		if (strncmp(err, "HTTP 4", 6) == 0 || attempt >= o->retries)
+			return -1;
+		pause_s(delay);
+		delay = delay * 2 > 60 ? 60 : delay * 2;
+	}
+}
+
+/* The first 32 hex digits in a .md5 file, whatever its layout. */
+static int parse_md5(const char *path, uint8_t out[16])
+{
+	FILE *f = fopen(path, "r");
+	char buf[1024];
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i + 32 <= n; i++) {
+		size_t k = 0;
+		while (k < 32 && strchr("0123456789abcdefABCDEF", buf[i + k]) && buf[i + k])
+			k++;
+		if (k == 32 && !strchr("0123456789abcdefABCDEF", buf[i + 32] ? buf[i + 32] : 'x') &&
+		    (i == 0 || !strchr("0123456789abcdefABCDEF", buf[i - 1]))) {
+			for (int b = 0; b < 16; b++)
+				sscanf(buf + i + 2 * b, "%2hhx", &out[b]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int md5_file(const char *path, uint8_t out[16])
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	struct rl_md5 s;
+	unsigned char buf[1 << 16];
+	size_t n;
+	rl_md5_init(&s);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		rl_md5_update(&s, buf, n);
+	int bad = ferror(f);
+	fclose(f);
+	rl_md5_final(&s, out);
+	return bad ? -1 : 0;
+}
+
+static const char *source_url(const struct fetch_opts *o, size_t i, char *buf, size_t len)
+{
+	if (o->url[i])
+		return o->url[i];
+	if (!o->base)
+		return defaults[i].url;
+	size_t b = strlen(o->base);
+	snprintf(buf, len, "%s%s%s", o->base, b && o->base[b - 1] == '/' ? "" : "/",
+		 defaults[i].file);
+	return buf;
+}
+
+static void path_of(char *out, size_t len, const char *dir, const char *file, const char *ext)
+{
+	snprintf(out, len, "%s/%s%s", dir, file, ext);
+}
+
+/* Fetch one source into DIR/FILE.part and check it; 0 or -1 with err. */
+static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, char *err, size_t errlen)
+{
+	char url[4096], md5url[4200], part[4096], md5part[4096];
+	const char *u = source_url(o, i, url, sizeof(url));
+	path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
+	/* Resume across the retries of this run only: a part left by an earlier
+	 * run may be of an older file (IANA's tables have no checksum). */
+	unlink(part);
+	if (download(c, u, part, o, err, errlen))
+		return -1;
+	if (!defaults[i].has_md5)
+		return 0;
+	snprintf(md5url, sizeof(md5url), "%s.md5", u);
+	path_of(md5part, sizeof(md5part), o->dir, defaults[i].file, ".md5.part");
+	unlink(md5part);
+	uint8_t want[16], got[16];
+	if (download(c, md5url, md5part, o, err, errlen)) {
+		size_t n = strlen(err);
+		static const char pre[] = "checksum file: ";
+		if (n + sizeof(pre) <= errlen) { /* prefix the reason in place */
+			memmove(err + sizeof(pre) - 1, err, n + 1);
+			memcpy(err, pre, sizeof(pre) - 1);
+		}
+		return -1;
+	}
+	if (parse_md5(md5part, want)) {
+		snprintf(err, errlen, "checksum file holds no MD5");
+		return -1;
+	}
+	if (md5_file(part, got) || memcmp(want, got, 16) != 0) {
+		unlink(part); /* never resume from a file that does not match */
+		snprintf(err, errlen,
+			 "MD5 mismatch: the download is not what the registry published");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Build and swap                                                      */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static int build_new(const struct fetch_opts *o, const char *tmp)
+{
+	struct rl_options ro = {.lenient = o->lenient != 0};
+	struct rl_build *b = rl_build_new(&ro);
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		char part[4096], name[4096];
+		size_t len;
+		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
+		path_of(name, sizeof(name), o->dir, defaults[i].file, "");
+		char *data = slurp(part, &len);
+		if (!data) {
+			fprintf(stderr, "rirdb fetch: %s: cannot read\n", part);
+			rl_build_free(b);
+			return -1;
+		}
+		/* Named as it will be once rotated into place: that is the provenance. */
+		rl_build_add_buffer(b, name, data, len);
+		free(data);
+	}
+	for (unsigned k = 0; k < o->n_with; k++)
+		rl_build_add_file(b, o->with[k]);
+	struct rm_model *m = rl_build_finish(b);
+	rl_build_free(b);
+	if (!m) {
+		fprintf(stderr, "rirdb fetch: the new files do not build; nothing replaced\n");
+		return -1;
+	}
+	struct rm_db db;
+	char err[512];
+	rm_model_view(m, &db);
+	int rc = rm_snapshot_write(&db, tmp, err, sizeof(err));
+	rm_model_free(m);
+	if (rc) {
+		fprintf(stderr, "rirdb fetch: %s\n", err);
+		return -1;
+	}
+	struct rm_snapshot *s = rm_snapshot_open(tmp, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "rirdb fetch: the new snapshot does not validate: %s\n", err);
+		unlink(tmp);
+		return -1;
+	}
+	rm_snapshot_close(s);
+	return 0;
+}
+
+/* NAME -> NAME.prev, NAME.part -> NAME, for every source. */
+static void rotate(const struct fetch_opts *o)
+{
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		char cur[4096], prev[4200], part[4096];
+		path_of(cur, sizeof(cur), o->dir, defaults[i].file, "");
+		path_of(prev, sizeof(prev), o->dir, defaults[i].file, ".prev");
+		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
+		rename(cur, prev);
+		rename(part, cur);
+		if (defaults[i].has_md5) {
+			char m5[4200], m5part[4200];
+			path_of(m5, sizeof(m5), o->dir, defaults[i].file, ".md5");
+			path_of(m5part, sizeof(m5part), o->dir, defaults[i].file, ".md5.part");
+			rename(m5part, m5);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Command                                                             */
+
+static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'D'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"base-url", required_argument, NULL, 'b'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"with", required_argument, NULL, 'w'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"retries", required_argument, NULL, 'r'},
+	    {"retry-delay", required_argument, NULL, 'R'},
+	    {"lenient", no_argument, NULL, 'l'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	*o = (struct fetch_opts){
+	    .dir = "/var/lib/rirmeter", .timeout = 30, .retries = 3, .retry_delay = 2};
+	int c;
+	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:lqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			o->dir = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'b':
+			o->base = optarg;
+			break;
+		case 'u': {
+			const char *eq = strchr(optarg, '=');
+			size_t i = 0;
+			for (; eq && i < N_SOURCES; i++)
+				if (strlen(defaults[i].name) == (size_t)(eq - optarg) &&
+				    strncmp(defaults[i].name, optarg, (size_t)(eq - optarg)) == 0)
+					break;
+			if (!eq || i == N_SOURCES) {
+				fprintf(
+				    stderr,
+				    "rirdb fetch: --url wants NAME=URL with NAME one of afrinic, "
+				    "apnic, arin, lacnic, ripencc, iana-ipv4, iana-ipv6\n");
+				return -1;
+			}
+			o->url[i] = eq + 1;
+			break;
+		}
+		case 'w':
+			if (o->n_with == MAX_WITH) {
+				fprintf(stderr, "rirdb fetch: at most %d --with files\n", MAX_WITH);
+				return -1;
+			}
+			o->with[o->n_with++] = optarg;
+			break;
+		case 't':
+			o->timeout = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			o->retries = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'R':
+			o->retry_delay = strtod(optarg, NULL);
+			break;
+		case 'l':
+			o->lenient = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			printf("usage: rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] "
+			       "[--url NAME=URL]... [--with FILE]...\n"
+			       "                   [--timeout S] [--retries N] [--retry-delay S] "
+			       "[--lenient] [--quiet]\n");
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc || o->timeout <= 0 || o->retry_delay < 0) {
+		fprintf(stderr, "rirdb fetch: bad arguments (see rirdb fetch --help)\n");
+		return -1;
+	}
+	return 0;
+}
+
+int rirdb_fetch(int argc, char **argv)
+{
+	struct fetch_opts o;
+	if (parse_fetch_opts(argc, argv, &o))
+		return 2;
+	char output[4096], tmp[4200];
+	if (o.output)
+		snprintf(output, sizeof(output), "%s", o.output);
+	else
+		snprintf(output, sizeof(output), "%s/rirmeter.snap", o.dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", output);
+	if (mkdir(o.dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "rirdb fetch: %s: %s\n", o.dir, strerror(errno));
+		return 1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "rirdb fetch: libcurl failed to start\n");
+		return 1;
+	}
+	CURL *c = curl_easy_init();
+	unsigned failed = 0;
+	for (size_t i = 0; c && i < N_SOURCES; i++) {
+		char err[512];
+		if (fetch_one(c, &o, i, err, sizeof(err))) {
+			fprintf(stderr, "rirdb fetch: %s: %s\n", defaults[i].name, err);
+			failed++;
+		} else if (!o.quiet) {
+			fprintf(stderr, "rirdb fetch: %s: ok\n", defaults[i].name);
+		}
+	}
+	if (c)
+		curl_easy_cleanup(c);
+	curl_global_cleanup();
+	if (!c || failed) {
+		fprintf(stderr, "rirdb fetch: %u source%s failed; %s left as it was\n", failed,
+			failed == 1 ? "" : "s", output);
+		return 1;
+	}
+	if (build_new(&o, tmp))
+		return 1;
+	if (rename(tmp, output)) {
+		fprintf(stderr, "rirdb fetch: %s: %s\n", output, strerror(errno));
+		unlink(tmp);
+		return 1;
+	}
+	rotate(&o);
+	if (!o.quiet)
+		fprintf(stderr, "rirdb fetch: %s updated\n", output);
+	return 0;
+}

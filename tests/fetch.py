@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""rirdb fetch against a local HTTP server on 127.0.0.1 (TAP).
+
+    fetch.py RIRDB DATA_DIR
+
+The server serves fixture copies of the bundled registry files under five
+behaviours chosen by the first path component: ok, badmd5 (a wrong
+published checksum), trunc (a body cut short), missing (a 404), stall (the
+body stops arriving).  Every failure must be reported by source, exit 1,
+and leave the snapshot in use exactly as it was.
+"""
+import hashlib
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+RIRDB, DATA = sys.argv[1:3]
+n = 0
+failed = 0
+
+
+def check(name, ok, detail=''):
+    global n, failed
+    n += 1
+    print('%sok %d - %s' % ('' if ok else 'not ', n, name))
+    if not ok:
+        failed += 1
+        for line in str(detail).splitlines()[:20]:
+            print('# ' + line)
+
+
+def fixtures(root):
+    rir = os.path.join(DATA, 'rir')
+    copies = {
+        'delegated-afrinic-extended-latest': os.path.join(rir, 'delegated-afrinic-extended-20230323'),
+        'delegated-apnic-extended-latest': os.path.join(rir, 'delegated-apnic-20140701'),
+        'delegated-lacnic-extended-latest': os.path.join(rir, 'delegated-lacnic-20140627'),
+        'delegated-ripencc-extended-latest': os.path.join(rir, 'delegated-ripencc-20140630'),
+        'ipv4-address-space.csv': os.path.join(DATA, 'iana', 'ipv4-address-space.csv'),
+        'ipv6-unicast-address-assignments.csv':
+            os.path.join(DATA, 'iana', 'ipv6-unicast-address-assignments.csv'),
+    }
+    for name, src in copies.items():
+        shutil.copy(src, os.path.join(root, name))
+    with open(os.path.join(root, 'delegated-arin-extended-latest'), 'w') as f:
+        f.write('2.3|arin|20140701|1|19830101|20140701|-0500\n'
+                'arin|*|ipv4|*|1|summary\n'
+                'arin|US|ipv4|8.0.0.0|16777216|19921201|allocated|a1b2c3\n')
+    for i, name in enumerate(sorted(os.listdir(root))):
+        if not name.startswith('delegated-'):
+            continue
+        digest = hashlib.md5(open(os.path.join(root, name), 'rb').read()).hexdigest()
+        with open(os.path.join(root, name + '.md5'), 'w') as f:
+            # Both layouts the registries use.
+            f.write('MD5 (%s) = %s\n' % (name, digest) if i % 2 else '%s  %s\n' % (digest, name))
+
+
+def handler_for(root):
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            parts = self.path.strip('/').split('/', 1)
+            mode, name = (parts + [''])[:2]
+            path = os.path.join(root, os.path.basename(name))
+            if not os.path.isfile(path) or (mode == 'missing' and 'arin' in name):
+                self.send_error(404)
+                return
+            body = open(path, 'rb').read()
+            if mode == 'badmd5' and name == 'delegated-afrinic-extended-latest.md5':
+                body = b'0123456789abcdef0123456789abcdef  ' + name.encode() + b'\n'
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            if mode == 'trunc' and name == 'delegated-lacnic-extended-latest':
+                self.wfile.write(body[:len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            if mode == 'stall' and name == 'delegated-apnic-extended-latest':
+                self.wfile.write(body[:100])
+                self.wfile.flush()
+                time.sleep(20)
+                return
+            self.wfile.write(body)
+    return H
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='rirdb-fetch-')
+    serve = os.path.join(tmp, 'serve')
+    os.mkdir(serve)
+    fixtures(serve)
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler_for(serve))
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = 'http://127.0.0.1:%d' % srv.server_address[1]
+    work = os.path.join(tmp, 'var')
+    snap = os.path.join(work, 'rirmeter.snap')
+    special = [os.path.join(DATA, 'iana', f) for f in sorted(os.listdir(os.path.join(DATA, 'iana')))
+               if 'special' in f]
+
+    def fetch(mode, *extra):
+        args = [RIRDB, 'fetch', '--dir', work, '--base-url', base + '/' + mode, '--timeout', '2',
+                '--retries', '1', '--retry-delay', '0.1']
+        for s in special:
+            args += ['--with', s]
+        return subprocess.run(args + list(extra), capture_output=True, text=True, timeout=120)
+
+    p = fetch('ok')
+    check('fetch from a good server: exit 0', p.returncode == 0, p.stderr)
+    check('the snapshot is in place', os.path.isfile(snap), os.listdir(work) if os.path.isdir(work) else '')
+    info = subprocess.run([RIRDB, 'info', '-d', snap], capture_output=True, text=True)
+    check('the new snapshot validates and records the fetched files by their final names',
+          info.returncode == 0 and os.path.join(work, 'delegated-arin-extended-latest') in info.stdout
+          and '.part' not in info.stdout, info.stdout + info.stderr)
+    check('no partial files are left', not [f for f in os.listdir(work) if f.endswith('.part')],
+          os.listdir(work))
+    p = fetch('ok')
+    check('a second fetch keeps the previous good copies',
+          p.returncode == 0 and os.path.isfile(os.path.join(work, 'delegated-ripencc-extended-latest.prev')),
+          p.stderr)
+
+    before = open(snap, 'rb').read()
+    cases = [('badmd5', 'afrinic: MD5 mismatch'),
+             ('trunc', 'lacnic:'),
+             ('missing', 'arin: HTTP 404'),
+             ('stall', 'apnic:')]
+    for mode, msg in cases:
+        t0 = time.time()
+        p = fetch(mode)
+        took = time.time() - t0
+        check('%s: exit 1, the source named (%s)' % (mode, msg),
+              p.returncode == 1 and msg in p.stderr and 'left as it was' in p.stderr, p.stderr)
+        check('%s: the snapshot in use is untouched' % mode, open(snap, 'rb').read() == before)
+        if mode == 'stall':
+            check('stall: gives up after the timeouts, not never', took < 30, took)
+    p = subprocess.run([RIRDB, 'fetch', '--dir', work, '--url', 'bogus=http://x/'],
+                       capture_output=True, text=True)
+    check('unknown source in --url: exit 2 with the list of names',
+          p.returncode == 2 and 'afrinic, apnic' in p.stderr, p.stderr)
+    srv.shutdown()
+    print('1..%d' % n)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
