@@ -113,7 +113,7 @@ struct rm_port_stats {
 };
 
 /*
- * What the exporters need to know about the snapshot, computed once: the
+ * What the exporters need to know about one snapshot, computed once: the
  * registry of each id, and each id's country and holder key as an index
  * into a list of distinct keys ("ripencc:DE", "afrinic:F364712F",
  * "local:office"; "none" for no holder).
@@ -125,25 +125,57 @@ struct rm_reporter {
 	uint32_t *country_of, *holder_of;
 	char **country_keys, **holder_keys;
 	uint32_t n_country, n_holder;
-	/* options */
-	FILE *json, *csv; /* NULL when not wanted */
-	const char *prom; /* textfile path, written atomically */
-	unsigned top;	  /* holders kept by name */
-	double interval;  /* seconds, for the "interval" field */
 };
 
 int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db);
 void rm_reporter_free(struct rm_reporter *r);
 
 /*
- * Write one interval (total = false) or the cumulative totals at exit to
- * the JSON and CSV outputs, and the cumulative counters to the Prometheus
- * textfile.  ts is Unix seconds.  Returns 0, or -1 after a write error.
+ * Rows: what the exporters write, one per (snapshot, scope, dir, key).
+ * Counters of different snapshots (ids differ between them) meet here,
+ * after each side has been turned into keys.
  */
-int rm_report(struct rm_reporter *r, const struct rm_counters *c, const struct rm_port_stats *ports,
-	      unsigned n_ports, const struct rm_counters *cum, double ts, bool total);
-/* The per-registry table and the balance line, for people. */
-void rm_report_table(struct rm_reporter *r, FILE *out, const struct rm_counters *c);
+struct rm_row {
+	char snap[24];		 /* the id of the snapshot that attributed them */
+	const char *scope, *dir; /* static strings; dir NULL for rir_pair and health */
+	char key[160];
+	uint64_t packets, bytes;
+	int has_bytes;
+};
+
+struct rm_rows {
+	struct rm_row *v;
+	uint32_t n, cap;
+};
+
+/* Append the rows of counters c, attributed under r's snapshot `snap`. */
+void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		struct rm_rows *out);
+void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
+/* Sort and sum rows of equal (snapshot, scope, dir, key). */
+void rm_rows_compact(struct rm_rows *rs);
+void rm_rows_free(struct rm_rows *rs);
+
+struct rm_outputs {
+	FILE *json, *csv; /* NULL when not wanted */
+	const char *prom; /* textfile path, written atomically */
+	unsigned top;	  /* holders kept by name, per snapshot and direction */
+};
+
+/*
+ * Write rows as one interval of `interval` seconds, or as the totals, to
+ * the JSON and CSV outputs, with the port counters as health lines under
+ * port_snap.  Returns 0, or -1 after a write error (reported).
+ */
+int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
+		  const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
+		  double ts, double interval, bool total);
+/* The Prometheus textfile: cumulative rows summed over snapshots. */
+int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
+		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		  const char *snap_inputs);
+/* The per-registry table and the balance line; 0 when the counts balance. */
+int rm_write_table(FILE *out, const struct rm_rows *total);
 
 /* ------------------------------------------------------------------ */
 /* Capture files                                                       */

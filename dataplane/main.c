@@ -34,6 +34,7 @@
 
 #include "dataplane.h"
 #include "snapshot.h"
+#include "reload.h"
 #include "worker.h"
 
 #define RX_DESC	    1024
@@ -320,33 +321,73 @@ static void read_ports(const struct port *ports, unsigned n, struct rm_port_stat
 
 struct run {
 	struct options opt;
-	struct rm_snapshot *snap;
-	struct rm_reporter rep;
+	struct rm_reloader rl;
+	struct rm_outputs out;
 	struct port ports[MAX_PORTS];
 	unsigned n_ports;
 	struct rm_worker *workers;
 	unsigned n_workers;
-	struct rm_counters cum, prev, delta;
+	struct rm_counters cum, delta; /* scratch for readings of the current generation */
+	uint64_t reloads_reported[2];  /* ok, failed as of the last export */
 	FILE *json, *csv;
 };
 
-/* Sum of what the workers have counted so far. */
-static void read_counters(struct run *r, struct rm_counters *out)
+static volatile int reload_flag;
+
+static void on_hup(int sig)
 {
-	rm_counters_zero(out);
-	for (unsigned w = 0; w < r->n_workers; w++)
-		rm_counters_add(out, &r->workers[w].counters);
+	(void)sig;
+	reload_flag = 1;
+}
+
+/* Reloads since the last export, as health lines of the current snapshot. */
+static void reload_rows(struct run *r, struct rm_rows *rows, int since_last)
+{
+	uint64_t ok = r->rl.ok - (since_last ? r->reloads_reported[0] : 0);
+	uint64_t failed = r->rl.failed - (since_last ? r->reloads_reported[1] : 0);
+	struct rm_row w = {.scope = "health", .dir = NULL};
+	snprintf(w.snap, sizeof(w.snap), "%s", r->rl.gen->id);
+	struct rm_rows one = {&w, 1, 1};
+	snprintf(w.key, sizeof(w.key), "reload.ok");
+	w.packets = ok;
+	rm_rows_append(rows, &one);
+	snprintf(w.key, sizeof(w.key), "reload.failed");
+	w.packets = failed;
+	rm_rows_append(rows, &one);
+}
+
+/* Rows of everything so far: retired generations and the current one. */
+static void total_rows(struct run *r, struct rm_rows *rows)
+{
+	struct rm_gen *g = r->rl.gen;
+	rm_gen_read(g, &r->cum);
+	rm_rows_append(rows, &r->rl.retired_total);
+	rm_rows_of(&g->rep, &r->cum, g->id, rows);
+	reload_rows(r, rows, 0);
 }
 
 static int export_interval(struct run *r, double now, double length)
 {
 	struct rm_port_stats ps[MAX_PORTS];
+	struct rm_rows rows = {0}, total = {0};
+	struct rm_gen *g = r->rl.gen;
 	read_ports(r->ports, r->n_ports, ps);
-	read_counters(r, &r->cum);
-	rm_counters_sub(&r->delta, &r->cum, &r->prev);
-	r->rep.interval = length;
-	int rc = rm_report(&r->rep, &r->delta, ps, r->n_ports, &r->cum, now, false);
-	rm_counters_copy(&r->prev, &r->cum);
+	rm_gen_read(g, &r->cum);
+	rm_counters_sub(&r->delta, &r->cum, &g->prev);
+	rm_counters_copy(&g->prev, &r->cum);
+	rm_rows_append(&rows, &r->rl.retired_interval);
+	rm_rows_free(&r->rl.retired_interval);
+	rm_rows_of(&g->rep, &r->delta, g->id, &rows);
+	reload_rows(r, &rows, 1);
+	r->reloads_reported[0] = r->rl.ok;
+	r->reloads_reported[1] = r->rl.failed;
+	int rc = rm_write_rows(&r->out, &rows, ps, r->n_ports, g->id, now, length, false);
+	if (r->out.prom) {
+		total_rows(r, &total);
+		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
+	}
+	rm_rows_free(&rows);
+	rm_rows_free(&total);
 	return rc;
 }
 
@@ -374,11 +415,16 @@ static int all_captures(struct run *r)
 	return r->n_ports > 0;
 }
 
+/* Frames counted so far by all generations (a live reading). */
 static uint64_t workers_received(struct run *r)
 {
 	uint64_t n = 0;
+	const struct rm_rows *t = &r->rl.retired_total;
+	for (uint32_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].scope, "health") == 0 && strcmp(t->v[i].key, "received") == 0)
+			n += t->v[i].packets;
 	for (unsigned w = 0; w < r->n_workers; w++)
-		n += *(volatile uint64_t *)&r->workers[w].counters.received;
+		n += *(volatile uint64_t *)&r->rl.gen->counters[w].received;
 	return n;
 }
 
@@ -392,6 +438,12 @@ static int main_loop(struct run *r)
 	int captures = all_captures(r), rc = 0;
 	while (!stop_flag) {
 		usleep(captures ? 1000 : 10000);
+		if (rm_reloader_changed(&r->rl))
+			reload_flag = 1;
+		if (reload_flag) {
+			reload_flag = 0;
+			rm_reload(&r->rl);
+		}
 		double t = now_s();
 		uint64_t received = workers_received(r);
 		if (received != last_received) {
@@ -420,27 +472,27 @@ static int main_loop(struct run *r)
 static int finish(struct run *r)
 {
 	struct rm_port_stats ps[MAX_PORTS];
+	struct rm_rows total = {0};
 	read_ports(r->ports, r->n_ports, ps);
-	read_counters(r, &r->cum);
-	int rc = rm_report(&r->rep, &r->cum, ps, r->n_ports, &r->cum, now_s(), true);
+	total_rows(r, &total);
+	struct rm_gen *g = r->rl.gen;
+	int rc = rm_write_rows(&r->out, &total, ps, r->n_ports, g->id, now_s(), 0, true);
+	if (r->out.prom)
+		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
 	FILE *table = (r->json == stdout || r->csv == stdout) ? stderr : stdout;
-	if (!r->opt.quiet)
-		rm_report_table(&r->rep, table, &r->cum);
-	fprintf(stderr, "rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s\n",
-		r->cum.received, run_seconds,
-		run_seconds > 0 ? (double)r->cum.received / run_seconds / 1e6 : 0.0, r->n_workers,
-		r->n_workers == 1 ? "" : "s");
-	uint64_t mal = 0;
-	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
-		mal += r->cum.malformed[k];
-	if (r->cum.received != r->cum.attributed + r->cum.non_ip + mal) {
+	uint64_t received = workers_received(r);
+	if (rm_write_table(r->opt.quiet ? NULL : table, &total)) {
 		fprintf(stderr, "rirmeter: counts do not balance\n");
 		rc = -1;
 	}
-	if (all_captures(r) && !captures_done(r, r->cum.received)) {
+	fprintf(stderr, "rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s\n",
+		received, run_seconds, run_seconds > 0 ? (double)received / run_seconds / 1e6 : 0.0,
+		r->n_workers, r->n_workers == 1 ? "" : "s");
+	if (all_captures(r) && !captures_done(r, received)) {
 		fprintf(stderr, "rirmeter: stopped before the end of the capture files\n");
 		rc = -1;
 	}
+	rm_rows_free(&total);
 	return rc;
 }
 
@@ -471,34 +523,29 @@ static int assign_queues(struct run *r)
 static int setup(struct run *r)
 {
 	char err[512];
-	r->snap = rm_snapshot_open_flags(r->opt.db, RM_SNAP_HUGEPAGE, err, sizeof(err));
-	if (!r->snap) {
-		fprintf(stderr, "rirmeter: %s\n", err);
-		return -1;
-	}
-	const struct rm_db *db = rm_snapshot_db(r->snap);
-	if (rm_reporter_init(&r->rep, db) || rm_counters_init(&r->cum, db->n_attrs) ||
-	    rm_counters_init(&r->prev, db->n_attrs) || rm_counters_init(&r->delta, db->n_attrs)) {
-		fprintf(stderr, "rirmeter: out of memory\n");
-		return -1;
-	}
-	r->rep.top = r->opt.top;
-	if ((r->opt.json && !(r->json = open_output(r->opt.json))) ||
-	    (r->opt.csv && !(r->csv = open_output(r->opt.csv))) ||
-	    (r->opt.prom && check_prom_path(r->opt.prom)))
-		return -1;
-	if (r->csv)
-		fprintf(r->csv, "ts,interval,scope,dir,key,packets,bytes\n");
-	r->rep.json = r->json;
-	r->rep.csv = r->csv;
-	r->rep.prom = r->opt.prom;
-
 	r->n_workers = rte_lcore_count() - 1;
 	if (r->n_workers == 0) {
 		fprintf(stderr, "rirmeter: needs at least two lcores (-l 0,1): the main lcore "
 				"exports, the others poll ports\n");
 		return -1;
 	}
+	if (rm_reloader_init(&r->rl, r->opt.db, r->n_workers, err, sizeof(err))) {
+		fprintf(stderr, "rirmeter: %s\n", err);
+		return -1;
+	}
+	uint32_t n_ids = r->rl.gen->rep.n_ids;
+	if (rm_counters_init(&r->cum, n_ids) || rm_counters_init(&r->delta, n_ids)) {
+		fprintf(stderr, "rirmeter: out of memory\n");
+		return -1;
+	}
+	if ((r->opt.json && !(r->json = open_output(r->opt.json))) ||
+	    (r->opt.csv && !(r->csv = open_output(r->opt.csv))) ||
+	    (r->opt.prom && check_prom_path(r->opt.prom)))
+		return -1;
+	if (r->csv)
+		fprintf(r->csv, "ts,interval,snapshot,scope,dir,key,packets,bytes\n");
+	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
+
 	r->n_ports = rte_eth_dev_count_avail();
 	if (r->n_ports == 0) {
 		fprintf(stderr,
@@ -532,18 +579,13 @@ static int setup(struct run *r)
 	r->workers = rte_zmalloc("workers", r->n_workers * sizeof(*r->workers), 64);
 	if (!r->workers)
 		return -1;
-	rm_dir24_bulk_fn l4 = rm_dir24_select(RM_SIMD_BEST);
-	rm_trie6_bulk_fn l6 = rm_trie6_select();
 	for (unsigned w = 0; w < r->n_workers; w++) {
 		struct rm_worker *wk = &r->workers[w];
-		if (rm_counters_init(&wk->counters, db->n_attrs))
-			return -1;
+		wk->index = w;
 		wk->burst = (uint16_t)r->opt.burst;
 		wk->io_only = (uint16_t)r->opt.io_only;
-		wk->db = db;
-		wk->rir_of = r->rep.rir_of;
-		wk->lookup4 = l4;
-		wk->lookup6 = l6;
+		wk->current = &r->rl.current;
+		wk->qsv = r->rl.qsv;
 		wk->stop = &stop_flag;
 	}
 	if (assign_queues(r))
@@ -560,18 +602,14 @@ static void teardown(struct run *r)
 		rte_eth_dev_stop(r->ports[i].id);
 		rte_eth_dev_close(r->ports[i].id);
 	}
-	for (unsigned w = 0; r->workers && w < r->n_workers; w++)
-		rm_counters_free(&r->workers[w].counters);
 	rte_free(r->workers);
 	rm_counters_free(&r->cum);
-	rm_counters_free(&r->prev);
 	rm_counters_free(&r->delta);
-	rm_reporter_free(&r->rep);
+	rm_reloader_free(&r->rl);
 	if (r->json && r->json != stdout)
 		fclose(r->json);
 	if (r->csv && r->csv != stdout)
 		fclose(r->csv);
-	rm_snapshot_close(r->snap);
 }
 
 int main(int argc, char **argv)
@@ -588,6 +626,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 	int rc = 1;
 	if (setup(&r) == 0) {
 		for (unsigned w = 0; w < r.n_workers; w++)

@@ -161,7 +161,6 @@ int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
 	memset(r, 0, sizeof(*r));
 	r->db = db;
 	r->n_ids = db->n_attrs;
-	r->top = 20;
 	r->rir_of = malloc(r->n_ids);
 	r->country_of = malloc(r->n_ids * sizeof(uint32_t));
 	r->holder_of = malloc(r->n_ids * sizeof(uint32_t));
@@ -206,20 +205,8 @@ void rm_reporter_free(struct rm_reporter *r)
 /* ------------------------------------------------------------------ */
 /* Rows                                                                */
 
-struct row {
-	const char *scope, *dir;
-	char key[160];
-	uint64_t packets, bytes;
-	int has_bytes;
-};
-
-struct rows {
-	struct row *v;
-	uint32_t n, cap;
-};
-
-static void push(struct rows *rs, const char *scope, const char *dir, const char *key,
-		 uint64_t packets, uint64_t bytes, int has_bytes)
+static void push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
+		 const char *key, uint64_t packets, uint64_t bytes, int has_bytes)
 {
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 256;
@@ -227,7 +214,8 @@ static void push(struct rows *rs, const char *scope, const char *dir, const char
 		if (!rs->v)
 			abort();
 	}
-	struct row *r = &rs->v[rs->n++];
+	struct rm_row *r = &rs->v[rs->n++];
+	snprintf(r->snap, sizeof(r->snap), "%s", snap);
 	r->scope = scope;
 	r->dir = dir;
 	snprintf(r->key, sizeof(r->key), "%s", key);
@@ -236,20 +224,68 @@ static void push(struct rows *rs, const char *scope, const char *dir, const char
 	r->has_bytes = has_bytes;
 }
 
+void rm_rows_free(struct rm_rows *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
+{
+	for (uint32_t i = 0; i < src->n; i++) {
+		const struct rm_row *r = &src->v[i];
+		push(dst, r->snap, r->scope, r->dir, r->key, r->packets, r->bytes, r->has_bytes);
+	}
+}
+
 static const char *const dirs[RM_DIRS] = {"src", "dst"};
+static const char *const scope_order[] = {"rir", "country", "holder", "rir_pair", "health"};
+
+static int scope_rank(const char *scope)
+{
+	for (int i = 0; i < 5; i++)
+		if (strcmp(scope, scope_order[i]) == 0)
+			return i;
+	return 5;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct rm_row *a = pa, *b = pb;
+	int c = strcmp(a->snap, b->snap);
+	if (c)
+		return c;
+	if (scope_rank(a->scope) != scope_rank(b->scope))
+		return scope_rank(a->scope) - scope_rank(b->scope);
+	c = strcmp(a->dir ? a->dir : "", b->dir ? b->dir : "");
+	if (c)
+		return c;
+	if (strcmp(a->scope, "rir") == 0) /* registries in their fixed order */
+		return rm_rir_from_name(a->key, strlen(a->key)) -
+		       rm_rir_from_name(b->key, strlen(b->key));
+	return strcmp(a->key, b->key);
+}
+
+void rm_rows_compact(struct rm_rows *rs)
+{
+	if (rs->n == 0)
+		return;
+	qsort(rs->v, rs->n, sizeof(*rs->v), row_cmp);
+	uint32_t w = 0;
+	for (uint32_t i = 1; i < rs->n; i++) {
+		if (row_cmp(&rs->v[w], &rs->v[i]) == 0) {
+			rs->v[w].packets += rs->v[i].packets;
+			rs->v[w].bytes += rs->v[i].bytes;
+		} else {
+			rs->v[++w] = rs->v[i];
+		}
+	}
+	rs->n = w + 1;
+}
 
 struct sum {
 	uint64_t pkts, bytes;
-	uint32_t group;
 };
-
-static int sum_by_bytes(const void *a, const void *b)
-{
-	const struct sum *x = a, *y = b;
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return x->group < y->group ? -1 : x->group > y->group;
-}
 
 /* Sum counters by group (of[id]) for one direction; the caller frees. */
 static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t *of,
@@ -258,8 +294,6 @@ static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t
 	struct sum *s = calloc(n_groups + 1, sizeof(*s));
 	if (!s)
 		abort();
-	for (uint32_t g = 0; g < n_groups; g++)
-		s[g].group = g;
 	for (uint32_t i = 0; i < c->n_ids; i++) {
 		s[of[i]].pkts += c->by_id[d][i].pkts;
 		s[of[i]].bytes += c->by_id[d][i].bytes;
@@ -267,102 +301,106 @@ static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t
 	return s;
 }
 
-static void rows_rir(struct rm_reporter *r, const struct rm_counters *c, struct rows *rs)
+void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		struct rm_rows *rs)
 {
+	char key[64];
 	for (int d = 0; d < RM_DIRS; d++) {
 		uint64_t p[RM_RIR_COUNT] = {0}, b[RM_RIR_COUNT] = {0};
 		for (uint32_t i = 0; i < c->n_ids; i++) {
 			p[r->rir_of[i]] += c->by_id[d][i].pkts;
 			b[r->rir_of[i]] += c->by_id[d][i].bytes;
 		}
-		for (unsigned k = 0; k < RM_RIR_COUNT; k++)
-			push(rs, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
-	}
-}
-
-static void rows_country(struct rm_reporter *r, const struct rm_counters *c, struct rows *rs)
-{
-	for (int d = 0; d < RM_DIRS; d++) {
-		struct sum *s = sum_groups(c, d, r->country_of, r->n_country);
+		for (unsigned k = 0; k < RM_RIR_COUNT; k++) /* a fixed set: zeros too */
+			push(rs, snap, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
+		struct sum *sc = sum_groups(c, d, r->country_of, r->n_country);
 		for (uint32_t g = 0; g < r->n_country; g++)
-			if (s[g].pkts)
-				push(rs, "country", dirs[d], r->country_keys[g], s[g].pkts,
-				     s[g].bytes, 1);
-		free(s);
+			if (sc[g].pkts)
+				push(rs, snap, "country", dirs[d], r->country_keys[g], sc[g].pkts,
+				     sc[g].bytes, 1);
+		free(sc);
+		struct sum *sh = sum_groups(c, d, r->holder_of, r->n_holder);
+		for (uint32_t g = 0; g < r->n_holder; g++)
+			if (sh[g].pkts)
+				push(rs, snap, "holder", dirs[d], r->holder_keys[g], sh[g].pkts,
+				     sh[g].bytes, 1);
+		free(sh);
 	}
-}
-
-/* The top holders by bytes keep their names; the rest are "other". */
-static void rows_holder(struct rm_reporter *r, const struct rm_counters *c, struct rows *rs)
-{
-	for (int d = 0; d < RM_DIRS; d++) {
-		struct sum *s = sum_groups(c, d, r->holder_of, r->n_holder);
-		qsort(s, r->n_holder, sizeof(*s), sum_by_bytes);
-		uint64_t op = 0, ob = 0;
-		for (uint32_t k = 0; k < r->n_holder; k++) {
-			if (!s[k].pkts)
-				break;
-			if (k < r->top) {
-				push(rs, "holder", dirs[d], r->holder_keys[s[k].group], s[k].pkts,
-				     s[k].bytes, 1);
-			} else {
-				op += s[k].pkts;
-				ob += s[k].bytes;
-			}
-		}
-		if (op)
-			push(rs, "holder", dirs[d], "other", op, ob, 1);
-		free(s);
-	}
-}
-
-static void rows_pairs(const struct rm_counters *c, struct rows *rs)
-{
-	char key[64];
 	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
 		for (unsigned b = 0; b < RM_RIR_COUNT; b++)
 			if (c->pair_pkts[a][b]) {
 				snprintf(key, sizeof(key), "%s>%s", rm_rir_name(a), rm_rir_name(b));
-				push(rs, "rir_pair", NULL, key, c->pair_pkts[a][b],
+				push(rs, snap, "rir_pair", NULL, key, c->pair_pkts[a][b],
 				     c->pair_bytes[a][b], 1);
 			}
-}
-
-static void rows_health(const struct rm_counters *c, const struct rm_port_stats *ports,
-			unsigned n_ports, struct rows *rs)
-{
 	uint64_t mp = 0, mb = 0;
-	char key[64];
 	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {
 		mp += c->malformed[k];
 		mb += c->malformed_bytes[k];
 	}
-	push(rs, "health", NULL, "received", c->received, c->rx_bytes, 1);
-	push(rs, "health", NULL, "attributed", c->attributed, c->attributed_bytes, 1);
-	push(rs, "health", NULL, "non_ip", c->non_ip, c->non_ip_bytes, 1);
-	push(rs, "health", NULL, "malformed", mp, mb, 1);
+	push(rs, snap, "health", NULL, "received", c->received, c->rx_bytes, 1);
+	push(rs, snap, "health", NULL, "attributed", c->attributed, c->attributed_bytes, 1);
+	push(rs, snap, "health", NULL, "non_ip", c->non_ip, c->non_ip_bytes, 1);
+	push(rs, snap, "health", NULL, "malformed", mp, mb, 1);
 	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {
 		snprintf(key, sizeof(key), "malformed.%s", rm_malformed_name(k));
-		push(rs, "health", NULL, key, c->malformed[k], c->malformed_bytes[k], 1);
-	}
-	for (unsigned i = 0; i < n_ports; i++) {
-		snprintf(key, sizeof(key), "port.%u.rx", ports[i].port);
-		push(rs, "health", NULL, key, ports[i].rx, 0, 0);
-		snprintf(key, sizeof(key), "port.%u.missed", ports[i].port);
-		push(rs, "health", NULL, key, ports[i].missed, 0, 0);
-		snprintf(key, sizeof(key), "port.%u.errors", ports[i].port);
-		push(rs, "health", NULL, key, ports[i].errors, 0, 0);
+		push(rs, snap, "health", NULL, key, c->malformed[k], c->malformed_bytes[k], 1);
 	}
 }
 
-static void all_rows(struct rm_reporter *r, const struct rm_counters *c,
-		     const struct rm_port_stats *ports, unsigned n_ports, struct rows *rs)
+static int by_bytes(const void *pa, const void *pb)
 {
-	rows_rir(r, c, rs);
-	rows_country(r, c, rs);
-	rows_holder(r, c, rs);
-	rows_pairs(c, rs);
-	rows_health(c, ports, n_ports, rs);
+	const struct rm_row *a = pa, *b = pb;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/*
+ * The rows to write: compacted, holders cut to the top N by bytes per
+ * snapshot and direction with the rest as "other", and port lines added.
+ */
+static void finish_rows(const struct rm_outputs *o, const struct rm_rows *in,
+			const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
+			struct rm_rows *out)
+{
+	rm_rows_append(out, in);
+	rm_rows_compact(out);
+	for (uint32_t i = 0; i < out->n;) {
+		uint32_t j = i;
+		struct rm_row *r = &out->v[i];
+		while (j < out->n && strcmp(out->v[j].snap, r->snap) == 0 &&
+		       strcmp(out->v[j].scope, r->scope) == 0 &&
+		       (out->v[j].dir == r->dir ||
+			(out->v[j].dir && r->dir && strcmp(out->v[j].dir, r->dir) == 0)))
+			j++;
+		if (strcmp(r->scope, "holder") == 0 && j - i > o->top) {
+			qsort(r, j - i, sizeof(*r), by_bytes);
+			uint64_t op = 0, ob = 0;
+			for (uint32_t k = i + o->top; k < j; k++) {
+				op += out->v[k].packets;
+				ob += out->v[k].bytes;
+			}
+			struct rm_row other = out->v[i + o->top];
+			snprintf(other.key, sizeof(other.key), "other");
+			other.packets = op;
+			other.bytes = ob;
+			out->v[i + o->top] = other;
+			memmove(&out->v[i + o->top + 1], &out->v[j], (out->n - j) * sizeof(*r));
+			out->n -= j - (i + o->top + 1);
+			j = i + o->top + 1;
+		}
+		i = j;
+	}
+	char key[64];
+	for (unsigned i = 0; i < n_ports; i++) {
+		snprintf(key, sizeof(key), "port.%u.rx", ports[i].port);
+		push(out, port_snap, "health", NULL, key, ports[i].rx, 0, 0);
+		snprintf(key, sizeof(key), "port.%u.missed", ports[i].port);
+		push(out, port_snap, "health", NULL, key, ports[i].missed, 0, 0);
+		snprintf(key, sizeof(key), "port.%u.errors", ports[i].port);
+		push(out, port_snap, "health", NULL, key, ports[i].errors, 0, 0);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -378,12 +416,12 @@ static void rfc3339(double ts, char out[40])
 	snprintf(out + n, 40 - n, ".%03dZ", ms);
 }
 
-static void write_json(FILE *o, const struct rows *rs, const char *ts, const char *interval)
+static void write_json(FILE *o, const struct rm_rows *rs, const char *ts, const char *interval)
 {
 	for (uint32_t i = 0; i < rs->n; i++) {
-		const struct row *w = &rs->v[i];
-		fprintf(o, "{\"ts\":\"%s\",\"interval\":%s,\"scope\":\"%s\",", ts, interval,
-			w->scope);
+		const struct rm_row *w = &rs->v[i];
+		fprintf(o, "{\"ts\":\"%s\",\"interval\":%s,\"snapshot\":\"%s\",\"scope\":\"%s\",",
+			ts, interval, w->snap, w->scope);
 		if (w->dir)
 			fprintf(o, "\"dir\":\"%s\",", w->dir);
 		fputs("\"key\":", o);
@@ -395,17 +433,48 @@ static void write_json(FILE *o, const struct rows *rs, const char *ts, const cha
 	}
 }
 
-static void write_csv(FILE *o, const struct rows *rs, const char *ts, const char *interval)
+static void write_csv(FILE *o, const struct rm_rows *rs, const char *ts, const char *interval)
 {
 	for (uint32_t i = 0; i < rs->n; i++) {
-		const struct row *w = &rs->v[i];
-		fprintf(o, "%s,%s,%s,%s,", ts, interval, w->scope, w->dir ? w->dir : "");
+		const struct rm_row *w = &rs->v[i];
+		fprintf(o, "%s,%s,%s,%s,%s,", ts, interval, w->snap, w->scope,
+			w->dir ? w->dir : "");
 		rm_put_csv_field(o, w->key);
 		fprintf(o, ",%" PRIu64 ",", w->packets);
 		if (w->has_bytes)
 			fprintf(o, "%" PRIu64, w->bytes);
 		fputc('\n', o);
 	}
+}
+
+int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
+		  const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
+		  double ts, double interval, bool total)
+{
+	char when[40], length[32];
+	rfc3339(ts, when);
+	snprintf(length, sizeof(length), total ? "\"total\"" : "%g", interval);
+	struct rm_rows rs = {0};
+	finish_rows(o, rows, ports, n_ports, port_snap, &rs);
+	int rc = 0;
+	if (o->json) {
+		write_json(o->json, &rs, when, length);
+		if (fflush(o->json) || ferror(o->json)) {
+			fprintf(stderr, "rirmeter: JSON output: write failed: %s\n",
+				strerror(errno));
+			rc = -1;
+		}
+	}
+	if (o->csv) {
+		write_csv(o->csv, &rs, when, total ? "total" : length);
+		if (fflush(o->csv) || ferror(o->csv)) {
+			fprintf(stderr, "rirmeter: CSV output: write failed: %s\n",
+				strerror(errno));
+			rc = -1;
+		}
+	}
+	rm_rows_free(&rs);
+	return rc;
 }
 
 /* Prometheus label values: backslash, quote and newline escaped. */
@@ -424,85 +493,74 @@ static void prom_label(FILE *o, const char *name, const char *v)
 	fputc('"', o);
 }
 
-static void prom_help(FILE *o, const char *metric, const char *help)
+static void prom_help(FILE *o, const char *metric, const char *help, const char *type)
 {
-	fprintf(o, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
 }
 
 /* One metric family from the rows of a scope. */
-static void prom_scope(FILE *o, const struct rows *rs, const char *scope, const char *metric,
-		       const char *what, int bytes)
+static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, const char *what,
+		       int bytes)
 {
 	char name[96], help[160];
-	snprintf(name, sizeof(name), "rirmeter_%s_%s_total", metric, bytes ? "bytes" : "packets");
+	snprintf(name, sizeof(name), "rirmeter_%s_%s_total", scope, bytes ? "bytes" : "packets");
 	snprintf(help, sizeof(help), "%s by %s.", bytes ? "Bytes" : "Packets", what);
-	prom_help(o, name, help);
+	prom_help(o, name, help, "counter");
 	for (uint32_t i = 0; i < rs->n; i++) {
-		const struct row *w = &rs->v[i];
+		const struct rm_row *w = &rs->v[i];
 		if (strcmp(w->scope, scope) != 0)
 			continue;
+		char k[sizeof(w->key)], *cut;
+		memcpy(k, w->key, sizeof(k));
 		fprintf(o, "%s{", name);
-		if (strcmp(scope, "rir_pair") == 0) {
-			char src[sizeof(w->key)], *gt;
-			memcpy(src, w->key, sizeof(src));
-			gt = strchr(src, '>');
-			*gt = '\0';
-			prom_label(o, "src_rir", src);
+		if (strcmp(scope, "rir_pair") == 0 && (cut = strchr(k, '>'))) {
+			*cut = '\0';
+			prom_label(o, "src_rir", k);
 			fputc(',', o);
-			prom_label(o, "dst_rir", gt + 1);
+			prom_label(o, "dst_rir", cut + 1);
 		} else {
 			prom_label(o, "direction", w->dir);
 			fputc(',', o);
-			if (strcmp(scope, "country") == 0) {
-				char rir[sizeof(w->key)], *colon;
-				memcpy(rir, w->key, sizeof(rir));
-				colon = strchr(rir, ':');
-				*colon = '\0';
-				prom_label(o, "rir", rir);
+			if (strcmp(scope, "country") == 0 && (cut = strchr(k, ':'))) {
+				*cut = '\0';
+				prom_label(o, "rir", k);
 				fputc(',', o);
-				prom_label(o, "country", colon + 1);
+				prom_label(o, "country", cut + 1);
 			} else {
-				prom_label(o, scope, w->key);
+				prom_label(o, scope, k);
 			}
 		}
 		fprintf(o, "} %" PRIu64 "\n", bytes ? w->bytes : w->packets);
 	}
 }
 
-static void prom_health(FILE *o, const struct rm_counters *c, const struct rm_port_stats *ports,
+static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_stats *ports,
 			unsigned n_ports)
 {
-	static const struct {
-		const char *name, *help;
-		size_t pkt_off, byte_off;
-	} simple[] = {
-	    {"received", "Frames received", offsetof(struct rm_counters, received),
-	     offsetof(struct rm_counters, rx_bytes)},
-	    {"attributed", "IP frames attributed", offsetof(struct rm_counters, attributed),
-	     offsetof(struct rm_counters, attributed_bytes)},
-	    {"non_ip", "Frames that are not IP", offsetof(struct rm_counters, non_ip),
-	     offsetof(struct rm_counters, non_ip_bytes)},
-	};
-	for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
-		char name[96];
-		snprintf(name, sizeof(name), "rirmeter_%s_packets_total", simple[k].name);
-		prom_help(o, name, simple[k].help);
-		fprintf(o, "%s %" PRIu64 "\n", name,
-			*(const uint64_t *)((const char *)c + simple[k].pkt_off));
-		snprintf(name, sizeof(name), "rirmeter_%s_bytes_total", simple[k].name);
-		prom_help(o, name, simple[k].help);
-		fprintf(o, "%s %" PRIu64 "\n", name,
-			*(const uint64_t *)((const char *)c + simple[k].byte_off));
-	}
-	prom_help(o, "rirmeter_malformed_packets_total", "Malformed frames, by reason");
-	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
-		fprintf(o, "rirmeter_malformed_packets_total{reason=\"%s\"} %" PRIu64 "\n",
-			rm_malformed_name(k), c->malformed[k]);
+	static const char *const simple[] = {"received", "attributed", "non_ip"};
+	for (size_t k = 0; k < 3; k++)
+		for (int bytes = 0; bytes < 2; bytes++) {
+			char name[96];
+			snprintf(name, sizeof(name), "rirmeter_%s_%s_total", simple[k],
+				 bytes ? "bytes" : "packets");
+			prom_help(o, name, "Frames, by what became of them", "counter");
+			for (uint32_t i = 0; i < rs->n; i++)
+				if (strcmp(rs->v[i].scope, "health") == 0 &&
+				    strcmp(rs->v[i].key, simple[k]) == 0)
+					fprintf(o, "%s %" PRIu64 "\n", name,
+						bytes ? rs->v[i].bytes : rs->v[i].packets);
+		}
+	prom_help(o, "rirmeter_malformed_packets_total", "Malformed frames, by reason", "counter");
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, "health") == 0 &&
+		    strncmp(rs->v[i].key, "malformed.", 10) == 0)
+			fprintf(o, "rirmeter_malformed_packets_total{reason=\"%s\"} %" PRIu64 "\n",
+				rs->v[i].key + 10, rs->v[i].packets);
 	static const char *const port_metric[3] = {"rx_packets", "missed_packets", "errors"};
 	for (int m = 0; m < 3; m++) {
 		char name[96];
 		snprintf(name, sizeof(name), "rirmeter_port_%s_total", port_metric[m]);
-		prom_help(o, name, "Port counters from the NIC");
+		prom_help(o, name, "Port counters from the NIC", "counter");
 		for (unsigned i = 0; i < n_ports; i++)
 			fprintf(o, "%s{port=\"%u\"} %" PRIu64 "\n", name, ports[i].port,
 				m == 0	 ? ports[i].rx
@@ -511,74 +569,46 @@ static void prom_health(FILE *o, const struct rm_counters *c, const struct rm_po
 	}
 }
 
-/* Write the cumulative counters to path, atomically (temporary, rename). */
-static int write_prom(struct rm_reporter *r, const struct rm_counters *cum,
-		      const struct rm_port_stats *ports, unsigned n_ports)
+int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
+		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		  const char *snap_inputs)
 {
-	struct rows rs = {0};
-	rows_rir(r, cum, &rs);
-	rows_country(r, cum, &rs);
-	rows_holder(r, cum, &rs);
-	rows_pairs(cum, &rs);
+	/* Counters must not restart at a reload: sum over snapshots. */
+	struct rm_rows merged = {0}, rs = {0};
+	rm_rows_append(&merged, total);
+	for (uint32_t i = 0; i < merged.n; i++)
+		merged.v[i].snap[0] = '\0';
+	finish_rows(o, &merged, NULL, 0, "", &rs);
+	rm_rows_free(&merged);
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", r->prom, (long)getpid());
-	FILE *o = fopen(tmp, "w");
-	if (!o) {
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->prom, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
 		fprintf(stderr, "rirmeter: %s: %s\n", tmp, strerror(errno));
-		free(rs.v);
+		rm_rows_free(&rs);
 		return -1;
 	}
 	for (int bytes = 0; bytes < 2; bytes++) {
-		prom_scope(o, &rs, "rir", "rir", "registry of the address", bytes);
-		prom_scope(o, &rs, "country", "country", "registry and registered country", bytes);
-		prom_scope(o, &rs, "holder", "holder", "holder (top N by bytes, rest other)",
-			   bytes);
-		prom_scope(o, &rs, "rir_pair", "rir_pair", "source and destination registry",
-			   bytes);
+		prom_scope(f, &rs, "rir", "registry of the address", bytes);
+		prom_scope(f, &rs, "country", "registry and registered country", bytes);
+		prom_scope(f, &rs, "holder", "holder (top N by bytes, rest other)", bytes);
+		prom_scope(f, &rs, "rir_pair", "source and destination registry", bytes);
 	}
-	prom_health(o, cum, ports, n_ports);
-	free(rs.v);
-	int bad = ferror(o);
-	if (fclose(o) || bad || rename(tmp, r->prom)) {
-		fprintf(stderr, "rirmeter: %s: write failed: %s\n", r->prom, strerror(errno));
+	prom_health(f, &rs, ports, n_ports);
+	prom_help(f, "rirmeter_snapshot_info", "The snapshot attributing traffic now", "gauge");
+	fputs("rirmeter_snapshot_info{", f);
+	prom_label(f, "snapshot", snap_id);
+	fputc(',', f);
+	prom_label(f, "inputs", snap_inputs);
+	fputs("} 1\n", f);
+	rm_rows_free(&rs);
+	int bad = ferror(f);
+	if (fclose(f) || bad || rename(tmp, o->prom)) {
+		fprintf(stderr, "rirmeter: %s: write failed: %s\n", o->prom, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	return 0;
-}
-
-int rm_report(struct rm_reporter *r, const struct rm_counters *c, const struct rm_port_stats *ports,
-	      unsigned n_ports, const struct rm_counters *cum, double ts, bool total)
-{
-	char when[40], interval[32];
-	rfc3339(ts, when);
-	if (total)
-		snprintf(interval, sizeof(interval), "\"total\"");
-	else
-		snprintf(interval, sizeof(interval), "%g", r->interval);
-	struct rows rs = {0};
-	all_rows(r, c, ports, n_ports, &rs);
-	int rc = 0;
-	if (r->json) {
-		write_json(r->json, &rs, when, interval);
-		if (fflush(r->json) || ferror(r->json)) {
-			fprintf(stderr, "rirmeter: JSON output: write failed: %s\n",
-				strerror(errno));
-			rc = -1;
-		}
-	}
-	if (r->csv) {
-		write_csv(r->csv, &rs, when, total ? "total" : interval);
-		if (fflush(r->csv) || ferror(r->csv)) {
-			fprintf(stderr, "rirmeter: CSV output: write failed: %s\n",
-				strerror(errno));
-			rc = -1;
-		}
-	}
-	free(rs.v);
-	if (r->prom && write_prom(r, cum, ports, n_ports))
-		rc = -1;
-	return rc;
 }
 
 static void human(char *out, size_t n, double v)
@@ -592,15 +622,32 @@ static void human(char *out, size_t n, double v)
 	snprintf(out, n, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
 }
 
-void rm_report_table(struct rm_reporter *r, FILE *out, const struct rm_counters *c)
+int rm_write_table(FILE *out, const struct rm_rows *total)
 {
-	uint64_t p[RM_DIRS][RM_RIR_COUNT] = {{0}}, b[RM_DIRS][RM_RIR_COUNT] = {{0}};
-	uint64_t all = 0;
-	for (int d = 0; d < RM_DIRS; d++)
-		for (uint32_t i = 0; i < c->n_ids; i++) {
-			p[d][r->rir_of[i]] += c->by_id[d][i].pkts;
-			b[d][r->rir_of[i]] += c->by_id[d][i].bytes;
+	FILE *sink = NULL;
+	if (!out) /* the balance only */
+		out = sink = fopen("/dev/null", "w");
+	if (!out)
+		return -1;
+	uint64_t p[RM_DIRS][RM_RIR_COUNT] = {{0}}, b[RM_DIRS][RM_RIR_COUNT] = {{0}}, all = 0;
+	uint64_t received = 0, attributed = 0, non_ip = 0, mal = 0;
+	for (uint32_t i = 0; i < total->n; i++) {
+		const struct rm_row *r = &total->v[i];
+		if (strcmp(r->scope, "rir") == 0) {
+			int d = strcmp(r->dir, "src") == 0 ? RM_SRC : RM_DST;
+			int k = rm_rir_from_name(r->key, strlen(r->key));
+			p[d][k] += r->packets;
+			b[d][k] += r->bytes;
+		} else if (strcmp(r->scope, "health") == 0) {
+			uint64_t *t = strcmp(r->key, "received") == 0	  ? &received
+				      : strcmp(r->key, "attributed") == 0 ? &attributed
+				      : strcmp(r->key, "non_ip") == 0	  ? &non_ip
+				      : strcmp(r->key, "malformed") == 0  ? &mal
+									  : NULL;
+			if (t)
+				*t += r->packets;
 		}
+	}
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++)
 		all += b[RM_SRC][k] + b[RM_DST][k];
 	fprintf(out, "%-9s %12s %12s %12s %12s %7s\n", "registry", "src packets", "src bytes",
@@ -615,12 +662,12 @@ void rm_report_table(struct rm_reporter *r, FILE *out, const struct rm_counters 
 			t[3],
 			all ? 100.0 * (double)(b[RM_SRC][k] + b[RM_DST][k]) / (double)all : 0.0);
 	}
-	uint64_t mal = 0;
-	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
-		mal += c->malformed[k];
+	int ok = received == attributed + non_ip + mal;
 	fprintf(out,
 		"received %" PRIu64 " = attributed %" PRIu64 " + non-IP %" PRIu64
 		" + malformed %" PRIu64 "%s\n",
-		c->received, c->attributed, c->non_ip, mal,
-		c->received == c->attributed + c->non_ip + mal ? "" : "   MISMATCH");
+		received, attributed, non_ip, mal, ok ? "" : "   MISMATCH");
+	if (sink)
+		fclose(sink);
+	return ok ? 0 : -1;
 }

@@ -33,9 +33,8 @@ static inline uint32_t load_be32(const uint8_t *p)
 }
 
 /* Classify one frame and queue its addresses, or count it as not attributable. */
-static inline void take(struct rm_worker *w, struct burst *b, struct rte_mbuf *m)
+static inline void take(struct rm_counters *c, struct burst *b, struct rte_mbuf *m)
 {
-	struct rm_counters *c = &w->counters;
 	uint32_t len = rte_pktmbuf_pkt_len(m), avail = rte_pktmbuf_data_len(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t copy[HEADER_MAX];
@@ -68,43 +67,51 @@ static inline void take(struct rm_worker *w, struct burst *b, struct rte_mbuf *m
 	}
 }
 
-static void process(struct rm_worker *w, struct rte_mbuf **pkts, uint16_t n)
+static void process(const struct rm_gen_view *g, struct rm_counters *c, struct rte_mbuf **pkts,
+		    uint16_t n)
 {
 	struct burst b;
 	b.n4 = b.n6 = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		take(w, &b, pkts[i]);
+		take(c, &b, pkts[i]);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
-	const struct rm_db *db = w->db;
 	if (b.n4)
-		w->lookup4(&db->dir24, b.a4, b.id4, 2 * b.n4);
+		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * b.n4);
 	if (b.n6)
-		w->lookup6(&db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * b.n6);
+		g->lookup6(&g->db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * b.n6);
 	for (uint32_t k = 0; k < b.n4; k++)
-		rm_count_ip(&w->counters, w->rir_of, b.id4[2 * k], b.id4[2 * k + 1], b.len4[k]);
+		rm_count_ip(c, g->rir_of, b.id4[2 * k], b.id4[2 * k + 1], b.len4[k]);
 	for (uint32_t k = 0; k < b.n6; k++)
-		rm_count_ip(&w->counters, w->rir_of, b.id6[2 * k], b.id6[2 * k + 1], b.len6[k]);
+		rm_count_ip(c, g->rir_of, b.id6[2 * k], b.id6[2 * k + 1], b.len6[k]);
 }
 
 int rm_worker_main(void *arg)
 {
 	struct rm_worker *w = arg;
 	struct rte_mbuf *pkts[RM_MAX_BURST];
+	rte_rcu_qsbr_thread_register(w->qsv, w->index);
+	rte_rcu_qsbr_thread_online(w->qsv, w->index);
 	while (!*w->stop) {
+		/* The generation is read once per pass: a swap lands between bursts. */
+		const struct rm_gen_view *g = __atomic_load_n(w->current, __ATOMIC_ACQUIRE);
+		struct rm_counters *c = &g->counters[w->index];
 		for (unsigned i = 0; i < w->n_queues; i++) {
 			uint16_t n =
 			    rte_eth_rx_burst(w->queues[i].port, w->queues[i].queue, pkts, w->burst);
 			if (n && w->io_only) {
-				w->counters.received += n;
-				w->counters.non_ip += n; /* keeps the balance check true */
+				c->received += n;
+				c->non_ip += n; /* keeps the balance check true */
 				rte_pktmbuf_free_bulk(pkts, n);
 			} else if (n) {
-				process(w, pkts, n);
+				process(g, c, pkts, n);
 			}
 		}
+		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 	}
+	rte_rcu_qsbr_thread_offline(w->qsv, w->index);
+	rte_rcu_qsbr_thread_unregister(w->qsv, w->index);
 	return 0;
 }

@@ -1,9 +1,18 @@
 /*
  * worker.h - what main.c hands a worker lcore (DPDK-facing, so kept out
  * of dataplane.h, which the DPDK-free unit tests include).
+ *
+ * A worker reads the current generation (snapshot, lookups, and one
+ * counter block per worker) through one pointer that the main lcore
+ * publishes, once per burst, and reports a quiescent state to RCU after
+ * every burst.  So a new snapshot takes effect at a burst boundary, and
+ * the main lcore knows when no worker can still be using the old one: its
+ * counters are then final and its mapping can go.
  */
 #ifndef RM_WORKER_H
 #define RM_WORKER_H
+
+#include <rte_rcu_qsbr.h>
 
 #include "dataplane.h"
 #include "dir24.h"
@@ -12,19 +21,25 @@
 #define RM_MAX_BURST  64
 #define RM_MAX_QUEUES 64
 
+/* What a worker needs of one snapshot generation. */
+struct rm_gen_view {
+	const struct rm_db *db;
+	const uint8_t *rir_of;
+	struct rm_counters *counters; /* indexed by worker */
+	rm_dir24_bulk_fn lookup4;
+	rm_trie6_bulk_fn lookup6;
+};
+
 struct rm_worker {
-	struct rm_counters counters; /* first, cache-aligned: only this lcore writes */
-	unsigned lcore;
+	unsigned index, lcore;
 	unsigned n_queues;
 	struct {
 		uint16_t port, queue;
 	} queues[RM_MAX_QUEUES];
 	uint16_t burst;
 	uint16_t io_only; /* benchmark baseline: receive and free, no work */
-	const struct rm_db *db;
-	const uint8_t *rir_of;
-	rm_dir24_bulk_fn lookup4;
-	rm_trie6_bulk_fn lookup6;
+	const struct rm_gen_view *const volatile *current;
+	struct rte_rcu_qsbr *qsv;
 	volatile int *stop;
 } __attribute__((aligned(64)));
 

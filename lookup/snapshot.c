@@ -80,8 +80,7 @@ struct rm_snapshot {
 	size_t size;
 	uint32_t crc;
 	struct rm_db db;
-	void *huge; /* anonymous copy of the big tables, or NULL */
-	size_t huge_size;
+	size_t huge_size; /* the length of the private copy, 0 when file-mapped */
 };
 
 /* ------------------------------------------------------------------ */
@@ -484,43 +483,45 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 	return 0;
 }
 
-static size_t align_big(size_t v)
-{
-	return (v + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
-}
-
 /*
- * Copy the big first-level tables (IPv4 and IPv6) into one 2 MiB-aligned
- * anonymous region backed by transparent huge pages, and point the db at
- * the copies.  On any failure the file mapping keeps serving.
+ * The whole file in anonymous memory, 2 MiB aligned and advised onto
+ * transparent huge pages (the big sections sit at 2 MiB offsets in the file,
+ * so they land on huge pages as they are).  Nothing stays mapped from the
+ * file, so a file overwritten in place (instead of renamed) cannot change
+ * or fault the tables under a running reader; a reload reads it afresh and
+ * a half-written file fails validation.
  */
-static void move_to_hugepages(struct rm_snapshot *s)
+static void *read_private(int fd, size_t size, size_t *mapped)
 {
-	size_t b4 = (size_t)(RM_DIR24_TBL24 + RM_DIR24_PAD) * s->db.dir24.width;
-	size_t b6 = (size_t)(RM_TRIE6_DIR24 + RM_TRIE6_PAD) * s->db.trie6.width;
-	size_t size = align_big(b4) + align_big(b6);
-	/* Over-allocate to align by hand: mmap only promises page alignment. */
-	unsigned char *raw = mmap(NULL, size + BIG_ALIGN, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len = (size + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
+	unsigned char *raw =
+	    mmap(NULL, len + BIG_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
-		return;
+		return NULL;
 	unsigned char *al =
 	    (unsigned char *)(((uintptr_t)raw + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
 	if (al > raw)
 		munmap(raw, (size_t)(al - raw));
-	size_t tail = (size_t)(raw + size + BIG_ALIGN - (al + size));
+	size_t tail = (size_t)(raw + len + BIG_ALIGN - (al + len));
 	if (tail)
-		munmap(al + size, tail);
+		munmap(al + len, tail);
 #ifdef MADV_HUGEPAGE
-	madvise(al, size, MADV_HUGEPAGE);
+	madvise(al, len, MADV_HUGEPAGE);
 #endif
-	memcpy(al, s->db.dir24.tbl24, b4);
-	memcpy(al + align_big(b4), s->db.trie6.dir24, b6);
-	mprotect(al, size, PROT_READ);
-	s->huge = al;
-	s->huge_size = size;
-	s->db.dir24.tbl24 = al;
-	s->db.trie6.dir24 = al + align_big(b4);
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(fd, al + got, size - got, (off_t)got);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			munmap(al, len);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	mprotect(al, len, PROT_READ);
+	*mapped = len;
+	return al;
 }
 
 size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s)
@@ -557,10 +558,16 @@ struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, cha
 		free(s);
 		return NULL;
 	}
-	s->map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (flags & RM_SNAP_HUGEPAGE) {
+		s->map = read_private(fd, s->size, &s->huge_size);
+		if (!s->map)
+			s->map = MAP_FAILED;
+	} else {
+		s->map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	}
 	close(fd);
 	if (s->map == MAP_FAILED) {
-		snprintf(err, errlen, "%s: mmap failed: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
 		free(s);
 		return NULL;
 	}
@@ -568,8 +575,6 @@ struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, cha
 		rm_snapshot_close(s);
 		return NULL;
 	}
-	if (flags & RM_SNAP_HUGEPAGE)
-		move_to_hugepages(s);
 	return s;
 }
 
@@ -592,8 +597,6 @@ void rm_snapshot_close(struct rm_snapshot *s)
 {
 	if (!s)
 		return;
-	munmap(s->map, s->size);
-	if (s->huge)
-		munmap(s->huge, s->huge_size);
+	munmap(s->map, s->huge_size ? s->huge_size : s->size);
 	free(s);
 }

@@ -37,15 +37,16 @@ int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_
 struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen);
 
 /*
- * RM_SNAP_HUGEPAGE copies the large first-level tables (IPv4 and IPv6) out
- * of the file mapping into anonymous memory backed by transparent huge
- * pages (madvise), so that a random lookup does not also miss the TLB.
- * Costs a copy of about 36 MiB at open.
+ * RM_SNAP_HUGEPAGE reads the file into private anonymous memory backed by
+ * transparent huge pages (madvise) instead of mapping it: a random lookup
+ * in the big tables does not also miss the TLB, and rewriting the file in
+ * place cannot disturb a running reader.  Costs one read of the file
+ * (about 46 MB, tens of milliseconds) at open.
  */
 #define RM_SNAP_HUGEPAGE 1u
 struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, char *err,
 					   size_t errlen);
-/* Bytes of the tables that RM_SNAP_HUGEPAGE placed on huge pages (0: none). */
+/* Bytes of the private copy RM_SNAP_HUGEPAGE made (0: file-mapped). */
 size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s);
 const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s);
 uint64_t rm_snapshot_size(const struct rm_snapshot *s);

@@ -726,7 +726,7 @@ static void print_hugepages(const struct rm_snapshot *snap)
 			printf("transparent huge pages in use: %s", line + 14);
 	if (f)
 		fclose(f);
-	printf("rirmeter first IPv4 level on huge pages: %zu MiB\n",
+	printf("rirmeter snapshot copied onto huge pages: %zu MiB\n",
 	       rm_snapshot_hugepage_bytes(snap) >> 20);
 }
 

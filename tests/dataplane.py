@@ -112,7 +112,7 @@ def totals_of(json_path, ports=('0',)):
         lines.append(r)
         if r['interval'] != 'total':
             continue
-        if r['scope'] == 'health' and r['key'].startswith('port.'):
+        if r['scope'] == 'health' and r['key'].startswith(('port.', 'reload.')):
             continue
         out[(r['scope'], r.get('dir'), r['key'])] = (r['packets'], r.get('bytes'))
     return out, lines
@@ -161,10 +161,10 @@ def main():
     ts = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$')
     shape_ok = True
     for l in lines:
-        want_keys = {'ts', 'interval', 'scope', 'key', 'packets'}
+        want_keys = {'ts', 'interval', 'snapshot', 'scope', 'key', 'packets'}
         if l['scope'] not in ('rir_pair', 'health'):
             want_keys.add('dir')
-        if not (l['scope'] == 'health' and l['key'].startswith('port.')):
+        if not (l['scope'] == 'health' and l['key'].startswith(('port.', 'reload.'))):
             want_keys.add('bytes')
         if set(l) != want_keys or not ts.match(l['ts']) or not (
                 l['interval'] == 'total' or isinstance(l['interval'], (int, float))):
@@ -185,13 +185,13 @@ def main():
           {k: tuple(v) for k, v in sums.items() if v[0]} == tot, diff(sums, tot))
 
     rows = [r.split(',') for r in open(csv).read().splitlines()]
-    check('CSV header', rows[0] == ['ts', 'interval', 'scope', 'dir', 'key', 'packets', 'bytes'],
-          str(rows[0]))
+    check('CSV header', rows[0] == ['ts', 'interval', 'snapshot', 'scope', 'dir', 'key', 'packets',
+                                    'bytes'], str(rows[0]))
     csv_tot = {}
     import csv as csvmod
     for r in csvmod.reader(open(csv)):
-        if r[1] == 'total' and not r[4].startswith('port.'):
-            csv_tot[(r[2], r[3] or None, r[4])] = (int(r[5]), int(r[6]) if r[6] else None)
+        if r[1] == 'total' and not r[5].startswith(('port.', 'reload.')):
+            csv_tot[(r[3], r[4] or None, r[5])] = (int(r[6]), int(r[7]) if r[7] else None)
     check('CSV totals equal JSON totals', csv_tot == got, diff(csv_tot, got))
 
     metrics = {}
@@ -224,9 +224,14 @@ def main():
                 prom_ok = False
                 prom_bad.append('%s = %s, JSON %s' % (nm, metrics.get(nm), v))
     check('Prometheus textfile equals JSON totals', prom_ok, '\n'.join(prom_bad))
-    check('Prometheus metrics follow the conventions',
-          all(re.match(r'^rirmeter_[a-z_]+_total(\{.*\})?$', m) for m in metrics),
-          '\n'.join(m for m in metrics if not re.match(r'^rirmeter_[a-z_]+_total', m)))
+    conv = re.compile(r'^rirmeter_[a-z_]+_(total|info)(\{.*\})?$')
+    check('Prometheus metrics follow the conventions', all(conv.match(m) for m in metrics),
+          '\n'.join(m for m in metrics if not conv.match(m)))
+    info = [m for m in metrics if m.startswith('rirmeter_snapshot_info')]
+    snaps = {l['snapshot'] for l in lines}
+    check('one snapshot named everywhere, and in rirmeter_snapshot_info',
+          len(snaps) == 1 and len(info) == 1 and 'snapshot="%s"' % snaps.pop() in info[0],
+          str(info))
 
     # Two ports, two workers: the same totals.
     parts = [os.path.join(tmp, 'part.pcap.%d' % k) for k in range(2)]

@@ -1,0 +1,48 @@
+/*
+ * reload.h - snapshot generations and their swap under load (reload.c).
+ */
+#ifndef RM_RELOAD_H
+#define RM_RELOAD_H
+
+#include <limits.h>
+
+#include "worker.h"
+
+struct rm_gen {
+	struct rm_gen_view view; /* what workers read */
+	struct rm_snapshot *snap;
+	struct rm_reporter rep;
+	struct rm_counters *counters; /* one block per worker */
+	unsigned n_workers;
+	struct rm_counters prev; /* cumulative at the last export */
+	char id[24];		 /* from the snapshot's checksum */
+	char inputs[512];	 /* registry:serial of its statistics files */
+};
+
+struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);
+void rm_gen_free(struct rm_gen *g);
+/* The sum of the workers' counters so far. */
+void rm_gen_read(const struct rm_gen *g, struct rm_counters *out);
+
+struct rm_reloader {
+	const char *path;
+	unsigned n_workers;
+	int ifd; /* inotify on the snapshot's directory, or -1 */
+	char base[NAME_MAX + 1];
+	struct rte_rcu_qsbr *qsv;
+	const struct rm_gen_view *current; /* published to the workers */
+	struct rm_gen *gen;		   /* the current generation */
+	struct rm_rows retired_interval;   /* retired generations, since the last export */
+	struct rm_rows retired_total;	   /* retired generations, in all */
+	uint64_t ok, failed;		   /* reloads */
+};
+
+int rm_reloader_init(struct rm_reloader *r, const char *path, unsigned n_workers, char *err,
+		     size_t errlen);
+/* 1 when the file at path was replaced or rewritten since the last call. */
+int rm_reloader_changed(struct rm_reloader *r);
+/* Swap to the file at path now; -1 (counted, reported) keeps the old one. */
+int rm_reload(struct rm_reloader *r);
+void rm_reloader_free(struct rm_reloader *r);
+
+#endif
