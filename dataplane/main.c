@@ -327,8 +327,7 @@ struct run {
 	unsigned n_ports;
 	struct rm_worker *workers;
 	unsigned n_workers;
-	struct rm_counters cum, delta; /* scratch for readings of the current generation */
-	uint64_t reloads_reported[2];  /* ok, failed as of the last export */
+	uint64_t reloads_reported[2]; /* ok, failed as of the last export */
 	FILE *json, *csv;
 };
 
@@ -360,9 +359,9 @@ static void reload_rows(struct run *r, struct rm_rows *rows, int since_last)
 static void total_rows(struct run *r, struct rm_rows *rows)
 {
 	struct rm_gen *g = r->rl.gen;
-	rm_gen_read(g, &r->cum);
+	rm_gen_read(g, &g->cum);
 	rm_rows_append(rows, &r->rl.retired_total);
-	rm_rows_of(&g->rep, &r->cum, g->id, rows);
+	rm_rows_of(&g->rep, &g->cum, g->id, rows);
 	reload_rows(r, rows, 0);
 }
 
@@ -372,12 +371,12 @@ static int export_interval(struct run *r, double now, double length)
 	struct rm_rows rows = {0}, total = {0};
 	struct rm_gen *g = r->rl.gen;
 	read_ports(r->ports, r->n_ports, ps);
-	rm_gen_read(g, &r->cum);
-	rm_counters_sub(&r->delta, &r->cum, &g->prev);
-	rm_counters_copy(&g->prev, &r->cum);
+	rm_gen_read(g, &g->cum);
+	rm_counters_sub(&g->delta, &g->cum, &g->prev);
+	rm_counters_copy(&g->prev, &g->cum);
 	rm_rows_append(&rows, &r->rl.retired_interval);
 	rm_rows_free(&r->rl.retired_interval);
-	rm_rows_of(&g->rep, &r->delta, g->id, &rows);
+	rm_rows_of(&g->rep, &g->delta, g->id, &rows);
 	reload_rows(r, &rows, 1);
 	r->reloads_reported[0] = r->rl.ok;
 	r->reloads_reported[1] = r->rl.failed;
@@ -533,11 +532,6 @@ static int setup(struct run *r)
 		fprintf(stderr, "rirmeter: %s\n", err);
 		return -1;
 	}
-	uint32_t n_ids = r->rl.gen->rep.n_ids;
-	if (rm_counters_init(&r->cum, n_ids) || rm_counters_init(&r->delta, n_ids)) {
-		fprintf(stderr, "rirmeter: out of memory\n");
-		return -1;
-	}
 	if ((r->opt.json && !(r->json = open_output(r->opt.json))) ||
 	    (r->opt.csv && !(r->csv = open_output(r->opt.csv))) ||
 	    (r->opt.prom && check_prom_path(r->opt.prom)))
@@ -603,8 +597,6 @@ static void teardown(struct run *r)
 		rte_eth_dev_close(r->ports[i].id);
 	}
 	rte_free(r->workers);
-	rm_counters_free(&r->cum);
-	rm_counters_free(&r->delta);
 	rm_reloader_free(&r->rl);
 	if (r->json && r->json != stdout)
 		fclose(r->json);

@@ -64,7 +64,9 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 	g->n_workers = n_workers;
 	g->counters = calloc(n_workers ? n_workers : 1, sizeof(*g->counters));
 	int bad = !g->counters || rm_reporter_init(&g->rep, db) ||
-		  rm_counters_init(&g->prev, db->n_attrs);
+		  rm_counters_init(&g->prev, db->n_attrs) ||
+		  rm_counters_init(&g->cum, db->n_attrs) ||
+		  rm_counters_init(&g->delta, db->n_attrs);
 	for (unsigned w = 0; !bad && w < n_workers; w++)
 		bad = rm_counters_init(&g->counters[w], db->n_attrs);
 	if (bad) {
@@ -90,6 +92,8 @@ void rm_gen_free(struct rm_gen *g)
 		rm_counters_free(&g->counters[w]);
 	free(g->counters);
 	rm_counters_free(&g->prev);
+	rm_counters_free(&g->cum);
+	rm_counters_free(&g->delta);
 	rm_reporter_free(&g->rep);
 	rm_snapshot_close(g->snap);
 	free(g);
@@ -167,17 +171,12 @@ int rm_reloader_changed(struct rm_reloader *r)
 /* The old generation's counters since its last export, and in all. */
 static void retire(struct rm_reloader *r, struct rm_gen *old)
 {
-	struct rm_counters cum, delta;
-	if (rm_counters_init(&cum, old->rep.n_ids) || rm_counters_init(&delta, old->rep.n_ids))
-		abort();
-	rm_gen_read(old, &cum);
-	rm_counters_sub(&delta, &cum, &old->prev);
-	rm_rows_of(&old->rep, &delta, old->id, &r->retired_interval);
-	rm_rows_of(&old->rep, &cum, old->id, &r->retired_total);
+	rm_gen_read(old, &old->cum);
+	rm_counters_sub(&old->delta, &old->cum, &old->prev);
+	rm_rows_of(&old->rep, &old->delta, old->id, &r->retired_interval);
+	rm_rows_of(&old->rep, &old->cum, old->id, &r->retired_total);
 	rm_rows_compact(&r->retired_interval);
 	rm_rows_compact(&r->retired_total);
-	rm_counters_free(&cum);
-	rm_counters_free(&delta);
 }
 
 int rm_reload(struct rm_reloader *r)

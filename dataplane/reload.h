@@ -14,9 +14,10 @@ struct rm_gen {
 	struct rm_reporter rep;
 	struct rm_counters *counters; /* one block per worker */
 	unsigned n_workers;
-	struct rm_counters prev; /* cumulative at the last export */
-	char id[24];		 /* from the snapshot's checksum */
-	char inputs[512];	 /* registry:serial of its statistics files */
+	struct rm_counters prev;       /* cumulative at the last export */
+	struct rm_counters cum, delta; /* scratch for readings, sized for this snapshot */
+	char id[24];		       /* from the snapshot's checksum */
+	char inputs[512];	       /* registry:serial of its statistics files */
 };
 
 struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);

@@ -72,9 +72,13 @@ def main():
                 'ripencc|DE|ipv4|100.1.0.0|65536|20100101|allocated|R1\n'
                 'ripencc|DE|ipv6|2001:db8::|32|20100101|allocated|R1\n')
     with open(b_txt, 'w') as f:
-        f.write('2.3|arin|1|2|19830705|20150101|-0500\n'
+        # More attributions than A, so that counters of different sizes meet.
+        f.write('2.3|arin|1|62|19830705|20150101|-0500\n'
                 'arin|US|ipv4|100.1.0.0|65536|20100101|allocated|A1\n'
                 'arin|US|ipv6|2001:db8::|32|20100101|allocated|A1\n')
+        for k in range(60):
+            f.write('arin|%s%s|ipv4|101.0.%d.0|256|20100101|allocated|H%d\n'
+                    % (chr(65 + k // 26), chr(65 + k % 26), k, k))
     snaps = {}
     for name, txt in (('A', a_txt), ('B', b_txt)):
         snaps[name] = os.path.join(tmp, name + '.snap')
