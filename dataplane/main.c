@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -484,9 +485,16 @@ static int finish(struct run *r)
 		fprintf(stderr, "rirmeter: counts do not balance\n");
 		rc = -1;
 	}
-	fprintf(stderr, "rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s\n",
+	uint64_t longest = 0;
+	for (unsigned w = 0; w < r->n_workers; w++)
+		if (r->workers[w].max_loop_tsc > longest)
+			longest = r->workers[w].max_loop_tsc;
+	fprintf(stderr,
+		"rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s; longest "
+		"poll loop %.1f us\n",
 		received, run_seconds, run_seconds > 0 ? (double)received / run_seconds / 1e6 : 0.0,
-		r->n_workers, r->n_workers == 1 ? "" : "s");
+		r->n_workers, r->n_workers == 1 ? "" : "s",
+		(double)longest * 1e6 / (double)rte_get_tsc_hz());
 	if (all_captures(r) && !captures_done(r, received)) {
 		fprintf(stderr, "rirmeter: stopped before the end of the capture files\n");
 		rc = -1;

@@ -8,6 +8,7 @@
  * shared for writing, nothing is allocated, and there is no lock or atomic
  * on the way; the main lcore only reads the counters.
  */
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -94,6 +95,7 @@ int rm_worker_main(void *arg)
 	struct rte_mbuf *pkts[RM_MAX_BURST];
 	rte_rcu_qsbr_thread_register(w->qsv, w->index);
 	rte_rcu_qsbr_thread_online(w->qsv, w->index);
+	uint64_t last = rte_rdtsc();
 	while (!*w->stop) {
 		/* The generation is read once per pass: a swap lands between bursts. */
 		const struct rm_gen_view *g = __atomic_load_n(w->current, __ATOMIC_ACQUIRE);
@@ -110,6 +112,10 @@ int rm_worker_main(void *arg)
 			}
 		}
 		rte_rcu_qsbr_quiescent(w->qsv, w->index);
+		uint64_t now = rte_rdtsc();
+		if (now - last > w->max_loop_tsc)
+			w->max_loop_tsc = now - last;
+		last = now;
 	}
 	rte_rcu_qsbr_thread_offline(w->qsv, w->index);
 	rte_rcu_qsbr_thread_unregister(w->qsv, w->index);

@@ -41,6 +41,9 @@ struct rm_worker {
 	const struct rm_gen_view *const volatile *current;
 	struct rte_rcu_qsbr *qsv;
 	volatile int *stop;
+	/* The longest pass of the poll loop, in TSC cycles: what a stall of
+	 * this worker (a swap, a page fault, a preemption) would show as. */
+	volatile uint64_t max_loop_tsc;
 } __attribute__((aligned(64)));
 
 int rm_worker_main(void *arg);
