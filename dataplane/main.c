@@ -485,16 +485,20 @@ static int finish(struct run *r)
 		fprintf(stderr, "rirmeter: counts do not balance\n");
 		rc = -1;
 	}
-	uint64_t longest = 0;
+	uint64_t longest = 0, at = 0;
 	for (unsigned w = 0; w < r->n_workers; w++)
-		if (r->workers[w].max_loop_tsc > longest)
+		if (r->workers[w].max_loop_tsc > longest) {
 			longest = r->workers[w].max_loop_tsc;
+			at = r->workers[w].max_loop_at;
+		}
+	/* When, in wall-clock time, so that it can be set beside other events. */
+	double when = now_s() - (double)(rte_rdtsc() - at) / (double)rte_get_tsc_hz();
 	fprintf(stderr,
 		"rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s; longest "
-		"poll loop %.1f us\n",
+		"poll loop %.1f us, ended at %.6f\n",
 		received, run_seconds, run_seconds > 0 ? (double)received / run_seconds / 1e6 : 0.0,
 		r->n_workers, r->n_workers == 1 ? "" : "s",
-		(double)longest * 1e6 / (double)rte_get_tsc_hz());
+		(double)longest * 1e6 / (double)rte_get_tsc_hz(), when);
 	if (all_captures(r) && !captures_done(r, received)) {
 		fprintf(stderr, "rirmeter: stopped before the end of the capture files\n");
 		rc = -1;

@@ -113,8 +113,10 @@ int rm_worker_main(void *arg)
 		}
 		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 		uint64_t now = rte_rdtsc();
-		if (now - last > w->max_loop_tsc)
+		if (now - last > w->max_loop_tsc) {
 			w->max_loop_tsc = now - last;
+			w->max_loop_at = now;
+		}
 		last = now;
 	}
 	rte_rcu_qsbr_thread_offline(w->qsv, w->index);

@@ -44,6 +44,7 @@ struct rm_worker {
 	/* The longest pass of the poll loop, in TSC cycles: what a stall of
 	 * this worker (a swap, a page fault, a preemption) would show as. */
 	volatile uint64_t max_loop_tsc;
+	volatile uint64_t max_loop_at; /* TSC at its end */
 } __attribute__((aligned(64)));
 
 int rm_worker_main(void *arg);

@@ -69,7 +69,11 @@ def run(swapping):
         k += 1
         time.sleep(0.5)
     _, err = p.communicate()
-    loop = float(re.search(r'longest poll loop ([0-9.]+) us', err).group(1))
+    m = re.search(r'longest poll loop ([0-9.]+) us, ended at ([0-9.]+)', err)
+    loop, loop_at = float(m.group(1)), float(m.group(2))
+    near = min((abs(loop_at - s) for s in swaps), default=float('nan'))
+    print('  %s: longest loop %.0f us, %.3f s from the nearest swap' %
+          ('swaps' if swapping else 'steady', loop, near), flush=True)
     by = defaultdict(lambda: [0, 0.0])
     for line in open(out):
         r = json.loads(line)
