@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# install.sh BUILD_DIR SRC_DIR RIRMETER RIRDB - what `meson install` lays
+# down, and manuals that render cleanly and document every option (TAP).
+set -u
+build=$1 src=$2 rirmeter=$3 rirdb=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && echo "# $2"; }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi; }
+
+meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/log" 2>&1
+check "meson install succeeds" test $? = 0
+for f in bin/rirmeter bin/rirdb share/man/man1/rirmeter.1 share/man/man1/rirdb.1 \
+	lib/systemd/system/rirmeter.service lib/systemd/system/rirdb-fetch.service \
+	lib/systemd/system/rirdb-fetch.timer share/doc/rirmeter/rirmeter.conf.example \
+	share/rirmeter/iana-ipv4-special-registry.csv share/rirmeter/iana-ipv6-special-registry.csv; do
+	found=$(find "$tmp/root" -path "*/$f" | head -1)
+	check "installs $f" test -n "$found"
+done
+
+for page in rirmeter rirdb; do
+	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$src/docs/man/$page.1" 2>&1 >/dev/null)
+	if [ -z "$warn" ]; then ok "man -l renders $page(1) without warnings"; else not_ok "man $page" "$warn"; fi
+done
+# Every long option the programs accept is in their manual.
+opts() { grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
+"$rirmeter" --no-huge --no-pci --no-shconf -m 64 --log-level=error -l 0 -- --help 2>/dev/null | opts >"$tmp/rm.opts"
+{ "$rirdb" --help; "$rirdb" fetch --help; "$rirdb" diff --help; } 2>/dev/null | opts >"$tmp/db.opts"
+for pair in "rirmeter:$tmp/rm.opts" "rirdb:$tmp/db.opts"; do
+	page=${pair%%:*} list=${pair#*:}
+	text=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$src/docs/man/$page.1" 2>/dev/null)
+	missing=""
+	while read -r o; do
+		grep -q -- "$o" <<<"$text" || missing="$missing $o"
+	done <"$list"
+	if [ -s "$list" ] && [ -z "$missing" ]; then ok "$page(1) documents all $(wc -l <"$list") options"; else not_ok "$page(1) lacks:$missing"; fi
+done
+echo "1..$n"
+exit $((fails > 0))
