@@ -174,8 +174,22 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
 		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
 		  const char *snap_inputs);
+/* The same text in memory (for the HTTP endpoint); the caller frees *text. */
+int rm_render_prom(const struct rm_outputs *o, const struct rm_rows *total,
+		   const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		   const char *snap_inputs, char **text, size_t *len);
 /* The per-registry table and the balance line; 0 when the counts balance. */
 int rm_write_table(FILE *out, const struct rm_rows *total);
+
+/* ------------------------------------------------------------------ */
+/* The Prometheus scrape endpoint (promhttp.c, libmicrohttpd)          */
+
+struct rm_promhttp;
+/* Listen on "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback); NULL + err. */
+struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errlen);
+/* Replace the text served; takes ownership of text (malloc'd). */
+void rm_promhttp_publish(struct rm_promhttp *h, char *text, size_t len);
+void rm_promhttp_stop(struct rm_promhttp *h);
 
 /* ------------------------------------------------------------------ */
 /* Capture files                                                       */

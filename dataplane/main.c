@@ -44,7 +44,7 @@
 #define IDLE_STOP_S 2.0 /* capture input: no progress this long means the end */
 
 struct options {
-	const char *db, *json, *csv, *prom;
+	const char *db, *json, *csv, *prom, *prom_listen;
 	double interval, duration;
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
@@ -73,9 +73,12 @@ static void usage(FILE *o)
 		"  --json PATH|-    JSON Lines output\n"
 		"  --csv PATH|-     CSV output\n"
 		"  --prom PATH      Prometheus textfile (node_exporter), written atomically\n"
+		"  --prom-listen [ADDR:]PORT  serve /metrics for Prometheus (loopback when\n"
+		"                   only a port is given)\n"
 		"  --interval S     export every S seconds (default 10; 0: only at exit)\n"
 		"  --duration S     stop after S seconds (default: on a signal, or at the end\n"
-		"                   of the capture files when every port is net_pcap rx_pcap)\n"
+		"                   of the capture files when every port is net_pcap rx_pcap;\n"
+		"                   with --duration, capture files do not end the run)\n"
 		"  --top N          holders reported by name per interval (default 20)\n"
 		"  --burst N        packets per RX burst, 1..%d (default 32)\n"
 		"  --queues N       RX queues per port (default: one per worker lcore)\n"
@@ -104,13 +107,21 @@ static int parse_number(const char *opt, const char *s, double lo, double hi, do
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},	{"json", required_argument, NULL, 'j'},
-	    {"csv", required_argument, NULL, 'c'},	{"prom", required_argument, NULL, 'p'},
-	    {"interval", required_argument, NULL, 'i'}, {"duration", required_argument, NULL, 't'},
-	    {"top", required_argument, NULL, 'n'},	{"burst", required_argument, NULL, 'b'},
-	    {"queues", required_argument, NULL, 'q'},	{"io-only", no_argument, NULL, 'I'},
-	    {"mbufs", required_argument, NULL, 'm'},	{"quiet", no_argument, NULL, 'Q'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'},
+	    {"prom", required_argument, NULL, 'p'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"duration", required_argument, NULL, 't'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"burst", required_argument, NULL, 'b'},
+	    {"queues", required_argument, NULL, 'q'},
+	    {"io-only", no_argument, NULL, 'I'},
+	    {"mbufs", required_argument, NULL, 'm'},
+	    {"prom-listen", required_argument, NULL, 'P'},
+	    {"quiet", no_argument, NULL, 'Q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
 	double v;
@@ -163,6 +174,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_number("--mbufs", optarg, 1024, 1 << 24, &v))
 				return -1;
 			o->mbufs = (unsigned)v;
+			break;
+		case 'P':
+			o->prom_listen = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -329,6 +343,7 @@ struct run {
 	struct rm_worker *workers;
 	unsigned n_workers;
 	uint64_t reloads_reported[2]; /* ok, failed as of the last export */
+	struct rm_promhttp *http;     /* --prom-listen, or NULL */
 	FILE *json, *csv;
 };
 
@@ -428,14 +443,34 @@ static uint64_t workers_received(struct run *r)
 	return n;
 }
 
+/* Render the totals for the scrape endpoint (main lcore only). */
+static void publish_http(struct run *r)
+{
+	if (!r->http)
+		return;
+	struct rm_port_stats ps[MAX_PORTS];
+	struct rm_rows total = {0};
+	char *text = NULL;
+	size_t len = 0;
+	read_ports(r->ports, r->n_ports, ps);
+	total_rows(r, &total);
+	if (rm_render_prom(&r->out, &total, ps, r->n_ports, r->rl.gen->id, r->rl.gen->inputs, &text,
+			   &len) == 0)
+		rm_promhttp_publish(r->http, text, len);
+	else
+		free(text);
+	rm_rows_free(&total);
+}
+
 static double run_seconds;
 
 static int main_loop(struct run *r)
 {
 	double start = now_s(), next = start + r->opt.interval, last_export = start;
-	double last_progress = start;
+	double last_progress = start, next_http = start;
 	uint64_t last_received = 0;
-	int captures = all_captures(r), rc = 0;
+	/* A fixed --duration wins over the end of capture files. */
+	int captures = all_captures(r) && r->opt.duration <= 0, rc = 0;
 	while (!stop_flag) {
 		usleep(captures ? 1000 : 10000);
 		if (rm_reloader_changed(&r->rl))
@@ -459,6 +494,10 @@ static int main_loop(struct run *r)
 			last_export = t;
 			next += r->opt.interval;
 		}
+		if (r->http && t >= next_http) { /* fresh enough for any scrape interval */
+			publish_http(r);
+			next_http = t + 1.0;
+		}
 	}
 	stop_flag = 1;
 	rte_eal_mp_wait_lcore();
@@ -479,6 +518,7 @@ static int finish(struct run *r)
 	int rc = rm_write_rows(&r->out, &total, ps, r->n_ports, g->id, now_s(), 0, true);
 	if (r->out.prom)
 		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
+	publish_http(r);
 	FILE *table = (r->json == stdout || r->csv == stdout) ? stderr : stdout;
 	uint64_t received = workers_received(r);
 	if (rm_write_table(r->opt.quiet ? NULL : table, &total)) {
@@ -551,6 +591,11 @@ static int setup(struct run *r)
 	if (r->csv)
 		fprintf(r->csv, "ts,interval,snapshot,scope,dir,key,packets,bytes\n");
 	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
+	if (r->opt.prom_listen &&
+	    !(r->http = rm_promhttp_start(r->opt.prom_listen, err, sizeof(err)))) {
+		fprintf(stderr, "rirmeter: %s\n", err);
+		return -1;
+	}
 
 	r->n_ports = rte_eth_dev_count_avail();
 	if (r->n_ports == 0) {
@@ -609,6 +654,7 @@ static void teardown(struct run *r)
 		rte_eth_dev_close(r->ports[i].id);
 	}
 	rte_free(r->workers);
+	rm_promhttp_stop(r->http);
 	rm_reloader_free(&r->rl);
 	if (r->json && r->json != stdout)
 		fclose(r->json);

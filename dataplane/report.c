@@ -569,9 +569,10 @@ static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_
 	}
 }
 
-int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
-		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
-		  const char *snap_inputs)
+/* The exposition text into f. */
+static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows *total,
+		      const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		      const char *snap_inputs)
 {
 	/* Counters must not restart at a reload: sum over snapshots. */
 	struct rm_rows merged = {0}, rs = {0};
@@ -580,14 +581,6 @@ int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
 		merged.v[i].snap[0] = '\0';
 	finish_rows(o, &merged, NULL, 0, "", &rs);
 	rm_rows_free(&merged);
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->prom, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "rirmeter: %s: %s\n", tmp, strerror(errno));
-		rm_rows_free(&rs);
-		return -1;
-	}
 	for (int bytes = 0; bytes < 2; bytes++) {
 		prom_scope(f, &rs, "rir", "registry of the address", bytes);
 		prom_scope(f, &rs, "country", "registry and registered country", bytes);
@@ -602,6 +595,31 @@ int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
 	prom_label(f, "inputs", snap_inputs);
 	fputs("} 1\n", f);
 	rm_rows_free(&rs);
+}
+
+int rm_render_prom(const struct rm_outputs *o, const struct rm_rows *total,
+		   const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		   const char *snap_inputs, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	if (!f)
+		return -1;
+	prom_text(f, o, total, ports, n_ports, snap_id, snap_inputs);
+	return fclose(f) ? -1 : 0;
+}
+
+int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
+		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
+		  const char *snap_inputs)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->prom, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "rirmeter: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	prom_text(f, o, total, ports, n_ports, snap_id, snap_inputs);
 	int bad = ferror(f);
 	if (fclose(f) || bad || rename(tmp, o->prom)) {
 		fprintf(stderr, "rirmeter: %s: write failed: %s\n", o->prom, strerror(errno));

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""The Prometheus endpoint with a real Prometheus server scraping it (TAP).
+
+    prometheus.py RIRMETER RIRDB DATA_DIR SCRIPTS_DIR
+
+rirmeter attributes a generated capture and serves /metrics on 127.0.0.1;
+Debian's prometheus, started here with a 1 s scrape interval, scrapes it;
+the per-registry totals Prometheus reports over its HTTP API must equal
+rirmeter's own JSON totals, and `promtool check metrics` must accept the
+endpoint's text.  Without the prometheus package the server checks are
+reported as skipped, not passed.
+"""
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
+n = 0
+failed = 0
+
+
+def check(name, ok, detail=''):
+    global n, failed
+    n += 1
+    print('%sok %d - %s' % ('' if ok else 'not ', n, name))
+    if not ok:
+        failed += 1
+        for line in str(detail).splitlines()[:20]:
+            print('# ' + line)
+
+
+def skip(name, why):
+    global n
+    n += 1
+    print('ok %d - %s # SKIP %s' % (n, name, why))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.status, r.read().decode()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='rirmeter-prom-')
+    snap = os.path.join(tmp, 'r.snap')
+    inputs = sorted(glob.glob(os.path.join(DATA, 'rir', 'delegated-*'))) + \
+        sorted(glob.glob(os.path.join(DATA, 'iana', '*.csv')))
+    subprocess.run([RIRDB, 'build', '-q', '-o', snap] + inputs, check=True, capture_output=True)
+    pcap = os.path.join(tmp, 'c.pcap')
+    subprocess.run([sys.executable, os.path.join(SCRIPTS, 'gen-pcap.py'), '--out', pcap,
+                    '--packets', '3000', '--seed', '5'], check=True)
+    port = free_port()
+    out = os.path.join(tmp, 'o.jsonl')
+    eal = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error',
+           '--lcores', '0@0,1@1']
+    proc = subprocess.Popen([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
+                            '--db', snap, '--json', out, '--duration', '10', '--quiet',
+                            '--interval', '0', '--prom-listen', str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = 'http://127.0.0.1:%d/metrics' % port
+    text = ''
+    for _ in range(50):
+        time.sleep(0.2)
+        try:
+            status, text = get(url)
+            if 'rirmeter_received_packets_total 3000' in text:
+                break
+        except OSError:
+            pass
+    check('/metrics is served on loopback and reaches the final count',
+          'rirmeter_received_packets_total 3000' in text, text[:500])
+    try:
+        get('http://127.0.0.1:%d/other' % port)
+        check('other paths: 404', False, 'got 200')
+    except urllib.error.HTTPError as e:
+        check('other paths: 404', e.code == 404, e.code)
+
+    promtool = shutil.which('promtool')
+    if promtool:
+        p = subprocess.run([promtool, 'check', 'metrics'], input=text, capture_output=True,
+                           text=True)
+        check('promtool check metrics accepts the endpoint', p.returncode == 0,
+              p.stdout + p.stderr)
+    else:
+        skip('promtool check metrics accepts the endpoint', 'promtool not installed')
+
+    server = shutil.which('prometheus')
+    got = {}
+    if server:
+        pport = free_port()
+        cfg = os.path.join(tmp, 'prometheus.yml')
+        with open(cfg, 'w') as f:
+            f.write('global:\n  scrape_interval: 1s\nscrape_configs:\n'
+                    '  - job_name: rirmeter\n    static_configs:\n'
+                    '      - targets: ["127.0.0.1:%d"]\n' % port)
+        prom = subprocess.Popen([server, '--config.file=' + cfg,
+                                 '--storage.tsdb.path=' + os.path.join(tmp, 'tsdb'),
+                                 '--web.listen-address=127.0.0.1:%d' % pport],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        q = 'http://127.0.0.1:%d/api/v1/query?query=%s' % (
+            pport, urllib.parse.quote('rirmeter_rir_packets_total'))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            time.sleep(0.5)
+            try:
+                _, body = get(q)
+                res = json.loads(body)['data']['result']
+                if res:
+                    got = {(r['metric']['direction'], r['metric']['rir']): int(float(r['value'][1]))
+                           for r in res}
+                    if sum(got.values()) > 0:
+                        break
+            except (OSError, ValueError, KeyError):
+                pass
+        prom.terminate()
+        prom.wait(timeout=30)
+    proc.wait(timeout=60)
+    want = {}
+    for line in open(out):
+        r = json.loads(line)
+        if r['interval'] == 'total' and r['scope'] == 'rir':
+            k = (r['dir'], r['key'])
+            want[k] = want.get(k, 0) + r['packets']
+    check('rirmeter exits 0', proc.returncode == 0, proc.stderr.read() if proc.stderr else '')
+    if server:
+        check('Prometheus scraped the per-registry totals rirmeter wrote', got == want,
+              'prometheus %s\njson %s' % (sorted(got.items()), sorted(want.items())))
+    else:
+        skip('Prometheus scraped the per-registry totals rirmeter wrote',
+             'the prometheus package is not installed')
+
+    p = subprocess.run([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--', '--db',
+                       snap, '--prom-listen', '127.0.0.1:99999'], capture_output=True, text=True)
+    check('a bad --prom-listen is refused with a reason', p.returncode == 1 and
+          'bad port' in p.stderr, p.stderr)
+    print('1..%d' % n)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
