@@ -71,9 +71,41 @@ struct fetch_opts {
 /* ------------------------------------------------------------------ */
 /* Downloads                                                           */
 
+struct progress {
+	const char *name;
+	double t0;
+};
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* On a terminal: the bytes so far and the rate, on one line. */
+static int show_progress(void *arg, curl_off_t total, curl_off_t now, curl_off_t ut, curl_off_t un)
+{
+	struct progress *p = arg;
+	(void)ut;
+	(void)un;
+	double s = wall() - p->t0;
+	if (total > 0)
+		fprintf(stderr, "\r\033[K%s: %.1f of %.1f MB, %.1f MB/s", p->name, now / 1e6,
+			total / 1e6, s > 0 ? now / 1e6 / s : 0.0);
+	else
+		fprintf(stderr, "\r\033[K%s: %.1f MB, %.1f MB/s", p->name, now / 1e6,
+			s > 0 ? now / 1e6 / s : 0.0);
+	return 0;
+}
+
 static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
 		    const struct fetch_opts *o, char *err, size_t errlen)
 {
+	struct progress prog = {url, wall()};
+	const char *slash = strrchr(url, '/');
+	if (slash && slash[1])
+		prog.name = slash + 1;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
@@ -86,7 +118,14 @@ static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->timeout);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "rirdb-fetch (rirmeter)");
 	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, resume);
+	if (!o->quiet && isatty(STDERR_FILENO)) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, show_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	CURLcode rc = curl_easy_perform(c);
+	if (!o->quiet && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
 	if (rc == CURLE_OK)
 		return 0;
 	long code = 0;

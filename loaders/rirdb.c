@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +92,24 @@ static int cmd_build(int argc, char **argv)
 	}
 	double t0 = now_ms();
 	struct rl_build *b = rl_build_new(&ro);
-	for (int i = optind; i < argc; i++)
+	/* Progress on a terminal only: bytes and records per second. */
+	int progress = !quiet && isatty(STDERR_FILENO);
+	uint64_t bytes = 0;
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
 		rl_build_add_file(b, argv[i]);
+		bytes += stat(argv[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+		if (progress) {
+			double s = (now_ms() - t0) / 1e3;
+			fprintf(stderr,
+				"\r\033[K[%d/%d] %.1f MB, %u records, %.1f MB/s, %.0f k records/s",
+				i - optind + 1, argc - optind, bytes / 1e6,
+				rl_build_counts(b)->records, s > 0 ? bytes / 1e6 / s : 0.0,
+				s > 0 ? rl_build_counts(b)->records / 1e3 / s : 0.0);
+		}
+	}
+	if (progress)
+		fputs("\r\033[K", stderr);
 	struct rm_model *m = rl_build_finish(b);
 	const struct rl_counts *n = rl_build_counts(b);
 	if (!m) {
