@@ -629,17 +629,6 @@ int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
 	return 0;
 }
 
-static void human(char *out, size_t n, double v)
-{
-	static const char *const unit[] = {"", "k", "M", "G", "T", "P"};
-	int u = 0;
-	while (v >= 1000 && u < 5) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, n, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
-}
-
 int rm_write_table(FILE *out, const struct rm_rows *total)
 {
 	FILE *sink = NULL;
@@ -672,10 +661,10 @@ int rm_write_table(FILE *out, const struct rm_rows *total)
 		"dst packets", "dst bytes", "share");
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
 		char t[4][32];
-		human(t[0], sizeof(t[0]), (double)p[RM_SRC][k]);
-		human(t[1], sizeof(t[1]), (double)b[RM_SRC][k]);
-		human(t[2], sizeof(t[2]), (double)p[RM_DST][k]);
-		human(t[3], sizeof(t[3]), (double)b[RM_DST][k]);
+		rm_si_format(t[0], sizeof(t[0]), (double)p[RM_SRC][k], "");
+		rm_si_format(t[1], sizeof(t[1]), (double)b[RM_SRC][k], "");
+		rm_si_format(t[2], sizeof(t[2]), (double)p[RM_DST][k], "");
+		rm_si_format(t[3], sizeof(t[3]), (double)b[RM_DST][k], "");
 		fprintf(out, "%-9s %12s %12s %12s %12s %6.1f%%\n", rm_rir_name(k), t[0], t[1], t[2],
 			t[3],
 			all ? 100.0 * (double)(b[RM_SRC][k] + b[RM_DST][k]) / (double)all : 0.0);

@@ -42,6 +42,17 @@ const char *rm_input_kind_name(unsigned kind)
 	return kind < RM_IN_KIND_COUNT ? kind_names[kind] : "invalid";
 }
 
+void rm_si_format(char *out, size_t n, double v, const char *sep)
+{
+	static const char *const unit[] = {"", "k", "M", "G", "T", "P"};
+	int u = 0;
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f%s%s" : "%.0f%s%s", v, sep, unit[u]);
+}
+
 static int name_index(const char *const *names, int n, const char *s, size_t len)
 {
 	for (int i = 0; i < n; i++)

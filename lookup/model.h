@@ -160,6 +160,8 @@ const char *rm_status_name(unsigned status);
 const char *rm_input_kind_name(unsigned kind);
 int rm_rir_from_name(const char *s, size_t len); /* -1 when not a registry */
 int rm_status_from_name(const char *s, size_t len);
+/* v with an SI prefix for people: "950", "1.2M"; sep goes between them. */
+void rm_si_format(char *out, size_t n, double v, const char *sep);
 
 static inline const char *rm_str(const struct rm_db *db, uint32_t off)
 {

@@ -12,7 +12,6 @@ ports and two worker lcores must give the same totals; bad options must
 give a clear message and a non-zero exit, never a crash.
 """
 import collections
-import glob
 import json
 import os
 import re
@@ -20,25 +19,11 @@ import subprocess
 import sys
 import tempfile
 
+from tap import EAL, check, data_inputs, finish
+
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
 REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags']
-EAL = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error']
-
-n = 0
-failed = 0
-
-
-def check(name, ok, detail=''):
-    global n, failed
-    n += 1
-    if ok:
-        print('ok %d - %s' % (n, name))
-    else:
-        failed += 1
-        print('not ok %d - %s' % (n, name))
-        for line in str(detail).splitlines()[:20]:
-            print('# ' + line)
 
 
 def run(args, **kw):
@@ -129,9 +114,7 @@ def diff(got, want):
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-e2e-')
     snap = os.path.join(tmp, 'r.snap')
-    inputs = sorted(glob.glob(os.path.join(DATA, 'rir', 'delegated-*'))) + \
-        sorted(glob.glob(os.path.join(DATA, 'iana', '*.csv')))
-    p = run([RIRDB, 'build', '-q', '-o', snap] + inputs)
+    p = run([RIRDB, 'build', '-q', '-o', snap] + data_inputs(DATA))
     check('snapshot builds', p.returncode == 0, p.stderr)
     pcap, manifest = os.path.join(tmp, 'all.pcap'), os.path.join(tmp, 'all.jsonl')
     gen = [sys.executable, os.path.join(SCRIPTS, 'gen-pcap.py'), '--packets', '4000',
@@ -295,8 +278,7 @@ def main():
           p.returncode == 2 and 'EAL initialisation failed' in p.stderr,
           'exit %d\n%s' % (p.returncode, p.stderr))
 
-    print('1..%d' % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == '__main__':

@@ -19,19 +19,9 @@ import tempfile
 import threading
 import time
 
+from tap import check, finish
+
 RIRDB, DATA = sys.argv[1:3]
-n = 0
-failed = 0
-
-
-def check(name, ok, detail=''):
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if ok else 'not ', n, name))
-    if not ok:
-        failed += 1
-        for line in str(detail).splitlines()[:20]:
-            print('# ' + line)
 
 
 def fixtures(root):
@@ -146,8 +136,7 @@ def main():
     check('unknown source in --url: exit 2 with the list of names',
           p.returncode == 2 and 'afrinic, apnic' in p.stderr, p.stderr)
     srv.shutdown()
-    print('1..%d' % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == '__main__':

@@ -10,7 +10,6 @@ rirmeter's own JSON totals, and `promtool check metrics` must accept the
 endpoint's text.  Without the prometheus package the server checks are
 reported as skipped, not passed.
 """
-import glob
 import json
 import os
 import shutil
@@ -22,25 +21,9 @@ import time
 import urllib.parse
 import urllib.request
 
+from tap import EAL, build_snapshot, check, finish, gen_pcap, skip
+
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
-n = 0
-failed = 0
-
-
-def check(name, ok, detail=''):
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if ok else 'not ', n, name))
-    if not ok:
-        failed += 1
-        for line in str(detail).splitlines()[:20]:
-            print('# ' + line)
-
-
-def skip(name, why):
-    global n
-    n += 1
-    print('ok %d - %s # SKIP %s' % (n, name, why))
 
 
 def free_port():
@@ -57,16 +40,11 @@ def get(url):
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-prom-')
     snap = os.path.join(tmp, 'r.snap')
-    inputs = sorted(glob.glob(os.path.join(DATA, 'rir', 'delegated-*'))) + \
-        sorted(glob.glob(os.path.join(DATA, 'iana', '*.csv')))
-    subprocess.run([RIRDB, 'build', '-q', '-o', snap] + inputs, check=True, capture_output=True)
-    pcap = os.path.join(tmp, 'c.pcap')
-    subprocess.run([sys.executable, os.path.join(SCRIPTS, 'gen-pcap.py'), '--out', pcap,
-                    '--packets', '3000', '--seed', '5'], check=True)
+    build_snapshot(RIRDB, DATA, snap)
+    pcap = gen_pcap(SCRIPTS, os.path.join(tmp, 'c.pcap'), 3000, 5)
     port = free_port()
     out = os.path.join(tmp, 'o.jsonl')
-    eal = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error',
-           '--lcores', '0@0,1@1']
+    eal = EAL + ['--lcores', '0@0,1@1']
     proc = subprocess.Popen([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
                             '--db', snap, '--json', out, '--duration', '10', '--quiet',
                             '--interval', '0', '--prom-listen', str(port)],
@@ -147,8 +125,7 @@ def main():
                        snap, '--prom-listen', '127.0.0.1:99999'], capture_output=True, text=True)
     check('a bad --prom-listen is refused with a reason', p.returncode == 1 and
           'bad port' in p.stderr, p.stderr)
-    print('1..%d' % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == '__main__':

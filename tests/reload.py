@@ -23,19 +23,9 @@ import sys
 import tempfile
 import time
 
+from tap import check, finish
+
 RIRMETER, RIRDB = sys.argv[1:3]
-n = 0
-failed = 0
-
-
-def check(name, ok, detail=''):
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if ok else 'not ', n, name))
-    if not ok:
-        failed += 1
-        for line in str(detail).splitlines()[:20]:
-            print('# ' + line)
 
 
 def frames(count):
@@ -150,8 +140,7 @@ def main():
     check('reloads are counted as health lines',
           health('reload.ok', totals) >= 5 and health('reload.failed', totals) >= 1,
           [l for l in totals if l['key'].startswith('reload.')])
-    print('1..%d' % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == '__main__':
