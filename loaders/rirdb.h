@@ -8,5 +8,7 @@
 int rirdb_diff(int argc, char **argv);
 /* rirdb fetch [--dir DIR] [--base-url URL] ... (fetch.c) */
 int rirdb_fetch(int argc, char **argv);
+/* rirdb report -o report.html JSONL... (report.c) */
+int rirdb_report(int argc, char **argv);
 
 #endif

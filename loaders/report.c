@@ -1,0 +1,544 @@
+/*
+ * report.c - `rirdb report -o report.html JSONL...`: one self-contained
+ * HTML page from rirmeter's JSON Lines.
+ *
+ * The page has no script and fetches nothing: inline CSS and inline SVG
+ * (scaled by viewBox, laid out by a CSS grid that stacks on narrow
+ * screens).  It shows the share of each registry over time (stacked areas
+ * of the interval lines, source and destination), the source-to-
+ * destination registry matrix as a heat map, the top countries and
+ * holders, and the health counters.  Lines of several files and snapshots
+ * are summed; totals come from "total" lines where present, else from the
+ * sum of the intervals.
+ *
+ * Lines that are not rirmeter records are named on stderr (file:line),
+ * counted on the page and make the exit status 1; the page is still
+ * written, from the lines that were understood.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "rirdb.h"
+
+#define MAX_FIELD 256
+
+/* One JSON Lines record of rirmeter's flat schema. */
+struct rec {
+	char ts[64], scope[MAX_FIELD], dir[MAX_FIELD], key[MAX_FIELD];
+	int total;     /* interval == "total" */
+	int has_bytes; /* port and reload counters count packets or events only */
+	uint64_t packets, bytes;
+};
+
+/* Parse a flat JSON object of string and number values; 0 or -1. */
+static int parse_string(const char **p, char *out, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+	if (*s++ != '"')
+		return -1;
+	while (*s && *s != '"') {
+		char ch = *s++;
+		if (ch == '\\') {
+			ch = *s++;
+			if (ch == 'u') { /* keep it simple: \u00XX only, others as '?' */
+				unsigned v = 0;
+				if (sscanf(s, "%4x", &v) != 1)
+					return -1;
+				s += 4;
+				ch = v < 0x80 ? (char)v : '?';
+			} else if (ch == 'n') {
+				ch = '\n';
+			} else if (ch == 't') {
+				ch = '\t';
+			} else if (ch != '"' && ch != '\\' && ch != '/') {
+				return -1;
+			}
+		}
+		if (n + 1 < cap)
+			out[n++] = ch;
+	}
+	if (*s != '"')
+		return -1;
+	out[n] = '\0';
+	*p = s + 1;
+	return 0;
+}
+
+static void skip_ws(const char **p)
+{
+	while (isspace((unsigned char)**p))
+		(*p)++;
+}
+
+static int parse_record(const char *line, struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	const char *p = line;
+	skip_ws(&p);
+	if (*p++ != '{')
+		return -1;
+	for (;;) {
+		char name[32], sval[MAX_FIELD];
+		skip_ws(&p);
+		if (*p == '}')
+			return r->scope[0] ? 0 : -1;
+		if (parse_string(&p, name, sizeof(name)))
+			return -1;
+		skip_ws(&p);
+		if (*p++ != ':')
+			return -1;
+		skip_ws(&p);
+		double num = 0;
+		int is_str = *p == '"';
+		if (is_str) {
+			if (parse_string(&p, sval, sizeof(sval)))
+				return -1;
+		} else {
+			char *end;
+			num = strtod(p, &end);
+			if (end == p)
+				return -1;
+			p = end;
+		}
+		if (strcmp(name, "ts") == 0 && is_str)
+			snprintf(r->ts, sizeof(r->ts), "%.63s", sval);
+		else if (strcmp(name, "interval") == 0)
+			r->total = is_str && strcmp(sval, "total") == 0;
+		else if (strcmp(name, "scope") == 0 && is_str)
+			snprintf(r->scope, sizeof(r->scope), "%s", sval);
+		else if (strcmp(name, "dir") == 0 && is_str)
+			snprintf(r->dir, sizeof(r->dir), "%s", sval);
+		else if (strcmp(name, "key") == 0 && is_str)
+			snprintf(r->key, sizeof(r->key), "%s", sval);
+		else if (strcmp(name, "packets") == 0 && !is_str)
+			r->packets = (uint64_t)num;
+		else if (strcmp(name, "bytes") == 0 && !is_str)
+			r->bytes = (uint64_t)num, r->has_bytes = 1;
+		skip_ws(&p);
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Aggregates                                                          */
+
+struct kv {
+	char key[MAX_FIELD];
+	int has_bytes;
+	uint64_t packets, bytes;
+};
+
+struct table {
+	struct kv *v;
+	size_t n, cap;
+};
+
+static struct kv *slot(struct table *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].key, key) == 0)
+			return &t->v[i];
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = realloc(t->v, t->cap * sizeof(*t->v));
+		if (!t->v)
+			abort();
+	}
+	struct kv *k = &t->v[t->n++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	return k;
+}
+
+static void add(struct table *t, const struct rec *r, const char *key)
+{
+	struct kv *k = slot(t, key);
+	k->packets += r->packets;
+	k->bytes += r->bytes;
+	k->has_bytes |= r->has_bytes;
+}
+
+struct times {
+	char (*ts)[64];
+	double (*bytes)[2][RM_RIR_COUNT]; /* per time, dir, registry */
+	size_t n, cap;
+};
+
+static size_t time_index(struct times *t, const char *ts)
+{
+	for (size_t i = t->n; i > 0; i--)
+		if (strcmp(t->ts[i - 1], ts) == 0)
+			return i - 1;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->ts = realloc(t->ts, t->cap * sizeof(*t->ts));
+		t->bytes = realloc(t->bytes, t->cap * sizeof(*t->bytes));
+		if (!t->ts || !t->bytes)
+			abort();
+	}
+	snprintf(t->ts[t->n], sizeof(t->ts[0]), "%s", ts);
+	memset(t->bytes[t->n], 0, sizeof(t->bytes[0]));
+	return t->n++;
+}
+
+struct agg {
+	/* [0] from interval lines, [1] from total lines */
+	struct table country[2], holder[2], pair[2], health[2], rir[2];
+	struct times times;
+	size_t lines, bad;
+};
+
+static void take(struct agg *a, const struct rec *r)
+{
+	int t = r->total;
+	char key[2 * MAX_FIELD + 2];
+	if (strcmp(r->scope, "rir") == 0) {
+		snprintf(key, sizeof(key), "%s %s", r->dir, r->key);
+		add(&a->rir[t], r, key);
+		int k = rm_rir_from_name(r->key, strlen(r->key));
+		if (!t && k >= 0) {
+			size_t i = time_index(&a->times, r->ts);
+			a->times.bytes[i][strcmp(r->dir, "dst") == 0][k] += (double)r->bytes;
+		}
+	} else if (strcmp(r->scope, "country") == 0) {
+		add(&a->country[t], r, r->key);
+	} else if (strcmp(r->scope, "holder") == 0) {
+		add(&a->holder[t], r, r->key);
+	} else if (strcmp(r->scope, "rir_pair") == 0) {
+		add(&a->pair[t], r, r->key);
+	} else if (strcmp(r->scope, "health") == 0) {
+		add(&a->health[t], r, r->key);
+	}
+}
+
+/* Totals where the files have them, else the sum of their intervals. */
+static const struct table *best(const struct table t[2])
+{
+	return t[1].n ? &t[1] : &t[0];
+}
+
+static int by_bytes(const void *pa, const void *pb)
+{
+	const struct kv *a = pa, *b = pb;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTML                                                                */
+
+static const char *const colors[RM_RIR_COUNT] = {"#9e9e9e", "#795548", "#2e7d32", "#c62828",
+						 "#1565c0", "#f9a825", "#6a1b9a"};
+
+static void html_text(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", o);
+			break;
+		case '>':
+			fputs("&gt;", o);
+			break;
+		case '&':
+			fputs("&amp;", o);
+			break;
+		case '"':
+			fputs("&quot;", o);
+			break;
+		default:
+			fputc(*s, o);
+		}
+	}
+}
+
+static void legend(FILE *o)
+{
+	fputs("<p class=legend>", o);
+	for (unsigned k = 0; k < RM_RIR_COUNT; k++)
+		fprintf(o, "<span><i style=\"background:%s\"></i>%s</span> ", colors[k],
+			rm_rir_name(k));
+	fputs("</p>\n", o);
+}
+
+/* Stacked areas of each registry's share of bytes per interval. */
+static void share_chart(FILE *o, const struct times *t, int dir)
+{
+	const double W = 600, H = 220;
+	fprintf(o,
+		"<svg id=share-%s class=chart viewBox=\"0 0 %.0f %.0f\" role=img "
+		"aria-label=\"registry share over time, %s\">\n",
+		dir ? "dst" : "src", W, H + 20, dir ? "destination" : "source");
+	fprintf(o, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\"/>\n", W, H);
+	size_t n = t->n;
+	if (n == 0) {
+		fputs("<text x=\"10\" y=\"30\">no interval lines in the input</text></svg>\n", o);
+		return;
+	}
+	double *lo = calloc(n, sizeof(double)), *hi = calloc(n, sizeof(double));
+	if (!lo || !hi)
+		abort();
+	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
+		for (size_t i = 0; i < n; i++) {
+			double sum = 0;
+			for (unsigned j = 0; j < RM_RIR_COUNT; j++)
+				sum += t->bytes[i][dir][j];
+			hi[i] = lo[i] + (sum > 0 ? t->bytes[i][dir][k] / sum : 0);
+		}
+		fprintf(o, "<path class=\"area rir-%s\" fill=\"%s\" d=\"", rm_rir_name(k),
+			colors[k]);
+		for (size_t i = 0; i < n; i++) { /* upper edge left to right */
+			double x = n == 1 ? (i ? W : 0) : W * (double)i / (double)(n - 1);
+			fprintf(o, "%s%.1f %.1f", i ? " L" : "M", x, H * (1 - hi[i]));
+		}
+		if (n == 1)
+			fprintf(o, " L%.1f %.1f", W, H * (1 - hi[0]));
+		for (size_t i = n; i-- > 0;) { /* lower edge back */
+			double x = n == 1 ? W : W * (double)i / (double)(n - 1);
+			fprintf(o, " L%.1f %.1f", x, H * (1 - lo[i]));
+			if (n == 1)
+				fprintf(o, " L0 %.1f", H * (1 - lo[i]));
+		}
+		fputs(" Z\"/>\n", o);
+		memcpy(lo, hi, n * sizeof(double));
+	}
+	fprintf(o, "<text x=\"0\" y=\"%.0f\" class=axis>", H + 15);
+	html_text(o, t->ts[0]);
+	fprintf(o, "</text><text x=\"%.0f\" y=\"%.0f\" class=axis text-anchor=end>", W, H + 15);
+	html_text(o, t->ts[n - 1]);
+	fputs("</text></svg>\n", o);
+	free(lo);
+	free(hi);
+}
+
+/* The registry-to-registry matrix, colour by the share of bytes. */
+static void matrix_chart(FILE *o, const struct table *pairs)
+{
+	const double C = 56, L = 70, T = 24;
+	double cell[RM_RIR_COUNT][RM_RIR_COUNT] = {{0}}, max = 0;
+	for (size_t i = 0; i < pairs->n; i++) {
+		char a[MAX_FIELD], *gt;
+		snprintf(a, sizeof(a), "%s", pairs->v[i].key);
+		if (!(gt = strchr(a, '>')))
+			continue;
+		*gt = '\0';
+		int s = rm_rir_from_name(a, strlen(a)),
+		    d = rm_rir_from_name(gt + 1, strlen(gt + 1));
+		if (s < 0 || d < 0)
+			continue;
+		cell[s][d] += (double)pairs->v[i].bytes;
+		if (cell[s][d] > max)
+			max = cell[s][d];
+	}
+	fprintf(o,
+		"<svg id=matrix class=chart viewBox=\"0 0 %.0f %.0f\" role=img "
+		"aria-label=\"source to destination registry matrix\">\n",
+		L + C * RM_RIR_COUNT, T + C * RM_RIR_COUNT);
+	for (unsigned d = 0; d < RM_RIR_COUNT; d++)
+		fprintf(o, "<text x=\"%.0f\" y=\"16\" class=axis text-anchor=middle>%s</text>\n",
+			L + C * d + C / 2, rm_rir_name(d));
+	for (unsigned s = 0; s < RM_RIR_COUNT; s++) {
+		fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=axis text-anchor=end>%s</text>\n",
+			L - 6, T + C * s + C / 2 + 4, rm_rir_name(s));
+		for (unsigned d = 0; d < RM_RIR_COUNT; d++) {
+			double f = max > 0 ? cell[s][d] / max : 0;
+			char v[32], fill[24] = "#f2f2f2"; /* empty cells stay visible */
+			rm_si_format(v, sizeof(v), cell[s][d], " ");
+			if (cell[s][d] > 0)
+				snprintf(fill, sizeof(fill), "rgb(%d,%d,255)", (int)(235 - 200 * f),
+					 (int)(240 - 120 * f));
+			fprintf(
+			    o,
+			    "<rect class=cell data-src=%s data-dst=%s data-bytes=%.0f x=\"%.0f\" "
+			    "y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\"><title>%s "
+			    "&gt; %s: %sB</title></rect>\n",
+			    rm_rir_name(s), rm_rir_name(d), cell[s][d], L + C * d, T + C * s, C - 2,
+			    C - 2, fill, rm_rir_name(s), rm_rir_name(d), v);
+		}
+	}
+	fputs("</svg>\n", o);
+}
+
+static void top_list(FILE *o, const char *id, const char *title, const struct table *t, size_t top)
+{
+	struct kv *v = malloc((t->n + 1) * sizeof(*v));
+	if (!v)
+		abort();
+	memcpy(v, t->v, t->n * sizeof(*v));
+	qsort(v, t->n, sizeof(*v), by_bytes);
+	uint64_t max = t->n ? v[0].bytes : 0;
+	fprintf(o, "<section><h2>%s</h2><table id=%s>\n<tr><th>key<th>bytes<th>packets<th></tr>\n",
+		title, id);
+	for (size_t i = 0; i < t->n && i < top; i++) {
+		char b[32], p[32];
+		rm_si_format(b, sizeof(b), (double)v[i].bytes, " ");
+		rm_si_format(p, sizeof(p), (double)v[i].packets, " ");
+		fprintf(o, "<tr data-bytes=%" PRIu64 " data-packets=%" PRIu64 "><td>", v[i].bytes,
+			v[i].packets);
+		html_text(o, v[i].key);
+		fprintf(o,
+			"<td class=num>%sB<td class=num>%s<td class=bar><svg viewBox=\"0 0 100 8\" "
+			"preserveAspectRatio=none><rect width=\"%.1f\" height=\"8\" "
+			"fill=\"#1565c0\"/></svg></tr>\n",
+			b, p, max ? 100.0 * (double)v[i].bytes / (double)max : 0.0);
+	}
+	fputs("</table></section>\n", o);
+	free(v);
+}
+
+static void health_table(FILE *o, const struct table *h)
+{
+	fputs(
+	    "<section><h2>Health</h2><table id=health>\n<tr><th>counter<th>packets<th>bytes</tr>\n",
+	    o);
+	for (size_t i = 0; i < h->n; i++) {
+		const struct kv *k = &h->v[i];
+		fprintf(o, "<tr data-packets=%" PRIu64 "><td>", k->packets);
+		html_text(o, k->key);
+		fprintf(o, "<td class=num>%" PRIu64 "<td class=num>", k->packets);
+		if (k->has_bytes)
+			fprintf(o, "%" PRIu64 "</tr>\n", k->bytes);
+		else
+			fputs("&ndash;</tr>\n", o); /* counted in packets or events only */
+	}
+	fputs("</table></section>\n", o);
+}
+
+static void write_page(FILE *o, struct agg *a, int n_files)
+{
+	fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
+	      "<meta name=viewport content=\"width=device-width, initial-scale=1\">\n"
+	      "<title>rirmeter report</title>\n<style>\n"
+	      "body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;padding:1em;max-width:1200px;"
+	      "color:#222}\n"
+	      "h1{font-size:1.4em}h2{font-size:1.1em;margin:.2em 0}\n"
+	      ".grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}\n"
+	      "@media (max-width:900px){.grid{grid-template-columns:1fr}}\n"
+	      "svg.chart{width:100%;height:auto;display:block}\n"
+	      "text{font-size:11px;fill:#444}\n"
+	      "table{border-collapse:collapse;width:100%}td,th{padding:2px 6px;text-align:left;"
+	      "border-bottom:1px solid #eee}\n"
+	      "td.num{text-align:right;font-variant-numeric:tabular-nums}td.bar{width:30%}"
+	      "td.bar svg{width:100%;height:8px}\n"
+	      ".legend span{margin-right:1em;white-space:nowrap}.legend i{display:inline-block;"
+	      "width:10px;height:10px;margin-right:4px}\n"
+	      "</style></head><body>\n<h1>rirmeter report</h1>\n",
+	      o);
+	fprintf(o, "<p id=summary>%zu lines from %d file%s", a->lines, n_files,
+		n_files == 1 ? "" : "s");
+	if (a->bad)
+		fprintf(o, "; %zu line%s not understood and left out", a->bad,
+			a->bad == 1 ? "" : "s");
+	fputs(".</p>\n", o);
+	legend(o);
+	fputs("<div class=grid>\n<section><h2>Share of bytes by source registry</h2>\n", o);
+	share_chart(o, &a->times, 0);
+	fputs("</section>\n<section><h2>Share of bytes by destination registry</h2>\n", o);
+	share_chart(o, &a->times, 1);
+	fputs("</section>\n<section><h2>Source to destination registry</h2>\n", o);
+	matrix_chart(o, best(a->pair));
+	fputs("</section>\n", o);
+	health_table(o, best(a->health));
+	top_list(o, "countries", "Top countries", best(a->country), 15);
+	top_list(o, "holders", "Top holders", best(a->holder), 15);
+	fputs("</div>\n</body></html>\n", o);
+}
+
+int rirdb_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (c == 'o') {
+			out = optarg;
+		} else if (c == 'h') {
+			printf(
+			    "usage: rirdb report -o|--output report.html JSONL...\n"
+			    "Writes one self-contained HTML page from rirmeter's --json output;\n"
+			    "a JSONL of - reads standard input.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "usage: rirdb report -o report.html JSONL...\n");
+			return 2;
+		}
+	}
+	if (!out || optind >= argc) {
+		fprintf(stderr, "rirdb report: needs -o FILE and at least one JSON Lines file\n");
+		return 2;
+	}
+	struct agg *a = calloc(1, sizeof(*a));
+	if (!a)
+		abort();
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
+		if (!f) {
+			fprintf(stderr, "rirdb report: %s: %s\n", argv[i], strerror(errno));
+			rc = 1;
+			continue;
+		}
+		unsigned lineno = 0;
+		while (getline(&line, &cap, f) >= 0) {
+			struct rec r;
+			lineno++;
+			if (line[strspn(line, " \t\r\n")] == '\0')
+				continue; /* blank lines are not data */
+			if (parse_record(line, &r)) {
+				if (a->bad++ < 10)
+					fprintf(stderr,
+						"rirdb report: %s:%u: not a rirmeter line\n",
+						argv[i], lineno);
+				continue;
+			}
+			a->lines++;
+			take(a, &r);
+		}
+		if (f != stdin)
+			fclose(f);
+	}
+	free(line);
+	if (a->bad) {
+		fprintf(stderr, "rirdb report: %zu line%s not understood, left out of the report\n",
+			a->bad, a->bad == 1 ? "" : "s");
+		rc = 1;
+	}
+	FILE *o = fopen(out, "w");
+	if (!o) {
+		fprintf(stderr, "rirdb report: %s: %s\n", out, strerror(errno));
+		rc = 1;
+	} else {
+		write_page(o, a, argc - optind);
+		if (fclose(o)) {
+			fprintf(stderr, "rirdb report: %s: %s\n", out, strerror(errno));
+			rc = 1;
+		}
+	}
+	for (int t = 0; t < 2; t++) {
+		free(a->country[t].v);
+		free(a->holder[t].v);
+		free(a->pair[t].v);
+		free(a->health[t].v);
+		free(a->rir[t].v);
+	}
+	free(a->times.ts);
+	free(a->times.bytes);
+	free(a);
+	return rc;
+}

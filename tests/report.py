@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""`rirdb report` on rirmeter's own JSON Lines, rendered by Chromium (TAP).
+
+    report.py RIRMETER RIRDB DATA_DIR SCRIPTS_DIR
+
+rirmeter replays a generated capture in a loop for a few intervals and
+writes JSON Lines; `rirdb report` turns them into HTML.  The page must be
+self-contained (no script, no external reference), carry one stacked area
+per registry with one point per interval, a matrix whose cells equal the
+rir_pair totals, and top tables whose rows equal the largest country and
+holder totals, in order.  Headless Chromium then renders it at 1280 and
+800 px: a probe script, added to a copy of the page only, measures the
+layout (charts side by side when wide, stacked when narrow, nothing wider
+than the window) and any console message of the page itself fails the
+test.  Bad input lines must be named and make the exit status 1.
+"""
+import collections
+import html.parser
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+from tap import EAL, build_snapshot, check, failures, finish, gen_pcap, skip
+
+RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
+RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
+
+
+class Page(html.parser.HTMLParser):
+    """Collects what the checks need: element ids, paths, cells, rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+        self.tags = collections.Counter()
+        self.paths = collections.defaultdict(list)   # svg id -> [(class, d)]
+        self.cells = {}                              # (src, dst) -> bytes
+        self.rows = collections.defaultdict(list)    # table id -> [(key, bytes, pkts)]
+        self.refs = []                               # src= / href= values
+        self.svg = None
+        self.table = None
+        self.row = None
+        self.cell_text = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] += 1
+        if 'id' in a:
+            self.ids.add(a['id'])
+        for k in ('src', 'href', 'xlink:href'):
+            if k in a:
+                self.refs.append(a[k])
+        if tag == 'svg' and 'id' in a:
+            self.svg = a['id']
+        elif tag == 'path' and self.svg:
+            self.paths[self.svg].append((a.get('class', ''), a.get('d', '')))
+        elif tag == 'rect' and a.get('class') == 'cell':
+            self.cells[(a['data-src'], a['data-dst'])] = int(a['data-bytes'])
+        elif tag == 'table':
+            self.table = a.get('id')
+        elif tag == 'tr' and 'data-packets' in a:
+            self.row = [None, int(a.get('data-bytes', -1)), int(a['data-packets'])]
+        if self.cell_text is not None:  # <td> has no end tag on the page
+            self.row[0] = self.cell_text
+            self.cell_text = None
+        if tag == 'td' and self.row is not None and self.row[0] is None:
+            self.cell_text = ''
+
+    def handle_endtag(self, tag):
+        if tag == 'svg':
+            self.svg = None
+        elif tag == 'tr' and self.row is not None:
+            if self.cell_text is not None:
+                self.row[0] = self.cell_text
+                self.cell_text = None
+            self.rows[self.table].append(tuple(self.row))
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell_text is not None:
+            self.cell_text += data
+
+
+def parse(path):
+    p = Page()
+    with open(path) as f:
+        p.feed(f.read())
+    return p
+
+
+def totals(lines, scope, field='bytes'):
+    out = {}
+    for r in lines:
+        if r['interval'] == 'total' and r['scope'] == scope:
+            out[r['key']] = out.get(r['key'], 0) + r[field]
+    return out
+
+
+def check_content(page, lines):
+    check('page has the share charts, matrix and tables',
+          {'share-src', 'share-dst', 'matrix', 'countries', 'holders',
+           'health'} <= page.ids, sorted(page.ids))
+    check('page has no script and references nothing',
+          page.tags['script'] == 0 and not page.refs, page.refs)
+    stamps = sorted({r['ts'] for r in lines if r['interval'] != 'total'})
+    for chart in ('share-src', 'share-dst'):
+        paths = page.paths[chart]
+        classes = [c for c, _ in paths]
+        check('%s: one stacked area per registry' % chart,
+              classes == ['area rir-' + r for r in RIRS], classes)
+        # upper edge: one point per interval, then the lower edge back
+        points = [len(re.findall(r'[ML]', d)) for _, d in paths]
+        check('%s: one point per interval on each edge (%d intervals)' % (chart, len(stamps)),
+              len(stamps) >= 3 and all(p == 2 * len(stamps) for p in points), points)
+        # the top of the stack is 0 (full share) wherever there was traffic
+        top = paths[-1][1].split(' L')[:len(stamps)]
+        ys = [float(p.lstrip('M').split()[1]) for p in top]
+        check('%s: the registries stack to 100%%' % chart, all(abs(y) < 0.05 for y in ys), ys)
+    want = {}
+    for k, b in totals(lines, 'rir_pair').items():
+        s, d = k.split('>')
+        want[(s, d)] = want.get((s, d), 0) + b
+    got = {k: v for k, v in page.cells.items() if v}
+    check('matrix cells equal the rir_pair totals', len(page.cells) == len(RIRS) ** 2 and
+          got == {k: v for k, v in want.items() if v}, (got, want))
+    for table, scope in (('countries', 'country'), ('holders', 'holder')):
+        t = totals(lines, scope)
+        best = sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+        rows = [(k, b) for k, b, _ in page.rows[table]]
+        check('%s: top 15 by bytes, in order, exact' % table,
+              rows == best and len(rows) == min(15, len(t)), (rows[:3], best[:3]))
+    health = totals(lines, 'health', 'packets')
+    rows = {k: p for k, _, p in page.rows['health']}
+    check('health table: every counter, exact packets', rows == health and
+          'received' in rows and 'port.0.rx' in rows, (rows, health))
+
+
+def png_size(path):
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    if head[:8] != b'\x89PNG\r\n\x1a\n':
+        return None
+    return struct.unpack('>II', head[16:24])
+
+
+PROBE = '''<script>
+function box(id){var r=document.getElementById(id).getBoundingClientRect();
+ return [Math.round(r.left),Math.round(r.top),Math.round(r.right),Math.round(r.bottom)];}
+var p=document.createElement('pre');p.id='probe';
+p.textContent=JSON.stringify({width:innerWidth,
+ scroll:document.documentElement.scrollWidth,
+ src:box('share-src'),dst:box('share-dst'),matrix:box('matrix'),
+ countries:box('countries'),holders:box('holders')});
+document.body.appendChild(p);
+</script>'''
+
+
+def render(chromium, page, tmp, width):
+    """Screenshot, then the layout probe; returns (png, probe, page console)."""
+    png = os.path.join(tmp, 'shot-%d.png' % width)
+    common = [chromium, '--headless', '--no-sandbox', '--disable-gpu',
+              '--disable-background-networking', '--disable-component-update',
+              '--disable-sync', '--no-first-run', '--enable-logging=stderr', '--v=0',
+              '--user-data-dir=' + os.path.join(tmp, 'profile-%d' % width),
+              '--window-size=%d,1600' % width]
+    shot = subprocess.run(common + ['--screenshot=' + png, 'file://' + page],
+                          capture_output=True, text=True, timeout=120)
+    probe_page = os.path.join(tmp, 'probe-%d.html' % width)
+    with open(page) as f, open(probe_page, 'w') as o:
+        o.write(f.read().replace('</body>', PROBE + '</body>'))
+    dump = subprocess.run(common + ['--dump-dom', 'file://' + probe_page],
+                          capture_output=True, text=True, timeout=120)
+    console = [l for l in (shot.stderr + dump.stderr).splitlines() if ':CONSOLE' in l]
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dump.stdout, re.S)
+    probe = json.loads(html.unescape(m.group(1))) if m else None
+    return png, probe, console, shot.stderr + dump.stderr
+
+
+def check_render(page, tmp):
+    chromium = shutil.which('chromium') or shutil.which('chromium-browser')
+    if not chromium:
+        for w in (1280, 800):
+            skip('renders at %d px' % w, 'chromium is not installed')
+        return
+    for width in (1280, 800):
+        png, probe, console, err = render(chromium, page, tmp, width)
+        size = png_size(png) if os.path.exists(png) else None
+        check('%d px: screenshot written' % width,
+              size == (width, 1600) and os.path.getsize(png) > 20000, (size, err[-2000:]))
+        check('%d px: no console message from the page' % width, not console, '\n'.join(console))
+        if probe is None:
+            check('%d px: layout probe ran' % width, False, err[-2000:])
+            continue
+        check('%d px: nothing wider than the window' % width,
+              probe['scroll'] <= probe['width'], probe)
+        src, dst = probe['src'], probe['dst']
+        if width >= 1000:
+            ok = abs(src[1] - dst[1]) <= 2 and src[2] <= dst[0]
+            check('%d px: share charts side by side' % width, ok, probe)
+        else:
+            ok = dst[1] >= src[3] and abs(src[0] - dst[0]) <= 2
+            check('%d px: share charts stacked' % width, ok, probe)
+        visible = all(probe[k][2] - probe[k][0] > 200 and probe[k][3] - probe[k][1] > 100
+                      for k in ('src', 'dst', 'matrix', 'countries', 'holders'))
+        check('%d px: charts and tables have a readable size' % width, visible, probe)
+
+
+def check_bad_input(tmp, good):
+    bad = os.path.join(tmp, 'bad.jsonl')
+    with open(good) as f:
+        first = f.readline()
+    with open(bad, 'w') as f:
+        f.write(first + '\n{"scope": oops}\n' + first)
+    out = os.path.join(tmp, 'bad.html')
+    r = subprocess.run([RIRDB, 'report', '-o', out, bad], capture_output=True, text=True)
+    check('bad line: exit 1 and named by file:line',
+          r.returncode == 1 and '%s:3:' % bad in r.stderr, (r.returncode, r.stderr))
+    with open(out) as f:
+        text = f.read()
+    check('bad line: page written and says one line was left out',
+          '2 lines from 1 file; 1 line not understood and left out' in text, text[:600])
+    r = subprocess.run([RIRDB, 'report', '-o', out, os.path.join(tmp, 'missing.jsonl')],
+                       capture_output=True, text=True)
+    check('missing input: exit 1 with the file named',
+          r.returncode == 1 and 'missing.jsonl' in r.stderr, r.stderr)
+    r = subprocess.run([RIRDB, 'report', good], capture_output=True, text=True)
+    check('no -o: usage error, exit 2', r.returncode == 2, r.stderr)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='rirmeter-report-')
+    snap = os.path.join(tmp, 'r.snap')
+    build_snapshot(RIRDB, DATA, snap)
+    pcap = gen_pcap(SCRIPTS, os.path.join(tmp, 'c.pcap'), 2000, 9)
+    jsonl = os.path.join(tmp, 'o.jsonl')
+    vdev = 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap
+    r = subprocess.run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', vdev, '--',
+                       '--db', snap, '--json', jsonl, '--duration', '2', '--quiet',
+                       '--interval', '0.4'], capture_output=True, text=True, timeout=120)
+    check('rirmeter wrote JSON Lines', r.returncode == 0 and os.path.getsize(jsonl) > 0,
+          r.stderr)
+    with open(jsonl) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    page = os.path.join(tmp, 'report.html')
+    r = subprocess.run([RIRDB, 'report', '-o', page, jsonl], capture_output=True, text=True)
+    check('rirdb report exits 0', r.returncode == 0, r.stderr)
+    check_content(parse(page), lines)
+    check_render(page, tmp)
+    check_bad_input(tmp, jsonl)
+    if failures() == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
