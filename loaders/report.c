@@ -27,7 +27,8 @@
 #include "model.h"
 #include "rirdb.h"
 
-#define MAX_FIELD 256
+#define MAX_FIELD   256
+#define MAX_COLUMNS 600 /* of the share charts, one per unit of their width */
 
 /* One JSON Lines record of rirmeter's flat schema. */
 struct rec {
@@ -190,10 +191,35 @@ static size_t time_index(struct times *t, const char *ts)
 	return t->n++;
 }
 
+/*
+ * Merge runs of consecutive intervals so that a day of 10-second lines
+ * draws at most max columns (the chart is 600 units wide) instead of an
+ * SVG of megabytes; each column keeps the timestamp of its first interval.
+ */
+static size_t coarsen(struct times *t, size_t max)
+{
+	size_t g = (t->n + max - 1) / max;
+	if (g <= 1)
+		return 1;
+	size_t m = 0;
+	for (size_t i = 0; i < t->n; i += g, m++) {
+		double sum[2][RM_RIR_COUNT] = {{0}};
+		for (size_t j = i; j < i + g && j < t->n; j++)
+			for (int d = 0; d < 2; d++)
+				for (unsigned k = 0; k < RM_RIR_COUNT; k++)
+					sum[d][k] += t->bytes[j][d][k];
+		memmove(t->ts[m], t->ts[i], sizeof(t->ts[0]));
+		memcpy(t->bytes[m], sum, sizeof(sum));
+	}
+	t->n = m;
+	return g;
+}
+
 struct agg {
 	/* [0] from interval lines, [1] from total lines */
 	struct table country[2], holder[2], pair[2], health[2], rir[2];
 	struct times times;
+	size_t intervals, per_column; /* before coarsen(), and its merge factor */
 	size_t lines, bad;
 };
 
@@ -274,7 +300,7 @@ static void legend(FILE *o)
 /* Stacked areas of each registry's share of bytes per interval. */
 static void share_chart(FILE *o, const struct times *t, int dir)
 {
-	const double W = 600, H = 220;
+	const double W = MAX_COLUMNS, H = 220;
 	fprintf(o,
 		"<svg id=share-%s class=chart viewBox=\"0 0 %.0f %.0f\" role=img "
 		"aria-label=\"registry share over time, %s\">\n",
@@ -439,6 +465,8 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	if (a->bad)
 		fprintf(o, "; %zu line%s not understood and left out", a->bad,
 			a->bad == 1 ? "" : "s");
+	if (a->per_column > 1)
+		fprintf(o, "; %zu intervals, drawn %zu to a column", a->intervals, a->per_column);
 	fputs(".</p>\n", o);
 	legend(o);
 	fputs("<div class=grid>\n<section><h2>Share of bytes by source registry</h2>\n", o);
@@ -519,6 +547,8 @@ int rirdb_report(int argc, char **argv)
 			a->bad, a->bad == 1 ? "" : "s");
 		rc = 1;
 	}
+	a->intervals = a->times.n;
+	a->per_column = coarsen(&a->times, MAX_COLUMNS);
 	FILE *o = fopen(out, "w");
 	if (!o) {
 		fprintf(stderr, "rirdb report: %s: %s\n", out, strerror(errno));

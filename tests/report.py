@@ -232,6 +232,42 @@ def check_bad_input(tmp, good):
     check('no -o: usage error, exit 2', r.returncode == 2, r.stderr)
 
 
+def check_long_run(tmp):
+    """A day's worth of intervals is merged into at most 600 columns."""
+    path = os.path.join(tmp, 'long.jsonl')
+    n_int, shares = 1500, {}
+    with open(path, 'w') as f:
+        for i in range(n_int):
+            ts = '2026-11-28T%02d:%02d:%02dZ' % (i // 3600, i // 60 % 60, i % 60)
+            for d in ('src', 'dst'):
+                for k, rir in enumerate(RIRS):
+                    b = (i % 7 + 1) * (k + 1) * 1000 if rir != 'iana' else 0
+                    if i < 3:
+                        shares[(d, rir)] = shares.get((d, rir), 0) + b
+                    f.write(json.dumps({'ts': ts, 'interval': 1.0, 'snapshot': 'x',
+                                        'scope': 'rir', 'dir': d, 'key': rir,
+                                        'packets': b // 100, 'bytes': b}) + '\n')
+    out = os.path.join(tmp, 'long.html')
+    r = subprocess.run([RIRDB, 'report', '-o', out, path], capture_output=True, text=True)
+    page = parse(out)
+    with open(out) as f:
+        text = f.read()
+    check('long run: exit 0, summary says 3 intervals to a column',
+          r.returncode == 0 and '1500 intervals, drawn 3 to a column' in text, r.stderr)
+    points = [len(re.findall(r'[ML]', d)) for _, d in page.paths['share-src']]
+    check('long run: 500 columns drawn', points == [1000] * len(RIRS), points)
+    # the first column's stack, from its upper edges, against the first 3 intervals
+    total = sum(shares[('src', r)] for r in RIRS)
+    cum, want, got = 0, [], []
+    for k, rir in enumerate(RIRS):
+        cum += shares[('src', rir)]
+        want.append(round(220 * (1 - cum / total), 1))
+        got.append(float(page.paths['share-src'][k][1].split(' L')[0].lstrip('M').split()[1]))
+    check('long run: first column is the share of the first 3 intervals',
+          all(abs(a - b) < 0.11 for a, b in zip(got, want)), (got, want))
+    check('long run: page stays small', os.path.getsize(out) < 200000, os.path.getsize(out))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-report-')
     snap = os.path.join(tmp, 'r.snap')
@@ -252,6 +288,7 @@ def main():
     check_content(parse(page), lines)
     check_render(page, tmp)
     check_bad_input(tmp, jsonl)
+    check_long_run(tmp)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
