@@ -400,7 +400,8 @@ static void top_list(FILE *o, const char *id, const char *title, const struct ta
 	struct kv *v = malloc((t->n + 1) * sizeof(*v));
 	if (!v)
 		abort();
-	memcpy(v, t->v, t->n * sizeof(*v));
+	if (t->n) /* an empty table has no array at all */
+		memcpy(v, t->v, t->n * sizeof(*v));
 	qsort(v, t->n, sizeof(*v), by_bytes);
 	uint64_t max = t->n ? v[0].bytes : 0;
 	fprintf(o, "<section><h2>%s</h2><table id=%s>\n<tr><th>key<th>bytes<th>packets<th></tr>\n",
