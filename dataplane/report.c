@@ -130,30 +130,15 @@ static int group(struct keyed *k, uint32_t n, uint32_t *of, char ***keys, uint32
 	return 0;
 }
 
-static char *key_country(const struct rm_db *db, const struct rm_attr *a)
+/* A report key in memory of its own (the grouping below frees them). */
+static char *key_dup(int (*key)(const struct rm_db *, const struct rm_attr *, char *, size_t),
+		     const struct rm_db *db, const struct rm_attr *a)
 {
-	char *s;
-	if (asprintf(&s, "%s:%c%c", rm_rir_name(a->rir), a->cc[0] ? a->cc[0] : 'Z',
-		     a->cc[0] ? a->cc[1] : 'Z') < 0)
-		return NULL;
-	(void)db;
+	int n = key(db, a, NULL, 0);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s)
+		key(db, a, s, (size_t)n + 1);
 	return s;
-}
-
-/* The registry's holder id; else a name IANA gives (a special-purpose
- * block, a legacy organisation); else "none". */
-static char *key_holder(const struct rm_db *db, const struct rm_attr *a)
-{
-	const char *h = rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name);
-	char *s;
-	int n;
-	if (!*h)
-		n = asprintf(&s, "none");
-	else if (strncmp(h, "local:", 6) == 0)
-		n = asprintf(&s, "%s", h);
-	else
-		n = asprintf(&s, "%s:%s", rm_rir_name(a->rir), h);
-	return n < 0 ? NULL : s;
 }
 
 int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
@@ -170,8 +155,8 @@ int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
 	for (uint32_t i = 0; i < r->n_ids; i++) {
 		const struct rm_attr *a = &db->attrs[i];
 		r->rir_of[i] = a->rir;
-		kc[i] = (struct keyed){key_country(db, a), i};
-		kh[i] = (struct keyed){key_holder(db, a), i};
+		kc[i] = (struct keyed){key_dup(rm_key_country, db, a), i};
+		kh[i] = (struct keyed){key_dup(rm_key_holder, db, a), i};
 		if (!kc[i].key || !kh[i].key)
 			goto fail;
 	}

@@ -42,6 +42,23 @@ const char *rm_input_kind_name(unsigned kind)
 	return kind < RM_IN_KIND_COUNT ? kind_names[kind] : "invalid";
 }
 
+int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n)
+{
+	(void)db;
+	return snprintf(out, n, "%s:%c%c", rm_rir_name(a->rir), a->cc[0] ? a->cc[0] : 'Z',
+			a->cc[0] ? a->cc[1] : 'Z');
+}
+
+int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n)
+{
+	const char *h = rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name);
+	if (!*h)
+		return snprintf(out, n, "none");
+	if (strncmp(h, "local:", 6) == 0)
+		return snprintf(out, n, "%s", h);
+	return snprintf(out, n, "%s:%s", rm_rir_name(a->rir), h);
+}
+
 void rm_si_format(char *out, size_t n, double v, const char *sep)
 {
 	static const char *const unit[] = {"", "k", "M", "G", "T", "P"};

@@ -160,6 +160,12 @@ const char *rm_status_name(unsigned status);
 const char *rm_input_kind_name(unsigned kind);
 int rm_rir_from_name(const char *s, size_t len); /* -1 when not a registry */
 int rm_status_from_name(const char *s, size_t len);
+/* Report keys, the same in every output: "ripencc:DE" ("ZZ" when the
+ * registry recorded no country); the holder "ripencc:ID" (the registry's
+ * opaque id, else a name IANA gives), "local:LABEL", or "none".  Like
+ * snprintf: the length the key needs. */
+int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
+int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 /* v with an SI prefix for people: "950", "1.2M"; sep goes between them. */
 void rm_si_format(char *out, size_t n, double v, const char *sep);
 
