@@ -7,6 +7,7 @@
  *   rirdb diff [--format table|json] [--details] OLD NEW   (diff.c)
  *   rirdb fetch [--dir DIR] [--base-url URL] ...           (fetch.c)
  *   rirdb report -o report.html JSONL...                   (report.c)
+ *   rirdb scan -d FILE [--json PATH] [--csv PATH] [PATH...] (scan.c)
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
  * addresses given to lookup, a refused snapshot); 2 usage errors.
@@ -38,6 +39,7 @@ static void usage(FILE *o)
 	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
 	    "       rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... (--help)\n"
 	    "       rirdb report -o report.html JSONL...\n"
+	    "       rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct] [PATH...] (--help)\n"
 	    "\n"
 	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
 	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
@@ -474,6 +476,8 @@ int main(int argc, char **argv)
 		return rirdb_fetch(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return rirdb_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "scan") == 0)
+		return rirdb_scan(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

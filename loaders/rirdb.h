@@ -10,5 +10,7 @@ int rirdb_diff(int argc, char **argv);
 int rirdb_fetch(int argc, char **argv);
 /* rirdb report -o report.html JSONL... (report.c) */
 int rirdb_report(int argc, char **argv);
+/* rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct] [PATH...] (scan.c) */
+int rirdb_scan(int argc, char **argv);
 
 #endif

@@ -1,0 +1,500 @@
+/*
+ * scan.c - `rirdb scan -d FILE [PATH...]`: attribute every address literal
+ * in text (logs, CSV exports, JSON), plain or gzip-compressed.
+ *
+ * Each input is one stream through the scanner (scanner.c), read in 1 MiB
+ * pieces through zlib (which passes plain files through unchanged).  Found
+ * addresses are batched and attributed with the same bulk lookups as the
+ * dataplane; counts are kept per attribution id and grouped into the
+ * dataplane's scopes and keys at the end: rir, country ("ripencc:DE") and
+ * holder (the top N by count, the rest "other").  `count` is occurrences;
+ * `--distinct` also keeps a set of the addresses seen and reports how many
+ * distinct addresses each key had.  IPv4-mapped IPv6 counts as IPv4.
+ *
+ * Exit codes: 0; 1 when an input could not be read (the others are still
+ * scanned and reported); 2 usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dir24.h"
+#include "model.h"
+#include "rirdb.h"
+#include "scan.h"
+#include "snapshot.h"
+#include "trie6.h"
+
+#define PIECE (1u << 20)
+#define BATCH 256
+
+/* Open-addressing set of addresses (16 bytes; IPv4 as ::a.b.c.d). */
+struct addr_set {
+	uint8_t (*keys)[17]; /* [16] = occupied */
+	size_t n, cap;
+};
+
+struct tally {
+	const struct rm_db *db;
+	rm_dir24_bulk_fn v4fn;
+	rm_trie6_bulk_fn v6fn;
+	uint32_t v4[BATCH], ids[BATCH];
+	uint8_t v6[BATCH][16];
+	unsigned n4, n6;
+	uint64_t *count, *distinct; /* per attribution id */
+	struct addr_set seen;	    /* with --distinct */
+	uint64_t found;
+	int want_distinct, oom;
+};
+
+static uint64_t hash16(const uint8_t k[16])
+{
+	uint64_t a, b;
+	memcpy(&a, k, 8);
+	memcpy(&b, k + 8, 8);
+	return (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ (b >> 29);
+}
+
+/* 1 when k was not in the set yet. */
+static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1u << 16;
+		uint8_t(*keys)[17] = calloc(cap, sizeof(*keys));
+		if (!keys) {
+			*oom = 1;
+			return 0;
+		}
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->keys[i][16])
+				continue;
+			size_t j = hash16(s->keys[i]) & (cap - 1);
+			while (keys[j][16])
+				j = (j + 1) & (cap - 1);
+			memcpy(keys[j], s->keys[i], 17);
+		}
+		free(s->keys);
+		s->keys = keys;
+		s->cap = cap;
+	}
+	size_t j = hash16(k) & (s->cap - 1);
+	while (s->keys[j][16]) {
+		if (memcmp(s->keys[j], k, 16) == 0)
+			return 0;
+		j = (j + 1) & (s->cap - 1);
+	}
+	memcpy(s->keys[j], k, 16);
+	s->keys[j][16] = 1;
+	s->n++;
+	return 1;
+}
+
+static void count_id(struct tally *t, uint32_t id, const uint8_t key[16])
+{
+	if (id >= t->db->n_attrs)
+		id = 0; /* cannot happen with a validated snapshot; never index past */
+	t->count[id]++;
+	if (t->want_distinct && set_add(&t->seen, key, &t->oom))
+		t->distinct[id]++;
+}
+
+static void flush4(struct tally *t)
+{
+	t->v4fn(&t->db->dir24, t->v4, t->ids, t->n4);
+	for (unsigned i = 0; i < t->n4; i++) {
+		uint8_t k[16] = {0};
+		k[12] = (uint8_t)(t->v4[i] >> 24), k[13] = (uint8_t)(t->v4[i] >> 16);
+		k[14] = (uint8_t)(t->v4[i] >> 8), k[15] = (uint8_t)t->v4[i];
+		count_id(t, t->ids[i], k);
+	}
+	t->n4 = 0;
+}
+
+static void flush6(struct tally *t)
+{
+	t->v6fn(&t->db->trie6, (const uint8_t(*)[16])t->v6, t->ids, t->n6);
+	for (unsigned i = 0; i < t->n6; i++) {
+		uint8_t k[16];
+		memcpy(k, t->v6[i], 16);
+		k[10] ^= 0x5a; /* keep ::a.b.c.d (an IPv6 key) apart from IPv4 keys */
+		count_id(t, t->ids[i], k);
+	}
+	t->n6 = 0;
+}
+
+static void on_found(void *ctx, const struct rl_found *f)
+{
+	struct tally *t = ctx;
+	t->found++;
+	if (f->v6) {
+		memcpy(t->v6[t->n6++], f->v6addr, 16);
+		if (t->n6 == BATCH)
+			flush6(t);
+	} else {
+		t->v4[t->n4++] = f->v4;
+		if (t->n4 == BATCH)
+			flush4(t);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Scan one input; 0, or -1 with the reason on stderr. */
+static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, char *piece,
+		      uint64_t *bytes, int progress, double t0)
+{
+	int stdin_in = strcmp(path, "-") == 0;
+	gzFile g = stdin_in ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
+	if (!g) {
+		fprintf(stderr, "rirdb scan: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	gzbuffer(g, PIECE);
+	int rc = 0, n;
+	while ((n = gzread(g, piece, PIECE)) > 0) {
+		*bytes += (uint64_t)n;
+		if (rl_scanner_feed(sc, piece, (size_t)n, on_found, t)) {
+			fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
+			rc = -1;
+			break;
+		}
+		if (progress) {
+			double s = now_s() - t0;
+			fprintf(stderr, "\r\033[K%s: %.1f MB, %" PRIu64 " addresses, %.1f MB/s",
+				path, (double)*bytes / 1e6, t->found,
+				s > 0 ? (double)*bytes / 1e6 / s : 0.0);
+		}
+	}
+	int e;
+	const char *msg = gzerror(g, &e);
+	if (n < 0 || (e != Z_OK && e != Z_STREAM_END)) { /* a truncated gzip ends with 0 */
+		fprintf(stderr, "rirdb scan: %s: %s\n", path, e == Z_ERRNO ? strerror(errno) : msg);
+		rc = -1; /* what was read so far still counts, and is said to */
+	}
+	if (rl_scanner_end(sc, on_found, t) && rc == 0) {
+		fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
+		rc = -1;
+	}
+	gzclose(g);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grouping and output                                                 */
+
+struct row {
+	char *key;
+	uint64_t count, distinct;
+};
+
+struct rows {
+	struct row *v;
+	size_t n;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->key, ((const struct row *)b)->key);
+}
+
+static int by_count(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* The ids that were seen, grouped by their key; sorted by count. */
+static int group_by(const struct tally *t,
+		    int (*key)(const struct rm_db *, const struct rm_attr *, char *, size_t),
+		    struct rows *out)
+{
+	size_t m = 0;
+	out->v = calloc(t->db->n_attrs + 1, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	for (uint32_t id = 0; id < t->db->n_attrs; id++) {
+		if (!t->count[id])
+			continue;
+		const struct rm_attr *a = &t->db->attrs[id];
+		int len = key(t->db, a, NULL, 0);
+		char *k = len >= 0 ? malloc((size_t)len + 1) : NULL;
+		if (!k)
+			return -1;
+		key(t->db, a, k, (size_t)len + 1);
+		out->v[m++] = (struct row){k, t->count[id], t->distinct[id]};
+	}
+	qsort(out->v, m, sizeof(*out->v), by_key);
+	size_t w = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (w && strcmp(out->v[w - 1].key, out->v[i].key) == 0) {
+			out->v[w - 1].count += out->v[i].count;
+			out->v[w - 1].distinct += out->v[i].distinct;
+			free(out->v[i].key);
+		} else {
+			out->v[w++] = out->v[i];
+		}
+	}
+	out->n = w;
+	qsort(out->v, w, sizeof(*out->v), by_count);
+	return 0;
+}
+
+/* Holders beyond the top N become one "other" row. */
+static int cut_top(struct rows *r, size_t top)
+{
+	if (r->n <= top)
+		return 0;
+	struct row other = {strdup("other"), 0, 0};
+	if (!other.key)
+		return -1;
+	for (size_t i = top; i < r->n; i++) {
+		other.count += r->v[i].count;
+		other.distinct += r->v[i].distinct;
+		free(r->v[i].key);
+	}
+	r->v[top] = other;
+	r->n = top + 1;
+	return 0;
+}
+
+static void free_rows(struct rows *r)
+{
+	for (size_t i = 0; r->v && i < r->n; i++)
+		free(r->v[i].key);
+	free(r->v);
+}
+
+struct sink {
+	FILE *json, *csv, *table;
+	char ts[40], snap[16];
+	int distinct;
+};
+
+static void emit(const struct sink *s, const char *scope, const struct row *r)
+{
+	if (s->json) {
+		fprintf(
+		    s->json,
+		    "{\"ts\":\"%s\",\"interval\":\"total\",\"snapshot\":\"%s\",\"scope\":\"%s\","
+		    "\"key\":",
+		    s->ts, s->snap, scope);
+		rm_put_json_string(s->json, r->key);
+		fprintf(s->json, ",\"count\":%" PRIu64, r->count);
+		if (s->distinct)
+			fprintf(s->json, ",\"distinct\":%" PRIu64, r->distinct);
+		fputs("}\n", s->json);
+	}
+	if (s->csv) {
+		fprintf(s->csv, "%s,total,%s,%s,", s->ts, s->snap, scope);
+		rm_put_csv_field(s->csv, r->key);
+		fprintf(s->csv, ",%" PRIu64, r->count);
+		if (s->distinct)
+			fprintf(s->csv, ",%" PRIu64, r->distinct);
+		fputc('\n', s->csv);
+	}
+	if (s->table) {
+		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, r->key, r->count);
+		if (s->distinct)
+			fprintf(s->table, " %14" PRIu64, r->distinct);
+		fputc('\n', s->table);
+	}
+}
+
+static int write_report(const struct tally *t, const struct sink *s, unsigned top)
+{
+	uint64_t rc[RM_RIR_COUNT] = {0}, rd[RM_RIR_COUNT] = {0};
+	for (uint32_t id = 0; id < t->db->n_attrs; id++) {
+		rc[t->db->attrs[id].rir % RM_RIR_COUNT] += t->count[id];
+		rd[t->db->attrs[id].rir % RM_RIR_COUNT] += t->distinct[id];
+	}
+	if (s->csv)
+		fprintf(s->csv, "ts,interval,snapshot,scope,key,count%s\n",
+			s->distinct ? ",distinct" : "");
+	if (s->table)
+		fprintf(s->table, "%-8s %-40s %14s%s\n", "scope", "key", "count",
+			s->distinct ? "       distinct" : "");
+	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
+		struct row r = {(char *)rm_rir_name(k), rc[k], rd[k]};
+		emit(s, "rir", &r);
+	}
+	struct rows cc = {0}, ho = {0};
+	int bad = group_by(t, rm_key_country, &cc) || group_by(t, rm_key_holder, &ho) ||
+		  cut_top(&ho, top);
+	for (size_t i = 0; !bad && i < cc.n; i++)
+		emit(s, "country", &cc.v[i]);
+	for (size_t i = 0; !bad && i < ho.n; i++)
+		emit(s, "holder", &ho.v[i]);
+	free_rows(&cc);
+	free_rows(&ho);
+	return bad ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char usage_text[] =
+    "usage: rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
+    "                  [--quiet] [PATH...]\n"
+    "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
+    "(plain or gzip; standard input when none or -): counts per rir, country and\n"
+    "holder (top N, default 20, then other). A table on standard output unless\n"
+    "--json or --csv is given.\n";
+
+static FILE *open_out(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "rirdb scan: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+	int bad = ferror(f);
+	if (f == stdout ? fflush(f) : fclose(f))
+		bad = 1;
+	if (bad)
+		fprintf(stderr, "rirdb scan: %s: write failed: %s\n", path, strerror(errno));
+	return bad;
+}
+
+int rirdb_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},  {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'}, {"distinct", no_argument, NULL, 'D'},
+	    {"top", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	};
+	const char *dbpath = NULL, *json = NULL, *csv = NULL;
+	unsigned top = 20;
+	int distinct = 0, quiet = 0, c;
+	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'd':
+			dbpath = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'c':
+			csv = optarg;
+			break;
+		case 'D':
+			distinct = 1;
+			break;
+		case 'n': {
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 100000) {
+				fprintf(stderr,
+					"rirdb scan: --top: not a number up to 100000: %s\n",
+					optarg);
+				return 2;
+			}
+			top = (unsigned)v;
+			break;
+		}
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (!dbpath) {
+		fprintf(stderr, "rirdb scan: needs -d FILE\n");
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	char err[256];
+	struct rm_snapshot *snap = rm_snapshot_open(dbpath, err, sizeof(err));
+	if (!snap) {
+		fprintf(stderr, "rirdb scan: %s: %s\n", dbpath, err);
+		return 1;
+	}
+	struct tally t = {.db = rm_snapshot_db(snap),
+			  .v4fn = rm_dir24_select(RM_SIMD_BEST),
+			  .v6fn = rm_trie6_select(),
+			  .want_distinct = distinct};
+	t.count = calloc(t.db->n_attrs + 1, sizeof(uint64_t));
+	t.distinct = calloc(t.db->n_attrs + 1, sizeof(uint64_t));
+	char *piece = malloc(PIECE);
+	struct rl_scan_db *sdb = rl_scan_db_new(err, sizeof(err));
+	struct rl_scanner *sc = sdb ? rl_scanner_new(sdb, err, sizeof(err)) : NULL;
+	int rc = 0;
+	if (!t.count || !t.distinct || !piece || !sc) {
+		fprintf(stderr, "rirdb scan: %s\n", sc ? "out of memory" : err);
+		rc = 1;
+		goto out;
+	}
+	int progress = !quiet && isatty(STDERR_FILENO);
+	uint64_t bytes = 0;
+	double t0 = now_s();
+	if (optind == argc && scan_input(sc, "-", &t, piece, &bytes, progress, t0))
+		rc = 1;
+	for (int i = optind; i < argc; i++)
+		if (scan_input(sc, argv[i], &t, piece, &bytes, progress, t0))
+			rc = 1;
+	flush4(&t);
+	flush6(&t);
+	if (progress)
+		fputs("\r\033[K", stderr);
+	if (t.oom) {
+		fprintf(stderr, "rirdb scan: out of memory for --distinct\n");
+		rc = 1;
+		goto out;
+	}
+	struct sink s = {.distinct = distinct};
+	int out_bad = 0; /* unreadable inputs still get a report of the others */
+	time_t now = time(NULL);
+	strftime(s.ts, sizeof(s.ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	snprintf(s.snap, sizeof(s.snap), "%08x", rm_snapshot_crc(snap));
+	if (json && !(s.json = open_out(json)))
+		out_bad = rc = 1;
+	if (csv && !(s.csv = open_out(csv)))
+		out_bad = rc = 1;
+	if (!json && !csv)
+		s.table = stdout;
+	if (!out_bad && write_report(&t, &s, top)) {
+		fprintf(stderr, "rirdb scan: out of memory\n");
+		rc = 1;
+	}
+	if (s.json && close_out(s.json, json))
+		rc = 1;
+	if (s.csv && close_out(s.csv, csv))
+		rc = 1;
+	if (s.table && close_out(s.table, "standard output"))
+		rc = 1;
+	if (!quiet)
+		fprintf(stderr, "rirdb scan: %" PRIu64 " bytes, %" PRIu64 " addresses, %.2f s\n",
+			bytes, t.found, now_s() - t0);
+out:
+	rl_scanner_free(sc);
+	rl_scan_db_free(sdb);
+	free(piece);
+	free(t.count);
+	free(t.distinct);
+	free(t.seen.keys);
+	rm_snapshot_close(snap);
+	return rc;
+}
