@@ -7,7 +7,8 @@ SNAP       := $(BUILD)/rirmeter.snap
 DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/iana/*.csv))
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev \
-              libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium
+              libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium \
+              zlib1g-dev
 
 .PHONY: all deps build run test bench format clean
 
