@@ -14,6 +14,7 @@
  * Exit codes: 0; 1 when an input could not be read (the others are still
  * scanned and reported); 2 usage errors.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -150,9 +151,130 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * --annotate: each line is fed to the scanner whole, so every address in it
+ * has been reported once its newline has gone through (a newline ends any
+ * token); the line is then written with " addr=A rir=R cc=CC holder=H" for
+ * each address appended before its line ending.
+ */
+struct annot {
+	const struct rm_db *db;
+	FILE *out;
+	char *line; /* a partial line carried between pieces */
+	size_t len, cap;
+	struct rl_found *found;
+	size_t n_found, cap_found;
+	int oom;
+};
+
+static void on_found_line(void *ctx, const struct rl_found *f)
+{
+	struct annot *an = ctx;
+	if (an->n_found == an->cap_found) {
+		size_t cap = an->cap_found ? 2 * an->cap_found : 16;
+		struct rl_found *v = realloc(an->found, cap * sizeof(*v));
+		if (!v) {
+			an->oom = 1;
+			return;
+		}
+		an->found = v;
+		an->cap_found = cap;
+	}
+	an->found[an->n_found++] = *f;
+}
+
+/* A key=value value, quoted (with \" and \\) when it has a space, '"' or '='. */
+static void put_value(FILE *o, const char *v)
+{
+	if (!v[strcspn(v, " \t\"=\\")]) {
+		fputs(v, o);
+		return;
+	}
+	fputc('"', o);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', o);
+		fputc(*v, o);
+	}
+	fputc('"', o);
+}
+
+static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l, size_t n,
+			  int last)
+{
+	an->n_found = 0;
+	if (rl_scanner_feed(sc, l, n, on_found_line, an) ||
+	    (last && rl_scanner_end(sc, on_found_line, an)))
+		an->oom = 1;
+	size_t body = n;
+	while (body && (l[body - 1] == '\n' || l[body - 1] == '\r'))
+		body--;
+	fwrite(l, 1, body, an->out);
+	for (size_t i = 0; i < an->n_found; i++) {
+		const struct rl_found *f = &an->found[i];
+		char a[64], key[512];
+		uint32_t id;
+		if (f->v6) {
+			id = rm_trie6_lookup1(&an->db->trie6, f->v6addr);
+			inet_ntop(AF_INET6, f->v6addr, a, sizeof(a));
+		} else {
+			uint32_t be = htonl(f->v4);
+			id = rm_dir24_lookup_one(&an->db->dir24, f->v4);
+			inet_ntop(AF_INET, &be, a, sizeof(a));
+		}
+		const struct rm_attr *at = &an->db->attrs[id < an->db->n_attrs ? id : 0];
+		rm_key_holder(an->db, at, key, sizeof(key));
+		fprintf(an->out, " addr=%s rir=%s cc=%.2s holder=", a, rm_rir_name(at->rir),
+			at->cc[0] ? at->cc : "ZZ");
+		put_value(an->out, key);
+	}
+	fwrite(l + body, 1, n - body, an->out);
+}
+
+/* Split a piece into lines; the tail waits in an->line for the next one. */
+static void annotate_piece(struct annot *an, struct rl_scanner *sc, const char *p, size_t n)
+{
+	const char *nl;
+	while (n && (nl = memchr(p, '\n', n))) {
+		size_t k = (size_t)(nl - p) + 1;
+		if (an->len) { /* finish the carried line */
+			if (an->len + k > an->cap) {
+				char *l = realloc(an->line, an->len + k);
+				if (!l) {
+					an->oom = 1;
+					return;
+				}
+				an->line = l;
+				an->cap = an->len + k;
+			}
+			memcpy(an->line + an->len, p, k);
+			annotate_line(an, sc, an->line, an->len + k, 0);
+			an->len = 0;
+		} else {
+			annotate_line(an, sc, p, k, 0);
+		}
+		p += k;
+		n -= k;
+	}
+	if (n) {
+		if (an->len + n > an->cap) {
+			size_t cap = 2 * (an->len + n);
+			char *l = realloc(an->line, cap);
+			if (!l) {
+				an->oom = 1;
+				return;
+			}
+			an->line = l;
+			an->cap = cap;
+		}
+		memcpy(an->line + an->len, p, n);
+		an->len += n;
+	}
+}
+
 /* Scan one input; 0, or -1 with the reason on stderr. */
 static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, char *piece,
-		      uint64_t *bytes, int progress, double t0)
+		      uint64_t *bytes, int progress, double t0, struct annot *an)
 {
 	int stdin_in = strcmp(path, "-") == 0;
 	gzFile g = stdin_in ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
@@ -164,7 +286,9 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 	int rc = 0, n;
 	while ((n = gzread(g, piece, PIECE)) > 0) {
 		*bytes += (uint64_t)n;
-		if (rl_scanner_feed(sc, piece, (size_t)n, on_found, t)) {
+		if (an) {
+			annotate_piece(an, sc, piece, (size_t)n);
+		} else if (rl_scanner_feed(sc, piece, (size_t)n, on_found, t)) {
 			fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
 			rc = -1;
 			break;
@@ -182,7 +306,17 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 		fprintf(stderr, "rirdb scan: %s: %s\n", path, e == Z_ERRNO ? strerror(errno) : msg);
 		rc = -1; /* what was read so far still counts, and is said to */
 	}
-	if (rl_scanner_end(sc, on_found, t) && rc == 0) {
+	if (an) { /* the last line, when it has no newline */
+		if (an->len)
+			annotate_line(an, sc, an->line, an->len, 1);
+		else if (rl_scanner_end(sc, on_found_line, an))
+			an->oom = 1;
+		an->len = 0;
+		if (an->oom) {
+			fprintf(stderr, "rirdb scan: %s: out of memory or scanner failure\n", path);
+			rc = -1;
+		}
+	} else if (rl_scanner_end(sc, on_found, t) && rc == 0) {
 		fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
 		rc = -1;
 	}
@@ -347,10 +481,12 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 static const char usage_text[] =
     "usage: rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
     "                  [--quiet] [PATH...]\n"
+    "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
     "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
     "(plain or gzip; standard input when none or -): counts per rir, country and\n"
     "holder (top N, default 20, then other). A table on standard output unless\n"
-    "--json or --csv is given.\n";
+    "--json or --csv is given. --annotate instead copies each line to standard\n"
+    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address.\n";
 
 static FILE *open_out(const char *path)
 {
@@ -375,14 +511,19 @@ static int close_out(FILE *f, const char *path)
 int rirdb_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},  {"json", required_argument, NULL, 'j'},
-	    {"csv", required_argument, NULL, 'c'}, {"distinct", no_argument, NULL, 'D'},
-	    {"top", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'},
+	    {"distinct", no_argument, NULL, 'D'},
+	    {"annotate", no_argument, NULL, 'A'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dbpath = NULL, *json = NULL, *csv = NULL;
 	unsigned top = 20;
-	int distinct = 0, quiet = 0, c;
+	int distinct = 0, quiet = 0, annotate = 0, c;
 	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -397,6 +538,9 @@ int rirdb_scan(int argc, char **argv)
 			break;
 		case 'D':
 			distinct = 1;
+			break;
+		case 'A':
+			annotate = 1;
 			break;
 		case 'n': {
 			errno = 0;
@@ -420,6 +564,11 @@ int rirdb_scan(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return 2;
 		}
+	}
+	if (annotate && (json || csv || distinct)) {
+		fprintf(stderr, "rirdb scan: --annotate writes lines, not counts: no --json, "
+				"--csv or --distinct with it\n");
+		return 2;
 	}
 	if (!dbpath) {
 		fprintf(stderr, "rirdb scan: needs -d FILE\n");
@@ -450,11 +599,21 @@ int rirdb_scan(int argc, char **argv)
 	int progress = !quiet && isatty(STDERR_FILENO);
 	uint64_t bytes = 0;
 	double t0 = now_s();
-	if (optind == argc && scan_input(sc, "-", &t, piece, &bytes, progress, t0))
+	struct annot an = {.db = t.db, .out = stdout}, *anp = annotate ? &an : NULL;
+	if (optind == argc && scan_input(sc, "-", &t, piece, &bytes, progress, t0, anp))
 		rc = 1;
 	for (int i = optind; i < argc; i++)
-		if (scan_input(sc, argv[i], &t, piece, &bytes, progress, t0))
+		if (scan_input(sc, argv[i], &t, piece, &bytes, progress, t0, anp))
 			rc = 1;
+	free(an.line);
+	free(an.found);
+	if (annotate) {
+		if (progress)
+			fputs("\r\033[K", stderr);
+		if (close_out(stdout, "standard output"))
+			rc = 1;
+		goto out;
+	}
 	flush4(&t);
 	flush6(&t);
 	if (progress)

@@ -194,6 +194,31 @@ def main():
           any(l.split()[:2] == ['rir', 'ripencc'] for l in table) and
           ' addresses' in p.stderr and '\r' not in p.stderr, p.stderr)
 
+    p = subprocess.run([RIRDB, 'scan', '-d', snap, '--annotate', '--quiet', log],
+                       capture_output=True, timeout=300)
+    with open(log, 'rb') as f:
+        original = f.read().splitlines(keepends=True)
+    out = p.stdout.splitlines(keepends=True)
+    kept, notes = True, []
+    for o, i in zip(out, original):
+        body = i.rstrip(b'\r\n')
+        if not o.startswith(body) or not o.endswith(i[len(body):]):
+            kept = False
+        for part in o[len(body):].decode().split(' addr=')[1:]:
+            f = part.split()
+            notes.append((f[0], f[1][4:], f[2][3:]))
+    check('--annotate: every line kept, with its line ending',
+          p.returncode == 0 and len(out) == len(original) and kept, p.stderr)
+    ref = subprocess.run([RIRDB, 'lookup', '-d', snap, '--reference', '--format', 'json'],
+                         input='\n'.join(looked) + '\n', capture_output=True, text=True)
+    want_notes = [(str(ipaddress.ip_address(r['addr'])), r['rir'], r['cc'] or 'ZZ')
+                  for r in map(json.loads, ref.stdout.splitlines())]
+    check('--annotate: addr, rir and cc of every address, in order, = reference',
+          notes == want_notes, (len(notes), len(want_notes),
+                                [(a, b) for a, b in zip(notes, want_notes) if a != b][:3]))
+    p = run(['-d', snap, '--annotate', '--json', '-', log])
+    check('--annotate with --json: usage error', p.returncode == 2, p.stderr)
+
     p = run(['-d', snap, '--quiet', log, os.path.join(tmp, 'missing.log')])
     check('a missing input: exit 1, named, the others still counted',
           p.returncode == 1 and 'missing.log' in p.stderr and 'ripencc' in p.stdout, p.stderr)
