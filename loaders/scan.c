@@ -16,11 +16,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -325,6 +329,145 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 }
 
 /* ------------------------------------------------------------------ */
+/* Large plain files: split at line boundaries across threads            */
+
+/*
+ * A plain (not gzip) regular file of at least MIN_SPLIT bytes per thread is
+ * mapped and cut into one range per thread, each ending after a newline,
+ * so no token straddles two ranges (a newline ends every token, and a
+ * range's first byte follows one, as the scanner's stream edge does).
+ * Each thread has its own scanner (Hyperscan scratch and stream) and its
+ * own tally; the main thread adds the counts and merges the address sets.
+ */
+#define MIN_SPLIT (1u << 20)
+
+struct part {
+	const struct rl_scan_db *sdb;
+	const char *p;
+	size_t n;
+	struct tally t;
+	int failed;
+};
+
+static void *scan_part(void *arg)
+{
+	struct part *w = arg;
+	char err[128];
+	struct rl_scanner *sc = rl_scanner_new(w->sdb, err, sizeof(err));
+	w->failed = !sc;
+	for (size_t at = 0; sc && at < w->n && !w->failed; at += PIECE) {
+		size_t n = w->n - at < PIECE ? w->n - at : PIECE;
+		w->failed = rl_scanner_feed(sc, w->p + at, n, on_found, &w->t) != 0;
+	}
+	if (sc && rl_scanner_end(sc, on_found, &w->t))
+		w->failed = 1;
+	flush4(&w->t);
+	flush6(&w->t);
+	rl_scanner_free(sc);
+	return NULL;
+}
+
+/* Add w's counts to t; its distinct addresses new to t count for their id. */
+static void merge_part(struct tally *t, struct part *w)
+{
+	for (uint32_t id = 0; id < t->db->n_attrs; id++)
+		t->count[id] += w->t.count[id];
+	t->found += w->t.found;
+	t->oom |= w->t.oom;
+	for (size_t i = 0; t->want_distinct && i < w->t.seen.cap; i++) {
+		const uint8_t *k = w->t.seen.keys[i];
+		if (!k[16] || !set_add(&t->seen, k, &t->oom))
+			continue;
+		static const uint8_t zero[12];
+		uint32_t id;
+		if (memcmp(k, zero, 12) == 0) {
+			id = rm_dir24_lookup_one(&t->db->dir24, (uint32_t)k[12] << 24 |
+								    (uint32_t)k[13] << 16 |
+								    (uint32_t)k[14] << 8 | k[15]);
+		} else {
+			uint8_t a[16];
+			memcpy(a, k, 16);
+			a[10] ^= 0x5a; /* undo flush6's tag */
+			id = rm_trie6_lookup1(&t->db->trie6, a);
+		}
+		t->distinct[id < t->db->n_attrs ? id : 0]++;
+	}
+}
+
+/*
+ * Scan path with up to threads threads; 1 when done, 0 when the file is
+ * not worth splitting (or not a plain regular file), -1 on an error.
+ */
+static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tally *t,
+		      unsigned threads, uint64_t *bytes)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	unsigned char magic[2] = {0};
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < (uint64_t)MIN_SPLIT * 2 || threads < 2 ||
+	    pread(fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b)) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* the one-stream path reads it (and names any error) */
+	}
+	size_t len = (size_t)st.st_size;
+	if (threads > len / MIN_SPLIT)
+		threads = (unsigned)(len / MIN_SPLIT);
+	const char *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 0;
+	madvise((void *)m, len, MADV_SEQUENTIAL);
+	struct part *w = calloc(threads, sizeof(*w));
+	pthread_t *tid = calloc(threads, sizeof(*tid));
+	int rc = w && tid ? 1 : -1;
+	size_t at = 0;
+	unsigned started = 0;
+	for (unsigned i = 0; rc == 1 && i < threads; i++) {
+		size_t end = i + 1 == threads ? len : len / threads * (i + 1);
+		const char *nl = end < len ? memchr(m + end, '\n', len - end) : NULL;
+		end = end < len ? (nl ? (size_t)(nl - m) + 1 : len) : len;
+		if (end < at)
+			end = at;
+		w[i] = (struct part){.sdb = sdb, .p = m + at, .n = end - at};
+		w[i].t = (struct tally){.db = t->db,
+					.v4fn = t->v4fn,
+					.v6fn = t->v6fn,
+					.want_distinct = t->want_distinct};
+		w[i].t.count = calloc(t->db->n_attrs + 1, sizeof(uint64_t));
+		w[i].t.distinct = calloc(t->db->n_attrs + 1, sizeof(uint64_t));
+		if (!w[i].t.count || !w[i].t.distinct ||
+		    pthread_create(&tid[i], NULL, scan_part, &w[i])) {
+			rc = -1;
+			break;
+		}
+		started++;
+		at = end;
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(tid[i], NULL);
+		if (w[i].failed)
+			rc = -1;
+		merge_part(t, &w[i]);
+	}
+	for (unsigned i = 0; w && i < threads; i++) {
+		free(w[i].t.count);
+		free(w[i].t.distinct);
+		free(w[i].t.seen.keys);
+	}
+	free(w);
+	free(tid);
+	munmap((void *)m, len);
+	if (rc < 0)
+		fprintf(stderr, "rirdb scan: %s: out of memory, or a thread or scanner failed\n",
+			path);
+	else
+		*bytes += len;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Grouping and output                                                 */
 
 struct row {
@@ -480,13 +623,15 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 
 static const char usage_text[] =
     "usage: rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
-    "                  [--quiet] [PATH...]\n"
+    "                  [--threads N] [--quiet] [PATH...]\n"
     "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
     "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
     "(plain or gzip; standard input when none or -): counts per rir, country and\n"
     "holder (top N, default 20, then other). A table on standard output unless\n"
     "--json or --csv is given. --annotate instead copies each line to standard\n"
-    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address.\n";
+    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address.\n"
+    "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
+    "threads (default: one per online CPU).\n";
 
 static FILE *open_out(const char *path)
 {
@@ -511,19 +656,17 @@ static int close_out(FILE *f, const char *path)
 int rirdb_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"json", required_argument, NULL, 'j'},
-	    {"csv", required_argument, NULL, 'c'},
-	    {"distinct", no_argument, NULL, 'D'},
-	    {"annotate", no_argument, NULL, 'A'},
-	    {"top", required_argument, NULL, 'n'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},  {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'}, {"distinct", no_argument, NULL, 'D'},
+	    {"annotate", no_argument, NULL, 'A'},  {"threads", required_argument, NULL, 'T'},
+	    {"top", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	const char *dbpath = NULL, *json = NULL, *csv = NULL;
 	unsigned top = 20;
 	int distinct = 0, quiet = 0, annotate = 0, c;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
 	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -542,6 +685,18 @@ int rirdb_scan(int argc, char **argv)
 		case 'A':
 			annotate = 1;
 			break;
+		case 'T': {
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 256) {
+				fprintf(stderr,
+					"rirdb scan: --threads: not a number from 1 to 256: %s\n",
+					optarg);
+				return 2;
+			}
+			threads = (unsigned)v;
+			break;
+		}
 		case 'n': {
 			errno = 0;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -602,9 +757,14 @@ int rirdb_scan(int argc, char **argv)
 	struct annot an = {.db = t.db, .out = stdout}, *anp = annotate ? &an : NULL;
 	if (optind == argc && scan_input(sc, "-", &t, piece, &bytes, progress, t0, anp))
 		rc = 1;
-	for (int i = optind; i < argc; i++)
-		if (scan_input(sc, argv[i], &t, piece, &bytes, progress, t0, anp))
+	for (int i = optind; i < argc; i++) {
+		int split = anp || strcmp(argv[i], "-") == 0
+				? 0
+				: scan_split(sdb, argv[i], &t, threads, &bytes);
+		if (split < 0 ||
+		    (split == 0 && scan_input(sc, argv[i], &t, piece, &bytes, progress, t0, anp)))
 			rc = 1;
+	}
 	free(an.line);
 	free(an.found);
 	if (annotate) {

@@ -219,6 +219,25 @@ def main():
     p = run(['-d', snap, '--annotate', '--json', '-', log])
     check('--annotate with --json: usage error', p.returncode == 2, p.stderr)
 
+    big = os.path.join(tmp, 'big.log')
+    with open(log, 'rb') as f, open(big, 'wb') as o:
+        data = f.read()
+        reps = (8 << 20) // len(data) + 1
+        o.write(data * reps)
+    runs = {}
+    for th in ('1', '2', '3'):
+        p = run(['-d', snap, '--json', '-', '--distinct', '--top', '100000', '--quiet',
+                 '--threads', th, big])
+        runs[th] = got_json(p.stdout) if p.returncode == 0 else p.stderr
+    check('--threads 2 and 3 on a %d MiB file = one thread (counts and distinct)'
+          % (os.path.getsize(big) >> 20), runs['1'] == runs['2'] == runs['3'])
+    check('split file: counts = %d copies of the reference' % reps,
+          runs['1'][0]['rir'] == collections.Counter(
+              {k: v * reps for k, v in want['rir'].items()}) and
+          runs['1'][1]['rir'] == want_distinct['rir'])
+    p = run(['-d', snap, '--threads', '0', big])
+    check('--threads 0: usage error', p.returncode == 2 and '--threads' in p.stderr, p.stderr)
+
     p = run(['-d', snap, '--quiet', log, os.path.join(tmp, 'missing.log')])
     check('a missing input: exit 1, named, the others still counted',
           p.returncode == 1 and 'missing.log' in p.stderr and 'ripencc' in p.stdout, p.stderr)
