@@ -1,6 +1,7 @@
 #!/bin/bash
-# scan_bench.sh - rirdb scan against grep -oE and ipv6logstats (Debian
-# ipv6calc), same file, same run, interleaved rounds; medians of MB/s.
+# scan_bench.sh - rirdb scan (one thread, and one per CPU) against grep -oE
+# and ipv6logstats (Debian ipv6calc), same file, same run, interleaved
+# rounds; medians of MB/s.
 #
 #   perf/scan_bench.sh [MIB] [ROUNDS]      (default 1024 MiB, 3 rounds)
 #
@@ -34,8 +35,11 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 echo "# $(date -u +%Y-%m-%d) $cpu; $((bytes >> 20)) MiB log, $rounds rounds"
 for r in $(seq "$rounds"); do
 	cat "$work/web.log" >/dev/null
-	t=$(secs "$build/loaders/rirdb" scan -d "$build/rirmeter.snap" --quiet --json /dev/null "$work/web.log")
+	t=$(secs "$build/loaders/rirdb" scan -d "$build/rirmeter.snap" --threads 1 --quiet --json /dev/null "$work/web.log")
 	echo "round $r rirdb-scan $(mbps "$bytes" "$t") MB/s"
+	cat "$work/web.log" >/dev/null
+	t=$(secs "$build/loaders/rirdb" scan -d "$build/rirmeter.snap" --threads "$(nproc)" --quiet --json /dev/null "$work/web.log")
+	echo "round $r rirdb-scan-all-cpus $(mbps "$bytes" "$t") MB/s"
 	cat "$work/web.log" >/dev/null
 	t=$(secs su nobody -s /bin/sh -c "ipv6logstats -q < '$work/web.log'")
 	echo "round $r ipv6logstats $(mbps "$bytes" "$t") MB/s"
@@ -45,6 +49,6 @@ for r in $(seq "$rounds"); do
 	echo "round $r grep-oE $(mbps "$bytes64" "$t") MB/s"
 done | tee "$work/rounds"
 median() { grep " $1 " "$work/rounds" | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-s=$(median rirdb-scan) i=$(median ipv6logstats) g=$(median grep-oE)
-echo "median MB/s: rirdb scan $s, ipv6logstats $i, grep -oE $g"
+s=$(median rirdb-scan) a=$(median rirdb-scan-all-cpus) i=$(median ipv6logstats) g=$(median grep-oE)
+echo "median MB/s: rirdb scan $s (1 thread), $a ($(nproc) threads), ipv6logstats $i, grep -oE $g"
 echo "ratios: rirdb scan / ipv6logstats $(echo "scale=1; $s / $i" | bc -l)x, / grep -oE $(echo "scale=0; $s / $g" | bc -l)x"
