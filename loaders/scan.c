@@ -347,6 +347,8 @@ struct part {
 	size_t n;
 	struct tally t;
 	int failed;
+	size_t done;  /* bytes scanned so far, for progress (atomic) */
+	int finished; /* (atomic) */
 };
 
 static void *scan_part(void *arg)
@@ -358,13 +360,34 @@ static void *scan_part(void *arg)
 	for (size_t at = 0; sc && at < w->n && !w->failed; at += PIECE) {
 		size_t n = w->n - at < PIECE ? w->n - at : PIECE;
 		w->failed = rl_scanner_feed(sc, w->p + at, n, on_found, &w->t) != 0;
+		__atomic_store_n(&w->done, at + n, __ATOMIC_RELAXED);
 	}
 	if (sc && rl_scanner_end(sc, on_found, &w->t))
 		w->failed = 1;
 	flush4(&w->t);
 	flush6(&w->t);
 	rl_scanner_free(sc);
+	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* On a terminal, the parts' progress until every thread is done. */
+static void show_parts(const char *path, struct part *w, unsigned n, uint64_t before, double t0)
+{
+	for (;;) {
+		uint64_t done = before;
+		unsigned finished = 0;
+		for (unsigned i = 0; i < n; i++) {
+			done += __atomic_load_n(&w[i].done, __ATOMIC_RELAXED);
+			finished += (unsigned)__atomic_load_n(&w[i].finished, __ATOMIC_ACQUIRE);
+		}
+		double s = now_s() - t0;
+		fprintf(stderr, "\r\033[K%s: %.1f MB, %u threads, %.1f MB/s", path,
+			(double)done / 1e6, n, s > 0 ? (double)done / 1e6 / s : 0.0);
+		if (finished == n)
+			return;
+		usleep(200000);
+	}
 }
 
 /* Add w's counts to t; its distinct addresses new to t count for their id. */
@@ -399,7 +422,7 @@ static void merge_part(struct tally *t, struct part *w)
  * not worth splitting (or not a plain regular file), -1 on an error.
  */
 static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tally *t,
-		      unsigned threads, uint64_t *bytes)
+		      unsigned threads, uint64_t *bytes, int progress, double t0)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
@@ -445,6 +468,8 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 		started++;
 		at = end;
 	}
+	if (progress && started)
+		show_parts(path, w, started, *bytes, t0);
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(tid[i], NULL);
 		if (w[i].failed)
@@ -760,7 +785,7 @@ int rirdb_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		int split = anp || strcmp(argv[i], "-") == 0
 				? 0
-				: scan_split(sdb, argv[i], &t, threads, &bytes);
+				: scan_split(sdb, argv[i], &t, threads, &bytes, progress, t0);
 		if (split < 0 ||
 		    (split == 0 && scan_input(sc, argv[i], &t, piece, &bytes, progress, t0, anp)))
 			rc = 1;

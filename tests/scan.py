@@ -18,6 +18,7 @@ import io
 import ipaddress
 import json
 import os
+import pty
 import random
 import shutil
 import subprocess
@@ -142,6 +143,24 @@ def run(args, **kw):
                           timeout=300, **kw)
 
 
+def on_terminal(args):
+    """stderr+stdout of rirdb scan ARGS run on a pseudo-terminal."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(RIRDB, [RIRDB, 'scan'] + args)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-scan-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -235,6 +254,11 @@ def main():
           runs['1'][0]['rir'] == collections.Counter(
               {k: v * reps for k, v in want['rir'].items()}) and
           runs['1'][1]['rir'] == want_distinct['rir'])
+    for name, path, extra in (('one stream', log, []), ('threads', big, ['--threads', '2'])):
+        out = on_terminal(['-d', snap, '--json', os.devnull] + extra + [path])
+        check('progress on a terminal (%s)' % name, b'MB/s' in out and b'\r' in out, out[:300])
+        out = on_terminal(['-d', snap, '--json', os.devnull, '--quiet'] + extra + [path])
+        check('no progress with --quiet (%s)' % name, b'MB/s' not in out, out[:300])
     p = run(['-d', snap, '--threads', '0', big])
     check('--threads 0: usage error', p.returncode == 2 and '--threads' in p.stderr, p.stderr)
 
