@@ -47,28 +47,57 @@ struct rl_scanner {
 /* ------------------------------------------------------------------ */
 /* The validator                                                       */
 
+/* Character classes by table: the scan loop asks for every byte of every
+ * token, and the C library's ctype goes through the locale each time. */
+enum { C_WORD = 1, C_TOK = 2, C_ZONE = 4 };
+static unsigned char cls[256];
+
+__attribute__((constructor)) static void init_classes(void)
+{
+	for (int c = 0; c < 256; c++) {
+		int alnum =
+		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		int hex =
+		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		cls[c] = (unsigned char)((alnum || c == '_' ? C_WORD : 0) |
+					 (hex || c == '.' || c == ':' ? C_TOK : 0) |
+					 (alnum || c == '_' || c == '.' || c == '-' ? C_ZONE : 0));
+	}
+}
+
 static int is_word(int c)
 {
-	return c >= 0 && (isalnum(c) || c == '_');
+	return c >= 0 && (cls[c & 255] & C_WORD);
 }
 
 static int is_tok(int c)
 {
-	return isxdigit(c) || c == '.' || c == ':';
+	return cls[c & 255] & C_TOK;
 }
 
 static int is_zone(int c)
 {
-	return isalnum(c) || c == '_' || c == '.' || c == '-';
+	return cls[c & 255] & C_ZONE;
 }
 
+/* Exactly four decimal octets 0-255, no leading zeros, nothing else. */
 static int parse_v4(const char *s, struct rl_found *f)
 {
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1) /* glibc: four decimal octets, no leading zeros */
-		return 0;
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned o = 0, n = 0;
+		while (s[n] >= '0' && s[n] <= '9' && n < 4)
+			o = o * 10 + (unsigned)(s[n++] - '0');
+		if (n == 0 || n > 3 || o > 255 || (n > 1 && s[0] == '0'))
+			return 0;
+		s += n;
+		if (*s != (i < 3 ? '.' : '\0'))
+			return 0;
+		s++;
+		v = v << 8 | o;
+	}
 	f->v6 = 0;
-	f->v4 = ntohl(a.s_addr);
+	f->v4 = v;
 	return 1;
 }
 
