@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "loaders.h"
 #include "model.h"
+#include "snapshot.h"
 
 struct built {
 	struct rm_model *m; /* NULL when the build failed */
@@ -25,6 +27,39 @@ struct built {
 	size_t diag_len;
 	struct rl_counts counts;
 };
+
+/* Resolve the inputs added to b; the model's view goes into r->db. */
+static inline struct built *built_finish(struct built *r, struct rl_build *b, FILE *diag)
+{
+	r->m = rl_build_finish(b);
+	r->counts = *rl_build_counts(b);
+	rl_build_free(b);
+	fclose(diag);
+	if (r->m)
+		rm_model_view(r->m, &r->db);
+	return r;
+}
+
+/*
+ * Write db to a snapshot and run check on it as the programs open it: mapped
+ * in place, and copied onto huge pages (where vector reads must stop at the
+ * padding of the last entry).
+ */
+static inline void each_snapshot_copy(const struct rm_db *db, const char *tag,
+				      void (*check)(const struct rm_db *))
+{
+	char path[128], err[512];
+	snprintf(path, sizeof(path), "/tmp/rm-%s-%ld.snap", tag, (long)getpid());
+	assert_int_equal(rm_snapshot_write(db, path, err, sizeof(err)), 0);
+	for (unsigned flags = 0; flags <= RM_SNAP_HUGEPAGE; flags++) {
+		struct rm_snapshot *s = rm_snapshot_open_flags(path, flags, err, sizeof(err));
+		if (!s)
+			fail_msg("%s", err);
+		check(rm_snapshot_db(s));
+		rm_snapshot_close(s);
+	}
+	unlink(path);
+}
 
 /* Build from (name, text) pairs ended by NULL. */
 static inline struct built *build_texts(int lenient, ...)
@@ -43,13 +78,7 @@ static inline struct built *build_texts(int lenient, ...)
 		rl_build_add_buffer(b, name, text, strlen(text));
 	}
 	va_end(ap);
-	r->m = rl_build_finish(b);
-	r->counts = *rl_build_counts(b);
-	rl_build_free(b);
-	fclose(diag);
-	if (r->m)
-		rm_model_view(r->m, &r->db);
-	return r;
+	return built_finish(r, b, diag);
 }
 
 /* A file under the bundled data directory (RM_DATA_DIR, else ./data). */
@@ -87,13 +116,7 @@ static inline struct built *build_data(const char *const *rels)
 		rl_build_add_buffer(b, *rels, text, strlen(text));
 		free(text);
 	}
-	r->m = rl_build_finish(b);
-	r->counts = *rl_build_counts(b);
-	rl_build_free(b);
-	fclose(diag);
-	if (r->m)
-		rm_model_view(r->m, &r->db);
-	return r;
+	return built_finish(r, b, diag);
 }
 
 /* xorshift64: deterministic test data. */

@@ -2,10 +2,8 @@
  * test_trie6.c - the IPv6 Poptrie against the reference lookup, the bulk
  * walks against the simple one, and refusal of hostile tries.
  */
-#include <unistd.h>
 
 #include "helpers.h"
-#include "snapshot.h"
 #include "trie6.h"
 
 static uint64_t rng = 0xD1B54A32D192ED03ull;
@@ -187,25 +185,17 @@ static void hostile_trie_refused(void **state)
 	built_free(r);
 }
 
+static void check_snapshot_trie(const struct rm_db *db)
+{
+	agree_with_reference(db, &db->trie6);
+	walks_agree(db, &db->trie6);
+}
+
 static void from_snapshot(void **state)
 {
 	(void)state;
 	struct built *r = build_texts(0, "gen", "2001:db8::/32,a\n2001:db8:5::/48,b\n", NULL);
-	char path[128], err[512];
-	snprintf(path, sizeof(path), "/tmp/rm-trie6-%ld.snap", (long)getpid());
-	assert_int_equal(rm_snapshot_write(&r->db, path, err, sizeof(err)), 0);
-	/* In place, and copied onto huge pages where vector reads must stop at
-	 * the padding of the last entry. */
-	for (unsigned flags = 0; flags <= RM_SNAP_HUGEPAGE; flags++) {
-		struct rm_snapshot *s = rm_snapshot_open_flags(path, flags, err, sizeof(err));
-		if (!s)
-			fail_msg("%s", err);
-		const struct rm_db *db = rm_snapshot_db(s);
-		agree_with_reference(db, &db->trie6);
-		walks_agree(db, &db->trie6);
-		rm_snapshot_close(s);
-	}
-	unlink(path);
+	each_snapshot_copy(&r->db, "trie6", check_snapshot_trie);
 	built_free(r);
 }
 
