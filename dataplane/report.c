@@ -286,6 +286,18 @@ static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t
 	return s;
 }
 
+/* One row per group with traffic in direction d (country, holder). */
+static void push_groups(struct rm_rows *rs, const char *snap, const char *scope,
+			const struct rm_counters *c, int d, const uint32_t *of, char *const *keys,
+			uint32_t n_groups)
+{
+	struct sum *s = sum_groups(c, d, of, n_groups);
+	for (uint32_t g = 0; g < n_groups; g++)
+		if (s[g].pkts)
+			push(rs, snap, scope, dirs[d], keys[g], s[g].pkts, s[g].bytes, 1);
+	free(s);
+}
+
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		struct rm_rows *rs)
 {
@@ -298,18 +310,9 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 		}
 		for (unsigned k = 0; k < RM_RIR_COUNT; k++) /* a fixed set: zeros too */
 			push(rs, snap, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
-		struct sum *sc = sum_groups(c, d, r->country_of, r->n_country);
-		for (uint32_t g = 0; g < r->n_country; g++)
-			if (sc[g].pkts)
-				push(rs, snap, "country", dirs[d], r->country_keys[g], sc[g].pkts,
-				     sc[g].bytes, 1);
-		free(sc);
-		struct sum *sh = sum_groups(c, d, r->holder_of, r->n_holder);
-		for (uint32_t g = 0; g < r->n_holder; g++)
-			if (sh[g].pkts)
-				push(rs, snap, "holder", dirs[d], r->holder_keys[g], sh[g].pkts,
-				     sh[g].bytes, 1);
-		free(sh);
+		push_groups(rs, snap, "country", c, d, r->country_of, r->country_keys,
+			    r->n_country);
+		push_groups(rs, snap, "holder", c, d, r->holder_of, r->holder_keys, r->n_holder);
 	}
 	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
 		for (unsigned b = 0; b < RM_RIR_COUNT; b++)
