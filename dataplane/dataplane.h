@@ -6,6 +6,8 @@
  *   worker.c   the poll loop of one lcore and its counters
  *   report.c   folding per-lcore counters into scopes, and the exporters
  *   pcapfile.c counting the packets of the capture files net_pcap reads
+ *   flow.c     NetFlow v5/v9 and IPFIX datagrams -> records, per-exporter state
+ *   sflow.c    sFlow v5 datagrams -> sampled frames -> records
  *
  * worker.h adds the DPDK-facing worker structure; this header stays free
  * of DPDK so that the parser and the reports are unit-tested without it.
@@ -47,6 +49,12 @@ struct rm_frame {
 	uint8_t reason;		  /* enum rm_malformed when malformed */
 	uint16_t l3_off;	  /* offset of the IP header */
 	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
+	/* For IP: the protocol (IPv6: the first next header), whether this is
+	 * an IPv4 fragment (offset or more-fragments set), where the IP
+	 * payload starts and how long the IP header says it is. */
+	uint8_t proto, fragment;
+	uint16_t l4_off;
+	uint32_t l4_len;
 };
 
 /*
@@ -58,6 +66,8 @@ struct rm_frame {
  * skipped by IHL.
  */
 void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t frame, struct rm_frame *out);
+/* The same from the IP header on (no link layer), IPv4 or IPv6 by its version. */
+void rm_parse_ip(const uint8_t *p, uint32_t avail, uint32_t frame, struct rm_frame *out);
 
 /* ------------------------------------------------------------------ */
 /* Counters                                                            */
@@ -69,9 +79,14 @@ struct rm_cell {
 	uint64_t pkts, bytes;
 };
 
-/* One lcore's counters; only that lcore writes them. */
+/* One lcore's counters; only that lcore writes them.  Every received
+ * frame ends in exactly one of attributed, non_ip, malformed, flow (a
+ * datagram taken as flow export) or not_flow (IP traffic ignored under
+ * --flows-only).  Flow records add their packets and bytes to by_id and
+ * the pairs, and count in records. */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
+	uint64_t flow, flow_bytes, not_flow, not_flow_bytes, records;
 	uint64_t malformed[RM_BAD_COUNT];
 	uint64_t malformed_bytes[RM_BAD_COUNT];
 	uint64_t pair_pkts[RM_RIR_COUNT][RM_RIR_COUNT];
@@ -103,6 +118,190 @@ static inline void rm_count_ip(struct rm_counters *c, const uint8_t *rir_of, uin
 	c->pair_pkts[rir_of[src_id]][rir_of[dst_id]]++;
 	c->pair_bytes[rir_of[src_id]][rir_of[dst_id]] += len;
 }
+
+/* Count one flow record of pkts packets and bytes bytes (already scaled). */
+static inline void rm_count_flow(struct rm_counters *c, const uint8_t *rir_of, uint32_t src_id,
+				 uint32_t dst_id, uint64_t pkts, uint64_t bytes)
+{
+	c->records++;
+	c->by_id[RM_SRC][src_id].pkts += pkts;
+	c->by_id[RM_SRC][src_id].bytes += bytes;
+	c->by_id[RM_DST][dst_id].pkts += pkts;
+	c->by_id[RM_DST][dst_id].bytes += bytes;
+	c->pair_pkts[rir_of[src_id]][rir_of[dst_id]] += pkts;
+	c->pair_bytes[rir_of[src_id]][rir_of[dst_id]] += bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* Flow records (flow.c, sflow.c)                                      */
+
+enum rm_flow_proto { RM_FLOW_NETFLOW, RM_FLOW_IPFIX, RM_FLOW_SFLOW, RM_FLOW_PROTOS };
+/* What an exporter speaks, as reported: the port's protocol, with NetFlow
+ * split by version. */
+enum rm_flow_kind { RM_KIND_NETFLOW5, RM_KIND_NETFLOW9, RM_KIND_IPFIX, RM_KIND_SFLOW };
+
+const char *rm_flow_proto_name(unsigned proto);
+const char *rm_flow_kind_name(unsigned kind);
+
+/* Why a flow datagram, or the rest of it, was dropped. */
+enum rm_flow_bad {
+	RM_FLOWBAD_FRAGMENT, /* an IP fragment: flow export must fit one datagram */
+	RM_FLOWBAD_UDP,	     /* UDP header truncated or its length disagrees */
+	RM_FLOWBAD_SHORT,    /* shorter than the protocol's header */
+	RM_FLOWBAD_VERSION,  /* a version this port's protocol does not have */
+	RM_FLOWBAD_LENGTH,   /* a header length or count pointing outside the datagram */
+	RM_FLOWBAD_SET,	     /* a set (flowset, sample) shorter than its header or too long */
+	RM_FLOWBAD_TEMPLATE, /* a template that cannot describe records */
+	RM_FLOWBAD_RECORD,   /* a record that runs past its set */
+	RM_FLOWBAD_SAMPLE,   /* an sFlow sample or flow record with bad lengths */
+	RM_FLOWBAD_COUNT
+};
+const char *rm_flow_bad_name(unsigned reason);
+
+#define RM_FLOW_MAX_PORTS     16
+#define RM_FLOW_MAX_EXPORTERS 1024 /* (kind, address, domain) per worker */
+#define RM_FLOW_MAX_TEMPLATES 64   /* per exporter */
+#define RM_FLOW_MAX_FIELDS    128  /* per template */
+#define RM_FLOW_POOL	      4096 /* templates per worker, all exporters */
+#define RM_FLOW_BATCH	      128  /* records per family before a flush */
+
+/* --flows PROTO:PORT,...; parsed once, read by every worker. */
+struct rm_flow_config {
+	uint16_t port[RM_FLOW_MAX_PORTS];
+	uint8_t proto[RM_FLOW_MAX_PORTS];
+	unsigned n;
+	bool only; /* --flows-only */
+};
+
+/* Parse "netflow:2055,ipfix:4739,sflow:6343"; -1 with a reason. */
+int rm_flow_config_parse(struct rm_flow_config *cfg, const char *spec, char *err, size_t errlen);
+
+/* The protocol of UDP destination port dport, or -1 when it is not a flow port. */
+static inline int rm_flow_port(const struct rm_flow_config *cfg, uint16_t dport)
+{
+	for (unsigned i = 0; i < cfg->n; i++)
+		if (cfg->port[i] == dport)
+			return cfg->proto[i];
+	return -1;
+}
+
+/* Records waiting for one bulk lookup per family. */
+struct rm_flow_batch {
+	uint32_t a4[2 * RM_FLOW_BATCH];
+	uint8_t a6[2 * RM_FLOW_BATCH][16];
+	uint64_t pkts4[RM_FLOW_BATCH], bytes4[RM_FLOW_BATCH];
+	uint64_t pkts6[RM_FLOW_BATCH], bytes6[RM_FLOW_BATCH];
+	uint32_t n4, n6;
+};
+
+/* Per-exporter health; only the owning worker writes. */
+enum rm_exp_counter {
+	RM_EXP_DATAGRAMS,
+	RM_EXP_RECORDS,		/* data records counted */
+	RM_EXP_NO_TEMPLATE,	/* data sets skipped: their template is not known (yet) */
+	RM_EXP_NO_ADDRESS,	/* data records without a source and destination address */
+	RM_EXP_OPTIONS,		/* options data records read */
+	RM_EXP_TEMPLATES,	/* template records accepted (new, refreshed or withdrawn) */
+	RM_EXP_TEMPLATES_FULL,	/* templates refused: the per-exporter or pool limit */
+	RM_EXP_SAMPLES_SKIPPED, /* sFlow samples of other kinds (counters), or not IP */
+	RM_EXP_GAPS,		/* sequence jumps forward */
+	RM_EXP_LOST,		/* datagrams (v9, sFlow) or records (v5, IPFIX) missed */
+	RM_EXP_COUNTERS
+};
+const char *rm_exp_counter_name(unsigned k);
+
+/* The fields of a data record that matter here. */
+enum rm_role {
+	RM_ROLE_SRC4,
+	RM_ROLE_DST4,
+	RM_ROLE_SRC6,
+	RM_ROLE_DST6,
+	RM_ROLE_BYTES,	     /* octetDeltaCount (1) */
+	RM_ROLE_PKTS,	     /* packetDeltaCount (2) */
+	RM_ROLE_OBYTES,	     /* postOctetDeltaCount (23): when 1 is absent */
+	RM_ROLE_OPKTS,	     /* postPacketDeltaCount (24): when 2 is absent */
+	RM_ROLE_SAMPLING,    /* samplingInterval (34), samplerRandomInterval (50) */
+	RM_ROLE_SP_INTERVAL, /* samplingPacketInterval (305) */
+	RM_ROLE_SP_SPACE,    /* samplingPacketSpace (306) */
+	RM_ROLES
+};
+
+struct rm_flow_template {
+	uint16_t id, n_fields;
+	uint16_t min_len; /* the record length, or its minimum with variable fields */
+	uint8_t variable; /* has variable-length fields: walk each record */
+	uint8_t options;  /* an options template (sampling) */
+	uint8_t used;
+	/* Fixed offsets of the fields wanted (when !variable), -1 when absent. */
+	int32_t off[RM_ROLES];
+	uint8_t len[RM_ROLES];
+	uint16_t flen[RM_FLOW_MAX_FIELDS]; /* 65535: variable */
+	uint8_t role[RM_FLOW_MAX_FIELDS];  /* index into off[], or 0xff */
+};
+
+struct rm_flow_exporter {
+	volatile uint8_t used; /* published last: the main lcore reads used slots */
+	uint8_t kind, family;
+	uint8_t seq_known;
+	uint8_t addr[16];
+	uint32_t domain;
+	uint32_t next_seq;
+	uint64_t sampling; /* announced by options records (v9, IPFIX); 0: none */
+	uint64_t n[RM_EXP_COUNTERS];
+	uint64_t bad[RM_FLOWBAD_COUNT];
+	uint16_t n_templates, last;
+	uint16_t tid[RM_FLOW_MAX_TEMPLATES];  /* template ids */
+	uint16_t tref[RM_FLOW_MAX_TEMPLATES]; /* into the worker's template pool */
+};
+
+struct rm_flow_state;
+typedef void (*rm_flow_flush_fn)(struct rm_flow_state *st, void *ctx);
+
+/* One worker's flow state: survives snapshot reloads (templates are the
+ * exporters', not the snapshot's). */
+struct rm_flow_state {
+	rm_flow_flush_fn flush;
+	void *flush_ctx;
+	uint64_t bad[RM_FLOWBAD_COUNT]; /* before an exporter is known */
+	uint64_t exporters_full;	/* datagrams from exporters beyond the table */
+	struct rm_flow_batch batch;
+	uint32_t n_exporters, n_pool;
+	uint16_t hash[2 * RM_FLOW_MAX_EXPORTERS]; /* exporter index + 1; 0 empty */
+	struct rm_flow_exporter exp[RM_FLOW_MAX_EXPORTERS];
+	struct rm_flow_template pool[RM_FLOW_POOL];
+	uint8_t copy[65536]; /* a datagram gathered from mbuf segments */
+};
+
+struct rm_flow_state *rm_flow_state_new(void);
+void rm_flow_state_free(struct rm_flow_state *st);
+
+/*
+ * Decode one flow datagram (the UDP payload, len bytes) that arrived on a
+ * port of protocol proto from address src (4 or 16 bytes).  Records go to
+ * st->batch; st->flush(st, ctx) is called whenever a family's half fills,
+ * and the caller flushes what is left after its burst.
+ */
+void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
+		      const uint8_t *p, uint32_t len);
+/* Count a datagram that could not be decoded at all (fragment, UDP). */
+void rm_flow_drop(struct rm_flow_state *st, enum rm_flow_bad why);
+
+/* Internal to flow.c and sflow.c: the exporter, created on first sight. */
+struct rm_flow_exporter *rm_flow_exporter(struct rm_flow_state *st, unsigned kind,
+					  const uint8_t *addr, int family, uint32_t domain);
+void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance);
+void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
+		  uint64_t pkts, uint64_t bytes);
+void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len);
+
+/*
+ * Health rows of the exporters of n states (workers), summed by key:
+ * "flow/KIND/ADDRESS/DOMAIN/COUNTER" and "flow/malformed.REASON".
+ * Cumulative; rm_rows_minus turns two readings into an interval.
+ */
+struct rm_rows;
+void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
+		  struct rm_rows *out);
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
@@ -148,6 +347,9 @@ struct rm_rows {
 	uint32_t n, cap;
 };
 
+/* Write the flow collector's health lines (flow_datagrams, flow_records,
+ * not_flow, exporters): set once at start, when --flows is given. */
+void rm_report_flows(bool on);
 /* Append the rows of counters c, attributed under r's snapshot `snap`. */
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		struct rm_rows *out);
@@ -155,6 +357,8 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
 /* Sort and sum rows of equal (snapshot, scope, dir, key). */
 void rm_rows_compact(struct rm_rows *rs);
 void rm_rows_free(struct rm_rows *rs);
+/* rs -= prev, row by row of equal (snapshot, scope, dir, key); both compacted. */
+void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev);
 
 struct rm_outputs {
 	FILE *json, *csv; /* NULL when not wanted */

@@ -3,6 +3,7 @@
  *
  *   rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] [--prom PATH]
  *            [--interval S] [--duration S] [--top N] [--burst N] [--queues N] [--quiet]
+ *            [--flows PROTO:PORT,... [--flows-only]]
  *
  * Every worker lcore (all lcores but the main one) polls the RX queues it
  * was given; each port gets as many queues as there are workers (or as
@@ -11,7 +12,8 @@
  * interval, and decides when to stop (a signal, --duration, or, when every
  * port reads capture files through net_pcap, the last packet of the last
  * file).  At exit it stops the workers, writes the totals, prints the
- * table and checks that received = attributed + non-IP + malformed.
+ * table and checks that received = attributed + non-IP + malformed (+ flow
+ * export + not flow, with --flows).
  *
  * Exit codes: 0 success, 1 runtime error (or counts that do not balance),
  * 2 bad options.
@@ -48,6 +50,7 @@ struct options {
 	double interval, duration;
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
+	struct rm_flow_config flows;
 };
 
 static volatile int stop_flag;
@@ -86,7 +89,11 @@ static void usage(FILE *o)
 		"  --mbufs N        mbuf pool size (default: enough for the RX rings; net_pcap\n"
 		"                   with infinite_rx needs one per packet of the file)\n"
 		"  --io-only        benchmark baseline: receive and free packets, attribute\n"
-		"                   nothing (all count as non-IP)\n",
+		"                   nothing (all count as non-IP)\n"
+		"  --flows PROTO:PORT,...  collect flow export sent to these UDP ports\n"
+		"                   (PROTO netflow (v5 and v9), ipfix or sflow), e.g.\n"
+		"                   netflow:2055,ipfix:4739,sflow:6343\n"
+		"  --flows-only     with --flows, ignore traffic that is not flow export\n",
 		RM_MAX_BURST);
 }
 
@@ -120,12 +127,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"mbufs", required_argument, NULL, 'm'},
 	    {"prom-listen", required_argument, NULL, 'P'},
 	    {"quiet", no_argument, NULL, 'Q'},
+	    {"flows", required_argument, NULL, 'F'},
+	    {"flows-only", no_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
 	double v;
-	int c;
+	int c, only = 0;
+	char err[256];
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -178,6 +188,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'P':
 			o->prom_listen = optarg;
 			break;
+		case 'F':
+			if (rm_flow_config_parse(&o->flows, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirmeter: %s\n", err);
+				return -1;
+			}
+			break;
+		case 'O':
+			only = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -190,6 +209,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "rirmeter: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (only && o->flows.n == 0) {
+		fprintf(stderr, "rirmeter: --flows-only needs --flows PROTO:PORT,...\n");
+		return -1;
+	}
+	o->flows.only = only;
 	if (!o->db) {
 		fprintf(stderr,
 			"rirmeter: --db FILE is required (a snapshot from 'rirdb build')\n");
@@ -344,6 +368,8 @@ struct run {
 	unsigned n_workers;
 	uint64_t reloads_reported[2]; /* ok, failed as of the last export */
 	struct rm_promhttp *http;     /* --prom-listen, or NULL */
+	struct rm_flow_state **fs;    /* per worker, with --flows */
+	struct rm_rows flow_prev;     /* exporter rows as of the last export */
 	FILE *json, *csv;
 };
 
@@ -379,6 +405,24 @@ static void total_rows(struct run *r, struct rm_rows *rows)
 	rm_rows_append(rows, &r->rl.retired_total);
 	rm_rows_of(&g->rep, &g->cum, g->id, rows);
 	reload_rows(r, rows, 0);
+	if (r->fs)
+		rm_flow_rows(r->fs, r->n_workers, g->id, rows);
+}
+
+/* Exporter rows since the last export (they outlive snapshots: keyed by none). */
+static void flow_interval_rows(struct run *r, struct rm_rows *rows)
+{
+	struct rm_rows now = {0};
+	rm_flow_rows(r->fs, r->n_workers, "", &now);
+	struct rm_rows delta = {0};
+	rm_rows_append(&delta, &now);
+	rm_rows_minus(&delta, &r->flow_prev);
+	for (uint32_t i = 0; i < delta.n; i++)
+		snprintf(delta.v[i].snap, sizeof(delta.v[i].snap), "%s", r->rl.gen->id);
+	rm_rows_append(rows, &delta);
+	rm_rows_free(&delta);
+	rm_rows_free(&r->flow_prev);
+	r->flow_prev = now;
 }
 
 static int export_interval(struct run *r, double now, double length)
@@ -394,6 +438,8 @@ static int export_interval(struct run *r, double now, double length)
 	rm_rows_free(&r->rl.retired_interval);
 	rm_rows_of(&g->rep, &g->delta, g->id, &rows);
 	reload_rows(r, &rows, 1);
+	if (r->fs)
+		flow_interval_rows(r, &rows);
 	r->reloads_reported[0] = r->rl.ok;
 	r->reloads_reported[1] = r->rl.failed;
 	int rc = rm_write_rows(&r->out, &rows, ps, r->n_ports, g->id, now, length, false);
@@ -630,6 +676,15 @@ static int setup(struct run *r)
 	r->workers = rte_zmalloc("workers", r->n_workers * sizeof(*r->workers), 64);
 	if (!r->workers)
 		return -1;
+	rm_report_flows(r->opt.flows.n > 0);
+	if (r->opt.flows.n) {
+		r->fs = calloc(r->n_workers, sizeof(*r->fs));
+		for (unsigned w = 0; r->fs && w < r->n_workers; w++)
+			if (!(r->fs[w] = rm_flow_state_new()))
+				return -1;
+		if (!r->fs)
+			return -1;
+	}
 	for (unsigned w = 0; w < r->n_workers; w++) {
 		struct rm_worker *wk = &r->workers[w];
 		wk->index = w;
@@ -638,6 +693,10 @@ static int setup(struct run *r)
 		wk->current = &r->rl.current;
 		wk->qsv = r->rl.qsv;
 		wk->stop = &stop_flag;
+		if (r->opt.flows.n) {
+			wk->flows = &r->opt.flows;
+			wk->fs = r->fs[w];
+		}
 	}
 	if (assign_queues(r))
 		return -1;
@@ -654,6 +713,10 @@ static void teardown(struct run *r)
 		rte_eth_dev_close(r->ports[i].id);
 	}
 	rte_free(r->workers);
+	for (unsigned w = 0; r->fs && w < r->n_workers; w++)
+		rm_flow_state_free(r->fs[w]);
+	free(r->fs);
+	rm_rows_free(&r->flow_prev);
 	rm_promhttp_stop(r->http);
 	rm_reloader_free(&r->rl);
 	if (r->json && r->json != stdout)

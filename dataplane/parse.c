@@ -63,6 +63,10 @@ static void parse_ipv4(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t 
 		return bad(f, RM_BAD_IPV4_LENGTH);
 	f->cls = RM_FRAME_IPV4;
 	f->l3_off = (uint16_t)off;
+	f->proto = p[off + 9];
+	f->fragment = (be16(p + off + 6) & 0x3fff) != 0;
+	f->l4_off = (uint16_t)(off + hl);
+	f->l4_len = total - hl;
 	f->src = p + off + 12;
 	f->dst = p + off + 16;
 }
@@ -76,10 +80,15 @@ static void parse_ipv6(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t 
 		return bad(f, RM_BAD_IP_VERSION);
 	if (len < off + 40)
 		return bad(f, RM_BAD_TRUNCATED);
-	if (off + 40 + be16(p + off + 4) > frame)
+	uint32_t payload = be16(p + off + 4);
+	if (off + 40 + payload > frame)
 		return bad(f, RM_BAD_IPV6_LENGTH);
 	f->cls = RM_FRAME_IPV6;
 	f->l3_off = (uint16_t)off;
+	f->proto = p[off + 6]; /* extension headers are not followed */
+	f->fragment = 0;
+	f->l4_off = (uint16_t)(off + 40);
+	f->l4_len = payload;
 	f->src = p + off + 8;
 	f->dst = p + off + 24;
 }
@@ -108,6 +117,16 @@ static void parse_mpls(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t 
 	default:
 		f->cls = RM_FRAME_NON_IP;
 	}
+}
+
+void rm_parse_ip(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame *f)
+{
+	f->cls = RM_FRAME_NON_IP;
+	if (len < 1)
+		return bad(f, RM_BAD_TRUNCATED);
+	if (p[0] >> 4 == 6)
+		return parse_ipv6(p, len, frame, 0, f);
+	return parse_ipv4(p, len, frame, 0, f);
 }
 
 void rm_parse_frame(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame *f)

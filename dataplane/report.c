@@ -16,6 +16,7 @@
  * Every JSON line has ts, interval, scope, dir (not for rir_pair and
  * health), key, packets and bytes (not for the port counters).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -268,6 +269,74 @@ void rm_rows_compact(struct rm_rows *rs)
 	rs->n = w + 1;
 }
 
+void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < rs->n; i++) {
+		while (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) < 0)
+			j++;
+		if (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) == 0) {
+			rs->v[i].packets -= prev->v[j].packets;
+			rs->v[i].bytes -= prev->v[j].bytes;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Flow exporters                                                      */
+
+static void exporter_prefix(const struct rm_flow_exporter *e, char *out, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
+	snprintf(out, n, "flow/%s/%s/%" PRIu32, rm_flow_kind_name(e->kind), a, e->domain);
+}
+
+static void exporter_rows(const struct rm_flow_exporter *e, const char *snap, struct rm_rows *rs)
+{
+	char pre[96], key[160];
+	exporter_prefix(e, pre, sizeof(pre));
+	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++) {
+		uint64_t v = ((const volatile uint64_t *)e->n)[k];
+		if (v || k <= RM_EXP_RECORDS) {
+			snprintf(key, sizeof(key), "%s/%s", pre, rm_exp_counter_name(k));
+			push(rs, snap, "health", NULL, key, v, 0, 0);
+		}
+	}
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++) {
+		uint64_t v = ((const volatile uint64_t *)e->bad)[k];
+		if (v) {
+			snprintf(key, sizeof(key), "%s/malformed.%s", pre, rm_flow_bad_name(k));
+			push(rs, snap, "health", NULL, key, v, 0, 0);
+		}
+	}
+}
+
+void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap, struct rm_rows *rs)
+{
+	char key[64];
+	uint64_t bad[RM_FLOWBAD_COUNT] = {0}, full = 0;
+	for (unsigned w = 0; w < n; w++) {
+		for (unsigned i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
+			const struct rm_flow_exporter *e = &st[w]->exp[i];
+			if (!__atomic_load_n(&e->used, __ATOMIC_ACQUIRE))
+				break; /* slots are taken in order */
+			exporter_rows(e, snap, rs);
+		}
+		for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+			bad[k] += ((const volatile uint64_t *)st[w]->bad)[k];
+		full += *(const volatile uint64_t *)&st[w]->exporters_full;
+	}
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+		if (bad[k]) {
+			snprintf(key, sizeof(key), "flow/malformed.%s", rm_flow_bad_name(k));
+			push(rs, snap, "health", NULL, key, bad[k], 0, 0);
+		}
+	if (full)
+		push(rs, snap, "health", NULL, "flow/exporters_full", full, 0, 0);
+	rm_rows_compact(rs);
+}
+
 struct sum {
 	uint64_t pkts, bytes;
 };
@@ -296,6 +365,14 @@ static void push_groups(struct rm_rows *rs, const char *snap, const char *scope,
 		if (s[g].pkts)
 			push(rs, snap, scope, dirs[d], keys[g], s[g].pkts, s[g].bytes, 1);
 	free(s);
+}
+
+/* Process-wide: the flow collector is on, so its health lines are written. */
+static bool flow_rows;
+
+void rm_report_flows(bool on)
+{
+	flow_rows = on;
 }
 
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
@@ -330,6 +407,11 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 	push(rs, snap, "health", NULL, "attributed", c->attributed, c->attributed_bytes, 1);
 	push(rs, snap, "health", NULL, "non_ip", c->non_ip, c->non_ip_bytes, 1);
 	push(rs, snap, "health", NULL, "malformed", mp, mb, 1);
+	if (flow_rows) {
+		push(rs, snap, "health", NULL, "flow_datagrams", c->flow, c->flow_bytes, 1);
+		push(rs, snap, "health", NULL, "flow_records", c->records, 0, 0);
+		push(rs, snap, "health", NULL, "not_flow", c->not_flow, c->not_flow_bytes, 1);
+	}
 	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {
 		snprintf(key, sizeof(key), "malformed.%s", rm_malformed_name(k));
 		push(rs, snap, "health", NULL, key, c->malformed[k], c->malformed_bytes[k], 1);
@@ -522,11 +604,97 @@ static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, con
 	}
 }
 
+static uint64_t health_value(const struct rm_rows *rs, const char *key, int bytes)
+{
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, "health") == 0 && strcmp(rs->v[i].key, key) == 0)
+			return bytes ? rs->v[i].bytes : rs->v[i].packets;
+	return 0;
+}
+
+/* "flow/KIND/ADDR/DOMAIN/COUNTER" (or "flow/COUNTER") into its parts; the count. */
+static unsigned flow_key_parts(char *k, char *part[4])
+{
+	unsigned n = 0;
+	for (char *s = k + 5, *t; n < 4 && s; s = t) {
+		t = strchr(s, '/');
+		if (t)
+			*t++ = '\0';
+		part[n++] = s;
+	}
+	return n;
+}
+
+/* One family of per-exporter samples: counter is an rm_exp_counter name, or "malformed". */
+static void prom_exporter_family(FILE *o, const struct rm_rows *rs, const char *counter)
+{
+	char name[96];
+	int mal = strcmp(counter, "malformed") == 0;
+	snprintf(name, sizeof(name), "rirmeter_flow_exporter_%s_total", counter);
+	prom_help(o, name,
+		  mal ? "Flow datagrams dropped, by exporter and reason"
+		      : "Flow collector counters, by exporter",
+		  "counter");
+	for (uint32_t i = 0; i < rs->n; i++) {
+		const struct rm_row *w = &rs->v[i];
+		char k[sizeof(w->key)], *part[4];
+		if (strcmp(w->scope, "health") != 0 || strncmp(w->key, "flow/", 5) != 0)
+			continue;
+		memcpy(k, w->key, sizeof(k));
+		if (flow_key_parts(k, part) != 4 ||
+		    (mal ? strncmp(part[3], "malformed.", 10) : strcmp(part[3], counter)) != 0)
+			continue;
+		fprintf(o, "%s{", name);
+		prom_label(o, "protocol", part[0]);
+		fputc(',', o);
+		prom_label(o, "exporter", part[1]);
+		fputc(',', o);
+		prom_label(o, "domain", part[2]);
+		if (mal) {
+			fputc(',', o);
+			prom_label(o, "reason", part[3] + 10);
+		}
+		fprintf(o, "} %" PRIu64 "\n", w->packets);
+	}
+}
+
+/* The flow collector: datagrams and records, drops, then each exporter's counters. */
+static void prom_flow(FILE *o, const struct rm_rows *rs)
+{
+	if (!flow_rows)
+		return;
+	prom_help(o, "rirmeter_flow_datagrams_total", "Datagrams taken as flow export", "counter");
+	fprintf(o, "rirmeter_flow_datagrams_total %" PRIu64 "\n",
+		health_value(rs, "flow_datagrams", 0));
+	prom_help(o, "rirmeter_flow_datagram_bytes_total", "Frame bytes of flow export", "counter");
+	fprintf(o, "rirmeter_flow_datagram_bytes_total %" PRIu64 "\n",
+		health_value(rs, "flow_datagrams", 1));
+	prom_help(o, "rirmeter_flow_records_total", "Flow records attributed", "counter");
+	fprintf(o, "rirmeter_flow_records_total %" PRIu64 "\n",
+		health_value(rs, "flow_records", 0));
+	prom_help(o, "rirmeter_flow_exporters_full_total",
+		  "Flow datagrams from exporters beyond the exporter table", "counter");
+	fprintf(o, "rirmeter_flow_exporters_full_total %" PRIu64 "\n",
+		health_value(rs, "flow/exporters_full", 0));
+	prom_help(o, "rirmeter_flow_malformed_total",
+		  "Flow datagrams dropped before their exporter was known", "counter");
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, "health") == 0 &&
+		    strncmp(rs->v[i].key, "flow/malformed.", 15) == 0) {
+			fputs("rirmeter_flow_malformed_total{", o);
+			prom_label(o, "reason", rs->v[i].key + 15);
+			fprintf(o, "} %" PRIu64 "\n", rs->v[i].packets);
+		}
+	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++)
+		prom_exporter_family(o, rs, rm_exp_counter_name(k));
+	prom_exporter_family(o, rs, "malformed");
+}
+
 static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_stats *ports,
 			unsigned n_ports)
 {
-	static const char *const simple[] = {"received", "attributed", "non_ip"};
-	for (size_t k = 0; k < 3; k++)
+	static const char *const simple[] = {"received", "attributed", "non_ip", "not_flow"};
+	for (size_t k = 0; k < 4; k++)
 		for (int bytes = 0; bytes < 2; bytes++) {
 			char name[96];
 			snprintf(name, sizeof(name), "rirmeter_%s_%s_total", simple[k],
@@ -544,6 +712,7 @@ static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_
 		    strncmp(rs->v[i].key, "malformed.", 10) == 0)
 			fprintf(o, "rirmeter_malformed_packets_total{reason=\"%s\"} %" PRIu64 "\n",
 				rs->v[i].key + 10, rs->v[i].packets);
+	prom_flow(o, rs);
 	static const char *const port_metric[3] = {"rx_packets", "missed_packets", "errors"};
 	for (int m = 0; m < 3; m++) {
 		char name[96];
@@ -625,7 +794,7 @@ int rm_write_table(FILE *out, const struct rm_rows *total)
 	if (!out)
 		return -1;
 	uint64_t p[RM_DIRS][RM_RIR_COUNT] = {{0}}, b[RM_DIRS][RM_RIR_COUNT] = {{0}}, all = 0;
-	uint64_t received = 0, attributed = 0, non_ip = 0, mal = 0;
+	uint64_t received = 0, attributed = 0, non_ip = 0, mal = 0, flow = 0, not_flow = 0;
 	for (uint32_t i = 0; i < total->n; i++) {
 		const struct rm_row *r = &total->v[i];
 		if (strcmp(r->scope, "rir") == 0) {
@@ -634,11 +803,13 @@ int rm_write_table(FILE *out, const struct rm_rows *total)
 			p[d][k] += r->packets;
 			b[d][k] += r->bytes;
 		} else if (strcmp(r->scope, "health") == 0) {
-			uint64_t *t = strcmp(r->key, "received") == 0	  ? &received
-				      : strcmp(r->key, "attributed") == 0 ? &attributed
-				      : strcmp(r->key, "non_ip") == 0	  ? &non_ip
-				      : strcmp(r->key, "malformed") == 0  ? &mal
-									  : NULL;
+			uint64_t *t = strcmp(r->key, "received") == 0	      ? &received
+				      : strcmp(r->key, "attributed") == 0     ? &attributed
+				      : strcmp(r->key, "non_ip") == 0	      ? &non_ip
+				      : strcmp(r->key, "malformed") == 0      ? &mal
+				      : strcmp(r->key, "flow_datagrams") == 0 ? &flow
+				      : strcmp(r->key, "not_flow") == 0	      ? &not_flow
+									      : NULL;
 			if (t)
 				*t += r->packets;
 		}
@@ -657,11 +828,17 @@ int rm_write_table(FILE *out, const struct rm_rows *total)
 			t[3],
 			all ? 100.0 * (double)(b[RM_SRC][k] + b[RM_DST][k]) / (double)all : 0.0);
 	}
-	int ok = received == attributed + non_ip + mal;
+	int ok = received == attributed + non_ip + mal + flow + not_flow;
 	fprintf(out,
 		"received %" PRIu64 " = attributed %" PRIu64 " + non-IP %" PRIu64
-		" + malformed %" PRIu64 "%s\n",
-		received, attributed, non_ip, mal, ok ? "" : "   MISMATCH");
+		" + malformed %" PRIu64 "%s",
+		received, attributed, non_ip, mal,
+		flow || not_flow ? ""
+		: ok		 ? "\n"
+				 : "   MISMATCH\n");
+	if (flow || not_flow)
+		fprintf(out, " + flow export %" PRIu64 " + not flow %" PRIu64 "%s\n", flow,
+			not_flow, ok ? "" : "   MISMATCH");
 	if (sink)
 		fclose(sink);
 	return ok ? 0 : -1;

@@ -7,6 +7,11 @@
  * per family, and adds packets and bytes per attribution id.  Nothing is
  * shared for writing, nothing is allocated, and there is no lock or atomic
  * on the way; the main lcore only reads the counters.
+ *
+ * With --flows, a UDP datagram to a flow port is not traffic but flow
+ * export: flow.c and sflow.c decode it, in place, into records that wait
+ * in the worker's flow batch and go through the same bulk lookups; the
+ * batch is flushed when it fills and at the end of every burst.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -33,8 +38,75 @@ static inline uint32_t load_be32(const uint8_t *p)
 	return rte_be_to_cpu_32(v);
 }
 
+/* The current generation and counters, for the flow batch's flush. */
+struct flush_ctx {
+	const struct rm_gen_view *g;
+	struct rm_counters *c;
+};
+
+static void flush_flows(struct rm_flow_state *st, void *arg)
+{
+	const struct flush_ctx *x = arg;
+	struct rm_flow_batch *b = &st->batch;
+	uint32_t id4[2 * RM_FLOW_BATCH], id6[2 * RM_FLOW_BATCH];
+	if (b->n4)
+		x->g->lookup4(&x->g->db->dir24, b->a4, id4, 2 * b->n4);
+	if (b->n6)
+		x->g->lookup6(&x->g->db->trie6, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+	for (uint32_t k = 0; k < b->n4; k++)
+		rm_count_flow(x->c, x->g->rir_of, id4[2 * k], id4[2 * k + 1], b->pkts4[k],
+			      b->bytes4[k]);
+	for (uint32_t k = 0; k < b->n6; k++)
+		rm_count_flow(x->c, x->g->rir_of, id6[2 * k], id6[2 * k + 1], b->pkts6[k],
+			      b->bytes6[k]);
+	b->n4 = b->n6 = 0;
+}
+
+/*
+ * An IP frame on a flow-collecting worker: decode it when it is a UDP
+ * datagram to a flow port and return 1; 1 too when it is other traffic
+ * under --flows-only; 0 when it is traffic to attribute.
+ */
+static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rte_mbuf *m,
+		     const uint8_t *p, uint32_t avail, const struct rm_frame *f, int family)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	int proto = -1;
+	if (f->proto == 17 && f->l4_off + 4u <= avail)
+		proto =
+		    rm_flow_port(w->flows, (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]));
+	if (proto < 0) {
+		if (!w->flows->only)
+			return 0;
+		c->not_flow++;
+		c->not_flow_bytes += len;
+		return 1;
+	}
+	c->flow++;
+	c->flow_bytes += len;
+	if (f->fragment) {
+		rm_flow_drop(w->fs, RM_FLOWBAD_FRAGMENT);
+		return 1;
+	}
+	uint32_t ulen =
+	    f->l4_off + 8u <= avail ? (uint32_t)(p[f->l4_off + 4] << 8 | p[f->l4_off + 5]) : 0;
+	if (ulen < 8 || ulen > f->l4_len) {
+		rm_flow_drop(w->fs, RM_FLOWBAD_UDP);
+		return 1;
+	}
+	/* The whole datagram, contiguous: in place, or gathered from segments. */
+	const uint8_t *payload = rte_pktmbuf_read(m, f->l4_off + 8u, ulen - 8, w->fs->copy);
+	if (!payload) {
+		rm_flow_drop(w->fs, RM_FLOWBAD_UDP);
+		return 1;
+	}
+	rm_flow_datagram(w->fs, (unsigned)proto, f->src, family, payload, ulen - 8);
+	return 1;
+}
+
 /* Classify one frame and queue its addresses, or count it as not attributable. */
-static inline void take(struct rm_counters *c, struct burst *b, struct rte_mbuf *m)
+static inline void take(const struct rm_worker *w, struct rm_counters *c, struct burst *b,
+			struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m), avail = rte_pktmbuf_data_len(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -49,11 +121,15 @@ static inline void take(struct rm_counters *c, struct burst *b, struct rte_mbuf 
 	rm_parse_frame(p, avail, len, &f);
 	switch (f.cls) {
 	case RM_FRAME_IPV4:
+		if (w->flows && take_flow(w, c, m, p, avail, &f, 4))
+			break;
 		b->a4[2 * b->n4] = load_be32(f.src);
 		b->a4[2 * b->n4 + 1] = load_be32(f.dst);
 		b->len4[b->n4++] = len;
 		break;
 	case RM_FRAME_IPV6:
+		if (w->flows && take_flow(w, c, m, p, avail, &f, 6))
+			break;
 		memcpy(b->a6[2 * b->n6], f.src, 16);
 		memcpy(b->a6[2 * b->n6 + 1], f.dst, 16);
 		b->len6[b->n6++] = len;
@@ -68,16 +144,23 @@ static inline void take(struct rm_counters *c, struct burst *b, struct rte_mbuf 
 	}
 }
 
-static void process(const struct rm_gen_view *g, struct rm_counters *c, struct rte_mbuf **pkts,
-		    uint16_t n)
+static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
+		    struct rte_mbuf **pkts, uint16_t n)
 {
 	struct burst b;
+	struct flush_ctx fx = {g, c};
 	b.n4 = b.n6 = 0;
+	if (w->flows) {
+		w->fs->flush = flush_flows;
+		w->fs->flush_ctx = &fx;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		take(c, &b, pkts[i]);
+		take(w, c, &b, pkts[i]);
 	}
+	if (w->flows && (w->fs->batch.n4 || w->fs->batch.n6))
+		flush_flows(w->fs, &fx);
 	rte_pktmbuf_free_bulk(pkts, n);
 	if (b.n4)
 		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * b.n4);
@@ -108,7 +191,7 @@ int rm_worker_main(void *arg)
 				c->non_ip += n; /* keeps the balance check true */
 				rte_pktmbuf_free_bulk(pkts, n);
 			} else if (n) {
-				process(g, c, pkts, n);
+				process(w, g, c, pkts, n);
 			}
 		}
 		rte_rcu_qsbr_quiescent(w->qsv, w->index);

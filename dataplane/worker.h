@@ -41,6 +41,8 @@ struct rm_worker {
 	const struct rm_gen_view *const volatile *current;
 	struct rte_rcu_qsbr *qsv;
 	volatile int *stop;
+	const struct rm_flow_config *flows; /* NULL: no flow ports */
+	struct rm_flow_state *fs;	    /* this worker's exporters and templates */
 	/* The longest pass of the poll loop, in TSC cycles: what a stall of
 	 * this worker (a swap, a page fault, a preemption) would show as. */
 	volatile uint64_t max_loop_tsc;

@@ -1,0 +1,693 @@
+/*
+ * flow.c - NetFlow v5, NetFlow v9 and IPFIX datagrams into flow records.
+ *
+ * A worker hands every UDP datagram that arrives on a configured flow
+ * port to rm_flow_datagram().  The decoders turn it into records (two
+ * addresses, packets, bytes, scaled by the sampling interval when one is
+ * known) that wait in a batch for one bulk lookup per family, exactly as
+ * the addresses of a burst of frames do; sflow.c does the same for sFlow.
+ *
+ * State.  Each worker keeps its own exporter table: one entry per (kind,
+ * exporter address, source id / observation domain), holding that
+ * domain's templates, its expected sequence number and its health
+ * counters.  Per-worker copies keep the workers free of locks; they are
+ * correct because RSS hashes the UDP 5-tuple, so an exporter's datagrams
+ * all reach one queue and one worker.  An exporter that sends from
+ * several source ports may reach two workers; each then learns the
+ * templates from the periodic refresh every exporter sends, and data sets
+ * seen before that are counted as no_template, never guessed.
+ *
+ * Exporters are untrusted.  Every length is checked against the bytes that
+ * are actually there before it is used; the table is bounded (exporters,
+ * templates per exporter, templates per worker, fields per template), and
+ * what does not fit is counted, not evicted, so a flood of spoofed sources
+ * cannot push out the real exporters' templates.  A template must describe
+ * records of at least one byte, so no record loop can spin.  A datagram
+ * that turns out malformed halfway is counted by reason and the rest of it
+ * dropped; records decoded before that point stand, as their bytes were
+ * well-formed.
+ *
+ * Sequence numbers: v5 and IPFIX count records (what came before), v9
+ * counts datagrams, sFlow counts datagrams.  A jump forward is a gap and
+ * adds the missing amount to lost; a jump backwards (a restart, or
+ * reordering) resynchronises without counting.  IPFIX messages with data
+ * sets of unknown templates leave the record count unknown, so the next
+ * message resynchronises too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane.h"
+
+static const char *const proto_names[RM_FLOW_PROTOS] = {"netflow", "ipfix", "sflow"};
+static const char *const kind_names[] = {"netflow5", "netflow9", "ipfix", "sflow"};
+static const char *const bad_names[RM_FLOWBAD_COUNT] = {
+    "fragment", "udp", "short", "version", "length", "set", "template", "record", "sample",
+};
+static const char *const exp_names[RM_EXP_COUNTERS] = {
+    "datagrams", "records",	   "no_template",     "no_address", "options",
+    "templates", "templates_full", "samples_skipped", "gaps",	    "lost",
+};
+
+const char *rm_flow_proto_name(unsigned proto)
+{
+	return proto < RM_FLOW_PROTOS ? proto_names[proto] : "invalid";
+}
+
+const char *rm_flow_kind_name(unsigned kind)
+{
+	return kind < 4 ? kind_names[kind] : "invalid";
+}
+
+const char *rm_flow_bad_name(unsigned reason)
+{
+	return reason < RM_FLOWBAD_COUNT ? bad_names[reason] : "invalid";
+}
+
+const char *rm_exp_counter_name(unsigned k)
+{
+	return k < RM_EXP_COUNTERS ? exp_names[k] : "invalid";
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+int rm_flow_config_parse(struct rm_flow_config *cfg, const char *spec, char *err, size_t errlen)
+{
+	const char *s = spec;
+	while (*s) {
+		size_t n = strcspn(s, ":,");
+		int proto = -1;
+		for (int k = 0; k < RM_FLOW_PROTOS; k++)
+			if (strlen(proto_names[k]) == n && strncmp(s, proto_names[k], n) == 0)
+				proto = k;
+		if (proto < 0 || s[n] != ':') {
+			snprintf(
+			    err, errlen,
+			    "--flows: '%.*s' is not PROTO:PORT (PROTO netflow, ipfix or sflow)",
+			    (int)strcspn(s, ","), s);
+			return -1;
+		}
+		s += n + 1;
+		char *end;
+		long port = strtol(s, &end, 10);
+		if (end == s || (*end && *end != ',') || port < 1 || port > 65535) {
+			snprintf(err, errlen, "--flows: '%.*s' is not a UDP port (1..65535)",
+				 (int)strcspn(s, ","), s);
+			return -1;
+		}
+		if (rm_flow_port(cfg, (uint16_t)port) >= 0) {
+			snprintf(err, errlen, "--flows: port %ld given twice", port);
+			return -1;
+		}
+		if (cfg->n == RM_FLOW_MAX_PORTS) {
+			snprintf(err, errlen, "--flows: at most %d ports", RM_FLOW_MAX_PORTS);
+			return -1;
+		}
+		cfg->port[cfg->n] = (uint16_t)port;
+		cfg->proto[cfg->n++] = (uint8_t)proto;
+		s = *end ? end + 1 : end;
+	}
+	if (cfg->n == 0) {
+		snprintf(err, errlen, "--flows: no PROTO:PORT given");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+
+struct rm_flow_state *rm_flow_state_new(void)
+{
+	struct rm_flow_state *st = aligned_alloc(64, (sizeof(*st) + 63) / 64 * 64);
+	if (st)
+		memset(st, 0, sizeof(*st));
+	return st;
+}
+
+void rm_flow_state_free(struct rm_flow_state *st)
+{
+	free(st);
+}
+
+void rm_flow_drop(struct rm_flow_state *st, enum rm_flow_bad why)
+{
+	st->bad[why]++;
+}
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An unsigned integer of 1..8 bytes (IPFIX reduced-size encoding). */
+static inline uint64_t be_n(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t exporter_hash(unsigned kind, const uint8_t *addr, int family, uint32_t domain)
+{
+	uint32_t h = 2166136261u ^ kind;
+	for (int i = 0; i < (family == 6 ? 16 : 4); i++)
+		h = (h ^ addr[i]) * 16777619u;
+	h = (h ^ domain) * 16777619u;
+	return h ^ h >> 15;
+}
+
+struct rm_flow_exporter *rm_flow_exporter(struct rm_flow_state *st, unsigned kind,
+					  const uint8_t *addr, int family, uint32_t domain)
+{
+	const uint32_t mask = 2 * RM_FLOW_MAX_EXPORTERS - 1;
+	unsigned alen = family == 6 ? 16 : 4;
+	for (uint32_t h = exporter_hash(kind, addr, family, domain) & mask;; h = (h + 1) & mask) {
+		if (st->hash[h]) {
+			struct rm_flow_exporter *e = &st->exp[st->hash[h] - 1];
+			if (e->kind == kind && e->family == family && e->domain == domain &&
+			    memcmp(e->addr, addr, alen) == 0)
+				return e;
+			continue;
+		}
+		if (st->n_exporters == RM_FLOW_MAX_EXPORTERS) {
+			st->exporters_full++;
+			return NULL;
+		}
+		struct rm_flow_exporter *e = &st->exp[st->n_exporters];
+		e->kind = (uint8_t)kind;
+		e->family = (uint8_t)family;
+		e->domain = domain;
+		memcpy(e->addr, addr, alen);
+		__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
+		st->hash[h] = (uint16_t)++st->n_exporters;
+		return e;
+	}
+}
+
+void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance)
+{
+	if (e->seq_known) {
+		uint32_t ahead = seq - e->next_seq;
+		if (ahead != 0 && ahead < 0x80000000u) {
+			e->n[RM_EXP_GAPS]++;
+			e->n[RM_EXP_LOST] += ahead;
+		}
+	}
+	e->next_seq = seq + advance;
+	e->seq_known = 1;
+}
+
+void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
+		  uint64_t pkts, uint64_t bytes)
+{
+	struct rm_flow_batch *b = &st->batch;
+	if (family == 4) {
+		if (b->n4 == RM_FLOW_BATCH)
+			st->flush(st, st->flush_ctx);
+		b->a4[2 * b->n4] = be32(src);
+		b->a4[2 * b->n4 + 1] = be32(dst);
+		b->pkts4[b->n4] = pkts;
+		b->bytes4[b->n4++] = bytes;
+	} else {
+		if (b->n6 == RM_FLOW_BATCH)
+			st->flush(st, st->flush_ctx);
+		memcpy(b->a6[2 * b->n6], src, 16);
+		memcpy(b->a6[2 * b->n6 + 1], dst, 16);
+		b->pkts6[b->n6] = pkts;
+		b->bytes6[b->n6++] = bytes;
+	}
+}
+
+static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
+{
+	e->bad[why]++;
+}
+
+/* ------------------------------------------------------------------ */
+/* NetFlow v5                                                          */
+
+#define V5_HEADER 24
+#define V5_RECORD 48
+
+static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
+		     uint32_t len)
+{
+	struct rm_flow_exporter *e =
+	    rm_flow_exporter(st, RM_KIND_NETFLOW5, src, family, be16(p + 20));
+	if (!e)
+		return;
+	e->n[RM_EXP_DATAGRAMS]++;
+	uint32_t count = be16(p + 2);
+	if (count > (len - V5_HEADER) / V5_RECORD)
+		return bad(e, RM_FLOWBAD_LENGTH);
+	rm_flow_sequence(e, be32(p + 16), count);
+	/* Top two bits: the sampling mode; the rest the interval (0: none). */
+	uint64_t rate = be16(p + 22) & 0x3fff;
+	if (rate == 0)
+		rate = 1;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
+		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate);
+	}
+	e->n[RM_EXP_RECORDS] += count;
+}
+
+/* ------------------------------------------------------------------ */
+/* Templates (NetFlow v9 and IPFIX)                                    */
+
+static int role_of(uint16_t type, uint16_t flen)
+{
+	switch (type) {
+	case 8:
+		return flen == 4 ? RM_ROLE_SRC4 : -1;
+	case 12:
+		return flen == 4 ? RM_ROLE_DST4 : -1;
+	case 27:
+		return flen == 16 ? RM_ROLE_SRC6 : -1;
+	case 28:
+		return flen == 16 ? RM_ROLE_DST6 : -1;
+	}
+	if (flen < 1 || flen > 8)
+		return -1; /* counters are unsigned of 1..8 bytes */
+	switch (type) {
+	case 1:
+		return RM_ROLE_BYTES;
+	case 2:
+		return RM_ROLE_PKTS;
+	case 23:
+		return RM_ROLE_OBYTES;
+	case 24:
+		return RM_ROLE_OPKTS;
+	case 34:
+	case 50:
+		return RM_ROLE_SAMPLING;
+	case 305:
+		return RM_ROLE_SP_INTERVAL;
+	case 306:
+		return RM_ROLE_SP_SPACE;
+	}
+	return -1;
+}
+
+static struct rm_flow_template *find_template(struct rm_flow_state *st, struct rm_flow_exporter *e,
+					      uint16_t id)
+{
+	if (e->n_templates && e->tid[e->last] == id)
+		return &st->pool[e->tref[e->last]];
+	for (uint16_t i = 0; i < e->n_templates; i++)
+		if (e->tid[i] == id) {
+			e->last = i;
+			return &st->pool[e->tref[i]];
+		}
+	return NULL;
+}
+
+/* A slot for template id: its old one when redefined, or a new one. */
+static struct rm_flow_template *template_slot(struct rm_flow_state *st, struct rm_flow_exporter *e,
+					      uint16_t id)
+{
+	struct rm_flow_template *t = find_template(st, e, id);
+	if (t)
+		return t;
+	if (e->n_templates == RM_FLOW_MAX_TEMPLATES || st->n_pool == RM_FLOW_POOL) {
+		e->n[RM_EXP_TEMPLATES_FULL]++;
+		return NULL;
+	}
+	e->tid[e->n_templates] = id;
+	e->tref[e->n_templates++] = (uint16_t)st->n_pool;
+	return &st->pool[st->n_pool++];
+}
+
+/* Withdraw template id (IPFIX): its slot stays, unused, for a redefinition. */
+static void withdraw(struct rm_flow_state *st, struct rm_flow_exporter *e, uint16_t id)
+{
+	struct rm_flow_template *t = find_template(st, e, id);
+	if (t)
+		t->used = 0;
+}
+
+static void withdraw_all(struct rm_flow_state *st, struct rm_flow_exporter *e, int options)
+{
+	for (uint16_t i = 0; i < e->n_templates; i++) {
+		struct rm_flow_template *t = &st->pool[e->tref[i]];
+		if (t->options == options)
+			t->used = 0;
+	}
+}
+
+/*
+ * Read one template record's field specifiers at p (end is the set's end)
+ * into t.  ipfix: specifiers may carry an enterprise number, and length
+ * 65535 means variable length; the first v9_scope fields of a v9 options
+ * template are scope fields.  Returns the bytes read, or 0 when the
+ * record does not fit or cannot describe records.
+ */
+static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const uint8_t *end,
+			    unsigned n_fields, unsigned v9_scope, int ipfix)
+{
+	const uint8_t *q = p;
+	uint32_t min_len = 0;
+	if (n_fields == 0 || n_fields > RM_FLOW_MAX_FIELDS)
+		return 0;
+	t->variable = 0;
+	for (int k = 0; k < RM_ROLES; k++)
+		t->off[k] = -1;
+	for (unsigned i = 0; i < n_fields; i++) {
+		if (end - q < 4)
+			return 0;
+		uint16_t type = be16(q), flen = be16(q + 2);
+		q += 4;
+		int enterprise = ipfix && (type & 0x8000);
+		if (enterprise) {
+			if (end - q < 4)
+				return 0;
+			q += 4; /* enterprise-specific: skipped by its length */
+		}
+		if (flen == 0)
+			return 0; /* a zero-length field describes nothing */
+		int var = ipfix && flen == 65535;
+		/* v9 scope fields have types of their own (1 is System, not bytes). */
+		int role = enterprise || var || i < v9_scope ? -1 : role_of(type, flen);
+		t->flen[i] = flen;
+		t->role[i] = role < 0 ? 0xff : (uint8_t)role;
+		if (role >= 0 && t->off[role] < 0) {
+			t->off[role] = t->variable ? 0 : (int32_t)min_len;
+			t->len[role] = (uint8_t)flen;
+		} else if (role >= 0) {
+			t->role[i] = 0xff; /* a repeated field: the first one counts */
+		}
+		if (var) {
+			t->variable = 1;
+			min_len += 1;
+		} else {
+			min_len += flen;
+		}
+	}
+	if (min_len > 65535)
+		return 0;
+	t->n_fields = (uint16_t)n_fields;
+	t->min_len = (uint16_t)min_len;
+	return (uint32_t)(q - p);
+}
+
+/*
+ * One template set (v9 flowset 0/1, IPFIX set 2/3) of body [p, end).
+ * Returns 0, or -1 when malformed (the rest of the datagram is dropped).
+ */
+static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, const uint8_t *p,
+			const uint8_t *end, int ipfix, int options)
+{
+	/* Padding at the end of a set is shorter than the smallest record. */
+	while (end - p >= 4) {
+		uint16_t id = be16(p), count = be16(p + 2);
+		unsigned scope = 0;
+		p += 4;
+		if (ipfix && count == 0) { /* withdrawal */
+			if (id == (options ? 3 : 2))
+				withdraw_all(st, e, options);
+			else
+				withdraw(st, e, id);
+			e->n[RM_EXP_TEMPLATES]++;
+			continue;
+		}
+		if (options) {
+			if (end - p < 2)
+				goto bad;
+			if (ipfix) { /* count is all fields; then the scope field count */
+				scope = be16(p);
+				p += 2;
+				if (scope == 0 || scope > count)
+					goto bad;
+			} else { /* v9: scope and option lengths in bytes */
+				uint16_t option_len = be16(p);
+				p += 2;
+				if (count % 4 || option_len % 4)
+					goto bad;
+				scope = count / 4u;
+				count = (uint16_t)(scope + option_len / 4u);
+			}
+		}
+		if (id < 256)
+			goto bad;
+		struct rm_flow_template tmp;
+		uint32_t used = read_fields(&tmp, p, end, count, ipfix ? 0 : scope, ipfix);
+		if (used == 0)
+			goto bad;
+		p += used;
+		struct rm_flow_template *t = template_slot(st, e, id);
+		if (!t)
+			continue;
+		tmp.id = id;
+		tmp.options = (uint8_t)options;
+		tmp.used = 1;
+		/* Only the fields needed are kept beyond the role table. */
+		memcpy(t, &tmp, offsetof(struct rm_flow_template, flen));
+		memcpy(t->flen, tmp.flen, count * sizeof(tmp.flen[0]));
+		memcpy(t->role, tmp.role, count);
+		e->n[RM_EXP_TEMPLATES]++;
+	}
+	return 0;
+bad:
+	bad(e, RM_FLOWBAD_TEMPLATE);
+	return -1;
+}
+
+/* The offsets of the wanted fields of one variable-length record at p, or -1. */
+static int32_t walk_record(const struct rm_flow_template *t, const uint8_t *p, uint32_t avail,
+			   int32_t off[RM_ROLES], uint8_t len[RM_ROLES])
+{
+	uint32_t o = 0;
+	for (int k = 0; k < RM_ROLES; k++)
+		off[k] = -1;
+	for (unsigned i = 0; i < t->n_fields; i++) {
+		uint32_t flen = t->flen[i];
+		if (flen == 65535) { /* RFC 7011 section 7: 1 byte, or 255 and 2 more */
+			if (o + 1 > avail)
+				return -1;
+			flen = p[o++];
+			if (flen == 255) {
+				if (o + 2 > avail)
+					return -1;
+				flen = be16(p + o);
+				o += 2;
+			}
+		}
+		if (o + flen > avail)
+			return -1;
+		if (t->role[i] != 0xff) {
+			off[t->role[i]] = (int32_t)o;
+			len[t->role[i]] = (uint8_t)flen;
+		}
+		o += flen;
+	}
+	return o ? (int32_t)o : -1;
+}
+
+static inline uint64_t field(const uint8_t *r, const int32_t *off, const uint8_t *len, int role)
+{
+	return off[role] >= 0 ? be_n(r + off[role], len[role]) : 0;
+}
+
+/* The sampling interval a record announces: 0 when it has none. */
+static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint8_t *len)
+{
+	uint64_t s = field(r, off, len, RM_ROLE_SAMPLING);
+	if (s)
+		return s;
+	uint64_t iv = field(r, off, len, RM_ROLE_SP_INTERVAL);
+	uint64_t sp = field(r, off, len, RM_ROLE_SP_SPACE);
+	return iv ? (iv + sp) / iv : 0;
+}
+
+/* One data record of template t at r: counted, or read for its options. */
+static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
+			const struct rm_flow_template *t, const uint8_t *r, const int32_t *off,
+			const uint8_t *len)
+{
+	if (t->options) {
+		uint64_t s = record_sampling(r, off, len);
+		if (s)
+			e->sampling = s;
+		e->n[RM_EXP_OPTIONS]++;
+		return;
+	}
+	int family = off[RM_ROLE_SRC4] >= 0 && off[RM_ROLE_DST4] >= 0	? 4
+		     : off[RM_ROLE_SRC6] >= 0 && off[RM_ROLE_DST6] >= 0 ? 6
+									: 0;
+	if (!family) {
+		e->n[RM_EXP_NO_ADDRESS]++;
+		return;
+	}
+	uint64_t bytes = off[RM_ROLE_BYTES] >= 0 ? field(r, off, len, RM_ROLE_BYTES)
+						 : field(r, off, len, RM_ROLE_OBYTES);
+	uint64_t pkts = off[RM_ROLE_PKTS] >= 0 ? field(r, off, len, RM_ROLE_PKTS)
+					       : field(r, off, len, RM_ROLE_OPKTS);
+	uint64_t rate = record_sampling(r, off, len);
+	if (!rate)
+		rate = e->sampling ? e->sampling : 1;
+	if (family == 4)
+		rm_flow_emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate,
+			     bytes * rate);
+	else
+		rm_flow_emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate,
+			     bytes * rate);
+	e->n[RM_EXP_RECORDS]++;
+}
+
+/*
+ * One data set of template id, body [p, end).  Returns the records read,
+ * or -1 when the template is unknown (the set is skipped by its length)
+ * or a record runs past the set.
+ */
+static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint16_t id,
+		     const uint8_t *p, const uint8_t *end)
+{
+	const struct rm_flow_template *t = find_template(st, e, id);
+	if (!t || !t->used) {
+		e->n[RM_EXP_NO_TEMPLATE]++;
+		return -1;
+	}
+	long n = 0;
+	if (!t->variable) {
+		/* Whatever is left shorter than a record is padding. */
+		for (; end - p >= t->min_len; p += t->min_len, n++)
+			data_record(st, e, t, p, t->off, t->len);
+		return n;
+	}
+	int32_t off[RM_ROLES];
+	uint8_t len[RM_ROLES];
+	while (end - p >= t->min_len) {
+		int32_t used = walk_record(t, p, (uint32_t)(end - p), off, len);
+		if (used < 0) {
+			bad(e, RM_FLOWBAD_RECORD);
+			return -2;
+		}
+		data_record(st, e, t, p, off, len);
+		p += used;
+		n++;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* NetFlow v9 and IPFIX messages                                       */
+
+/*
+ * The sets of a v9 or IPFIX message, [p, end).  v9 flowsets are walked
+ * by their lengths: the header's count is unreliable (softflowd leaves
+ * the template records out of it).
+ */
+static long walk_sets(struct rm_flow_state *st, struct rm_flow_exporter *e, const uint8_t *p,
+		      const uint8_t *end, int ipfix, int *unknown)
+{
+	long records = 0;
+	while (p < end) {
+		if (end - p < 4) {
+			if (!ipfix)
+				break; /* v9 allows padding after the last flowset */
+			bad(e, RM_FLOWBAD_SET);
+			return -1;
+		}
+		uint16_t id = be16(p), slen = be16(p + 2);
+		if (slen < 4 || slen > end - p) {
+			bad(e, RM_FLOWBAD_SET);
+			return -1;
+		}
+		const uint8_t *body = p + 4, *set_end = p + slen;
+		p = set_end;
+		if (id == (ipfix ? 2 : 0) || id == (ipfix ? 3 : 1)) {
+			if (template_set(st, e, body, set_end, ipfix, id == (ipfix ? 3 : 1)))
+				return -1;
+		} else if (id >= 256) {
+			long n = data_set(st, e, id, body, set_end);
+			if (n == -2)
+				return -1;
+			if (n < 0)
+				*unknown = 1;
+			else
+				records += n;
+		}
+		/* Set ids 4..255 are reserved: skipped by their length. */
+	}
+	return records;
+}
+
+static void netflow9(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
+		     uint32_t len)
+{
+	if (len < 20) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	struct rm_flow_exporter *e =
+	    rm_flow_exporter(st, RM_KIND_NETFLOW9, src, family, be32(p + 16));
+	if (!e)
+		return;
+	e->n[RM_EXP_DATAGRAMS]++;
+	rm_flow_sequence(e, be32(p + 12), 1);
+	int unknown = 0;
+	walk_sets(st, e, p + 20, p + len, 0, &unknown);
+}
+
+static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
+		  uint32_t len)
+{
+	if (len < 16) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	if (be16(p) != 10) {
+		st->bad[RM_FLOWBAD_VERSION]++;
+		return;
+	}
+	struct rm_flow_exporter *e = rm_flow_exporter(st, RM_KIND_IPFIX, src, family, be32(p + 12));
+	if (!e)
+		return;
+	e->n[RM_EXP_DATAGRAMS]++;
+	uint32_t mlen = be16(p + 2);
+	if (mlen < 16 || mlen > len)
+		return bad(e, RM_FLOWBAD_LENGTH);
+	uint32_t seq = be32(p + 8);
+	int unknown = 0;
+	long n = walk_sets(st, e, p + 16, p + mlen, 1, &unknown);
+	if (n < 0 || unknown) { /* the records sent are not known: resynchronise */
+		if (e->seq_known)
+			rm_flow_sequence(e, seq, 0);
+		e->seq_known = 0;
+		return;
+	}
+	rm_flow_sequence(e, seq, (uint32_t)n);
+}
+
+void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
+		      const uint8_t *p, uint32_t len)
+{
+	if (proto == RM_FLOW_SFLOW)
+		return rm_sflow_datagram(st, p, len);
+	if (len < 2) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	uint16_t version = be16(p);
+	if (proto == RM_FLOW_IPFIX)
+		return ipfix(st, src, family, p, len);
+	if (version == 9)
+		return netflow9(st, src, family, p, len);
+	if (version != 5) {
+		st->bad[RM_FLOWBAD_VERSION]++;
+		return;
+	}
+	if (len < V5_HEADER) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	netflow5(st, src, family, p, len);
+}

@@ -1,0 +1,191 @@
+/*
+ * sflow.c - sFlow version 5 datagrams into flow records.
+ *
+ * An sFlow agent samples one frame in N and sends, per sample, the first
+ * bytes of the frame (a raw header record) with N and the frame's length.
+ * Each flow sample becomes one record: its addresses from the sampled
+ * header, read by the same parser as received frames (rm_parse_frame, or
+ * rm_parse_ip when the agent sends the header from IP on), N packets and
+ * N times the frame length in bytes.  When a sample has no raw header but
+ * an sampled IPv4 or IPv6 record, that is used instead.  Counter samples
+ * are skipped (counted), as are samples of frames that are not IP.
+ *
+ * The frame length counted is frame_length less the stripped bytes, the
+ * frame as a NIC that strips the FCS hands it over, so that sampled and
+ * mirrored traffic count bytes alike.
+ *
+ * The exporter is the agent address in the datagram (not the UDP source,
+ * which NAT or a relay may change), with the sub-agent id as its domain;
+ * the datagram sequence number per (agent, sub-agent) finds lost
+ * datagrams.  Every length and count is checked against the bytes left
+ * before use, as in flow.c.
+ */
+#include <string.h>
+
+#include "dataplane.h"
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A cursor over the datagram: every read checks what is left. */
+struct cur {
+	const uint8_t *p, *end;
+};
+
+static int take32(struct cur *c, uint32_t *v)
+{
+	if (c->end - c->p < 4)
+		return -1;
+	*v = be32(c->p);
+	c->p += 4;
+	return 0;
+}
+
+static int skip(struct cur *c, uint32_t n)
+{
+	if ((uint64_t)(c->end - c->p) < n)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+/* What one flow sample's records say about the sampled frame. */
+struct sampled {
+	int family;
+	uint8_t src[16], dst[16];
+	uint64_t bytes;
+};
+
+/* Raw packet header record (format 1): parse the header as a frame. */
+static int raw_header(struct cur *r, struct sampled *s)
+{
+	uint32_t proto, frame, stripped, hlen;
+	if (take32(r, &proto) || take32(r, &frame) || take32(r, &stripped) || take32(r, &hlen) ||
+	    (uint64_t)(r->end - r->p) < hlen)
+		return -1;
+	uint32_t length = stripped < frame ? frame - stripped : 0;
+	struct rm_frame f;
+	if (proto == 1) /* ethernet */
+		rm_parse_frame(r->p, hlen, length, &f);
+	else if (proto == 11 || proto == 12) /* IPv4, IPv6 */
+		rm_parse_ip(r->p, hlen, length, &f);
+	else
+		return 0;
+	if (f.cls != RM_FRAME_IPV4 && f.cls != RM_FRAME_IPV6)
+		return 0;
+	s->family = f.cls == RM_FRAME_IPV4 ? 4 : 6;
+	memcpy(s->src, f.src, s->family == 4 ? 4 : 16);
+	memcpy(s->dst, f.dst, s->family == 4 ? 4 : 16);
+	s->bytes = length;
+	return 1;
+}
+
+/* Sampled IPv4 (format 3) or IPv6 (format 4) record: length, protocol, addresses. */
+static int sampled_ip(struct cur *r, int family, struct sampled *s)
+{
+	uint32_t length, proto;
+	unsigned alen = family == 4 ? 4 : 16;
+	if (take32(r, &length) || take32(r, &proto) || r->end - r->p < 2 * alen)
+		return -1;
+	s->family = family;
+	memcpy(s->src, r->p, alen);
+	memcpy(s->dst, r->p + alen, alen);
+	s->bytes = length;
+	return 1;
+}
+
+/* The records of one flow sample; -1 when one runs past the sample. */
+static int flow_records(struct cur *c, uint32_t n, struct sampled *s)
+{
+	struct sampled ip = {0};
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t format, length;
+		if (take32(c, &format) || take32(c, &length) || (uint64_t)(c->end - c->p) < length)
+			return -1;
+		struct cur r = {c->p, c->p + length};
+		c->p += length;
+		int got = 0;
+		if (format == 1 && !s->family)
+			got = raw_header(&r, s);
+		else if ((format == 3 || format == 4) && !ip.family)
+			got = sampled_ip(&r, format == 3 ? 4 : 6, &ip);
+		if (got < 0)
+			return -1;
+	}
+	if (!s->family && ip.family)
+		*s = ip;
+	return 0;
+}
+
+/* One flow sample (expanded: format 3), [c->p, c->end). */
+static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, struct cur *c,
+		       int expanded)
+{
+	uint32_t rate, n;
+	/* sequence, source id (expanded: type and index) */
+	if (skip(c, expanded ? 12 : 8) || take32(c, &rate) ||
+	    skip(c, expanded ? 24 : 16) /* pool, drops, input, output */ || take32(c, &n))
+		return -1;
+	if (n > (uint32_t)(c->end - c->p) / 8)
+		return -1;
+	struct sampled s = {0};
+	if (flow_records(c, n, &s))
+		return -1;
+	if (!s.family) {
+		e->n[RM_EXP_SAMPLES_SKIPPED]++;
+		return 0;
+	}
+	uint64_t r = rate ? rate : 1;
+	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r);
+	e->n[RM_EXP_RECORDS]++;
+	return 0;
+}
+
+void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len)
+{
+	struct cur c = {p, p + len};
+	uint32_t version, atype, sub, seq, n;
+	if (take32(&c, &version) || take32(&c, &atype)) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	if (version != 5 || (atype != 1 && atype != 2)) {
+		st->bad[RM_FLOWBAD_VERSION]++;
+		return;
+	}
+	int family = atype == 1 ? 4 : 6;
+	const uint8_t *agent = c.p;
+	if (skip(&c, family == 4 ? 4 : 16) || take32(&c, &sub) || take32(&c, &seq) || skip(&c, 4) ||
+	    take32(&c, &n)) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
+	struct rm_flow_exporter *e = rm_flow_exporter(st, RM_KIND_SFLOW, agent, family, sub);
+	if (!e)
+		return;
+	e->n[RM_EXP_DATAGRAMS]++;
+	rm_flow_sequence(e, seq, 1);
+	if (n > (uint32_t)(c.end - c.p) / 8) {
+		e->bad[RM_FLOWBAD_LENGTH]++;
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t type, length;
+		if (take32(&c, &type) || take32(&c, &length) || (uint64_t)(c.end - c.p) < length) {
+			e->bad[RM_FLOWBAD_SET]++;
+			return;
+		}
+		struct cur sample = {c.p, c.p + length};
+		c.p += length;
+		if (type == 1 || type == 3) { /* enterprise 0, (expanded) flow sample */
+			if (flow_sample(st, e, &sample, type == 3)) {
+				e->bad[RM_FLOWBAD_SAMPLE]++;
+				return;
+			}
+		} else {
+			e->n[RM_EXP_SAMPLES_SKIPPED]++;
+		}
+	}
+}
