@@ -246,6 +246,10 @@ struct rm_flow_exporter {
 	uint8_t addr[16];
 	uint32_t domain;
 	uint32_t next_seq;
+	/* IPFIX: the last message's sequence number and data records (all,
+	 * and without options records), and the counting convention learned. */
+	uint32_t last_seq, last_all, last_data;
+	uint8_t seq_mode;
 	uint64_t sampling; /* announced by options records (v9, IPFIX); 0: none */
 	uint64_t n[RM_EXP_COUNTERS];
 	uint64_t bad[RM_FLOWBAD_COUNT];

@@ -32,7 +32,12 @@
  * adds the missing amount to lost; a jump backwards (a restart, or
  * reordering) resynchronises without counting.  IPFIX messages with data
  * sets of unknown templates leave the record count unknown, so the next
- * message resynchronises too.
+ * message resynchronises too.  Exporters disagree on what IPFIX counts:
+ * RFC 7011 says the data records before this message, options records
+ * included; softflowd counts up to and including this message and leaves
+ * options records out.  So the convention is learned per exporter, from
+ * the first message that only one of them explains, and losses are
+ * counted under it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -637,6 +642,45 @@ static void netflow9(struct rm_flow_state *st, const uint8_t *src, int family, c
 	walk_sets(st, e, p + 20, p + len, 0, &unknown);
 }
 
+/* IPFIX sequence conventions: what the next message's number should be. */
+enum { SEQ_RFC, SEQ_RFC_NO_OPTIONS, SEQ_INCLUSIVE, SEQ_INCLUSIVE_ALL, SEQ_MODES };
+
+static uint32_t ipfix_expected(const struct rm_flow_exporter *e, int mode, uint32_t all,
+			       uint32_t data)
+{
+	switch (mode) {
+	case SEQ_RFC:
+		return e->last_seq + e->last_all;
+	case SEQ_RFC_NO_OPTIONS:
+		return e->last_seq + e->last_data;
+	case SEQ_INCLUSIVE:
+		return e->last_seq + data;
+	default:
+		return e->last_seq + all;
+	}
+}
+
+static void ipfix_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t all, uint32_t data)
+{
+	if (e->seq_known && seq != ipfix_expected(e, e->seq_mode, all, data)) {
+		int learned = 0;
+		for (int m = 0; m < SEQ_MODES && !learned; m++)
+			if (seq == ipfix_expected(e, m, all, data)) {
+				e->seq_mode = (uint8_t)m;
+				learned = 1;
+			}
+		uint32_t ahead = seq - ipfix_expected(e, e->seq_mode, all, data);
+		if (!learned && ahead < 0x80000000u) {
+			e->n[RM_EXP_GAPS]++;
+			e->n[RM_EXP_LOST] += ahead;
+		}
+	}
+	e->last_seq = seq;
+	e->last_all = all;
+	e->last_data = data;
+	e->seq_known = 1;
+}
+
 static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
 		  uint32_t len)
 {
@@ -657,14 +701,13 @@ static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, cons
 		return bad(e, RM_FLOWBAD_LENGTH);
 	uint32_t seq = be32(p + 8);
 	int unknown = 0;
+	uint64_t options = e->n[RM_EXP_OPTIONS];
 	long n = walk_sets(st, e, p + 16, p + mlen, 1, &unknown);
 	if (n < 0 || unknown) { /* the records sent are not known: resynchronise */
-		if (e->seq_known)
-			rm_flow_sequence(e, seq, 0);
 		e->seq_known = 0;
 		return;
 	}
-	rm_flow_sequence(e, seq, (uint32_t)n);
+	ipfix_sequence(e, seq, (uint32_t)n, (uint32_t)(n - (long)(e->n[RM_EXP_OPTIONS] - options)));
 }
 
 void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
