@@ -19,10 +19,9 @@ import subprocess
 import sys
 import tempfile
 
-from tap import EAL, check, data_inputs, finish
+from tap import EAL, RIRS, check, data_inputs, diff, finish, scope_totals, totals_of
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
-RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
 REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags']
 
 
@@ -43,40 +42,10 @@ def rirmeter(lcores, pcaps, opts):
 # ---------------------------------------------------------------------------
 # Expected totals, computed from the manifest and the reference lookup
 
-def attribute(snap, addrs):
-    p = run([RIRDB, 'lookup', '-d', snap, '--reference', '--format', 'json'],
-            input='\n'.join(addrs) + '\n')
-    out = {}
-    for line in p.stdout.splitlines():
-        r = json.loads(line)
-        hid, name = r['holder_id'], r['holder']
-        if hid:
-            holder = hid if hid.startswith('local:') else '%s:%s' % (r['rir'], hid)
-        elif name:
-            holder = '%s:%s' % (r['rir'], name)
-        else:
-            holder = 'none'
-        out[r['addr']] = (r['rir'], '%s:%s' % (r['rir'], r['cc'] or 'ZZ'), holder)
-    return out
-
-
 def expected_totals(snap, manifest):
     frames = [json.loads(l) for l in open(manifest)]
     ips = [f for f in frames if f['class'] in ('ipv4', 'ipv6')]
-    who = attribute(snap, sorted({f['src'] for f in ips} | {f['dst'] for f in ips}))
-    t = collections.defaultdict(lambda: [0, 0])
-    for f in ips:
-        for d, a in (('src', f['src']), ('dst', f['dst'])):
-            rir, country, holder = who[a]
-            for scope, key in (('rir', rir), ('country', country), ('holder', holder)):
-                t[(scope, d, key)][0] += 1
-                t[(scope, d, key)][1] += f['len']
-        pair = ('rir_pair', None, '%s>%s' % (who[f['src']][0], who[f['dst']][0]))
-        t[pair][0] += 1
-        t[pair][1] += f['len']
-    for rir in RIRS:
-        for d in ('src', 'dst'):
-            t[('rir', d, rir)]  # every registry has a line, zero or not
+    t = scope_totals(RIRDB, snap, [(f['src'], f['dst'], 1, f['len']) for f in ips])
 
     def health(key, fs):
         t[('health', None, key)] = [len(fs), sum(f['len'] for f in fs)]
@@ -88,25 +57,6 @@ def expected_totals(snap, manifest):
     for r in REASONS:
         health('malformed.' + r, [f for f in bad if f['reason'] == r])
     return {k: tuple(v) for k, v in t.items()}, frames
-
-
-def totals_of(json_path, ports=('0',)):
-    out, lines = {}, []
-    for line in open(json_path):
-        r = json.loads(line)
-        lines.append(r)
-        if r['interval'] != 'total':
-            continue
-        if r['scope'] == 'health' and r['key'].startswith(('port.', 'reload.')):
-            continue
-        out[(r['scope'], r.get('dir'), r['key'])] = (r['packets'], r.get('bytes'))
-    return out, lines
-
-
-def diff(got, want):
-    keys = sorted(set(got) | set(want), key=str)
-    return '\n'.join('%s: got %s want %s' % (k, got.get(k), want.get(k))
-                     for k in keys if got.get(k) != want.get(k))
 
 
 # ---------------------------------------------------------------------------

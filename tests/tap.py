@@ -6,11 +6,14 @@ ends with its plan; `finish()` returns the exit status.  The fixtures are
 the bundled registry data and the EAL arguments that let DPDK run on a
 shared machine without huge pages or PCI devices.
 """
+import collections
 import glob
+import json
 import os
 import subprocess
 import sys
 
+RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
 EAL = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error']
 
 _count = 0
@@ -60,3 +63,65 @@ def gen_pcap(scripts, out, packets, seed, *extra):
     subprocess.run([sys.executable, os.path.join(scripts, 'gen-pcap.py'), '--out', out,
                     '--packets', str(packets), '--seed', str(seed)] + list(extra), check=True)
     return out
+
+
+def attribute(rirdb, snap, addrs):
+    """Registry, country key and holder key of each address, by the reference
+    lookup (`rirdb lookup --reference`: binary search over the range lists,
+    not the lookup tables rirmeter uses)."""
+    p = subprocess.run([rirdb, 'lookup', '-d', snap, '--reference', '--format', 'json'],
+                       input='\n'.join(addrs) + '\n', capture_output=True, text=True,
+                       timeout=120)
+    out = {}
+    for line in p.stdout.splitlines():
+        r = json.loads(line)
+        hid, name = r['holder_id'], r['holder']
+        if hid:
+            holder = hid if hid.startswith('local:') else '%s:%s' % (r['rir'], hid)
+        elif name:
+            holder = '%s:%s' % (r['rir'], name)
+        else:
+            holder = 'none'
+        out[r['addr']] = (r['rir'], '%s:%s' % (r['rir'], r['cc'] or 'ZZ'), holder)
+    return out
+
+
+def scope_totals(rirdb, snap, items):
+    """What rirmeter should report for items (src, dst, packets, bytes): the
+    rir, country, holder and rir_pair totals, keyed (scope, dir, key)."""
+    who = attribute(rirdb, snap, sorted({i[0] for i in items} | {i[1] for i in items}))
+    t = collections.defaultdict(lambda: [0, 0])
+    for src, dst, pk, by in items:
+        for d, a in (('src', src), ('dst', dst)):
+            rir, country, holder = who[a]
+            for scope, key in (('rir', rir), ('country', country), ('holder', holder)):
+                t[(scope, d, key)][0] += pk
+                t[(scope, d, key)][1] += by
+        pair = ('rir_pair', None, '%s>%s' % (who[src][0], who[dst][0]))
+        t[pair][0] += pk
+        t[pair][1] += by
+    for rir in RIRS:
+        for d in ('src', 'dst'):
+            t[('rir', d, rir)]  # every registry has a line, zero or not
+    return t
+
+
+def totals_of(json_path):
+    """rirmeter's total lines, keyed (scope, dir, key), without the port and
+    reload counters; and every line."""
+    out, lines = {}, []
+    for line in open(json_path):
+        r = json.loads(line)
+        lines.append(r)
+        if r['interval'] != 'total':
+            continue
+        if r['scope'] == 'health' and r['key'].startswith(('port.', 'reload.')):
+            continue
+        out[(r['scope'], r.get('dir'), r['key'])] = (r['packets'], r.get('bytes'))
+    return out, lines
+
+
+def diff(got, want):
+    keys = sorted(set(got) | set(want), key=str)
+    return '\n'.join('%s: got %s want %s' % (k, got.get(k), want.get(k))
+                     for k in keys if got.get(k) != want.get(k))
