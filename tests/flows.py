@@ -196,8 +196,9 @@ def softflowd_cases(tmp, snap, traffic):
               p.returncode == 0 and ok and os.path.getsize(out) > 24,
               p.stdout + p.stderr + err)
         js = os.path.join(tmp, 'sf-v%d.jsonl' % version)
+        prom = os.path.join(tmp, 'sf-v%d.prom' % version)
         r = rirmeter(out, ['--db', snap, '--flows', '%s:%d' % (proto, port), '--json', js,
-                           '--interval', '0', '--top', '100000', '--quiet'])
+                           '--prom', prom, '--interval', '0', '--top', '100000', '--quiet'])
         check('rirmeter reads the v%d export: exit 0' % version, r.returncode == 0, r.stderr)
         got, allrows = flow_totals(js)
         # NetFlow v5 has no IPv6; softflowd leaves those flows out.
@@ -213,6 +214,17 @@ def softflowd_cases(tmp, snap, traffic):
               and h.get(pre + 'lost', 0) == 0 and h.get(pre + 'no_template', 0) == 0
               and not any(k.startswith('flow/malformed') or '/malformed.' in k for k in h),
               str(h))
+        metrics = dict(l.rsplit(' ', 1) for l in open(prom) if not l.startswith('#'))
+        m = 'rirmeter_flow_exporter_%%s_total{protocol="%s",exporter="127.0.0.1",domain="0"}' % kind
+        check('v%d: Prometheus exporter counters equal the JSON ones' % version,
+              int(metrics.get(m % 'records', -1)) == h.get(pre + 'records') and
+              int(metrics.get(m % 'datagrams', -1)) == n_dgrams and
+              int(metrics.get('rirmeter_flow_records_total', -1)) == h.get('flow_records'),
+              '\n'.join(k for k in metrics if 'flow' in k))
+        if shutil.which('promtool'):
+            p = run(['promtool', 'check', 'metrics'], input=open(prom).read())
+            check('v%d: promtool accepts the textfile' % version, p.returncode == 0,
+                  p.stdout + p.stderr)
         captures[version] = (out, port)
     return captures, items4, items6
 

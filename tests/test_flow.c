@@ -259,6 +259,28 @@ static void netflow5_records_sampling_sequence(void **unused)
 	rm_flow_state_free(st);
 }
 
+/* Exporters over IPv6 are told apart by their whole address. */
+static void ipv6_exporters(void **unused)
+{
+	(void)unused;
+	struct rm_flow_state *st = state();
+	struct buf b;
+	v5_header(&b, 1, 0, 0);
+	v5_record(&b, a_src, a_dst, 1, 64);
+	uint8_t e6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, e6, 6, b.b, b.n);
+	e6[8] = 1; /* differs from the first only in the low 64 bits */
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, e6, 6, b.b, b.n);
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, e6, 6, b.b, b.n);
+	collect(st, NULL);
+	assert_int_equal(st->n_exporters, 2);
+	assert_int_equal(st->exp[0].family, 6);
+	assert_int_equal(st->exp[0].n[RM_EXP_DATAGRAMS], 1);
+	assert_int_equal(st->exp[1].n[RM_EXP_DATAGRAMS], 2);
+	assert_int_equal(n_got, 3);
+	rm_flow_state_free(st);
+}
+
 static void netflow5_malformed(void **unused)
 {
 	(void)unused;
@@ -999,6 +1021,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(netflow5_records_sampling_sequence),
 	    cmocka_unit_test(netflow5_malformed),
+	    cmocka_unit_test(ipv6_exporters),
 	    cmocka_unit_test(netflow9_template_data_and_order),
 	    cmocka_unit_test(netflow9_options_sampling),
 	    cmocka_unit_test(netflow9_malformed),
