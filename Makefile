@@ -2,15 +2,18 @@
 # (Debian packages, as root), configure with meson and build with ninja.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 SANITIZE   ?= 1
+FUZZ       ?= 1
+FUZZ_SECONDS ?= 600
 SNAP       := $(BUILD)/rirmeter.snap
 DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/iana/*.csv))
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev \
               libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium \
-              zlib1g-dev softflowd tcpdump pmacct
+              zlib1g-dev softflowd tcpdump pmacct clang libclang-rt-14-dev
 
-.PHONY: all deps build run test bench format clean
+.PHONY: all deps build run test bench fuzz soak format clean
 
 all: build
 
@@ -42,7 +45,21 @@ run: build
 	$(BUILD)/loaders/rirdb lookup -d $(SNAP) 193.0.6.139 2001:67c:2e8::1 AS3333
 
 test: build
-	SANITIZE=$(SANITIZE) scripts/run-tests $(BUILD) $(ASAN_BUILD)
+	SANITIZE=$(SANITIZE) FUZZ=$(FUZZ) scripts/run-tests $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# Every libFuzzer harness for FUZZ_SECONDS (default 10 minutes), two at a
+# time; `make test` runs the same suite for 10 s each (tests/fuzz/README.md).
+fuzz: deps
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \
+	  -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
+	  -Db_lundef=false -Djemalloc=disabled
+	meson configure $(FUZZ_BUILD) -Dfuzz_seconds=$(FUZZ_SECONDS)
+	ninja -C $(FUZZ_BUILD)
+	meson test -C $(FUZZ_BUILD) --suite fuzz --num-processes 2 --print-errorlogs
+
+# The soak test (perf/soak.sh, default 10 minutes: SOAK_SECONDS).
+soak: build
+	perf/soak.sh $(SOAK_SECONDS)
 
 # Benchmarks (perf/README.md); reserves huge pages when run as root.
 bench: build
@@ -56,4 +73,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -278,6 +278,8 @@ struct rm_flow_state {
 
 struct rm_flow_state *rm_flow_state_new(void);
 void rm_flow_state_free(struct rm_flow_state *st);
+/* Forget every exporter and template (as new, without a new allocation). */
+void rm_flow_state_reset(struct rm_flow_state *st);
 
 /*
  * Decode one flow datagram (the UDP payload, len bytes) that arrived on a

@@ -136,6 +136,17 @@ void rm_flow_state_free(struct rm_flow_state *st)
 	free(st);
 }
 
+void rm_flow_state_reset(struct rm_flow_state *st)
+{
+	/* Pool slots are written whole before use; exporters are not. */
+	memset(st->exp, 0, st->n_exporters * sizeof(st->exp[0]));
+	memset(st->hash, 0, sizeof(st->hash));
+	memset(st->bad, 0, sizeof(st->bad));
+	st->exporters_full = 0;
+	st->n_exporters = st->n_pool = 0;
+	st->batch.n4 = st->batch.n6 = 0;
+}
+
 void rm_flow_drop(struct rm_flow_state *st, enum rm_flow_bad why)
 {
 	st->bad[why]++;

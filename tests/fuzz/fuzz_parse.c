@@ -1,0 +1,43 @@
+/*
+ * fuzz_parse.c - libFuzzer harness for the frame parser (rm_parse_frame,
+ * and rm_parse_ip as sFlow's raw IP headers use it).
+ *
+ * The first input byte says how much longer the frame was than the bytes
+ * present (a truncated first segment, or a sampled header); the rest is
+ * the frame, copied into a heap block of exactly its length.  Whatever the
+ * parser answers must point inside those bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane.h"
+
+static void check(const struct rm_frame *f, const uint8_t *p, uint32_t n)
+{
+	if (f->cls != RM_FRAME_IPV4 && f->cls != RM_FRAME_IPV6)
+		return;
+	uint32_t alen = f->cls == RM_FRAME_IPV4 ? 4 : 16;
+	if (f->src < p || f->dst < p || f->src + alen > p + n || f->dst + alen > p + n ||
+	    f->l4_off > n)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1 || size > 65536)
+		return 0;
+	uint32_t n = (uint32_t)size - 1, frame = n + data[0];
+	uint8_t *p = malloc(n ? n : 1);
+	if (!p)
+		abort();
+	memcpy(p, data + 1, n);
+	struct rm_frame f;
+	rm_parse_frame(p, n, frame, &f);
+	check(&f, p, n);
+	rm_parse_ip(p, n, frame, &f);
+	check(&f, p, n);
+	free(p);
+	return 0;
+}
