@@ -6,6 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 SANITIZE   ?= 1
 FUZZ       ?= 1
 FUZZ_SECONDS ?= 600
+SOAK_SECONDS ?= 600
 SNAP       := $(BUILD)/rirmeter.snap
 DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/iana/*.csv))
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
@@ -57,9 +58,9 @@ fuzz: deps
 	ninja -C $(FUZZ_BUILD)
 	meson test -C $(FUZZ_BUILD) --suite fuzz --num-processes 2 --print-errorlogs
 
-# The soak test (perf/soak.sh, default 10 minutes: SOAK_SECONDS).
+# The soak test (perf/soak.py): SOAK_SECONDS, default 10 minutes.
 soak: build
-	perf/soak.sh $(SOAK_SECONDS)
+	perf/soak.py --seconds $(SOAK_SECONDS) --build $(BUILD)
 
 # Benchmarks (perf/README.md); reserves huge pages when run as root.
 bench: build
