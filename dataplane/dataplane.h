@@ -185,12 +185,23 @@ static inline int rm_flow_port(const struct rm_flow_config *cfg, uint16_t dport)
 	return -1;
 }
 
+/* What a record carries besides addresses and counts, kept only when it
+ * is re-exported (struct rm_flow_state.want_meta). */
+struct rm_flow_meta {
+	uint64_t start_ms, end_ms; /* Unix time in ms; 0 when the record has none */
+	uint32_t sampling;	   /* the interval the counts were multiplied by */
+	uint16_t sport, dport;
+	uint16_t exporter; /* index into the state's exporter table */
+	uint8_t proto;
+};
+
 /* Records waiting for one bulk lookup per family. */
 struct rm_flow_batch {
 	uint32_t a4[2 * RM_FLOW_BATCH];
 	uint8_t a6[2 * RM_FLOW_BATCH][16];
 	uint64_t pkts4[RM_FLOW_BATCH], bytes4[RM_FLOW_BATCH];
 	uint64_t pkts6[RM_FLOW_BATCH], bytes6[RM_FLOW_BATCH];
+	struct rm_flow_meta meta4[RM_FLOW_BATCH], meta6[RM_FLOW_BATCH];
 	uint32_t n4, n6;
 };
 
@@ -223,6 +234,17 @@ enum rm_role {
 	RM_ROLE_SAMPLING,    /* samplingInterval (34), samplerRandomInterval (50) */
 	RM_ROLE_SP_INTERVAL, /* samplingPacketInterval (305) */
 	RM_ROLE_SP_SPACE,    /* samplingPacketSpace (306) */
+	/* Kept for re-export (--ipfix-export) only: */
+	RM_ROLE_SPORT,	  /* sourceTransportPort (7) */
+	RM_ROLE_DPORT,	  /* destinationTransportPort (11) */
+	RM_ROLE_PROTO,	  /* protocolIdentifier (4) */
+	RM_ROLE_START_MS, /* flowStartMilliseconds (152) */
+	RM_ROLE_END_MS,	  /* flowEndMilliseconds (153) */
+	RM_ROLE_START_S,  /* flowStartSeconds (150) */
+	RM_ROLE_END_S,	  /* flowEndSeconds (151) */
+	RM_ROLE_START_UP, /* flowStartSysUpTime (22), ms since the exporter's start */
+	RM_ROLE_END_UP,	  /* flowEndSysUpTime (21) */
+	RM_ROLE_SYSINIT,  /* systemInitTimeMilliseconds (160), in options */
 	RM_ROLES
 };
 
@@ -250,7 +272,9 @@ struct rm_flow_exporter {
 	 * and without options records), and the counting convention learned. */
 	uint32_t last_seq, last_all, last_data;
 	uint8_t seq_mode;
-	uint64_t sampling; /* announced by options records (v9, IPFIX); 0: none */
+	uint64_t sampling;	      /* announced by options records (v9, IPFIX); 0: none */
+	uint64_t sysinit_ms;	      /* IPFIX systemInitTimeMilliseconds, from options */
+	uint64_t clock_ms, uptime_ms; /* v5/v9 header of the datagram being read */
 	uint64_t n[RM_EXP_COUNTERS];
 	uint64_t bad[RM_FLOWBAD_COUNT];
 	uint16_t n_templates, last;
@@ -266,6 +290,8 @@ typedef void (*rm_flow_flush_fn)(struct rm_flow_state *st, void *ctx);
 struct rm_flow_state {
 	rm_flow_flush_fn flush;
 	void *flush_ctx;
+	int want_meta;			/* fill the batch's meta (re-export is on) */
+	uint64_t now_ms;		/* arrival time, for records without timestamps (sFlow) */
 	uint64_t bad[RM_FLOWBAD_COUNT]; /* before an exporter is known */
 	uint64_t exporters_full;	/* datagrams from exporters beyond the table */
 	struct rm_flow_batch batch;
@@ -297,7 +323,7 @@ struct rm_flow_exporter *rm_flow_exporter(struct rm_flow_state *st, unsigned kin
 					  const uint8_t *addr, int family, uint32_t domain);
 void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance);
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
-		  uint64_t pkts, uint64_t bytes);
+		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta);
 void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len);
 
 /*
@@ -308,6 +334,62 @@ void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len)
 struct rm_rows;
 void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 		  struct rm_rows *out);
+
+/* ------------------------------------------------------------------ */
+/* IPFIX export of enriched records (ipfix.c)                          */
+
+#define RM_IPFIX_PEN_DEFAULT 32473 /* RFC 5612: for documentation; set your own */
+#define RM_IPFIX_TEMPLATE    256   /* 256..259: IPv4/IPv6 records x IPv4/IPv6 exporters */
+
+/* Enterprise-specific information elements (docs/ipfix-export.md). */
+enum rm_ie {
+	RM_IE_SRC_REGISTRY = 1, /* string: afrinic, apnic, arin, lacnic, ripencc, iana, unknown */
+	RM_IE_DST_REGISTRY,
+	RM_IE_SRC_COUNTRY, /* string(2): ISO 3166 code as registered, "ZZ" when none */
+	RM_IE_DST_COUNTRY,
+	RM_IE_SRC_HOLDER, /* string: the registry's opaque holder id, or local:LABEL */
+	RM_IE_DST_HOLDER,
+	RM_IE_SAMPLING_APPLIED, /* unsigned32: the interval the counts were multiplied by */
+};
+
+/* One end's attribution, as exported. */
+struct rm_ipfix_end {
+	const char *rir, *holder; /* NUL-terminated */
+	char cc[2];
+};
+
+struct rm_ipfix_record {
+	int family, exp_family;
+	const uint8_t *src, *dst, *exp_addr; /* network order, 4 or 16 bytes */
+	uint32_t exp_domain;
+	uint64_t pkts, bytes;
+	const struct rm_flow_meta *meta;
+	struct rm_ipfix_end end[2]; /* source, destination */
+};
+
+typedef void (*rm_ipfix_send_fn)(void *ctx, const uint8_t *msg, uint32_t len);
+
+/* One observation domain's message under construction (one per worker). */
+struct rm_ipfix {
+	uint32_t pen, domain, seq, max;
+	rm_ipfix_send_fn send;
+	void *ctx;
+	int templates_due;
+	uint32_t len, in_msg;	 /* bytes and data records of the open message */
+	uint32_t set_at, set_id; /* the open data set */
+	uint64_t messages, records, template_sends;
+	uint8_t msg[9216];
+};
+
+/* max_message: the largest message (path MTU less IP and UDP headers). */
+void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned max_message,
+		   rm_ipfix_send_fn send, void *ctx);
+/* Send the templates first in the next message (start, refresh, new snapshot). */
+void rm_ipfix_templates(struct rm_ipfix *x);
+/* Append a record; sends the open message first when it would not fit. */
+void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s);
+/* Send the open message (or due templates alone) now. */
+void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s);
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */

@@ -222,12 +222,14 @@ void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance
 }
 
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
-		  uint64_t pkts, uint64_t bytes)
+		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
 {
 	struct rm_flow_batch *b = &st->batch;
 	if (family == 4) {
 		if (b->n4 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
+		if (meta)
+			b->meta4[b->n4] = *meta;
 		b->a4[2 * b->n4] = be32(src);
 		b->a4[2 * b->n4 + 1] = be32(dst);
 		b->pkts4[b->n4] = pkts;
@@ -235,6 +237,8 @@ void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, cons
 	} else {
 		if (b->n6 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
+		if (meta)
+			b->meta6[b->n6] = *meta;
 		memcpy(b->a6[2 * b->n6], src, 16);
 		memcpy(b->a6[2 * b->n6 + 1], dst, 16);
 		b->pkts6[b->n6] = pkts;
@@ -269,9 +273,20 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	uint64_t rate = be16(p + 22) & 0x3fff;
 	if (rate == 0)
 		rate = 1;
+	/* Record times are the exporter's uptime in ms: Unix time by the header. */
+	uint64_t clock = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000, up = be32(p + 4);
+	struct rm_flow_meta m = {.sampling = (uint32_t)rate, .exporter = (uint16_t)(e - st->exp)};
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
-		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate);
+		if (st->want_meta) {
+			m.start_ms = clock - (up - be32(r + 24));
+			m.end_ms = clock - (up - be32(r + 28));
+			m.sport = be16(r + 32);
+			m.dport = be16(r + 34);
+			m.proto = r[38];
+		}
+		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
+			     st->want_meta ? &m : NULL);
 	}
 	e->n[RM_EXP_RECORDS] += count;
 }
@@ -309,6 +324,26 @@ static int role_of(uint16_t type, uint16_t flen)
 		return RM_ROLE_SP_INTERVAL;
 	case 306:
 		return RM_ROLE_SP_SPACE;
+	case 7:
+		return RM_ROLE_SPORT;
+	case 11:
+		return RM_ROLE_DPORT;
+	case 4:
+		return RM_ROLE_PROTO;
+	case 152:
+		return RM_ROLE_START_MS;
+	case 153:
+		return RM_ROLE_END_MS;
+	case 150:
+		return RM_ROLE_START_S;
+	case 151:
+		return RM_ROLE_END_S;
+	case 22:
+		return RM_ROLE_START_UP;
+	case 21:
+		return RM_ROLE_END_UP;
+	case 160:
+		return RM_ROLE_SYSINIT;
 	}
 	return -1;
 }
@@ -523,6 +558,36 @@ static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint
 	return iv ? (iv + sp) / iv : 0;
 }
 
+/* A time of a record in Unix ms, from whichever form the template has. */
+static uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r, const int32_t *off,
+			    const uint8_t *len, int ms, int s, int up)
+{
+	if (off[ms] >= 0)
+		return field(r, off, len, ms);
+	if (off[s] >= 0)
+		return field(r, off, len, s) * 1000;
+	if (off[up] < 0)
+		return 0;
+	uint64_t u = field(r, off, len, up);
+	if (e->kind == RM_KIND_NETFLOW9) /* relative to the header's uptime */
+		return e->clock_ms - (e->uptime_ms - u);
+	return e->sysinit_ms ? e->sysinit_ms + u : 0;
+}
+
+/* Ports, protocol, times and exporter of a data record, for re-export. */
+static void record_meta(const struct rm_flow_state *st, const struct rm_flow_exporter *e,
+			const uint8_t *r, const int32_t *off, const uint8_t *len,
+			struct rm_flow_meta *m)
+{
+	m->sport = (uint16_t)field(r, off, len, RM_ROLE_SPORT);
+	m->dport = (uint16_t)field(r, off, len, RM_ROLE_DPORT);
+	m->proto = (uint8_t)field(r, off, len, RM_ROLE_PROTO);
+	m->start_ms =
+	    record_time(e, r, off, len, RM_ROLE_START_MS, RM_ROLE_START_S, RM_ROLE_START_UP);
+	m->end_ms = record_time(e, r, off, len, RM_ROLE_END_MS, RM_ROLE_END_S, RM_ROLE_END_UP);
+	m->exporter = (uint16_t)(e - st->exp);
+}
+
 /* One data record of template t at r: counted, or read for its options. */
 static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 			const struct rm_flow_template *t, const uint8_t *r, const int32_t *off,
@@ -532,6 +597,8 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 		uint64_t s = record_sampling(r, off, len);
 		if (s)
 			e->sampling = s;
+		if (off[RM_ROLE_SYSINIT] >= 0)
+			e->sysinit_ms = field(r, off, len, RM_ROLE_SYSINIT);
 		e->n[RM_EXP_OPTIONS]++;
 		return;
 	}
@@ -549,12 +616,18 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	uint64_t rate = record_sampling(r, off, len);
 	if (!rate)
 		rate = e->sampling ? e->sampling : 1;
+	struct rm_flow_meta m, *mp = NULL;
+	if (st->want_meta) {
+		record_meta(st, e, r, off, len, &m);
+		m.sampling = (uint32_t)rate;
+		mp = &m;
+	}
 	if (family == 4)
 		rm_flow_emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate,
-			     bytes * rate);
+			     bytes * rate, mp);
 	else
 		rm_flow_emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate,
-			     bytes * rate);
+			     bytes * rate, mp);
 	e->n[RM_EXP_RECORDS]++;
 }
 
@@ -649,6 +722,8 @@ static void netflow9(struct rm_flow_state *st, const uint8_t *src, int family, c
 		return;
 	e->n[RM_EXP_DATAGRAMS]++;
 	rm_flow_sequence(e, be32(p + 12), 1);
+	e->uptime_ms = be32(p + 4);
+	e->clock_ms = (uint64_t)be32(p + 8) * 1000;
 	int unknown = 0;
 	walk_sets(st, e, p + 20, p + len, 0, &unknown);
 }

@@ -18,6 +18,7 @@
  * Exit codes: 0 success, 1 runtime error (or counts that do not balance),
  * 2 bad options.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -51,6 +52,8 @@ struct options {
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
 	struct rm_flow_config flows;
+	struct rm_export_cfg export;
+	int export_source_set;
 };
 
 static volatile int stop_flag;
@@ -93,7 +96,18 @@ static void usage(FILE *o)
 		"  --flows PROTO:PORT,...  collect flow export sent to these UDP ports\n"
 		"                   (PROTO netflow (v5 and v9), ipfix or sflow), e.g.\n"
 		"                   netflow:2055,ipfix:4739,sflow:6343\n"
-		"  --flows-only     with --flows, ignore traffic that is not flow export\n",
+		"  --flows-only     with --flows, ignore traffic that is not flow export\n"
+		"  --ipfix-export PORT:IPV4:UDP_PORT[@MAC],...  re-export every flow record,\n"
+		"                   enriched with registry, country and holder, as IPFIX out\n"
+		"                   of DPDK port PORT (next hop MAC, default broadcast)\n"
+		"  --ipfix-source IPV4  source address of the export (required unless the\n"
+		"                   destination is a loopback address)\n"
+		"  --ipfix-pen N    Private Enterprise Number of the enrichment elements\n"
+		"                   (default 32473, RFC 5612's number for documentation)\n"
+		"  --ipfix-domain N observation domain of the first worker (default 1;\n"
+		"                   worker i uses N + i)\n"
+		"  --ipfix-mtu N    path MTU of the export (default 1500)\n"
+		"  --ipfix-refresh S  template refresh interval (default 30)\n",
 		RM_MAX_BURST);
 }
 
@@ -129,10 +143,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"quiet", no_argument, NULL, 'Q'},
 	    {"flows", required_argument, NULL, 'F'},
 	    {"flows-only", no_argument, NULL, 'O'},
+	    {"ipfix-export", required_argument, NULL, 'X'},
+	    {"ipfix-source", required_argument, NULL, 'S'},
+	    {"ipfix-pen", required_argument, NULL, 'E'},
+	    {"ipfix-domain", required_argument, NULL, 'D'},
+	    {"ipfix-mtu", required_argument, NULL, 'M'},
+	    {"ipfix-refresh", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
+	o->export.pen = RM_IPFIX_PEN_DEFAULT;
+	o->export.domain = 1;
+	o->export.mtu = 1500;
+	o->export.refresh_s = 30;
 	double v;
 	int c, only = 0;
 	char err[256];
@@ -197,6 +221,42 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'O':
 			only = 1;
 			break;
+		case 'X':
+			if (rm_export_parse(&o->export, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirmeter: %s\n", err);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (inet_pton(AF_INET, optarg, o->export.source) != 1) {
+				fprintf(
+				    stderr,
+				    "rirmeter: --ipfix-source wants an IPv4 address, not '%s'\n",
+				    optarg);
+				return -1;
+			}
+			o->export_source_set = 1;
+			break;
+		case 'E':
+			if (parse_number("--ipfix-pen", optarg, 1, 4294967295.0, &v))
+				return -1;
+			o->export.pen = (uint32_t)v;
+			break;
+		case 'D':
+			if (parse_number("--ipfix-domain", optarg, 0, 4294967040.0, &v))
+				return -1;
+			o->export.domain = (uint32_t)v;
+			break;
+		case 'M':
+			if (parse_number("--ipfix-mtu", optarg, 576, 9216, &v))
+				return -1;
+			o->export.mtu = (unsigned)v;
+			break;
+		case 'R':
+			if (parse_number("--ipfix-refresh", optarg, 1, 86400, &v))
+				return -1;
+			o->export.refresh_s = v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -214,6 +274,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->flows.only = only;
+	if (o->export.n && !o->flows.n) {
+		fprintf(stderr, "rirmeter: --ipfix-export re-exports flow records: it needs "
+				"--flows PROTO:PORT,...\n");
+		return -1;
+	}
+	if (o->export.n && !o->export_source_set) {
+		for (unsigned i = 0; i < o->export.n; i++)
+			if (o->export.dst[i].ip[0] != 127) {
+				fprintf(stderr,
+					"rirmeter: --ipfix-export to a non-loopback address "
+					"needs --ipfix-source IPV4\n");
+				return -1;
+			}
+		memcpy(o->export.source, (uint8_t[]){127, 0, 0, 1}, 4);
+	}
 	if (!o->db) {
 		fprintf(stderr,
 			"rirmeter: --db FILE is required (a snapshot from 'rirdb build')\n");
@@ -255,9 +330,20 @@ static int check_prom_path(const char *path)
 
 struct port {
 	uint16_t id;
-	uint16_t n_queues;
+	uint16_t n_queues;  /* RX; 0 for a port that only sends (net_pcap tx_pcap alone) */
 	long long expected; /* packets in its capture files, -1 when not files */
 };
+
+/* A net_pcap port given only TX files or interfaces: an export sink, not an input. */
+static int send_only(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	if (rte_eth_dev_info_get(port, &info) || !info.driver_name ||
+	    strcmp(info.driver_name, "net_pcap") != 0)
+		return 0;
+	const struct rte_devargs *da = rte_dev_devargs(info.device);
+	return da && da->args && !strstr(da->args, "rx_") && !strstr(da->args, "iface=");
+}
 
 /* Packets in the rx_pcap files of a net_pcap port, or -1. */
 static long long capture_packets(uint16_t port)
@@ -289,7 +375,8 @@ static long long capture_packets(uint16_t port)
 	return files ? total : -1;
 }
 
-static int setup_port(struct port *p, unsigned want_queues, struct rte_mempool *pool)
+static int setup_port(struct port *p, unsigned want_queues, unsigned want_tx,
+		      struct rte_mempool *pool)
 {
 	struct rte_eth_dev_info info;
 	int rc = rte_eth_dev_info_get(p->id, &info);
@@ -297,9 +384,18 @@ static int setup_port(struct port *p, unsigned want_queues, struct rte_mempool *
 		fprintf(stderr, "rirmeter: port %u: no device info: %s\n", p->id, strerror(-rc));
 		return -1;
 	}
+	int sink = want_tx && send_only(p->id);
 	p->n_queues =
-	    (uint16_t)(want_queues < info.max_rx_queues ? want_queues : info.max_rx_queues);
-	if (p->n_queues == 0) {
+	    sink ? 0
+		 : (uint16_t)(want_queues < info.max_rx_queues ? want_queues : info.max_rx_queues);
+	if (want_tx > info.max_tx_queues) {
+		fprintf(stderr,
+			"rirmeter: port %u (%s) has %u TX queues; the export needs %u (one "
+			"per worker)\n",
+			p->id, info.driver_name, info.max_tx_queues, want_tx);
+		return -1;
+	}
+	if (p->n_queues == 0 && !sink) {
 		fprintf(stderr, "rirmeter: port %u (%s) has no RX queue\n", p->id,
 			info.driver_name);
 		return -1;
@@ -310,10 +406,10 @@ static int setup_port(struct port *p, unsigned want_queues, struct rte_mempool *
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
-	/* No TX is needed; a PMD that insists on a TX queue gets one. */
-	uint16_t ntx = 0;
+	/* TX only for the export; a PMD that insists on a TX queue gets one. */
+	uint16_t ntx = (uint16_t)want_tx;
 	rc = rte_eth_dev_configure(p->id, p->n_queues, ntx, &conf);
-	if (rc && info.max_tx_queues > 0) {
+	if (rc && ntx == 0 && info.max_tx_queues > 0) {
 		ntx = 1;
 		rc = rte_eth_dev_configure(p->id, p->n_queues, ntx, &conf);
 	}
@@ -341,7 +437,7 @@ static int setup_port(struct port *p, unsigned want_queues, struct rte_mempool *
 		return -1;
 	}
 	rte_eth_promiscuous_enable(p->id); /* a mirror port sees others' traffic */
-	p->expected = capture_packets(p->id);
+	p->expected = sink ? -2 : capture_packets(p->id);
 	return 0;
 }
 
@@ -369,6 +465,7 @@ struct run {
 	uint64_t reloads_reported[2]; /* ok, failed as of the last export */
 	struct rm_promhttp *http;     /* --prom-listen, or NULL */
 	struct rm_flow_state **fs;    /* per worker, with --flows */
+	struct rm_export *exports;    /* per worker, with --ipfix-export */
 	struct rm_rows flow_prev;     /* exporter rows as of the last export */
 	FILE *json, *csv;
 };
@@ -397,6 +494,37 @@ static void reload_rows(struct run *r, struct rm_rows *rows, int since_last)
 	rm_rows_append(rows, &one);
 }
 
+/* The flow collector's and the export's counters, cumulative, compacted. */
+static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows)
+{
+	struct rm_rows mine = {0};
+	rm_flow_rows(r->fs, r->n_workers, snap, &mine);
+	if (r->exports) {
+		static const char *const names[] = {"records", "messages", "templates", "frames",
+						    "dropped"};
+		uint64_t v[5] = {0};
+		for (unsigned w = 0; w < r->n_workers; w++) {
+			const volatile struct rm_export *x = &r->exports[w];
+			v[0] += x->enc.records;
+			v[1] += x->enc.messages;
+			v[2] += x->enc.template_sends;
+			v[3] += x->frames;
+			v[4] += x->dropped;
+		}
+		struct rm_row w = {.scope = "health", .dir = NULL};
+		struct rm_rows one = {&w, 1, 1};
+		snprintf(w.snap, sizeof(w.snap), "%s", snap);
+		for (int k = 0; k < 5; k++) {
+			snprintf(w.key, sizeof(w.key), "ipfix_export/%s", names[k]);
+			w.packets = v[k];
+			rm_rows_append(&mine, &one);
+		}
+		rm_rows_compact(&mine);
+	}
+	rm_rows_append(rows, &mine);
+	rm_rows_free(&mine);
+}
+
 /* Rows of everything so far: retired generations and the current one. */
 static void total_rows(struct run *r, struct rm_rows *rows)
 {
@@ -406,14 +534,14 @@ static void total_rows(struct run *r, struct rm_rows *rows)
 	rm_rows_of(&g->rep, &g->cum, g->id, rows);
 	reload_rows(r, rows, 0);
 	if (r->fs)
-		rm_flow_rows(r->fs, r->n_workers, g->id, rows);
+		collector_rows(r, g->id, rows);
 }
 
 /* Exporter rows since the last export (they outlive snapshots: keyed by none). */
 static void flow_interval_rows(struct run *r, struct rm_rows *rows)
 {
 	struct rm_rows now = {0};
-	rm_flow_rows(r->fs, r->n_workers, "", &now);
+	collector_rows(r, "", &now);
 	struct rm_rows delta = {0};
 	rm_rows_append(&delta, &now);
 	rm_rows_minus(&delta, &r->flow_prev);
@@ -458,6 +586,8 @@ static int captures_done(struct run *r, uint64_t received)
 	long long expected = 0;
 	uint64_t missed = 0;
 	for (unsigned i = 0; i < r->n_ports; i++) {
+		if (r->ports[i].expected == -2)
+			continue; /* sends only */
 		if (r->ports[i].expected < 0)
 			return 0;
 		expected += r->ports[i].expected;
@@ -470,10 +600,13 @@ static int captures_done(struct run *r, uint64_t received)
 
 static int all_captures(struct run *r)
 {
-	for (unsigned i = 0; i < r->n_ports; i++)
-		if (r->ports[i].expected < 0)
+	int inputs = 0;
+	for (unsigned i = 0; i < r->n_ports; i++) {
+		if (r->ports[i].expected == -1)
 			return 0;
-	return r->n_ports > 0;
+		inputs += r->ports[i].expected >= 0;
+	}
+	return inputs > 0;
 }
 
 /* Frames counted so far by all generations (a live reading). */
@@ -617,6 +750,43 @@ static int assign_queues(struct run *r)
 	return 0;
 }
 
+/* Whether port carries --ipfix-export frames. */
+static int exports_on(const struct run *r, uint16_t port)
+{
+	for (unsigned i = 0; i < r->opt.export.n; i++)
+		if (r->opt.export.dst[i].port == port)
+			return 1;
+	return 0;
+}
+
+/* The export's mbufs, source MACs and one exporter per worker. */
+static int setup_export(struct run *r)
+{
+	struct rm_export_cfg *cfg = &r->opt.export;
+	if (!cfg->n)
+		return 0;
+	for (unsigned i = 0; i < cfg->n; i++) {
+		struct rte_ether_addr mac;
+		if (!rte_eth_dev_is_valid_port(cfg->dst[i].port)) {
+			fprintf(stderr, "rirmeter: --ipfix-export: no port %u\n", cfg->dst[i].port);
+			return -1;
+		}
+		rte_eth_macaddr_get(cfg->dst[i].port, &mac);
+		memcpy(cfg->src_mac[i], mac.addr_bytes, 6);
+	}
+	cfg->pool = rte_pktmbuf_pool_create("rirmeter_tx", r->n_workers * 1024 + 1023, MBUF_CACHE,
+					    0, (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->mtu + 64),
+					    (int)rte_socket_id());
+	r->exports = rte_zmalloc("exports", r->n_workers * sizeof(*r->exports), 64);
+	if (!cfg->pool || !r->exports) {
+		fprintf(stderr, "rirmeter: cannot allocate the export's buffers (-m)\n");
+		return -1;
+	}
+	for (unsigned w = 0; w < r->n_workers; w++)
+		rm_export_init(&r->exports[w], cfg, w);
+	return 0;
+}
+
 static int setup(struct run *r)
 {
 	char err[512];
@@ -664,11 +834,13 @@ static int setup(struct run *r)
 			mbufs);
 		return -1;
 	}
+	if (setup_export(r))
+		return -1;
 	uint16_t pid, i = 0;
 	RTE_ETH_FOREACH_DEV(pid)
 	{
 		r->ports[i].id = pid;
-		if (setup_port(&r->ports[i], want, pool))
+		if (setup_port(&r->ports[i], want, exports_on(r, pid) ? r->n_workers : 0, pool))
 			return -1;
 		total_q += r->ports[i].n_queues;
 		i++;
@@ -697,6 +869,8 @@ static int setup(struct run *r)
 			wk->flows = &r->opt.flows;
 			wk->fs = r->fs[w];
 		}
+		if (r->exports)
+			wk->export = &r->exports[w];
 	}
 	if (assign_queues(r))
 		return -1;
@@ -713,6 +887,7 @@ static void teardown(struct run *r)
 		rte_eth_dev_close(r->ports[i].id);
 	}
 	rte_free(r->workers);
+	rte_free(r->exports);
 	for (unsigned w = 0; r->fs && w < r->n_workers; w++)
 		rm_flow_state_free(r->fs[w]);
 	free(r->fs);

@@ -56,7 +56,20 @@ struct sampled {
 	int family;
 	uint8_t src[16], dst[16];
 	uint64_t bytes;
+	uint16_t sport, dport;
+	uint8_t proto;
 };
+
+/* Ports of a TCP, UDP or SCTP header at l4 when the sampled bytes hold them. */
+static void ports_of(const struct rm_frame *f, const uint8_t *p, uint32_t hlen, struct sampled *s)
+{
+	s->proto = f->proto;
+	if ((f->proto == 6 || f->proto == 17 || f->proto == 132) && !f->fragment &&
+	    f->l4_off + 4u <= hlen) {
+		s->sport = (uint16_t)(p[f->l4_off] << 8 | p[f->l4_off + 1]);
+		s->dport = (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]);
+	}
+}
 
 /* Raw packet header record (format 1): parse the header as a frame. */
 static int raw_header(struct cur *r, struct sampled *s)
@@ -79,6 +92,7 @@ static int raw_header(struct cur *r, struct sampled *s)
 	memcpy(s->src, f.src, s->family == 4 ? 4 : 16);
 	memcpy(s->dst, f.dst, s->family == 4 ? 4 : 16);
 	s->bytes = length;
+	ports_of(&f, r->p, hlen, s);
 	return 1;
 }
 
@@ -93,6 +107,11 @@ static int sampled_ip(struct cur *r, int family, struct sampled *s)
 	memcpy(s->src, r->p, alen);
 	memcpy(s->dst, r->p + alen, alen);
 	s->bytes = length;
+	s->proto = (uint8_t)proto;
+	if (r->end - r->p >= 2 * alen + 8) {
+		s->sport = (uint16_t)be32(r->p + 2 * alen);
+		s->dport = (uint16_t)be32(r->p + 2 * alen + 4);
+	}
 	return 1;
 }
 
@@ -138,7 +157,10 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 		return 0;
 	}
 	uint64_t r = rate ? rate : 1;
-	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r);
+	struct rm_flow_meta m = {st->now_ms, st->now_ms, (uint32_t)r,
+				 s.sport,    s.dport,	 (uint16_t)(e - st->exp),
+				 s.proto};
+	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r, st->want_meta ? &m : NULL);
 	e->n[RM_EXP_RECORDS]++;
 	return 0;
 }

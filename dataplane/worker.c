@@ -13,6 +13,8 @@
  * in the worker's flow batch and go through the same bulk lookups; the
  * batch is flushed when it fills and at the end of every burst.
  */
+#include <time.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -42,6 +44,7 @@ static inline uint32_t load_be32(const uint8_t *p)
 struct flush_ctx {
 	const struct rm_gen_view *g;
 	struct rm_counters *c;
+	struct rm_export *export; /* or NULL */
 };
 
 static void flush_flows(struct rm_flow_state *st, void *arg)
@@ -59,6 +62,8 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 	for (uint32_t k = 0; k < b->n6; k++)
 		rm_count_flow(x->c, x->g->rir_of, id6[2 * k], id6[2 * k + 1], b->pkts6[k],
 			      b->bytes6[k]);
+	if (x->export)
+		rm_export_batch(x->export, x->g, st, id4, id6);
 	b->n4 = b->n6 = 0;
 }
 
@@ -148,7 +153,7 @@ static void process(const struct rm_worker *w, const struct rm_gen_view *g, stru
 		    struct rte_mbuf **pkts, uint16_t n)
 {
 	struct burst b;
-	struct flush_ctx fx = {g, c};
+	struct flush_ctx fx = {g, c, w->export};
 	b.n4 = b.n6 = 0;
 	if (w->flows) {
 		w->fs->flush = flush_flows;
@@ -179,6 +184,8 @@ int rm_worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(w->qsv, w->index);
 	rte_rcu_qsbr_thread_online(w->qsv, w->index);
 	uint64_t last = rte_rdtsc();
+	if (w->export)
+		w->fs->want_meta = 1;
 	while (!*w->stop) {
 		/* The generation is read once per pass: a swap lands between bursts. */
 		const struct rm_gen_view *g = __atomic_load_n(w->current, __ATOMIC_ACQUIRE);
@@ -196,12 +203,20 @@ int rm_worker_main(void *arg)
 		}
 		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 		uint64_t now = rte_rdtsc();
+		if (w->export) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			w->fs->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+			rm_export_tick(w->export, g, now);
+		}
 		if (now - last > w->max_loop_tsc) {
 			w->max_loop_tsc = now - last;
 			w->max_loop_at = now;
 		}
 		last = now;
 	}
+	if (w->export)
+		rm_export_close(w->export);
 	rte_rcu_qsbr_thread_offline(w->qsv, w->index);
 	rte_rcu_qsbr_thread_unregister(w->qsv, w->index);
 	return 0;

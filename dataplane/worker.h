@@ -20,6 +20,48 @@
 
 #define RM_MAX_BURST  64
 #define RM_MAX_QUEUES 64
+#define RM_MAX_EXPORT 4 /* --ipfix-export destinations */
+
+/* --ipfix-export: where the enriched records go (export.c). */
+struct rm_export_dst {
+	uint16_t port;
+	uint8_t ip[4], mac[6]; /* mac: the next hop's, broadcast by default */
+	uint16_t udp_port;
+};
+
+struct rm_export_cfg {
+	struct rm_export_dst dst[RM_MAX_EXPORT];
+	unsigned n;
+	uint8_t source[4];
+	uint32_t pen, domain; /* domain: the first worker's; worker i uses domain + i */
+	unsigned mtu;
+	double refresh_s; /* template refresh */
+	struct rte_mempool *pool;
+	uint8_t src_mac[RM_MAX_EXPORT][6];
+};
+
+/* One worker's exporter: its encoder (its own observation domain), its TX
+ * queue on each destination port, and what it sent. */
+struct rm_export {
+	const struct rm_export_cfg *cfg;
+	uint16_t queue;
+	uint16_t ip_id;
+	uint64_t frames, dropped;
+	uint64_t flush_tsc, refresh_tsc; /* next due */
+	const void *gen;		 /* the generation templates were last sent for */
+	struct rm_ipfix enc;
+};
+
+/* Parse "PORT:DST_IP:DST_PORT[@MAC],..."; -1 with a reason. */
+int rm_export_parse(struct rm_export_cfg *cfg, const char *spec, char *err, size_t errlen);
+void rm_export_init(struct rm_export *x, const struct rm_export_cfg *cfg, unsigned worker);
+/* Records of a flushed flow batch, enriched from the generation's snapshot. */
+struct rm_gen_view;
+void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
+		     const struct rm_flow_state *st, const uint32_t *id4, const uint32_t *id6);
+/* Per pass of the poll loop: send what has waited, refresh templates. */
+void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc);
+void rm_export_close(struct rm_export *x);
 
 /* What a worker needs of one snapshot generation. */
 struct rm_gen_view {
@@ -43,6 +85,7 @@ struct rm_worker {
 	volatile int *stop;
 	const struct rm_flow_config *flows; /* NULL: no flow ports */
 	struct rm_flow_state *fs;	    /* this worker's exporters and templates */
+	struct rm_export *export;	    /* --ipfix-export, or NULL */
 	/* The longest pass of the poll loop, in TSC cycles: what a stall of
 	 * this worker (a swap, a page fault, a preemption) would show as. */
 	volatile uint64_t max_loop_tsc;

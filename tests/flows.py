@@ -19,6 +19,7 @@ without --flows-only.
 """
 import os
 import shutil
+import xml.etree.ElementTree as ET
 import signal
 import socket
 import struct
@@ -27,8 +28,8 @@ import sys
 import tempfile
 import time
 
-from tap import EAL, check, diff, finish, gen_pcap, build_snapshot, scope_totals, skip, \
-    totals_of
+from tap import EAL, attribute, check, diff, finish, gen_pcap, build_snapshot, scope_totals, \
+    skip, totals_of
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 SCOPES = ('rir', 'country', 'holder', 'rir_pair')
@@ -321,6 +322,108 @@ def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
           and h.get(pre + 'records', 0) > 0, r.stderr + str(h))
 
 
+# ---------------------------------------------------------------------------
+# --ipfix-export
+
+def tshark_flows(pcap, port):
+    """Every data record tshark decodes in pcap (NetFlow/IPFIX to port), as
+    dicts of field name -> shown value; enterprise elements as 'pie.N' -> text."""
+    p = run(['tshark', '-r', pcap, '-d', 'udp.port==%d,cflow' % port, '-T', 'pdml'])
+    recs = []
+    for flow in ET.fromstring(p.stdout).iter('field'):
+        if flow.get('name') != '' or not flow.get('show', '').startswith('Flow '):
+            continue
+        r = {}
+        for f in flow.iter('field'):
+            name, show = f.get('name', ''), f.get('show', '')
+            if name == 'cflow.enterprise_private_entry':
+                t = f.get('showname', '').split(' Type ')[1].split(':')[0]
+                r['pie.' + t] = bytes.fromhex(f.get('value', '')).decode()
+            elif name.startswith('cflow.') and name not in r:
+                r[name[6:]] = show
+        if 'srcaddr' in r or 'srcaddrv6' in r:
+            recs.append(r)
+    return recs
+
+
+def original_fields(r):
+    return (r.get('srcaddr') or r.get('srcaddrv6'), r.get('dstaddr') or r.get('dstaddrv6'),
+            r.get('srcport'), r.get('dstport'), r.get('protocol'), r.get('packets'),
+            r.get('octets'))
+
+
+def export_case(tmp, snap, captures):
+    """Re-export softflowd's records with enrichment; decode with tshark and nfcapd."""
+    for version in (9, 10):
+        cap, port = captures[version]
+        out = os.path.join(tmp, 'export-v%d.pcap' % version)
+        js = os.path.join(tmp, 'export-v%d.jsonl' % version)
+        proto = 'ipfix' if version == 10 else 'netflow'
+        r = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev',
+                                    'net_pcap0,rx_pcap=%s' % cap, '--vdev',
+                                    'net_pcap1,tx_pcap=%s' % out, '--', '--db', snap,
+                                    '--flows', '%s:%d' % (proto, port), '--ipfix-export',
+                                    '1:127.0.0.1:4739', '--ipfix-mtu', '1400', '--json', js,
+                                    '--interval', '0', '--quiet'])
+        check('v%d re-exported as IPFIX to a net_pcap TX file: exit 0' % version,
+              r.returncode == 0 and os.path.exists(out), r.stderr)
+        if r.returncode:
+            continue
+        src, got = tshark_flows(cap, port), tshark_flows(out, 4739)
+        check('v%d: every record re-exported, original fields unchanged' % version,
+              sorted(map(original_fields, src)) == sorted(map(original_fields, got))
+              and len(got) > 1000, '%d in, %d out' % (len(src), len(got)))
+        who = attribute(RIRDB, snap, sorted({g[k] for g in got for k in (
+            'srcaddr', 'dstaddr', 'srcaddrv6', 'dstaddrv6') if k in g}))
+
+        def expected(addr):
+            rir, country, holder = who[addr]
+            raw = '' if holder == 'none' else holder if holder.startswith('local:') \
+                else holder.split(':', 1)[1]
+            return rir, country.split(':')[1], raw
+        bad = []
+        for g in got:
+            s, d = original_fields(g)[:2]
+            want = expected(s) + expected(d)
+            have = (g.get('pie.1'), g.get('pie.3'), g.get('pie.5', ''), g.get('pie.2'),
+                    g.get('pie.4'), g.get('pie.6', ''))
+            want = (want[0], want[1], want[2], want[3], want[4], want[5])
+            if have != want or g.get('exporter_addr') != '127.0.0.1' or g.get('od_id') != '0':
+                bad.append('%s -> %s: %s, want %s' % (s, d, have, want))
+        check('v%d: registry, country and holder of both ends equal the reference lookup, '
+              'exporter and domain preserved' % version, not bad, '\n'.join(bad[:10]))
+        frames = read_pcap(out)
+        h = {k[2]: v[0] for k, v in totals_of(js)[0].items() if k[0] == 'health'}
+        check('v%d: messages within the MTU, counted, none dropped' % version,
+              all(len(f) - 14 <= 1400 for f in frames) and h.get('ipfix_export/frames') ==
+              len(frames) and h.get('ipfix_export/dropped') == 0 and
+              h.get('ipfix_export/records') == len(got), str(h))
+        if not shutil.which('nfcapd'):
+            skip('v%d: nfcapd accepts the export' % version, 'needs nfdump')
+            continue
+        nf = os.path.join(tmp, 'nfcapd-v%d' % version)
+        os.makedirs(nf)
+        nport = free_port()
+        d = subprocess.Popen(['nfcapd', '-w', nf, '-p', str(nport), '-b', '127.0.0.1',
+                              '-B', '8000000'], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for payload in udp_payloads(out):
+            sock.sendto(payload, ('127.0.0.1', nport))
+            time.sleep(0.0005)
+        time.sleep(0.5)
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=30)
+        info = run(['nfdump', '-R', nf, '-I']).stdout
+        stat = dict(l.split(': ', 1) for l in info.splitlines() if ': ' in l)
+        pk = sum(int(g['packets']) for g in got)
+        by = sum(int(g['octets']) for g in got)
+        check('v%d: nfcapd accepts every message; its totals agree' % version,
+              stat.get('Flows') == str(len(got)) and stat.get('Packets') == str(pk) and
+              stat.get('Bytes') == str(by), info)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-flows-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -334,6 +437,10 @@ def main():
     else:
         captures, items4, items6 = softflowd_cases(tmp, snap, traffic)
         mixed_and_hostile(tmp, snap, traffic, captures, items4, items6)
+        if shutil.which('tshark'):
+            export_case(tmp, snap, captures)
+        else:
+            skip('--ipfix-export decoded by tshark', 'needs tshark')
     if not shutil.which('pmacctd') or missing or os.geteuid() != 0:
         skip('sFlow from pmacct sfprobe', 'needs root, tcpdump and pmacctd')
     else:

@@ -24,6 +24,7 @@ struct rec {
 	int family;
 	uint8_t src[16], dst[16];
 	uint64_t pkts, bytes;
+	struct rm_flow_meta meta;
 };
 
 static struct rec got[4096];
@@ -42,6 +43,7 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		}
 		r->pkts = b->pkts4[i];
 		r->bytes = b->bytes4[i];
+		r->meta = b->meta4[i];
 	}
 	for (uint32_t i = 0; i < b->n6; i++) {
 		struct rec *r = &got[n_got++ % 4096];
@@ -50,6 +52,7 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		memcpy(r->dst, b->a6[2 * i + 1], 16);
 		r->pkts = b->pkts6[i];
 		r->bytes = b->bytes6[i];
+		r->meta = b->meta6[i];
 	}
 	b->n4 = b->n6 = 0;
 }
@@ -996,6 +999,103 @@ static void mutations(void **unused)
 	rm_flow_state_free(st);
 }
 
+/* ------------------------------------------------------------------ */
+/* IPFIX export: what ipfix.c writes, read back by flow.c             */
+
+static uint8_t sent[64][9216];
+static uint32_t sent_len[64];
+static unsigned n_sent;
+
+static void keep_message(void *ctx, const uint8_t *msg, uint32_t len)
+{
+	(void)ctx;
+	assert_true(n_sent < 64);
+	memcpy(sent[n_sent], msg, len);
+	sent_len[n_sent++] = len;
+}
+
+static void ipfix_export_round_trip(void **unused)
+{
+	(void)unused;
+	struct rm_ipfix *x = malloc(sizeof(*x));
+	assert_non_null(x);
+	n_sent = 0;
+	rm_ipfix_init(x, RM_IPFIX_PEN_DEFAULT, 5, 1472, keep_message, NULL);
+	static const uint8_t e4[4] = {198, 51, 100, 7}, e6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
+	struct rm_flow_meta m[120];
+	for (unsigned i = 0; i < 120; i++) {
+		char holder[16];
+		snprintf(holder, sizeof(holder), "H%u", i);
+		m[i] = (struct rm_flow_meta){.start_ms = 1700000000000ull + i,
+					     .end_ms = 1700000001000ull + i,
+					     .sampling = 1 + i % 3,
+					     .sport = (uint16_t)(1000 + i),
+					     .dport = 443,
+					     .proto = 6};
+		struct rm_ipfix_record r = {
+		    .family = i % 3 ? 4 : 6,
+		    .exp_family = i % 5 ? 4 : 6,
+		    .src = i % 3 ? a_src : a6_src,
+		    .dst = i % 3 ? a_dst : a6_dst,
+		    .exp_addr = i % 5 ? e4 : e6,
+		    .exp_domain = 77,
+		    .pkts = i + 1,
+		    .bytes = 100 * (i + 1),
+		    .meta = &m[i],
+		    .end = {{"ripencc", holder, {'D', 'E'}}, {"afrinic", "", {'Z', 'Z'}}},
+		};
+		rm_ipfix_add(x, &r, 1700000002);
+	}
+	rm_ipfix_flush(x, 1700000002);
+	assert_true(n_sent > 3);
+	assert_int_equal(x->records, 120);
+	/* Read back with the collector's own decoder: one exporter, one domain. */
+	struct rm_flow_state *st = state();
+	st->want_meta = 1;
+	uint32_t seq = 0;
+	for (unsigned k = 0; k < n_sent; k++) {
+		const uint8_t *p = sent[k];
+		assert_true(sent_len[k] <= 1472);
+		assert_int_equal(p[0] << 8 | p[1], 10);
+		assert_int_equal(p[2] << 8 | p[3], sent_len[k]);
+		assert_int_equal((uint32_t)(p[8] << 24 | p[9] << 16 | p[10] << 8 | p[11]), seq);
+		assert_int_equal(p[15], 5);
+		feed(st, RM_FLOW_IPFIX, p, sent_len[k]);
+		seq = (uint32_t)n_got;
+	}
+	struct rm_flow_exporter *e = only_exporter(st);
+	assert_int_equal(n_got, 120);
+	assert_int_equal(e->n[RM_EXP_LOST], 0);
+	assert_int_equal(e->n[RM_EXP_NO_TEMPLATE], 0);
+	assert_int_equal(e->n[RM_EXP_TEMPLATES], 4);
+	unsigned seen4 = 0;
+	for (unsigned i = 0; i < 120; i++) {
+		/* The batch holds each family in order; match by the packet count. */
+		const struct rec *g = NULL;
+		for (unsigned j = 0; j < n_got; j++)
+			if (got[j].pkts == i + 1)
+				g = &got[j];
+		assert_non_null(g);
+		seen4 += g->family == 4;
+		assert_int_equal(g->family, i % 3 ? 4 : 6);
+		assert_memory_equal(g->src, i % 3 ? a_src : a6_src, i % 3 ? 4 : 16);
+		assert_int_equal(g->bytes, 100 * (i + 1)); /* not multiplied again */
+		assert_int_equal(g->meta.sport, 1000 + i);
+		assert_int_equal(g->meta.dport, 443);
+		assert_int_equal(g->meta.proto, 6);
+		assert_int_equal(g->meta.start_ms, 1700000000000ull + i);
+		assert_int_equal(g->meta.end_ms, 1700000001000ull + i);
+	}
+	assert_int_equal(seen4, 80);
+	/* A refresh puts the templates first in the next message. */
+	rm_ipfix_templates(x);
+	rm_ipfix_flush(x, 1700000003);
+	assert_int_equal(x->template_sends, 2);
+	assert_int_equal(sent[n_sent - 1][16] << 8 | sent[n_sent - 1][17], 2);
+	rm_flow_state_free(st);
+	free(x);
+}
+
 static void config(void **unused)
 {
 	(void)unused;
@@ -1032,6 +1132,7 @@ int main(void)
 	    cmocka_unit_test(sflow_flow_samples),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(mutations),
+	    cmocka_unit_test(ipfix_export_round_trip),
 	    cmocka_unit_test(config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,210 @@
+/*
+ * export.c - --ipfix-export on the worker lcores: enrich the records of a
+ * flushed flow batch, hand them to the worker's IPFIX encoder (ipfix.c),
+ * and send its messages as UDP/IPv4 frames out of a DPDK port.
+ *
+ * Each worker transmits on its own TX queue (queue = worker index) of each
+ * destination port, from its own mbuf cache, so nothing is shared on the
+ * way out.  A message leaves when the next record would not fit the MTU,
+ * when it is 100 ms old, and at exit; templates lead the first message,
+ * then every refresh interval and after every snapshot swap.  A frame the
+ * port does not take after a few tries is freed and counted as dropped,
+ * never waited for: the workers' first job is to keep receiving.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "worker.h"
+
+#define FLUSH_MS  100
+#define TX_TRIES  4
+#define IPFIX_UDP 4739
+#define L2L3L4	  (14 + 20 + 8)
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (v[i] > 255)
+			return -1;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+int rm_export_parse(struct rm_export_cfg *cfg, const char *spec, char *err, size_t errlen)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *at = strchr(tok, '@'), *c1 = strchr(tok, ':'),
+		     *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		struct rm_export_dst d = {0};
+		memset(d.mac, 0xff, sizeof(d.mac));
+		if (at)
+			*at++ = '\0';
+		char *end;
+		long port = c1 ? strtol(tok, &end, 10) : -1;
+		long udp = c2 ? strtol(c2 + 1, NULL, 10) : -1;
+		if (c2)
+			*c2 = '\0';
+		if (cfg->n == RM_MAX_EXPORT || !c1 || !c2 || end != c1 || port < 0 ||
+		    port > 65535 || udp < 1 || udp > 65535 ||
+		    inet_pton(AF_INET, c1 + 1, d.ip) != 1 || (at && parse_mac(at, d.mac))) {
+			snprintf(
+			    err, errlen,
+			    "--ipfix-export: '%s' is not PORT:IPV4:UDP_PORT[@MAC] (at most %d)",
+			    spec, RM_MAX_EXPORT);
+			return -1;
+		}
+		d.port = (uint16_t)port;
+		d.udp_port = (uint16_t)udp;
+		cfg->dst[cfg->n++] = d;
+	}
+	if (cfg->n == 0) {
+		snprintf(err, errlen, "--ipfix-export: no destination given");
+		return -1;
+	}
+	return 0;
+}
+
+/* One message, framed once per destination, onto this worker's queues. */
+static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
+{
+	struct rm_export *x = ctx;
+	const struct rm_export_cfg *cfg = x->cfg;
+	for (unsigned i = 0; i < cfg->n; i++) {
+		const struct rm_export_dst *d = &cfg->dst[i];
+		struct rte_mbuf *m = rte_pktmbuf_alloc(cfg->pool);
+		uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(L2L3L4 + len)) : NULL;
+		if (!p) {
+			if (m)
+				rte_pktmbuf_free(m);
+			x->dropped++;
+			continue;
+		}
+		memcpy(p, d->mac, 6);
+		memcpy(p + 6, cfg->src_mac[i], 6);
+		p[12] = 0x08;
+		p[13] = 0x00;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = 0x45;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
+		ip->packet_id = rte_cpu_to_be_16(x->ip_id++);
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = 17;
+		memcpy(&ip->src_addr, cfg->source, 4);
+		memcpy(&ip->dst_addr, d->ip, 4);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		uint8_t *u = p + 34;
+		u[0] = IPFIX_UDP >> 8;
+		u[1] = IPFIX_UDP & 0xff;
+		u[2] = (uint8_t)(d->udp_port >> 8);
+		u[3] = (uint8_t)d->udp_port;
+		u[4] = (uint8_t)((8 + len) >> 8);
+		u[5] = (uint8_t)(8 + len);
+		u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
+		memcpy(p + L2L3L4, msg, len);
+		int sent = 0;
+		for (int t = 0; t < TX_TRIES && !sent; t++)
+			sent = rte_eth_tx_burst(d->port, x->queue, &m, 1);
+		if (sent) {
+			x->frames++;
+		} else {
+			rte_pktmbuf_free(m);
+			x->dropped++;
+		}
+	}
+}
+
+void rm_export_init(struct rm_export *x, const struct rm_export_cfg *cfg, unsigned worker)
+{
+	x->cfg = cfg;
+	x->queue = (uint16_t)worker;
+	x->ip_id = 0;
+	x->frames = x->dropped = 0;
+	x->gen = NULL;
+	uint64_t hz = rte_get_tsc_hz(), now = rte_rdtsc();
+	x->flush_tsc = now + hz * FLUSH_MS / 1000;
+	x->refresh_tsc = now + (uint64_t)(cfg->refresh_s * (double)hz);
+	rm_ipfix_init(&x->enc, cfg->pen, cfg->domain + worker, cfg->mtu - 28, send_message, x);
+}
+
+static uint64_t unix_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Registry, country and holder of an id, as the enterprise elements carry them. */
+static void end_of(const struct rm_gen_view *g, uint32_t id, struct rm_ipfix_end *e)
+{
+	const struct rm_attr *a = &g->db->attrs[id];
+	e->rir = rm_rir_name(a->rir);
+	e->holder = rm_str(g->db, *rm_str(g->db, a->holder_id) ? a->holder_id : a->holder_name);
+	e->cc[0] = a->cc[0] ? a->cc[0] : 'Z';
+	e->cc[1] = a->cc[0] ? a->cc[1] : 'Z';
+}
+
+void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
+		     const struct rm_flow_state *st, const uint32_t *id4, const uint32_t *id6)
+{
+	const struct rm_flow_batch *b = &st->batch;
+	uint64_t now = unix_s();
+	for (int family = 4; family <= 6; family += 2) {
+		uint32_t n = family == 4 ? b->n4 : b->n6;
+		const uint32_t *ids = family == 4 ? id4 : id6;
+		for (uint32_t k = 0; k < n; k++) {
+			const struct rm_flow_meta *m = family == 4 ? &b->meta4[k] : &b->meta6[k];
+			const struct rm_flow_exporter *e = &st->exp[m->exporter];
+			uint32_t s4 = htonl(b->a4[2 * k]), d4 = htonl(b->a4[2 * k + 1]);
+			struct rm_ipfix_record r = {
+			    .family = family,
+			    .exp_family = e->family,
+			    .src = family == 4 ? (const uint8_t *)&s4 : b->a6[2 * k],
+			    .dst = family == 4 ? (const uint8_t *)&d4 : b->a6[2 * k + 1],
+			    .exp_addr = e->addr,
+			    .exp_domain = e->domain,
+			    .pkts = family == 4 ? b->pkts4[k] : b->pkts6[k],
+			    .bytes = family == 4 ? b->bytes4[k] : b->bytes6[k],
+			    .meta = m,
+			};
+			end_of(g, ids[2 * k], &r.end[0]);
+			end_of(g, ids[2 * k + 1], &r.end[1]);
+			rm_ipfix_add(&x->enc, &r, now);
+		}
+	}
+}
+
+void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	if (gen != x->gen || now_tsc >= x->refresh_tsc) {
+		x->gen = gen;
+		rm_ipfix_templates(&x->enc);
+		x->refresh_tsc = now_tsc + (uint64_t)(x->cfg->refresh_s * (double)hz);
+		x->flush_tsc = now_tsc; /* templates go out now, with what waits */
+	}
+	if (now_tsc >= x->flush_tsc) {
+		rm_ipfix_flush(&x->enc, unix_s());
+		x->flush_tsc = now_tsc + hz * FLUSH_MS / 1000;
+	}
+}
+
+void rm_export_close(struct rm_export *x)
+{
+	rm_ipfix_flush(&x->enc, unix_s());
+}
