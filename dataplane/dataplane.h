@@ -340,6 +340,7 @@ void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 
 #define RM_IPFIX_PEN_DEFAULT 32473 /* RFC 5612: for documentation; set your own */
 #define RM_IPFIX_TEMPLATE    256   /* 256..259: IPv4/IPv6 records x IPv4/IPv6 exporters */
+#define RM_IPFIX_AGGREGATE   260   /* per-interval totals of a scope's key */
 
 /* Enterprise-specific information elements (docs/ipfix-export.md). */
 enum rm_ie {
@@ -350,6 +351,7 @@ enum rm_ie {
 	RM_IE_SRC_HOLDER, /* string: the registry's opaque holder id, or local:LABEL */
 	RM_IE_DST_HOLDER,
 	RM_IE_SAMPLING_APPLIED, /* unsigned32: the interval the counts were multiplied by */
+	RM_IE_SCOPE,		/* string: rir, country, holder or rir_pair (aggregates) */
 };
 
 /* One end's attribution, as exported. */
@@ -365,6 +367,14 @@ struct rm_ipfix_record {
 	uint64_t pkts, bytes;
 	const struct rm_flow_meta *meta;
 	struct rm_ipfix_end end[2]; /* source, destination */
+};
+
+/* One scope row of an interval: which ends are filled depends on the scope
+ * and direction (unused strings are "", unused countries NUL). */
+struct rm_ipfix_aggregate {
+	const char *scope;
+	struct rm_ipfix_end end[2];
+	uint64_t pkts, bytes, start_ms, end_ms;
 };
 
 typedef void (*rm_ipfix_send_fn)(void *ctx, const uint8_t *msg, uint32_t len);
@@ -388,6 +398,11 @@ void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned m
 void rm_ipfix_templates(struct rm_ipfix *x);
 /* Append a record; sends the open message first when it would not fit. */
 void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s);
+void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s);
+/* The rir, country, holder and rir_pair rows of rows as aggregates (report.c). */
+struct rm_rows;
+void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
+		      uint64_t end_ms, uint64_t now_s);
 /* Send the open message (or due templates alone) now. */
 void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s);
 

@@ -10,6 +10,12 @@
  * then every refresh interval and after every snapshot swap.  A frame the
  * port does not take after a few tries is freed and counted as dropped,
  * never waited for: the workers' first job is to keep receiving.
+ *
+ * The main lcore's per-interval aggregates take a detour: it frames them
+ * like a worker but enqueues the frames on a single-producer,
+ * single-consumer ring that worker 0 drains onto its own queue, so that a
+ * port needs no more TX queues than there are workers (net_pcap gives one
+ * per tx_pcap file) and no queue is ever shared.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "worker.h"
 
@@ -117,6 +124,16 @@ static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
 		u[5] = (uint8_t)(8 + len);
 		u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
 		memcpy(p + L2L3L4, msg, len);
+		m->port = d->port;
+		if (x->handoff_out) { /* the main lcore: worker 0 sends it */
+			if (rte_ring_enqueue(x->handoff_out, m) == 0) {
+				x->frames++;
+			} else {
+				rte_pktmbuf_free(m);
+				x->dropped++;
+			}
+			continue;
+		}
 		int sent = 0;
 		for (int t = 0; t < TX_TRIES && !sent; t++)
 			sent = rte_eth_tx_burst(d->port, x->queue, &m, 1);
@@ -189,8 +206,26 @@ void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
 	}
 }
 
+void rm_export_drain(struct rm_export *x)
+{
+	struct rte_mbuf *m[16];
+	unsigned n;
+	while ((n = rte_ring_dequeue_burst(x->handoff_in, (void **)m, 16, NULL)) > 0)
+		for (unsigned i = 0; i < n; i++) {
+			int sent = 0;
+			for (int t = 0; t < TX_TRIES && !sent; t++)
+				sent = rte_eth_tx_burst(m[i]->port, x->queue, &m[i], 1);
+			if (!sent) {
+				rte_pktmbuf_free(m[i]);
+				x->dropped++;
+			}
+		}
+}
+
 void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
 {
+	if (x->handoff_in)
+		rm_export_drain(x);
 	uint64_t hz = rte_get_tsc_hz();
 	if (gen != x->gen || now_tsc >= x->refresh_tsc) {
 		x->gen = gen;
@@ -207,4 +242,6 @@ void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
 void rm_export_close(struct rm_export *x)
 {
 	rm_ipfix_flush(&x->enc, unix_s());
+	if (x->handoff_in)
+		rm_export_drain(x);
 }

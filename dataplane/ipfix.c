@@ -30,7 +30,7 @@
 
 #define HEADER	   16
 #define SET_HEADER 4
-#define TEMPLATES  4
+#define TEMPLATES  4 /* record templates; then the aggregate template */
 
 static inline void put16(uint8_t *p, uint32_t v)
 {
@@ -136,6 +136,25 @@ static void write_templates(struct rm_ipfix *x)
 			put32(p + x->len + 4, x->pen);
 		}
 	}
+	/* Per-interval aggregates of the scopes (rm_ipfix_add_aggregate). */
+	static const uint16_t agg[][2] = {{152, 8}, {153, 8}, {2, 8}, {1, 8}};
+	static const uint16_t agg_e[][2] = {
+	    {RM_IE_SCOPE, 65535},      {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_DST_REGISTRY, 65535},
+	    {RM_IE_SRC_COUNTRY, 2},    {RM_IE_DST_COUNTRY, 2},	    {RM_IE_SRC_HOLDER, 65535},
+	    {RM_IE_DST_HOLDER, 65535},
+	};
+	put16(p + x->len, RM_IPFIX_AGGREGATE);
+	put16(p + x->len + 2, 4 + 7);
+	x->len += 4;
+	for (unsigned i = 0; i < 4; i++, x->len += 4) {
+		put16(p + x->len, agg[i][0]);
+		put16(p + x->len + 2, agg[i][1]);
+	}
+	for (unsigned i = 0; i < 7; i++, x->len += 8) {
+		put16(p + x->len, 0x8000 | agg_e[i][0]);
+		put16(p + x->len + 2, agg_e[i][1]);
+		put32(p + x->len + 4, x->pen);
+	}
 	put16(p + at + 2, x->len - at);
 	x->template_sends++;
 }
@@ -182,18 +201,10 @@ static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
 	return n + 1;
 }
 
-void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s)
+/* Where a record of template id and at most need bytes goes: in the open
+ * message and set, or in a new one after the open message is sent. */
+static uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t now_s)
 {
-	uint32_t alen = r->family == 6 ? 16 : 4, elen = r->exp_family == 6 ? 16 : 4;
-	uint32_t slen[4];
-	for (int d = 0; d < 2; d++) {
-		slen[d] = (uint32_t)strlen(r->end[d].rir);
-		slen[2 + d] = (uint32_t)strlen(r->end[d].holder);
-	}
-	uint32_t need = 2 * alen + 5 + 4 * 8 + elen + 4 + 4 + 4 + 4; /* fixed fields */
-	for (int k = 0; k < 4; k++)
-		need += 1 + (slen[k] > 254 ? 254 : slen[k]);
-	uint16_t id = template_id(r->family, r->exp_family);
 	if (x->len && (x->templates_due || x->len + SET_HEADER + need > x->max))
 		rm_ipfix_flush(x, now_s);
 	if (x->len == 0)
@@ -205,7 +216,47 @@ void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t 
 		put16(x->msg + x->len, id);
 		x->len += SET_HEADER;
 	}
-	uint8_t *p = x->msg + x->len;
+	return x->msg + x->len;
+}
+
+void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s)
+{
+	const char *str[5] = {a->scope, a->end[0].rir, a->end[1].rir, a->end[0].holder,
+			      a->end[1].holder};
+	uint32_t slen[5], need = 4 * 8 + 4;
+	for (int k = 0; k < 5; k++) {
+		slen[k] = (uint32_t)strlen(str[k]);
+		need += 1 + (slen[k] > 254 ? 254 : slen[k]);
+	}
+	uint8_t *p = room(x, RM_IPFIX_AGGREGATE, need, now_s);
+	put64(p, a->start_ms);
+	put64(p + 8, a->end_ms);
+	put64(p + 16, a->pkts);
+	put64(p + 24, a->bytes);
+	p += 32;
+	for (int k = 0; k < 3; k++)
+		p += put_string(p, str[k], slen[k]);
+	memcpy(p, a->end[0].cc, 2);
+	memcpy(p + 2, a->end[1].cc, 2);
+	p += 4;
+	for (int k = 3; k < 5; k++)
+		p += put_string(p, str[k], slen[k]);
+	x->len = (uint32_t)(p - x->msg);
+	x->in_msg++;
+}
+
+void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s)
+{
+	uint32_t alen = r->family == 6 ? 16 : 4, elen = r->exp_family == 6 ? 16 : 4;
+	uint32_t slen[4];
+	for (int d = 0; d < 2; d++) {
+		slen[d] = (uint32_t)strlen(r->end[d].rir);
+		slen[2 + d] = (uint32_t)strlen(r->end[d].holder);
+	}
+	uint32_t need = 2 * alen + 5 + 4 * 8 + elen + 4 + 4 + 4 + 4; /* fixed fields */
+	for (int k = 0; k < 4; k++)
+		need += 1 + (slen[k] > 254 ? 254 : slen[k]);
+	uint8_t *p = room(x, template_id(r->family, r->exp_family), need, now_s);
 	const struct rm_flow_meta *m = r->meta;
 	memcpy(p, r->src, alen);
 	memcpy(p + alen, r->dst, alen);

@@ -35,6 +35,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "dataplane.h"
 #include "snapshot.h"
@@ -462,11 +463,13 @@ struct run {
 	unsigned n_ports;
 	struct rm_worker *workers;
 	unsigned n_workers;
-	uint64_t reloads_reported[2]; /* ok, failed as of the last export */
-	struct rm_promhttp *http;     /* --prom-listen, or NULL */
-	struct rm_flow_state **fs;    /* per worker, with --flows */
-	struct rm_export *exports;    /* per worker, with --ipfix-export */
-	struct rm_rows flow_prev;     /* exporter rows as of the last export */
+	uint64_t reloads_reported[2];  /* ok, failed as of the last export */
+	struct rm_promhttp *http;      /* --prom-listen, or NULL */
+	struct rm_flow_state **fs;     /* per worker, with --flows */
+	struct rm_export *exports;     /* per worker, with --ipfix-export */
+	struct rm_export *main_export; /* the main lcore's: per-interval aggregates */
+	int stopped;		       /* the workers have returned */
+	struct rm_rows flow_prev;      /* exporter rows as of the last export */
 	FILE *json, *csv;
 };
 
@@ -500,12 +503,12 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 	struct rm_rows mine = {0};
 	rm_flow_rows(r->fs, r->n_workers, snap, &mine);
 	if (r->exports) {
-		static const char *const names[] = {"records", "messages", "templates", "frames",
-						    "dropped"};
-		uint64_t v[5] = {0};
-		for (unsigned w = 0; w < r->n_workers; w++) {
+		static const char *const names[] = {"records", "messages", "templates",
+						    "frames",  "dropped",  "aggregates"};
+		uint64_t v[6] = {0};
+		for (unsigned w = 0; w <= r->n_workers; w++) { /* the last is the main lcore's */
 			const volatile struct rm_export *x = &r->exports[w];
-			v[0] += x->enc.records;
+			v[w < r->n_workers ? 0 : 5] += x->enc.records;
 			v[1] += x->enc.messages;
 			v[2] += x->enc.template_sends;
 			v[3] += x->frames;
@@ -514,7 +517,7 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 		struct rm_row w = {.scope = "health", .dir = NULL};
 		struct rm_rows one = {&w, 1, 1};
 		snprintf(w.snap, sizeof(w.snap), "%s", snap);
-		for (int k = 0; k < 5; k++) {
+		for (int k = 0; k < 6; k++) {
 			snprintf(w.key, sizeof(w.key), "ipfix_export/%s", names[k]);
 			w.packets = v[k];
 			rm_rows_append(&mine, &one);
@@ -553,6 +556,18 @@ static void flow_interval_rows(struct run *r, struct rm_rows *rows)
 	r->flow_prev = now;
 }
 
+/* The scopes of [from, to) as IPFIX aggregates, sent by the main lcore now. */
+static void export_aggregates(struct run *r, const struct rm_rows *rows, double from, double to)
+{
+	if (!r->main_export)
+		return;
+	struct rm_ipfix *x = &r->main_export->enc;
+	rm_rows_to_ipfix(rows, x, (uint64_t)(from * 1000), (uint64_t)(to * 1000), (uint64_t)to);
+	rm_ipfix_flush(x, (uint64_t)to);
+	if (r->stopped) /* worker 0 no longer drains the handoff: its queue is free */
+		rm_export_drain(&r->exports[0]);
+}
+
 static int export_interval(struct run *r, double now, double length)
 {
 	struct rm_port_stats ps[MAX_PORTS];
@@ -570,6 +585,7 @@ static int export_interval(struct run *r, double now, double length)
 		flow_interval_rows(r, &rows);
 	r->reloads_reported[0] = r->rl.ok;
 	r->reloads_reported[1] = r->rl.failed;
+	export_aggregates(r, &rows, now - length, now);
 	int rc = rm_write_rows(&r->out, &rows, ps, r->n_ports, g->id, now, length, false);
 	if (r->out.prom) {
 		total_rows(r, &total);
@@ -680,6 +696,7 @@ static int main_loop(struct run *r)
 	}
 	stop_flag = 1;
 	rte_eal_mp_wait_lcore();
+	r->stopped = 1;
 	double t = now_s();
 	run_seconds = t - start;
 	if (r->opt.interval > 0 && t - last_export > 1e-3)
@@ -694,6 +711,11 @@ static int finish(struct run *r)
 	read_ports(r->ports, r->n_ports, ps);
 	total_rows(r, &total);
 	struct rm_gen *g = r->rl.gen;
+	if (r->main_export && r->opt.interval <= 0) { /* no intervals: the whole run is one */
+		export_aggregates(r, &total, now_s() - run_seconds, now_s());
+		rm_rows_free(&total); /* again, with what the export counted */
+		total_rows(r, &total);
+	}
 	int rc = rm_write_rows(&r->out, &total, ps, r->n_ports, g->id, now_s(), 0, true);
 	if (r->out.prom)
 		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
@@ -777,13 +799,28 @@ static int setup_export(struct run *r)
 	cfg->pool = rte_pktmbuf_pool_create("rirmeter_tx", r->n_workers * 1024 + 1023, MBUF_CACHE,
 					    0, (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->mtu + 64),
 					    (int)rte_socket_id());
-	r->exports = rte_zmalloc("exports", r->n_workers * sizeof(*r->exports), 64);
+	/* One more than the workers: the main lcore's, last, for the aggregates
+	 * (observation domain base + n_workers), handed to worker 0 to send. */
+	r->exports = rte_zmalloc("exports", (r->n_workers + 1) * sizeof(*r->exports), 64);
 	if (!cfg->pool || !r->exports) {
 		fprintf(stderr, "rirmeter: cannot allocate the export's buffers (-m)\n");
 		return -1;
 	}
-	for (unsigned w = 0; w < r->n_workers; w++)
+	struct rte_ring *ring = rte_ring_create("rirmeter_agg", 4096, (int)rte_socket_id(),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!ring) {
+		fprintf(stderr, "rirmeter: cannot allocate the export's ring (-m)\n");
+		return -1;
+	}
+	for (unsigned w = 0; w <= r->n_workers; w++)
 		rm_export_init(&r->exports[w], cfg, w);
+	/* Under --flows-only every count is a flow record, re-exported on its own:
+	 * aggregates would count them twice in a collector that sums both. */
+	if (!r->opt.flows.only) {
+		r->main_export = &r->exports[r->n_workers];
+		r->main_export->handoff_out = ring;
+		r->exports[0].handoff_in = ring;
+	}
 	return 0;
 }
 

@@ -418,6 +418,52 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 	}
 }
 
+/* A row's key into the ends of an aggregate record (see rm_rows_to_ipfix). */
+static int row_ends(const struct rm_row *w, char *buf, size_t n, struct rm_ipfix_aggregate *a)
+{
+	snprintf(buf, n, "%s", w->key);
+	int d = w->dir && strcmp(w->dir, "dst") == 0;
+	char *cut;
+	if (strcmp(w->scope, "rir_pair") == 0 && (cut = strchr(buf, '>'))) {
+		*cut = '\0';
+		a->end[0].rir = buf;
+		a->end[1].rir = cut + 1;
+	} else if (strcmp(w->scope, "rir") == 0) {
+		a->end[d].rir = buf;
+	} else if (strcmp(w->scope, "country") == 0 && (cut = strchr(buf, ':'))) {
+		*cut = '\0';
+		a->end[d].rir = buf;
+		a->end[d].cc[0] = cut[1];
+		a->end[d].cc[1] = cut[1] ? cut[2] : '\0';
+	} else if (strcmp(w->scope, "holder") == 0) {
+		cut = strchr(buf, ':');
+		if (cut && strncmp(buf, "local:", 6) != 0) { /* "registry:id" */
+			*cut = '\0';
+			a->end[d].rir = buf;
+			a->end[d].holder = cut + 1;
+		} else { /* "local:LABEL", "none", "other" */
+			a->end[d].holder = buf;
+		}
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
+		      uint64_t end_ms, uint64_t now_s)
+{
+	for (uint32_t i = 0; i < rows->n; i++) {
+		const struct rm_row *w = &rows->v[i];
+		char buf[sizeof(w->key)];
+		struct rm_ipfix_aggregate a = {w->scope,   {{"", "", {0, 0}}, {"", "", {0, 0}}},
+					       w->packets, w->bytes,
+					       start_ms,   end_ms};
+		if (w->packets && row_ends(w, buf, sizeof(buf), &a) == 0)
+			rm_ipfix_add_aggregate(x, &a, now_s);
+	}
+}
+
 static int by_bytes(const void *pa, const void *pb)
 {
 	const struct rm_row *a = pa, *b = pb;

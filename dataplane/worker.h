@@ -49,6 +49,10 @@ struct rm_export {
 	uint64_t frames, dropped;
 	uint64_t flush_tsc, refresh_tsc; /* next due */
 	const void *gen;		 /* the generation templates were last sent for */
+	/* The main lcore's aggregates reach a TX queue through worker 0: the
+	 * main lcore's exporter enqueues its frames on handoff_out, worker 0
+	 * dequeues them from handoff_in and sends them on its own queue. */
+	struct rte_ring *handoff_out, *handoff_in;
 	struct rm_ipfix enc;
 };
 
@@ -62,6 +66,9 @@ void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
 /* Per pass of the poll loop: send what has waited, refresh templates. */
 void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc);
 void rm_export_close(struct rm_export *x);
+/* Send what the main lcore handed over (worker 0; the main lcore itself once
+ * the workers have stopped). */
+void rm_export_drain(struct rm_export *x);
 
 /* What a worker needs of one snapshot generation. */
 struct rm_gen_view {

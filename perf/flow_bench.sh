@@ -27,6 +27,10 @@
 #             processes (core and plugin), so its rate is per two cores
 #             here, not one.
 #
+#   export    rirmeter as above with --flows-only --ipfix-export to a
+#             net_null port: every record re-exported as enriched IPFIX;
+#             its cost is 1 - (rate with export / rate without), per round.
+#
 # Medians over ROUNDS of the rates and of the per-round ratios.
 set -eu
 secs=${1:-3}
@@ -111,10 +115,12 @@ nfacctd_secs() { # capture replays -> wall seconds
 	awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
 }
 
-rirmeter() { # capture proto extra -> "records seconds" (records are flow_records)
+rirmeter() { # capture proto extra rx-args [eal...] -> "records seconds" (flow_records)
+	local cap=$1 proto=$2 extra=$3 rxargs=$4
+	shift 4
 	"$build"/dataplane/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
-		--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$1$4" -- --db "$snap" \
-		--flows "$2:$port" --quiet --interval 0 --mbufs 32768 --json "$tmp/rm.jsonl" $3 \
+		--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap$rxargs" "$@" -- --db "$snap" \
+		--flows "$proto:$port" --quiet --interval 0 --mbufs 32768 --json "$tmp/rm.jsonl" $extra \
 		2>"$tmp/rm.err" >/dev/null
 	local recs secs_run
 	recs=$(sed -n 's/.*"key":"flow_records","packets":\([0-9]*\).*/\1/p' "$tmp/rm.jsonl" | tail -1)
@@ -122,8 +128,8 @@ rirmeter() { # capture proto extra -> "records seconds" (records are flow_record
 	echo "${recs:-0} $secs_run"
 }
 
-printf '%-7s %9s %14s %14s %14s %12s %10s\n' export records "rirmeter Mr/s" "io-only Mdg/s" \
-	"nfacctd Mr/s" "rirmeter/nf" "ns/record"
+printf '%-7s %9s %14s %14s %14s %12s %10s %15s %12s\n' export records "rirmeter Mr/s" \
+	"io-only Mdg/s" "nfacctd Mr/s" "rirmeter/nf" "ns/record" "+export Mr/s" "export cost"
 for v in 5 9 10; do
 	proto=netflow
 	[ $v = 10 ] && proto=ipfix
@@ -132,10 +138,16 @@ for v in 5 9 10; do
 	# Packets the records carry, to check that nfacctd did the same work.
 	pkts=$(grep '"interval":"total".*"scope":"rir","dir":"src"' "$tmp/rm.jsonl" |
 		sed -n 's/.*"packets":\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s}')
-	for f in rm io nf ratio nfdone; do : >"$tmp/$f"; done
+	for f in rm io nf ratio nfdone ex cost; do : >"$tmp/$f"; done
 	for _ in $(seq "$rounds"); do
 		read -r recs s < <(rirmeter "$cap" $proto "--duration $secs" ",infinite_rx=1")
 		awk -v r="$recs" -v s="$s" 'BEGIN {print r / s / 1e6}' >>"$tmp/rm"
+		# The same with every record re-exported as enriched IPFIX (to net_null).
+		read -r xrecs xs < <(rirmeter "$cap" $proto "--duration $secs --flows-only \
+			--ipfix-export 1:127.0.0.1:4739" ",infinite_rx=1" --vdev net_null1,no-rx=1)
+		awk -v r="$xrecs" -v s="$xs" 'BEGIN {print r / s / 1e6}' >>"$tmp/ex"
+		paste -d' ' <(tail -1 "$tmp/ex") <(tail -1 "$tmp/rm") |
+			awk '{print 100 * (1 - $1 / $2)}' >>"$tmp/cost"
 		"$build"/dataplane/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
 			--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --db "$snap" \
 			--quiet --interval 0 --mbufs 32768 --duration "$secs" --io-only 2>&1 |
@@ -154,8 +166,9 @@ for v in 5 9 10; do
 		paste -d' ' <(tail -1 "$tmp/rm") <(tail -1 "$tmp/nf") | awk '{print $1 / $2}' >>"$tmp/ratio"
 	done
 	m=$(median <"$tmp/rm")
-	printf '%-7s %9s %14.2f %14.3f %14.2f %11.1fx %10.1f\n' "v$v" "$per_capture" "$m" \
-		"$(median <"$tmp/io")" "$(median <"$tmp/nf")" "$(median <"$tmp/ratio")" \
-		"$(awk -v m="$m" 'BEGIN {print 1e3 / m}')"
+	printf '%-7s %9s %14.2f %14.3f %14.2f %11.1fx %10.1f %15.2f %11.1f%%\n' "v$v" \
+		"$per_capture" "$m" "$(median <"$tmp/io")" "$(median <"$tmp/nf")" \
+		"$(median <"$tmp/ratio")" "$(awk -v m="$m" 'BEGIN {print 1e3 / m}')" \
+		"$(median <"$tmp/ex")" "$(median <"$tmp/cost")"
 	awk '{d += $1; n += $2} END {printf "        nfacctd attributed %.0f%% of the replayed records before exiting\n", 100 * d / n}' "$tmp/nfdone"
 done

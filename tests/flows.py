@@ -325,7 +325,7 @@ def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
 # ---------------------------------------------------------------------------
 # --ipfix-export
 
-def tshark_flows(pcap, port):
+def tshark_flows(pcap, port, aggregates=False):
     """Every data record tshark decodes in pcap (NetFlow/IPFIX to port), as
     dicts of field name -> shown value; enterprise elements as 'pie.N' -> text."""
     p = run(['tshark', '-r', pcap, '-d', 'udp.port==%d,cflow' % port, '-T', 'pdml'])
@@ -341,7 +341,7 @@ def tshark_flows(pcap, port):
                 r['pie.' + t] = bytes.fromhex(f.get('value', '')).decode()
             elif name.startswith('cflow.') and name not in r:
                 r[name[6:]] = show
-        if 'srcaddr' in r or 'srcaddrv6' in r:
+        if 'srcaddr' in r or 'srcaddrv6' in r or (aggregates and 'pie.8' in r):
             recs.append(r)
     return recs
 
@@ -394,10 +394,25 @@ def export_case(tmp, snap, captures):
               'exporter and domain preserved' % version, not bad, '\n'.join(bad[:10]))
         frames = read_pcap(out)
         h = {k[2]: v[0] for k, v in totals_of(js)[0].items() if k[0] == 'health'}
+        everything = tshark_flows(out, 4739, aggregates=True)
+        agg = {}
+        for a in everything:
+            if 'pie.8' not in a:
+                continue
+            key = {'rir_pair': lambda: '%s>%s' % (a.get('pie.1'), a.get('pie.2')),
+                   'rir': lambda: a.get('pie.1') or a.get('pie.2')}.get(a['pie.8'])
+            if key:
+                d = None if a['pie.8'] == 'rir_pair' else 'src' if a.get('pie.1') else 'dst'
+                agg[(a['pie.8'], d, key())] = (int(a['packets']), int(a['octets']))
+        tot = {k: v for k, v in totals_of(js)[0].items() if k[0] in ('rir', 'rir_pair') and
+               v[0]}
+        check('v%d: per-run aggregates (rir, rir_pair) equal the JSON totals' % version,
+              agg == tot, diff(agg, tot))
         check('v%d: messages within the MTU, counted, none dropped' % version,
               all(len(f) - 14 <= 1400 for f in frames) and h.get('ipfix_export/frames') ==
               len(frames) and h.get('ipfix_export/dropped') == 0 and
-              h.get('ipfix_export/records') == len(got), str(h))
+              h.get('ipfix_export/records') == len(got) and
+              h.get('ipfix_export/aggregates') == len(everything) - len(got), str(h))
         if not shutil.which('nfcapd'):
             skip('v%d: nfcapd accepts the export' % version, 'needs nfdump')
             continue
@@ -417,10 +432,11 @@ def export_case(tmp, snap, captures):
         d.wait(timeout=30)
         info = run(['nfdump', '-R', nf, '-I']).stdout
         stat = dict(l.split(': ', 1) for l in info.splitlines() if ': ' in l)
-        pk = sum(int(g['packets']) for g in got)
-        by = sum(int(g['octets']) for g in got)
+        # It takes the aggregates (template 260) as flows without addresses.
+        pk = sum(int(g['packets']) for g in everything)
+        by = sum(int(g['octets']) for g in everything)
         check('v%d: nfcapd accepts every message; its totals agree' % version,
-              stat.get('Flows') == str(len(got)) and stat.get('Packets') == str(pk) and
+              stat.get('Flows') == str(len(everything)) and stat.get('Packets') == str(pk) and
               stat.get('Bytes') == str(by), info)
 
 

@@ -1067,7 +1067,7 @@ static void ipfix_export_round_trip(void **unused)
 	assert_int_equal(n_got, 120);
 	assert_int_equal(e->n[RM_EXP_LOST], 0);
 	assert_int_equal(e->n[RM_EXP_NO_TEMPLATE], 0);
-	assert_int_equal(e->n[RM_EXP_TEMPLATES], 4);
+	assert_int_equal(e->n[RM_EXP_TEMPLATES], 5); /* four for records, one for aggregates */
 	unsigned seen4 = 0;
 	for (unsigned i = 0; i < 120; i++) {
 		/* The batch holds each family in order; match by the packet count. */
@@ -1087,10 +1087,39 @@ static void ipfix_export_round_trip(void **unused)
 		assert_int_equal(g->meta.end_ms, 1700000001000ull + i);
 	}
 	assert_int_equal(seen4, 80);
+	/* Aggregates of scope rows: read back as records without addresses. */
+	struct rm_rows rows = {0};
+	struct rm_row rw[4] = {
+	    {"s", "rir", "src", "ripencc", 10, 1000, 1},
+	    {"s", "country", "dst", "afrinic:KE", 5, 500, 1},
+	    {"s", "holder", "src", "afrinic:F364712F", 2, 200, 1},
+	    {"s", "rir_pair", NULL, "ripencc>arin", 3, 300, 1},
+	};
+	struct rm_rows src_rows = {rw, 4, 4};
+	rm_rows_append(&rows, &src_rows);
+	unsigned before = n_sent;
+	rm_rows_to_ipfix(&rows, x, 1700000000000ull, 1700000010000ull, 1700000010);
+	rm_ipfix_flush(x, 1700000010);
+	assert_int_equal(n_sent, before + 1);
+	feed(st, RM_FLOW_IPFIX, sent[before], sent_len[before]);
+	assert_int_equal(e->n[RM_EXP_NO_ADDRESS], 4);
+	assert_int_equal(e->n[RM_EXP_LOST], 0);
+	/* The holder row's record: "afrinic" then "F364712F" among its strings. */
+	assert_non_null(memmem(sent[before], sent_len[before],
+			       "\x07"
+			       "afrinic",
+			       8));
+	assert_non_null(memmem(sent[before], sent_len[before],
+			       "\x08"
+			       "F364712F",
+			       9));
+	assert_non_null(memmem(sent[before], sent_len[before], "KE", 2));
+	rm_rows_free(&rows);
 	/* A refresh puts the templates first in the next message. */
 	rm_ipfix_templates(x);
 	rm_ipfix_flush(x, 1700000003);
 	assert_int_equal(x->template_sends, 2);
+	assert_int_equal(x->records, 124);
 	assert_int_equal(sent[n_sent - 1][16] << 8 | sent[n_sent - 1][17], 2);
 	rm_flow_state_free(st);
 	free(x);
