@@ -227,6 +227,8 @@ void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
 	if (x->handoff_in)
 		rm_export_drain(x);
 	uint64_t hz = rte_get_tsc_hz();
+	if (!x->gen) /* the first generation: the templates are due already */
+		x->gen = gen;
 	if (gen != x->gen || now_tsc >= x->refresh_tsc) {
 		x->gen = gen;
 		rm_ipfix_templates(&x->enc);

@@ -440,6 +440,28 @@ def export_case(tmp, snap, captures):
               stat.get('Bytes') == str(by), info)
 
 
+def export_swap_case(tmp, snap, captures):
+    """A snapshot swap under export sends the templates again."""
+    cap, port = captures[9]
+    live, out = os.path.join(tmp, 'live.snap'), os.path.join(tmp, 'swap.pcap')
+    shutil.copy(snap, live)
+    js = os.path.join(tmp, 'swap.jsonl')
+    p = subprocess.Popen([RIRMETER] + EAL + [
+        '--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % cap,
+        '--vdev', 'net_pcap1,tx_pcap=%s' % out, '--', '--db', live, '--flows',
+        'netflow:%d' % port, '--flows-only', '--ipfix-export', '1:127.0.0.1:4739',
+        '--duration', '4', '--interval', '0', '--json', js, '--mbufs', '16384', '--quiet'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    shutil.copy(snap, live + '.tmp')
+    os.replace(live + '.tmp', live)
+    _, err = p.communicate(timeout=60)
+    h = {k[2]: v[0] for k, v in totals_of(js)[0].items() if k[0] == 'health'}
+    check('a snapshot swap sends the templates again (once at start, once after)',
+          p.returncode == 0 and 'reloaded' in err and h.get('ipfix_export/templates') == 2,
+          err + str({k: v for k, v in h.items() if 'export' in k or 'reload' in k}))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-flows-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -455,6 +477,7 @@ def main():
         mixed_and_hostile(tmp, snap, traffic, captures, items4, items6)
         if shutil.which('tshark'):
             export_case(tmp, snap, captures)
+            export_swap_case(tmp, snap, captures)
         else:
             skip('--ipfix-export decoded by tshark', 'needs tshark')
     if not shutil.which('pmacctd') or missing or os.geteuid() != 0:
