@@ -341,6 +341,7 @@ void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 #define RM_IPFIX_PEN_DEFAULT 32473 /* RFC 5612: for documentation; set your own */
 #define RM_IPFIX_TEMPLATE    256   /* 256..259: IPv4/IPv6 records x IPv4/IPv6 exporters */
 #define RM_IPFIX_AGGREGATE   260   /* per-interval totals of a scope's key */
+#define RM_IPFIX_MAX_STRING  64	   /* longer strings (an operator's label) are cut */
 
 /* Enterprise-specific information elements (docs/ipfix-export.md). */
 enum rm_ie {

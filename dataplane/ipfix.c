@@ -191,11 +191,13 @@ void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s)
 	x->in_msg = 0;
 }
 
-/* Bytes of a variable-length string field: one length byte, then the text. */
+/* Bytes of a variable-length string field: one length byte, then the text,
+ * cut at RM_IPFIX_MAX_STRING so that the largest record (about 360 bytes)
+ * fits the smallest MTU allowed (576). */
 static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
 {
-	if (n > 254)
-		n = 254;
+	if (n > RM_IPFIX_MAX_STRING)
+		n = RM_IPFIX_MAX_STRING;
 	p[0] = (uint8_t)n;
 	memcpy(p + 1, s, n);
 	return n + 1;
@@ -226,7 +228,7 @@ void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate 
 	uint32_t slen[5], need = 4 * 8 + 4;
 	for (int k = 0; k < 5; k++) {
 		slen[k] = (uint32_t)strlen(str[k]);
-		need += 1 + (slen[k] > 254 ? 254 : slen[k]);
+		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
 	}
 	uint8_t *p = room(x, RM_IPFIX_AGGREGATE, need, now_s);
 	put64(p, a->start_ms);
@@ -255,7 +257,7 @@ void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t 
 	}
 	uint32_t need = 2 * alen + 5 + 4 * 8 + elen + 4 + 4 + 4 + 4; /* fixed fields */
 	for (int k = 0; k < 4; k++)
-		need += 1 + (slen[k] > 254 ? 254 : slen[k]);
+		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
 	uint8_t *p = room(x, template_id(r->family, r->exp_family), need, now_s);
 	const struct rm_flow_meta *m = r->meta;
 	memcpy(p, r->src, alen);
