@@ -50,8 +50,9 @@ struct rm_frame {
 	uint16_t l3_off;	  /* offset of the IP header */
 	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
 	/* For IP: the protocol (IPv6: the first next header), whether this is
-	 * an IPv4 fragment (offset or more-fragments set), where the IP
-	 * payload starts and how long the IP header says it is. */
+	 * an IPv4 fragment (1: the first, with the transport header; 2: a later
+	 * one, whose payload is not a transport header), where the IP payload
+	 * starts and how long the IP header says it is. */
 	uint8_t proto, fragment;
 	uint16_t l4_off;
 	uint32_t l4_len;

@@ -125,10 +125,8 @@ static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
 		u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
 		memcpy(p + L2L3L4, msg, len);
 		m->port = d->port;
-		if (x->handoff_out) { /* the main lcore: worker 0 sends it */
-			if (rte_ring_enqueue(x->handoff_out, m) == 0) {
-				x->frames++;
-			} else {
+		if (x->handoff_out) { /* the main lcore: worker 0 sends (and counts) it */
+			if (rte_ring_enqueue(x->handoff_out, m) != 0) {
 				rte_pktmbuf_free(m);
 				x->dropped++;
 			}
@@ -208,18 +206,29 @@ void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
 
 void rm_export_drain(struct rm_export *x)
 {
+	rm_export_drain_some(x, UINT32_MAX);
+}
+
+unsigned rm_export_drain_some(struct rm_export *x, unsigned max)
+{
 	struct rte_mbuf *m[16];
-	unsigned n;
-	while ((n = rte_ring_dequeue_burst(x->handoff_in, (void **)m, 16, NULL)) > 0)
+	unsigned n, done = 0;
+	while (done < max &&
+	       (n = rte_ring_dequeue_burst(x->handoff_in, (void **)m, 16, NULL)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
 			int sent = 0;
 			for (int t = 0; t < TX_TRIES && !sent; t++)
 				sent = rte_eth_tx_burst(m[i]->port, x->queue, &m[i], 1);
-			if (!sent) {
+			if (sent) {
+				x->frames++;
+			} else {
 				rte_pktmbuf_free(m[i]);
 				x->dropped++;
 			}
 		}
+		done += n;
+	}
+	return done;
 }
 
 void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)

@@ -279,8 +279,9 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
 		if (st->want_meta) {
-			m.start_ms = clock - (up - be32(r + 24));
-			m.end_ms = clock - (up - be32(r + 28));
+			/* Ages modulo 2^32 ms: right across the uptime's wrap. */
+			m.start_ms = clock - (uint32_t)(up - be32(r + 24));
+			m.end_ms = clock - (uint32_t)(up - be32(r + 28));
 			m.sport = be16(r + 32);
 			m.dport = be16(r + 34);
 			m.proto = r[38];
@@ -570,7 +571,7 @@ static uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r, 
 		return 0;
 	uint64_t u = field(r, off, len, up);
 	if (e->kind == RM_KIND_NETFLOW9) /* relative to the header's uptime */
-		return e->clock_ms - (e->uptime_ms - u);
+		return e->clock_ms - (uint32_t)(e->uptime_ms - u);
 	return e->sysinit_ms ? e->sysinit_ms + u : 0;
 }
 

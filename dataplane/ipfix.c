@@ -211,6 +211,10 @@ static uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t no
 		rm_ipfix_flush(x, now_s);
 	if (x->len == 0)
 		start_message(x);
+	if (x->len + SET_HEADER + need > x->max) { /* templates fill it: send them alone */
+		rm_ipfix_flush(x, now_s);
+		start_message(x);
+	}
 	if (x->set_id != id) {
 		close_set(x);
 		x->set_at = x->len;

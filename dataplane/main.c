@@ -562,6 +562,9 @@ static void export_aggregates(struct run *r, const struct rm_rows *rows, double 
 	if (!r->main_export)
 		return;
 	struct rm_ipfix *x = &r->main_export->enc;
+	/* Templates lead every batch: one message an interval, so a collector
+	 * that starts late, or lost one, decodes the next interval. */
+	rm_ipfix_templates(x);
 	rm_rows_to_ipfix(rows, x, (uint64_t)(from * 1000), (uint64_t)(to * 1000), (uint64_t)to);
 	rm_ipfix_flush(x, (uint64_t)to);
 	if (r->stopped) /* worker 0 no longer drains the handoff: its queue is free */
@@ -796,9 +799,10 @@ static int setup_export(struct run *r)
 		rte_eth_macaddr_get(cfg->dst[i].port, &mac);
 		memcpy(cfg->src_mac[i], mac.addr_bytes, 6);
 	}
-	cfg->pool = rte_pktmbuf_pool_create("rirmeter_tx", r->n_workers * 1024 + 1023, MBUF_CACHE,
-					    0, (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->mtu + 64),
-					    (int)rte_socket_id());
+	/* Each worker's frames in flight, and a full handoff ring of aggregates. */
+	cfg->pool = rte_pktmbuf_pool_create(
+	    "rirmeter_tx", r->n_workers * 1024 + 4096 + 1023, MBUF_CACHE, 0,
+	    (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->mtu + 64), (int)rte_socket_id());
 	/* One more than the workers: the main lcore's, last, for the aggregates
 	 * (observation domain base + n_workers), handed to worker 0 to send. */
 	r->exports = rte_zmalloc("exports", (r->n_workers + 1) * sizeof(*r->exports), 64);

@@ -64,7 +64,8 @@ static void parse_ipv4(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t 
 	f->cls = RM_FRAME_IPV4;
 	f->l3_off = (uint16_t)off;
 	f->proto = p[off + 9];
-	f->fragment = (be16(p + off + 6) & 0x3fff) != 0;
+	uint16_t frag = be16(p + off + 6);
+	f->fragment = frag & 0x1fff ? 2 : frag & 0x2000 ? 1 : 0; /* later, first, none */
 	f->l4_off = (uint16_t)(off + hl);
 	f->l4_len = total - hl;
 	f->src = p + off + 12;

@@ -64,7 +64,7 @@ struct sampled {
 static void ports_of(const struct rm_frame *f, const uint8_t *p, uint32_t hlen, struct sampled *s)
 {
 	s->proto = f->proto;
-	if ((f->proto == 6 || f->proto == 17 || f->proto == 132) && !f->fragment &&
+	if ((f->proto == 6 || f->proto == 17 || f->proto == 132) && f->fragment != 2 &&
 	    f->l4_off + 4u <= hlen) {
 		s->sport = (uint16_t)(p[f->l4_off] << 8 | p[f->l4_off + 1]);
 		s->dport = (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]);

@@ -77,7 +77,10 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	int proto = -1;
-	if (f->proto == 17 && f->l4_off + 4u <= avail)
+	/* A later fragment has no UDP header to tell: it is traffic (a flow
+	 * datagram's tail too; exporters do not fragment, and the first
+	 * fragment is counted as a dropped datagram below). */
+	if (f->proto == 17 && f->fragment != 2 && f->l4_off + 4u <= avail)
 		proto =
 		    rm_flow_port(w->flows, (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]));
 	if (proto < 0) {

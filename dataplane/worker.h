@@ -69,6 +69,8 @@ void rm_export_close(struct rm_export *x);
 /* Send what the main lcore handed over (worker 0; the main lcore itself once
  * the workers have stopped). */
 void rm_export_drain(struct rm_export *x);
+/* At most about max of them; the number sent or dropped. */
+unsigned rm_export_drain_some(struct rm_export *x, unsigned max);
 
 /* What a worker needs of one snapshot generation. */
 struct rm_gen_view {

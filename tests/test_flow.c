@@ -1125,6 +1125,40 @@ static void ipfix_export_round_trip(void **unused)
 	free(x);
 }
 
+/* The smallest MTU: templates (512 bytes) and the largest record never share
+ * a message that would not fit. */
+static void ipfix_export_small_mtu(void **unused)
+{
+	(void)unused;
+	struct rm_ipfix *x = malloc(sizeof(*x));
+	assert_non_null(x);
+	n_sent = 0;
+	rm_ipfix_init(x, RM_IPFIX_PEN_DEFAULT, 1, 576 - 28, keep_message, NULL);
+	char label[200];
+	memset(label, 'x', sizeof(label) - 1);
+	label[sizeof(label) - 1] = '\0';
+	struct rm_flow_meta m = {.sampling = 1};
+	struct rm_ipfix_record r = {
+	    .family = 6,
+	    .exp_family = 6,
+	    .src = a6_src,
+	    .dst = a6_dst,
+	    .exp_addr = a6_src,
+	    .meta = &m,
+	    .end = {{"ripencc", label, {'D', 'E'}}, {"unknown", label, {0, 0}}}};
+	for (int i = 0; i < 20; i++) {
+		if (i == 10)
+			rm_ipfix_templates(x);
+		rm_ipfix_add(x, &r, 1);
+	}
+	rm_ipfix_flush(x, 1);
+	for (unsigned k = 0; k < n_sent; k++)
+		assert_true(sent_len[k] <= 576 - 28);
+	assert_int_equal(x->records, 20);
+	assert_int_equal(x->template_sends, 2);
+	free(x);
+}
+
 static void config(void **unused)
 {
 	(void)unused;
@@ -1162,6 +1196,7 @@ int main(void)
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(mutations),
 	    cmocka_unit_test(ipfix_export_round_trip),
+	    cmocka_unit_test(ipfix_export_small_mtu),
 	    cmocka_unit_test(config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
