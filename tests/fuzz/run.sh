@@ -5,7 +5,8 @@
 #
 # 1. every committed seed and every regression input (a crash once found,
 #    minimized) runs once and must pass;
-# 2. the harness fuzzes for FUZZ_SECONDS from the seeds, into a scratch
+# 2. the harness fuzzes for FUZZ_SECONDS from the seeds (inputs up to 4096
+#    bytes from the start: -len_control=0), into a scratch
 #    corpus (the committed seeds are not changed); a finding fails the test
 #    and its input is kept in $FUZZ_ARTIFACTS (default /tmp) to be minimized
 #    (HARNESS -minimize_crash=1 -runs=10000 INPUT) and committed under
@@ -35,7 +36,7 @@ if [ -n "$inputs" ]; then
 		"$([ $rc = 0 ] || echo "$out" | tail -30)"
 fi
 out=$("$h" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$art/" \
-	-timeout=10 -rss_limit_mb=4096 "$scratch" "$seeds" 2>&1)
+	-timeout=10 -rss_limit_mb=4096 -len_control=0 "$scratch" "$seeds" 2>&1)
 rc=$?
 stats=$(echo "$out" | grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' | tr '\n' ' ')
 cov=$(echo "$out" | grep -E '^#[0-9]+' | tail -1 | sed 's/^#[0-9]*[[:space:]]*[A-Z]*[[:space:]]*//')
