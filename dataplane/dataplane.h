@@ -362,13 +362,28 @@ struct rm_ipfix_end {
 	char cc[2];
 };
 
+/* An end's three enterprise elements as they go on the wire (registry,
+ * country, holder); at most this long. */
+#define RM_IPFIX_END_MAX (2 * (1 + RM_IPFIX_MAX_STRING) + 2)
+uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out);
+
+/* Every attribution id's end, encoded once per snapshot: id's bytes are
+ * bytes[off[id] .. off[id + 1]). */
+struct rm_ipfix_ends {
+	uint32_t *off;
+	uint8_t *bytes;
+};
+int rm_ipfix_ends_init(struct rm_ipfix_ends *t, const struct rm_db *db);
+void rm_ipfix_ends_free(struct rm_ipfix_ends *t);
+
 struct rm_ipfix_record {
 	int family, exp_family;
 	const uint8_t *src, *dst, *exp_addr; /* network order, 4 or 16 bytes */
 	uint32_t exp_domain;
 	uint64_t pkts, bytes;
 	const struct rm_flow_meta *meta;
-	struct rm_ipfix_end end[2]; /* source, destination */
+	const uint8_t *end[2]; /* source, destination: encoded ends */
+	uint32_t end_len[2];
 };
 
 /* One scope row of an interval: which ends are filled depends on the scope
@@ -390,7 +405,7 @@ struct rm_ipfix {
 	uint32_t len, in_msg;	 /* bytes and data records of the open message */
 	uint32_t set_at, set_id; /* the open data set */
 	uint64_t messages, records, template_sends;
-	uint8_t msg[9216];
+	uint8_t msg[9216 + 128]; /* slack for fixed-size copies past max */
 };
 
 /* max_message: the largest message (path MTU less IP and UDP headers). */
@@ -400,6 +415,9 @@ void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned m
 void rm_ipfix_templates(struct rm_ipfix *x);
 /* Append a record; sends the open message first when it would not fit. */
 void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s);
+/* Every record of a flow batch, its ids' ends from the snapshot's table. */
+void rm_ipfix_add_batch(struct rm_ipfix *x, const struct rm_flow_state *st, const uint32_t *id4,
+			const uint32_t *id6, const struct rm_ipfix_ends *ends, uint64_t now_s);
 void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s);
 /* The rir, country, holder and rir_pair rows of rows as aggregates (report.c). */
 struct rm_rows;

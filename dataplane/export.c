@@ -164,44 +164,10 @@ static uint64_t unix_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/* Registry, country and holder of an id, as the enterprise elements carry them. */
-static void end_of(const struct rm_gen_view *g, uint32_t id, struct rm_ipfix_end *e)
-{
-	const struct rm_attr *a = &g->db->attrs[id];
-	e->rir = rm_rir_name(a->rir);
-	e->holder = rm_str(g->db, *rm_str(g->db, a->holder_id) ? a->holder_id : a->holder_name);
-	e->cc[0] = a->cc[0] ? a->cc[0] : 'Z';
-	e->cc[1] = a->cc[0] ? a->cc[1] : 'Z';
-}
-
 void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
 		     const struct rm_flow_state *st, const uint32_t *id4, const uint32_t *id6)
 {
-	const struct rm_flow_batch *b = &st->batch;
-	uint64_t now = unix_s();
-	for (int family = 4; family <= 6; family += 2) {
-		uint32_t n = family == 4 ? b->n4 : b->n6;
-		const uint32_t *ids = family == 4 ? id4 : id6;
-		for (uint32_t k = 0; k < n; k++) {
-			const struct rm_flow_meta *m = family == 4 ? &b->meta4[k] : &b->meta6[k];
-			const struct rm_flow_exporter *e = &st->exp[m->exporter];
-			uint32_t s4 = htonl(b->a4[2 * k]), d4 = htonl(b->a4[2 * k + 1]);
-			struct rm_ipfix_record r = {
-			    .family = family,
-			    .exp_family = e->family,
-			    .src = family == 4 ? (const uint8_t *)&s4 : b->a6[2 * k],
-			    .dst = family == 4 ? (const uint8_t *)&d4 : b->a6[2 * k + 1],
-			    .exp_addr = e->addr,
-			    .exp_domain = e->domain,
-			    .pkts = family == 4 ? b->pkts4[k] : b->pkts6[k],
-			    .bytes = family == 4 ? b->bytes4[k] : b->bytes6[k],
-			    .meta = m,
-			};
-			end_of(g, ids[2 * k], &r.end[0]);
-			end_of(g, ids[2 * k + 1], &r.end[1]);
-			rm_ipfix_add(&x->enc, &r, now);
-		}
-	}
+	rm_ipfix_add_batch(&x->enc, st, id4, id6, g->ends, unix_s());
 }
 
 void rm_export_drain(struct rm_export *x)

@@ -165,7 +165,19 @@ static inline uint32_t be32(const uint8_t *p)
 /* An unsigned integer of 1..8 bytes (IPFIX reduced-size encoding). */
 static inline uint64_t be_n(const uint8_t *p, unsigned n)
 {
-	uint64_t v = 0;
+	uint64_t v;
+	switch (n) { /* the usual widths in one load each */
+	case 1:
+		return p[0];
+	case 2:
+		return be16(p);
+	case 4:
+		return be32(p);
+	case 8:
+		memcpy(&v, p, 8);
+		return __builtin_bswap64(v);
+	}
+	v = 0;
 	for (unsigned i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;
@@ -560,8 +572,8 @@ static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint
 }
 
 /* A time of a record in Unix ms, from whichever form the template has. */
-static uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r, const int32_t *off,
-			    const uint8_t *len, int ms, int s, int up)
+static inline uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r,
+				   const int32_t *off, const uint8_t *len, int ms, int s, int up)
 {
 	if (off[ms] >= 0)
 		return field(r, off, len, ms);
@@ -576,9 +588,9 @@ static uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r, 
 }
 
 /* Ports, protocol, times and exporter of a data record, for re-export. */
-static void record_meta(const struct rm_flow_state *st, const struct rm_flow_exporter *e,
-			const uint8_t *r, const int32_t *off, const uint8_t *len,
-			struct rm_flow_meta *m)
+static inline void record_meta(const struct rm_flow_state *st, const struct rm_flow_exporter *e,
+			       const uint8_t *r, const int32_t *off, const uint8_t *len,
+			       struct rm_flow_meta *m)
 {
 	m->sport = (uint16_t)field(r, off, len, RM_ROLE_SPORT);
 	m->dport = (uint16_t)field(r, off, len, RM_ROLE_DPORT);

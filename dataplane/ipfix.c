@@ -24,6 +24,7 @@
  * element).  Templates go first in the first message, again every
  * refresh interval and after every snapshot change (rm_ipfix_templates).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataplane.h"
@@ -32,22 +33,23 @@
 #define SET_HEADER 4
 #define TEMPLATES  4 /* record templates; then the aggregate template */
 
+/* Big-endian stores at any alignment: one swap and one store each. */
 static inline void put16(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	uint16_t b = __builtin_bswap16((uint16_t)v);
+	memcpy(p, &b, 2);
 }
 
 static inline void put32(uint8_t *p, uint32_t v)
 {
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
 }
 
 static inline void put64(uint8_t *p, uint64_t v)
 {
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
 }
 
 /* Template id of a record family and an exporter family. */
@@ -76,10 +78,12 @@ static unsigned standard_fields(int family, int exp_family, uint16_t f[][2])
 	return sizeof(list) / sizeof(list[0]);
 }
 
-/* The enterprise elements, in record order: id, length (65535: variable). */
+/* The enterprise elements, in record order: id, length (65535: variable).
+ * Each end's three are adjacent, so that a record copies one precomputed
+ * block per end (rm_ipfix_end_encode). */
 static const uint16_t enterprise_fields[][2] = {
-    {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_DST_REGISTRY, 65535}, {RM_IE_SRC_COUNTRY, 2},
-    {RM_IE_DST_COUNTRY, 2},	 {RM_IE_SRC_HOLDER, 65535},   {RM_IE_DST_HOLDER, 65535},
+    {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_SRC_COUNTRY, 2}, {RM_IE_SRC_HOLDER, 65535},
+    {RM_IE_DST_REGISTRY, 65535}, {RM_IE_DST_COUNTRY, 2}, {RM_IE_DST_HOLDER, 65535},
     {RM_IE_SAMPLING_APPLIED, 4},
 };
 #define N_ENTERPRISE (sizeof(enterprise_fields) / sizeof(enterprise_fields[0]))
@@ -203,9 +207,8 @@ static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
 	return n + 1;
 }
 
-/* Where a record of template id and at most need bytes goes: in the open
- * message and set, or in a new one after the open message is sent. */
-static uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t now_s)
+/* The slow path of room(): send, start a message, open a set. */
+static uint8_t *room_slow(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t now_s)
 {
 	if (x->len && (x->templates_due || x->len + SET_HEADER + need > x->max))
 		rm_ipfix_flush(x, now_s);
@@ -223,6 +226,16 @@ static uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t no
 		x->len += SET_HEADER;
 	}
 	return x->msg + x->len;
+}
+
+/* Where a record of template id and at most need bytes goes: in the open
+ * message and set (the common case, inline), or in a new one after the open
+ * message is sent. */
+static inline uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64_t now_s)
+{
+	if (x->set_id == id && !x->templates_due && x->len + need <= x->max)
+		return x->msg + x->len;
+	return room_slow(x, id, need, now_s);
 }
 
 void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s)
@@ -251,22 +264,67 @@ void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate 
 	x->in_msg++;
 }
 
-void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s)
+uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out)
+{
+	uint8_t *p = out;
+	p += put_string(p, e->rir, (uint32_t)strlen(e->rir));
+	memcpy(p, e->cc, 2);
+	p += 2;
+	p += put_string(p, e->holder, (uint32_t)strlen(e->holder));
+	return (uint32_t)(p - out);
+}
+
+int rm_ipfix_ends_init(struct rm_ipfix_ends *t, const struct rm_db *db)
+{
+	t->off = malloc(((size_t)db->n_attrs + 1) * sizeof(*t->off));
+	t->bytes = calloc((size_t)db->n_attrs * RM_IPFIX_END_MAX + 48, 1); /* + the over-read */
+	if (!t->off || !t->bytes) {
+		rm_ipfix_ends_free(t);
+		return -1;
+	}
+	uint32_t at = 0;
+	for (uint32_t id = 0; id < db->n_attrs; id++) {
+		const struct rm_attr *a = &db->attrs[id];
+		struct rm_ipfix_end e = {
+		    rm_rir_name(a->rir),
+		    rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name),
+		    {a->cc[0] ? a->cc[0] : 'Z', a->cc[0] ? a->cc[1] : 'Z'}};
+		t->off[id] = at;
+		at += rm_ipfix_end_encode(&e, t->bytes + at);
+	}
+	t->off[db->n_attrs] = at;
+	return 0;
+}
+
+void rm_ipfix_ends_free(struct rm_ipfix_ends *t)
+{
+	free(t->off);
+	free(t->bytes);
+	t->off = NULL;
+	t->bytes = NULL;
+}
+
+/* Addresses of a record: constant-size copies, one per family. */
+static inline uint8_t *put_addrs(uint8_t *p, int family, const uint8_t *src, const uint8_t *dst)
+{
+	if (family == 6) {
+		memcpy(p, src, 16);
+		memcpy(p + 16, dst, 16);
+		return p + 32;
+	}
+	memcpy(p, src, 4);
+	memcpy(p + 4, dst, 4);
+	return p + 8;
+}
+
+/* Append one record; the common path is inlined into the batch loop. */
+static inline void add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s)
 {
 	uint32_t alen = r->family == 6 ? 16 : 4, elen = r->exp_family == 6 ? 16 : 4;
-	uint32_t slen[4];
-	for (int d = 0; d < 2; d++) {
-		slen[d] = (uint32_t)strlen(r->end[d].rir);
-		slen[2 + d] = (uint32_t)strlen(r->end[d].holder);
-	}
-	uint32_t need = 2 * alen + 5 + 4 * 8 + elen + 4 + 4 + 4 + 4; /* fixed fields */
-	for (int k = 0; k < 4; k++)
-		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
+	uint32_t need = 2 * alen + 5 + 4 * 8 + elen + 4 + r->end_len[0] + r->end_len[1] + 4;
 	uint8_t *p = room(x, template_id(r->family, r->exp_family), need, now_s);
 	const struct rm_flow_meta *m = r->meta;
-	memcpy(p, r->src, alen);
-	memcpy(p + alen, r->dst, alen);
-	p += 2 * alen;
+	p = put_addrs(p, r->family, r->src, r->dst);
 	put16(p, m->sport);
 	put16(p + 2, m->dport);
 	p[4] = m->proto;
@@ -274,18 +332,84 @@ void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t 
 	put64(p + 13, r->bytes);
 	put64(p + 21, m->start_ms);
 	put64(p + 29, m->end_ms);
-	memcpy(p + 37, r->exp_addr, elen);
-	p += 37 + elen;
+	p += 37;
+	if (r->exp_family == 6) {
+		memcpy(p, r->exp_addr, 16);
+		p += 16;
+	} else {
+		memcpy(p, r->exp_addr, 4);
+		p += 4;
+	}
 	put32(p, r->exp_domain);
 	p += 4;
-	for (int d = 0; d < 2; d++)
-		p += put_string(p, r->end[d].rir, slen[d]);
-	for (int d = 0; d < 2; d++, p += 2)
-		memcpy(p, r->end[d].cc, 2);
-	for (int d = 0; d < 2; d++)
-		p += put_string(p, r->end[d].holder, slen[2 + d]);
+	/* Ends are short: a fixed 48-byte copy (into the slack past max, from
+	 * the padding past the table) unless one is longer. */
+	for (int d = 0; d < 2; d++) {
+		uint32_t n = r->end_len[d];
+		if (n <= 48)
+			memcpy(p, r->end[d], 48);
+		else
+			memcpy(p, r->end[d], n);
+		p += n;
+	}
 	put32(p, m->sampling);
 	p += 4;
 	x->len = (uint32_t)(p - x->msg);
 	x->in_msg++;
+}
+
+void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t now_s)
+{
+	/* Callers' ends may be shorter than the 48 bytes add() reads. */
+	uint8_t ends[2][RM_IPFIX_END_MAX + 48];
+	struct rm_ipfix_record c = *r;
+	for (int d = 0; d < 2; d++) {
+		memcpy(ends[d], r->end[d], r->end_len[d]);
+		c.end[d] = ends[d];
+	}
+	add(x, &c, now_s);
+}
+
+void rm_ipfix_add_batch(struct rm_ipfix *x, const struct rm_flow_state *st, const uint32_t *id4,
+			const uint32_t *id6, const struct rm_ipfix_ends *ends, uint64_t now_s)
+{
+	const struct rm_flow_batch *b = &st->batch;
+	for (uint32_t k = 0; k < b->n4; k++) {
+		const struct rm_flow_meta *m = &b->meta4[k];
+		const struct rm_flow_exporter *e = &st->exp[m->exporter];
+		uint32_t s4 = __builtin_bswap32(b->a4[2 * k]),
+			 d4 = __builtin_bswap32(b->a4[2 * k + 1]);
+		struct rm_ipfix_record r = {
+		    4,
+		    e->family,
+		    (const uint8_t *)&s4,
+		    (const uint8_t *)&d4,
+		    e->addr,
+		    e->domain,
+		    b->pkts4[k],
+		    b->bytes4[k],
+		    m,
+		    {ends->bytes + ends->off[id4[2 * k]], ends->bytes + ends->off[id4[2 * k + 1]]},
+		    {ends->off[id4[2 * k] + 1] - ends->off[id4[2 * k]],
+		     ends->off[id4[2 * k + 1] + 1] - ends->off[id4[2 * k + 1]]}};
+		add(x, &r, now_s);
+	}
+	for (uint32_t k = 0; k < b->n6; k++) {
+		const struct rm_flow_meta *m = &b->meta6[k];
+		const struct rm_flow_exporter *e = &st->exp[m->exporter];
+		struct rm_ipfix_record r = {
+		    6,
+		    e->family,
+		    b->a6[2 * k],
+		    b->a6[2 * k + 1],
+		    e->addr,
+		    e->domain,
+		    b->pkts6[k],
+		    b->bytes6[k],
+		    m,
+		    {ends->bytes + ends->off[id6[2 * k]], ends->bytes + ends->off[id6[2 * k + 1]]},
+		    {ends->off[id6[2 * k] + 1] - ends->off[id6[2 * k]],
+		     ends->off[id6[2 * k + 1] + 1] - ends->off[id6[2 * k + 1]]}};
+		add(x, &r, now_s);
+	}
 }

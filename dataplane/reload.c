@@ -64,7 +64,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 	g->n_workers = n_workers;
 	g->counters = calloc(n_workers ? n_workers : 1, sizeof(*g->counters));
 	int bad = !g->counters || rm_reporter_init(&g->rep, db) ||
-		  rm_counters_init(&g->prev, db->n_attrs) ||
+		  rm_ipfix_ends_init(&g->ends, db) || rm_counters_init(&g->prev, db->n_attrs) ||
 		  rm_counters_init(&g->cum, db->n_attrs) ||
 		  rm_counters_init(&g->delta, db->n_attrs);
 	for (unsigned w = 0; !bad && w < n_workers; w++)
@@ -80,7 +80,8 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 				       .rir_of = g->rep.rir_of,
 				       .counters = g->counters,
 				       .lookup4 = rm_dir24_select(RM_SIMD_BEST),
-				       .lookup6 = rm_trie6_select()};
+				       .lookup6 = rm_trie6_select(),
+				       .ends = &g->ends};
 	return g;
 }
 
@@ -95,6 +96,7 @@ void rm_gen_free(struct rm_gen *g)
 	rm_counters_free(&g->cum);
 	rm_counters_free(&g->delta);
 	rm_reporter_free(&g->rep);
+	rm_ipfix_ends_free(&g->ends);
 	rm_snapshot_close(g->snap);
 	free(g);
 }

@@ -12,6 +12,7 @@ struct rm_gen {
 	struct rm_gen_view view; /* what workers read */
 	struct rm_snapshot *snap;
 	struct rm_reporter rep;
+	struct rm_ipfix_ends ends;
 	struct rm_counters *counters; /* one block per worker */
 	unsigned n_workers;
 	struct rm_counters prev;       /* cumulative at the last export */

@@ -79,6 +79,7 @@ struct rm_gen_view {
 	struct rm_counters *counters; /* indexed by worker */
 	rm_dir24_bulk_fn lookup4;
 	rm_trie6_bulk_fn lookup6;
+	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
 };
 
 struct rm_worker {

@@ -1014,6 +1014,16 @@ static void keep_message(void *ctx, const uint8_t *msg, uint32_t len)
 	sent_len[n_sent++] = len;
 }
 
+/* A record's two ends, encoded as the snapshot's table would hold them. */
+static void set_ends(struct rm_ipfix_record *r, uint8_t buf[2][RM_IPFIX_END_MAX],
+		     struct rm_ipfix_end src, struct rm_ipfix_end dst)
+{
+	r->end_len[0] = rm_ipfix_end_encode(&src, buf[0]);
+	r->end_len[1] = rm_ipfix_end_encode(&dst, buf[1]);
+	r->end[0] = buf[0];
+	r->end[1] = buf[1];
+}
+
 static void ipfix_export_round_trip(void **unused)
 {
 	(void)unused;
@@ -1042,8 +1052,10 @@ static void ipfix_export_round_trip(void **unused)
 		    .pkts = i + 1,
 		    .bytes = 100 * (i + 1),
 		    .meta = &m[i],
-		    .end = {{"ripencc", holder, {'D', 'E'}}, {"afrinic", "", {'Z', 'Z'}}},
 		};
+		uint8_t ends[2][RM_IPFIX_END_MAX];
+		set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", holder, {'D', 'E'}},
+			 (struct rm_ipfix_end){"afrinic", "", {'Z', 'Z'}});
 		rm_ipfix_add(x, &r, 1700000002);
 	}
 	rm_ipfix_flush(x, 1700000002);
@@ -1138,14 +1150,15 @@ static void ipfix_export_small_mtu(void **unused)
 	memset(label, 'x', sizeof(label) - 1);
 	label[sizeof(label) - 1] = '\0';
 	struct rm_flow_meta m = {.sampling = 1};
-	struct rm_ipfix_record r = {
-	    .family = 6,
-	    .exp_family = 6,
-	    .src = a6_src,
-	    .dst = a6_dst,
-	    .exp_addr = a6_src,
-	    .meta = &m,
-	    .end = {{"ripencc", label, {'D', 'E'}}, {"unknown", label, {0, 0}}}};
+	struct rm_ipfix_record r = {.family = 6,
+				    .exp_family = 6,
+				    .src = a6_src,
+				    .dst = a6_dst,
+				    .exp_addr = a6_src,
+				    .meta = &m};
+	uint8_t ends[2][RM_IPFIX_END_MAX];
+	set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", label, {'D', 'E'}},
+		 (struct rm_ipfix_end){"unknown", label, {0, 0}});
 	for (int i = 0; i < 20; i++) {
 		if (i == 10)
 			rm_ipfix_templates(x);
