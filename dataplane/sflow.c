@@ -7,8 +7,9 @@
  * header, read by the same parser as received frames (rm_parse_frame, or
  * rm_parse_ip when the agent sends the header from IP on), N packets and
  * N times the frame length in bytes.  When a sample has no raw header but
- * an sampled IPv4 or IPv6 record, that is used instead.  Counter samples
- * are skipped (counted), as are samples of frames that are not IP.
+ * a sampled IPv4 or IPv6 record, that is used instead (its length is the
+ * IP packet's: no link layer is known there).  Counter samples are skipped
+ * (counted), as are samples of frames that are not IP.
  *
  * The frame length counted is frame_length less the stripped bytes, the
  * frame as a NIC that strips the FCS hands it over, so that sampled and
