@@ -21,7 +21,10 @@
  * are actually there before it is used; the table is bounded (exporters,
  * templates per exporter, templates per worker, fields per template), and
  * what does not fit is counted, not evicted, so a flood of spoofed sources
- * cannot push out the real exporters' templates.  A template must describe
+ * cannot push out the real exporters' templates (it can fill the table for
+ * good and keep exporters seen later out, counted as exporters_full:
+ * nothing ages; collectors belong on a network where sources are known,
+ * and the limits are per worker).  A template must describe
  * records of at least one byte, so no record loop can spin.  A datagram
  * that turns out malformed halfway is counted by reason and the rest of it
  * dropped; records decoded before that point stand, as their bytes were
