@@ -370,46 +370,34 @@ void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t 
 	add(x, &c, now_s);
 }
 
+/* One record of a flow batch: its exporter from the state, its two ids'
+ * ends from the snapshot's table. */
+static inline void add_batched(struct rm_ipfix *x, const struct rm_flow_state *st, int family,
+			       const uint8_t *src, const uint8_t *dst, uint64_t pkts,
+			       uint64_t bytes, const struct rm_flow_meta *m, const uint32_t ids[2],
+			       const struct rm_ipfix_ends *ends, uint64_t now_s)
+{
+	const struct rm_flow_exporter *e = &st->exp[m->exporter];
+	struct rm_ipfix_record r = {family,    e->family, src,	 dst, e->addr,
+				    e->domain, pkts,	  bytes, m};
+	for (int d = 0; d < 2; d++) {
+		r.end[d] = ends->bytes + ends->off[ids[d]];
+		r.end_len[d] = ends->off[ids[d] + 1] - ends->off[ids[d]];
+	}
+	add(x, &r, now_s);
+}
+
 void rm_ipfix_add_batch(struct rm_ipfix *x, const struct rm_flow_state *st, const uint32_t *id4,
 			const uint32_t *id6, const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
 	const struct rm_flow_batch *b = &st->batch;
 	for (uint32_t k = 0; k < b->n4; k++) {
-		const struct rm_flow_meta *m = &b->meta4[k];
-		const struct rm_flow_exporter *e = &st->exp[m->exporter];
 		uint32_t s4 = __builtin_bswap32(b->a4[2 * k]),
 			 d4 = __builtin_bswap32(b->a4[2 * k + 1]);
-		struct rm_ipfix_record r = {
-		    4,
-		    e->family,
-		    (const uint8_t *)&s4,
-		    (const uint8_t *)&d4,
-		    e->addr,
-		    e->domain,
-		    b->pkts4[k],
-		    b->bytes4[k],
-		    m,
-		    {ends->bytes + ends->off[id4[2 * k]], ends->bytes + ends->off[id4[2 * k + 1]]},
-		    {ends->off[id4[2 * k] + 1] - ends->off[id4[2 * k]],
-		     ends->off[id4[2 * k + 1] + 1] - ends->off[id4[2 * k + 1]]}};
-		add(x, &r, now_s);
+		add_batched(x, st, 4, (const uint8_t *)&s4, (const uint8_t *)&d4, b->pkts4[k],
+			    b->bytes4[k], &b->meta4[k], &id4[2 * k], ends, now_s);
 	}
-	for (uint32_t k = 0; k < b->n6; k++) {
-		const struct rm_flow_meta *m = &b->meta6[k];
-		const struct rm_flow_exporter *e = &st->exp[m->exporter];
-		struct rm_ipfix_record r = {
-		    6,
-		    e->family,
-		    b->a6[2 * k],
-		    b->a6[2 * k + 1],
-		    e->addr,
-		    e->domain,
-		    b->pkts6[k],
-		    b->bytes6[k],
-		    m,
-		    {ends->bytes + ends->off[id6[2 * k]], ends->bytes + ends->off[id6[2 * k + 1]]},
-		    {ends->off[id6[2 * k] + 1] - ends->off[id6[2 * k]],
-		     ends->off[id6[2 * k + 1] + 1] - ends->off[id6[2 * k + 1]]}};
-		add(x, &r, now_s);
-	}
+	for (uint32_t k = 0; k < b->n6; k++)
+		add_batched(x, st, 6, b->a6[2 * k], b->a6[2 * k + 1], b->pkts6[k], b->bytes6[k],
+			    &b->meta6[k], &id6[2 * k], ends, now_s);
 }
