@@ -33,7 +33,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
-from tap import EAL, data_inputs  # noqa: E402
+from tap import EAL, data_inputs, read_pcap, write_pcap  # noqa: E402
 
 
 def rss_kib(pid):
@@ -47,24 +47,11 @@ def rss_kib(pid):
 
 
 def merge(out, *pcaps):
-    """Concatenate the records of pcaps (same link type) into out, interleaved."""
-    import struct
-    recs = []
-    for p in pcaps:
-        d = open(p, 'rb').read()
-        off, mine = 24, []
-        while off + 16 <= len(d):
-            incl = struct.unpack('<I', d[off + 8:off + 12])[0]
-            mine.append(d[off:off + 16 + incl])
-            off += 16 + incl
-        recs.append(mine)
-    with open(out, 'wb') as f:
-        f.write(open(pcaps[0], 'rb').read()[:24])
-        for i in range(max(len(r) for r in recs)):
-            for r in recs:
-                if i < len(r):
-                    f.write(r[i])
-    return sum(len(r) for r in recs)
+    """The frames of pcaps, interleaved, into out; how many."""
+    recs = [read_pcap(p) for p in pcaps]
+    frames = [r[i] for i in range(max(map(len, recs))) for r in recs if i < len(r)]
+    write_pcap(out, frames)
+    return len(frames)
 
 
 def main():

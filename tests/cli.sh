@@ -95,22 +95,12 @@ check "unknown format is a usage error" test "$rc" = 2
 "$rirdb" build -o "$tmp/p.snap" "${inputs[@]}" 2>"$tmp/p.err"
 check "no progress when stderr is not a terminal" bash -c "! grep -q 'records/s' '$tmp/p.err'"
 check "progress (MB/s and records/s) on a terminal" python3 -c '
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "build", "-o", sys.argv[2]] + sys.argv[3:])
-out = b""
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-os.waitpid(pid, 0)
+import sys
+sys.path.insert(0, sys.argv[1])
+from tap import on_terminal
+out = on_terminal([sys.argv[2], "build", "-o", sys.argv[3]] + sys.argv[4:])
 assert b"records/s" in out and b"MB/s" in out, out[:300]
-' "$rirdb" "$tmp/p2.snap" "${inputs[@]}"
+' "$(dirname "$0")" "$rirdb" "$tmp/p2.snap" "${inputs[@]}"
 
 # rirdb diff: one change of each kind between two small snapshots.
 cat >"$tmp/old.txt" <<'EOT'

@@ -18,7 +18,6 @@ import io
 import ipaddress
 import json
 import os
-import pty
 import random
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ import sys
 import tempfile
 
 from tap import build_snapshot, check, data_inputs, failures, finish
+from tap import on_terminal as tap_on_terminal
 
 RIRDB, DATA = sys.argv[1:3]
 
@@ -145,20 +145,7 @@ def run(args, **kw):
 
 def on_terminal(args):
     """stderr+stdout of rirdb scan ARGS run on a pseudo-terminal."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(RIRDB, [RIRDB, 'scan'] + args)
-    out = b''
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out
+    return tap_on_terminal([RIRDB, 'scan'] + args)
 
 
 def main():

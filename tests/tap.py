@@ -10,6 +10,7 @@ import collections
 import glob
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -125,3 +126,46 @@ def diff(got, want):
     keys = sorted(set(got) | set(want), key=str)
     return '\n'.join('%s: got %s want %s' % (k, got.get(k), want.get(k))
                      for k in keys if got.get(k) != want.get(k))
+
+
+def read_pcap(path):
+    """The frames of a pcap file (either byte order), as bytes."""
+    with open(path, 'rb') as f:
+        d = f.read()
+    magic = struct.unpack('<I', d[:4])[0]
+    end = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    off, out = 24, []
+    while off + 16 <= len(d):
+        _, _, incl, _ = struct.unpack(end + 'IIII', d[off:off + 16])
+        out.append(d[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+
+def write_pcap(path, frames):
+    """Ethernet frames into a pcap file, a microsecond apart."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack('<IIII', 1700000000 + i // 1000, i % 1000, len(fr), len(fr)))
+            f.write(fr)
+
+
+def on_terminal(argv):
+    """Everything argv writes when its output is a pseudo-terminal (progress
+    lines only appear there)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out
