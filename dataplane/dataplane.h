@@ -186,13 +186,27 @@ static inline int rm_flow_port(const struct rm_flow_config *cfg, uint16_t dport)
 	return -1;
 }
 
-/* What a record carries besides addresses and counts, kept only when it
- * is re-exported (struct rm_flow_state.want_meta). */
+/* Where a re-exported record's fields come from (struct rm_flow_meta.tmpl):
+ * a template pool slot (NetFlow v9, IPFIX), or one of these. */
+#define RM_META_V5    RM_FLOW_POOL	 /* a NetFlow v5 record, 48 bytes */
+#define RM_META_SFLOW (RM_FLOW_POOL + 2) /* decoded fields: ports, protocol, times */
+
+/*
+ * What a record carries besides addresses and counts, kept only when it is
+ * re-exported (struct rm_flow_state.want_meta).  v5, v9 and IPFIX records
+ * are re-exported as received, so only where they are is kept: rec points
+ * into the datagram, which the caller keeps until the batch is flushed.
+ * sFlow samples have no record to copy: their fields are decoded.
+ */
 struct rm_flow_meta {
-	uint64_t start_ms, end_ms; /* Unix time in ms; 0 when the record has none */
-	uint32_t sampling;	   /* the interval the counts were multiplied by */
-	uint16_t sport, dport;
+	const uint8_t *rec;	   /* v5, v9, IPFIX: the record as received */
+	uint64_t sysinit_ms;	   /* v5, v9, IPFIX: Unix ms of the exporter's uptime 0 */
+	uint64_t start_ms, end_ms; /* sFlow: the arrival time */
+	uint32_t sampling;	   /* the sampling interval (sFlow: counts multiplied by it) */
+	uint16_t rec_len;
+	uint16_t tmpl;	   /* pool slot, RM_META_V5 or RM_META_SFLOW */
 	uint16_t exporter; /* index into the state's exporter table */
+	uint16_t sport, dport;
 	uint8_t proto;
 };
 
@@ -235,17 +249,7 @@ enum rm_role {
 	RM_ROLE_SAMPLING,    /* samplingInterval (34), samplerRandomInterval (50) */
 	RM_ROLE_SP_INTERVAL, /* samplingPacketInterval (305) */
 	RM_ROLE_SP_SPACE,    /* samplingPacketSpace (306) */
-	/* Kept for re-export (--ipfix-export) only: */
-	RM_ROLE_SPORT,	  /* sourceTransportPort (7) */
-	RM_ROLE_DPORT,	  /* destinationTransportPort (11) */
-	RM_ROLE_PROTO,	  /* protocolIdentifier (4) */
-	RM_ROLE_START_MS, /* flowStartMilliseconds (152) */
-	RM_ROLE_END_MS,	  /* flowEndMilliseconds (153) */
-	RM_ROLE_START_S,  /* flowStartSeconds (150) */
-	RM_ROLE_END_S,	  /* flowEndSeconds (151) */
-	RM_ROLE_START_UP, /* flowStartSysUpTime (22), ms since the exporter's start */
-	RM_ROLE_END_UP,	  /* flowEndSysUpTime (21) */
-	RM_ROLE_SYSINIT,  /* systemInitTimeMilliseconds (160), in options */
+	RM_ROLE_SYSINIT,     /* systemInitTimeMilliseconds (160), in options */
 	RM_ROLES
 };
 
@@ -255,10 +259,15 @@ struct rm_flow_template {
 	uint8_t variable; /* has variable-length fields: walk each record */
 	uint8_t options;  /* an options template (sampling) */
 	uint8_t used;
+	uint8_t ipfix;	  /* element ids may carry an enterprise number */
+	uint8_t uptime;	  /* has flowStart/EndSysUpTime (22, 21) */
+	uint32_t version; /* new with every definition: re-export announces it again */
 	/* Fixed offsets of the fields wanted (when !variable), -1 when absent. */
 	int32_t off[RM_ROLES];
 	uint8_t len[RM_ROLES];
 	uint16_t flen[RM_FLOW_MAX_FIELDS]; /* 65535: variable */
+	uint16_t type[RM_FLOW_MAX_FIELDS]; /* element id as received (IPFIX: enterprise bit) */
+	uint32_t pen[RM_FLOW_MAX_FIELDS];  /* enterprise number of enterprise elements */
 	uint8_t role[RM_FLOW_MAX_FIELDS];  /* index into off[], or 0xff */
 };
 
@@ -297,6 +306,7 @@ struct rm_flow_state {
 	uint64_t exporters_full;	/* datagrams from exporters beyond the table */
 	struct rm_flow_batch batch;
 	uint32_t n_exporters, n_pool;
+	uint32_t versions;			  /* template definitions so far (never reset) */
 	uint16_t hash[2 * RM_FLOW_MAX_EXPORTERS]; /* exporter index + 1; 0 empty */
 	struct rm_flow_exporter exp[RM_FLOW_MAX_EXPORTERS];
 	struct rm_flow_template pool[RM_FLOW_POOL];
@@ -312,7 +322,8 @@ void rm_flow_state_reset(struct rm_flow_state *st);
  * Decode one flow datagram (the UDP payload, len bytes) that arrived on a
  * port of protocol proto from address src (4 or 16 bytes).  Records go to
  * st->batch; st->flush(st, ctx) is called whenever a family's half fills,
- * and the caller flushes what is left after its burst.
+ * and the caller flushes what is left after its burst.  With want_meta
+ * the batch points into p: the caller flushes before p changes.
  */
 void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
 		      const uint8_t *p, uint32_t len);
@@ -342,6 +353,7 @@ void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 #define RM_IPFIX_PEN_DEFAULT 32473 /* RFC 5612: for documentation; set your own */
 #define RM_IPFIX_TEMPLATE    256   /* 256..259: IPv4/IPv6 records x IPv4/IPv6 exporters */
 #define RM_IPFIX_AGGREGATE   260   /* per-interval totals of a scope's key */
+#define RM_IPFIX_MIRROR	     261   /* + slot: records as received (rm_ipfix_add_batch) */
 #define RM_IPFIX_MAX_STRING  64	   /* longer strings (an operator's label) are cut */
 
 /* Enterprise-specific information elements (docs/ipfix-export.md). */
@@ -405,6 +417,13 @@ struct rm_ipfix {
 	uint32_t len, in_msg;	 /* bytes and data records of the open message */
 	uint32_t set_at, set_id; /* the open data set */
 	uint64_t messages, records, template_sends;
+	uint64_t mirror_sends; /* templates of records as received, announced */
+	uint64_t oversized;    /* records longer than a message: not exported */
+	/* Per mirrored template (pool slot; v5 from IPv4, IPv6 exporters): the
+	 * epoch << 32 | version last announced.  A new epoch (refresh, new
+	 * snapshot) announces each again before its next record. */
+	uint32_t epoch;
+	uint64_t sent[RM_FLOW_POOL + 2];
 	uint8_t msg[9216 + 128]; /* slack for fixed-size copies past max */
 };
 

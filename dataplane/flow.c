@@ -236,6 +236,18 @@ void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance
 	e->seq_known = 1;
 }
 
+/* Unix ms at the exporter's uptime 0, for records timed by its uptime: from
+ * the datagram's header (v5, v9), or announced by options (IPFIX; 0 when
+ * not).  The 32-bit uptime wraps every 49.7 days: a record timed before
+ * a wrap and sent after it comes out 2^32 ms late, as it does in any
+ * collector that reads the exporter's own datagrams. */
+static uint64_t exporter_sysinit(const struct rm_flow_exporter *e)
+{
+	if (e->kind == RM_KIND_IPFIX)
+		return e->sysinit_ms;
+	return e->clock_ms - e->uptime_ms;
+}
+
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
 		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
 {
@@ -289,18 +301,19 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	if (rate == 0)
 		rate = 1;
 	/* Record times are the exporter's uptime in ms: Unix time by the header. */
-	uint64_t clock = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000, up = be32(p + 4);
-	struct rm_flow_meta m = {.sampling = (uint32_t)rate, .exporter = (uint16_t)(e - st->exp)};
+	e->clock_ms = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000;
+	e->uptime_ms = be32(p + 4);
+	struct rm_flow_meta m = {.sysinit_ms = exporter_sysinit(e),
+				 .sampling = (uint32_t)rate,
+				 .rec_len = V5_RECORD,
+				 .tmpl = RM_META_V5,
+				 .exporter = (uint16_t)(e - st->exp)};
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
-		if (st->want_meta) {
-			/* Ages modulo 2^32 ms: right across the uptime's wrap. */
-			m.start_ms = clock - (uint32_t)(up - be32(r + 24));
-			m.end_ms = clock - (uint32_t)(up - be32(r + 28));
-			m.sport = be16(r + 32);
-			m.dport = be16(r + 34);
-			m.proto = r[38];
-		}
+		m.rec = r;
+		/* A flow that starts after the header's uptime started before the
+		 * uptime wrapped: its base is 2^32 ms earlier (as collectors read v5). */
+		m.sysinit_ms = exporter_sysinit(e) - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
 		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
 			     st->want_meta ? &m : NULL);
 	}
@@ -340,24 +353,6 @@ static int role_of(uint16_t type, uint16_t flen)
 		return RM_ROLE_SP_INTERVAL;
 	case 306:
 		return RM_ROLE_SP_SPACE;
-	case 7:
-		return RM_ROLE_SPORT;
-	case 11:
-		return RM_ROLE_DPORT;
-	case 4:
-		return RM_ROLE_PROTO;
-	case 152:
-		return RM_ROLE_START_MS;
-	case 153:
-		return RM_ROLE_END_MS;
-	case 150:
-		return RM_ROLE_START_S;
-	case 151:
-		return RM_ROLE_END_S;
-	case 22:
-		return RM_ROLE_START_UP;
-	case 21:
-		return RM_ROLE_END_UP;
 	case 160:
 		return RM_ROLE_SYSINIT;
 	}
@@ -390,6 +385,7 @@ static struct rm_flow_template *template_slot(struct rm_flow_state *st, struct r
 	}
 	e->tid[e->n_templates] = id;
 	e->tref[e->n_templates++] = (uint16_t)st->n_pool;
+	st->pool[st->n_pool].used = 0; /* nothing to compare a definition with */
 	return &st->pool[st->n_pool++];
 }
 
@@ -425,6 +421,8 @@ static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const 
 	if (n_fields == 0 || n_fields > RM_FLOW_MAX_FIELDS)
 		return 0;
 	t->variable = 0;
+	t->uptime = 0;
+	t->ipfix = (uint8_t)ipfix;
 	for (int k = 0; k < RM_ROLES; k++)
 		t->off[k] = -1;
 	for (unsigned i = 0; i < n_fields; i++) {
@@ -433,9 +431,12 @@ static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const 
 		uint16_t type = be16(q), flen = be16(q + 2);
 		q += 4;
 		int enterprise = ipfix && (type & 0x8000);
+		t->type[i] = type;
+		t->pen[i] = 0;
 		if (enterprise) {
 			if (end - q < 4)
 				return 0;
+			t->pen[i] = be32(q);
 			q += 4; /* enterprise-specific: skipped by its length */
 		}
 		if (flen == 0)
@@ -443,6 +444,8 @@ static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const 
 		int var = ipfix && flen == 65535;
 		/* v9 scope fields have types of their own (1 is System, not bytes). */
 		int role = enterprise || var || i < v9_scope ? -1 : role_of(type, flen);
+		if (!enterprise && i >= v9_scope && (type == 21 || type == 22))
+			t->uptime = 1; /* flowEnd/StartSysUpTime: re-export adds the base */
 		t->flen[i] = flen;
 		t->role[i] = role < 0 ? 0xff : (uint8_t)role;
 		if (role >= 0 && t->off[role] < 0) {
@@ -463,6 +466,16 @@ static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const 
 	t->n_fields = (uint16_t)n_fields;
 	t->min_len = (uint16_t)min_len;
 	return (uint32_t)(q - p);
+}
+
+/* Whether slot t already holds definition d (which is in use). */
+static int same_template(const struct rm_flow_template *t, const struct rm_flow_template *d)
+{
+	unsigned n = d->n_fields;
+	return t->used && t->n_fields == n && t->options == d->options && t->ipfix == d->ipfix &&
+	       memcmp(t->type, d->type, n * sizeof(d->type[0])) == 0 &&
+	       memcmp(t->flen, d->flen, n * sizeof(d->flen[0])) == 0 &&
+	       memcmp(t->pen, d->pen, n * sizeof(d->pen[0])) == 0;
 }
 
 /*
@@ -515,9 +528,13 @@ static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, co
 		tmp.id = id;
 		tmp.options = (uint8_t)options;
 		tmp.used = 1;
+		/* Exporters repeat their templates: only a change is a new version. */
+		tmp.version = same_template(t, &tmp) ? t->version : ++st->versions;
 		/* Only the fields needed are kept beyond the role table. */
 		memcpy(t, &tmp, offsetof(struct rm_flow_template, flen));
 		memcpy(t->flen, tmp.flen, count * sizeof(tmp.flen[0]));
+		memcpy(t->type, tmp.type, count * sizeof(tmp.type[0]));
+		memcpy(t->pen, tmp.pen, count * sizeof(tmp.pen[0]));
 		memcpy(t->role, tmp.role, count);
 		e->n[RM_EXP_TEMPLATES]++;
 	}
@@ -574,40 +591,10 @@ static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint
 	return iv ? (iv + sp) / iv : 0;
 }
 
-/* A time of a record in Unix ms, from whichever form the template has. */
-static inline uint64_t record_time(const struct rm_flow_exporter *e, const uint8_t *r,
-				   const int32_t *off, const uint8_t *len, int ms, int s, int up)
-{
-	if (off[ms] >= 0)
-		return field(r, off, len, ms);
-	if (off[s] >= 0)
-		return field(r, off, len, s) * 1000;
-	if (off[up] < 0)
-		return 0;
-	uint64_t u = field(r, off, len, up);
-	if (e->kind == RM_KIND_NETFLOW9) /* relative to the header's uptime */
-		return e->clock_ms - (uint32_t)(e->uptime_ms - u);
-	return e->sysinit_ms ? e->sysinit_ms + u : 0;
-}
-
-/* Ports, protocol, times and exporter of a data record, for re-export. */
-static inline void record_meta(const struct rm_flow_state *st, const struct rm_flow_exporter *e,
-			       const uint8_t *r, const int32_t *off, const uint8_t *len,
-			       struct rm_flow_meta *m)
-{
-	m->sport = (uint16_t)field(r, off, len, RM_ROLE_SPORT);
-	m->dport = (uint16_t)field(r, off, len, RM_ROLE_DPORT);
-	m->proto = (uint8_t)field(r, off, len, RM_ROLE_PROTO);
-	m->start_ms =
-	    record_time(e, r, off, len, RM_ROLE_START_MS, RM_ROLE_START_S, RM_ROLE_START_UP);
-	m->end_ms = record_time(e, r, off, len, RM_ROLE_END_MS, RM_ROLE_END_S, RM_ROLE_END_UP);
-	m->exporter = (uint16_t)(e - st->exp);
-}
-
 /* One data record of template t at r: counted, or read for its options. */
 static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
-			const struct rm_flow_template *t, const uint8_t *r, const int32_t *off,
-			const uint8_t *len)
+			const struct rm_flow_template *t, const uint8_t *r, uint32_t rec_len,
+			const int32_t *off, const uint8_t *len)
 {
 	if (t->options) {
 		uint64_t s = record_sampling(r, off, len);
@@ -633,9 +620,13 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	if (!rate)
 		rate = e->sampling ? e->sampling : 1;
 	struct rm_flow_meta m, *mp = NULL;
-	if (st->want_meta) {
-		record_meta(st, e, r, off, len, &m);
+	if (st->want_meta) { /* re-exported as received, from where it is */
+		m.rec = r;
+		m.rec_len = (uint16_t)rec_len;
+		m.tmpl = (uint16_t)(t - st->pool);
+		m.exporter = (uint16_t)(e - st->exp);
 		m.sampling = (uint32_t)rate;
+		m.sysinit_ms = exporter_sysinit(e);
 		mp = &m;
 	}
 	if (family == 4)
@@ -664,7 +655,7 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 	if (!t->variable) {
 		/* Whatever is left shorter than a record is padding. */
 		for (; end - p >= t->min_len; p += t->min_len, n++)
-			data_record(st, e, t, p, t->off, t->len);
+			data_record(st, e, t, p, t->min_len, t->off, t->len);
 		return n;
 	}
 	int32_t off[RM_ROLES];
@@ -675,7 +666,7 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 			bad(e, RM_FLOWBAD_RECORD);
 			return -2;
 		}
-		data_record(st, e, t, p, off, len);
+		data_record(st, e, t, p, (uint32_t)used, off, len);
 		p += used;
 		n++;
 	}

@@ -12,17 +12,30 @@
  * every record and a core, for a message rate (one per ~25 records) that
  * the worker's own TX queue absorbs.
  *
- * Records: the original record's addresses, ports, protocol, packet and
- * byte counts (already multiplied by the sampling interval, which is also
- * carried, as samplingApplied, so that no collector multiplies twice),
- * start and end times, the original exporter's address and observation
- * domain; then, under one Private Enterprise Number (default 32473, the
- * number RFC 5612 reserves for documentation; --ipfix-pen sets the
+ * Records of NetFlow v5, v9 and IPFIX go out as they came in: each input
+ * template (and v5's fixed layout) gets a template of its own, id
+ * RM_IPFIX_MIRROR + its pool slot, listing the record's fields as the
+ * exporter described them, then what is added: the original exporter's
+ * address and observation domain, systemInitTimeMilliseconds when the
+ * record is timed by the exporter's uptime (so that uptime-relative times
+ * keep their meaning), samplingInterval (counts are carried as sent, not
+ * multiplied), and, under one Private Enterprise Number (default 32473,
+ * the number RFC 5612 reserves for documentation; --ipfix-pen sets the
  * operator's own), the registry, registered country and holder id of the
- * source and of the destination.  Four templates cover IPv4 or IPv6
- * records from IPv4 or IPv6 exporters (docs/ipfix-export.md lists every
- * element).  Templates go first in the first message, again every
- * refresh interval and after every snapshot change (rm_ipfix_templates).
+ * source and of the destination.  Copying a record is cheaper than
+ * decoding and encoding its fields, and keeps every field a collector may
+ * want (interfaces, AS numbers, TCP flags, ToS, next hop, vendor fields).
+ * Such a template is announced before its first record in each epoch (a
+ * refresh or a snapshot change starts one) and again whenever its
+ * exporter redefines it differently.
+ *
+ * sFlow samples have no record to copy: their decoded addresses, ports,
+ * protocol, counts (multiplied by the sampling rate, which is carried as
+ * samplingApplied) and arrival time go in four fixed templates, IPv4 or
+ * IPv6 records from IPv4 or IPv6 agents, which also describe
+ * rm_ipfix_add's records.  The standard templates go first in the first
+ * message, again every refresh interval and after every snapshot change
+ * (rm_ipfix_templates).  docs/ipfix-export.md lists every element.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +113,13 @@ void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned m
 	x->send = send;
 	x->ctx = ctx;
 	x->templates_due = 1;
+	x->epoch = 1;
 }
 
 void rm_ipfix_templates(struct rm_ipfix *x)
 {
 	x->templates_due = 1;
+	x->epoch++;
 }
 
 /* Close the open data set, if any, by writing its length. */
@@ -370,12 +385,205 @@ void rm_ipfix_add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint64_t 
 	add(x, &c, now_s);
 }
 
-/* One record of a flow batch: its exporter from the state, its two ids'
- * ends from the snapshot's table. */
-static inline void add_batched(struct rm_ipfix *x, const struct rm_flow_state *st, int family,
-			       const uint8_t *src, const uint8_t *dst, uint64_t pkts,
-			       uint64_t bytes, const struct rm_flow_meta *m, const uint32_t ids[2],
-			       const struct rm_ipfix_ends *ends, uint64_t now_s)
+/* ------------------------------------------------------------------ */
+/* Records as received (v5, v9, IPFIX)                                 */
+
+/* The NetFlow v5 record's fields as IPFIX elements: id, length. */
+static const uint16_t v5_fields[][2] = {
+    {8, 4},  {12, 4},  {15, 4}, {10, 2}, {14, 2}, {2, 4},  {1, 4},  {22, 4}, {21, 4}, {7, 2},
+    {11, 2}, {210, 1}, {6, 1},	{4, 1},	 {5, 1},  {16, 2}, {17, 2}, {9, 1},  {13, 1}, {210, 2},
+};
+
+static uint32_t put_spec(uint8_t *p, uint16_t id, uint16_t len, uint32_t pen)
+{
+	put16(p, id);
+	put16(p + 2, len);
+	if (!(id & 0x8000))
+		return 4;
+	put32(p + 4, pen);
+	return 8;
+}
+
+/*
+ * The template record of mirrored slot at p: the record's own fields as
+ * its exporter described them (v9 types are IPFIX element ids below 32768;
+ * a vendor type above is carried as paddingOctets of its length), then the
+ * original exporter's address and domain, systemInitTimeMilliseconds when
+ * the record is timed by uptime, samplingInterval, and the enrichment.
+ */
+static uint32_t mirror_template(const struct rm_ipfix *x, const struct rm_flow_state *st,
+				unsigned slot, int exp_family, int uptime, uint8_t *p)
+{
+	uint32_t at = 4, n = 0;
+	if (slot >= RM_FLOW_POOL) {
+		for (size_t i = 0; i < sizeof(v5_fields) / sizeof(v5_fields[0]); i++, n++)
+			at += put_spec(p + at, v5_fields[i][0], v5_fields[i][1], 0);
+	} else {
+		const struct rm_flow_template *t = &st->pool[slot];
+		for (unsigned i = 0; i < t->n_fields; i++, n++) {
+			uint16_t id = t->type[i];
+			if (!t->ipfix && id >= 0x8000)
+				id = 210;
+			at += put_spec(p + at, id, t->flen[i], t->pen[i]);
+		}
+	}
+	at += put_spec(p + at, exp_family == 6 ? 131 : 130, exp_family == 6 ? 16 : 4, 0);
+	at += put_spec(p + at, 149, 4, 0);
+	if (uptime)
+		at += put_spec(p + at, 160, 8, 0), n++;
+	at += put_spec(p + at, 34, 4, 0);
+	n += 3;
+	for (unsigned i = 0; i < N_ENTERPRISE - 1; i++, n++)
+		at += put_spec(p + at, 0x8000 | enterprise_fields[i][0], enterprise_fields[i][1],
+			       x->pen);
+	put16(p, (uint16_t)(RM_IPFIX_MIRROR + slot));
+	put16(p + 2, (uint16_t)n);
+	return at;
+}
+
+/* Largest mirrored template record: every field an enterprise one. */
+#define MIRROR_TEMPLATE_MAX (4 + 8 * (RM_FLOW_MAX_FIELDS + 10))
+
+/*
+ * Put slot's template in the open message (a set of its own) before a
+ * record of need bytes that uses it; -1 when the two cannot be sent at all.
+ */
+static int announce(struct rm_ipfix *x, const struct rm_flow_state *st, unsigned slot,
+		    int exp_family, int uptime, uint64_t mark, uint32_t need, uint64_t now_s)
+{
+	uint8_t t[MIRROR_TEMPLATE_MAX];
+	uint32_t tlen = mirror_template(x, st, slot, exp_family, uptime, t);
+	if (HEADER + SET_HEADER + tlen > x->max)
+		return -1;
+	if (x->len && (x->templates_due || x->len + 2 * SET_HEADER + tlen + need > x->max))
+		rm_ipfix_flush(x, now_s);
+	if (x->len == 0)
+		start_message(x);
+	if (x->len + SET_HEADER + tlen > x->max) { /* the standard templates fill it */
+		rm_ipfix_flush(x, now_s);
+		start_message(x);
+	}
+	close_set(x);
+	put16(x->msg + x->len, 2);
+	put16(x->msg + x->len + 2, (uint16_t)(SET_HEADER + tlen));
+	memcpy(x->msg + x->len + SET_HEADER, t, tlen);
+	x->len += SET_HEADER + tlen;
+	x->sent[slot] = mark;
+	x->mirror_sends++;
+	return 0;
+}
+
+/* Copy n bytes, reading and writing none outside either range: short
+ * records in a few overlapping moves rather than a call. */
+static inline void copy_record(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 16 && n <= 64) {
+		uint8_t a[16], b[16], c[16], z[16];
+		memcpy(a, s, 16);
+		memcpy(b, s + (n > 32 ? 16 : n - 16), 16);
+		memcpy(c, s + (n > 48 ? 32 : n - 16), 16);
+		memcpy(z, s + n - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + (n > 32 ? 16 : n - 16), b, 16);
+		memcpy(d + (n > 48 ? 32 : n - 16), c, 16);
+		memcpy(d + n - 16, z, 16);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+/* What the records of one template from one exporter share: worked out
+ * once per run of such records in a batch (a datagram's records are). */
+struct mirror {
+	uint16_t tmpl, exporter; /* of the run; tmpl 0xffff before the first */
+	uint16_t id;		 /* the IPFIX template id */
+	unsigned slot;
+	int uptime, announced;
+	uint32_t added; /* bytes after the record, less the two ends */
+	const uint8_t *exp_addr;
+	uint32_t exp_len, exp_domain;
+	uint64_t mark;
+};
+
+static void mirror_of(struct mirror *c, const struct rm_ipfix *x, const struct rm_flow_state *st,
+		      const struct rm_flow_meta *m)
+{
+	const struct rm_flow_exporter *e = &st->exp[m->exporter];
+	int v5 = m->tmpl == RM_META_V5;
+	c->tmpl = m->tmpl;
+	c->exporter = m->exporter;
+	c->slot = v5 ? RM_FLOW_POOL + (e->family == 6) : m->tmpl;
+	c->id = (uint16_t)(RM_IPFIX_MIRROR + c->slot);
+	c->uptime = v5 || st->pool[c->slot].uptime;
+	c->exp_addr = e->addr;
+	c->exp_len = e->family == 6 ? 16 : 4;
+	c->exp_domain = e->domain;
+	c->added = c->exp_len + 4 + 8 * (uint32_t)c->uptime + 4;
+	c->mark = (uint64_t)x->epoch << 32 | (v5 ? 1 : st->pool[c->slot].version);
+	c->announced = x->sent[c->slot] == c->mark;
+}
+
+/*
+ * One v5, v9 or IPFIX record of a batch: as received, then the exporter,
+ * the time base, the sampling interval and the two ends.  Everything is
+ * read before the first byte is written (byte stores may alias anything).
+ */
+static inline void add_mirrored(struct rm_ipfix *x, const struct rm_flow_state *st,
+				struct mirror *c, const struct rm_flow_meta *m,
+				const uint32_t ids[2], const struct rm_ipfix_ends *ends,
+				uint64_t now_s)
+{
+	if (m->tmpl != c->tmpl || m->exporter != c->exporter)
+		mirror_of(c, x, st, m);
+	const uint8_t *rec = m->rec;
+	uint32_t rec_len = m->rec_len, sampling = m->sampling;
+	uint64_t sysinit = m->sysinit_ms;
+	uint32_t a0 = ends->off[ids[0]], n0 = ends->off[ids[0] + 1] - a0;
+	uint32_t a1 = ends->off[ids[1]], n1 = ends->off[ids[1] + 1] - a1;
+	uint32_t need = rec_len + c->added + n0 + n1;
+	if (HEADER + SET_HEADER + need > x->max) {
+		x->oversized++;
+		return;
+	}
+	if (!c->announced) {
+		if (announce(x, st, c->slot, c->exp_len == 16 ? 6 : 4, c->uptime, c->mark, need,
+			     now_s)) {
+			x->oversized++;
+			return;
+		}
+		c->announced = 1;
+	}
+	uint8_t *p = room(x, c->id, need, now_s);
+	copy_record(p, rec, rec_len);
+	p += rec_len;
+	memcpy(p, c->exp_addr, 16);
+	p += c->exp_len;
+	put32(p, c->exp_domain);
+	p += 4;
+	if (c->uptime) {
+		put64(p, sysinit);
+		p += 8;
+	}
+	put32(p, sampling);
+	p += 4;
+	/* Ends are short: fixed 48-byte copies (into the slack past max, from
+	 * the padding past the table) unless one is longer. */
+	if (n0 <= 48 && n1 <= 48) {
+		memcpy(p, ends->bytes + a0, 48);
+		memcpy(p + n0, ends->bytes + a1, 48);
+	} else {
+		memcpy(p, ends->bytes + a0, n0);
+		memcpy(p + n0, ends->bytes + a1, n1);
+	}
+	x->len = (uint32_t)(p + n0 + n1 - x->msg);
+	x->in_msg++;
+}
+
+/* An sFlow sample: its decoded fields in the standard templates. */
+static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int family,
+			const uint8_t *src, const uint8_t *dst, uint64_t pkts, uint64_t bytes,
+			const struct rm_flow_meta *m, const uint32_t ids[2],
+			const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
 	const struct rm_flow_exporter *e = &st->exp[m->exporter];
 	struct rm_ipfix_record r = {family,    e->family, src,	 dst, e->addr,
@@ -391,13 +599,24 @@ void rm_ipfix_add_batch(struct rm_ipfix *x, const struct rm_flow_state *st, cons
 			const uint32_t *id6, const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
 	const struct rm_flow_batch *b = &st->batch;
+	struct mirror c = {.tmpl = 0xffff};
 	for (uint32_t k = 0; k < b->n4; k++) {
+		const struct rm_flow_meta *m = &b->meta4[k];
+		if (m->tmpl != RM_META_SFLOW) {
+			add_mirrored(x, st, &c, m, &id4[2 * k], ends, now_s);
+			continue;
+		}
 		uint32_t s4 = __builtin_bswap32(b->a4[2 * k]),
 			 d4 = __builtin_bswap32(b->a4[2 * k + 1]);
-		add_batched(x, st, 4, (const uint8_t *)&s4, (const uint8_t *)&d4, b->pkts4[k],
-			    b->bytes4[k], &b->meta4[k], &id4[2 * k], ends, now_s);
+		add_decoded(x, st, 4, (const uint8_t *)&s4, (const uint8_t *)&d4, b->pkts4[k],
+			    b->bytes4[k], m, &id4[2 * k], ends, now_s);
 	}
-	for (uint32_t k = 0; k < b->n6; k++)
-		add_batched(x, st, 6, b->a6[2 * k], b->a6[2 * k + 1], b->pkts6[k], b->bytes6[k],
-			    &b->meta6[k], &id6[2 * k], ends, now_s);
+	for (uint32_t k = 0; k < b->n6; k++) {
+		const struct rm_flow_meta *m = &b->meta6[k];
+		if (m->tmpl != RM_META_SFLOW)
+			add_mirrored(x, st, &c, m, &id6[2 * k], ends, now_s);
+		else
+			add_decoded(x, st, 6, b->a6[2 * k], b->a6[2 * k + 1], b->pkts6[k],
+				    b->bytes6[k], m, &id6[2 * k], ends, now_s);
+	}
 }

@@ -503,9 +503,10 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 	struct rm_rows mine = {0};
 	rm_flow_rows(r->fs, r->n_workers, snap, &mine);
 	if (r->exports) {
-		static const char *const names[] = {"records", "messages", "templates",
-						    "frames",  "dropped",  "aggregates"};
-		uint64_t v[6] = {0};
+		static const char *const names[] = {"records",		"messages", "templates",
+						    "frames",		"dropped",  "aggregates",
+						    "record_templates", "oversized"};
+		uint64_t v[8] = {0};
 		for (unsigned w = 0; w <= r->n_workers; w++) { /* the last is the main lcore's */
 			const volatile struct rm_export *x = &r->exports[w];
 			v[w < r->n_workers ? 0 : 5] += x->enc.records;
@@ -513,11 +514,13 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 			v[2] += x->enc.template_sends;
 			v[3] += x->frames;
 			v[4] += x->dropped;
+			v[6] += x->enc.mirror_sends;
+			v[7] += x->enc.oversized;
 		}
 		struct rm_row w = {.scope = "health", .dir = NULL};
 		struct rm_rows one = {&w, 1, 1};
 		snprintf(w.snap, sizeof(w.snap), "%s", snap);
-		for (int k = 0; k < 6; k++) {
+		for (int k = 0; k < 8; k++) {
 			snprintf(w.key, sizeof(w.key), "ipfix_export/%s", names[k]);
 			w.packets = v[k];
 			rm_rows_append(&mine, &one);

@@ -158,9 +158,14 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 		return 0;
 	}
 	uint64_t r = rate ? rate : 1;
-	struct rm_flow_meta m = {st->now_ms, st->now_ms, (uint32_t)r,
-				 s.sport,    s.dport,	 (uint16_t)(e - st->exp),
-				 s.proto};
+	struct rm_flow_meta m = {.start_ms = st->now_ms,
+				 .end_ms = st->now_ms,
+				 .sampling = (uint32_t)r,
+				 .tmpl = RM_META_SFLOW,
+				 .exporter = (uint16_t)(e - st->exp),
+				 .sport = s.sport,
+				 .dport = s.dport,
+				 .proto = s.proto};
 	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r, st->want_meta ? &m : NULL);
 	e->n[RM_EXP_RECORDS]++;
 	return 0;

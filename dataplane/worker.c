@@ -109,6 +109,11 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 		return 1;
 	}
 	rm_flow_datagram(w->fs, (unsigned)proto, f->src, family, payload, ulen - 8);
+	/* Re-export reads records where they are: a gathered datagram's copy is
+	 * overwritten by the next one, so its records leave now. */
+	struct rm_flow_batch *fb = &w->fs->batch;
+	if (payload == w->fs->copy && w->fs->want_meta && (fb->n4 || fb->n6))
+		w->fs->flush(w->fs, w->fs->flush_ctx);
 	return 1;
 }
 

@@ -479,11 +479,11 @@ static void netflow9_malformed(void **unused)
 /* ------------------------------------------------------------------ */
 /* IPFIX                                                               */
 
-static void ipfix_variable_enterprise_ipv6(void **unused)
+/* Template 400 (an enterprise element, a variable-length name, reduced-size
+ * counters over IPv6) and two records, the second with a 300-byte name. */
+static void ipfix_variable_datagram(struct buf *bp)
 {
-	(void)unused;
-	struct rm_flow_state *st = state();
-	struct buf b;
+	struct buf b = {.n = 0};
 	ipfix_header(&b, 0, 9);
 	uint32_t s = open_set(&b, 2);
 	put16(&b, 400);
@@ -522,6 +522,15 @@ static void ipfix_variable_enterprise_ipv6(void **unused)
 	put32(&b, 1500);
 	close_set(&b, s);
 	ipfix_end(&b);
+	*bp = b;
+}
+
+static void ipfix_variable_enterprise_ipv6(void **unused)
+{
+	(void)unused;
+	struct rm_flow_state *st = state();
+	struct buf b;
+	ipfix_variable_datagram(&b);
 	feed(st, RM_FLOW_IPFIX, b.b, b.n);
 	assert_int_equal(n_got, 2);
 	assert_int_equal(got[0].family, 6);
@@ -537,7 +546,7 @@ static void ipfix_variable_enterprise_ipv6(void **unused)
 
 	/* A variable-length field that runs past the set. */
 	ipfix_header(&b, 2, 9);
-	s = open_set(&b, 400);
+	uint32_t s = open_set(&b, 400);
 	put(&b, a6_src, 16);
 	put32(&b, 0);
 	put8(&b, 200); /* 200 bytes announced, 60 present */
@@ -1014,6 +1023,14 @@ static void keep_message(void *ctx, const uint8_t *msg, uint32_t len)
 	sent_len[n_sent++] = len;
 }
 
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* A record's two ends, encoded as the snapshot's table would hold them. */
 static void set_ends(struct rm_ipfix_record *r, uint8_t buf[2][RM_IPFIX_END_MAX],
 		     struct rm_ipfix_end src, struct rm_ipfix_end dst)
@@ -1092,11 +1109,13 @@ static void ipfix_export_round_trip(void **unused)
 		assert_int_equal(g->family, i % 3 ? 4 : 6);
 		assert_memory_equal(g->src, i % 3 ? a_src : a6_src, i % 3 ? 4 : 16);
 		assert_int_equal(g->bytes, 100 * (i + 1)); /* not multiplied again */
-		assert_int_equal(g->meta.sport, 1000 + i);
-		assert_int_equal(g->meta.dport, 443);
-		assert_int_equal(g->meta.proto, 6);
-		assert_int_equal(g->meta.start_ms, 1700000000000ull + i);
-		assert_int_equal(g->meta.end_ms, 1700000001000ull + i);
+		/* The rest as the standard template lays it out, from the record. */
+		const uint8_t *f = g->meta.rec + (i % 3 ? 8 : 32);
+		assert_int_equal(f[0] << 8 | f[1], 1000 + i);
+		assert_int_equal(f[2] << 8 | f[3], 443);
+		assert_int_equal(f[4], 6);
+		assert_int_equal(get64(f + 21), 1700000000000ull + i);
+		assert_int_equal(get64(f + 29), 1700000001000ull + i);
 	}
 	assert_int_equal(seen4, 80);
 	/* Aggregates of scope rows: read back as records without addresses. */
@@ -1135,6 +1154,214 @@ static void ipfix_export_round_trip(void **unused)
 	assert_int_equal(sent[n_sent - 1][16] << 8 | sent[n_sent - 1][17], 2);
 	rm_flow_state_free(st);
 	free(x);
+}
+
+/* The only exporter's template id in st. */
+static const struct rm_flow_template *template_by_id(const struct rm_flow_state *st, unsigned id)
+{
+	for (unsigned j = 0; j < st->exp[0].n_templates; j++)
+		if (st->exp[0].tid[j] == id)
+			return &st->pool[st->exp[0].tref[j]];
+	fail_msg("no template %u", id);
+	return NULL;
+}
+
+/* The exporting side of a mirrored round trip: each flushed batch goes to
+ * the encoder with every source in end 0 and every destination in end 1. */
+static struct rm_ipfix *mirror_x;
+static struct rm_ipfix_ends mirror_ends;
+
+static void export_flush(struct rm_flow_state *st, void *ctx)
+{
+	(void)ctx;
+	uint32_t ids[2 * RM_FLOW_BATCH];
+	for (unsigned i = 0; i < 2 * RM_FLOW_BATCH; i++)
+		ids[i] = i & 1;
+	rm_ipfix_add_batch(mirror_x, st, ids, ids, &mirror_ends, 1700000005);
+	st->batch.n4 = st->batch.n6 = 0;
+}
+
+/* A v9 datagram: template 300 with uptime times and a vendor type (40000),
+ * then three 29-byte records; the records start at *rec. */
+static void v9_mirror_datagram(struct buf *b, uint32_t seq, unsigned vendor_len, uint32_t *rec)
+{
+	v9_header(b, seq, 3);
+	uint32_t s = open_set(b, 0);
+	static const uint16_t f[][2] = {{8, 4},	 {12, 4}, {2, 4}, {1, 4},
+					{22, 4}, {21, 4}, {7, 2}, {40000, 3}};
+	put16(b, 300);
+	put16(b, 8);
+	for (int i = 0; i < 8; i++) {
+		put16(b, f[i][0]);
+		put16(b, i == 7 ? vendor_len : f[i][1]);
+	}
+	close_set(b, s);
+	s = open_set(b, 300);
+	*rec = b->n;
+	for (uint32_t i = 0; i < 3; i++) {
+		record_v4(b, a_src, a_dst, 10 + i, 0); /* 4 + 4 + 4 + 8: bytes below */
+		b->n -= 8;
+		put32(b, 1000 * (i + 1));
+		put32(b, 500 + i); /* first, last: uptime ms */
+		put32(b, 900 + i);
+		put16(b, 53);
+		for (unsigned k = 0; k < vendor_len; k++)
+			put8(b, 0xa0 + k);
+	}
+	close_set(b, s);
+}
+
+/*
+ * Records re-exported as received: v5, v9 (uptime times, a vendor type) and
+ * IPFIX (enterprise and variable-length fields).  The collector's own
+ * decoder reads every record back byte for byte, with the exporter, time
+ * base, sampling interval and ends after it; the counts come out equal
+ * (the interval is carried, not applied).  Templates go once, again after
+ * a refresh and after a redefinition; a record longer than a message is
+ * counted, not sent.
+ */
+static void ipfix_export_mirrored(void **unused)
+{
+	(void)unused;
+	mirror_x = malloc(sizeof(*mirror_x));
+	assert_non_null(mirror_x);
+	n_sent = 0;
+	rm_ipfix_init(mirror_x, RM_IPFIX_PEN_DEFAULT, 5, 1472, keep_message, NULL);
+	struct rm_ipfix_end e0 = {"ripencc", "holder-a", {'D', 'E'}}, e1 = {"arin", "", {'U', 'S'}};
+	uint32_t off[3];
+	uint8_t bytes[2 * RM_IPFIX_END_MAX + 48] = {0};
+	off[0] = 0;
+	off[1] = rm_ipfix_end_encode(&e0, bytes);
+	off[2] = off[1] + rm_ipfix_end_encode(&e1, bytes + off[1]);
+	mirror_ends = (struct rm_ipfix_ends){off, bytes};
+
+	struct rm_flow_state *a = state();
+	a->want_meta = 1;
+	a->flush = export_flush;
+	struct buf in[3];
+	uint32_t rec_at[3], rec_len[3] = {48, 29, 0};
+	unsigned n_rec[3] = {2, 3, 2};
+	v5_header(&in[0], 2, 0, 10); /* 1 in 10 */
+	v5_record(&in[0], a_src, a_dst, 3, 300);
+	v5_record(&in[0], a_dst, a_src, 4, 400);
+	rec_at[0] = 24;
+	v9_mirror_datagram(&in[1], 0, 3, &rec_at[1]);
+	ipfix_variable_datagram(&in[2]);
+	rec_at[2] = 16 + 4 + 32 + 4; /* header, set, template 400, set */
+	rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, in[0].b, in[0].n);
+	export_flush(a, NULL);
+	rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, in[1].b, in[1].n);
+	export_flush(a, NULL);
+	rm_flow_datagram(a, RM_FLOW_IPFIX, exporter4, 4, in[2].b, in[2].n);
+	export_flush(a, NULL);
+	rm_ipfix_flush(mirror_x, 1700000005);
+	assert_int_equal(mirror_x->records, 7);
+	assert_int_equal(mirror_x->mirror_sends, 3);
+	assert_int_equal(mirror_x->oversized, 0);
+
+	struct rm_flow_state *b = state();
+	b->want_meta = 1;
+	for (unsigned k = 0; k < n_sent; k++)
+		feed(b, RM_FLOW_IPFIX, sent[k], sent_len[k]);
+	assert_int_equal(n_got, 7);
+	struct rm_flow_exporter *e = only_exporter(b);
+	assert_int_equal(e->n[RM_EXP_NO_TEMPLATE], 0);
+	assert_int_equal(e->n[RM_EXP_LOST], 0);
+	assert_int_equal(e->n[RM_EXP_TEMPLATES], 5 + 3); /* standard ones, then mirrored */
+	static const uint64_t pkts[7] = {30, 40, 10, 11, 12, 7, 1};
+	static const uint64_t octets[7] = {3000, 4000, 1000, 2000, 3000, 7000, 1500};
+	for (unsigned i = 0, d = 0, r = 0; i < 7; i++, r++) {
+		if (r == n_rec[d]) {
+			d++;
+			r = 0;
+		}
+		const struct rec *g = &got[i];
+		const uint8_t *orig = in[d].b + rec_at[d];
+		uint32_t len = rec_len[d];
+		if (d == 2) /* variable: the second has a 300-byte name */
+			len = r == 0 ? 16 + 4 + 5 + 16 + 2 + 4 : 16 + 4 + 3 + 300 + 16 + 2 + 4;
+		for (unsigned j = 0; j < r; j++)
+			orig += d == 2 ? 16 + 4 + 5 + 16 + 2 + 4 : rec_len[d];
+		assert_int_equal(g->pkts, pkts[i]);
+		assert_int_equal(g->bytes, octets[i]);
+		assert_memory_equal(g->meta.rec, orig, len);
+		const uint8_t *t = g->meta.rec + len;
+		assert_memory_equal(t, exporter4, 4);
+		assert_int_equal(t[4] << 24 | t[5] << 16 | t[6] << 8 | t[7], d == 0   ? 7
+									     : d == 1 ? 3
+										      : 9);
+		t += 8;
+		if (d < 2) { /* systemInitTimeMilliseconds: the headers' clock less uptime */
+			assert_int_equal(get64(t), 1700000000000ull - 1000);
+			t += 8;
+		}
+		assert_int_equal(t[3], d == 0 ? 10 : 1); /* samplingInterval */
+		assert_memory_equal(t + 4, bytes, off[2]);
+		assert_int_equal(g->meta.rec_len, len + (t + 4 + off[2] - (g->meta.rec + len)));
+	}
+	/* The v9 vendor type goes as paddingOctets; the rest as received. */
+	const struct rm_flow_template *v9 = template_by_id(b, RM_IPFIX_MIRROR + a->exp[1].tref[0]);
+	assert_int_equal(template_by_id(b, RM_IPFIX_MIRROR + RM_META_V5)->n_fields, 20 + 10);
+	assert_int_equal(v9->type[4], 22);
+	assert_int_equal(v9->type[7], 210);
+	assert_int_equal(v9->flen[7], 3);
+	assert_int_equal(v9->type[8], 130);
+	assert_int_equal(v9->type[10], 160);
+	assert_int_equal(v9->type[11], 34);
+	assert_int_equal(v9->type[12], 0x8000 | RM_IE_SRC_REGISTRY);
+	assert_int_equal(v9->pen[12], RM_IPFIX_PEN_DEFAULT);
+	const struct rm_flow_template *fix = template_by_id(b, RM_IPFIX_MIRROR + a->exp[2].tref[0]);
+	assert_int_equal(fix->type[1], 0x8000 | 12);
+	assert_int_equal(fix->pen[1], 12345);
+	assert_int_equal(fix->flen[2], 65535);
+
+	/* Announced once: the same again needs no template; a refresh or a
+	 * redefinition (the vendor field grows) announces it again. */
+	rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, in[1].b, in[1].n);
+	export_flush(a, NULL);
+	assert_int_equal(mirror_x->mirror_sends, 3);
+	rm_ipfix_templates(mirror_x);
+	rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, in[1].b, in[1].n);
+	export_flush(a, NULL);
+	assert_int_equal(mirror_x->mirror_sends, 4);
+	struct buf v9b;
+	v9_mirror_datagram(&v9b, 1, 5, &rec_at[1]);
+	rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, v9b.b, v9b.n);
+	export_flush(a, NULL);
+	assert_int_equal(mirror_x->mirror_sends, 5);
+	rm_ipfix_flush(mirror_x, 1700000006);
+	unsigned before = n_got;
+	for (unsigned k = 0; k < n_sent; k++)
+		feed(b, RM_FLOW_IPFIX, sent[k], sent_len[k]);
+	assert_int_equal(n_got - before, 7 + 9);
+	assert_int_equal(only_exporter(b)->n[RM_EXP_NO_TEMPLATE], 0);
+	assert_int_equal(template_by_id(b, RM_IPFIX_MIRROR + a->exp[1].tref[0])->flen[7], 5);
+
+	/* The smallest MTU: the 343-byte record and its template fit one
+	 * message each; a name of 600 bytes does not fit any: counted. */
+	rm_ipfix_init(mirror_x, RM_IPFIX_PEN_DEFAULT, 5, 576 - 28, keep_message, NULL);
+	n_sent = 0;
+	rm_flow_datagram(a, RM_FLOW_IPFIX, exporter4, 4, in[2].b, in[2].n);
+	export_flush(a, NULL);
+	assert_int_equal(mirror_x->oversized, 0);
+	struct buf big = in[2];
+	uint32_t name = rec_at[2] + 16 + 4 + 5 + 16 + 2 + 4 + 16 + 4 + 1;
+	set16(&big, name, 600); /* the second record's name, 300 more bytes after it */
+	memmove(big.b + name + 2 + 600, big.b + name + 2 + 300, big.n - (name + 2 + 300));
+	memset(big.b + name + 2 + 300, 'y', 300);
+	big.n += 300;
+	set16(&big, rec_at[2] - 2, big.n - (rec_at[2] - 4));
+	ipfix_end(&big);
+	rm_flow_datagram(a, RM_FLOW_IPFIX, exporter4, 4, big.b, big.n);
+	export_flush(a, NULL);
+	rm_ipfix_flush(mirror_x, 1700000007);
+	assert_int_equal(mirror_x->oversized, 1);
+	assert_int_equal(mirror_x->records, 3);
+	for (unsigned k = 0; k < n_sent; k++)
+		assert_true(sent_len[k] <= 576 - 28);
+	rm_flow_state_free(a);
+	rm_flow_state_free(b);
+	free(mirror_x);
 }
 
 /* The smallest MTU: templates (512 bytes) and the largest record never share
@@ -1209,6 +1436,7 @@ int main(void)
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(mutations),
 	    cmocka_unit_test(ipfix_export_round_trip),
+	    cmocka_unit_test(ipfix_export_mirrored),
 	    cmocka_unit_test(ipfix_export_small_mtu),
 	    cmocka_unit_test(config),
 	};

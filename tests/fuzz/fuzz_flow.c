@@ -9,7 +9,8 @@
  * an early datagram describe the records of a later one.  Each datagram is
  * copied into a heap block of exactly its length, so that AddressSanitizer
  * sees a read past its end.  Every record must carry addresses from inside
- * the datagram (checked by the flush).
+ * the datagram; half the inputs are also re-exported as enriched IPFIX, the
+ * records as received (checked by the flush to lie inside the datagram).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,46 @@
 
 #define SEP "\xf1RM\xf2"
 
+/* The datagram being decoded: re-exported records must lie inside it. */
+static const uint8_t *dgram;
+static size_t dgram_len;
+static struct rm_ipfix *enc;
+
+static void sent(void *ctx, const uint8_t *msg, uint32_t len)
+{
+	(void)ctx;
+	if (len > enc->max || len < 16 || (uint32_t)(msg[2] << 8 | msg[3]) != len)
+		abort();
+}
+
+static void check_records(const struct rm_flow_meta *m, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (m[i].tmpl != RM_META_SFLOW &&
+		    (m[i].rec < dgram || m[i].rec + m[i].rec_len > dgram + dgram_len))
+			abort();
+}
+
+/* With want_meta, every record is also re-exported as enriched IPFIX (the
+ * encoder writes what the decoder accepted, in messages within its MTU). */
 static void flush(struct rm_flow_state *st, void *ctx)
 {
 	(void)ctx;
-	st->batch.n4 = st->batch.n6 = 0;
+	struct rm_flow_batch *b = &st->batch;
+	if (st->want_meta) {
+		static uint32_t off[3] = {0, 11, 29}, ids[2 * RM_FLOW_BATCH];
+		static uint8_t bytes[29 + 48] = "\x07ripencc"
+						"DE\x00"
+						"\x04arin"
+						"US\x0aholder-xyz";
+		static const struct rm_ipfix_ends ends = {off, bytes};
+		for (unsigned i = 0; i < 2 * RM_FLOW_BATCH; i++)
+			ids[i] = i & 1;
+		check_records(b->meta4, b->n4);
+		check_records(b->meta6, b->n6);
+		rm_ipfix_add_batch(enc, st, ids, ids, &ends, 1700000000);
+	}
+	b->n4 = b->n6 = 0;
 }
 
 static void decode(struct rm_flow_state *st, const uint8_t *p, size_t len, unsigned k)
@@ -32,6 +69,8 @@ static void decode(struct rm_flow_state *st, const uint8_t *p, size_t len, unsig
 	if (!copy)
 		return;
 	memcpy(copy, p, len);
+	dgram = copy;
+	dgram_len = len;
 	/* Exporters over both families; alternate between two sources. */
 	if (k & 1)
 		rm_flow_datagram(st, FUZZ_PROTO, v6, 6, copy, (uint32_t)len);
@@ -48,9 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct rm_flow_state *st;
 	if (!st && !(st = rm_flow_state_new()))
 		abort();
+	if (!enc && !(enc = malloc(sizeof(*enc))))
+		abort();
 	rm_flow_state_reset(st);
+	/* Either MTU: the smallest allowed, or an Ethernet one. */
+	rm_ipfix_init(enc, RM_IPFIX_PEN_DEFAULT, 1, size & 2 ? 548 : 1472, sent, NULL);
 	st->flush = flush;
-	/* Half the inputs also read what re-export needs (ports, times). */
+	/* Half the inputs are re-exported too. */
 	st->want_meta = size & 1;
 	st->now_ms = 1700000000000ull;
 	unsigned k = 0;
@@ -63,5 +106,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= n + 4;
 		data += n + 4;
 	}
+	rm_ipfix_flush(enc, 1700000000);
 	return 0;
 }
