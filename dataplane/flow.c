@@ -303,17 +303,20 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	/* Record times are the exporter's uptime in ms: Unix time by the header. */
 	e->clock_ms = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000;
 	e->uptime_ms = be32(p + 4);
-	struct rm_flow_meta m = {.sysinit_ms = exporter_sysinit(e),
-				 .sampling = (uint32_t)rate,
+	uint64_t base = exporter_sysinit(e);
+	struct rm_flow_meta m = {.sampling = (uint32_t)rate,
 				 .rec_len = V5_RECORD,
 				 .tmpl = RM_META_V5,
 				 .exporter = (uint16_t)(e - st->exp)};
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
-		m.rec = r;
-		/* A flow that starts after the header's uptime started before the
-		 * uptime wrapped: its base is 2^32 ms earlier (as collectors read v5). */
-		m.sysinit_ms = exporter_sysinit(e) - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
+		if (st->want_meta) {
+			m.rec = r;
+			/* A flow that starts after the header's uptime started before
+			 * the uptime wrapped: its base is 2^32 ms earlier (as
+			 * collectors read v5). */
+			m.sysinit_ms = base - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
+		}
 		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
 			     st->want_meta ? &m : NULL);
 	}
