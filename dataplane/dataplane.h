@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -210,15 +211,42 @@ struct rm_flow_meta {
 	uint8_t proto;
 };
 
-/* Records waiting for one bulk lookup per family. */
+/*
+ * Re-exported records in runs: back-to-back records of one template from
+ * one exporter with one time base and sampling interval, as a data set's
+ * records usually are.  m describes the first; record i of the run is at
+ * m.rec + i * m.rec_len.  The export works out a template's framing once
+ * per run instead of once per record, and the decoder writes a run, not a
+ * record's worth of metadata, per record.  An sFlow sample is a run of one.
+ */
+struct rm_flow_run {
+	struct rm_flow_meta m;
+	const uint8_t *next; /* where the run's next record would begin */
+	uint32_t n;
+};
+
+/* Records waiting for one bulk lookup per family.  With want_meta, the
+ * runs of family f (0: IPv4, 1: IPv6) cover its records in order; they are
+ * started afresh whenever the family's records are (n4 or n6 set to 0). */
 struct rm_flow_batch {
 	uint32_t a4[2 * RM_FLOW_BATCH];
 	uint8_t a6[2 * RM_FLOW_BATCH][16];
 	uint64_t pkts4[RM_FLOW_BATCH], bytes4[RM_FLOW_BATCH];
 	uint64_t pkts6[RM_FLOW_BATCH], bytes6[RM_FLOW_BATCH];
-	struct rm_flow_meta meta4[RM_FLOW_BATCH], meta6[RM_FLOW_BATCH];
 	uint32_t n4, n6;
+	uint32_t n_runs[2];
+	struct rm_flow_run runs[2][RM_FLOW_BATCH];
 };
+
+/* The runs of family f (0, 1) that are current: none while it has no records. */
+static inline uint32_t rm_flow_runs(const struct rm_flow_batch *b, int f)
+{
+	return (f ? b->n6 : b->n4) ? b->n_runs[f] : 0;
+}
+
+/* Record k of family (4 or 6) of a batch with want_meta, as one meta. */
+void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
+			struct rm_flow_meta *out);
 
 /* Per-exporter health; only the owning worker writes. */
 enum rm_exp_counter {
@@ -380,11 +408,12 @@ struct rm_ipfix_end {
 uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out);
 
 /* Every attribution id's end, encoded once per snapshot: id's bytes are
- * bytes[off[id] .. off[id + 1]). */
+ * at[id] & 0xff long from bytes + (at[id] >> 8), one load per end. */
 struct rm_ipfix_ends {
-	uint32_t *off;
+	uint64_t *at;
 	uint8_t *bytes;
 };
+#define RM_IPFIX_END_AT(off, len) ((uint64_t)(off) << 8 | (len))
 int rm_ipfix_ends_init(struct rm_ipfix_ends *t, const struct rm_db *db);
 void rm_ipfix_ends_free(struct rm_ipfix_ends *t);
 
@@ -408,11 +437,50 @@ struct rm_ipfix_aggregate {
 
 typedef void (*rm_ipfix_send_fn)(void *ctx, const uint8_t *msg, uint32_t len);
 
+/*
+ * The inner loop of re-export (ipfix_put.c, compiled for the baseline and
+ * for AVX2, one chosen at run time): from record j of run i on, records go
+ * into the open set while their run has the set's key, each fits the
+ * message and its ends are short.  Internal to ipfix.c, and the tests.
+ */
+struct rm_ipfix_put {
+	uint8_t *msg;
+	uint32_t at, max; /* the message's length so far, and its limit */
+	const struct rm_flow_run *runs;
+	uint32_t n_runs, i, j;
+	const uint32_t *ids; /* the two ids of record j of run i */
+	const struct rm_ipfix_ends *ends;
+	/* The open set's key (struct rm_flow_meta's) and what follows each
+	 * record before its ends: the exporter's address and domain, the time
+	 * base (when uptime-timed) and the sampling interval. */
+	uint16_t tmpl, exporter;
+	uint32_t sampling;
+	uint64_t sysinit;
+	uint32_t tail_len;
+	int sysinit_at; /* where the tail has the time base, or -1 */
+	uint8_t tail[32];
+	uint32_t written; /* records, added up */
+};
+enum { RM_PUT_DONE, RM_PUT_NEW_KEY, RM_PUT_SLOW };
+/* A run of the same key with another time base (the next datagram's). */
+static inline void rm_ipfix_put_sysinit(struct rm_ipfix_put *s, uint64_t ms)
+{
+	s->sysinit = ms;
+	if (s->sysinit_at >= 0) {
+		uint64_t be = __builtin_bswap64(ms);
+		memcpy(s->tail + s->sysinit_at, &be, 8);
+	}
+}
+typedef int (*rm_ipfix_put_fn)(struct rm_ipfix_put *s);
+int rm_ipfix_put_sse2(struct rm_ipfix_put *s);
+int rm_ipfix_put_avx2(struct rm_ipfix_put *s);
+
 /* One observation domain's message under construction (one per worker). */
 struct rm_ipfix {
 	uint32_t pen, domain, seq, max;
 	rm_ipfix_send_fn send;
 	void *ctx;
+	rm_ipfix_put_fn put; /* the best for this CPU; tests set either */
 	int templates_due;
 	uint32_t len, in_msg;	 /* bytes and data records of the open message */
 	uint32_t set_at, set_id; /* the open data set */

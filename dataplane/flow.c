@@ -248,15 +248,65 @@ static uint64_t exporter_sysinit(const struct rm_flow_exporter *e)
 	return e->clock_ms - e->uptime_ms;
 }
 
-void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
-		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
+/*
+ * A re-exported record m of family f (0, 1) that is the batch's record
+ * number k: it continues the family's last run when it begins where that
+ * run's last record ends, with the same length, time base and sampling
+ * interval, or starts a run.  Beginning there means the same data set
+ * (sets are separated by their headers, and the records of a batch lie in
+ * datagrams that are all still in memory: rm_flow_datagram's contract), so
+ * the same template and exporter.  The runs restart with the family's
+ * records (k == 0), so they always cover exactly those.
+ */
+static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k,
+			    const struct rm_flow_meta *m)
+{
+	uint32_t nr = k ? b->n_runs[f] : 0;
+	if (nr) {
+		struct rm_flow_run *r = &b->runs[f][nr - 1];
+		if (r->next == m->rec && m->rec && r->m.rec_len == m->rec_len &&
+		    r->m.sampling == m->sampling && r->m.sysinit_ms == m->sysinit_ms) {
+			r->n++;
+			r->next += m->rec_len;
+			return;
+		}
+	}
+	struct rm_flow_run *r = &b->runs[f][nr];
+	r->m = *m;
+	r->next = m->rec ? m->rec + m->rec_len : NULL;
+	r->n = 1;
+	b->n_runs[f] = nr + 1;
+}
+
+void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
+			struct rm_flow_meta *out)
+{
+	int f = family == 6;
+	for (uint32_t i = 0; i < rm_flow_runs(b, f); k -= b->runs[f][i++].n) {
+		const struct rm_flow_run *r = &b->runs[f][i];
+		if (k < r->n) {
+			*out = r->m;
+			if (out->rec)
+				out->rec += k * r->m.rec_len;
+			return;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+}
+
+/* rm_flow_emit, inlined into the decoders of this file: the meta they build
+ * on the stack then lives in registers, and only a new run stores it. */
+static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st, int family,
+						       const uint8_t *src, const uint8_t *dst,
+						       uint64_t pkts, uint64_t bytes,
+						       const struct rm_flow_meta *meta)
 {
 	struct rm_flow_batch *b = &st->batch;
 	if (family == 4) {
 		if (b->n4 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
 		if (meta)
-			b->meta4[b->n4] = *meta;
+			note_run(b, 0, b->n4, meta);
 		b->a4[2 * b->n4] = be32(src);
 		b->a4[2 * b->n4 + 1] = be32(dst);
 		b->pkts4[b->n4] = pkts;
@@ -265,12 +315,18 @@ void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, cons
 		if (b->n6 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
 		if (meta)
-			b->meta6[b->n6] = *meta;
+			note_run(b, 1, b->n6, meta);
 		memcpy(b->a6[2 * b->n6], src, 16);
 		memcpy(b->a6[2 * b->n6 + 1], dst, 16);
 		b->pkts6[b->n6] = pkts;
 		b->bytes6[b->n6++] = bytes;
 	}
+}
+
+void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
+		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
+{
+	emit(st, family, src, dst, pkts, bytes, meta);
 }
 
 static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
@@ -317,8 +373,8 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 			 * collectors read v5). */
 			m.sysinit_ms = base - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
 		}
-		rm_flow_emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
-			     st->want_meta ? &m : NULL);
+		emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
+		     st->want_meta ? &m : NULL);
 	}
 	e->n[RM_EXP_RECORDS] += count;
 }
@@ -531,8 +587,13 @@ static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, co
 		tmp.id = id;
 		tmp.options = (uint8_t)options;
 		tmp.used = 1;
-		/* Exporters repeat their templates: only a change is a new version. */
-		tmp.version = same_template(t, &tmp) ? t->version : ++st->versions;
+		/* Exporters repeat their templates: only a change is a new version.
+		 * Records of the old one that wait in the batch to be re-exported
+		 * go first, while the slot still describes them. */
+		int same = same_template(t, &tmp);
+		if (!same && st->want_meta && (st->batch.n4 || st->batch.n6))
+			st->flush(st, st->flush_ctx);
+		tmp.version = same ? t->version : ++st->versions;
 		/* Only the fields needed are kept beyond the role table. */
 		memcpy(t, &tmp, offsetof(struct rm_flow_template, flen));
 		memcpy(t->flen, tmp.flen, count * sizeof(tmp.flen[0]));
@@ -594,10 +655,11 @@ static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint
 	return iv ? (iv + sp) / iv : 0;
 }
 
-/* One data record of template t at r: counted, or read for its options. */
+/* One data record of template t at r: counted, or read for its options.
+ * m, when re-exporting, has the set's template, exporter and time base. */
 static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 			const struct rm_flow_template *t, const uint8_t *r, uint32_t rec_len,
-			const int32_t *off, const uint8_t *len)
+			const int32_t *off, const uint8_t *len, struct rm_flow_meta *m)
 {
 	if (t->options) {
 		uint64_t s = record_sampling(r, off, len);
@@ -622,22 +684,17 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	uint64_t rate = record_sampling(r, off, len);
 	if (!rate)
 		rate = e->sampling ? e->sampling : 1;
-	struct rm_flow_meta m, *mp = NULL;
-	if (st->want_meta) { /* re-exported as received, from where it is */
-		m.rec = r;
-		m.rec_len = (uint16_t)rec_len;
-		m.tmpl = (uint16_t)(t - st->pool);
-		m.exporter = (uint16_t)(e - st->exp);
-		m.sampling = (uint32_t)rate;
-		m.sysinit_ms = exporter_sysinit(e);
-		mp = &m;
+	if (m) { /* re-exported as received, from where it is */
+		m->rec = r;
+		m->rec_len = (uint16_t)rec_len;
+		m->sampling = (uint32_t)rate;
 	}
 	if (family == 4)
-		rm_flow_emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate,
-			     bytes * rate, mp);
+		emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate, bytes * rate,
+		     m);
 	else
-		rm_flow_emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate,
-			     bytes * rate, mp);
+		emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate, bytes * rate,
+		     m);
 	e->n[RM_EXP_RECORDS]++;
 }
 
@@ -655,10 +712,17 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 		return -1;
 	}
 	long n = 0;
+	struct rm_flow_meta m, *mp = NULL;
+	if (st->want_meta && !t->options) {
+		m = (struct rm_flow_meta){.sysinit_ms = exporter_sysinit(e),
+					  .tmpl = (uint16_t)(t - st->pool),
+					  .exporter = (uint16_t)(e - st->exp)};
+		mp = &m;
+	}
 	if (!t->variable) {
 		/* Whatever is left shorter than a record is padding. */
 		for (; end - p >= t->min_len; p += t->min_len, n++)
-			data_record(st, e, t, p, t->min_len, t->off, t->len);
+			data_record(st, e, t, p, t->min_len, t->off, t->len, mp);
 		return n;
 	}
 	int32_t off[RM_ROLES];
@@ -669,7 +733,7 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 			bad(e, RM_FLOWBAD_RECORD);
 			return -2;
 		}
-		data_record(st, e, t, p, (uint32_t)used, off, len);
+		data_record(st, e, t, p, (uint32_t)used, off, len, mp);
 		p += used;
 		n++;
 	}

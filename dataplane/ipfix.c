@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "dataplane.h"
+#include "dir24.h"
 
 #define HEADER	   16
 #define SET_HEADER 4
@@ -112,6 +113,7 @@ void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned m
 						: max_message;
 	x->send = send;
 	x->ctx = ctx;
+	x->put = rm_simd_best() >= RM_SIMD_AVX2 ? rm_ipfix_put_avx2 : rm_ipfix_put_sse2;
 	x->templates_due = 1;
 	x->epoch = 1;
 }
@@ -291,31 +293,32 @@ uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out)
 
 int rm_ipfix_ends_init(struct rm_ipfix_ends *t, const struct rm_db *db)
 {
-	t->off = malloc(((size_t)db->n_attrs + 1) * sizeof(*t->off));
-	t->bytes = calloc((size_t)db->n_attrs * RM_IPFIX_END_MAX + 48, 1); /* + the over-read */
-	if (!t->off || !t->bytes) {
+	_Static_assert(RM_IPFIX_END_MAX < 256, "an end's length fits 8 bits");
+	t->at = malloc(((size_t)db->n_attrs + 1) * sizeof(*t->at));
+	t->bytes = calloc((size_t)db->n_attrs * RM_IPFIX_END_MAX + 64, 1); /* + the over-read */
+	if (!t->at || !t->bytes) {
 		rm_ipfix_ends_free(t);
 		return -1;
 	}
-	uint32_t at = 0;
+	uint64_t off = 0;
 	for (uint32_t id = 0; id < db->n_attrs; id++) {
 		const struct rm_attr *a = &db->attrs[id];
 		struct rm_ipfix_end e = {
 		    rm_rir_name(a->rir),
 		    rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name),
 		    {a->cc[0] ? a->cc[0] : 'Z', a->cc[0] ? a->cc[1] : 'Z'}};
-		t->off[id] = at;
-		at += rm_ipfix_end_encode(&e, t->bytes + at);
+		uint32_t len = rm_ipfix_end_encode(&e, t->bytes + off);
+		t->at[id] = RM_IPFIX_END_AT(off, len);
+		off += len;
 	}
-	t->off[db->n_attrs] = at;
 	return 0;
 }
 
 void rm_ipfix_ends_free(struct rm_ipfix_ends *t)
 {
-	free(t->off);
+	free(t->at);
 	free(t->bytes);
-	t->off = NULL;
+	t->at = NULL;
 	t->bytes = NULL;
 }
 
@@ -330,6 +333,21 @@ static inline uint8_t *put_addrs(uint8_t *p, int family, const uint8_t *src, con
 	memcpy(p, src, 4);
 	memcpy(p + 4, dst, 4);
 	return p + 8;
+}
+
+/* The two ends, encoded.  Ends are short: fixed 48-byte copies (into the
+ * slack past max, from the padding past the table) unless one is longer. */
+static inline uint8_t *put_ends(uint8_t *p, const uint8_t *e0, uint32_t n0, const uint8_t *e1,
+				uint32_t n1)
+{
+	if (n0 <= 48 && n1 <= 48) {
+		memcpy(p, e0, 48);
+		memcpy(p + n0, e1, 48);
+	} else {
+		memcpy(p, e0, n0);
+		memcpy(p + n0, e1, n1);
+	}
+	return p + n0 + n1;
 }
 
 /* Append one record; the common path is inlined into the batch loop. */
@@ -357,16 +375,7 @@ static inline void add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint
 	}
 	put32(p, r->exp_domain);
 	p += 4;
-	/* Ends are short: a fixed 48-byte copy (into the slack past max, from
-	 * the padding past the table) unless one is longer. */
-	for (int d = 0; d < 2; d++) {
-		uint32_t n = r->end_len[d];
-		if (n <= 48)
-			memcpy(p, r->end[d], 48);
-		else
-			memcpy(p, r->end[d], n);
-		p += n;
-	}
+	p = put_ends(p, r->end[0], r->end_len[0], r->end[1], r->end_len[1]);
 	put32(p, m->sampling);
 	p += 4;
 	x->len = (uint32_t)(p - x->msg);
@@ -492,131 +501,165 @@ static inline void copy_record(uint8_t *d, const uint8_t *s, uint32_t n)
 	}
 }
 
-/* What the records of one template from one exporter share: worked out
- * once per run of such records in a batch (a datagram's records are). */
+/* What the records of a run share besides the key and tail that the put
+ * state holds: worked out when the key changes. */
 struct mirror {
-	uint16_t tmpl, exporter; /* of the run; tmpl 0xffff before the first */
-	uint16_t id;		 /* the IPFIX template id */
+	uint16_t id; /* the IPFIX template id */
 	unsigned slot;
-	int uptime, announced;
-	uint32_t added; /* bytes after the record, less the two ends */
-	const uint8_t *exp_addr;
-	uint32_t exp_len, exp_domain;
+	int uptime, exp_family;
 	uint64_t mark;
 };
 
-static void mirror_of(struct mirror *c, const struct rm_ipfix *x, const struct rm_flow_state *st,
-		      const struct rm_flow_meta *m)
+static inline int same_key(const struct rm_ipfix_put *s, const struct rm_flow_meta *m)
+{
+	return m->tmpl == s->tmpl && m->exporter == s->exporter && m->sampling == s->sampling;
+}
+
+/* The template of run meta m in c, and its key and tail in s: the original
+ * exporter's address and domain, the time base when uptime-timed, the
+ * sampling interval. */
+static void mirror_of(struct mirror *c, struct rm_ipfix_put *s, const struct rm_ipfix *x,
+		      const struct rm_flow_state *st, const struct rm_flow_meta *m)
 {
 	const struct rm_flow_exporter *e = &st->exp[m->exporter];
 	int v5 = m->tmpl == RM_META_V5;
-	c->tmpl = m->tmpl;
-	c->exporter = m->exporter;
+	s->tmpl = m->tmpl;
+	s->exporter = m->exporter;
+	s->sampling = m->sampling;
+	s->sysinit = m->sysinit_ms;
 	c->slot = v5 ? RM_FLOW_POOL + (e->family == 6) : m->tmpl;
 	c->id = (uint16_t)(RM_IPFIX_MIRROR + c->slot);
 	c->uptime = v5 || st->pool[c->slot].uptime;
-	c->exp_addr = e->addr;
-	c->exp_len = e->family == 6 ? 16 : 4;
-	c->exp_domain = e->domain;
-	c->added = c->exp_len + 4 + 8 * (uint32_t)c->uptime + 4;
+	c->exp_family = e->family;
 	c->mark = (uint64_t)x->epoch << 32 | (v5 ? 1 : st->pool[c->slot].version);
-	c->announced = x->sent[c->slot] == c->mark;
+	uint8_t *p = s->tail;
+	uint32_t alen = e->family == 6 ? 16 : 4;
+	memcpy(p, e->addr, alen);
+	p += alen;
+	put32(p, e->domain);
+	p += 4;
+	s->sysinit_at = -1;
+	if (c->uptime) {
+		s->sysinit_at = (int)(p - s->tail);
+		put64(p, m->sysinit_ms);
+		p += 8;
+	}
+	put32(p, m->sampling);
+	s->tail_len = (uint32_t)(p + 4 - s->tail);
 }
 
 /*
- * One v5, v9 or IPFIX record of a batch: as received, then the exporter,
- * the time base, the sampling interval and the two ends.  Everything is
- * read before the first byte is written (byte stores may alias anything).
+ * A record that may not fit the open message or set, or whose template is
+ * not announced yet, or that x->put leaves to this path: send, announce,
+ * open as needed, then write it.  Counted as oversized when even a message
+ * of its own cannot hold it.
  */
-static inline void add_mirrored(struct rm_ipfix *x, const struct rm_flow_state *st,
-				struct mirror *c, const struct rm_flow_meta *m,
-				const uint32_t ids[2], const struct rm_ipfix_ends *ends,
-				uint64_t now_s)
+static void add_mirrored_slow(struct rm_ipfix *x, const struct rm_flow_state *st,
+			      const struct mirror *c, const struct rm_ipfix_put *s,
+			      const uint8_t *rec, uint32_t len, const uint32_t ids[2],
+			      const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
-	if (m->tmpl != c->tmpl || m->exporter != c->exporter)
-		mirror_of(c, x, st, m);
-	const uint8_t *rec = m->rec;
-	uint32_t rec_len = m->rec_len, sampling = m->sampling;
-	uint64_t sysinit = m->sysinit_ms;
-	uint32_t a0 = ends->off[ids[0]], n0 = ends->off[ids[0] + 1] - a0;
-	uint32_t a1 = ends->off[ids[1]], n1 = ends->off[ids[1] + 1] - a1;
-	uint32_t need = rec_len + c->added + n0 + n1;
+	uint64_t v0 = ends->at[ids[0]], v1 = ends->at[ids[1]];
+	uint32_t n0 = v0 & 0xff, n1 = v1 & 0xff;
+	uint32_t need = len + s->tail_len + n0 + n1;
 	if (HEADER + SET_HEADER + need > x->max) {
 		x->oversized++;
 		return;
 	}
-	if (!c->announced) {
-		if (announce(x, st, c->slot, c->exp_len == 16 ? 6 : 4, c->uptime, c->mark, need,
-			     now_s)) {
-			x->oversized++;
-			return;
-		}
-		c->announced = 1;
+	if (x->sent[c->slot] != c->mark &&
+	    announce(x, st, c->slot, c->exp_family, c->uptime, c->mark, need, now_s)) {
+		x->oversized++;
+		return;
 	}
 	uint8_t *p = room(x, c->id, need, now_s);
-	copy_record(p, rec, rec_len);
-	p += rec_len;
-	memcpy(p, c->exp_addr, 16);
-	p += c->exp_len;
-	put32(p, c->exp_domain);
-	p += 4;
-	if (c->uptime) {
-		put64(p, sysinit);
-		p += 8;
-	}
-	put32(p, sampling);
-	p += 4;
-	/* Ends are short: fixed 48-byte copies (into the slack past max, from
-	 * the padding past the table) unless one is longer. */
-	if (n0 <= 48 && n1 <= 48) {
-		memcpy(p, ends->bytes + a0, 48);
-		memcpy(p + n0, ends->bytes + a1, 48);
-	} else {
-		memcpy(p, ends->bytes + a0, n0);
-		memcpy(p + n0, ends->bytes + a1, n1);
-	}
-	x->len = (uint32_t)(p + n0 + n1 - x->msg);
+	copy_record(p, rec, len);
+	memcpy(p + len, s->tail, 32);
+	p = put_ends(p + len + s->tail_len, ends->bytes + (v0 >> 8), n0, ends->bytes + (v1 >> 8),
+		     n1);
+	x->len = (uint32_t)(p - x->msg);
 	x->in_msg++;
 }
 
 /* An sFlow sample: its decoded fields in the standard templates. */
-static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int family,
-			const uint8_t *src, const uint8_t *dst, uint64_t pkts, uint64_t bytes,
+static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int f, uint32_t k,
 			const struct rm_flow_meta *m, const uint32_t ids[2],
 			const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
+	const struct rm_flow_batch *b = &st->batch;
 	const struct rm_flow_exporter *e = &st->exp[m->exporter];
-	struct rm_ipfix_record r = {family,    e->family, src,	 dst, e->addr,
-				    e->domain, pkts,	  bytes, m};
+	uint32_t s4 = __builtin_bswap32(b->a4[2 * k]), d4 = __builtin_bswap32(b->a4[2 * k + 1]);
+	struct rm_ipfix_record r = {.family = f ? 6 : 4,
+				    .exp_family = e->family,
+				    .src = f ? b->a6[2 * k] : (const uint8_t *)&s4,
+				    .dst = f ? b->a6[2 * k + 1] : (const uint8_t *)&d4,
+				    .exp_addr = e->addr,
+				    .exp_domain = e->domain,
+				    .pkts = f ? b->pkts6[k] : b->pkts4[k],
+				    .bytes = f ? b->bytes6[k] : b->bytes4[k],
+				    .meta = m};
 	for (int d = 0; d < 2; d++) {
-		r.end[d] = ends->bytes + ends->off[ids[d]];
-		r.end_len[d] = ends->off[ids[d] + 1] - ends->off[ids[d]];
+		r.end[d] = ends->bytes + (ends->at[ids[d]] >> 8);
+		r.end_len[d] = ends->at[ids[d]] & 0xff;
 	}
 	add(x, &r, now_s);
+}
+
+/*
+ * The runs of family f (0, 1) of a batch.  While the open set is the
+ * run's, x->put writes records; this loop does what it stops for: works
+ * out a new key's template and tail, and writes a record the slow way
+ * (which sends a full message, announces a template, opens a set).  sFlow
+ * samples go decoded.
+ */
+static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, const uint32_t *ids,
+		     const struct rm_ipfix_ends *ends, uint64_t now_s)
+{
+	const struct rm_flow_batch *b = &st->batch;
+	struct mirror c = {0};
+	struct rm_ipfix_put s = {.runs = b->runs[f],
+				 .n_runs = rm_flow_runs(b, f),
+				 .ids = ids,
+				 .ends = ends,
+				 .tmpl = 0xffff};
+	while (s.i < s.n_runs) {
+		const struct rm_flow_run *r = &s.runs[s.i];
+		if (r->m.tmpl == RM_META_SFLOW) { /* a run of one */
+			add_decoded(x, st, f, (uint32_t)(s.ids - ids) / 2, &r->m, s.ids, ends,
+				    now_s);
+			s.i++;
+			s.ids += 2;
+			continue;
+		}
+		if (!same_key(&s, &r->m))
+			mirror_of(&c, &s, x, st, &r->m);
+		else if (r->m.sysinit_ms != s.sysinit)
+			rm_ipfix_put_sysinit(&s, r->m.sysinit_ms);
+		if (x->set_id == c.id && !x->templates_due && x->sent[c.slot] == c.mark) {
+			s.msg = x->msg;
+			s.at = x->len;
+			s.max = x->max;
+			s.written = 0;
+			int why = x->put(&s);
+			x->len = s.at;
+			x->in_msg += s.written;
+			if (why != RM_PUT_SLOW)
+				continue;
+			r = &s.runs[s.i];
+		}
+		uint32_t len = r->m.rec_len;
+		add_mirrored_slow(x, st, &c, &s, r->m.rec + (size_t)s.j * len, len, s.ids, ends,
+				  now_s);
+		s.ids += 2;
+		if (++s.j == r->n) {
+			s.i++;
+			s.j = 0;
+		}
+	}
 }
 
 void rm_ipfix_add_batch(struct rm_ipfix *x, const struct rm_flow_state *st, const uint32_t *id4,
 			const uint32_t *id6, const struct rm_ipfix_ends *ends, uint64_t now_s)
 {
-	const struct rm_flow_batch *b = &st->batch;
-	struct mirror c = {.tmpl = 0xffff};
-	for (uint32_t k = 0; k < b->n4; k++) {
-		const struct rm_flow_meta *m = &b->meta4[k];
-		if (m->tmpl != RM_META_SFLOW) {
-			add_mirrored(x, st, &c, m, &id4[2 * k], ends, now_s);
-			continue;
-		}
-		uint32_t s4 = __builtin_bswap32(b->a4[2 * k]),
-			 d4 = __builtin_bswap32(b->a4[2 * k + 1]);
-		add_decoded(x, st, 4, (const uint8_t *)&s4, (const uint8_t *)&d4, b->pkts4[k],
-			    b->bytes4[k], m, &id4[2 * k], ends, now_s);
-	}
-	for (uint32_t k = 0; k < b->n6; k++) {
-		const struct rm_flow_meta *m = &b->meta6[k];
-		if (m->tmpl != RM_META_SFLOW)
-			add_mirrored(x, st, &c, m, &id6[2 * k], ends, now_s);
-		else
-			add_decoded(x, st, 6, b->a6[2 * k], b->a6[2 * k + 1], b->pkts6[k],
-				    b->bytes6[k], m, &id6[2 * k], ends, now_s);
-	}
+	add_runs(x, st, 0, id4, ends, now_s);
+	add_runs(x, st, 1, id6, ends, now_s);
 }

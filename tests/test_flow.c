@@ -43,7 +43,7 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		}
 		r->pkts = b->pkts4[i];
 		r->bytes = b->bytes4[i];
-		r->meta = b->meta4[i];
+		rm_flow_batch_meta(b, 4, i, &r->meta);
 	}
 	for (uint32_t i = 0; i < b->n6; i++) {
 		struct rec *r = &got[n_got++ % 4096];
@@ -52,7 +52,7 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		memcpy(r->dst, b->a6[2 * i + 1], 16);
 		r->pkts = b->pkts6[i];
 		r->bytes = b->bytes6[i];
-		r->meta = b->meta6[i];
+		rm_flow_batch_meta(b, 6, i, &r->meta);
 	}
 	b->n4 = b->n6 = 0;
 }
@@ -1211,6 +1211,113 @@ static void v9_mirror_datagram(struct buf *b, uint32_t seq, unsigned vendor_len,
 	close_set(b, s);
 }
 
+/* Ids cycle over the four ends of the variants test, unevenly. */
+static void put_flush(struct rm_flow_state *st, void *ctx)
+{
+	(void)ctx;
+	uint32_t ids[2 * RM_FLOW_BATCH];
+	for (unsigned i = 0; i < 2 * RM_FLOW_BATCH; i++)
+		ids[i] = (i * 7 + i / 3) % 4;
+	rm_ipfix_add_batch(mirror_x, st, ids, ids, &mirror_ends, 1700000005);
+	st->batch.n4 = st->batch.n6 = 0;
+}
+
+/*
+ * The re-export loop's two builds (baseline and AVX2) write the same bytes:
+ * records of 27 to 107 bytes, ends of 10 to 70 bytes (70 is beyond what
+ * the loop copies and goes the slow way), a template redefined while
+ * records of the old definition wait in the batch, runs of one template
+ * across datagrams with different time bases, messages filled to the MTU.
+ * The collector reads every record back with its counts and time base.
+ */
+static void ipfix_export_put_variants(void **unused)
+{
+	(void)unused;
+	static uint8_t first[64][9216];
+	static uint32_t first_len[64];
+	unsigned first_n = 0;
+	const struct rm_ipfix_end e[4] = {
+	    {"ripencc", "holder-a", {'D', 'E'}},
+	    {"arin", "0123456789abcdef0123456789abcdef", {'U', 'S'}},
+	    {"apnic", "an-operator-label-of-sixty-bytes-or-so-0123456789abcdefghijkl", {'J', 'P'}},
+	    {"lacnic", "", {'B', 'R'}}};
+	uint8_t bytes[4 * RM_IPFIX_END_MAX + 64] = {0};
+	uint64_t at[4];
+	uint32_t off = 0;
+	for (int i = 0; i < 4; i++) {
+		uint32_t n = rm_ipfix_end_encode(&e[i], bytes + off);
+		at[i] = RM_IPFIX_END_AT(off, n);
+		off += n;
+	}
+	assert_int_equal(at[2] & 0xff, 70);
+	mirror_ends = (struct rm_ipfix_ends){at, bytes};
+	mirror_x = malloc(sizeof(*mirror_x));
+	assert_non_null(mirror_x);
+	const rm_ipfix_put_fn fn[2] = {rm_ipfix_put_sse2, rm_ipfix_put_avx2};
+	for (int v = 0; v < (__builtin_cpu_supports("avx2") ? 2 : 1); v++) {
+		n_sent = 0;
+		rm_ipfix_init(mirror_x, RM_IPFIX_PEN_DEFAULT, 5, 1472, keep_message, NULL);
+		mirror_x->put = fn[v];
+		struct rm_flow_state *a = state();
+		a->want_meta = 1;
+		a->flush = put_flush;
+		/* Datagrams stay in memory until their records are flushed. */
+		static struct buf d[23];
+		uint32_t uptime[23], n_dgram = 0, rec;
+		for (unsigned vl = 1; vl <= 81; vl += 5) { /* redefined each time */
+			v9_mirror_datagram(&d[n_dgram], n_dgram, vl, &rec);
+			uptime[n_dgram] = 1000;
+			rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, d[n_dgram].b,
+					 d[n_dgram].n);
+			n_dgram++;
+		}
+		for (unsigned k = 0; k < 6; k++, n_dgram++) { /* the same, later */
+			v9_mirror_datagram(&d[n_dgram], n_dgram, 20, &rec);
+			uptime[n_dgram] = 1000 + 7 * k;
+			d[n_dgram].b[6] = (uint8_t)(uptime[n_dgram] >> 8);
+			d[n_dgram].b[7] = (uint8_t)uptime[n_dgram];
+			rm_flow_datagram(a, RM_FLOW_NETFLOW, exporter4, 4, d[n_dgram].b,
+					 d[n_dgram].n);
+		}
+		put_flush(a, NULL);
+		rm_ipfix_flush(mirror_x, 1700000006);
+		assert_int_equal(mirror_x->records, 3 * n_dgram);
+		assert_int_equal(mirror_x->oversized, 0);
+		assert_true(n_sent > 3);
+
+		struct rm_flow_state *b = state();
+		b->want_meta = 1;
+		for (unsigned k = 0; k < n_sent; k++)
+			feed(b, RM_FLOW_IPFIX, sent[k], sent_len[k]);
+		assert_int_equal(n_got, 3 * n_dgram);
+		assert_int_equal(only_exporter(b)->n[RM_EXP_NO_TEMPLATE], 0);
+		for (unsigned i = 0; i < n_got; i++) {
+			const struct rec *g = &got[i];
+			assert_memory_equal(g->src, a_src, 4);
+			assert_memory_equal(g->dst, a_dst, 4);
+			assert_int_equal(g->pkts, 10 + i % 3);
+			unsigned vl = i / 3 < 17 ? 1 + 5 * (i / 3) : 20;
+			const uint8_t *t = g->meta.rec + 26 + vl + 8; /* after exporter, domain */
+			assert_int_equal(get64(t), 1700000000000ull - uptime[i / 3]);
+		}
+		if (v == 0) {
+			first_n = n_sent;
+			memcpy(first_len, sent_len, sizeof(first_len));
+			for (unsigned k = 0; k < n_sent; k++)
+				memcpy(first[k], sent[k], sent_len[k]);
+		} else {
+			assert_int_equal(n_sent, first_n);
+			for (unsigned k = 0; k < n_sent; k++) {
+				assert_int_equal(sent_len[k], first_len[k]);
+				assert_memory_equal(sent[k], first[k], sent_len[k]);
+			}
+		}
+		rm_flow_state_free(a);
+		rm_flow_state_free(b);
+	}
+	free(mirror_x);
+}
+
 /*
  * Records re-exported as received: v5, v9 (uptime times, a vendor type) and
  * IPFIX (enterprise and variable-length fields).  The collector's own
@@ -1228,12 +1335,12 @@ static void ipfix_export_mirrored(void **unused)
 	n_sent = 0;
 	rm_ipfix_init(mirror_x, RM_IPFIX_PEN_DEFAULT, 5, 1472, keep_message, NULL);
 	struct rm_ipfix_end e0 = {"ripencc", "holder-a", {'D', 'E'}}, e1 = {"arin", "", {'U', 'S'}};
-	uint32_t off[3];
+	uint64_t at[2];
 	uint8_t bytes[2 * RM_IPFIX_END_MAX + 48] = {0};
-	off[0] = 0;
-	off[1] = rm_ipfix_end_encode(&e0, bytes);
-	off[2] = off[1] + rm_ipfix_end_encode(&e1, bytes + off[1]);
-	mirror_ends = (struct rm_ipfix_ends){off, bytes};
+	uint32_t n0 = rm_ipfix_end_encode(&e0, bytes);
+	at[0] = RM_IPFIX_END_AT(0, n0);
+	at[1] = RM_IPFIX_END_AT(n0, rm_ipfix_end_encode(&e1, bytes + n0));
+	mirror_ends = (struct rm_ipfix_ends){at, bytes};
 
 	struct rm_flow_state *a = state();
 	a->want_meta = 1;
@@ -1296,8 +1403,9 @@ static void ipfix_export_mirrored(void **unused)
 			t += 8;
 		}
 		assert_int_equal(t[3], d == 0 ? 10 : 1); /* samplingInterval */
-		assert_memory_equal(t + 4, bytes, off[2]);
-		assert_int_equal(g->meta.rec_len, len + (t + 4 + off[2] - (g->meta.rec + len)));
+		uint32_t both = (uint32_t)(at[1] >> 8) + (at[1] & 0xff);
+		assert_memory_equal(t + 4, bytes, both);
+		assert_int_equal(g->meta.rec_len, len + (t + 4 + both - (g->meta.rec + len)));
 	}
 	/* The v9 vendor type goes as paddingOctets; the rest as received. */
 	const struct rm_flow_template *v9 = template_by_id(b, RM_IPFIX_MIRROR + a->exp[1].tref[0]);
@@ -1437,6 +1545,7 @@ int main(void)
 	    cmocka_unit_test(mutations),
 	    cmocka_unit_test(ipfix_export_round_trip),
 	    cmocka_unit_test(ipfix_export_mirrored),
+	    cmocka_unit_test(ipfix_export_put_variants),
 	    cmocka_unit_test(ipfix_export_small_mtu),
 	    cmocka_unit_test(config),
 	};

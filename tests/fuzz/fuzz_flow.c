@@ -31,12 +31,15 @@ static void sent(void *ctx, const uint8_t *msg, uint32_t len)
 		abort();
 }
 
-static void check_records(const struct rm_flow_meta *m, uint32_t n)
+static void check_records(const struct rm_flow_batch *b, int family, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (m[i].tmpl != RM_META_SFLOW &&
-		    (m[i].rec < dgram || m[i].rec + m[i].rec_len > dgram + dgram_len))
+	for (uint32_t i = 0; i < n; i++) {
+		struct rm_flow_meta m;
+		rm_flow_batch_meta(b, family, i, &m);
+		if (m.tmpl != RM_META_SFLOW &&
+		    (m.rec < dgram || m.rec + m.rec_len > dgram + dgram_len))
 			abort();
+	}
 }
 
 /* With want_meta, every record is also re-exported as enriched IPFIX (the
@@ -46,16 +49,17 @@ static void flush(struct rm_flow_state *st, void *ctx)
 	(void)ctx;
 	struct rm_flow_batch *b = &st->batch;
 	if (st->want_meta) {
-		static uint32_t off[3] = {0, 11, 29}, ids[2 * RM_FLOW_BATCH];
+		static uint64_t at[2] = {RM_IPFIX_END_AT(0, 11), RM_IPFIX_END_AT(11, 18)};
+		static uint32_t ids[2 * RM_FLOW_BATCH];
 		static uint8_t bytes[29 + 48] = "\x07ripencc"
 						"DE\x00"
 						"\x04arin"
 						"US\x0aholder-xyz";
-		static const struct rm_ipfix_ends ends = {off, bytes};
+		static const struct rm_ipfix_ends ends = {at, bytes};
 		for (unsigned i = 0; i < 2 * RM_FLOW_BATCH; i++)
 			ids[i] = i & 1;
-		check_records(b->meta4, b->n4);
-		check_records(b->meta6, b->n6);
+		check_records(b, 4, b->n4);
+		check_records(b, 6, b->n6);
 		rm_ipfix_add_batch(enc, st, ids, ids, &ends, 1700000000);
 	}
 	b->n4 = b->n6 = 0;
