@@ -221,7 +221,6 @@ struct rm_flow_meta {
  */
 struct rm_flow_run {
 	struct rm_flow_meta m;
-	const uint8_t *next; /* where the run's next record would begin */
 	uint32_t n;
 };
 
@@ -436,6 +435,11 @@ struct rm_ipfix_aggregate {
 };
 
 typedef void (*rm_ipfix_send_fn)(void *ctx, const uint8_t *msg, uint32_t len);
+/* Where the next message is to be built, with room for need bytes (its
+ * largest length plus RM_IPFIX_SLACK): the sender's own buffer, so that a
+ * message is not copied once more on its way out; NULL for the encoder's. */
+typedef uint8_t *(*rm_ipfix_buffer_fn)(void *ctx, uint32_t need);
+#define RM_IPFIX_SLACK 128 /* past the largest length: fixed-size copies land there */
 
 /*
  * The inner loop of re-export (ipfix_put.c, compiled for the baseline and
@@ -479,6 +483,7 @@ int rm_ipfix_put_avx2(struct rm_ipfix_put *s);
 struct rm_ipfix {
 	uint32_t pen, domain, seq, max;
 	rm_ipfix_send_fn send;
+	rm_ipfix_buffer_fn buffer; /* or NULL: messages are built in own */
 	void *ctx;
 	rm_ipfix_put_fn put; /* the best for this CPU; tests set either */
 	int templates_due;
@@ -492,7 +497,8 @@ struct rm_ipfix {
 	 * snapshot) announces each again before its next record. */
 	uint32_t epoch;
 	uint64_t sent[RM_FLOW_POOL + 2];
-	uint8_t msg[9216 + 128]; /* slack for fixed-size copies past max */
+	uint8_t *msg; /* the message being built: own, or the sender's buffer */
+	uint8_t own[9216 + RM_IPFIX_SLACK];
 };
 
 /* max_message: the largest message (path MTU less IP and UDP headers). */

@@ -85,45 +85,105 @@ int rm_export_parse(struct rm_export_cfg *cfg, const char *spec, char *err, size
 	return 0;
 }
 
-/* One message, framed once per destination, onto this worker's queues. */
+/* Give destination d's pending frames to its port; what it does not take
+ * after a few tries is freed and counted. */
+static void send_pending(struct rm_export *x, unsigned d)
+{
+	uint16_t n = x->n_pending[d], done = 0;
+	for (int t = 0; t < TX_TRIES && done < n; t++)
+		done += rte_eth_tx_burst(x->cfg->dst[d].port, x->queue, x->pending[d] + done,
+					 (uint16_t)(n - done));
+	x->frames += done;
+	if (done < n) {
+		rte_pktmbuf_free_bulk(x->pending[d] + done, n - done);
+		x->dropped += n - done;
+	}
+	x->n_pending[d] = 0;
+}
+
+static void send_all_pending(struct rm_export *x)
+{
+	for (unsigned d = 0; d < x->cfg->n; d++)
+		if (x->n_pending[d])
+			send_pending(x, d);
+}
+
+/* The encoder's next message is built in an mbuf, after room for the
+ * headers, so that it is not copied on its way out. */
+static uint8_t *message_buffer(void *ctx, uint32_t need)
+{
+	struct rm_export *x = ctx;
+	if (x->open) /* never sent: cannot happen, the encoder sends each message */
+		rte_pktmbuf_free(x->open);
+	x->open = rte_pktmbuf_alloc(x->cfg->pool);
+	if (x->open && rte_pktmbuf_tailroom(x->open) < L2L3L4 + need) { /* jumbo MTU */
+		rte_pktmbuf_free(x->open);
+		x->open = NULL;
+	}
+	return x->open ? rte_pktmbuf_mtod(x->open, uint8_t *) + L2L3L4 : NULL;
+}
+
+/* The Ethernet, IPv4 and UDP headers of a message of len bytes to d. */
+static void frame(struct rm_export *x, uint8_t *p, const struct rm_export_dst *d, unsigned i,
+		  uint32_t len)
+{
+	const struct rm_export_cfg *cfg = x->cfg;
+	memcpy(p, d->mac, 6);
+	memcpy(p + 6, cfg->src_mac[i], 6);
+	p[12] = 0x08;
+	p[13] = 0x00;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
+	ip->packet_id = rte_cpu_to_be_16(x->ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = 17;
+	memcpy(&ip->src_addr, cfg->source, 4);
+	memcpy(&ip->dst_addr, d->ip, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uint8_t *u = p + 34;
+	u[0] = IPFIX_UDP >> 8;
+	u[1] = IPFIX_UDP & 0xff;
+	u[2] = (uint8_t)(d->udp_port >> 8);
+	u[3] = (uint8_t)d->udp_port;
+	u[4] = (uint8_t)((8 + len) >> 8);
+	u[5] = (uint8_t)(8 + len);
+	u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
+}
+
+/*
+ * One message, framed once per destination.  The last destination served
+ * (the first) takes the mbuf the message was built in; the others get
+ * copies, made before it can leave.
+ */
 static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
 {
 	struct rm_export *x = ctx;
 	const struct rm_export_cfg *cfg = x->cfg;
-	for (unsigned i = 0; i < cfg->n; i++) {
+	int in_open = x->open && msg == rte_pktmbuf_mtod(x->open, uint8_t *) + L2L3L4;
+	for (unsigned i = cfg->n; i-- > 0;) {
 		const struct rm_export_dst *d = &cfg->dst[i];
-		struct rte_mbuf *m = rte_pktmbuf_alloc(cfg->pool);
-		uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(L2L3L4 + len)) : NULL;
+		struct rte_mbuf *m;
+		uint8_t *p;
+		if (i == 0 && in_open) {
+			m = x->open;
+			x->open = NULL;
+			p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(L2L3L4 + len));
+		} else {
+			m = rte_pktmbuf_alloc(cfg->pool);
+			p = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(L2L3L4 + len)) : NULL;
+			if (p)
+				memcpy(p + L2L3L4, msg, len);
+		}
 		if (!p) {
 			if (m)
 				rte_pktmbuf_free(m);
 			x->dropped++;
 			continue;
 		}
-		memcpy(p, d->mac, 6);
-		memcpy(p + 6, cfg->src_mac[i], 6);
-		p[12] = 0x08;
-		p[13] = 0x00;
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
-		memset(ip, 0, sizeof(*ip));
-		ip->version_ihl = 0x45;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
-		ip->packet_id = rte_cpu_to_be_16(x->ip_id++);
-		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = 64;
-		ip->next_proto_id = 17;
-		memcpy(&ip->src_addr, cfg->source, 4);
-		memcpy(&ip->dst_addr, d->ip, 4);
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		uint8_t *u = p + 34;
-		u[0] = IPFIX_UDP >> 8;
-		u[1] = IPFIX_UDP & 0xff;
-		u[2] = (uint8_t)(d->udp_port >> 8);
-		u[3] = (uint8_t)d->udp_port;
-		u[4] = (uint8_t)((8 + len) >> 8);
-		u[5] = (uint8_t)(8 + len);
-		u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
-		memcpy(p + L2L3L4, msg, len);
+		frame(x, p, d, i, len);
 		m->port = d->port;
 		if (x->handoff_out) { /* the main lcore: worker 0 sends (and counts) it */
 			if (rte_ring_enqueue(x->handoff_out, m) != 0) {
@@ -132,15 +192,9 @@ static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
 			}
 			continue;
 		}
-		int sent = 0;
-		for (int t = 0; t < TX_TRIES && !sent; t++)
-			sent = rte_eth_tx_burst(d->port, x->queue, &m, 1);
-		if (sent) {
-			x->frames++;
-		} else {
-			rte_pktmbuf_free(m);
-			x->dropped++;
-		}
+		x->pending[i][x->n_pending[i]++] = m;
+		if (x->n_pending[i] == RM_EXPORT_BURST)
+			send_pending(x, i);
 	}
 }
 
@@ -155,6 +209,9 @@ void rm_export_init(struct rm_export *x, const struct rm_export_cfg *cfg, unsign
 	x->flush_tsc = now + hz * FLUSH_MS / 1000;
 	x->refresh_tsc = now + (uint64_t)(cfg->refresh_s * (double)hz);
 	rm_ipfix_init(&x->enc, cfg->pen, cfg->domain + worker, cfg->mtu - 28, send_message, x);
+	x->enc.buffer = message_buffer;
+	x->open = NULL;
+	memset(x->n_pending, 0, sizeof(x->n_pending));
 }
 
 static uint64_t unix_s(void)
@@ -168,6 +225,7 @@ void rm_export_batch(struct rm_export *x, const struct rm_gen_view *g,
 		     const struct rm_flow_state *st, const uint32_t *id4, const uint32_t *id6)
 {
 	rm_ipfix_add_batch(&x->enc, st, id4, id6, g->ends, unix_s());
+	send_all_pending(x);
 }
 
 void rm_export_drain(struct rm_export *x)
@@ -212,6 +270,7 @@ void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
 	}
 	if (now_tsc >= x->flush_tsc) {
 		rm_ipfix_flush(&x->enc, unix_s());
+		send_all_pending(x);
 		x->flush_tsc = now_tsc + hz * FLUSH_MS / 1000;
 	}
 }
@@ -219,6 +278,7 @@ void rm_export_tick(struct rm_export *x, const void *gen, uint64_t now_tsc)
 void rm_export_close(struct rm_export *x)
 {
 	rm_ipfix_flush(&x->enc, unix_s());
+	send_all_pending(x);
 	if (x->handoff_in)
 		rm_export_drain(x);
 }

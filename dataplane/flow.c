@@ -249,33 +249,45 @@ static uint64_t exporter_sysinit(const struct rm_flow_exporter *e)
 }
 
 /*
- * A re-exported record m of family f (0, 1) that is the batch's record
- * number k: it continues the family's last run when it begins where that
- * run's last record ends, with the same length, time base and sampling
- * interval, or starts a run.  Beginning there means the same data set
- * (sets are separated by their headers, and the records of a batch lie in
- * datagrams that are all still in memory: rm_flow_datagram's contract), so
- * the same template and exporter.  The runs restart with the family's
- * records (k == 0), so they always cover exactly those.
+ * What the decoder of one data set (or one v5 datagram) knows of where its
+ * records come from, kept only when they are re-exported: the set's meta,
+ * whose rec, rec_len, sampling and sysinit_ms it sets per record, and the
+ * run of each family that the set's last record went into.
  */
-static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k,
-			    const struct rm_flow_meta *m)
+struct cursor {
+	struct rm_flow_meta m;
+	struct rm_flow_run *open[2];
+};
+
+/*
+ * A re-exported record (the cursor's) of family f (0, 1) that is the
+ * batch's record number k.  A set's records lie back to back, so one with
+ * the same length, time base and sampling interval as the run its set's
+ * last record went into continues that run; unless the batch has been
+ * flushed since (k == 0: a flush empties both families).  A set that skips
+ * a record forgets its open runs (skip()).  The runs restart with the
+ * family's records, so they always cover exactly those.
+ */
+static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct cursor *c)
 {
-	uint32_t nr = k ? b->n_runs[f] : 0;
-	if (nr) {
-		struct rm_flow_run *r = &b->runs[f][nr - 1];
-		if (r->next == m->rec && m->rec && r->m.rec_len == m->rec_len &&
-		    r->m.sampling == m->sampling && r->m.sysinit_ms == m->sysinit_ms) {
-			r->n++;
-			r->next += m->rec_len;
-			return;
-		}
+	struct rm_flow_run *r = c->open[f];
+	if (k && r && r->m.rec_len == c->m.rec_len && r->m.sampling == c->m.sampling &&
+	    r->m.sysinit_ms == c->m.sysinit_ms) {
+		r->n++;
+		return;
 	}
-	struct rm_flow_run *r = &b->runs[f][nr];
-	r->m = *m;
-	r->next = m->rec ? m->rec + m->rec_len : NULL;
+	uint32_t nr = k ? b->n_runs[f] : 0;
+	r = &b->runs[f][nr];
+	r->m = c->m;
 	r->n = 1;
 	b->n_runs[f] = nr + 1;
+	c->open[f] = c->m.rec ? r : NULL; /* an sFlow sample is a run of its own */
+}
+
+static inline void skip(struct cursor *c)
+{
+	if (c)
+		c->open[0] = c->open[1] = NULL;
 }
 
 void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
@@ -294,19 +306,19 @@ void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
 	memset(out, 0, sizeof(*out));
 }
 
-/* rm_flow_emit, inlined into the decoders of this file: the meta they build
- * on the stack then lives in registers, and only a new run stores it. */
+/* rm_flow_emit, inlined into the decoders of this file; c is NULL unless
+ * the records are re-exported. */
 static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st, int family,
 						       const uint8_t *src, const uint8_t *dst,
 						       uint64_t pkts, uint64_t bytes,
-						       const struct rm_flow_meta *meta)
+						       struct cursor *c)
 {
 	struct rm_flow_batch *b = &st->batch;
 	if (family == 4) {
 		if (b->n4 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
-		if (meta)
-			note_run(b, 0, b->n4, meta);
+		if (c)
+			note_run(b, 0, b->n4, c);
 		b->a4[2 * b->n4] = be32(src);
 		b->a4[2 * b->n4 + 1] = be32(dst);
 		b->pkts4[b->n4] = pkts;
@@ -314,8 +326,8 @@ static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st,
 	} else {
 		if (b->n6 == RM_FLOW_BATCH)
 			st->flush(st, st->flush_ctx);
-		if (meta)
-			note_run(b, 1, b->n6, meta);
+		if (c)
+			note_run(b, 1, b->n6, c);
 		memcpy(b->a6[2 * b->n6], src, 16);
 		memcpy(b->a6[2 * b->n6 + 1], dst, 16);
 		b->pkts6[b->n6] = pkts;
@@ -326,7 +338,8 @@ static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st,
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
 		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
 {
-	emit(st, family, src, dst, pkts, bytes, meta);
+	struct cursor c = {.m = meta ? *meta : (struct rm_flow_meta){0}};
+	emit(st, family, src, dst, pkts, bytes, meta ? &c : NULL);
 }
 
 static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
@@ -360,21 +373,21 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	e->clock_ms = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000;
 	e->uptime_ms = be32(p + 4);
 	uint64_t base = exporter_sysinit(e);
-	struct rm_flow_meta m = {.sampling = (uint32_t)rate,
+	struct cursor c = {.m = {.sampling = (uint32_t)rate,
 				 .rec_len = V5_RECORD,
 				 .tmpl = RM_META_V5,
-				 .exporter = (uint16_t)(e - st->exp)};
+				 .exporter = (uint16_t)(e - st->exp)}},
+		      *cp = st->want_meta ? &c : NULL;
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
-		if (st->want_meta) {
-			m.rec = r;
+		if (cp) {
+			c.m.rec = r;
 			/* A flow that starts after the header's uptime started before
 			 * the uptime wrapped: its base is 2^32 ms earlier (as
 			 * collectors read v5). */
-			m.sysinit_ms = base - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
+			c.m.sysinit_ms = base - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
 		}
-		emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate,
-		     st->want_meta ? &m : NULL);
+		emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate, cp);
 	}
 	e->n[RM_EXP_RECORDS] += count;
 }
@@ -656,10 +669,10 @@ static uint64_t record_sampling(const uint8_t *r, const int32_t *off, const uint
 }
 
 /* One data record of template t at r: counted, or read for its options.
- * m, when re-exporting, has the set's template, exporter and time base. */
+ * c, when re-exporting, has the set's template, exporter and time base. */
 static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 			const struct rm_flow_template *t, const uint8_t *r, uint32_t rec_len,
-			const int32_t *off, const uint8_t *len, struct rm_flow_meta *m)
+			const int32_t *off, const uint8_t *len, struct cursor *c)
 {
 	if (t->options) {
 		uint64_t s = record_sampling(r, off, len);
@@ -675,6 +688,7 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 									: 0;
 	if (!family) {
 		e->n[RM_EXP_NO_ADDRESS]++;
+		skip(c);
 		return;
 	}
 	uint64_t bytes = off[RM_ROLE_BYTES] >= 0 ? field(r, off, len, RM_ROLE_BYTES)
@@ -684,17 +698,17 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	uint64_t rate = record_sampling(r, off, len);
 	if (!rate)
 		rate = e->sampling ? e->sampling : 1;
-	if (m) { /* re-exported as received, from where it is */
-		m->rec = r;
-		m->rec_len = (uint16_t)rec_len;
-		m->sampling = (uint32_t)rate;
+	if (c) { /* re-exported as received, from where it is */
+		c->m.rec = r;
+		c->m.rec_len = (uint16_t)rec_len;
+		c->m.sampling = (uint32_t)rate;
 	}
 	if (family == 4)
 		emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate, bytes * rate,
-		     m);
+		     c);
 	else
 		emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate, bytes * rate,
-		     m);
+		     c);
 	e->n[RM_EXP_RECORDS]++;
 }
 
@@ -712,17 +726,17 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 		return -1;
 	}
 	long n = 0;
-	struct rm_flow_meta m, *mp = NULL;
+	struct cursor c, *cp = NULL;
 	if (st->want_meta && !t->options) {
-		m = (struct rm_flow_meta){.sysinit_ms = exporter_sysinit(e),
+		c = (struct cursor){.m = {.sysinit_ms = exporter_sysinit(e),
 					  .tmpl = (uint16_t)(t - st->pool),
-					  .exporter = (uint16_t)(e - st->exp)};
-		mp = &m;
+					  .exporter = (uint16_t)(e - st->exp)}};
+		cp = &c;
 	}
 	if (!t->variable) {
 		/* Whatever is left shorter than a record is padding. */
 		for (; end - p >= t->min_len; p += t->min_len, n++)
-			data_record(st, e, t, p, t->min_len, t->off, t->len, mp);
+			data_record(st, e, t, p, t->min_len, t->off, t->len, cp);
 		return n;
 	}
 	int32_t off[RM_ROLES];
@@ -733,7 +747,7 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 			bad(e, RM_FLOWBAD_RECORD);
 			return -2;
 		}
-		data_record(st, e, t, p, (uint32_t)used, off, len, mp);
+		data_record(st, e, t, p, (uint32_t)used, off, len, cp);
 		p += used;
 		n++;
 	}

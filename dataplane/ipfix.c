@@ -108,9 +108,10 @@ void rm_ipfix_init(struct rm_ipfix *x, uint32_t pen, uint32_t domain, unsigned m
 	memset(x, 0, sizeof(*x));
 	x->pen = pen;
 	x->domain = domain;
-	x->max = max_message < 512		? 512
-		 : max_message > sizeof(x->msg) ? sizeof(x->msg)
-						: max_message;
+	x->max = max_message < 512				 ? 512
+		 : max_message > sizeof(x->own) - RM_IPFIX_SLACK ? sizeof(x->own) - RM_IPFIX_SLACK
+								 : max_message;
+	x->msg = x->own;
 	x->send = send;
 	x->ctx = ctx;
 	x->put = rm_simd_best() >= RM_SIMD_AVX2 ? rm_ipfix_put_avx2 : rm_ipfix_put_sse2;
@@ -182,6 +183,8 @@ static void write_templates(struct rm_ipfix *x)
 
 static void start_message(struct rm_ipfix *x)
 {
+	uint8_t *b = x->buffer ? x->buffer(x->ctx, x->max + RM_IPFIX_SLACK) : NULL;
+	x->msg = b ? b : x->own;
 	x->len = HEADER;
 	x->in_msg = 0;
 	if (x->templates_due) {
@@ -482,25 +485,6 @@ static int announce(struct rm_ipfix *x, const struct rm_flow_state *st, unsigned
 	return 0;
 }
 
-/* Copy n bytes, reading and writing none outside either range: short
- * records in a few overlapping moves rather than a call. */
-static inline void copy_record(uint8_t *d, const uint8_t *s, uint32_t n)
-{
-	if (n >= 16 && n <= 64) {
-		uint8_t a[16], b[16], c[16], z[16];
-		memcpy(a, s, 16);
-		memcpy(b, s + (n > 32 ? 16 : n - 16), 16);
-		memcpy(c, s + (n > 48 ? 32 : n - 16), 16);
-		memcpy(z, s + n - 16, 16);
-		memcpy(d, a, 16);
-		memcpy(d + (n > 32 ? 16 : n - 16), b, 16);
-		memcpy(d + (n > 48 ? 32 : n - 16), c, 16);
-		memcpy(d + n - 16, z, 16);
-	} else {
-		memcpy(d, s, n);
-	}
-}
-
 /* What the records of a run share besides the key and tail that the put
  * state holds: worked out when the key changes. */
 struct mirror {
@@ -549,35 +533,48 @@ static void mirror_of(struct mirror *c, struct rm_ipfix_put *s, const struct rm_
 }
 
 /*
- * A record that may not fit the open message or set, or whose template is
- * not announced yet, or that x->put leaves to this path: send, announce,
- * open as needed, then write it.  Counted as oversized when even a message
- * of its own cannot hold it.
+ * Make the open set the one of c's template with room for need bytes:
+ * send the open message when it is full, announce the template when this
+ * epoch has not seen it, open the set.  -1 (counted as oversized) when
+ * even a message of its own cannot hold the record.
  */
-static void add_mirrored_slow(struct rm_ipfix *x, const struct rm_flow_state *st,
-			      const struct mirror *c, const struct rm_ipfix_put *s,
-			      const uint8_t *rec, uint32_t len, const uint32_t ids[2],
-			      const struct rm_ipfix_ends *ends, uint64_t now_s)
+static int make_room(struct rm_ipfix *x, const struct rm_flow_state *st, const struct mirror *c,
+		     uint32_t need, uint64_t now_s)
 {
-	uint64_t v0 = ends->at[ids[0]], v1 = ends->at[ids[1]];
-	uint32_t n0 = v0 & 0xff, n1 = v1 & 0xff;
-	uint32_t need = len + s->tail_len + n0 + n1;
-	if (HEADER + SET_HEADER + need > x->max) {
+	if (HEADER + SET_HEADER + need > x->max ||
+	    (x->sent[c->slot] != c->mark &&
+	     announce(x, st, c->slot, c->exp_family, c->uptime, c->mark, need, now_s))) {
 		x->oversized++;
-		return;
+		return -1;
 	}
-	if (x->sent[c->slot] != c->mark &&
-	    announce(x, st, c->slot, c->exp_family, c->uptime, c->mark, need, now_s)) {
-		x->oversized++;
-		return;
+	room(x, c->id, need, now_s);
+	return 0;
+}
+
+static void next_record(struct rm_ipfix_put *s, const struct rm_flow_run *r)
+{
+	s->ids += 2;
+	if (++s->j == r->n) {
+		s->i++;
+		s->j = 0;
 	}
-	uint8_t *p = room(x, c->id, need, now_s);
-	copy_record(p, rec, len);
+}
+
+/* Write record (i, j) of run r, one that x->put does not (shorter than 16
+ * bytes, an end of 64 bytes or more), into the room make_room made. */
+static void write_next(struct rm_ipfix *x, struct rm_ipfix_put *s, const struct rm_flow_run *r,
+		       const struct rm_ipfix_ends *ends)
+{
+	uint32_t len = r->m.rec_len;
+	uint64_t v0 = ends->at[s->ids[0]], v1 = ends->at[s->ids[1]];
+	uint8_t *p = x->msg + x->len;
+	memcpy(p, r->m.rec + (size_t)s->j * len, len);
 	memcpy(p + len, s->tail, 32);
-	p = put_ends(p + len + s->tail_len, ends->bytes + (v0 >> 8), n0, ends->bytes + (v1 >> 8),
-		     n1);
+	p = put_ends(p + len + s->tail_len, ends->bytes + (v0 >> 8), v0 & 0xff,
+		     ends->bytes + (v1 >> 8), v1 & 0xff);
 	x->len = (uint32_t)(p - x->msg);
 	x->in_msg++;
+	next_record(s, r);
 }
 
 /* An sFlow sample: its decoded fields in the standard templates. */
@@ -607,9 +604,10 @@ static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int 
 /*
  * The runs of family f (0, 1) of a batch.  While the open set is the
  * run's, x->put writes records; this loop does what it stops for: works
- * out a new key's template and tail, and writes a record the slow way
- * (which sends a full message, announces a template, opens a set).  sFlow
- * samples go decoded.
+ * out a new key's template and tail, and makes room for the record it
+ * stopped at (sends the full message, announces the template, opens the
+ * set), after which x->put goes on, or writes that record itself when it
+ * is one x->put leaves.  sFlow samples go decoded.
  */
 static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, const uint32_t *ids,
 		     const struct rm_ipfix_ends *ends, uint64_t now_s)
@@ -621,6 +619,7 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 				 .ids = ids,
 				 .ends = ends,
 				 .tmpl = 0xffff};
+	int fresh = 0; /* room was just made for record (i, j): x->put is to write it */
 	while (s.i < s.n_runs) {
 		const struct rm_flow_run *r = &s.runs[s.i];
 		if (r->m.tmpl == RM_META_SFLOW) { /* a run of one */
@@ -642,18 +641,29 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 			int why = x->put(&s);
 			x->len = s.at;
 			x->in_msg += s.written;
+			int stuck = fresh && s.written == 0;
+			fresh = 0;
 			if (why != RM_PUT_SLOW)
 				continue;
 			r = &s.runs[s.i];
+			if (stuck) { /* a guard: room was just made for it */
+				write_next(x, &s, r, ends);
+				continue;
+			}
 		}
+		/* Record (i, j) needs room made (a new message, the template
+		 * announced, its set opened); then x->put writes it, unless it is
+		 * one that x->put leaves to this path. */
+		uint64_t v0 = ends->at[s.ids[0]], v1 = ends->at[s.ids[1]];
 		uint32_t len = r->m.rec_len;
-		add_mirrored_slow(x, st, &c, &s, r->m.rec + (size_t)s.j * len, len, s.ids, ends,
-				  now_s);
-		s.ids += 2;
-		if (++s.j == r->n) {
-			s.i++;
-			s.j = 0;
+		if (make_room(x, st, &c, len + s.tail_len + (v0 & 0xff) + (v1 & 0xff), now_s)) {
+			next_record(&s, r);
+			continue;
 		}
+		if (len >= 16 && !((v0 | v1) & 0xc0))
+			fresh = 1;
+		else
+			write_next(x, &s, r, ends);
 	}
 }
 

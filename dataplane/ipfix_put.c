@@ -21,10 +21,11 @@
  * end (overlapping the one before), so that nothing outside the record is
  * read; records shorter than 32 bytes take two 16-byte moves, and shorter
  * than 16 the caller's slow path.  The tail and the ends are copied in
- * whole 32-byte moves whatever their length: the message buffer has slack
- * past its limit and the ends table has padding past its last end, and
- * what lands past a field's length is overwritten by the next field or
- * left past the message's length.
+ * whole 32-byte moves whatever their length (an end of 64 bytes or more
+ * goes the slow way): the message buffer has slack past its limit and the
+ * ends table has padding past its last end, and what lands past a field's
+ * length is overwritten by the next field or left past the message's
+ * length.
  */
 #include <string.h>
 
@@ -50,17 +51,61 @@ static inline void move32(uint8_t *d, const uint8_t *s)
 	*(v32 *)d = *(const v32 *)s;
 }
 
-/* Copy len (>= 16) bytes, reading and writing none outside either range. */
-static inline void copy_record(uint8_t *d, const uint8_t *s, uint32_t len)
+/* Records by length: 16-31 bytes, 32-64, longer.  The loop over a run is
+ * compiled once per class, so that the copy has no decision in it. */
+enum { SHORT, MEDIUM, LONG };
+
+/* Copy len bytes of class cls, reading and writing none outside either range. */
+static inline __attribute__((always_inline)) void copy_record(uint8_t *d, const uint8_t *s,
+							      uint32_t len, int cls)
 {
-	if (len < 32) {
+	if (cls == SHORT) {
 		move16(d, s);
 		move16(d + len - 16, s + len - 16);
 		return;
 	}
-	for (uint32_t o = 0; o + 32 < len; o += 32)
-		move32(d + o, s + o);
+	if (cls == LONG)
+		for (uint32_t o = 32; o + 32 < len; o += 32)
+			move32(d + o, s + o);
+	move32(d, s);
 	move32(d + len - 32, s + len - 32);
+}
+
+/*
+ * A run's records from rec on, until rec_end or the first that does not
+ * fit before last or has an end of 64 bytes or more.  An end's entry has
+ * its length in the low byte (struct rm_ipfix_ends), so the two entries
+ * OR-ed tell whether either is long, and added give the two lengths.
+ * Returns where it stopped; *pp and *idsp advance.
+ */
+static inline __attribute__((always_inline)) const uint8_t *
+put_records(uint8_t **pp, const uint8_t *last, const uint8_t *rec, const uint8_t *rec_end,
+	    uint32_t len, uint32_t fixed, const v32 *tail, const uint32_t **idsp,
+	    const uint64_t *end_at, const uint8_t *bytes, int cls)
+{
+	uint8_t *p = *pp;
+	const uint32_t *ids = *idsp;
+	for (; rec < rec_end; rec += len, ids += 2) {
+		uint64_t v0 = end_at[ids[0]], v1 = end_at[ids[1]];
+		uint32_t both = (uint32_t)(v0 + v1) & 0xff;
+		if (((v0 | v1) & 0xc0) || p + both > last)
+			break;
+		copy_record(p, rec, len, cls);
+		*(v32 *)(p + len) = *tail;
+		p += fixed;
+		const uint8_t *e0 = bytes + (v0 >> 8), *e1 = bytes + (v1 >> 8);
+		uint32_t n0 = v0 & 0xff;
+		move32(p, e0);
+		if ((v0 | v1) & 0x20) {
+			move32(p + 32, e0 + 32);
+			move32(p + n0 + 32, e1 + 32);
+		}
+		move32(p + n0, e1);
+		p += both;
+	}
+	*pp = p;
+	*idsp = ids;
+	return rec;
 }
 
 int PUT_NAME(struct rm_ipfix_put *s)
@@ -84,33 +129,22 @@ int PUT_NAME(struct rm_ipfix_put *s)
 			rm_ipfix_put_sysinit(s, r->m.sysinit_ms);
 			tail = *(const v32 *)s->tail;
 		}
-		/* The rest of the run in registers: its records, and the last
-		 * place in the message where one with its ends can start. */
 		const uint32_t len = r->m.rec_len, fixed = len + tail_len;
-		const uint8_t *rec = r->m.rec + (size_t)j * len,
-			      *rec_end = r->m.rec + (size_t)r->n * len;
-		const uint8_t *last = lim - fixed;
+		const uint8_t *rec = r->m.rec + (size_t)j * len;
+		const uint8_t *rec_end = r->m.rec + (size_t)r->n * len, *last = lim - fixed;
 		if (len < 16) {
 			why = RM_PUT_SLOW;
 			break;
 		}
-		for (; rec < rec_end; rec += len, ids += 2) {
-			uint64_t v0 = end_at[ids[0]], v1 = end_at[ids[1]];
-			uint32_t n0 = v0 & 0xff, n1 = v1 & 0xff;
-			if ((n0 | n1) > 64 || p + n0 + n1 > last)
-				break;
-			copy_record(p, rec, len);
-			*(v32 *)(p + len) = tail;
-			p += fixed;
-			const uint8_t *e0 = bytes + (v0 >> 8), *e1 = bytes + (v1 >> 8);
-			move32(p, e0);
-			if ((n0 | n1) > 32) {
-				move32(p + 32, e0 + 32);
-				move32(p + n0 + 32, e1 + 32);
-			}
-			move32(p + n0, e1);
-			p += n0 + n1;
-		}
+		if (len < 32)
+			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
+					  bytes, SHORT);
+		else if (len <= 64)
+			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
+					  bytes, MEDIUM);
+		else
+			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
+					  bytes, LONG);
 		j = (uint32_t)((rec - r->m.rec) / len);
 		if (rec < rec_end) {
 			why = RM_PUT_SLOW;

@@ -802,10 +802,13 @@ static int setup_export(struct run *r)
 		rte_eth_macaddr_get(cfg->dst[i].port, &mac);
 		memcpy(cfg->src_mac[i], mac.addr_bytes, 6);
 	}
-	/* Each worker's frames in flight, and a full handoff ring of aggregates. */
+	/* Each worker's frames in flight, and a full handoff ring of aggregates.
+	 * A frame is the MTU and its Ethernet header; the encoder builds each
+	 * message in place and needs its slack past the end. */
 	cfg->pool = rte_pktmbuf_pool_create(
 	    "rirmeter_tx", r->n_workers * 1024 + 4096 + 1023, MBUF_CACHE, 0,
-	    (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->mtu + 64), (int)rte_socket_id());
+	    (uint16_t)(RTE_PKTMBUF_HEADROOM + 14 + cfg->mtu + RM_IPFIX_SLACK + 64),
+	    (int)rte_socket_id());
 	/* One more than the workers: the main lcore's, last, for the aggregates
 	 * (observation domain base + n_workers), handed to worker 0 to send. */
 	r->exports = rte_zmalloc("exports", (r->n_workers + 1) * sizeof(*r->exports), 64);

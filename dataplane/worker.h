@@ -18,9 +18,10 @@
 #include "dir24.h"
 #include "trie6.h"
 
-#define RM_MAX_BURST  64
-#define RM_MAX_QUEUES 64
-#define RM_MAX_EXPORT 4 /* --ipfix-export destinations */
+#define RM_MAX_BURST	64
+#define RM_MAX_QUEUES	64
+#define RM_MAX_EXPORT	4  /* --ipfix-export destinations */
+#define RM_EXPORT_BURST 32 /* frames per destination given to its port at once */
 
 /* --ipfix-export: where the enriched records go (export.c). */
 struct rm_export_dst {
@@ -53,6 +54,12 @@ struct rm_export {
 	 * main lcore's exporter enqueues its frames on handoff_out, worker 0
 	 * dequeues them from handoff_in and sends them on its own queue. */
 	struct rte_ring *handoff_out, *handoff_in;
+	/* The mbuf the encoder builds its next message in (NULL: none), and
+	 * the frames framed for each destination but not yet given to its
+	 * port: they go in bursts, at the end of every batch and tick. */
+	struct rte_mbuf *open;
+	struct rte_mbuf *pending[RM_MAX_EXPORT][RM_EXPORT_BURST];
+	uint16_t n_pending[RM_MAX_EXPORT];
 	struct rm_ipfix enc;
 };
 
