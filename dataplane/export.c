@@ -123,34 +123,48 @@ static uint8_t *message_buffer(void *ctx, uint32_t need)
 	return x->open ? rte_pktmbuf_mtod(x->open, uint8_t *) + L2L3L4 : NULL;
 }
 
-/* The Ethernet, IPv4 and UDP headers of a message of len bytes to d. */
-static void frame(struct rm_export *x, uint8_t *p, const struct rm_export_dst *d, unsigned i,
-		  uint32_t len)
+/*
+ * The Ethernet, IPv4 and UDP headers to destination i, worked out once:
+ * per message only the lengths, the IP id and the checksum change, and the
+ * checksum is the fixed part's sum plus theirs.
+ */
+static void header_template(struct rm_export *x, unsigned i)
 {
 	const struct rm_export_cfg *cfg = x->cfg;
+	const struct rm_export_dst *d = &cfg->dst[i];
+	uint8_t *p = x->hdr[i];
+	memset(p, 0, L2L3L4);
 	memcpy(p, d->mac, 6);
 	memcpy(p + 6, cfg->src_mac[i], 6);
 	p[12] = 0x08;
-	p[13] = 0x00;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
-	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
-	ip->packet_id = rte_cpu_to_be_16(x->ip_id++);
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = 17;
 	memcpy(&ip->src_addr, cfg->source, 4);
 	memcpy(&ip->dst_addr, d->ip, 4);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	x->hdr_sum[i] = rte_raw_cksum(ip, sizeof(*ip));
 	uint8_t *u = p + 34;
 	u[0] = IPFIX_UDP >> 8;
 	u[1] = IPFIX_UDP & 0xff;
 	u[2] = (uint8_t)(d->udp_port >> 8);
-	u[3] = (uint8_t)d->udp_port;
-	u[4] = (uint8_t)((8 + len) >> 8);
-	u[5] = (uint8_t)(8 + len);
-	u[6] = u[7] = 0; /* no UDP checksum: allowed over IPv4 */
+	u[3] = (uint8_t)d->udp_port; /* no UDP checksum: allowed over IPv4 */
+}
+
+/* The headers of a message of len bytes to destination i, at p. */
+static void frame(struct rm_export *x, uint8_t *p, unsigned i, uint32_t len)
+{
+	memcpy(p, x->hdr[i], L2L3L4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
+	ip->packet_id = rte_cpu_to_be_16(x->ip_id++);
+	uint32_t sum = x->hdr_sum[i] + ip->total_length + ip->packet_id;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = sum == 0xffff ? (uint16_t)sum : (uint16_t)~sum; /* as rte_ipv4_cksum */
+	p[38] = (uint8_t)((8 + len) >> 8);
+	p[39] = (uint8_t)(8 + len);
 }
 
 /*
@@ -183,7 +197,7 @@ static void send_message(void *ctx, const uint8_t *msg, uint32_t len)
 			x->dropped++;
 			continue;
 		}
-		frame(x, p, d, i, len);
+		frame(x, p, i, len);
 		m->port = d->port;
 		if (x->handoff_out) { /* the main lcore: worker 0 sends (and counts) it */
 			if (rte_ring_enqueue(x->handoff_out, m) != 0) {
@@ -210,6 +224,8 @@ void rm_export_init(struct rm_export *x, const struct rm_export_cfg *cfg, unsign
 	x->refresh_tsc = now + (uint64_t)(cfg->refresh_s * (double)hz);
 	rm_ipfix_init(&x->enc, cfg->pen, cfg->domain + worker, cfg->mtu - 28, send_message, x);
 	x->enc.buffer = message_buffer;
+	for (unsigned i = 0; i < cfg->n; i++)
+		header_template(x, i);
 	x->open = NULL;
 	memset(x->n_pending, 0, sizeof(x->n_pending));
 }

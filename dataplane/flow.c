@@ -259,14 +259,27 @@ struct cursor {
 	struct rm_flow_run *open[2];
 };
 
+/* A run of n records of family f from the batch's record k on, the first
+ * as m says.  Runs restart with the family's records (k == 0), so that
+ * they always cover exactly those. */
+static inline struct rm_flow_run *append_run(struct rm_flow_batch *b, int f, uint32_t k,
+					     const struct rm_flow_meta *m, uint32_t n)
+{
+	uint32_t nr = k ? b->n_runs[f] : 0;
+	struct rm_flow_run *r = &b->runs[f][nr];
+	r->m = *m;
+	r->n = n;
+	b->n_runs[f] = nr + 1;
+	return r;
+}
+
 /*
  * A re-exported record (the cursor's) of family f (0, 1) that is the
  * batch's record number k.  A set's records lie back to back, so one with
  * the same length, time base and sampling interval as the run its set's
  * last record went into continues that run; unless the batch has been
  * flushed since (k == 0: a flush empties both families).  A set that skips
- * a record forgets its open runs (skip()).  The runs restart with the
- * family's records, so they always cover exactly those.
+ * a record forgets its open runs (skip()).
  */
 static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct cursor *c)
 {
@@ -276,11 +289,7 @@ static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct c
 		r->n++;
 		return;
 	}
-	uint32_t nr = k ? b->n_runs[f] : 0;
-	r = &b->runs[f][nr];
-	r->m = c->m;
-	r->n = 1;
-	b->n_runs[f] = nr + 1;
+	r = append_run(b, f, k, &c->m, 1);
 	c->open[f] = c->m.rec ? r : NULL; /* an sFlow sample is a run of its own */
 }
 
@@ -353,6 +362,26 @@ static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
 #define V5_HEADER 24
 #define V5_RECORD 48
 
+/*
+ * The runs of n v5 records at r, the batch's records k on.  A flow that
+ * starts after the header's uptime started before the uptime wrapped: its
+ * time base is 2^32 ms earlier (as collectors read v5), so a run ends
+ * where that changes.
+ */
+static void v5_runs(struct rm_flow_batch *b, uint32_t k, const uint8_t *r, uint32_t n,
+		    struct rm_flow_meta *m, uint64_t base, uint64_t uptime_ms)
+{
+	for (uint32_t j = 0; j < n;) {
+		int wrapped = be32(r + j * V5_RECORD + 24) > uptime_ms;
+		uint32_t from = j;
+		while (++j < n && (be32(r + j * V5_RECORD + 24) > uptime_ms) == wrapped)
+			;
+		m->rec = r + from * V5_RECORD;
+		m->sysinit_ms = base - (wrapped ? 1ull << 32 : 0);
+		append_run(b, 0, k + from, m, j - from);
+	}
+}
+
 static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
 		     uint32_t len)
 {
@@ -372,22 +401,24 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 	/* Record times are the exporter's uptime in ms: Unix time by the header. */
 	e->clock_ms = (uint64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000;
 	e->uptime_ms = be32(p + 4);
-	uint64_t base = exporter_sysinit(e);
-	struct cursor c = {.m = {.sampling = (uint32_t)rate,
+	struct rm_flow_batch *b = &st->batch;
+	struct rm_flow_meta m = {.sampling = (uint32_t)rate,
 				 .rec_len = V5_RECORD,
 				 .tmpl = RM_META_V5,
-				 .exporter = (uint16_t)(e - st->exp)}},
-		      *cp = st->want_meta ? &c : NULL;
-	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *r = p + V5_HEADER + i * V5_RECORD;
-		if (cp) {
-			c.m.rec = r;
-			/* A flow that starts after the header's uptime started before
-			 * the uptime wrapped: its base is 2^32 ms earlier (as
-			 * collectors read v5). */
-			c.m.sysinit_ms = base - (be32(r + 24) > e->uptime_ms ? 1ull << 32 : 0);
-		}
-		emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate, cp);
+				 .exporter = (uint16_t)(e - st->exp)};
+	/* As many records at a time as the batch has room for: then the runs
+	 * to re-export them are noted once for all of them. */
+	for (uint32_t i = 0; i < count;) {
+		if (b->n4 == RM_FLOW_BATCH)
+			st->flush(st, st->flush_ctx);
+		uint32_t k = b->n4,
+			 n = count - i < RM_FLOW_BATCH - k ? count - i : RM_FLOW_BATCH - k;
+		const uint8_t *first = p + V5_HEADER + i * V5_RECORD;
+		for (const uint8_t *r = first; r < first + n * V5_RECORD; r += V5_RECORD)
+			emit(st, 4, r, r + 4, be32(r + 16) * rate, be32(r + 20) * rate, NULL);
+		if (st->want_meta)
+			v5_runs(b, k, first, n, &m, exporter_sysinit(e), e->uptime_ms);
+		i += n;
 	}
 	e->n[RM_EXP_RECORDS] += count;
 }
@@ -712,6 +743,50 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	e->n[RM_EXP_RECORDS]++;
 }
 
+/* The family of every record of fixed-length template t, 0 for none. */
+static int set_family(const struct rm_flow_template *t)
+{
+	return t->off[RM_ROLE_SRC4] >= 0 && t->off[RM_ROLE_DST4] >= 0	? 4
+	       : t->off[RM_ROLE_SRC6] >= 0 && t->off[RM_ROLE_DST6] >= 0 ? 6
+									: 0;
+}
+
+static int per_record_sampling(const struct rm_flow_template *t)
+{
+	return t->off[RM_ROLE_SAMPLING] >= 0 || t->off[RM_ROLE_SP_INTERVAL] >= 0 ||
+	       t->off[RM_ROLE_SP_SPACE] >= 0;
+}
+
+/*
+ * The records of a fixed-length data set that all go to one family with
+ * the exporter's sampling interval, re-exported: as many at a time as the
+ * batch has room for, each such chunk one run noted once (m has the set's
+ * template, exporter and time base).
+ */
+static long data_set_runs(struct rm_flow_state *st, struct rm_flow_exporter *e,
+			  const struct rm_flow_template *t, const uint8_t *p, const uint8_t *end,
+			  int family, struct rm_flow_meta *m)
+{
+	struct rm_flow_batch *b = &st->batch;
+	uint32_t *have = family == 6 ? &b->n6 : &b->n4, len = t->min_len;
+	uint32_t total = (uint32_t)(end - p) / len;
+	m->rec_len = (uint16_t)len;
+	m->sampling = (uint32_t)(e->sampling ? e->sampling : 1);
+	for (uint32_t i = 0; i < total;) {
+		if (*have == RM_FLOW_BATCH)
+			st->flush(st, st->flush_ctx);
+		uint32_t k = *have,
+			 n = total - i < RM_FLOW_BATCH - k ? total - i : RM_FLOW_BATCH - k;
+		const uint8_t *first = p + (size_t)i * len, *stop = first + (size_t)n * len;
+		for (const uint8_t *r = first; r < stop; r += len)
+			data_record(st, e, t, r, len, t->off, t->len, NULL);
+		m->rec = first;
+		append_run(b, family == 6, k, m, n);
+		i += n;
+	}
+	return total;
+}
+
 /*
  * One data set of template id, body [p, end).  Returns the records read,
  * or -1 when the template is unknown (the set is skipped by its length)
@@ -734,6 +809,9 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 		cp = &c;
 	}
 	if (!t->variable) {
+		int family = set_family(t);
+		if (cp && family && !per_record_sampling(t))
+			return data_set_runs(st, e, t, p, end, family, &c.m);
 		/* Whatever is left shorter than a record is padding. */
 		for (; end - p >= t->min_len; p += t->min_len, n++)
 			data_record(st, e, t, p, t->min_len, t->off, t->len, cp);

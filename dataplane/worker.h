@@ -58,6 +58,8 @@ struct rm_export {
 	 * the frames framed for each destination but not yet given to its
 	 * port: they go in bursts, at the end of every batch and tick. */
 	struct rte_mbuf *open;
+	uint8_t hdr[RM_MAX_EXPORT][14 + 20 + 8]; /* per destination, lengths and checksum 0 */
+	uint32_t hdr_sum[RM_MAX_EXPORT];	 /* the IPv4 header's sum so */
 	struct rte_mbuf *pending[RM_MAX_EXPORT][RM_EXPORT_BURST];
 	uint16_t n_pending[RM_MAX_EXPORT];
 	struct rm_ipfix enc;
