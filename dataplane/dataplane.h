@@ -464,6 +464,12 @@ struct rm_ipfix_put {
 	int sysinit_at; /* where the tail has the time base, or -1 */
 	uint8_t tail[32];
 	uint32_t written; /* records, added up */
+	/* The open message ends at at with written more records: send it and
+	 * start the next with the set open and room for need bytes (then msg,
+	 * at and max describe it, written is 0), or -1 to leave it to the
+	 * caller. */
+	int (*roll)(struct rm_ipfix_put *s, uint32_t need);
+	void *roll_ctx;
 };
 enum { RM_PUT_DONE, RM_PUT_NEW_KEY, RM_PUT_SLOW };
 /* A run of the same key with another time base (the next datagram's). */

@@ -601,6 +601,31 @@ static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int 
 	add(x, &r, now_s);
 }
 
+/* What rolling a message over needs (struct rm_ipfix_put.roll). */
+struct roll_ctx {
+	struct rm_ipfix *x;
+	const struct rm_flow_state *st;
+	const struct mirror *c;
+	uint64_t now_s;
+};
+
+static int roll(struct rm_ipfix_put *s, uint32_t need)
+{
+	const struct roll_ctx *r = s->roll_ctx;
+	struct rm_ipfix *x = r->x;
+	if (HEADER + SET_HEADER + need > x->max) /* the caller counts it */
+		return -1;
+	x->len = s->at;
+	x->in_msg += s->written;
+	s->written = 0;
+	if (make_room(x, r->st, r->c, need, r->now_s))
+		return -1;
+	s->msg = x->msg;
+	s->at = x->len;
+	s->max = x->max;
+	return 0;
+}
+
 /*
  * The runs of family f (0, 1) of a batch.  While the open set is the
  * run's, x->put writes records; this loop does what it stops for: works
@@ -618,7 +643,10 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 				 .n_runs = rm_flow_runs(b, f),
 				 .ids = ids,
 				 .ends = ends,
-				 .tmpl = 0xffff};
+				 .tmpl = 0xffff,
+				 .roll = roll};
+	struct roll_ctx rc = {x, st, &c, now_s};
+	s.roll_ctx = &rc;
 	int fresh = 0; /* room was just made for record (i, j): x->put is to write it */
 	while (s.i < s.n_runs) {
 		const struct rm_flow_run *r = &s.runs[s.i];

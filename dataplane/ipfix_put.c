@@ -3,29 +3,31 @@
  *
  * Compiled twice, as DPDK's lib/fib compiles its vector lookups: for the
  * baseline x86-64 (rm_ipfix_put_sse2) and with -mavx2 (rm_ipfix_put_avx2);
- * rm_ipfix_init picks one at run time.  The C is the same: every move is a
- * fixed-size memcpy of 32 bytes, which is two 16-byte moves in the first
- * and one 32-byte move in the second (with GCC's default splitting of
- * unaligned 32-byte moves turned off, as it is for every AVX2 CPU since
+ * rm_ipfix_init picks one at run time.  The C is the same: every move is
+ * the assignment of a 32-byte vector, which is two 16-byte moves in the
+ * first and one 32-byte move in the second (with GCC's default splitting
+ * of unaligned 32-byte moves turned off, as it is for every AVX2 CPU since
  * Haswell).
  *
  * It writes the records of consecutive runs (struct rm_flow_run) into the
  * open data set for as long as nothing needs deciding: each run has the
  * set's template, exporter and sampling interval (the key; a new time base,
  * which each datagram's header brings, is patched into the tail), each
- * record fits the message, and each end is at most 64 bytes long.  It
- * stops at the first run or record that is otherwise and says which; the
- * caller (ipfix.c) opens sets, announces templates and sends messages.
+ * record fits the message, and each end is shorter than 64 bytes.  A
+ * record that does not fit has the message rolled over (s->roll: sent, and
+ * the next one started with the set open) and the loop goes on.  It stops
+ * at the first run or record that needs anything else and says which; the
+ * caller (ipfix.c) works out templates, announces them and opens sets.
  *
  * A record is copied in 32-byte moves, the last one ending at the record's
  * end (overlapping the one before), so that nothing outside the record is
  * read; records shorter than 32 bytes take two 16-byte moves, and shorter
  * than 16 the caller's slow path.  The tail and the ends are copied in
  * whole 32-byte moves whatever their length (an end of 64 bytes or more
- * goes the slow way): the message buffer has slack past its limit and the
- * ends table has padding past its last end, and what lands past a field's
- * length is overwritten by the next field or left past the message's
- * length.
+ * goes the slow way): the message buffer has RM_IPFIX_SLACK past its limit
+ * and the ends table 64 bytes of padding past its last end, and what lands
+ * past a field's length is overwritten by the next field or left past the
+ * message's length.
  */
 #include <string.h>
 
@@ -136,21 +138,37 @@ int PUT_NAME(struct rm_ipfix_put *s)
 			why = RM_PUT_SLOW;
 			break;
 		}
-		if (len < 32)
-			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
-					  bytes, SHORT);
-		else if (len <= 64)
-			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
-					  bytes, MEDIUM);
-		else
-			rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids, end_at,
-					  bytes, LONG);
-		j = (uint32_t)((rec - r->m.rec) / len);
-		if (rec < rec_end) {
-			why = RM_PUT_SLOW;
-			break;
+		for (;;) {
+			if (len < 32)
+				rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids,
+						  end_at, bytes, SHORT);
+			else if (len <= 64)
+				rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids,
+						  end_at, bytes, MEDIUM);
+			else
+				rec = put_records(&p, last, rec, rec_end, len, fixed, &tail, &ids,
+						  end_at, bytes, LONG);
+			if (rec == rec_end)
+				break;
+			/* Stopped at rec: when all it needs is the next message, that
+			 * is rolled over here, and the run goes on. */
+			uint64_t v0 = end_at[ids[0]], v1 = end_at[ids[1]];
+			s->at = (uint32_t)(p - msg);
+			s->written += (uint32_t)(ids - ids0) / 2;
+			ids0 = ids;
+			if (((v0 | v1) & 0xc0) ||
+			    s->roll(s, fixed + (uint32_t)(v0 & 0xff) + (uint32_t)(v1 & 0xff))) {
+				j = (uint32_t)((rec - r->m.rec) / len);
+				why = RM_PUT_SLOW;
+				goto out;
+			}
+			msg = s->msg;
+			p = msg + s->at;
+			lim = msg + s->max;
+			last = lim - fixed;
 		}
 	}
+out:
 	s->at = (uint32_t)(p - msg);
 	s->i = i;
 	s->j = j;
