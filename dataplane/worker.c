@@ -143,8 +143,8 @@ static inline void take(const struct rm_worker *w, struct rm_counters *c, struct
 	case RM_FRAME_IPV6:
 		if (w->flows && take_flow(w, c, m, p, avail, &f, 6))
 			break;
-		memcpy(b->a6[2 * b->n6], f.src, 16);
-		memcpy(b->a6[2 * b->n6 + 1], f.dst, 16);
+		/* Source and destination are adjacent in the header, as here. */
+		memcpy(b->a6[2 * b->n6], f.src, 32);
 		b->len6[b->n6++] = len;
 		break;
 	case RM_FRAME_NON_IP:

@@ -85,26 +85,44 @@ void rm_trie6_free(struct rm_trie6_owned *o);
 int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t errlen);
 size_t rm_trie6_bytes(const struct rm_trie6 *t);
 
-/* The first stride: an id, or RM_TRIE6_NODE | node.  a is big-endian. */
-static inline uint32_t rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a)
+/* The first 32 bits of big-endian address a, in one load. */
+static inline uint32_t rm_trie6_top(const uint8_t *a)
 {
-	uint32_t top = ((uint32_t)a[0] << 24) | ((uint32_t)a[1] << 16) | ((uint32_t)a[2] << 8);
+	uint32_t v;
+	__builtin_memcpy(&v, a, 4);
+	return __builtin_bswap32(v);
+}
+
+/* The first stride for a dir24 of `width`-byte entries (a constant where
+ * the compiler can see it): an id, or RM_TRIE6_NODE | node. */
+static inline __attribute__((always_inline)) uint32_t
+rm_trie6_first_w(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
+{
+	uint32_t top = rm_trie6_top(a);
 	if ((top >> 29) != 1)
 		return t->dir16[top >> 16];
 	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
-	if (t->width == 2) {
+	if (width == 2) { /* the node bit moves from bit 15 to bit 31, without a branch */
 		uint32_t e = ((const uint16_t *)t->dir24)[i];
-		return e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
+		return (e & 0x7fffu) | (e & 0x8000u) << 16;
 	}
 	return ((const uint32_t *)t->dir24)[i];
 }
 
-/* One node step: the value of the slot the address's byte selects. */
+/* The first stride: an id, or RM_TRIE6_NODE | node.  a is big-endian. */
+static inline uint32_t rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a)
+{
+	return t->width == 2 ? rm_trie6_first_w(t, a, 2) : rm_trie6_first_w(t, a, 4);
+}
+
+/* One node step: the value of the slot the address's byte selects.  The
+ * slot's rank among the run starts of its word is the POPCNT of the word
+ * shifted so that the slot's bit is the top one. */
 static inline uint32_t rm_trie6_step(const struct rm_trie6 *t, uint32_t node, const uint8_t *a)
 {
 	const struct rm_trie6_node *nd = &t->nodes[node];
 	unsigned b = a[nd->byte], w = b >> 6;
-	uint64_t upto = nd->bm[w] & ((2ull << (b & 63)) - 1);
+	uint64_t upto = nd->bm[w] << (63 - (b & 63));
 	return rm_trie6_vals(nd)[nd->cnt[w] + (uint32_t)__builtin_popcountll(upto) - 1];
 }
 

@@ -22,30 +22,60 @@
 
 #define LANES 64
 
-void WALK_NAME(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids, uint32_t n)
+/*
+ * The first stride inside the walk.  With 2-byte entries every id and node
+ * unit fits 15 bits (trie6.h), so the entry is only sign-extended: a node
+ * has the top bit set like RM_TRIE6_NODE and its unit in the low 15 bits,
+ * which is all walk() reads of it.
+ */
+static inline __attribute__((always_inline)) uint32_t first(const struct rm_trie6 *t,
+							    const uint8_t *a, uint32_t width)
 {
+	uint32_t top = rm_trie6_top(a);
+	if ((top >> 29) != 1)
+		return t->dir16[top >> 16];
+	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
+	if (width == 2)
+		return (uint32_t)(int32_t)((const int16_t *)t->dir24)[i];
+	return ((const uint32_t *)t->dir24)[i];
+}
+
+/* The walk for a dir24 of `width`-byte entries; ids doubles as the lanes'
+ * current entries. */
+static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
+						       const uint8_t (*addrs)[16], uint32_t *ids,
+						       uint32_t n, uint32_t width)
+{
+	const uint32_t unit = width == 2 ? 0x7fffu : ~RM_TRIE6_NODE; /* a node entry's unit */
 	for (uint32_t i = 0; i < n; i += LANES) {
-		uint32_t m = n - i < LANES ? n - i : LANES;
-		uint32_t e[LANES];
+		uint32_t m = n - i < LANES ? n - i : LANES, *e = ids + i;
+		const uint8_t(*a)[16] = addrs + i;
 		uint8_t list[LANES];
 		uint32_t cnt = 0;
 		for (uint32_t k = 0; k < m; k++) {
-			e[k] = rm_trie6_first(t, addrs[i + k]);
-			ids[i + k] = e[k];
+			uint32_t v = first(t, a[k], width);
+			e[k] = v;
 			list[cnt] = (uint8_t)k;
-			cnt += e[k] >> 31;
+			cnt += v >> 31;
 		}
 		while (cnt) {
 			uint32_t next = 0;
 			for (uint32_t j = 0; j < cnt; j++) {
 				uint32_t k = list[j];
-				uint32_t v = rm_trie6_step(t, e[k] & ~RM_TRIE6_NODE, addrs[i + k]);
+				uint32_t v = rm_trie6_step(t, e[k] & unit, a[k]);
 				e[k] = v;
-				ids[i + k] = v;
 				list[next] = (uint8_t)k;
 				next += v >> 31;
 			}
 			cnt = next;
 		}
 	}
+}
+
+void WALK_NAME(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids, uint32_t n)
+{
+	if (t->width == 2)
+		walk(t, addrs, ids, n, 2);
+	else
+		walk(t, addrs, ids, n, 4);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packets per second of rirmeter per worker core, next to the I/O ceiling.
 #
-#   perf/dataplane_bench.sh [SECONDS] [ROUNDS]
+#   perf/dataplane_bench.sh [SECONDS] [ROUNDS]      (SHAPES="v6-78" for one shape)
 #
 # Source: net_pcap with infinite_rx=1, which preloads a capture (4096
 # frames, addresses drawn from the bundled registry data) and replays it
@@ -54,7 +54,7 @@ command -v dpdk-testpmd >/dev/null || { echo "needs dpdk-testpmd (apt-get instal
 printf '%-7s %7s %13s %12s %12s %10s %10s\n' shape workers "testpmd io" "io-only" "attribute" \
 	"/testpmd" "/io-only"
 
-for shape in v4-64 v6-78 imix; do
+for shape in ${SHAPES:-v4-64 v6-78 imix}; do
 	python3 scripts/gen-pcap.py --shape "$shape" --packets 4096 --seed 1 --out "$tmp/$shape.pcap"
 	python3 scripts/gen-pcap.py --shape "$shape" --packets 4096 --seed 2 --out "$tmp/$shape.b.pcap"
 	for workers in 1 2; do
