@@ -449,6 +449,38 @@ def export_case(tmp, snap, captures):
                                 [(x, y) for x, y in zip(mine, nf_in) if x != y][:2]))
 
 
+def export_two_destinations_case(tmp, snap, captures):
+    """Two destinations on two ports: each gets every message, framed for it
+    (the message is built in one mbuf; the other destination gets a copy)."""
+    cap, port = captures[9]
+    outs = [os.path.join(tmp, 'two-%d.pcap' % i) for i in (1, 2)]
+    r = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=%s' % cap,
+                                '--vdev', 'net_pcap1,tx_pcap=%s' % outs[0], '--vdev',
+                                'net_pcap2,tx_pcap=%s' % outs[1], '--', '--db', snap,
+                                '--flows', 'netflow:%d' % port, '--flows-only',
+                                '--ipfix-export', '1:127.0.0.1:4739,2:127.0.0.2:4740',
+                                '--interval', '0', '--quiet'])
+    a, b = (read_pcap(o) if os.path.exists(o) else [] for o in outs)
+
+    def checksum_ok(f):
+        words = struct.unpack('!10H', f[14:34])
+        total = sum(words)
+        while total > 0xffff:
+            total = (total & 0xffff) + (total >> 16)
+        return total == 0xffff
+
+    def framed(frames, ip, udp):
+        return all(f[30:34] == bytes(ip) and struct.unpack('!H', f[36:38])[0] == udp and
+                   struct.unpack('!H', f[16:18])[0] == len(f) - 14 and
+                   struct.unpack('!H', f[38:40])[0] == len(f) - 34 and checksum_ok(f)
+                   for f in frames)
+    check('two destinations: each gets every message with the same IPFIX bytes, framed '
+          'for it (address, port, lengths, IPv4 checksum)',
+          r.returncode == 0 and len(a) == len(b) > 10 and
+          all(x[42:] == y[42:] for x, y in zip(a, b)) and framed(a, (127, 0, 0, 1), 4739) and
+          framed(b, (127, 0, 0, 2), 4740), r.stderr + ' %d and %d frames' % (len(a), len(b)))
+
+
 def export_swap_case(tmp, snap, captures):
     """A snapshot swap under export sends the templates again."""
     cap, port = captures[9]
@@ -486,6 +518,7 @@ def main():
         mixed_and_hostile(tmp, snap, traffic, captures, items4, items6)
         if shutil.which('tshark'):
             export_case(tmp, snap, captures)
+            export_two_destinations_case(tmp, snap, captures)
             export_swap_case(tmp, snap, captures)
         else:
             skip('--ipfix-export decoded by tshark', 'needs tshark')
