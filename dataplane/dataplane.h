@@ -107,12 +107,12 @@ void rm_counters_add(struct rm_counters *dst, const struct rm_counters *src);
 void rm_counters_sub(struct rm_counters *d, const struct rm_counters *a,
 		     const struct rm_counters *b);
 
-/* Count one parsed frame of len bytes, given the ids of its two addresses. */
+/* Count one parsed frame of len bytes, given the ids of its two addresses;
+ * the caller adds its frames to attributed and attributed_bytes, once per
+ * burst. */
 static inline void rm_count_ip(struct rm_counters *c, const uint8_t *rir_of, uint32_t src_id,
 			       uint32_t dst_id, uint32_t len)
 {
-	c->attributed++;
-	c->attributed_bytes += len;
 	c->by_id[RM_SRC][src_id].pkts++;
 	c->by_id[RM_SRC][src_id].bytes += len;
 	c->by_id[RM_DST][dst_id].pkts++;

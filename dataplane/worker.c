@@ -179,10 +179,17 @@ static void process(const struct rm_worker *w, const struct rm_gen_view *g, stru
 		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * b.n4);
 	if (b.n6)
 		g->lookup6(&g->db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * b.n6);
-	for (uint32_t k = 0; k < b.n4; k++)
+	uint64_t bytes = 0;
+	for (uint32_t k = 0; k < b.n4; k++) {
 		rm_count_ip(c, g->rir_of, b.id4[2 * k], b.id4[2 * k + 1], b.len4[k]);
-	for (uint32_t k = 0; k < b.n6; k++)
+		bytes += b.len4[k];
+	}
+	for (uint32_t k = 0; k < b.n6; k++) {
 		rm_count_ip(c, g->rir_of, b.id6[2 * k], b.id6[2 * k + 1], b.len6[k]);
+		bytes += b.len6[k];
+	}
+	c->attributed += b.n4 + b.n6;
+	c->attributed_bytes += bytes;
 }
 
 int rm_worker_main(void *arg)

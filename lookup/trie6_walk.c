@@ -74,8 +74,11 @@ static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 
 void WALK_NAME(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids, uint32_t n)
 {
-	if (t->width == 2)
-		walk(t, addrs, ids, n, 2);
+	/* A copy the stores to ids cannot alias: the table pointers stay in
+	 * registers instead of being reloaded after every store. */
+	const struct rm_trie6 local = *t;
+	if (local.width == 2)
+		walk(&local, addrs, ids, n, 2);
 	else
-		walk(t, addrs, ids, n, 4);
+		walk(&local, addrs, ids, n, 4);
 }
