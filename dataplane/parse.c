@@ -137,6 +137,10 @@ void rm_parse_frame(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_fr
 		return bad(f, RM_BAD_TRUNCATED);
 	uint32_t off = 14;
 	uint16_t type = be16(p + 12);
+	if (type == ET_IPV6) /* the untagged cases first: no loop, no switch */
+		return parse_ipv6(p, len, frame, off, f);
+	if (type == ET_IPV4)
+		return parse_ipv4(p, len, frame, off, f);
 	for (unsigned tags = 0; type == ET_VLAN || type == ET_QINQ || type == ET_QINQ9;) {
 		if (++tags > MAX_TAGS)
 			return bad(f, RM_BAD_TOO_MANY_TAGS);
