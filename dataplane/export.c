@@ -7,9 +7,12 @@
  * destination port, from its own mbuf cache, so nothing is shared on the
  * way out.  A message leaves when the next record would not fit the MTU,
  * when it is 100 ms old, and at exit; templates lead the first message,
- * then every refresh interval and after every snapshot swap.  A frame the
- * port does not take after a few tries is freed and counted as dropped,
- * never waited for: the workers' first job is to keep receiving.
+ * then every refresh interval and after every snapshot swap.  The encoder
+ * builds each message in the mbuf it leaves in (message_buffer), framed
+ * from a header template per destination; frames wait per destination and
+ * go to the port in bursts, at the end of every batch and every tick.  A
+ * frame the port does not take after a few tries is freed and counted as
+ * dropped, never waited for: the workers' first job is to keep receiving.
  *
  * The main lcore's per-interval aggregates take a detour: it frames them
  * like a worker but enqueues the frames on a single-producer,

@@ -27,7 +27,9 @@
  * want (interfaces, AS numbers, TCP flags, ToS, next hop, vendor fields).
  * Such a template is announced before its first record in each epoch (a
  * refresh or a snapshot change starts one) and again whenever its
- * exporter redefines it differently.
+ * exporter redefines it differently.  The decoder hands the records over
+ * in runs (struct rm_flow_run); the copy loop that writes them is
+ * ipfix_put.c, and this file does what that loop stops for (add_runs).
  *
  * sFlow samples have no record to copy: their decoded addresses, ports,
  * protocol, counts (multiplied by the sampling rate, which is carried as
