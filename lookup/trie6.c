@@ -270,6 +270,13 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 		snprintf(err, errlen, "IPv6 trie entry width %u", t->width);
 		return -1;
 	}
+	/* The walk reads a node entry's unit through rm_trie6_unit_mask: with
+	 * 2-byte entries every id and unit must fit its 15 bits. */
+	if (t->width == 2 && (n_attrs > 0x8000u || t->n_units > 0x8000u)) {
+		snprintf(err, errlen, "IPv6 trie of 2-byte entries with %u ids and %u units",
+			 n_attrs, t->n_units);
+		return -1;
+	}
 	struct check c = {
 	    t,	 n_attrs, calloc((size_t)t->n_units + 1, 1), calloc((size_t)t->n_units + 1, 1),
 	    err, errlen};

@@ -181,6 +181,10 @@ static void hostile_trie_refused(void **state)
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	o.nodes[o.t.n_units - 1].bm[3] = bm3;
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
+	/* 2-byte entries whose ids would not fit 15 bits: the walk's unit mask
+	 * would cut them. */
+	assert_int_equal(o.t.width, 2);
+	assert_int_equal(rm_trie6_check(&o.t, 0x8001, err, sizeof(err)), -1);
 	rm_trie6_free(&o);
 	built_free(r);
 }
