@@ -93,26 +93,27 @@ static inline uint32_t rm_trie6_top(const uint8_t *a)
 	return __builtin_bswap32(v);
 }
 
+/* The bits of a node entry that name its unit: with 2-byte dir24 entries
+ * every id and unit fits 15 bits, so rm_trie6_first only sign-extends
+ * them (the top bit marks a node, as RM_TRIE6_NODE does in 4-byte ones). */
+static inline uint32_t rm_trie6_unit_mask(uint32_t width)
+{
+	return width == 2 ? 0x7fffu : ~RM_TRIE6_NODE;
+}
+
 /* The first stride for a dir24 of `width`-byte entries (a constant where
- * the compiler can see it): an id, or RM_TRIE6_NODE | node. */
+ * the compiler can see it): an id, or a node entry, top bit set, its unit
+ * under rm_trie6_unit_mask(width).  a is big-endian. */
 static inline __attribute__((always_inline)) uint32_t
-rm_trie6_first_w(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
+rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
 {
 	uint32_t top = rm_trie6_top(a);
 	if ((top >> 29) != 1)
 		return t->dir16[top >> 16];
 	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
-	if (width == 2) { /* the node bit moves from bit 15 to bit 31, without a branch */
-		uint32_t e = ((const uint16_t *)t->dir24)[i];
-		return (e & 0x7fffu) | (e & 0x8000u) << 16;
-	}
+	if (width == 2)
+		return (uint32_t)(int32_t)((const int16_t *)t->dir24)[i];
 	return ((const uint32_t *)t->dir24)[i];
-}
-
-/* The first stride: an id, or RM_TRIE6_NODE | node.  a is big-endian. */
-static inline uint32_t rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a)
-{
-	return t->width == 2 ? rm_trie6_first_w(t, a, 2) : rm_trie6_first_w(t, a, 4);
 }
 
 /* One node step: the value of the slot the address's byte selects.  The
@@ -129,9 +130,9 @@ static inline uint32_t rm_trie6_step(const struct rm_trie6 *t, uint32_t node, co
 /* The simple walk, one address at a time: the reference for the bulk path. */
 static inline uint32_t rm_trie6_lookup1(const struct rm_trie6 *t, const uint8_t a[16])
 {
-	uint32_t e = rm_trie6_first(t, a);
+	uint32_t e = rm_trie6_first(t, a, t->width), unit = rm_trie6_unit_mask(t->width);
 	while (e & RM_TRIE6_NODE)
-		e = rm_trie6_step(t, e & ~RM_TRIE6_NODE, a);
+		e = rm_trie6_step(t, e & unit, a);
 	return e;
 }
 

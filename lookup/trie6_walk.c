@@ -22,38 +22,20 @@
 
 #define LANES 64
 
-/*
- * The first stride inside the walk.  With 2-byte entries every id and node
- * unit fits 15 bits (trie6.h), so the entry is only sign-extended: a node
- * has the top bit set like RM_TRIE6_NODE and its unit in the low 15 bits,
- * which is all walk() reads of it.
- */
-static inline __attribute__((always_inline)) uint32_t first(const struct rm_trie6 *t,
-							    const uint8_t *a, uint32_t width)
-{
-	uint32_t top = rm_trie6_top(a);
-	if ((top >> 29) != 1)
-		return t->dir16[top >> 16];
-	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
-	if (width == 2)
-		return (uint32_t)(int32_t)((const int16_t *)t->dir24)[i];
-	return ((const uint32_t *)t->dir24)[i];
-}
-
 /* The walk for a dir24 of `width`-byte entries; ids doubles as the lanes'
  * current entries. */
 static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 						       const uint8_t (*addrs)[16], uint32_t *ids,
 						       uint32_t n, uint32_t width)
 {
-	const uint32_t unit = width == 2 ? 0x7fffu : ~RM_TRIE6_NODE; /* a node entry's unit */
+	const uint32_t unit = rm_trie6_unit_mask(width);
 	for (uint32_t i = 0; i < n; i += LANES) {
 		uint32_t m = n - i < LANES ? n - i : LANES, *e = ids + i;
 		const uint8_t(*a)[16] = addrs + i;
 		uint8_t list[LANES];
 		uint32_t cnt = 0;
 		for (uint32_t k = 0; k < m; k++) {
-			uint32_t v = first(t, a[k], width);
+			uint32_t v = rm_trie6_first(t, a[k], width);
 			e[k] = v;
 			list[cnt] = (uint8_t)k;
 			cnt += v >> 31;
