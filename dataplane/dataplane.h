@@ -472,6 +472,12 @@ struct rm_ipfix_put {
 	void *roll_ctx;
 };
 enum { RM_PUT_DONE, RM_PUT_NEW_KEY, RM_PUT_SLOW };
+/* Whether run meta m has the open set's key: template, exporter, sampling. */
+static inline int rm_ipfix_put_same_key(const struct rm_ipfix_put *s, const struct rm_flow_meta *m)
+{
+	return m->tmpl == s->tmpl && m->exporter == s->exporter && m->sampling == s->sampling;
+}
+
 /* A run of the same key with another time base (the next datagram's). */
 static inline void rm_ipfix_put_sysinit(struct rm_ipfix_put *s, uint64_t ms)
 {

@@ -496,11 +496,6 @@ struct mirror {
 	uint64_t mark;
 };
 
-static inline int same_key(const struct rm_ipfix_put *s, const struct rm_flow_meta *m)
-{
-	return m->tmpl == s->tmpl && m->exporter == s->exporter && m->sampling == s->sampling;
-}
-
 /* The template of run meta m in c, and its key and tail in s: the original
  * exporter's address and domain, the time base when uptime-timed, the
  * sampling interval. */
@@ -562,8 +557,8 @@ static void next_record(struct rm_ipfix_put *s, const struct rm_flow_run *r)
 	}
 }
 
-/* Write record (i, j) of run r, one that x->put does not (shorter than 16
- * bytes, an end of 64 bytes or more), into the room make_room made. */
+/* Write record (i, j) of run r into the room make_room made: any record,
+ * also those x->put leaves (shorter than 16 bytes, an end of 64 or more). */
 static void write_next(struct rm_ipfix *x, struct rm_ipfix_put *s, const struct rm_flow_run *r,
 		       const struct rm_ipfix_ends *ends)
 {
@@ -630,11 +625,10 @@ static int roll(struct rm_ipfix_put *s, uint32_t need)
 
 /*
  * The runs of family f (0, 1) of a batch.  While the open set is the
- * run's, x->put writes records; this loop does what it stops for: works
- * out a new key's template and tail, and makes room for the record it
- * stopped at (sends the full message, announces the template, opens the
- * set), after which x->put goes on, or writes that record itself when it
- * is one x->put leaves.  sFlow samples go decoded.
+ * run's, x->put writes records (and rolls full messages over); this loop
+ * does what it stops for: works out a new key's template and tail, and
+ * writes the record it stopped at after making room for it (announcing
+ * the template, opening the set).  sFlow samples go decoded.
  */
 static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, const uint32_t *ids,
 		     const struct rm_ipfix_ends *ends, uint64_t now_s)
@@ -649,7 +643,6 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 				 .roll = roll};
 	struct roll_ctx rc = {x, st, &c, now_s};
 	s.roll_ctx = &rc;
-	int fresh = 0; /* room was just made for record (i, j): x->put is to write it */
 	while (s.i < s.n_runs) {
 		const struct rm_flow_run *r = &s.runs[s.i];
 		if (r->m.tmpl == RM_META_SFLOW) { /* a run of one */
@@ -659,7 +652,7 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 			s.ids += 2;
 			continue;
 		}
-		if (!same_key(&s, &r->m))
+		if (!rm_ipfix_put_same_key(&s, &r->m))
 			mirror_of(&c, &s, x, st, &r->m);
 		else if (r->m.sysinit_ms != s.sysinit)
 			rm_ipfix_put_sysinit(&s, r->m.sysinit_ms);
@@ -671,27 +664,17 @@ static void add_runs(struct rm_ipfix *x, const struct rm_flow_state *st, int f, 
 			int why = x->put(&s);
 			x->len = s.at;
 			x->in_msg += s.written;
-			int stuck = fresh && s.written == 0;
-			fresh = 0;
 			if (why != RM_PUT_SLOW)
 				continue;
 			r = &s.runs[s.i];
-			if (stuck) { /* a guard: room was just made for it */
-				write_next(x, &s, r, ends);
-				continue;
-			}
 		}
-		/* Record (i, j) needs room made (a new message, the template
-		 * announced, its set opened); then x->put writes it, unless it is
-		 * one that x->put leaves to this path. */
+		/* Record (i, j) needs room made (the template announced, its set
+		 * opened, or a record x->put leaves): written here, then x->put
+		 * goes on with the next. */
 		uint64_t v0 = ends->at[s.ids[0]], v1 = ends->at[s.ids[1]];
 		uint32_t len = r->m.rec_len;
-		if (make_room(x, st, &c, len + s.tail_len + (v0 & 0xff) + (v1 & 0xff), now_s)) {
-			next_record(&s, r);
-			continue;
-		}
-		if (len >= 16 && !((v0 | v1) & 0xc0))
-			fresh = 1;
+		if (make_room(x, st, &c, len + s.tail_len + (v0 & 0xff) + (v1 & 0xff), now_s))
+			next_record(&s, r); /* oversized: counted */
 		else
 			write_next(x, &s, r, ends);
 	}

@@ -122,8 +122,7 @@ int PUT_NAME(struct rm_ipfix_put *s)
 	int why = RM_PUT_DONE;
 	for (; i < s->n_runs; i++, j = 0) {
 		const struct rm_flow_run *r = &s->runs[i];
-		if (r->m.tmpl != s->tmpl || r->m.exporter != s->exporter ||
-		    r->m.sampling != s->sampling) {
+		if (!rm_ipfix_put_same_key(s, &r->m)) {
 			why = RM_PUT_NEW_KEY;
 			break;
 		}
