@@ -88,19 +88,23 @@ int rm_export_parse(struct rm_export_cfg *cfg, const char *spec, char *err, size
 	return 0;
 }
 
-/* Give destination d's pending frames to its port; what it does not take
- * after a few tries is freed and counted. */
-static void send_pending(struct rm_export *x, unsigned d)
+/* Give n frames to port; what it does not take after a few tries is freed
+ * and counted. */
+static void transmit(struct rm_export *x, uint16_t port, struct rte_mbuf **m, uint16_t n)
 {
-	uint16_t n = x->n_pending[d], done = 0;
+	uint16_t done = 0;
 	for (int t = 0; t < TX_TRIES && done < n; t++)
-		done += rte_eth_tx_burst(x->cfg->dst[d].port, x->queue, x->pending[d] + done,
-					 (uint16_t)(n - done));
+		done += rte_eth_tx_burst(port, x->queue, m + done, (uint16_t)(n - done));
 	x->frames += done;
 	if (done < n) {
-		rte_pktmbuf_free_bulk(x->pending[d] + done, n - done);
+		rte_pktmbuf_free_bulk(m + done, n - done);
 		x->dropped += n - done;
 	}
+}
+
+static void send_pending(struct rm_export *x, unsigned d)
+{
+	transmit(x, x->cfg->dst[d].port, x->pending[d], x->n_pending[d]);
 	x->n_pending[d] = 0;
 }
 
@@ -258,17 +262,8 @@ unsigned rm_export_drain_some(struct rm_export *x, unsigned max)
 	unsigned n, done = 0;
 	while (done < max &&
 	       (n = rte_ring_dequeue_burst(x->handoff_in, (void **)m, 16, NULL)) > 0) {
-		for (unsigned i = 0; i < n; i++) {
-			int sent = 0;
-			for (int t = 0; t < TX_TRIES && !sent; t++)
-				sent = rte_eth_tx_burst(m[i]->port, x->queue, &m[i], 1);
-			if (sent) {
-				x->frames++;
-			} else {
-				rte_pktmbuf_free(m[i]);
-				x->dropped++;
-			}
-		}
+		for (unsigned i = 0; i < n; i++)
+			transmit(x, m[i]->port, &m[i], 1);
 		done += n;
 	}
 	return done;
