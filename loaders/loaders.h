@@ -68,6 +68,8 @@ int rl_detect(const char *data, size_t len);
 /* Address text parsing shared by the loaders and the tools. */
 int rl_parse_v4(const char *s, size_t len, uint32_t *out);
 int rl_parse_v6(const char *s, size_t len, rm_u128 *out);
+/* The same in network byte order. */
+int rl_parse_v6_bytes(const char *s, size_t len, uint8_t b[16]);
 /* "a.b.c.d/n" or "x::/n"; family set to RM_V4 or RM_V6; host bits must be 0. */
 int rl_parse_prefix(const char *s, size_t len, unsigned *family, rm_u128 *first, rm_u128 *last,
 		    unsigned *plen, const char **why);

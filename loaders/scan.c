@@ -288,11 +288,21 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 	}
 	gzbuffer(g, PIECE);
 	int rc = 0, n;
-	while ((n = gzread(g, piece, PIECE)) > 0) {
+	for (;;) {
+		/* Counting reads straight into the scanner's window (no copy). */
+		char *room = an ? piece : rl_scanner_room(sc, PIECE);
+		if (!room) {
+			fprintf(stderr, "rirdb scan: %s: out of memory\n", path);
+			rc = -1;
+			n = 0;
+			break;
+		}
+		if ((n = gzread(g, room, PIECE)) <= 0)
+			break;
 		*bytes += (uint64_t)n;
 		if (an) {
 			annotate_piece(an, sc, piece, (size_t)n);
-		} else if (rl_scanner_feed(sc, piece, (size_t)n, on_found, t)) {
+		} else if (rl_scanner_commit(sc, (size_t)n, on_found, t)) {
 			fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
 			rc = -1;
 			break;

@@ -1,8 +1,9 @@
 /*
  * scan.h - find IPv4 and IPv6 address literals in a stream of text.
  *
- * A Hyperscan database, compiled once and shared read-only by every
- * thread, finds candidates; a validator decides.  A scanner is one stream:
+ * A Hyperscan database (IPv6 candidates), compiled once and shared
+ * read-only by every thread, and a vector quad finder (IPv4 candidates)
+ * find candidates; a validator decides.  A scanner is one stream:
  * feed it buffers of any size, cut anywhere, and it reports each address
  * once, in stream order, exactly as if the text had come in one piece.
  *
@@ -61,6 +62,10 @@ void rl_scanner_free(struct rl_scanner *s);
 
 /* Feed the next piece of the stream; 0, or -1 on a Hyperscan error. */
 int rl_scanner_feed(struct rl_scanner *s, const char *buf, size_t len, rl_found_fn fn, void *ctx);
+/* The same without a copy: the caller reads up to len bytes into the room
+ * (NULL when out of memory) and commits what it read. */
+char *rl_scanner_room(struct rl_scanner *s, size_t len);
+int rl_scanner_commit(struct rl_scanner *s, size_t len, rl_found_fn fn, void *ctx);
 /* End the stream (report what waited for its right edge); the scanner is
  * then ready for a new stream at offset 0. */
 int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx);

@@ -2,45 +2,66 @@
  * scanner.c - address literals in a stream of text (see scan.h for the
  * rules).
  *
- * Hyperscan, in streaming mode, reports where candidates end: a dotted
- * quad, a "::", or eight colon-separated hex groups; every IPv4 and IPv6
- * text form contains one of these.  It reports ends only (start-of-match
- * tracking costs speed in streaming mode) and one address may end several
- * matches, so the scanner keeps a window: the last CARRY bytes of what
- * came before plus the current piece.  From a candidate's end it widens
- * to the whole token over the window, validates it, and marks the stream
- * consumed up to the token's end, so that later candidates inside the
- * same token are dropped.  A token that reaches the end of the piece
- * waits for the next piece (or the end of the stream) to learn its right
- * edge.  Invariants: candidates are handled in order of their end; every
- * token is validated once; CARRY > RL_SCAN_MAX_TOKEN, so a token whose
- * left edge fell out of the window is too long to be an address anyway.
+ * Two finders report candidates, each as the position of a byte inside a
+ * token that may be an address: Hyperscan, in streaming mode, reports the
+ * ends of "::" and of eight colon-separated hex groups (IPv6), and the
+ * quad finder (scan_quads.c, vector compares) reports the first dot of
+ * every "d.d.d.d" (IPv4, and IPv6 with an IPv4 tail).  Every address text
+ * form contains one of these.  Hyperscan ran the dotted quad as a class
+ * pattern at under 1.1 GB/s and the IPv6 patterns at ~3 GB/s here, hence
+ * the split (perf/README.md).
+ *
+ * The text lives in a window: the last CARRY bytes of what came before
+ * plus the current piece, which callers can read into the window directly
+ * (rl_scanner_room).  Candidates from both finders are handled in order
+ * of position: each is widened to its token over the window, validated,
+ * and the stream is marked consumed up to the token's end, so that later
+ * candidates inside the same token are dropped.  A token that starts with
+ * a digit right after a word is refused from its left edge alone.  A token
+ * that reaches the end of the window waits for the next piece (or the end
+ * of the stream) to learn its right edge; the quad finder likewise looks
+ * only QUAD_LOOK bytes short of the window's end until the stream ends.
+ * Invariants: candidates are handled in order of position; every token is
+ * validated at most once; CARRY > RL_SCAN_MAX_TOKEN + QUAD_LOOK, so a token
+ * whose left edge fell out of the window is too long to be an address.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dir24.h"
+#include "loaders.h"
 #include "scan.h"
+#include "scan_quads.h"
 
 #define CARRY (2 * RL_SCAN_MAX_TOKEN + 64)
+/* The quad finder reports a position once the 16 bytes after it are in the
+ * window: F depends on the next 9. */
+#define QUAD_LOOK 16
 
 struct rl_scan_db {
 	hs_database_t *hs;
+	rl_quads_fn quads;
+};
+
+/* Candidate positions (stream offsets of a byte inside a token), ascending. */
+struct list {
+	uint64_t *at;
+	size_t n, cap;
 };
 
 struct rl_scanner {
 	const struct rl_scan_db *db;
 	hs_scratch_t *scratch;
 	hs_stream_t *stream;
+	char *mem; /* the window with RL_QUADS_PAD zeroed bytes on each side */
 	char *win; /* win[0] is the byte at stream offset base */
 	size_t len, cap;
 	uint64_t base;
-	uint64_t *cand; /* candidate end offsets, exclusive; pending ones first */
-	size_t n_cand, cap_cand;
-	uint64_t done; /* the stream is consumed up to here */
+	struct list hs, quads; /* IPv6 (Hyperscan) and IPv4 (quad finder) */
+	uint64_t classified;   /* the quad finder has looked up to here */
+	uint64_t done;	       /* the stream is consumed up to here */
 	int alloc_failed;
 };
 
@@ -49,7 +70,7 @@ struct rl_scanner {
 
 /* Character classes by table: the scan loop asks for every byte of every
  * token, and the C library's ctype goes through the locale each time. */
-enum { C_WORD = 1, C_TOK = 2, C_ZONE = 4 };
+enum { C_WORD = 1, C_TOK = 2, C_ZONE = 4, C_COLON = 8 };
 static unsigned char cls[256];
 
 __attribute__((constructor)) static void init_classes(void)
@@ -61,7 +82,8 @@ __attribute__((constructor)) static void init_classes(void)
 		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		cls[c] = (unsigned char)((alnum || c == '_' ? C_WORD : 0) |
 					 (hex || c == '.' || c == ':' ? C_TOK : 0) |
-					 (alnum || c == '_' || c == '.' || c == '-' ? C_ZONE : 0));
+					 (alnum || c == '_' || c == '.' || c == '-' ? C_ZONE : 0) |
+					 (c == ':' ? C_COLON : 0));
 	}
 }
 
@@ -70,61 +92,33 @@ static int is_word(int c)
 	return c >= 0 && (cls[c & 255] & C_WORD);
 }
 
-static int is_tok(int c)
-{
-	return cls[c & 255] & C_TOK;
-}
-
 static int is_zone(int c)
 {
 	return cls[c & 255] & C_ZONE;
 }
 
-/* Exactly four decimal octets 0-255, no leading zeros, nothing else. */
-static int parse_v4(const char *s, struct rl_found *f)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned o = 0, n = 0;
-		while (s[n] >= '0' && s[n] <= '9' && n < 4)
-			o = o * 10 + (unsigned)(s[n++] - '0');
-		if (n == 0 || n > 3 || o > 255 || (n > 1 && s[0] == '0'))
-			return 0;
-		s += n;
-		if (*s != (i < 3 ? '.' : '\0'))
-			return 0;
-		s++;
-		v = v << 8 | o;
-	}
-	f->v6 = 0;
-	f->v4 = v;
-	return 1;
-}
-
 /* "1.2.3.4:443": the address and a port of 1-5 digits up to 65535. */
-static int parse_v4_port(char *s, struct rl_found *f)
+static int parse_v4_port(const char *s, size_t n, struct rl_found *f)
 {
-	char *colon = strchr(s, ':');
-	if (!colon || strchr(colon + 1, ':') || !colon[1] || strlen(colon + 1) > 5)
+	const char *colon = memchr(s, ':', n);
+	size_t a = colon ? (size_t)(colon - s) : n, digits = n - a - 1;
+	unsigned port = 0;
+	if (a == n || digits == 0 || digits > 5)
 		return 0;
-	for (const char *p = colon + 1; *p; p++)
-		if (!isdigit((unsigned char)*p))
+	for (size_t i = a + 1; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
 			return 0;
-	if (atoi(colon + 1) > 65535)
-		return 0;
-	*colon = '\0';
-	return parse_v4(s, f);
+		port = port * 10 + (unsigned)(s[i] - '0');
+	}
+	return port <= 65535 && rl_parse_v4(s, a, &f->v4) == 0;
 }
 
-static int parse_v6(const char *s, struct rl_found *f)
+static int parse_v6(const char *s, size_t n, struct rl_found *f)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	if (strspn(s, ":.") == strlen(s)) /* a bare "::" is punctuation */
-		return 0;
-	if (inet_pton(AF_INET6, s, f->v6addr) != 1)
+	if (n == 2 || rl_parse_v6_bytes(s, n, f->v6addr)) /* a bare "::" is punctuation */
 		return 0;
 	if (memcmp(f->v6addr, mapped, 12) == 0) {
-		f->v6 = 0;
 		f->v4 = (uint32_t)f->v6addr[12] << 24 | (uint32_t)f->v6addr[13] << 16 |
 			(uint32_t)f->v6addr[14] << 8 | f->v6addr[15];
 		return 1;
@@ -133,17 +127,21 @@ static int parse_v6(const char *s, struct rl_found *f)
 	return 1;
 }
 
-int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_found *f)
+/*
+ * The validator proper, for a token whose first '%' (len when none) and
+ * whether a ':' comes before it are known: the scanner learns both while
+ * it widens a candidate to its token.
+ */
+static int judge(const char *t, size_t len, size_t pct, int colon, int left, int right,
+		 struct rl_found *f)
 {
-	char buf[RL_SCAN_MAX_TOKEN + 1];
 	memset(f, 0, sizeof(*f));
 	if (len == 0 || len > RL_SCAN_MAX_TOKEN)
 		return 0;
 	/* Dots join (the word beyond them still counts); one ':' separates. */
-	const char *pct = memchr(t, '%', len);
-	size_t a = 0, b = pct ? (size_t)(pct - t) : len;
-	int sep_left = 0, sep_right = 0;
-	if (!pct) { /* sentence punctuation: "from 1.2.3.4." and "at 1.2.3.4: refused" */
+	size_t a = 0, b = pct;
+	int zone = pct < len, sep_left = 0, sep_right = 0;
+	if (!zone) { /* sentence punctuation: "from 1.2.3.4." and "at 1.2.3.4: refused" */
 		while (b > a && t[b - 1] == '.')
 			b--;
 		if (b - a >= 2 && t[b - 1] == ':' && t[b - 2] != ':')
@@ -155,45 +153,55 @@ int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_foun
 		a++, sep_left = 1;
 	if (a >= b || (!sep_left && is_word(left)) || (!sep_right && is_word(right)))
 		return 0;
-	memcpy(buf, t + a, b - a);
-	buf[b - a] = '\0';
 	int ok;
-	if (!memchr(buf, ':', b - a))
-		ok = parse_v4(buf, f);
+	if (!colon || !memchr(t + a, ':', b - a)) /* colons only in what was cut */
+		ok = rl_parse_v4(t + a, b - a, &f->v4) == 0;
 	else
-		ok = parse_v6(buf, f) || (!pct && parse_v4_port(buf, f));
-	if (!ok || (pct && !f->v6))
+		ok = parse_v6(t + a, b - a, f) || (!zone && parse_v4_port(t + a, b - a, f));
+	if (!ok || (zone && !f->v6))
 		return 0;
 	f->offset = a;
-	f->len = (uint32_t)((pct ? len : b) - a);
+	f->len = (uint32_t)((zone ? len : b) - a);
 	return 1;
+}
+
+int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_found *f)
+{
+	const char *pct = memchr(t, '%', len);
+	size_t main = pct ? (size_t)(pct - t) : len;
+	return judge(t, len, main, memchr(t, ':', main) != NULL, left, right, f);
 }
 
 /* ------------------------------------------------------------------ */
 /* The database                                                        */
 
+rl_quads_fn rl_quads_select(void)
+{
+	return rm_simd_best() >= RM_SIMD_AVX2 ? rl_quads_avx2 : rl_quads_sse2;
+}
+
 struct rl_scan_db *rl_scan_db_new(char *err, size_t errlen)
 {
 	static const char *const pats[] = {
-	    "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
 	    "::",
 	    "[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7}",
 	};
-	static const unsigned flags[] = {0, 0, HS_FLAG_CASELESS};
-	static const unsigned ids[] = {0, 1, 2};
+	static const unsigned flags[] = {0, HS_FLAG_CASELESS};
+	static const unsigned ids[] = {0, 1};
 	struct rl_scan_db *db = calloc(1, sizeof(*db));
 	hs_compile_error_t *ce = NULL;
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (hs_compile_multi(pats, flags, ids, 3, HS_MODE_STREAM, NULL, &db->hs, &ce) !=
+	if (hs_compile_multi(pats, flags, ids, 2, HS_MODE_STREAM, NULL, &db->hs, &ce) !=
 	    HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: %s", ce ? ce->message : "compile failed");
 		hs_free_compile_error(ce);
 		free(db);
 		return NULL;
 	}
+	db->quads = rl_quads_select();
 	return db;
 }
 
@@ -231,9 +239,26 @@ void rl_scanner_free(struct rl_scanner *s)
 	if (s->stream)
 		hs_close_stream(s->stream, s->scratch, NULL, NULL);
 	hs_free_scratch(s->scratch);
-	free(s->win);
-	free(s->cand);
+	free(s->mem);
+	free(s->hs.at);
+	free(s->quads.at);
 	free(s);
+}
+
+/* Room for n more positions in a list; 0, or -1 out of memory. */
+static int list_room(struct list *l, size_t n)
+{
+	if (l->n + n <= l->cap)
+		return 0;
+	size_t cap = l->cap ? 2 * l->cap : 1024;
+	while (cap < l->n + n)
+		cap *= 2;
+	uint64_t *at = realloc(l->at, cap * sizeof(*at));
+	if (!at)
+		return -1;
+	l->at = at;
+	l->cap = cap;
+	return 0;
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -241,53 +266,45 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
 	struct rl_scanner *s = arg;
 	(void)id, (void)from, (void)flags;
-	if (s->n_cand == s->cap_cand) {
-		size_t cap = s->cap_cand ? 2 * s->cap_cand : 1024;
-		uint64_t *c = realloc(s->cand, cap * sizeof(*c));
-		if (!c) {
-			s->alloc_failed = 1;
-			return 1; /* stop scanning; reported as an error */
-		}
-		s->cand = c;
-		s->cap_cand = cap;
+	if (list_room(&s->hs, 1)) {
+		s->alloc_failed = 1;
+		return 1; /* stop scanning; reported as an error */
 	}
-	s->cand[s->n_cand++] = to;
+	s->hs.at[s->hs.n++] = to - 1; /* the match's last byte is in the token */
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Find the dotted-quad candidates up to where their right context is known
+ * (everything, at the end of the stream). */
+static int find_quads(struct rl_scanner *s, int final)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	uint64_t end = s->base + s->len;
+	uint64_t to = final ? end : end > QUAD_LOOK ? end - QUAD_LOOK : 0;
+	if (to <= s->classified)
+		return 0;
+	size_t from = (size_t)(s->classified - s->base), n = (size_t)(to - s->classified);
+	if (list_room(&s->quads, n / 2 + 1))
+		return -1;
+	s->quads.n += s->db->quads(s->win, from, from + n, s->base, s->quads.at + s->quads.n);
+	s->classified = to;
+	return 0;
 }
 
 /*
- * Widen candidate ending at window index end-1 to its token [*lo, *hi).
- * 1: found; 0: too long or its left edge fell out of the window;
- * -1: its right edge is not known yet (the window ends inside it).
+ * Widening a candidate at window index at to its token [lo, hi): the left
+ * edge first, because a token that starts with a digit right after a word
+ * ("Chrome/120.0.0.0", "v1.2.3.4") is refused wherever it ends.  seen
+ * collects the classes of the token's bytes (C_COLON: it has a ':').
  */
-static int widen(const struct rl_scanner *s, size_t end, int final, size_t *lo, size_t *hi)
+static size_t token_start(const struct rl_scanner *s, size_t at, unsigned *seen)
 {
-	const char *w = s->win;
-	size_t j = end - 1, k = end;
-	while (j > 0 && is_tok((unsigned char)w[j - 1]) && end - j <= RL_SCAN_MAX_TOKEN)
-		j--;
-	while (k < s->len && is_tok((unsigned char)w[k]) && k - j <= RL_SCAN_MAX_TOKEN)
-		k++;
-	if (k == s->len && !final)
-		return -1;
-	if (k < s->len && w[k] == '%' && memchr(w + j, ':', k - j)) { /* zone id */
-		size_t z = k + 1;
-		while (z < s->len && is_zone((unsigned char)w[z]) && z - j <= RL_SCAN_MAX_TOKEN)
-			z++;
-		if (z == s->len && !final)
-			return -1;
-		if (z > k + 1)
-			k = z;
-	}
-	*lo = j;
-	*hi = k;
-	return k - j <= RL_SCAN_MAX_TOKEN && !(j == 0 && s->base > 0);
+	const unsigned char *w = (const unsigned char *)s->win;
+	size_t j = at;
+	unsigned c = cls[w[at]];
+	while (j > 0 && (cls[w[j - 1]] & C_TOK) && at + 1 - j <= RL_SCAN_MAX_TOKEN)
+		c |= cls[w[--j]];
+	*seen = c;
+	return j;
 }
 
 /* The left neighbour, where "word/" counts as a word: in "Chrome/120.0.0.0"
@@ -302,38 +319,92 @@ static int left_of(const struct rl_scanner *s, size_t lo)
 	return c;
 }
 
-/* Validate the candidates in order; keep those that wait for more text. */
+static int glued_left(const struct rl_scanner *s, size_t lo)
+{
+	return (unsigned char)(s->win[lo] - '0') < 10 && is_word(left_of(s, lo));
+}
+
+/*
+ * The right edge, with a zone id after an IPv6 token; *pct is where the
+ * zone starts (hi when none).  1: found; 0: too long or its left edge fell
+ * out of the window; -1: the right edge is not known yet (the window ends
+ * inside the token).
+ */
+static int token_end(const struct rl_scanner *s, size_t lo, size_t at, int final, size_t *hi,
+		     size_t *pct, unsigned *seen)
+{
+	const unsigned char *w = (const unsigned char *)s->win;
+	size_t k = at + 1;
+	unsigned c = *seen, x;
+	while (k < s->len && ((x = cls[w[k]]) & C_TOK) && k - lo <= RL_SCAN_MAX_TOKEN)
+		c |= x, k++;
+	if (k == s->len && !final)
+		return -1;
+	*seen = c;
+	*pct = k;
+	if (k < s->len && w[k] == '%' && (c & C_COLON)) { /* zone id */
+		size_t z = k + 1;
+		while (z < s->len && is_zone(w[z]) && z - lo <= RL_SCAN_MAX_TOKEN)
+			z++;
+		if (z == s->len && !final)
+			return -1;
+		if (z > k + 1)
+			k = z;
+	}
+	*hi = k;
+	return k - lo <= RL_SCAN_MAX_TOKEN && !(lo == 0 && s->base > 0);
+}
+
+static void keep_from(struct list *l, size_t i)
+{
+	if (i == 0)
+		return;
+	memmove(l->at, l->at + i, (l->n - i) * sizeof(*l->at));
+	l->n -= i;
+}
+
+/* Validate the candidates of both lists in order of position; keep those
+ * that wait for more text. */
 static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 {
-	size_t i, kept = 0;
-	for (i = 1; i < s->n_cand && s->cand[i - 1] <= s->cand[i]; i++)
-		;
-	if (i < s->n_cand)
-		qsort(s->cand, s->n_cand, sizeof(*s->cand), cmp_u64);
-	for (i = 0; i < s->n_cand; i++) {
-		uint64_t e = s->cand[i];
-		if (e <= s->done || e <= s->base) /* e <= base: a token longer than CARRY */
-			continue;
-		size_t lo, hi;
-		int r = widen(s, (size_t)(e - s->base), final, &lo, &hi);
-		if (r < 0) { /* this and every later candidate are in the last token */
-			memmove(s->cand, s->cand + i, (s->n_cand - i) * sizeof(*s->cand));
-			kept = s->n_cand - i;
+	struct list *a = &s->hs, *b = &s->quads;
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		int from_a = j == b->n || (i < a->n && a->at[i] < b->at[j]);
+		uint64_t p = from_a ? a->at[i] : b->at[j];
+		if (p >= s->classified) /* a quad before it may still be found */
 			break;
+		if (p < s->done || p < s->base) { /* p < base: a token longer than CARRY */
+			i += from_a, j += !from_a;
+			continue;
 		}
+		size_t at = (size_t)(p - s->base), hi, pct;
+		unsigned seen;
+		size_t lo = token_start(s, at, &seen);
+		if (glued_left(s, lo)) { /* later candidates in it will say the same */
+			i += from_a, j += !from_a;
+			continue;
+		}
+		int r = token_end(s, lo, at, final, &hi, &pct, &seen);
+		if (r < 0) /* this and every later candidate are in the last token */
+			break;
+		i += from_a, j += !from_a;
 		s->done = s->base + hi;
 		struct rl_found f;
 		int left = left_of(s, lo);
 		int right = hi < s->len ? (unsigned char)s->win[hi] : -1;
-		if (r && rl_scan_token(s->win + lo, hi - lo, left, right, &f)) {
+		if (r &&
+		    judge(s->win + lo, hi - lo, pct - lo, (seen & C_COLON) != 0, left, right, &f)) {
 			f.offset += s->base + lo;
 			fn(ctx, &f);
 		}
 	}
-	s->n_cand = kept;
+	keep_from(a, i);
+	keep_from(b, j);
 }
 
-/* Keep the last CARRY bytes of the window and make room for len more. */
+/* Keep the last CARRY bytes of the window and make room for len more, with
+ * the quad finder's zeroed padding on both sides. */
 static int slide(struct rl_scanner *s, size_t len)
 {
 	if (s->len > CARRY) {
@@ -344,12 +415,36 @@ static int slide(struct rl_scanner *s, size_t len)
 	}
 	if (s->len + len > s->cap) {
 		size_t cap = s->len + len;
-		char *w = realloc(s->win, cap);
-		if (!w)
+		char *m = realloc(s->mem, RL_QUADS_PAD + cap + RL_QUADS_PAD);
+		if (!m)
 			return -1;
-		s->win = w;
+		memset(m, 0, RL_QUADS_PAD);
+		s->mem = m;
+		s->win = m + RL_QUADS_PAD;
 		s->cap = cap;
 	}
+	return 0;
+}
+
+char *rl_scanner_room(struct rl_scanner *s, size_t len)
+{
+	if (len == 0 || len > UINT32_MAX / 2 || slide(s, len)) /* Hyperscan: unsigned lengths */
+		return NULL;
+	return s->win + s->len;
+}
+
+int rl_scanner_commit(struct rl_scanner *s, size_t len, rl_found_fn fn, void *ctx)
+{
+	if (len == 0)
+		return 0;
+	const char *piece = s->win + s->len;
+	s->len += len;
+	memset(s->win + s->len, 0, RL_QUADS_PAD);
+	if (hs_scan_stream(s->stream, piece, (unsigned)len, 0, s->scratch, on_match, s) !=
+		HS_SUCCESS ||
+	    s->alloc_failed || find_quads(s, 0))
+		return -1;
+	settle(s, 0, fn, ctx);
 	return 0;
 }
 
@@ -357,16 +452,11 @@ int rl_scanner_feed(struct rl_scanner *s, const char *buf, size_t len, rl_found_
 {
 	if (len == 0)
 		return 0;
-	if (len > UINT32_MAX / 2 || slide(s, len)) /* Hyperscan takes an unsigned length */
+	char *room = rl_scanner_room(s, len);
+	if (!room)
 		return -1;
-	memcpy(s->win + s->len, buf, len);
-	s->len += len;
-	if (hs_scan_stream(s->stream, buf, (unsigned)len, 0, s->scratch, on_match, s) !=
-		HS_SUCCESS ||
-	    s->alloc_failed)
-		return -1;
-	settle(s, 0, fn, ctx);
-	return 0;
+	memcpy(room, buf, len);
+	return rl_scanner_commit(s, len, fn, ctx);
 }
 
 int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
@@ -376,11 +466,16 @@ int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 		? 0
 		: -1;
 	s->stream = NULL;
-	settle(s, 1, fn, ctx);
+	if (find_quads(s, 1) == 0)
+		settle(s, 1, fn, ctx);
+	else
+		rc = -1;
 	s->len = 0;
 	s->base = 0;
 	s->done = 0;
-	s->n_cand = 0;
+	s->classified = 0;
+	s->hs.n = 0;
+	s->quads.n = 0;
 	if (hs_open_stream(s->db->hs, 0, &s->stream) != HS_SUCCESS)
 		rc = -1;
 	return rc;

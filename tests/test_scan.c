@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "scan.h"
+#include "scan_quads.h"
 
 static struct rl_scan_db *db;
 static struct rl_scanner *sc;
@@ -44,18 +45,24 @@ static void collect(void *ctx, const struct rl_found *f)
 	o->n++;
 }
 
-/* Scan text fed in pieces cut at the given offsets (ascending, then -1). */
+/* Scan text fed in pieces cut at the given offsets (ascending). */
+static void feed_cut(const char *text, size_t len, const size_t *cuts, size_t n_cuts,
+		     rl_found_fn fn, void *ctx)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < n_cuts; i++) {
+		assert_int_equal(rl_scanner_feed(sc, text + at, cuts[i] - at, fn, ctx), 0);
+		at = cuts[i];
+	}
+	assert_int_equal(rl_scanner_feed(sc, text + at, len - at, fn, ctx), 0);
+	assert_int_equal(rl_scanner_end(sc, fn, ctx), 0);
+}
+
 static void scan_cut(const char *text, size_t len, const size_t *cuts, size_t n_cuts, struct out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->order_ok = 1;
-	size_t at = 0;
-	for (size_t i = 0; i < n_cuts; i++) {
-		assert_int_equal(rl_scanner_feed(sc, text + at, cuts[i] - at, collect, o), 0);
-		at = cuts[i];
-	}
-	assert_int_equal(rl_scanner_feed(sc, text + at, len - at, collect, o), 0);
-	assert_int_equal(rl_scanner_end(sc, collect, o), 0);
+	feed_cut(text, len, cuts, n_cuts, collect, o);
 	assert_true(o->order_ok);
 }
 
@@ -103,6 +110,7 @@ static const struct {
     {"2001:db8::1. next", "2001:db8::1"},
     {"2001:db8:::1 2001:db8::1::2 12345::1 2001:db8::g", ""},
     {"1.2.3.4%20x", "1.2.3.4"},
+    {"10.0.0.1 ::1 10.0.0.2 a::1", "10.0.0.1 ::1 10.0.0.2 a::1"},
 };
 
 static void test_corpus(void **state)
@@ -231,6 +239,133 @@ static void test_offsets(void **state)
 	assert_string_equal(o.text, "2001:db8::1@4 10.1.2.3@23");
 }
 
+static uint64_t rnd(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+	return *seed >> 33;
+}
+
+static int good_dot(const char *w, size_t p)
+{
+	return w[p] == '.' && w[p - 1] >= '0' && w[p - 1] <= '9' && w[p + 1] >= '0' &&
+	       w[p + 1] <= '9';
+}
+
+/* The quad finder's definition, one position at a time. */
+static int quad_start(const char *w, size_t p)
+{
+	if (!good_dot(w, p))
+		return 0;
+	for (size_t q = p + 2; q <= p + 4; q++)
+		for (size_t r = q + 2; good_dot(w, q) && r <= q + 4; r++)
+			if (good_dot(w, r))
+				return 1;
+	return 0;
+}
+
+/* Both variants of the quad finder report exactly the definition's
+ * positions, for any range, on text dense in digits and dots. */
+static void test_quad_finder(void **state)
+{
+	(void)state;
+	enum { PAD = RL_QUADS_PAD, LEN = 4096 };
+	static char mem[PAD + LEN + PAD];
+	static uint64_t got[LEN], want[LEN];
+	static const char alpha[] = "0123456789.....:a /";
+	char *w = mem + PAD;
+	uint64_t seed = 7;
+	rl_quads_fn fns[2] = {rl_quads_sse2, __builtin_cpu_supports("avx2") ? rl_quads_avx2 : NULL};
+	for (int round = 0; round < 300; round++) {
+		for (size_t i = 0; i < sizeof(mem); i++)
+			mem[i] = alpha[rnd(&seed) % (sizeof(alpha) - 1)];
+		size_t from = 1 + rnd(&seed) % 300, to = from + rnd(&seed) % (LEN - from);
+		size_t n_want = 0;
+		for (size_t p = from; p < to; p++)
+			if (quad_start(w, p))
+				want[n_want++] = 1000 + p;
+		for (int v = 0; v < 2; v++) {
+			if (!fns[v])
+				continue;
+			size_t n = fns[v](w, from, to, 1000, got);
+			assert_int_equal(n, n_want);
+			assert_memory_equal(got, want, n * sizeof(*got));
+		}
+	}
+}
+
+/* Addresses found in a long text, as text. */
+struct big {
+	char text[1 << 20];
+	size_t len, n;
+};
+
+static void collect_big(void *ctx, const struct rl_found *f)
+{
+	struct big *b = ctx;
+	char a[INET6_ADDRSTRLEN];
+	uint32_t be = htonl(f->v4);
+	inet_ntop(f->v6 ? AF_INET6 : AF_INET, f->v6 ? (const void *)f->v6addr : &be, a, sizeof(a));
+	b->len += (size_t)snprintf(b->text + b->len, sizeof(b->text) - b->len, "%s%s",
+				   b->n++ ? " " : "", a);
+}
+
+/* Long random text with addresses and decoys at every alignment: exactly
+ * the planted addresses come out, whole and cut in random places. */
+static void test_random_text(void **state)
+{
+	(void)state;
+	static const char *const decoys[] = {
+	    "1.2.3",	"Chrome/1.2.3.4",    "1.2.3.4.5", "v10.0.0.1",
+	    "12:34:56", "00:11:22:33:44:55", "HTTP/1.1",  "537.36",
+	    "a.b.c.d",	"10.0.0.256",	     "::",	  "1.2.3.4x",
+	    "01.2.3.4", "fe80::g",	     "text",	  "...",
+	    "1..2.3.4", "99.99.99"};
+	static const char *const seps[] = {" ", "\n", ", ", "\t", "=", "\"", " [", "] ", "(", ") "};
+	static char text[1 << 18];
+	static char want[1 << 20];
+	static struct big got, part;
+	uint64_t seed = 11;
+	for (int round = 0; round < 8; round++) {
+		size_t n = 0, wn = 0, planted = 0;
+		want[0] = '\0';
+		while (n < sizeof(text) - 200) {
+			char tok[64];
+			uint64_t r = rnd(&seed);
+			if (r % 3 == 0) {
+				uint32_t v4 = (uint32_t)rnd(&seed) << 16 ^ (uint32_t)rnd(&seed);
+				uint8_t b[16];
+				for (int i = 0; i < 16; i++)
+					b[i] = (uint8_t)(rnd(&seed) % (i % 3 ? 256 : 2));
+				uint32_t be = htonl(v4);
+				if (r % 2)
+					inet_ntop(AF_INET, &be, tok, sizeof(tok));
+				else
+					inet_ntop(AF_INET6, b, tok, sizeof(tok));
+				wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "%s%s",
+						       planted++ ? " " : "", tok);
+			} else {
+				snprintf(tok, sizeof(tok), "%s",
+					 decoys[rnd(&seed) % (sizeof(decoys) / sizeof(*decoys))]);
+			}
+			const char *sep = seps[rnd(&seed) % (sizeof(seps) / sizeof(*seps))];
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", tok, sep);
+		}
+		got.len = got.n = part.len = part.n = 0;
+		feed_cut(text, n, NULL, 0, collect_big, &got);
+		assert_string_equal(got.text, want);
+		/* the same through random cuts */
+		size_t cuts[64], nc = 0, at = 0;
+		while (nc < 64 && at < n) {
+			at += 1 + rnd(&seed) % (n / 16);
+			if (at < n)
+				cuts[nc++] = at;
+		}
+		feed_cut(text, n, cuts, nc, collect_big, &part);
+		assert_int_equal(got.n, planted);
+		assert_string_equal(part.text, want);
+	}
+}
+
 static void test_validator(void **state)
 {
 	(void)state;
@@ -270,7 +405,8 @@ int main(void)
 	    cmocka_unit_test(test_validator),	    cmocka_unit_test(test_corpus),
 	    cmocka_unit_test(test_binary_and_utf8), cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_log_formats),	    cmocka_unit_test(test_offsets),
-	    cmocka_unit_test(test_stream_cuts),
+	    cmocka_unit_test(test_stream_cuts),	    cmocka_unit_test(test_quad_finder),
+	    cmocka_unit_test(test_random_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,8 @@
 /*
  * test_text.c - lines, fields, CSV records and address parsing.
  */
+#include <arpa/inet.h>
+
 #include "helpers.h"
 #include "internal.h"
 
@@ -127,6 +129,91 @@ static void parse_ipv6(void **state)
 		assert_int_equal(rl_parse_v6(bad[i], strlen(bad[i]), &v), -1);
 }
 
+/* A string near the address forms: a formatted address, cut, spliced or
+ * with characters replaced, or random characters of the address alphabet. */
+static size_t near_address(char *out, size_t cap, uint64_t *seed)
+{
+	static const char alpha[] = "0123456789abcdefABCDEF:.:.g%0";
+	uint64_t r = (*seed = *seed * 6364136223846793005ull + 1442695040888963407ull);
+	char tmp[64];
+	size_t n;
+	if (r % 3 == 0) { /* random characters */
+		n = (r >> 8) % 48;
+		for (size_t i = 0; i < n; i++) {
+			*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+			tmp[i] = alpha[(*seed >> 33) % (sizeof(alpha) - 1)];
+		}
+	} else { /* a real address in some form, then damaged a little */
+		uint8_t b[16];
+		for (int i = 0; i < 16; i++)
+			b[i] = (uint8_t)((r >> (i * 4)) % ((r >> 60) % 3 == 0 ? 3 : 256));
+		if (r % 5 == 0)
+			memcpy(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+		if (r % 7 == 0)
+			inet_ntop(AF_INET, b + 12, tmp, sizeof(tmp));
+		else
+			inet_ntop(AF_INET6, b, tmp, sizeof(tmp));
+		n = strlen(tmp);
+		uint64_t m = r >> 20;
+		for (int k = 0; k < (int)(m % 3) && n; k++, m >>= 8) {
+			size_t at = (m >> 2) % n;
+			switch ((m >> 6) % 4) {
+			case 0:
+				tmp[at] = alpha[(m >> 3) % (sizeof(alpha) - 1)];
+				break;
+			case 1: /* cut */
+				n = at;
+				break;
+			case 2: /* a character more */
+				if (n + 1 < sizeof(tmp)) {
+					memmove(tmp + at + 1, tmp + at, n - at);
+					tmp[at] = alpha[(m >> 3) % (sizeof(alpha) - 1)];
+					n++;
+				}
+				break;
+			default: /* leading zeros */
+				if (n + 1 < sizeof(tmp)) {
+					memmove(tmp + at + 1, tmp + at, n - at);
+					tmp[at] = '0';
+					n++;
+				}
+			}
+		}
+	}
+	n = n < cap - 1 ? n : cap - 1;
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+	return n;
+}
+
+/* The parsers promise inet_pton's answers, on every string. */
+static void parse_matches_inet_pton(void **state)
+{
+	(void)state;
+	uint64_t seed = 42;
+	char s[64];
+	unsigned ok4 = 0, ok6 = 0;
+	for (int i = 0; i < 2000000; i++) {
+		size_t n = near_address(s, sizeof(s), &seed);
+		uint8_t want[16], got[16];
+		uint32_t v4;
+		int w6 = inet_pton(AF_INET6, s, want) == 1;
+		int g6 = rl_parse_v6_bytes(s, n, got) == 0;
+		if (w6 != g6 || (w6 && memcmp(want, got, 16) != 0))
+			fail_msg("IPv6 \"%s\": inet_pton %d, rl_parse_v6_bytes %d", s, w6, g6);
+		int w4 = inet_pton(AF_INET, s, want) == 1;
+		int g4 = rl_parse_v4(s, n, &v4) == 0;
+		if (w4 != g4 || (w4 && v4 != ((uint32_t)want[0] << 24 | (uint32_t)want[1] << 16 |
+					      (uint32_t)want[2] << 8 | want[3])))
+			fail_msg("IPv4 \"%s\": inet_pton %d, rl_parse_v4 %d", s, w4, g4);
+		ok4 += w4;
+		ok6 += w6;
+	}
+	print_message("valid: %u IPv4, %u IPv6 of 2000000\n", ok4, ok6);
+	/* The generator reaches both answers often enough to mean something. */
+	assert_true(ok4 > 50000 && ok6 > 400000);
+}
+
 static void parse_prefixes(void **state)
 {
 	(void)state;
@@ -235,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(csv_malformed),
 	    cmocka_unit_test(parse_ipv4),
 	    cmocka_unit_test(parse_ipv6),
+	    cmocka_unit_test(parse_matches_inet_pton),
 	    cmocka_unit_test(parse_prefixes),
 	    cmocka_unit_test(parse_asns),
 	    cmocka_unit_test(detect_formats),
