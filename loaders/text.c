@@ -224,25 +224,43 @@ static int dec_digit(char c)
 	return (unsigned char)(c - '0') < 10;
 }
 
+/* An octet at s[*i]: 0-255 in 1-3 digits, no leading zero; -1 if none. */
+static int octet(const char *s, size_t len, size_t *i)
+{
+	size_t at = *i;
+	unsigned o, d;
+	if (at == len || (o = (unsigned char)(s[at] - '0')) > 9)
+		return -1;
+	if (++at < len && (d = (unsigned char)(s[at] - '0')) <= 9) {
+		if (o == 0)
+			return -1;
+		o = o * 10 + d;
+		if (++at < len && (d = (unsigned char)(s[at] - '0')) <= 9) {
+			o = o * 10 + d;
+			at++;
+		}
+	}
+	*i = at;
+	return o <= 255 ? (int)o : -1;
+}
+
 int rl_parse_v4(const char *s, size_t len, uint32_t *out)
 {
 	/* Exactly four decimal octets 0-255, no leading zeros. */
-	uint32_t v = 0;
 	size_t i = 0;
-	for (int k = 0; k < 4; k++) {
-		if (k > 0 && (i == len || s[i++] != '.'))
-			return -1;
-		size_t first = i;
-		unsigned o = 0;
-		while (i < len && i - first < 3 && dec_digit(s[i]))
-			o = o * 10 + (unsigned)(s[i++] - '0');
-		if (i == first || o > 255 || (i - first > 1 && s[first] == '0'))
-			return -1;
-		v = v << 8 | o;
-	}
-	if (i != len)
+	int a = octet(s, len, &i);
+	if (a < 0 || i == len || s[i++] != '.')
 		return -1;
-	*out = v;
+	int b = octet(s, len, &i);
+	if (b < 0 || i == len || s[i++] != '.')
+		return -1;
+	int c = octet(s, len, &i);
+	if (c < 0 || i == len || s[i++] != '.')
+		return -1;
+	int d = octet(s, len, &i);
+	if (d < 0 || i != len)
+		return -1;
+	*out = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d;
 	return 0;
 }
 

@@ -108,6 +108,36 @@ void rm_dir24_free(struct rm_dir24_owned *o)
 	o->mem16 = o->mem24 = o->mem8 = NULL;
 }
 
+/*
+ * The first of tbl[0, n) out of bounds, or n: an entry with the group flag
+ * (0: none may have one) must name a group below n_groups, any other an id
+ * below n_attrs.  Every load checks the whole 32 MiB first level, so blocks
+ * are checked without branches (the compiler vectorizes the loops) and
+ * only a bad block is searched entry by entry.
+ */
+static size_t first_out_of_bounds(const void *tbl, uint32_t width, size_t n, uint32_t flag,
+				  uint32_t n_attrs, uint32_t n_groups)
+{
+	const uint16_t *e2 = tbl;
+	const uint32_t *e4 = tbl;
+	for (size_t at = 0; at < n; at += 4096) {
+		size_t end = n - at < 4096 ? n : at + 4096;
+		uint32_t bad = 0;
+		if (width == 2)
+			for (size_t i = at; i < end; i++)
+				bad |= (e2[i] & ~flag) >= (e2[i] & flag ? n_groups : n_attrs);
+		else
+			for (size_t i = at; i < end; i++)
+				bad |= (e4[i] & ~flag) >= (e4[i] & flag ? n_groups : n_attrs);
+		for (size_t i = at; bad && i < end; i++) {
+			uint32_t x = get(tbl, width, i);
+			if ((x & ~flag) >= (x & flag ? n_groups : n_attrs))
+				return i;
+		}
+	}
+	return n;
+}
+
 int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t errlen)
 {
 	if (t->width != 2 && t->width != 4) {
@@ -123,18 +153,17 @@ int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t
 			return -1;
 		}
 	}
-	for (uint32_t i = 0; i < RM_DIR24_TBL24; i++) {
-		uint32_t e = get(t->tbl24, t->width, i);
-		if (e & flag ? (e & ~flag) >= t->n_groups : e >= n_attrs) {
-			snprintf(err, errlen, "IPv4 table entry %u out of bounds", i);
-			return -1;
-		}
+	size_t i =
+	    first_out_of_bounds(t->tbl24, t->width, RM_DIR24_TBL24, flag, n_attrs, t->n_groups);
+	if (i < RM_DIR24_TBL24) {
+		snprintf(err, errlen, "IPv4 table entry %zu out of bounds", i);
+		return -1;
 	}
-	for (size_t i = 0; i < (size_t)t->n_groups * 256; i++) {
-		if (get(t->tbl8, t->width, i) >= n_attrs) {
-			snprintf(err, errlen, "IPv4 group entry %zu out of bounds", i);
-			return -1;
-		}
+	size_t n8 = (size_t)t->n_groups * 256; /* group entries are ids */
+	i = first_out_of_bounds(t->tbl8, t->width, n8, 0, n_attrs, 0);
+	if (i < n8) {
+		snprintf(err, errlen, "IPv4 group entry %zu out of bounds", i);
+		return -1;
 	}
 	return 0;
 }

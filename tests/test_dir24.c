@@ -62,6 +62,40 @@ static void variants_agree(const struct rm_dir24 *t)
 	free(got);
 }
 
+/* Each kind of out-of-bounds entry, anywhere, is refused and named. */
+static void refuses_bad_entries(const struct rm_dir24 *t, uint32_t n_attrs)
+{
+	uint16_t *tbl24 = (uint16_t *)t->tbl24, *tbl8 = (uint16_t *)t->tbl8;
+	const struct {
+		uint16_t *tbl;
+		size_t at;
+		uint16_t bad;
+		const char *want;
+	} cases[] = {
+	    {tbl24, 77777, (uint16_t)n_attrs, "IPv4 table entry 77777 out of bounds"},
+	    {tbl24, 16777215, (uint16_t)(0x8000u | t->n_groups),
+	     "IPv4 table entry 16777215 out of bounds"},
+	    {tbl8, 5, (uint16_t)n_attrs, "IPv4 group entry 5 out of bounds"},
+	    {tbl8, (size_t)t->n_groups * 256 - 1, 0x8000u, "IPv4 group entry " /* the last one */},
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint16_t keep = cases[i].tbl[cases[i].at];
+		cases[i].tbl[cases[i].at] = cases[i].bad;
+		/* the summary agrees with the first level, or the check stops there */
+		uint16_t *tbl16 = (uint16_t *)t->tbl16, keep16 = 0;
+		size_t h = cases[i].at >> 8;
+		if (cases[i].tbl == tbl24 && (cases[i].at & 0xff) == 0)
+			keep16 = tbl16[h], tbl16[h] = 0x8000u;
+		assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, cases[i].want));
+		cases[i].tbl[cases[i].at] = keep;
+		if (keep16)
+			tbl16[h] = keep16;
+	}
+	assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), 0);
+}
+
 static void real_data(void **state)
 {
 	(void)state;
@@ -76,6 +110,7 @@ static void real_data(void **state)
 	assert_int_equal(o.t.width, 2);
 	assert_true(o.t.n_groups > 0); /* RIPE assigns a few /25s */
 	assert_int_equal(rm_dir24_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
+	refuses_bad_entries(&o.t, r->db.n_attrs);
 	agree_with_reference(&r->db, &o.t, 2000000);
 	variants_agree(&o.t);
 	rm_dir24_free(&o);
