@@ -1,9 +1,9 @@
 /*
  * scan.h - find IPv4 and IPv6 address literals in a stream of text.
  *
- * A Hyperscan database (IPv6 candidates), compiled once and shared
- * read-only by every thread, and a vector quad finder (IPv4 candidates)
- * find candidates; a validator decides.  A scanner is one stream:
+ * A Hyperscan database ("::"), compiled once and shared read-only by every
+ * thread, and a vector classifier (dotted quads, eight hex groups) find
+ * candidates; a validator decides.  A scanner is one stream:
  * feed it buffers of any size, cut anywhere, and it reports each address
  * once, in stream order, exactly as if the text had come in one piece.
  *

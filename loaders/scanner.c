@@ -4,12 +4,11 @@
  *
  * Two finders report candidates, each as the position of a byte inside a
  * token that may be an address: Hyperscan, in streaming mode, reports the
- * ends of "::" and of eight colon-separated hex groups (IPv6), and the
- * quad finder (scan_quads.c, vector compares) reports the first dot of
- * every "d.d.d.d" (IPv4, and IPv6 with an IPv4 tail).  Every address text
- * form contains one of these.  Hyperscan ran the dotted quad as a class
- * pattern at under 1.1 GB/s and the IPv6 patterns at ~3 GB/s here, hence
- * the split (perf/README.md).
+ * ends of "::" (its literal matcher runs at tens of GB/s), and the vector
+ * candidate finder (scan_simd.c) reports the first dot of every "d.d.d.d"
+ * and the first colon of every eight hex groups, which Hyperscan could
+ * only run as class patterns at 1-3 GB/s (perf/README.md).  Every address
+ * text form contains one of these.
  *
  * The text lives in a window: the last CARRY bytes of what came before
  * plus the current piece, which callers can read into the window directly
@@ -19,11 +18,13 @@
  * candidates inside the same token are dropped.  A token that starts with
  * a digit right after a word is refused from its left edge alone.  A token
  * that reaches the end of the window waits for the next piece (or the end
- * of the stream) to learn its right edge; the quad finder likewise looks
- * only QUAD_LOOK bytes short of the window's end until the stream ends.
+ * of the stream) to learn its right edge; the vector finder likewise looks
+ * only RL_SIMD_LOOK bytes short of the window's end until the stream ends,
+ * and no candidate is handled before it has looked past it.
  * Invariants: candidates are handled in order of position; every token is
- * validated at most once; CARRY > RL_SCAN_MAX_TOKEN + QUAD_LOOK, so a token
- * whose left edge fell out of the window is too long to be an address.
+ * validated at most once; CARRY > RL_SCAN_MAX_TOKEN + RL_SIMD_LOOK, so a
+ * token whose left edge fell out of the window is too long to be an
+ * address.
  */
 #include <hs/hs.h>
 #include <stdio.h>
@@ -33,16 +34,13 @@
 #include "dir24.h"
 #include "loaders.h"
 #include "scan.h"
-#include "scan_quads.h"
+#include "scan_simd.h"
 
 #define CARRY (2 * RL_SCAN_MAX_TOKEN + 64)
-/* The quad finder reports a position once the 16 bytes after it are in the
- * window: F depends on the next 9. */
-#define QUAD_LOOK 16
 
 struct rl_scan_db {
 	hs_database_t *hs;
-	rl_quads_fn quads;
+	struct rl_simd simd;
 };
 
 /* Candidate positions (stream offsets of a byte inside a token), ascending. */
@@ -55,13 +53,13 @@ struct rl_scanner {
 	const struct rl_scan_db *db;
 	hs_scratch_t *scratch;
 	hs_stream_t *stream;
-	char *mem; /* the window with RL_QUADS_PAD zeroed bytes on each side */
+	char *mem; /* the window with RL_SIMD_PAD zeroed bytes on each side */
 	char *win; /* win[0] is the byte at stream offset base */
 	size_t len, cap;
 	uint64_t base;
-	struct list hs, quads; /* IPv6 (Hyperscan) and IPv4 (quad finder) */
-	uint64_t classified;   /* the quad finder has looked up to here */
-	uint64_t done;	       /* the stream is consumed up to here */
+	struct list hs, simd; /* "::" (Hyperscan), the others (vector finder) */
+	uint64_t classified;  /* the vector finder has looked up to here */
+	uint64_t done;	      /* the stream is consumed up to here */
 	int alloc_failed;
 };
 
@@ -70,7 +68,7 @@ struct rl_scanner {
 
 /* Character classes by table: the scan loop asks for every byte of every
  * token, and the C library's ctype goes through the locale each time. */
-enum { C_WORD = 1, C_TOK = 2, C_ZONE = 4, C_COLON = 8 };
+enum { C_WORD = 1, C_TOK = 2, C_ZONE = 4 };
 static unsigned char cls[256];
 
 __attribute__((constructor)) static void init_classes(void)
@@ -82,8 +80,7 @@ __attribute__((constructor)) static void init_classes(void)
 		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		cls[c] = (unsigned char)((alnum || c == '_' ? C_WORD : 0) |
 					 (hex || c == '.' || c == ':' ? C_TOK : 0) |
-					 (alnum || c == '_' || c == '.' || c == '-' ? C_ZONE : 0) |
-					 (c == ':' ? C_COLON : 0));
+					 (alnum || c == '_' || c == '.' || c == '-' ? C_ZONE : 0));
 	}
 }
 
@@ -175,33 +172,32 @@ int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_foun
 /* ------------------------------------------------------------------ */
 /* The database                                                        */
 
-rl_quads_fn rl_quads_select(void)
+struct rl_simd rl_simd_select(void)
 {
-	return rm_simd_best() >= RM_SIMD_AVX2 ? rl_quads_avx2 : rl_quads_sse2;
+	if (rm_simd_best() >= RM_SIMD_AVX2)
+		return (struct rl_simd){rl_candidates_avx2, rl_tokens_avx2};
+	return (struct rl_simd){rl_candidates_sse2, rl_tokens_sse2};
 }
 
 struct rl_scan_db *rl_scan_db_new(char *err, size_t errlen)
 {
-	static const char *const pats[] = {
-	    "::",
-	    "[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7}",
-	};
-	static const unsigned flags[] = {0, HS_FLAG_CASELESS};
-	static const unsigned ids[] = {0, 1};
+	static const char *const pats[] = {"::"};
+	static const unsigned flags[] = {0};
+	static const unsigned ids[] = {0};
 	struct rl_scan_db *db = calloc(1, sizeof(*db));
 	hs_compile_error_t *ce = NULL;
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (hs_compile_multi(pats, flags, ids, 2, HS_MODE_STREAM, NULL, &db->hs, &ce) !=
+	if (hs_compile_multi(pats, flags, ids, 1, HS_MODE_STREAM, NULL, &db->hs, &ce) !=
 	    HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: %s", ce ? ce->message : "compile failed");
 		hs_free_compile_error(ce);
 		free(db);
 		return NULL;
 	}
-	db->quads = rl_quads_select();
+	db->simd = rl_simd_select();
 	return db;
 }
 
@@ -241,7 +237,7 @@ void rl_scanner_free(struct rl_scanner *s)
 	hs_free_scratch(s->scratch);
 	free(s->mem);
 	free(s->hs.at);
-	free(s->quads.at);
+	free(s->simd.at);
 	free(s);
 }
 
@@ -274,18 +270,19 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-/* Find the dotted-quad candidates up to where their right context is known
+/* Find the vector finder's candidates up to where their right context is known
  * (everything, at the end of the stream). */
-static int find_quads(struct rl_scanner *s, int final)
+static int find_candidates(struct rl_scanner *s, int final)
 {
 	uint64_t end = s->base + s->len;
-	uint64_t to = final ? end : end > QUAD_LOOK ? end - QUAD_LOOK : 0;
+	uint64_t to = final ? end : end > RL_SIMD_LOOK ? end - RL_SIMD_LOOK : 0;
 	if (to <= s->classified)
 		return 0;
 	size_t from = (size_t)(s->classified - s->base), n = (size_t)(to - s->classified);
-	if (list_room(&s->quads, n / 2 + 1))
+	if (list_room(&s->simd, n / 2 + 1))
 		return -1;
-	s->quads.n += s->db->quads(s->win, from, from + n, s->base, s->quads.at + s->quads.n);
+	s->simd.n +=
+	    s->db->simd.candidates(s->win, from, from + n, s->base, s->simd.at + s->simd.n);
 	s->classified = to;
 	return 0;
 }
@@ -293,17 +290,20 @@ static int find_quads(struct rl_scanner *s, int final)
 /*
  * Widening a candidate at window index at to its token [lo, hi): the left
  * edge first, because a token that starts with a digit right after a word
- * ("Chrome/120.0.0.0", "v1.2.3.4") is refused wherever it ends.  seen
- * collects the classes of the token's bytes (C_COLON: it has a ':').
+ * ("Chrome/120.0.0.0", "v1.2.3.4") is refused wherever it ends.  Token
+ * bytes come 64 at a time from the vector helper (the window's zeroed
+ * padding ends every run at its edges); a run that fills all 64 goes on a
+ * byte at a time.  *colon tells whether the token has a ':'.
  */
-static size_t token_start(const struct rl_scanner *s, size_t at, unsigned *seen)
+static size_t token_start(const struct rl_scanner *s, size_t at, int *colon)
 {
 	const unsigned char *w = (const unsigned char *)s->win;
-	size_t j = at;
-	unsigned c = cls[w[at]];
-	while (j > 0 && (cls[w[j - 1]] & C_TOK) && at + 1 - j <= RL_SCAN_MAX_TOKEN)
-		c |= cls[w[--j]];
-	*seen = c;
+	uint64_t colons, tok = s->db->simd.tokens(s->win - 63 + at, &colons);
+	unsigned n = ~tok ? (unsigned)__builtin_clzll(~tok) : 64; /* run ending at `at` */
+	*colon = n && (colons >> (64 - n)) != 0;
+	size_t j = at + 1 - n;
+	while (n == 64 && j > 0 && (cls[w[j - 1]] & C_TOK) && at + 1 - j <= RL_SCAN_MAX_TOKEN)
+		*colon |= w[--j] == ':';
 	return j;
 }
 
@@ -331,18 +331,19 @@ static int glued_left(const struct rl_scanner *s, size_t lo)
  * inside the token).
  */
 static int token_end(const struct rl_scanner *s, size_t lo, size_t at, int final, size_t *hi,
-		     size_t *pct, unsigned *seen)
+		     size_t *pct, int *colon)
 {
 	const unsigned char *w = (const unsigned char *)s->win;
-	size_t k = at + 1;
-	unsigned c = *seen, x;
-	while (k < s->len && ((x = cls[w[k]]) & C_TOK) && k - lo <= RL_SCAN_MAX_TOKEN)
-		c |= x, k++;
+	uint64_t colons, tok = s->db->simd.tokens(s->win + at + 1, &colons);
+	unsigned n = ~tok ? (unsigned)__builtin_ctzll(~tok) : 64;
+	*colon |= n < 64 ? (colons & ((UINT64_C(1) << n) - 1)) != 0 : colons != 0;
+	size_t k = at + 1 + n;
+	while (n == 64 && k < s->len && (cls[w[k]] & C_TOK) && k - lo <= RL_SCAN_MAX_TOKEN)
+		*colon |= w[k++] == ':';
 	if (k == s->len && !final)
 		return -1;
-	*seen = c;
 	*pct = k;
-	if (k < s->len && w[k] == '%' && (c & C_COLON)) { /* zone id */
+	if (k < s->len && w[k] == '%' && *colon) { /* zone id */
 		size_t z = k + 1;
 		while (z < s->len && is_zone(w[z]) && z - lo <= RL_SCAN_MAX_TOKEN)
 			z++;
@@ -367,25 +368,25 @@ static void keep_from(struct list *l, size_t i)
  * that wait for more text. */
 static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 {
-	struct list *a = &s->hs, *b = &s->quads;
+	struct list *a = &s->hs, *b = &s->simd;
 	size_t i = 0, j = 0;
 	while (i < a->n || j < b->n) {
 		int from_a = j == b->n || (i < a->n && a->at[i] < b->at[j]);
 		uint64_t p = from_a ? a->at[i] : b->at[j];
-		if (p >= s->classified) /* a quad before it may still be found */
+		if (p >= s->classified) /* one before it may still be found */
 			break;
 		if (p < s->done || p < s->base) { /* p < base: a token longer than CARRY */
 			i += from_a, j += !from_a;
 			continue;
 		}
 		size_t at = (size_t)(p - s->base), hi, pct;
-		unsigned seen;
-		size_t lo = token_start(s, at, &seen);
+		int colon;
+		size_t lo = token_start(s, at, &colon);
 		if (glued_left(s, lo)) { /* later candidates in it will say the same */
 			i += from_a, j += !from_a;
 			continue;
 		}
-		int r = token_end(s, lo, at, final, &hi, &pct, &seen);
+		int r = token_end(s, lo, at, final, &hi, &pct, &colon);
 		if (r < 0) /* this and every later candidate are in the last token */
 			break;
 		i += from_a, j += !from_a;
@@ -393,8 +394,7 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 		struct rl_found f;
 		int left = left_of(s, lo);
 		int right = hi < s->len ? (unsigned char)s->win[hi] : -1;
-		if (r &&
-		    judge(s->win + lo, hi - lo, pct - lo, (seen & C_COLON) != 0, left, right, &f)) {
+		if (r && judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f)) {
 			f.offset += s->base + lo;
 			fn(ctx, &f);
 		}
@@ -404,7 +404,7 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 }
 
 /* Keep the last CARRY bytes of the window and make room for len more, with
- * the quad finder's zeroed padding on both sides. */
+ * the vector helpers' zeroed padding on both sides. */
 static int slide(struct rl_scanner *s, size_t len)
 {
 	if (s->len > CARRY) {
@@ -415,12 +415,12 @@ static int slide(struct rl_scanner *s, size_t len)
 	}
 	if (s->len + len > s->cap) {
 		size_t cap = s->len + len;
-		char *m = realloc(s->mem, RL_QUADS_PAD + cap + RL_QUADS_PAD);
+		char *m = realloc(s->mem, RL_SIMD_PAD + cap + RL_SIMD_PAD);
 		if (!m)
 			return -1;
-		memset(m, 0, RL_QUADS_PAD);
+		memset(m, 0, RL_SIMD_PAD);
 		s->mem = m;
-		s->win = m + RL_QUADS_PAD;
+		s->win = m + RL_SIMD_PAD;
 		s->cap = cap;
 	}
 	return 0;
@@ -439,10 +439,10 @@ int rl_scanner_commit(struct rl_scanner *s, size_t len, rl_found_fn fn, void *ct
 		return 0;
 	const char *piece = s->win + s->len;
 	s->len += len;
-	memset(s->win + s->len, 0, RL_QUADS_PAD);
+	memset(s->win + s->len, 0, RL_SIMD_PAD);
 	if (hs_scan_stream(s->stream, piece, (unsigned)len, 0, s->scratch, on_match, s) !=
 		HS_SUCCESS ||
-	    s->alloc_failed || find_quads(s, 0))
+	    s->alloc_failed || find_candidates(s, 0))
 		return -1;
 	settle(s, 0, fn, ctx);
 	return 0;
@@ -466,7 +466,7 @@ int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 		? 0
 		: -1;
 	s->stream = NULL;
-	if (find_quads(s, 1) == 0)
+	if (find_candidates(s, 1) == 0)
 		settle(s, 1, fn, ctx);
 	else
 		rc = -1;
@@ -475,7 +475,7 @@ int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 	s->done = 0;
 	s->classified = 0;
 	s->hs.n = 0;
-	s->quads.n = 0;
+	s->simd.n = 0;
 	if (hs_open_stream(s->db->hs, 0, &s->stream) != HS_SUCCESS)
 		rc = -1;
 	return rc;

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "scan.h"
-#include "scan_quads.h"
+#include "scan_simd.h"
 
 static struct rl_scan_db *db;
 static struct rl_scanner *sc;
@@ -251,9 +251,32 @@ static int good_dot(const char *w, size_t p)
 	       w[p + 1] <= '9';
 }
 
-/* The quad finder's definition, one position at a time. */
-static int quad_start(const char *w, size_t p)
+static int hex(char c)
 {
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+static int good_colon(const char *w, size_t p)
+{
+	return w[p] == ':' && hex(w[p - 1]) && hex(w[p + 1]);
+}
+
+/* n good colons from p on, each 2-5 bytes after the one before. */
+static int colon_chain(const char *w, size_t p, int n)
+{
+	if (!good_colon(w, p))
+		return 0;
+	for (size_t g = 2; n > 1 && g <= 5; g++)
+		if (colon_chain(w, p + g, n - 1))
+			return 1;
+	return n == 1;
+}
+
+/* The candidate finder's definition, one position at a time. */
+static int candidate(const char *w, size_t p)
+{
+	if (colon_chain(w, p, 7))
+		return 1;
 	if (!good_dot(w, p))
 		return 0;
 	for (size_t q = p + 2; q <= p + 4; q++)
@@ -263,25 +286,26 @@ static int quad_start(const char *w, size_t p)
 	return 0;
 }
 
-/* Both variants of the quad finder report exactly the definition's
- * positions, for any range, on text dense in digits and dots. */
-static void test_quad_finder(void **state)
+/* Both variants of the candidate finder report exactly the definition's
+ * positions, for any range, on text dense in digits, dots and colons. */
+static void test_candidate_finder(void **state)
 {
 	(void)state;
-	enum { PAD = RL_QUADS_PAD, LEN = 4096 };
+	enum { PAD = RL_SIMD_PAD, LEN = 4096 };
 	static char mem[PAD + LEN + PAD];
 	static uint64_t got[LEN], want[LEN];
-	static const char alpha[] = "0123456789.....:a /";
+	static const char alpha[] = "0123456789.....::::::aF /";
 	char *w = mem + PAD;
 	uint64_t seed = 7;
-	rl_quads_fn fns[2] = {rl_quads_sse2, __builtin_cpu_supports("avx2") ? rl_quads_avx2 : NULL};
+	rl_candidates_fn fns[2] = {rl_candidates_sse2,
+				   __builtin_cpu_supports("avx2") ? rl_candidates_avx2 : NULL};
 	for (int round = 0; round < 300; round++) {
 		for (size_t i = 0; i < sizeof(mem); i++)
 			mem[i] = alpha[rnd(&seed) % (sizeof(alpha) - 1)];
 		size_t from = 1 + rnd(&seed) % 300, to = from + rnd(&seed) % (LEN - from);
 		size_t n_want = 0;
 		for (size_t p = from; p < to; p++)
-			if (quad_start(w, p))
+			if (candidate(w, p))
 				want[n_want++] = 1000 + p;
 		for (int v = 0; v < 2; v++) {
 			if (!fns[v])
@@ -405,7 +429,7 @@ int main(void)
 	    cmocka_unit_test(test_validator),	    cmocka_unit_test(test_corpus),
 	    cmocka_unit_test(test_binary_and_utf8), cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_log_formats),	    cmocka_unit_test(test_offsets),
-	    cmocka_unit_test(test_stream_cuts),	    cmocka_unit_test(test_quad_finder),
+	    cmocka_unit_test(test_stream_cuts),	    cmocka_unit_test(test_candidate_finder),
 	    cmocka_unit_test(test_random_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
