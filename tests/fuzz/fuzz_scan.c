@@ -1,9 +1,9 @@
 /*
  * fuzz_scan.c - libFuzzer harness for the text scanner: the validator
  * (rl_scan_token) on the input as one token with neighbours taken from the
- * first byte, and the whole Hyperscan stream scanner fed the input in two
- * pieces cut where the first byte says, which must find exactly what it
- * finds when fed in one piece.
+ * first byte, and the whole stream scanner (Hyperscan and the vector
+ * candidate finder) fed the input in two pieces cut where the first byte
+ * says, which must find exactly what it finds when fed in one piece.
  */
 #include <stdlib.h>
 #include <string.h>
