@@ -117,16 +117,15 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 	return 1;
 }
 
-/* Classify one frame and queue its addresses, or count it as not attributable. */
-static inline void take(const struct rm_worker *w, struct rm_counters *c, struct burst *b,
-			struct rte_mbuf *m)
+/* Classify one frame and queue its addresses, or count it as not
+ * attributable; its length, for the burst's received bytes. */
+static inline uint32_t take(const struct rm_worker *w, struct rm_counters *c, struct burst *b,
+			    struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m), avail = rte_pktmbuf_data_len(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t copy[HEADER_MAX];
 	struct rm_frame f;
-	c->received++;
-	c->rx_bytes += len;
 	if (avail < len && avail < HEADER_MAX) { /* headers may span segments */
 		avail = len < HEADER_MAX ? len : HEADER_MAX;
 		p = rte_pktmbuf_read(m, 0, avail, copy);
@@ -155,6 +154,7 @@ static inline void take(const struct rm_worker *w, struct rm_counters *c, struct
 		c->malformed[f.reason]++;
 		c->malformed_bytes[f.reason] += len;
 	}
+	return len;
 }
 
 static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
@@ -167,11 +167,14 @@ static void process(const struct rm_worker *w, const struct rm_gen_view *g, stru
 		w->fs->flush = flush_flows;
 		w->fs->flush_ctx = &fx;
 	}
+	uint64_t rx_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		take(w, c, &b, pkts[i]);
+		rx_bytes += take(w, c, &b, pkts[i]);
 	}
+	c->received += n; /* once a burst: stores through b may alias c */
+	c->rx_bytes += rx_bytes;
 	if (w->flows && (w->fs->batch.n4 || w->fs->batch.n6))
 		flush_flows(w->fs, &fx);
 	rte_pktmbuf_free_bulk(pkts, n);

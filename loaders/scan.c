@@ -203,12 +203,12 @@ static void put_value(FILE *o, const char *v)
 	fputc('"', o);
 }
 
-static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l, size_t n,
-			  int last)
+/* One line (with its newline, if any) as a stream of its own: a newline
+ * ends every token, so each line's addresses are all known at its end. */
+static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l, size_t n)
 {
 	an->n_found = 0;
-	if (rl_scanner_feed(sc, l, n, on_found_line, an) ||
-	    (last && rl_scanner_end(sc, on_found_line, an)))
+	if (rl_scanner_feed(sc, l, n, on_found_line, an) || rl_scanner_end(sc, on_found_line, an))
 		an->oom = 1;
 	size_t body = n;
 	while (body && (l[body - 1] == '\n' || l[body - 1] == '\r'))
@@ -252,10 +252,10 @@ static void annotate_piece(struct annot *an, struct rl_scanner *sc, const char *
 				an->cap = an->len + k;
 			}
 			memcpy(an->line + an->len, p, k);
-			annotate_line(an, sc, an->line, an->len + k, 0);
+			annotate_line(an, sc, an->line, an->len + k);
 			an->len = 0;
 		} else {
-			annotate_line(an, sc, p, k, 0);
+			annotate_line(an, sc, p, k);
 		}
 		p += k;
 		n -= k;
@@ -392,7 +392,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 	}
 	if (an) { /* the last line, when it has no newline */
 		if (an->len)
-			annotate_line(an, sc, an->line, an->len, 1);
+			annotate_line(an, sc, an->line, an->len);
 		else if (rl_scanner_end(sc, on_found_line, an))
 			an->oom = 1;
 		an->len = 0;

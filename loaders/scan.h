@@ -8,8 +8,9 @@
  * once, in stream order, exactly as if the text had come in one piece.
  *
  * The rules (README "rirdb scan"):
- *   - A token is a maximal run of [0-9A-Fa-f.:]; an IPv6 token may be
- *     followed by a zone "%" [A-Za-z0-9_.-]+, which is skipped.
+ *   - A token is a maximal run of [0-9A-Fa-f.:]; an IPv6 address may be
+ *     followed by a zone "%" [A-Za-z0-9_.-]+, which is skipped (after a
+ *     token that is not an address, the text after '%' is read as text).
  *   - Trailing dots are sentence punctuation and dropped, as is a single
  *     trailing or leading ':' (not "::"): "from 1.2.3.4." and "ip:1.2.3.4".
  *   - The characters just outside the token must not be a letter, digit or

@@ -14,9 +14,10 @@
  * plus the current piece, which callers can read into the window directly
  * (rl_scanner_room).  Candidates from both finders are handled in order
  * of position: each is widened to its token over the window, validated,
- * and the stream is marked consumed up to the token's end, so that later
- * candidates inside the same token are dropped.  A token that starts with
- * a digit right after a word is refused from its left edge alone.  A token
+ * and the stream is marked consumed up to the token's end (past its zone
+ * id only when it is an address), so that later candidates inside the same
+ * token are dropped: the outcome does not depend on which candidates of a
+ * token the finders report, only on the text.  A token
  * that reaches the end of the window waits for the next piece (or the end
  * of the stream) to learn its right edge; the vector finder likewise looks
  * only RL_SIMD_LOOK bytes short of the window's end until the stream ends,
@@ -288,9 +289,7 @@ static int find_candidates(struct rl_scanner *s, int final)
 }
 
 /*
- * Widening a candidate at window index at to its token [lo, hi): the left
- * edge first, because a token that starts with a digit right after a word
- * ("Chrome/120.0.0.0", "v1.2.3.4") is refused wherever it ends.  Token
+ * Widening a candidate at window index at to its token [lo, hi).  Token
  * bytes come 64 at a time from the vector helper (the window's zeroed
  * padding ends every run at its edges); a run that fills all 64 goes on a
  * byte at a time.  *colon tells whether the token has a ':'.
@@ -317,11 +316,6 @@ static int left_of(const struct rl_scanner *s, size_t lo)
 	if (c == '/' && lo >= 2 && is_word((unsigned char)s->win[lo - 2]))
 		return 'a';
 	return c;
-}
-
-static int glued_left(const struct rl_scanner *s, size_t lo)
-{
-	return (unsigned char)(s->win[lo] - '0') < 10 && is_word(left_of(s, lo));
 }
 
 /*
@@ -382,21 +376,24 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 		size_t at = (size_t)(p - s->base), hi, pct;
 		int colon;
 		size_t lo = token_start(s, at, &colon);
-		if (glued_left(s, lo)) { /* later candidates in it will say the same */
-			i += from_a, j += !from_a;
-			continue;
-		}
 		int r = token_end(s, lo, at, final, &hi, &pct, &colon);
 		if (r < 0) /* this and every later candidate are in the last token */
 			break;
 		i += from_a, j += !from_a;
-		s->done = s->base + hi;
 		struct rl_found f;
 		int left = left_of(s, lo);
 		int right = hi < s->len ? (unsigned char)s->win[hi] : -1;
-		if (r && judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f)) {
+		/* A token that starts with a digit right after a word ("Chrome/120.0.0.0",
+		 * "v1.2.3.4") is refused by its left edge alone: no need to judge it. */
+		int glued = (unsigned char)(s->win[lo] - '0') < 10 && is_word(left);
+		if (r && !glued && judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f)) {
 			f.offset += s->base + lo;
 			fn(ctx, &f);
+			s->done = s->base + hi; /* with its zone id */
+		} else {
+			/* Not an address: what followed a '%' was no zone id and is
+			 * read as text, whichever candidate found the token. */
+			s->done = s->base + pct;
 		}
 	}
 	keep_from(a, i);
@@ -461,11 +458,16 @@ int rl_scanner_feed(struct rl_scanner *s, const char *buf, size_t len, rl_found_
 
 int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 {
+	/* Reset, not closed and opened again: a stream per line (--annotate)
+	 * costs no allocation. */
 	int rc =
-	    hs_close_stream(s->stream, s->scratch, on_match, s) == HS_SUCCESS && !s->alloc_failed
+	    hs_reset_stream(s->stream, 0, s->scratch, on_match, s) == HS_SUCCESS && !s->alloc_failed
 		? 0
 		: -1;
-	s->stream = NULL;
+	/* A room asked for and left unused (end of file) slid the window and
+	 * left old text past its end; the vector helpers read there. */
+	if (s->win)
+		memset(s->win + s->len, 0, RL_SIMD_PAD);
 	if (find_candidates(s, 1) == 0)
 		settle(s, 1, fn, ctx);
 	else
@@ -476,7 +478,5 @@ int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 	s->classified = 0;
 	s->hs.n = 0;
 	s->simd.n = 0;
-	if (hs_open_stream(s->db->hs, 0, &s->stream) != HS_SUCCESS)
-		rc = -1;
 	return rc;
 }

@@ -111,6 +111,7 @@ static const struct {
     {"2001:db8:::1 2001:db8::1::2 12345::1 2001:db8::g", ""},
     {"1.2.3.4%20x", "1.2.3.4"},
     {"10.0.0.1 ::1 10.0.0.2 a::1", "10.0.0.1 ::1 10.0.0.2 a::1"},
+    {"fe80::1%1.2.3.4 :d2.7%5.6.7.8 v1.2.3.4fe80::1%eth0--9.9.9.9", "fe80::1 5.6.7.8 9.9.9.9"},
 };
 
 static void test_corpus(void **state)
@@ -390,6 +391,26 @@ static void test_random_text(void **state)
 	}
 }
 
+/* Reading into the scanner's room: a room asked for and left unused at
+ * the end of the input (as a reader does at end of file) must not let what
+ * the window held before count as text after the stream's end. */
+static void test_room_left_unused(void **state)
+{
+	(void)state;
+	char text[1000];
+	memset(text, '7', sizeof(text));
+	memcpy(text + sizeof(text) - 8, " 1.2.3.4", 8);
+	struct out o;
+	memset(&o, 0, sizeof(o));
+	char *room = rl_scanner_room(sc, sizeof(text));
+	assert_non_null(room);
+	memcpy(room, text, sizeof(text));
+	assert_int_equal(rl_scanner_commit(sc, sizeof(text), collect, &o), 0);
+	assert_non_null(rl_scanner_room(sc, 1u << 20)); /* then end of file */
+	assert_int_equal(rl_scanner_end(sc, collect, &o), 0);
+	assert_string_equal(o.text, "1.2.3.4@993");
+}
+
 static void test_validator(void **state)
 {
 	(void)state;
@@ -430,7 +451,7 @@ int main(void)
 	    cmocka_unit_test(test_binary_and_utf8), cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_log_formats),	    cmocka_unit_test(test_offsets),
 	    cmocka_unit_test(test_stream_cuts),	    cmocka_unit_test(test_candidate_finder),
-	    cmocka_unit_test(test_random_text),
+	    cmocka_unit_test(test_random_text),	    cmocka_unit_test(test_room_left_unused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
