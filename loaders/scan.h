@@ -9,8 +9,9 @@
  *
  * The rules (README "rirdb scan"):
  *   - A token is a maximal run of [0-9A-Fa-f.:]; an IPv6 address may be
- *     followed by a zone "%" [A-Za-z0-9_.-]+, which is skipped (after a
- *     token that is not an address, the text after '%' is read as text).
+ *     followed by a zone "%" [A-Za-z0-9_.-]+, which is skipped and is part
+ *     of no other token.  After anything else '%' is punctuation and what
+ *     follows it is read as text ("1.2.3.4:80%eth0" is 1.2.3.4).
  *   - Trailing dots are sentence punctuation and dropped, as is a single
  *     trailing or leading ':' (not "::"): "from 1.2.3.4." and "ip:1.2.3.4".
  *   - The characters just outside the token must not be a letter, digit or

@@ -37,7 +37,8 @@
 #include "scan.h"
 #include "scan_simd.h"
 
-#define CARRY (2 * RL_SCAN_MAX_TOKEN + 64)
+#define CARRY	   (2 * RL_SCAN_MAX_TOKEN + 64)
+#define FEED_PIECE (1u << 20)
 
 struct rl_scan_db {
 	hs_database_t *hs;
@@ -61,6 +62,7 @@ struct rl_scanner {
 	struct list hs, simd; /* "::" (Hyperscan), the others (vector finder) */
 	uint64_t classified;  /* the vector finder has looked up to here */
 	uint64_t done;	      /* the stream is consumed up to here */
+	uint64_t floor;	      /* tokens start here or later (after a zone id) */
 	int alloc_failed;
 };
 
@@ -128,10 +130,11 @@ static int parse_v6(const char *s, size_t n, struct rl_found *f)
 /*
  * The validator proper, for a token whose first '%' (len when none) and
  * whether a ':' comes before it are known: the scanner learns both while
- * it widens a candidate to its token.
+ * it widens a candidate to its token.  judge_part decides one reading of
+ * the token (with the zone id when pct < len).
  */
-static int judge(const char *t, size_t len, size_t pct, int colon, int left, int right,
-		 struct rl_found *f)
+static int judge_part(const char *t, size_t len, size_t pct, int colon, int left, int right,
+		      struct rl_found *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (len == 0 || len > RL_SCAN_MAX_TOKEN)
@@ -163,11 +166,24 @@ static int judge(const char *t, size_t len, size_t pct, int colon, int left, int
 	return 1;
 }
 
+/* 2: an IPv6 address with its zone id; 1: an address (a '%' after it is
+ * punctuation: a zone id follows only an IPv6 address); 0: none. */
+static int judge(const char *t, size_t len, size_t pct, int colon, int left, int right,
+		 struct rl_found *f)
+{
+	if (pct < len && judge_part(t, len, pct, colon, left, right, f))
+		return 2;
+	if (pct < len)
+		return judge_part(t, pct, pct, colon, left, '%', f);
+	return judge_part(t, len, len, colon, left, right, f);
+}
+
 int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_found *f)
 {
 	const char *pct = memchr(t, '%', len);
 	size_t main = pct ? (size_t)(pct - t) : len;
-	return judge(t, len, main, memchr(t, ':', main) != NULL, left, right, f);
+	int got = judge(t, len, main, memchr(t, ':', main) != NULL, left, right, f);
+	return got == 2 || (got == 1 && main == len); /* the whole text, zone id and all */
 }
 
 /* ------------------------------------------------------------------ */
@@ -376,6 +392,8 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 		size_t at = (size_t)(p - s->base), hi, pct;
 		int colon;
 		size_t lo = token_start(s, at, &colon);
+		if (s->base + lo < s->floor) /* zone ids hold no ':' */
+			lo = (size_t)(s->floor - s->base);
 		int r = token_end(s, lo, at, final, &hi, &pct, &colon);
 		if (r < 0) /* this and every later candidate are in the last token */
 			break;
@@ -386,15 +404,18 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 		/* A token that starts with a digit right after a word ("Chrome/120.0.0.0",
 		 * "v1.2.3.4") is refused by its left edge alone: no need to judge it. */
 		int glued = (unsigned char)(s->win[lo] - '0') < 10 && is_word(left);
-		if (r && !glued && judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f)) {
+		int got =
+		    r && !glued ? judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f) : 0;
+		if (got) {
 			f.offset += s->base + lo;
 			fn(ctx, &f);
-			s->done = s->base + hi; /* with its zone id */
-		} else {
-			/* Not an address: what followed a '%' was no zone id and is
-			 * read as text, whichever candidate found the token. */
-			s->done = s->base + pct;
 		}
+		/* Past the zone id only after an IPv6 address; otherwise what
+		 * followed a '%' is read as text, whichever candidate found the
+		 * token.  A consumed zone id is not part of a later token. */
+		s->done = s->base + (got == 2 ? hi : pct);
+		if (got == 2)
+			s->floor = s->done;
 	}
 	keep_from(a, i);
 	keep_from(b, j);
@@ -447,13 +468,20 @@ int rl_scanner_commit(struct rl_scanner *s, size_t len, rl_found_fn fn, void *ct
 
 int rl_scanner_feed(struct rl_scanner *s, const char *buf, size_t len, rl_found_fn fn, void *ctx)
 {
-	if (len == 0)
-		return 0;
-	char *room = rl_scanner_room(s, len);
-	if (!room)
-		return -1;
-	memcpy(room, buf, len);
-	return rl_scanner_commit(s, len, fn, ctx);
+	/* In pieces of at most FEED_PIECE: the window and the candidate list
+	 * grow with a piece, not with what the caller hands over at once. */
+	while (len > 0) {
+		size_t n = len < FEED_PIECE ? len : FEED_PIECE;
+		char *room = rl_scanner_room(s, n);
+		if (!room)
+			return -1;
+		memcpy(room, buf, n);
+		if (rl_scanner_commit(s, n, fn, ctx))
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
@@ -478,5 +506,7 @@ int rl_scanner_end(struct rl_scanner *s, rl_found_fn fn, void *ctx)
 	s->classified = 0;
 	s->hs.n = 0;
 	s->simd.n = 0;
+	s->floor = 0;
+	s->alloc_failed = 0;
 	return rc;
 }
