@@ -17,11 +17,11 @@
  * and the stream is marked consumed up to the token's end (past its zone
  * id only when it is an address), so that later candidates inside the same
  * token are dropped: the outcome does not depend on which candidates of a
- * token the finders report, only on the text.  A token
- * that reaches the end of the window waits for the next piece (or the end
- * of the stream) to learn its right edge; the vector finder likewise looks
- * only RL_SIMD_LOOK bytes short of the window's end until the stream ends,
- * and no candidate is handled before it has looked past it.
+ * token the finders report, only on the text.  A token that reaches the
+ * end of the window waits for the next piece (or the end of the stream) to
+ * learn its right edge; the vector finder likewise looks only RL_SIMD_LOOK
+ * bytes short of the window's end until the stream ends, and no candidate
+ * is handled before it has looked past it.
  * Invariants: candidates are handled in order of position; every token is
  * validated at most once; CARRY > RL_SCAN_MAX_TOKEN + RL_SIMD_LOOK, so a
  * token whose left edge fell out of the window is too long to be an
