@@ -32,8 +32,8 @@
  * compare) and with -mavx2 (32 bytes), and the scanner picks one at run
  * time (rl_simd_select).
  *
- * Invariants: the caller guarantees that w[from - 1] and w[to .. to + 191]
- * can be read (the scanner's window keeps zeroed padding on both sides);
+ * Invariants: the caller guarantees that w[from - 64 .. to + 191] can be
+ * read (the scanner's window keeps zeroed padding on both sides);
  * bytes there count as what they are, so a candidate at p depends only on
  * w[p - 1 .. p + RL_SIMD_LOOK - 1].  Positions are reported in increasing
  * order.
@@ -55,45 +55,43 @@ struct classes {
 	uint64_t digit, hex, dot, colon;
 };
 
+/* One vector of W bytes, the same code for both widths. */
+#ifdef __AVX2__
+#define W 32
+typedef __m256i vec;
+#define LOAD(p)	  _mm256_loadu_si256((const __m256i *)(p))
+#define SET1(c)	  _mm256_set1_epi8(c)
+#define SUB(a, b) _mm256_sub_epi8(a, b)
+#define OR(a, b)  _mm256_or_si256(a, b)
+#define MIN(a, b) _mm256_min_epu8(a, b)
+#define EQ(a, b)  _mm256_cmpeq_epi8(a, b)
+#define MASK(a)	  (uint64_t)(uint32_t) _mm256_movemask_epi8(a)
+#else
+#define W	  16
+typedef __m128i vec;
+#define LOAD(p)	  _mm_loadu_si128((const __m128i *)(p))
+#define SET1(c)	  _mm_set1_epi8(c)
+#define SUB(a, b) _mm_sub_epi8(a, b)
+#define OR(a, b)  _mm_or_si128(a, b)
+#define MIN(a, b) _mm_min_epu8(a, b)
+#define EQ(a, b)  _mm_cmpeq_epi8(a, b)
+#define MASK(a)	  (uint64_t)(uint16_t) _mm_movemask_epi8(a)
+#endif
+
 static inline struct classes classify(const char *q)
 {
 	struct classes k = {0, 0, 0, 0};
-#ifdef __AVX2__
-	const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9),
-		      a = _mm256_set1_epi8('a'), five = _mm256_set1_epi8(5),
-		      lower = _mm256_set1_epi8(0x20), dot = _mm256_set1_epi8('.'),
-		      colon = _mm256_set1_epi8(':');
-	for (int i = 0; i < 2; i++) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * i));
-		__m256i x = _mm256_sub_epi8(v, zero);
-		__m256i h = _mm256_sub_epi8(_mm256_or_si256(v, lower), a);
-		__m256i d = _mm256_cmpeq_epi8(_mm256_min_epu8(x, nine), x);
-		__m256i l = _mm256_cmpeq_epi8(_mm256_min_epu8(h, five), h);
-		k.digit |= (uint64_t)(uint32_t)_mm256_movemask_epi8(d) << (32 * i);
-		k.hex |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(d, l))
-			 << (32 * i);
-		k.dot |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot))
-			 << (32 * i);
-		k.colon |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, colon))
-			   << (32 * i);
+	const vec zero = SET1('0'), nine = SET1(9), a = SET1('a'), five = SET1(5),
+		  lower = SET1(0x20), dot = SET1('.'), colon = SET1(':');
+	for (int i = 0; i < 64 / W; i++) {
+		vec v = LOAD(q + W * i);
+		vec x = SUB(v, zero), h = SUB(OR(v, lower), a);
+		vec d = EQ(MIN(x, nine), x), l = EQ(MIN(h, five), h); /* unsigned x <= 9, h <= 5 */
+		k.digit |= MASK(d) << (W * i);
+		k.hex |= MASK(OR(d, l)) << (W * i);
+		k.dot |= MASK(EQ(v, dot)) << (W * i);
+		k.colon |= MASK(EQ(v, colon)) << (W * i);
 	}
-#else
-	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), a = _mm_set1_epi8('a'),
-		      five = _mm_set1_epi8(5), lower = _mm_set1_epi8(0x20),
-		      dot = _mm_set1_epi8('.'), colon = _mm_set1_epi8(':');
-	for (int i = 0; i < 4; i++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(q + 16 * i));
-		__m128i x = _mm_sub_epi8(v, zero);
-		__m128i h = _mm_sub_epi8(_mm_or_si128(v, lower), a);
-		__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(x, nine), x);
-		__m128i l = _mm_cmpeq_epi8(_mm_min_epu8(h, five), h);
-		k.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(d) << (16 * i);
-		k.hex |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(d, l)) << (16 * i);
-		k.dot |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << (16 * i);
-		k.colon |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon))
-			   << (16 * i);
-	}
-#endif
 	return k;
 }
 
@@ -124,12 +122,7 @@ size_t CANDIDATES_NAME(const char *w, size_t from, size_t to, uint64_t base, uin
 {
 	size_t n = 0;
 	const char *start = w + from;
-	struct classes prev = {0, 0, 0, 0};
-	prev.digit = (uint64_t)((unsigned char)(start[-1] - '0') < 10) << 63;
-	prev.hex = (uint64_t)(((unsigned char)(start[-1] - '0') < 10) ||
-			      ((unsigned char)((start[-1] | 0x20) - 'a') < 6))
-		   << 63;
-	struct classes k0 = classify(start), k1 = classify(start + 64);
+	struct classes prev = classify(start - 64), k0 = classify(start), k1 = classify(start + 64);
 	for (size_t q = from; q < to; q += 64) {
 		struct classes k2 = classify(w + q + 128);
 		uint64_t m0 = flanked(k0.dot, prev.digit, k0.digit, k1.digit);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes the helpers may read beyond their range (and before it). */
+/* Bytes the helpers may read beyond their range (and 64 before it). */
 #define RL_SIMD_PAD 192
 /* A candidate depends on this many bytes from its position on: an eight
  * groups' first colon on the 35 after it. */
@@ -19,7 +19,7 @@
  * Write to out, in increasing order, base + p for every p in [from, to)
  * where w[p] may be the first dot of a dotted quad or the first colon of
  * eight hex groups; return how many.  out needs room for (to - from) / 2 + 1
- * positions; w[from - 1] and w[to .. to + 191] are read.
+ * positions; w[from - 64 .. to + 191] are read.
  */
 typedef size_t (*rl_candidates_fn)(const char *w, size_t from, size_t to, uint64_t base,
 				   uint64_t *out);
