@@ -147,10 +147,9 @@ size_t CANDIDATES_NAME(const char *w, size_t from, size_t to, uint64_t base, uin
 	return n;
 }
 
-/* Token bytes ([0-9A-Fa-f.:]) of the 64 at p, and the colons among them. */
-uint64_t TOKENS_NAME(const char *p, uint64_t *colons)
+/* Token bytes ([0-9A-Fa-f.:]) of the 64 at p. */
+uint64_t TOKENS_NAME(const char *p)
 {
 	struct classes k = classify(p);
-	*colons = k.colon;
 	return k.hex | k.dot | k.colon;
 }

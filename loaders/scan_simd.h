@@ -24,9 +24,9 @@
 typedef size_t (*rl_candidates_fn)(const char *w, size_t from, size_t to, uint64_t base,
 				   uint64_t *out);
 
-/* Bit i set when p[i] is a token byte ([0-9A-Fa-f.:]); the colons among
- * them in *colons.  p[0 .. 63] are read. */
-typedef uint64_t (*rl_tokens_fn)(const char *p, uint64_t *colons);
+/* Bit i set when p[i] is a token byte ([0-9A-Fa-f.:]); p[0 .. 63] are
+ * read. */
+typedef uint64_t (*rl_tokens_fn)(const char *p);
 
 struct rl_simd {
 	rl_candidates_fn candidates;
@@ -35,8 +35,8 @@ struct rl_simd {
 
 size_t rl_candidates_sse2(const char *w, size_t from, size_t to, uint64_t base, uint64_t *out);
 size_t rl_candidates_avx2(const char *w, size_t from, size_t to, uint64_t base, uint64_t *out);
-uint64_t rl_tokens_sse2(const char *p, uint64_t *colons);
-uint64_t rl_tokens_avx2(const char *p, uint64_t *colons);
+uint64_t rl_tokens_sse2(const char *p);
+uint64_t rl_tokens_avx2(const char *p);
 
 /* The fastest variants this CPU runs (RM_SIMD=scalar picks SSE2). */
 struct rl_simd rl_simd_select(void);

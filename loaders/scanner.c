@@ -128,12 +128,12 @@ static int parse_v6(const char *s, size_t n, struct rl_found *f)
 }
 
 /*
- * The validator proper, for a token whose first '%' (len when none) and
- * whether a ':' comes before it are known: the scanner learns both while
- * it widens a candidate to its token.  judge_part decides one reading of
- * the token (with the zone id when pct < len).
+ * The validator proper, for a token whose first '%' is at pct (len when
+ * none): the scanner finds it while it widens a candidate to its token.
+ * judge_part decides one reading of the token (with the zone id when
+ * pct < len).
  */
-static int judge_part(const char *t, size_t len, size_t pct, int colon, int left, int right,
+static int judge_part(const char *t, size_t len, size_t pct, int left, int right,
 		      struct rl_found *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -155,7 +155,7 @@ static int judge_part(const char *t, size_t len, size_t pct, int colon, int left
 	if (a >= b || (!sep_left && is_word(left)) || (!sep_right && is_word(right)))
 		return 0;
 	int ok;
-	if (!colon || !memchr(t + a, ':', b - a)) /* colons only in what was cut */
+	if (!memchr(t + a, ':', b - a))
 		ok = rl_parse_v4(t + a, b - a, &f->v4) == 0;
 	else
 		ok = parse_v6(t + a, b - a, f) || (!zone && parse_v4_port(t + a, b - a, f));
@@ -168,21 +168,20 @@ static int judge_part(const char *t, size_t len, size_t pct, int colon, int left
 
 /* 2: an IPv6 address with its zone id; 1: an address (a '%' after it is
  * punctuation: a zone id follows only an IPv6 address); 0: none. */
-static int judge(const char *t, size_t len, size_t pct, int colon, int left, int right,
-		 struct rl_found *f)
+static int judge(const char *t, size_t len, size_t pct, int left, int right, struct rl_found *f)
 {
-	if (pct < len && judge_part(t, len, pct, colon, left, right, f))
+	if (pct == len)
+		return judge_part(t, len, len, left, right, f);
+	if (judge_part(t, len, pct, left, right, f))
 		return 2;
-	if (pct < len)
-		return judge_part(t, pct, pct, colon, left, '%', f);
-	return judge_part(t, len, len, colon, left, right, f);
+	return judge_part(t, pct, pct, left, '%', f);
 }
 
 int rl_scan_token(const char *t, size_t len, int left, int right, struct rl_found *f)
 {
 	const char *pct = memchr(t, '%', len);
 	size_t main = pct ? (size_t)(pct - t) : len;
-	int got = judge(t, len, main, memchr(t, ':', main) != NULL, left, right, f);
+	int got = judge(t, len, main, left, right, f);
 	return got == 2 || (got == 1 && main == len); /* the whole text, zone id and all */
 }
 
@@ -308,17 +307,16 @@ static int find_candidates(struct rl_scanner *s, int final)
  * Widening a candidate at window index at to its token [lo, hi).  Token
  * bytes come 64 at a time from the vector helper (the window's zeroed
  * padding ends every run at its edges); a run that fills all 64 goes on a
- * byte at a time.  *colon tells whether the token has a ':'.
+ * byte at a time.
  */
-static size_t token_start(const struct rl_scanner *s, size_t at, int *colon)
+static size_t token_start(const struct rl_scanner *s, size_t at)
 {
 	const unsigned char *w = (const unsigned char *)s->win;
-	uint64_t colons, tok = s->db->simd.tokens(s->win - 63 + at, &colons);
+	uint64_t tok = s->db->simd.tokens(s->win - 63 + at);
 	unsigned n = ~tok ? (unsigned)__builtin_clzll(~tok) : 64; /* run ending at `at` */
-	*colon = n && (colons >> (64 - n)) != 0;
 	size_t j = at + 1 - n;
 	while (n == 64 && j > 0 && (cls[w[j - 1]] & C_TOK) && at + 1 - j <= RL_SCAN_MAX_TOKEN)
-		*colon |= w[--j] == ':';
+		j--;
 	return j;
 }
 
@@ -341,19 +339,18 @@ static int left_of(const struct rl_scanner *s, size_t lo)
  * inside the token).
  */
 static int token_end(const struct rl_scanner *s, size_t lo, size_t at, int final, size_t *hi,
-		     size_t *pct, int *colon)
+		     size_t *pct)
 {
 	const unsigned char *w = (const unsigned char *)s->win;
-	uint64_t colons, tok = s->db->simd.tokens(s->win + at + 1, &colons);
+	uint64_t tok = s->db->simd.tokens(s->win + at + 1);
 	unsigned n = ~tok ? (unsigned)__builtin_ctzll(~tok) : 64;
-	*colon |= n < 64 ? (colons & ((UINT64_C(1) << n) - 1)) != 0 : colons != 0;
 	size_t k = at + 1 + n;
 	while (n == 64 && k < s->len && (cls[w[k]] & C_TOK) && k - lo <= RL_SCAN_MAX_TOKEN)
-		*colon |= w[k++] == ':';
+		k++;
 	if (k == s->len && !final)
 		return -1;
 	*pct = k;
-	if (k < s->len && w[k] == '%' && *colon) { /* zone id */
+	if (k < s->len && w[k] == '%' && memchr(w + lo, ':', k - lo)) { /* zone id */
 		size_t z = k + 1;
 		while (z < s->len && is_zone(w[z]) && z - lo <= RL_SCAN_MAX_TOKEN)
 			z++;
@@ -390,22 +387,17 @@ static void settle(struct rl_scanner *s, int final, rl_found_fn fn, void *ctx)
 			continue;
 		}
 		size_t at = (size_t)(p - s->base), hi, pct;
-		int colon;
-		size_t lo = token_start(s, at, &colon);
-		if (s->base + lo < s->floor) /* zone ids hold no ':' */
+		size_t lo = token_start(s, at);
+		if (s->base + lo < s->floor) /* not inside a consumed zone id */
 			lo = (size_t)(s->floor - s->base);
-		int r = token_end(s, lo, at, final, &hi, &pct, &colon);
+		int r = token_end(s, lo, at, final, &hi, &pct);
 		if (r < 0) /* this and every later candidate are in the last token */
 			break;
 		i += from_a, j += !from_a;
 		struct rl_found f;
 		int left = left_of(s, lo);
 		int right = hi < s->len ? (unsigned char)s->win[hi] : -1;
-		/* A token that starts with a digit right after a word ("Chrome/120.0.0.0",
-		 * "v1.2.3.4") is refused by its left edge alone: no need to judge it. */
-		int glued = (unsigned char)(s->win[lo] - '0') < 10 && is_word(left);
-		int got =
-		    r && !glued ? judge(s->win + lo, hi - lo, pct - lo, colon, left, right, &f) : 0;
+		int got = r ? judge(s->win + lo, hi - lo, pct - lo, left, right, &f) : 0;
 		if (got) {
 			f.offset += s->base + lo;
 			fn(ctx, &f);
