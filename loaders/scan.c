@@ -286,18 +286,24 @@ struct input {
 	int fd, err;
 };
 
+/* A regular file that does not start with gzip's magic: read as it is. */
+static int plain_file(int fd, struct stat *st)
+{
+	unsigned char magic[2];
+	return fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+	       !(pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+}
+
 static int input_open(struct input *in, const char *path)
 {
 	int stdin_in = strcmp(path, "-") == 0;
-	unsigned char magic[2];
 	struct stat st;
 	in->g = NULL;
 	in->err = 0;
 	in->fd = stdin_in ? dup(STDIN_FILENO) : open(path, O_RDONLY);
 	if (in->fd < 0)
 		return -1;
-	if (!stdin_in && fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    !(pread(in->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b))
+	if (!stdin_in && plain_file(in->fd, &st))
 		return 0;
 	if (!(in->g = gzdopen(in->fd, "rb"))) {
 		close(in->fd);
@@ -506,10 +512,8 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
-	unsigned char magic[2] = {0};
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size < (uint64_t)MIN_SPLIT * 2 || threads < 2 ||
-	    pread(fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b)) {
+	if (fd < 0 || !plain_file(fd, &st) || (uint64_t)st.st_size < (uint64_t)MIN_SPLIT * 2 ||
+	    threads < 2) {
 		if (fd >= 0)
 			close(fd);
 		return 0; /* the one-stream path reads it (and names any error) */
