@@ -115,6 +115,11 @@ void rm_dir24_free(struct rm_dir24_owned *o)
  * are checked without branches (the compiler vectorizes the loops) and
  * only a bad block is searched entry by entry.
  */
+static inline uint32_t out_of_bounds(uint32_t x, uint32_t flag, uint32_t n_attrs, uint32_t n_groups)
+{
+	return (x & ~flag) >= (x & flag ? n_groups : n_attrs);
+}
+
 static size_t first_out_of_bounds(const void *tbl, uint32_t width, size_t n, uint32_t flag,
 				  uint32_t n_attrs, uint32_t n_groups)
 {
@@ -123,17 +128,15 @@ static size_t first_out_of_bounds(const void *tbl, uint32_t width, size_t n, uin
 	for (size_t at = 0; at < n; at += 4096) {
 		size_t end = n - at < 4096 ? n : at + 4096;
 		uint32_t bad = 0;
-		if (width == 2)
+		if (width == 2) /* one loop per width, so that each vectorizes */
 			for (size_t i = at; i < end; i++)
-				bad |= (e2[i] & ~flag) >= (e2[i] & flag ? n_groups : n_attrs);
+				bad |= out_of_bounds(e2[i], flag, n_attrs, n_groups);
 		else
 			for (size_t i = at; i < end; i++)
-				bad |= (e4[i] & ~flag) >= (e4[i] & flag ? n_groups : n_attrs);
-		for (size_t i = at; bad && i < end; i++) {
-			uint32_t x = get(tbl, width, i);
-			if ((x & ~flag) >= (x & flag ? n_groups : n_attrs))
+				bad |= out_of_bounds(e4[i], flag, n_attrs, n_groups);
+		for (size_t i = at; bad && i < end; i++)
+			if (out_of_bounds(get(tbl, width, i), flag, n_attrs, n_groups))
 				return i;
-		}
 	}
 	return n;
 }
