@@ -247,20 +247,17 @@ static int octet(const char *s, size_t len, size_t *i)
 int rl_parse_v4(const char *s, size_t len, uint32_t *out)
 {
 	/* Exactly four decimal octets 0-255, no leading zeros. */
+	uint32_t v = 0;
 	size_t i = 0;
-	int a = octet(s, len, &i);
-	if (a < 0 || i == len || s[i++] != '.')
+	for (int k = 0; k < 4; k++) {
+		int o = octet(s, len, &i);
+		if (o < 0 || (k < 3 && (i == len || s[i++] != '.')))
+			return -1;
+		v = v << 8 | (uint32_t)o;
+	}
+	if (i != len)
 		return -1;
-	int b = octet(s, len, &i);
-	if (b < 0 || i == len || s[i++] != '.')
-		return -1;
-	int c = octet(s, len, &i);
-	if (c < 0 || i == len || s[i++] != '.')
-		return -1;
-	int d = octet(s, len, &i);
-	if (d < 0 || i != len)
-		return -1;
-	*out = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d;
+	*out = v;
 	return 0;
 }
 
