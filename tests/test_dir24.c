@@ -62,10 +62,15 @@ static void variants_agree(const struct rm_dir24 *t)
 	free(got);
 }
 
-/* Each kind of out-of-bounds entry, anywhere, is refused and named. */
+/* Each kind of out-of-bounds entry, anywhere, is refused and named.  The
+ * first-level entries are not at a /16's first /24, which the /16 summary
+ * must repeat (the check would stop there first). */
 static void refuses_bad_entries(const struct rm_dir24 *t, uint32_t n_attrs)
 {
 	uint16_t *tbl24 = (uint16_t *)t->tbl24, *tbl8 = (uint16_t *)t->tbl8;
+	size_t last8 = (size_t)t->n_groups * 256 - 1;
+	char last_want[64];
+	snprintf(last_want, sizeof(last_want), "IPv4 group entry %zu out of bounds", last8);
 	const struct {
 		uint16_t *tbl;
 		size_t at;
@@ -76,22 +81,15 @@ static void refuses_bad_entries(const struct rm_dir24 *t, uint32_t n_attrs)
 	    {tbl24, 16777215, (uint16_t)(0x8000u | t->n_groups),
 	     "IPv4 table entry 16777215 out of bounds"},
 	    {tbl8, 5, (uint16_t)n_attrs, "IPv4 group entry 5 out of bounds"},
-	    {tbl8, (size_t)t->n_groups * 256 - 1, 0x8000u, "IPv4 group entry " /* the last one */},
+	    {tbl8, last8, 0x8000u, last_want},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint16_t keep = cases[i].tbl[cases[i].at];
 		cases[i].tbl[cases[i].at] = cases[i].bad;
-		/* the summary agrees with the first level, or the check stops there */
-		uint16_t *tbl16 = (uint16_t *)t->tbl16, keep16 = 0;
-		size_t h = cases[i].at >> 8;
-		if (cases[i].tbl == tbl24 && (cases[i].at & 0xff) == 0)
-			keep16 = tbl16[h], tbl16[h] = 0x8000u;
 		assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, cases[i].want));
+		assert_string_equal(err, cases[i].want);
 		cases[i].tbl[cases[i].at] = keep;
-		if (keep16)
-			tbl16[h] = keep16;
 	}
 	assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), 0);
 }
