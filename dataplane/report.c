@@ -393,10 +393,10 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 	}
 	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
 		for (unsigned b = 0; b < RM_RIR_COUNT; b++)
-			if (c->pair_pkts[a][b]) {
+			if (c->pair[a][b].pkts) {
 				snprintf(key, sizeof(key), "%s>%s", rm_rir_name(a), rm_rir_name(b));
-				push(rs, snap, "rir_pair", NULL, key, c->pair_pkts[a][b],
-				     c->pair_bytes[a][b], 1);
+				push(rs, snap, "rir_pair", NULL, key, c->pair[a][b].pkts,
+				     c->pair[a][b].bytes, 1);
 			}
 	uint64_t mp = 0, mb = 0;
 	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {

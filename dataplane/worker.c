@@ -157,6 +157,40 @@ static inline uint32_t take(const struct rm_worker *w, struct rm_counters *c, st
 	return len;
 }
 
+/*
+ * Give a burst's mbufs back to their pool.  rte_pktmbuf_free_bulk follows
+ * every mbuf's segment chain and checks its pool one by one, about 40
+ * instructions a frame here, a tenth of an IPv6 frame's cost.  A receive
+ * burst is nearly always direct, single-segment mbufs holding their only
+ * reference, from one pool: already in the state the pool keeps them in
+ * (DPDK's invariant: one segment means no next), so they go back in one
+ * put.  Any other burst takes the general way.
+ */
+static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+	/* refcnt and nb_segs, read as one word: data_off, refcnt, nb_segs. */
+	_Static_assert(
+	    offsetof(struct rte_mbuf, refcnt) == offsetof(struct rte_mbuf, data_off) + 2 &&
+		offsetof(struct rte_mbuf, nb_segs) == offsetof(struct rte_mbuf, data_off) + 4,
+	    "rte_mbuf rearm layout");
+	const uint64_t segs_refs = UINT64_C(0xffffffff) << 16;
+	const uint64_t one_each = (UINT64_C(1) << 32) | (UINT64_C(1) << 16);
+	struct rte_mempool *pool = pkts[0]->pool;
+	uint64_t other = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		uint64_t rearm;
+		memcpy(&rearm, &m->data_off, sizeof(rearm));
+		other |= ((rearm & segs_refs) ^ one_each) |
+			 (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
+			 ((uintptr_t)m->pool ^ (uintptr_t)pool);
+	}
+	if (likely(!other))
+		rte_mempool_put_bulk(pool, (void **)pkts, n);
+	else
+		rte_pktmbuf_free_bulk(pkts, n);
+}
+
 static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
 		    struct rte_mbuf **pkts, uint16_t n)
 {
@@ -177,7 +211,7 @@ static void process(const struct rm_worker *w, const struct rm_gen_view *g, stru
 	c->rx_bytes += rx_bytes;
 	if (w->flows && (w->fs->batch.n4 || w->fs->batch.n6))
 		flush_flows(w->fs, &fx);
-	rte_pktmbuf_free_bulk(pkts, n);
+	free_burst(pkts, n);
 	if (b.n4)
 		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * b.n4);
 	if (b.n6)
@@ -214,7 +248,7 @@ int rm_worker_main(void *arg)
 			if (n && w->io_only) {
 				c->received += n;
 				c->non_ip += n; /* keeps the balance check true */
-				rte_pktmbuf_free_bulk(pkts, n);
+				free_burst(pkts, n);
 			} else if (n) {
 				process(w, g, c, pkts, n);
 			}
