@@ -2,10 +2,11 @@
 """Generate a pcap of frames whose addresses come from the bundled registry data.
 
     gen-pcap.py --out FILE [--packets N] [--seed S] [--split K] [--manifest FILE]
-                [--kinds all|clean]
+                [--kinds all|clean|jumbo]
 
 Frames: IPv4 and IPv6, plain, behind 802.1Q, QinQ (802.1ad) and MPLS label
-stacks, IPv4 with options, IPv4 fragments, non-IP (ARP, MPLS pseudowire),
+stacks, IPv4 with options, IPv4 fragments, jumbo frames (2-9 KB, more than
+one mbuf), non-IP (ARP, MPLS pseudowire),
 and (with --kinds all) every malformed case the dataplane counts.  With
 --split K the frames go round-robin to K files FILE.0 .. FILE.K-1 (one per
 port).  --manifest writes one JSON object per frame (class, reason, src,
@@ -113,11 +114,13 @@ def frame_for(kind, rng, v4, v6):
         s = pick(rng, v6, 128) if rng.random() < 0.85 else special_v6(rng)
         d = pick(rng, v6, 128) if rng.random() < 0.85 else special_v6(rng)
         pl = udp(rng.randrange(0, 200))
+    if kind.startswith('jumbo'):  # longer than one 2 KiB mbuf: a chain of segments
+        pl = udp(rng.randrange(2100, 9000))
     ip = ipv4(s, d, pl) if fam == 4 else ipv6(s, d, pl)
     et = 0x0800 if fam == 4 else 0x86DD
     addr = ipaddress.IPv4Address if fam == 4 else ipaddress.IPv6Address
     ok = {'class': 'ipv%d' % fam, 'src': str(addr(s)), 'dst': str(addr(d))}
-    if kind in ('plain4', 'plain6'):
+    if kind in ('plain4', 'plain6', 'jumbo4', 'jumbo6'):
         return eth(et, ip), ok
     if kind in ('vlan4', 'vlan6'):
         return eth(et, ip, [(0x8100, rng.randrange(1, 4095))]), ok
@@ -167,6 +170,7 @@ def other_frame(kind, rng, v4):
 
 IP_KINDS = ['plain4', 'plain6', 'vlan4', 'vlan6', 'qinq4', 'qinq6', 'mpls4', 'mpls6',
             'vlanmpls4', 'options4', 'frag4']
+JUMBO_KINDS = ['jumbo4', 'jumbo6']
 OTHER_KINDS = ['arp', 'pseudowire']
 BAD_KINDS = ['bad_truncated_eth', 'bad_truncated_ip', 'bad_truncated_vlan', 'bad_ihl',
              'bad_total', 'bad_version', 'bad_v6_version', 'bad_plen', 'bad_tags']
@@ -202,7 +206,8 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--split', type=int, default=0)
     ap.add_argument('--manifest')
-    ap.add_argument('--kinds', choices=['all', 'clean'], default='all')
+    ap.add_argument('--kinds', choices=['all', 'clean', 'jumbo'], default='all',
+                    help='clean: no malformed frames; jumbo: only jumbo frames')
     ap.add_argument('--shape', choices=['mixed', 'v4-64', 'v6-78', 'imix'], default='mixed',
                     help='benchmark traffic: minimum-size IPv4, 78-byte IPv6, or IMIX '
                     '(7:4:1 of 64, 570, 1518 bytes, one in five IPv6)')
@@ -215,11 +220,13 @@ def main():
         write_pcap(a.out, [bench_frame(a.shape, rng, v4, v6) for _ in range(a.packets)])
         return
     frames, manifest = [], []
-    kinds = IP_KINDS * 8 + OTHER_KINDS + (BAD_KINDS if a.kinds == 'all' else [])
+    kinds = IP_KINDS * 8 + JUMBO_KINDS + OTHER_KINDS + (BAD_KINDS if a.kinds == 'all' else [])
+    if a.kinds == 'jumbo':
+        kinds = JUMBO_KINDS
     for i in range(a.packets):
         # Every kind at least once, then at random.
         kind = kinds[i] if i < len(kinds) and a.packets >= len(kinds) else rng.choice(kinds)
-        if kind in IP_KINDS:
+        if kind in IP_KINDS or kind in JUMBO_KINDS:
             fr, m = frame_for(kind, rng, v4, v6)
         else:
             fr, m = other_frame(kind, rng, v4)
