@@ -80,7 +80,7 @@ static void ipv6(struct frame *f, uint8_t ver, uint16_t plen, uint32_t payload)
 
 static struct rm_frame parse(const struct frame *f)
 {
-	struct rm_frame r;
+	struct rm_frame r = {0}; /* a malformed frame leaves the addresses unset */
 	rm_parse_frame(f->b, f->n, f->n, &r);
 	return r;
 }
