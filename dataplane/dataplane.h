@@ -209,31 +209,32 @@ static inline void rm_cell_add(struct rm_cell *cell, rm_cell_add_t add)
 	memcpy(cell, &v, sizeof(v));
 }
 
-/* Count pkts packets of bytes bytes between two attribution ids. */
-static inline void rm_count(struct rm_counters *c, const uint8_t *rir_of, uint32_t src_id,
-			    uint32_t dst_id, uint64_t pkts, uint64_t bytes)
+/*
+ * Where counts go, taken out of the counters once per batch: a cell's
+ * store may alias anything, so pointers read through c would be read
+ * again after every one.
+ */
+struct rm_count_to {
+	struct rm_cell *src, *dst;
+	struct rm_cell (*pair)[RM_RIR_COUNT];
+	const uint8_t *rir_of;
+};
+
+static inline struct rm_count_to rm_count_to(struct rm_counters *c, const uint8_t *rir_of)
+{
+	return (struct rm_count_to){c->by_id[RM_SRC], c->by_id[RM_DST], c->pair, rir_of};
+}
+
+/* Count pkts packets of bytes bytes between two attribution ids: a frame
+ * (the caller adds its frames to attributed and attributed_bytes once per
+ * burst) or a flow record (already scaled; the caller counts records). */
+static inline void rm_count(const struct rm_count_to *to, uint32_t src_id, uint32_t dst_id,
+			    uint64_t pkts, uint64_t bytes)
 {
 	const rm_cell_add_t add = {pkts, bytes};
-	rm_cell_add(&c->by_id[RM_SRC][src_id], add);
-	rm_cell_add(&c->by_id[RM_DST][dst_id], add);
-	rm_cell_add(&c->pair[rir_of[src_id]][rir_of[dst_id]], add);
-}
-
-/* Count one parsed frame of len bytes, given the ids of its two addresses;
- * the caller adds its frames to attributed and attributed_bytes, once per
- * burst. */
-static inline void rm_count_ip(struct rm_counters *c, const uint8_t *rir_of, uint32_t src_id,
-			       uint32_t dst_id, uint32_t len)
-{
-	rm_count(c, rir_of, src_id, dst_id, 1, len);
-}
-
-/* Count one flow record of pkts packets and bytes bytes (already scaled). */
-static inline void rm_count_flow(struct rm_counters *c, const uint8_t *rir_of, uint32_t src_id,
-				 uint32_t dst_id, uint64_t pkts, uint64_t bytes)
-{
-	c->records++;
-	rm_count(c, rir_of, src_id, dst_id, pkts, bytes);
+	rm_cell_add(&to->src[src_id], add);
+	rm_cell_add(&to->dst[dst_id], add);
+	rm_cell_add(&to->pair[to->rir_of[src_id]][to->rir_of[dst_id]], add);
 }
 
 /* ------------------------------------------------------------------ */

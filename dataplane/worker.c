@@ -30,7 +30,6 @@ struct burst {
 	uint8_t a6[2 * RM_MAX_BURST][16];
 	uint32_t id4[2 * RM_MAX_BURST], id6[2 * RM_MAX_BURST];
 	uint32_t len4[RM_MAX_BURST], len6[RM_MAX_BURST];
-	uint32_t n4, n6;
 };
 
 static inline uint32_t load_be32(const uint8_t *p)
@@ -56,12 +55,12 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 		x->g->lookup4(&x->g->db->dir24, b->a4, id4, 2 * b->n4);
 	if (b->n6)
 		x->g->lookup6(&x->g->db->trie6, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+	const struct rm_count_to to = rm_count_to(x->c, x->g->rir_of);
 	for (uint32_t k = 0; k < b->n4; k++)
-		rm_count_flow(x->c, x->g->rir_of, id4[2 * k], id4[2 * k + 1], b->pkts4[k],
-			      b->bytes4[k]);
+		rm_count(&to, id4[2 * k], id4[2 * k + 1], b->pkts4[k], b->bytes4[k]);
 	for (uint32_t k = 0; k < b->n6; k++)
-		rm_count_flow(x->c, x->g->rir_of, id6[2 * k], id6[2 * k + 1], b->pkts6[k],
-			      b->bytes6[k]);
+		rm_count(&to, id6[2 * k], id6[2 * k + 1], b->pkts6[k], b->bytes6[k]);
+	x->c->records += b->n4 + b->n6;
 	if (x->export)
 		rm_export_batch(x->export, x->g, st, id4, id6);
 	b->n4 = b->n6 = 0;
@@ -73,8 +72,9 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
  * under --flows-only; 0 when it is traffic to attribute.
  */
 static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rte_mbuf *m,
-		     const uint8_t *p, uint32_t avail, const struct rm_frame *f, int family)
+		     const uint8_t *p, uint32_t avail, const struct rm_frame frame, int family)
 {
+	const struct rm_frame *f = &frame;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	int proto = -1;
 	/* A later fragment has no UDP header to tell: it is traffic (a flow
@@ -118,8 +118,11 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 }
 
 /* Classify one frame and queue its addresses, or count it as not
- * attributable; its length, for the burst's received bytes. */
-static inline uint32_t take(const struct rm_worker *w, struct rm_counters *c, struct burst *b,
+ * attributable; its length, for the burst's received bytes.  The queues'
+ * counts are the caller's locals, and flows its copy of w->flows, so that
+ * they stay in registers: stores into the burst could alias them. */
+static inline uint32_t take(const struct rm_worker *w, const struct rm_flow_config *flows,
+			    struct rm_counters *c, struct burst *b, uint32_t *n4, uint32_t *n6,
 			    struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m), avail = rte_pktmbuf_data_len(m);
@@ -133,18 +136,18 @@ static inline uint32_t take(const struct rm_worker *w, struct rm_counters *c, st
 	rm_parse_frame(p, avail, len, &f);
 	switch (f.cls) {
 	case RM_FRAME_IPV4:
-		if (w->flows && take_flow(w, c, m, p, avail, &f, 4))
+		if (flows && take_flow(w, c, m, p, avail, f, 4))
 			break;
-		b->a4[2 * b->n4] = load_be32(f.src);
-		b->a4[2 * b->n4 + 1] = load_be32(f.dst);
-		b->len4[b->n4++] = len;
+		b->a4[2 * *n4] = load_be32(f.src);
+		b->a4[2 * *n4 + 1] = load_be32(f.dst);
+		b->len4[(*n4)++] = len;
 		break;
 	case RM_FRAME_IPV6:
-		if (w->flows && take_flow(w, c, m, p, avail, &f, 6))
+		if (flows && take_flow(w, c, m, p, avail, f, 6))
 			break;
 		/* Source and destination are adjacent in the header, as here. */
-		memcpy(b->a6[2 * b->n6], f.src, 32);
-		b->len6[b->n6++] = len;
+		memcpy(b->a6[2 * *n6], f.src, 32);
+		b->len6[(*n6)++] = len;
 		break;
 	case RM_FRAME_NON_IP:
 		c->non_ip++;
@@ -191,13 +194,15 @@ static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
-static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
-		    struct rte_mbuf **pkts, uint16_t n)
+static __attribute__((noinline)) void process(const struct rm_worker *w,
+					      const struct rm_gen_view *g, struct rm_counters *c,
+					      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct burst b;
 	struct flush_ctx fx = {g, c, w->export};
-	b.n4 = b.n6 = 0;
-	if (w->flows) {
+	const struct rm_flow_config *flows = w->flows;
+	uint32_t n4 = 0, n6 = 0;
+	if (flows) {
 		w->fs->flush = flush_flows;
 		w->fs->flush_ctx = &fx;
 	}
@@ -205,27 +210,30 @@ static void process(const struct rm_worker *w, const struct rm_gen_view *g, stru
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		rx_bytes += take(w, c, &b, pkts[i]);
+		rx_bytes += take(w, flows, c, &b, &n4, &n6, pkts[i]);
 	}
 	c->received += n; /* once a burst: stores through b may alias c */
 	c->rx_bytes += rx_bytes;
-	if (w->flows && (w->fs->batch.n4 || w->fs->batch.n6))
+	if (flows && (w->fs->batch.n4 || w->fs->batch.n6))
 		flush_flows(w->fs, &fx);
 	free_burst(pkts, n);
-	if (b.n4)
-		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * b.n4);
-	if (b.n6)
-		g->lookup6(&g->db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * b.n6);
+	if (n4)
+		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * n4);
+	if (n6)
+		g->lookup6(&g->db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * n6);
+	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0;
-	for (uint32_t k = 0; k < b.n4; k++) {
-		rm_count_ip(c, g->rir_of, b.id4[2 * k], b.id4[2 * k + 1], b.len4[k]);
-		bytes += b.len4[k];
+	for (uint32_t k = 0; k < n4; k++) {
+		uint32_t len = b.len4[k];
+		rm_count(&to, b.id4[2 * k], b.id4[2 * k + 1], 1, len);
+		bytes += len;
 	}
-	for (uint32_t k = 0; k < b.n6; k++) {
-		rm_count_ip(c, g->rir_of, b.id6[2 * k], b.id6[2 * k + 1], b.len6[k]);
-		bytes += b.len6[k];
+	for (uint32_t k = 0; k < n6; k++) {
+		uint32_t len = b.len6[k];
+		rm_count(&to, b.id6[2 * k], b.id6[2 * k + 1], 1, len);
+		bytes += len;
 	}
-	c->attributed += b.n4 + b.n6;
+	c->attributed += n4 + n6;
 	c->attributed_bytes += bytes;
 }
 
