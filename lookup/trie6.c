@@ -10,6 +10,7 @@
  * slots plus the ranges inside it, never a search per slot.
  */
 #include "trie6.h"
+#include "dir24.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,10 @@ out:
 rm_trie6_bulk_fn rm_trie6_select(void)
 {
 	__builtin_cpu_init();
+	/* The same SIMD level as the IPv4 lookup (RM_SIMD and RM_MAX_SIMD
+	 * apply); AVX2 is the widest the IPv6 walk has. */
+	if (rm_simd_best() >= RM_SIMD_AVX2 && __builtin_cpu_supports("popcnt"))
+		return rm_trie6_lookup_avx2;
 	if (__builtin_cpu_supports("popcnt"))
 		return rm_trie6_lookup_popcnt;
 	return rm_trie6_lookup_generic;

@@ -145,6 +145,8 @@ void rm_trie6_lookup_generic(const struct rm_trie6 *t, const uint8_t (*addrs)[16
 			     uint32_t n);
 void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			    uint32_t n);
+void rm_trie6_lookup_avx2(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
+			  uint32_t n);
 
 /* The best for this CPU. */
 rm_trie6_bulk_fn rm_trie6_select(void);

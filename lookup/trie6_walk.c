@@ -1,9 +1,15 @@
 /*
  * trie6_walk.c - the bulk walk of the IPv6 trie.
  *
- * Compiled twice: portable (rm_trie6_lookup_generic) and with -mpopcnt
+ * Compiled three times: portable (rm_trie6_lookup_generic), with -mpopcnt
  * (rm_trie6_lookup_popcnt), since without the POPCNT instruction a
- * popcount is a dozen instructions.  trie6.c picks one at run time.
+ * popcount is a dozen instructions, and with -mavx2 as well
+ * (rm_trie6_lookup_avx2), whose first stride takes 8 addresses at a time:
+ * their leading 32 bits come out of four 32-byte loads by two unpacks and
+ * a permute, and the dir24 entries in one gather.  trie6.c picks one at
+ * run time, at the SIMD level the IPv4 lookup uses.  Only the first stride
+ * is vector code: walking nodes with gathers (five per level) measured
+ * slower than the scalar steps on Zen 4.
  *
  * A walk is a chain of dependent loads, and a node step that misses the
  * L2 cache costs tens of cycles.  Walking one address at a time leaves
@@ -12,7 +18,9 @@
  * node and advances the whole list one level per pass.  The steps of one
  * pass are independent, so their loads overlap, and the list is rebuilt
  * without branches (append, then advance the count by "still a node"), so
- * the mix of shallow and deep addresses costs no mispredictions.
+ * the mix of shallow and deep addresses costs no mispredictions.  (A
+ * 64-bit mask of the lanes instead of the list, visited by lowest set bit,
+ * measured 5% slower in the dataplane.)
  */
 #include "trie6.h"
 
@@ -21,6 +29,86 @@
 #endif
 
 #define LANES 64
+
+/* The scalar first stride of lanes [from, m): entries into e, the lanes
+ * left on a node appended to list.  Returns the new count. */
+static inline __attribute__((always_inline)) uint32_t
+first_scalar(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, uint32_t from,
+	     uint32_t m, uint8_t *list, uint32_t cnt, uint32_t width)
+{
+	for (uint32_t k = from; k < m; k++) {
+		uint32_t v = rm_trie6_first(t, a[k], width);
+		e[k] = v;
+		list[cnt] = (uint8_t)k;
+		cnt += v >> 31;
+	}
+	return cnt;
+}
+
+#ifdef __AVX2__
+#include <immintrin.h>
+
+/* The set bits of an 8-bit mask as byte positions, lowest first: the lanes
+ * of a group of 8 that are left on a node, appended to the list in one
+ * 8-byte store (the list has 8 bytes of room past its lanes). */
+#define BIT(m, k)                                                                                  \
+	((((m) >> (k)) & 1u) ? (uint64_t)(k) << (8 * __builtin_popcount((m) & ((1u << (k)) - 1)))  \
+			     : 0)
+#define LANES_OF(m)                                                                                \
+	(BIT(m, 0) | BIT(m, 1) | BIT(m, 2) | BIT(m, 3) | BIT(m, 4) | BIT(m, 5) | BIT(m, 6) |       \
+	 BIT(m, 7))
+#define L4(m)  LANES_OF(m), LANES_OF(m + 1), LANES_OF(m + 2), LANES_OF(m + 3)
+#define L16(m) L4(m), L4(m + 4), L4(m + 8), L4(m + 12)
+#define L64(m) L16(m), L16(m + 16), L16(m + 32), L16(m + 48)
+static const uint64_t lanes_of[256] = {L64(0u), L64(64u), L64(128u), L64(192u)};
+
+/*
+ * The first stride of 8 addresses at once: their first 32 bits gathered by
+ * unpacking four 32-byte loads (two addresses each) and one permute, byte
+ * swapped, then one gather from dir24.  A group with an address outside
+ * 2000::/3 (dir16's) goes the scalar way.
+ */
+static inline __attribute__((always_inline)) uint32_t first_avx2(const struct rm_trie6 *t,
+								 const uint8_t (*a)[16],
+								 uint32_t *e, uint32_t m,
+								 uint8_t *list, uint32_t width)
+{
+	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	const __m256i bswap =
+	    _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
+			     5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+	const __m256i one = _mm256_set1_epi32(1), index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
+	uint32_t k = 0, cnt = 0;
+	for (; k + 8 <= m; k += 8) {
+		const __m256i *g = (const __m256i *)a[k];
+		__m256i x0 = _mm256_loadu_si256(g), x1 = _mm256_loadu_si256(g + 1);
+		__m256i x2 = _mm256_loadu_si256(g + 2), x3 = _mm256_loadu_si256(g + 3);
+		/* 128-bit lanes: (a0 a2 a4 a6 | a1 a3 a5 a7), then in order. */
+		__m256i top = _mm256_unpacklo_epi64(_mm256_unpacklo_epi32(x0, x1),
+						    _mm256_unpacklo_epi32(x2, x3));
+		top = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(top, order), bswap);
+		__m256i in = _mm256_cmpeq_epi32(_mm256_srli_epi32(top, 29), one);
+		if (_mm256_movemask_ps(_mm256_castsi256_ps(in)) != 0xff) {
+			cnt = first_scalar(t, a, e, k, k + 8, list, cnt, width);
+			continue;
+		}
+		__m256i i = _mm256_and_si256(_mm256_srli_epi32(top, 8), index), v;
+		if (width == 2)
+			v = _mm256_srai_epi32(
+			    _mm256_slli_epi32(_mm256_i32gather_epi32((const int *)t->dir24, i, 2),
+					      16),
+			    16);
+		else
+			v = _mm256_i32gather_epi32((const int *)t->dir24, i, 4);
+		_mm256_storeu_si256((__m256i *)(e + k), v);
+		unsigned nodes = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
+		uint64_t at = lanes_of[nodes] + k * UINT64_C(0x0101010101010101);
+		__builtin_memcpy(list + cnt, &at, 8);
+		cnt += (uint32_t)__builtin_popcount(nodes);
+	}
+	return first_scalar(t, a, e, k, m, list, cnt, width);
+}
+#endif
 
 /* The walk for a dir24 of `width`-byte entries; ids doubles as the lanes'
  * current entries. */
@@ -32,14 +120,12 @@ static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 	for (uint32_t i = 0; i < n; i += LANES) {
 		uint32_t m = n - i < LANES ? n - i : LANES, *e = ids + i;
 		const uint8_t(*a)[16] = addrs + i;
-		uint8_t list[LANES];
-		uint32_t cnt = 0;
-		for (uint32_t k = 0; k < m; k++) {
-			uint32_t v = rm_trie6_first(t, a[k], width);
-			e[k] = v;
-			list[cnt] = (uint8_t)k;
-			cnt += v >> 31;
-		}
+		uint8_t list[LANES + 8];
+#ifdef __AVX2__
+		uint32_t cnt = first_avx2(t, a, e, m, list, width);
+#else
+		uint32_t cnt = first_scalar(t, a, e, 0, m, list, 0, width);
+#endif
 		while (cnt) {
 			uint32_t next = 0;
 			for (uint32_t j = 0; j < cnt; j++) {

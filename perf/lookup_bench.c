@@ -659,21 +659,23 @@ static int ipv6_contenders(struct contender *con)
 	double ms = (now_s() - t0) * 1e3;
 	rm_trie6_free(&fresh);
 	size_t bytes = rm_trie6_bytes(&db->trie6);
-	nc = add(con, nc,
-		 (struct contender){.structure = "rirmeter",
-				    .variant = "generic",
-				    .bytes = bytes,
-				    .build_ms = ms,
-				    .run = run_trie6,
-				    .fn = (void *)rm_trie6_lookup_generic});
-	if (__builtin_cpu_supports("popcnt"))
-		nc = add(con, nc,
-			 (struct contender){.structure = "rirmeter",
-					    .variant = "popcnt",
-					    .bytes = bytes,
-					    .build_ms = ms,
-					    .run = run_trie6,
-					    .fn = (void *)rm_trie6_lookup_popcnt});
+	const int popcnt = __builtin_cpu_supports("popcnt");
+	const struct {
+		const char *variant;
+		int have;
+		rm_trie6_bulk_fn fn;
+	} walks[] = {{"generic", 1, rm_trie6_lookup_generic},
+		     {"popcnt", popcnt, rm_trie6_lookup_popcnt},
+		     {"avx2", popcnt && __builtin_cpu_supports("avx2"), rm_trie6_lookup_avx2}};
+	for (size_t k = 0; k < sizeof(walks) / sizeof(walks[0]); k++)
+		if (walks[k].have)
+			nc = add(con, nc,
+				 (struct contender){.structure = "rirmeter",
+						    .variant = walks[k].variant,
+						    .bytes = bytes,
+						    .build_ms = ms,
+						    .run = run_trie6,
+						    .fn = (void *)walks[k].fn});
 
 	unsigned ncidr = load_ranges(6, NULL, -1, NULL);
 	uint32_t tbl8;

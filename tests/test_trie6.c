@@ -45,39 +45,50 @@ static void agree_with_reference(const struct rm_db *db, const struct rm_trie6 *
 	}
 }
 
-/* The bulk walks equal the simple walk for every n up to 300. */
+/* The bulk walks equal the simple walk for every n up to 300, on a mix of
+ * addresses in and outside 2000::/3 and on addresses all inside it (the
+ * AVX2 walk takes whole groups of those 8 at a time). */
 static void walks_agree(const struct rm_db *db, const struct rm_trie6 *t)
 {
 	enum { N = 3000 };
 	uint8_t(*a)[16] = malloc(N * 16);
 	uint32_t *want = malloc(N * 4), *got = malloc((N + 1) * 4);
-	for (int i = 0; i < N; i++) {
-		rm_u128 x;
-		if (i % 97 == 0) { /* the very end of 2000::/3 and of the space */
-			x = ~(rm_u128)0 >> (i % 2 ? 0 : 2);
-		} else if (i % 3 == 0) { /* near a range start */
-			uint32_t r = (uint32_t)(rnd() % db->v6.n);
-			x = rm_key_get(db->v6.start[r]) + (rnd() % 5) - 2;
-		} else {
-			x = ((rm_u128)rnd() << 64) | rnd();
-			if (i % 3 == 1)
-				x = (x >> 3) | ((rm_u128)1 << 125);
+	for (int inside = 0; inside < 2; inside++) {
+		for (int i = 0; i < N; i++) {
+			rm_u128 x;
+			if (i % 97 == 0) { /* the very end of 2000::/3 and of the space */
+				x = ~(rm_u128)0 >> (i % 2 ? 0 : 2);
+			} else if (i % 3 == 0) { /* near a range start */
+				uint32_t r = (uint32_t)(rnd() % db->v6.n);
+				x = rm_key_get(db->v6.start[r]) + (rnd() % 5) - 2;
+			} else {
+				x = ((rm_u128)rnd() << 64) | rnd();
+				if (i % 3 == 1)
+					x = (x >> 3) | ((rm_u128)1 << 125);
+			}
+			if (inside)
+				x = (x & (~(rm_u128)0 >> 3)) | ((rm_u128)1 << 125);
+			rm_v6_to_bytes(x, a[i]);
+			want[i] = rm_trie6_lookup1(t, a[i]);
 		}
-		rm_v6_to_bytes(x, a[i]);
-		want[i] = rm_trie6_lookup1(t, a[i]);
-	}
-	rm_trie6_bulk_fn fns[2] = {rm_trie6_lookup_generic, rm_trie6_lookup_popcnt};
-	for (int f = 0; f < 2; f++) {
-		if (f == 1 && !__builtin_cpu_supports("popcnt"))
-			continue;
-		for (uint32_t n = 0; n <= 300; n++) {
-			got[n] = 0xdeadbeef;
-			fns[f](t, (const uint8_t(*)[16])(a + (n % 7)), got, n);
-			if (memcmp(got, want + (n % 7), n * 4) != 0 || got[n] != 0xdeadbeef)
-				fail_msg("bulk walk %d differs at n=%u", f, n);
+		rm_trie6_bulk_fn fns[3] = {rm_trie6_lookup_generic, rm_trie6_lookup_popcnt,
+					   rm_trie6_lookup_avx2};
+		const int have[3] = {1, __builtin_cpu_supports("popcnt"),
+				     __builtin_cpu_supports("avx2") &&
+					 __builtin_cpu_supports("popcnt")};
+		for (int f = 0; f < 3; f++) {
+			if (!have[f])
+				continue;
+			for (uint32_t n = 0; n <= 300; n++) {
+				got[n] = 0xdeadbeef;
+				fns[f](t, (const uint8_t(*)[16])(a + (n % 7)), got, n);
+				if (memcmp(got, want + (n % 7), n * 4) != 0 || got[n] != 0xdeadbeef)
+					fail_msg("bulk walk %d differs at n=%u (inside %d)", f, n,
+						 inside);
+			}
+			fns[f](t, (const uint8_t(*)[16])a, got, N);
+			assert_memory_equal(got, want, N * 4);
 		}
-		fns[f](t, (const uint8_t(*)[16])a, got, N);
-		assert_memory_equal(got, want, N * 4);
 	}
 	free(a);
 	free(want);
