@@ -194,6 +194,8 @@ static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/* One burst: parse, free, look up, count.  Out of line: inlined into the
+ * poll loop, whose values stay live around it, it spilled its own. */
 static __attribute__((noinline)) void process(const struct rm_worker *w,
 					      const struct rm_gen_view *g, struct rm_counters *c,
 					      struct rte_mbuf **pkts, uint16_t n)
