@@ -6,8 +6,10 @@
  * IPv4: rirmeter's DIR-24-8 (each code path this CPU has) against DPDK
  * rte_lpm (bulk and x4) and rte_fib DIR24_8 (every lookup type), plus the
  * memory floor: one random 4-byte read per key in an array the size of
- * rirmeter's first level.  IPv6: rirmeter's Poptrie (both walks) against
- * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512).  Every structure is
+ * rirmeter's first level.  IPv6: rirmeter's Poptrie (every walk) against
+ * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512), plus two floors (see
+ * floor6_pass) and how many node steps each stream's keys take in the
+ * trie.  Every structure is
  * loaded with the same prefixes (the snapshot's ranges split into CIDR
  * blocks) and given the same key arrays, on three streams:
  *   allocated  uniform over registry-delegated space (weighted by size)
@@ -73,6 +75,8 @@ static const struct rm_db *g_db;
 static uint32_t *out32;
 static uint64_t *out64;
 static uint32_t *floor_arr;
+static uint16_t *floor6_arr; /* the second read of the IPv6 floors */
+static uint32_t floor6_mask;
 
 static double now_s(void)
 {
@@ -156,6 +160,71 @@ static void run_floor(struct contender *c, const void *keys, uint32_t n, uint32_
 	for (uint32_t i = 0; i < n; i++)
 		out32[i] = floor_arr[k[i] >> 9];
 }
+
+/*
+ * The IPv6 floors: what any lookup that reads the trie's first stride
+ * costs, with this machine's fastest way to read it (eight addresses'
+ * leading 32 bits out of four 32-byte loads, one 8-lane gather), with no
+ * decision after it: `dir24` reads one entry per address; `dir24+1` reads
+ * a second one for every address, from a 2-byte table the size of all
+ * nodes made dense (256 entries each), at the slot the first entry and
+ * the address's next byte select, the cheapest a level below the first
+ * stride can be (one access, like a tbl8 of rte_fib6).  Their answers are
+ * not ids: they bound from below what the trie's walk can cost for keys
+ * that end in the first stride (`dir24`) and for keys that need a node
+ * (`dir24+1`; a /48 needs more than one).
+ */
+#ifdef __x86_64__
+#include <immintrin.h>
+
+/* The leading 32 bits of a[0..7], host order. */
+__attribute__((target("avx2"))) static inline __m256i floor6_top(const addr6 *a)
+{
+	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	const __m256i bswap =
+	    _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
+			     5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+	const __m256i *g = (const __m256i *)a;
+	__m256i x0 = _mm256_loadu_si256(g), x1 = _mm256_loadu_si256(g + 1);
+	__m256i x2 = _mm256_loadu_si256(g + 2), x3 = _mm256_loadu_si256(g + 3);
+	__m256i top =
+	    _mm256_unpacklo_epi64(_mm256_unpacklo_epi32(x0, x1), _mm256_unpacklo_epi32(x2, x3));
+	return _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(top, order), bswap);
+}
+
+/* The first read for all n addresses, then (second) the second read for
+ * all of them: the reads of one pass are independent, so they overlap as
+ * far as the core allows, which is how the trie's walk goes too. */
+__attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t *out, uint32_t n,
+							int second)
+{
+	const __m256i index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
+	const __m256i unit = _mm256_set1_epi32(0x7fff), byte = _mm256_set1_epi32(0xff);
+	const __m256i mask2 = _mm256_set1_epi32((int)floor6_mask);
+	const void *dir24 = g_db->trie6.dir24;
+	for (uint32_t k = 0; k + 8 <= n; k += 8) {
+		__m256i i = _mm256_and_si256(_mm256_srli_epi32(floor6_top(a + k), 8), index);
+		_mm256_storeu_si256((__m256i *)(out + k),
+				    _mm256_i32gather_epi32((const int *)dir24, i, 2));
+	}
+	if (!second)
+		return;
+	for (uint32_t k = 0; k + 8 <= n; k += 8) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(out + k));
+		__m256i j = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(v, unit), 8),
+					    _mm256_and_si256(floor6_top(a + k), byte));
+		j = _mm256_and_si256(j, mask2);
+		_mm256_storeu_si256((__m256i *)(out + k),
+				    _mm256_i32gather_epi32((const int *)floor6_arr, j, 2));
+	}
+}
+
+static void run_floor6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
+{
+	for (uint32_t i = 0; i < n; i += burst)
+		floor6_pass((const addr6 *)keys + i, out32 + i, burst, c->type);
+}
+#endif
 
 static uint32_t answer_of(const struct contender *c, uint32_t i)
 {
@@ -708,14 +777,62 @@ static int ipv6_contenders(struct contender *con)
 	struct rte_lpm6 *lpm6 = make_lpm6(ncidr, &tbl8, &ms);
 	/* lpm6: a 2^24-entry tbl24 and 256-entry tbl8s of 4-byte entries. */
 	bytes = (((size_t)1 << 24) + (size_t)tbl8 * 256) * 4;
-	return add(con, nc,
-		   (struct contender){.structure = "rte_lpm6",
-				      .variant = "bulk",
-				      .bytes = bytes,
-				      .build_ms = ms,
-				      .run = run_lpm6,
-				      .obj = lpm6,
-				      .answer = ANS_I32_MISS});
+	nc = add(con, nc,
+		 (struct contender){.structure = "rte_lpm6",
+				    .variant = "bulk",
+				    .bytes = bytes,
+				    .build_ms = ms,
+				    .run = run_lpm6,
+				    .obj = lpm6,
+				    .answer = ANS_I32_MISS});
+#ifdef __x86_64__
+	if (!__builtin_cpu_supports("avx2") || db->trie6.width != 2)
+		return nc;
+	uint32_t dense = db->trie6.n_units * 256u;
+	floor6_mask = 1;
+	while (floor6_mask < dense)
+		floor6_mask <<= 1;
+	floor6_arr = aligned_alloc(2u << 20, (size_t)floor6_mask * 2 + (2u << 20));
+	madvise(floor6_arr, (size_t)floor6_mask * 2, MADV_HUGEPAGE);
+	for (uint32_t i = 0; i < floor6_mask; i++)
+		floor6_arr[i] = (uint16_t)i;
+	floor6_mask--;
+	bytes = rm_trie6_bytes(&db->trie6);
+	nc = add(con, nc,
+		 (struct contender){
+		     .structure = "floor", .variant = "dir24", .bytes = bytes, .run = run_floor6});
+	nc = add(con, nc,
+		 (struct contender){.structure = "floor",
+				    .variant = "dir24+1",
+				    .bytes = bytes + ((size_t)floor6_mask + 1) * 2,
+				    .run = run_floor6,
+				    .type = 1});
+#endif
+	return nc;
+}
+
+/* The share of each stream's keys that end in the first stride (0) or
+ * after 1, 2, 3... node steps: what the floors are to be read against. */
+static void print_steps(const struct stream *st, uint32_t nkeys)
+{
+	const struct rm_trie6 *t = &g_db->trie6;
+	const uint32_t unit = rm_trie6_unit_mask(t->width);
+	for (int q = 0; q < 3; q++) {
+		uint32_t h[5] = {0};
+		for (uint32_t i = 0; i < nkeys; i++) {
+			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
+			uint32_t e = rm_trie6_first(t, a, t->width), d = 0;
+			for (; e & RM_TRIE6_NODE; d++)
+				e = rm_trie6_step(t, e & unit, a);
+			h[d < 4 ? d : 4]++;
+		}
+		printf(
+		    "IPv6 %-9s  keys by trie node steps: 0 %.1f%%, 1 %.1f%%, 2 %.1f%%, 3 %.1f%%, "
+		    "more %.1f%%\n",
+		    st[q].name, 100.0 * h[0] / nkeys, 100.0 * h[1] / nkeys, 100.0 * h[2] / nkeys,
+		    100.0 * h[3] / nkeys, 100.0 * h[4] / nkeys);
+	}
+	printf("\n");
 }
 
 /* How much of the process sits on transparent huge pages, for the record. */
@@ -842,6 +959,8 @@ int main(int argc, char **argv)
 		memset(con, 0, sizeof(con));
 		int nc = fams[k] == 4 ? ipv4_contenders(con) : ipv6_contenders(con);
 		make_streams(fams[k], st, nkeys);
+		if (fams[k] == 6 && !json)
+			print_steps(st, nkeys);
 		measure(fams[k], con, nc, st, nkeys, rounds, burst, json, fams[k] == 4 ? &r4 : &r6);
 		for (int s = 0; s < 3; s++)
 			free(st[s].keys);
