@@ -428,9 +428,9 @@ static int cmd_info(int argc, char **argv)
 	       (unsigned long long)rm_snapshot_size(s), db->v4.n, db->v6.n, db->asn.n, db->n_attrs,
 	       db->n_blocks, db->strings_len);
 	printf("tables     IPv4 DIR-24-8 %u-byte entries, %u groups; IPv6 trie %u-byte first "
-	       "stride, %u nodes in %u units, %.2f MiB\n",
-	       db->dir24.width, db->dir24.n_groups, db->trie6.width, db->trie6.n_nodes,
-	       db->trie6.n_units, rm_trie6_bytes(&db->trie6) / 1048576.0);
+	       "stride, %u dense groups, %u nodes in %u units, %.2f MiB\n",
+	       db->dir24.width, db->dir24.n_groups, db->trie6.width, db->trie6.n_dense,
+	       db->trie6.n_nodes, db->trie6.n_units, rm_trie6_bytes(&db->trie6) / 1048576.0);
 	printf("\ninputs\n  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial",
 	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {

@@ -131,9 +131,10 @@ struct rm_dir24 {
 struct rm_trie6_node;
 struct rm_trie6 {
 	const void *dir24;		   /* 2^21 entries of `width` bytes */
+	const void *dense;		   /* n_dense * 256 + pad entries of `width` bytes */
 	const uint32_t *dir16;		   /* 2^16 entries */
 	const struct rm_trie6_node *nodes; /* n_units 64-byte units */
-	uint32_t n_units, n_nodes, width;
+	uint32_t n_dense, n_units, n_nodes, width;
 };
 
 struct rm_db {

@@ -73,6 +73,7 @@ enum section_type {
 	SEC_TRIE6_DIR16,
 	SEC_TRIE6_NODES,
 	SEC_TRIE6_META,
+	SEC_TRIE6_DENSE,
 };
 
 struct rm_snapshot {
@@ -205,6 +206,8 @@ static void plan_db(struct plan *p, const struct rm_db *db, const uint32_t meta[
 	plan_add(p, SEC_TRIE6_NODES, db->trie6.nodes, sizeof(struct rm_trie6_node),
 		 db->trie6.n_units);
 	plan_add(p, SEC_TRIE6_META, meta, 4, 4);
+	plan_add(p, SEC_TRIE6_DENSE, db->trie6.dense, db->trie6.width,
+		 (uint64_t)db->trie6.n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -340,8 +343,9 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	    {SEC_TRIE6_DIR16, 4, (const void **)&db->trie6.dir16, 0, 0},
 	    {SEC_TRIE6_NODES, sizeof(struct rm_trie6_node), (const void **)&db->trie6.nodes, 0, 0},
 	    {SEC_TRIE6_META, 4, (const void **)&meta, 0, 0},
+	    {SEC_TRIE6_DENSE, 0, (const void **)&db->trie6.dense, 0, 0}, /* 2 or 4 */
 	};
-	uint32_t width6 = 0;
+	uint32_t width6 = 0, width6d = 0;
 	uint32_t width24 = 0, width8 = 0, width16 = 0;
 	const unsigned nw = sizeof(w) / sizeof(w[0]);
 	for (uint32_t i = 0; i < n; i++) {
@@ -374,6 +378,8 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 				width16 = x->elem_size;
 			if (x->type == SEC_TRIE6_DIR24)
 				width6 = x->elem_size;
+			if (x->type == SEC_TRIE6_DENSE)
+				width6d = x->elem_size;
 			*w[k].ptr = (const unsigned char *)s->map + x->offset;
 		}
 	}
@@ -406,11 +412,14 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		snprintf(err, errlen, "%s: IPv4 table sections have a bad shape", path);
 		return -1;
 	}
-	if (w[16].count != RM_TRIE6_DIR24 + RM_TRIE6_PAD || w[17].count != RM_TRIE6_DIR16) {
+	uint64_t c6d = w[20].count;
+	if (w[16].count != RM_TRIE6_DIR24 + RM_TRIE6_PAD || w[17].count != RM_TRIE6_DIR16 ||
+	    width6d != width6 || c6d < RM_TRIE6_PAD || (c6d - RM_TRIE6_PAD) % RM_TRIE6_GROUP != 0) {
 		snprintf(err, errlen, "%s: IPv6 trie directories have a bad size", path);
 		return -1;
 	}
 	db->trie6.width = width6;
+	db->trie6.n_dense = (uint32_t)((c6d - RM_TRIE6_PAD) / RM_TRIE6_GROUP);
 	if (w[19].count != 4) {
 		snprintf(err, errlen, "%s: IPv6 trie description has a bad size", path);
 		return -1;

@@ -23,7 +23,7 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 4
+#define RM_SNAPSHOT_VERSION 5
 
 struct rm_snapshot;
 

@@ -3,11 +3,10 @@
  *
  * Build: top-down from the model's range list.  A slot whose address
  * interval lies inside one range holds that range's id; any other slot
- * holds a new node one byte deeper.  A node reserves its units before its
- * children are made, so children always come later in the unit array
- * (which is what the check relies on to prove that walks end).  A cursor moves
- * through the range list in step with the slots, so a node costs its 256
- * slots plus the ranges inside it, never a search per slot.
+ * holds a new node one byte deeper (under dir24, a new dense group).  A node reserves its units
+ * before its children are made, so children always come later in the unit array (which is what the
+ * check relies on to prove that walks end).  A cursor moves through the range list in step with the
+ * slots, so a node costs its 256 slots plus the ranges inside it, never a search per slot.
  */
 #include "trie6.h"
 #include "dir24.h"
@@ -20,6 +19,8 @@ struct build {
 	const struct rm_db *db;
 	struct rm_trie6_node *units;
 	uint32_t n_units, cap_units, n_nodes;
+	uint32_t *dense; /* groups of RM_TRIE6_GROUP values, 4 bytes each while building */
+	uint32_t n_dense, cap_dense;
 };
 
 static rm_u128 start_of(const struct rm_db *db, uint32_t i)
@@ -117,6 +118,22 @@ static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth)
 	return unit;
 }
 
+/* The dense group of the /24 at p: the values of its 256 /32s. */
+static uint32_t make_group(struct build *b, rm_u128 p)
+{
+	if (b->n_dense == b->cap_dense) {
+		b->cap_dense = b->cap_dense ? b->cap_dense * 2 : 256;
+		b->dense = realloc(b->dense, (size_t)b->cap_dense * RM_TRIE6_GROUP * 4);
+		if (!b->dense)
+			abort();
+	}
+	uint32_t g = b->n_dense++, cursor = rm_ref_find6(b->db, p);
+	for (unsigned s = 0; s < RM_TRIE6_GROUP; s++)
+		b->dense[g * RM_TRIE6_GROUP + s] =
+		    slot_value(b, &cursor, p + ((rm_u128)s << 96), 32);
+	return g;
+}
+
 static void fill_dirs(struct build *b, uint32_t *dir24, uint32_t *dir16)
 {
 	uint32_t cursor = 0;
@@ -128,8 +145,21 @@ static void fill_dirs(struct build *b, uint32_t *dir24, uint32_t *dir16)
 		dir16[h] = slot_value(b, &cursor, (rm_u128)h << 112, 16);
 	}
 	cursor = rm_ref_find6(b->db, (rm_u128)1 << 125);
-	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++)
-		dir24[k] = slot_value(b, &cursor, ((rm_u128)1 << 125) | ((rm_u128)k << 104), 24);
+	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++) {
+		rm_u128 lo = ((rm_u128)1 << 125) | ((rm_u128)k << 104);
+		uint32_t id = slot_id(b, &cursor, lo, 24);
+		dir24[k] = id != CHILD ? id : RM_TRIE6_NODE | make_group(b, lo);
+	}
+}
+
+/* n entries to 2 bytes, in place (reads stay ahead of writes): the top bit
+ * of a group or node entry goes to bit 15. */
+static void narrow(uint32_t *wide, uint32_t n)
+{
+	uint16_t *to = (uint16_t *)wide;
+	for (uint32_t k = 0; k < n; k++)
+		to[k] = (uint16_t)(wide[k] & RM_TRIE6_NODE ? 0x8000u | (wide[k] & ~RM_TRIE6_NODE)
+							   : wide[k]);
 }
 
 int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err, size_t errlen)
@@ -145,21 +175,28 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 		return -1;
 	}
 	fill_dirs(&b, dir24, dir16);
-	/* Two-byte dir24 entries when ids and node units fit 15 bits. */
-	uint32_t width = db->n_attrs <= 0x8000u && b.n_units <= 0x8000u ? 2 : 4;
+	/* The groups and their padding, zeroed (an id, for the gathers' reads). */
+	uint32_t n_dense = b.n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD;
+	uint32_t *dense = realloc(b.dense, (size_t)n_dense * 4);
+	if (!dense)
+		abort();
+	memset(dense + n_dense - RM_TRIE6_PAD, 0, RM_TRIE6_PAD * 4);
+	/* Two-byte entries when ids, groups and node units fit 15 bits. */
+	uint32_t width =
+	    db->n_attrs <= 0x8000u && b.n_units <= 0x8000u && b.n_dense <= 0x8000u ? 2 : 4;
 	if (width == 2) {
-		uint16_t *narrow = (uint16_t *)dir24;
-		for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++) /* in place: reads stay ahead */
-			narrow[k] = (uint16_t)(dir24[k] & RM_TRIE6_NODE
-						   ? 0x8000u | (dir24[k] & ~RM_TRIE6_NODE)
-						   : dir24[k]);
+		narrow(dir24, RM_TRIE6_DIR24);
+		narrow(dense, n_dense);
 	}
 	out->dir24 = dir24;
+	out->dense = dense;
 	out->dir16 = dir16;
 	out->nodes = b.units;
 	out->t = (struct rm_trie6){.dir24 = dir24,
+				   .dense = dense,
 				   .dir16 = dir16,
 				   .nodes = b.units,
+				   .n_dense = b.n_dense,
 				   .n_units = b.n_units,
 				   .n_nodes = b.n_nodes,
 				   .width = width};
@@ -169,6 +206,7 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 void rm_trie6_free(struct rm_trie6_owned *o)
 {
 	free(o->dir24);
+	free(o->dense);
 	free(o->dir16);
 	free(o->nodes);
 	memset(o, 0, sizeof(*o));
@@ -177,6 +215,7 @@ void rm_trie6_free(struct rm_trie6_owned *o)
 size_t rm_trie6_bytes(const struct rm_trie6 *t)
 {
 	return (size_t)(RM_TRIE6_DIR24 + RM_TRIE6_PAD) * t->width +
+	       ((size_t)t->n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD) * t->width +
 	       RM_TRIE6_DIR16 * sizeof(uint32_t) +
 	       (size_t)t->n_units * sizeof(struct rm_trie6_node);
 }
@@ -210,6 +249,28 @@ static int check_value(struct check *c, uint32_t v, unsigned byte, uint32_t from
 	}
 	if (c->least_byte[n] < byte)
 		c->least_byte[n] = (uint8_t)byte;
+	return 0;
+}
+
+/* Entry k of a dir24 or dense table, with the node bit where 4-byte
+ * entries have it. */
+static uint32_t wide_entry(const void *tbl, uint32_t k, uint32_t width)
+{
+	if (width == 4)
+		return ((const uint32_t *)tbl)[k];
+	uint32_t e = ((const uint16_t *)tbl)[k];
+	return e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
+}
+
+/* A dir24 entry: an id in range, or a group that exists. */
+static int check_dir24(struct check *c, uint32_t e)
+{
+	if (!(e & RM_TRIE6_NODE))
+		return check_value(c, e, 3, UINT32_MAX);
+	if ((e & ~RM_TRIE6_NODE) >= c->t->n_dense) {
+		snprintf(c->err, c->errlen, "IPv6 trie points to bad group %u", e & ~RM_TRIE6_NODE);
+		return -1;
+	}
 	return 0;
 }
 
@@ -271,11 +332,18 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 		snprintf(err, errlen, "IPv6 trie entry width %u", t->width);
 		return -1;
 	}
-	/* The walk reads a node entry's unit through rm_trie6_unit_mask: with
-	 * 2-byte entries every id and unit must fit its 15 bits. */
-	if (t->width == 2 && (n_attrs > 0x8000u || t->n_units > 0x8000u)) {
-		snprintf(err, errlen, "IPv6 trie of 2-byte entries with %u ids and %u units",
-			 n_attrs, t->n_units);
+	/* The walk reads a group or node entry through rm_trie6_unit_mask:
+	 * with 2-byte entries every id, group and unit must fit its 15 bits. */
+	if (t->width == 2 && (n_attrs > 0x8000u || t->n_units > 0x8000u || t->n_dense > 0x8000u)) {
+		snprintf(err, errlen,
+			 "IPv6 trie of 2-byte entries with %u ids, %u groups and %u units", n_attrs,
+			 t->n_dense, t->n_units);
+		return -1;
+	}
+	/* Every group is named by a dir24 entry at most once, and gathers
+	 * index them with signed 32-bit offsets. */
+	if (t->n_dense > RM_TRIE6_DIR24) {
+		snprintf(err, errlen, "IPv6 trie with %u dense groups", t->n_dense);
 		return -1;
 	}
 	struct check c = {
@@ -291,17 +359,13 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 	for (uint32_t h = 0; h < RM_TRIE6_DIR16; h++)
 		if ((h >> 13) != 1 && check_value(&c, t->dir16[h], 2, UINT32_MAX))
 			goto out;
-	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++) {
-		uint32_t e;
-		if (t->width == 2) {
-			e = ((const uint16_t *)t->dir24)[k];
-			e = e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
-		} else {
-			e = ((const uint32_t *)t->dir24)[k];
-		}
-		if (check_value(&c, e, 3, UINT32_MAX))
+	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++)
+		if (check_dir24(&c, wide_entry(t->dir24, k, t->width)))
 			goto out;
-	}
+	/* Values under a group: nodes consume byte 4 or deeper. */
+	for (uint32_t k = 0; k < t->n_dense * RM_TRIE6_GROUP; k++)
+		if (check_value(&c, wide_entry(t->dense, k, t->width), 4, UINT32_MAX))
+			goto out;
 	/* In unit order: every parent's least_byte is known before its children. */
 	for (uint32_t u = 0; u < t->n_units; u++)
 		if (c.start[u] && check_node(&c, u))

@@ -11,9 +11,18 @@
  *     its blocks are /12 to /48 with boundaries mostly at /32 or shorter,
  *     so 2000::/3 gets a 2^21-entry table at /24 granularity (`dir24`), and
  *     the rest of the space, where only IANA's few special blocks live, a
- *     2^16-entry table at /16 (`dir16`).  An entry is an id or a node.
+ *     2^16-entry table at /16 (`dir16`).  A dir16 entry is an id or a node;
+ *     a dir24 entry an id or a dense group.
+ *   - A /24 that is not one id has a dense group: the 256 entries of its
+ *     /32s, uncompressed, each an id or a node (the level below a /24 is
+ *     where most keys that need one go, and where most /24s split, 3460
+ *     of them on the bundled data: 1.7 MiB of 2-byte entries).  A dense
+ *     step is one load at an index computed from the entry and the
+ *     address's fourth byte, which is what lets eight addresses take it
+ *     with one gather; rm_trie6_first takes it, so the rest of a walk only
+ *     ever sees ids and nodes.
  *   - Nodes have 8-bit strides, so every level consumes one byte of the
- *     address and a /32 is answered by one node, a /48 by three.  A node
+ *     address and a /40 is answered by one node, a /48 by two.  A node
  *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
  *     where a run starts (a child node is always a run of its own; equal
  *     leaves merge), and the slot's value is vals[cnt[w] + rank - 1], where
@@ -25,16 +34,19 @@
  *     second fetched together with the first), not a node line followed by
  *     a dependent load from a separate value array.
  *
- * Entries of dir24 are 2 bytes when every id and node unit fits 15 bits,
- * else 4 (the top bit marks a node).  dir16 entries and node values are 4
- * bytes, top bit likewise; a node is named by its first unit.  On the
- * bundled data the whole structure is under 5 MiB, 4 of it dir24.
+ * Entries of dir24 and of the dense groups are 2 bytes when every id, group
+ * and node unit fits 15 bits, else 4 (the top bit marks a group or a node).
+ * dir16 entries and node values are 4 bytes, top bit likewise; a node is
+ * named by its first unit.  On the bundled data the whole structure is
+ * about 6 MiB, 4 of it dir24.
  *
- * Invariants (checked when a snapshot is mapped): the units parse as a
- * sequence of whole nodes, every value names an id in bounds or the first
- * unit of a node, a node's first slot starts a run and its counts match its
- * bitmap, a child starts after any node that points to it, and no node sits
- * at byte 16 or deeper, so every walk ends inside the arrays.
+ * Invariants (checked when a snapshot is mapped): dir24 names ids in bounds
+ * or groups that exist; the units parse as a sequence of whole nodes, every
+ * dir16, dense or node value names an id in bounds or the first unit of a
+ * node, a node's first slot starts a run and its counts match its bitmap, a
+ * child starts after any node that points to it, and no node sits at byte
+ * 16 or deeper (nor, under a dense group, above byte 4), so every walk ends
+ * inside the arrays.
  */
 #ifndef RM_TRIE6_H
 #define RM_TRIE6_H
@@ -45,7 +57,8 @@
 #include "model.h"
 
 #define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
-#define RM_TRIE6_PAD	  2u	      /* entries after dir24: vector loads read 4 bytes */
+#define RM_TRIE6_PAD	  2u	      /* entries after dir24 and dense: gathers read 4 bytes */
+#define RM_TRIE6_GROUP	  256u	      /* entries of a dense group */
 #define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
 #define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node's unit */
 #define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
@@ -75,7 +88,7 @@ static inline uint32_t rm_trie6_node_units(uint32_t runs)
 
 struct rm_trie6_owned {
 	struct rm_trie6 t;
-	void *dir24;
+	void *dir24, *dense;
 	uint32_t *dir16;
 	struct rm_trie6_node *nodes;
 };
@@ -93,27 +106,54 @@ static inline uint32_t rm_trie6_top(const uint8_t *a)
 	return __builtin_bswap32(v);
 }
 
-/* The bits of a node entry that name its unit: with 2-byte dir24 entries
- * every id and unit fits 15 bits, so rm_trie6_first only sign-extends
- * them (the top bit marks a node, as RM_TRIE6_NODE does in 4-byte ones). */
+/* The bits of a group or node entry that name it: with 2-byte entries
+ * every id, group and unit fits 15 bits, so rm_trie6_first only
+ * sign-extends them (the top bit marks a group or node, as RM_TRIE6_NODE
+ * does in 4-byte ones). */
 static inline uint32_t rm_trie6_unit_mask(uint32_t width)
 {
 	return width == 2 ? 0x7fffu : ~RM_TRIE6_NODE;
 }
 
-/* The first stride for a dir24 of `width`-byte entries (a constant where
- * the compiler can see it): an id, or a node entry, top bit set, its unit
- * under rm_trie6_unit_mask(width).  a is big-endian. */
+/* Entry i of a table of `width`-byte entries, widened as rm_trie6_unit_mask
+ * reads it. */
+static inline __attribute__((always_inline)) uint32_t rm_trie6_entry(const void *tbl, uint32_t i,
+								     uint32_t width)
+{
+	if (width == 2)
+		return (uint32_t)(int32_t)((const int16_t *)tbl)[i];
+	return ((const uint32_t *)tbl)[i];
+}
+
+/* The dir24 entry of an address inside 2000::/3 (top: its first 32 bits):
+ * an id, or a group entry, top bit set. */
+static inline __attribute__((always_inline)) uint32_t rm_trie6_dir24(const struct rm_trie6 *t,
+								     uint32_t top, uint32_t width)
+{
+	return rm_trie6_entry(t->dir24, (top >> 8) & (RM_TRIE6_DIR24 - 1), width);
+}
+
+/* The dense step from group entry g for big-endian address a: an id or a
+ * node entry. */
+static inline __attribute__((always_inline)) uint32_t
+rm_trie6_dense(const struct rm_trie6 *t, uint32_t g, const uint8_t *a, uint32_t width)
+{
+	return rm_trie6_entry(t->dense, (g & rm_trie6_unit_mask(width)) * RM_TRIE6_GROUP + a[3],
+			      width);
+}
+
+/* The first stride, and the dense step under it, for tables of
+ * `width`-byte entries (a constant where the compiler can see it): an id,
+ * or a node entry, top bit set, its unit under rm_trie6_unit_mask(width).
+ * a is big-endian. */
 static inline __attribute__((always_inline)) uint32_t
 rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
 {
 	uint32_t top = rm_trie6_top(a);
 	if ((top >> 29) != 1)
 		return t->dir16[top >> 16];
-	uint32_t i = (top >> 8) & (RM_TRIE6_DIR24 - 1);
-	if (width == 2)
-		return (uint32_t)(int32_t)((const int16_t *)t->dir24)[i];
-	return ((const uint32_t *)t->dir24)[i];
+	uint32_t e = rm_trie6_dir24(t, top, width);
+	return e & RM_TRIE6_NODE ? rm_trie6_dense(t, e, a, width) : e;
 }
 
 /* One node step: the value of the slot the address's byte selects.  The

@@ -6,18 +6,24 @@
  * popcount is a dozen instructions, and with -mavx2 as well
  * (rm_trie6_lookup_avx2), whose first stride takes 8 addresses at a time:
  * their leading 32 bits come out of four 32-byte loads by two unpacks and
- * a permute, and the dir24 entries in one gather.  trie6.c picks one at
- * run time, at the SIMD level the IPv4 lookup uses.  Only the first stride
- * is vector code: walking nodes with gathers (five per level) measured
- * slower than the scalar steps on Zen 4.
+ * a permute, the dir24 entries out of one gather, and when at least
+ * GATHER_MIN of the 8 name a dense group, their dense entries out of one
+ * more, masked to those lanes.  Fewer go the scalar way below: a gather
+ * costs the same for 1 lane as for 8, and on the allocated stream (a
+ * quarter of the keys need the dense step) gathering for every group of 8
+ * that has one ran at three quarters of the speed.  trie6.c picks a walk at run time, at
+ * the SIMD level the IPv4 lookup uses.  The compressed nodes stay scalar:
+ * walking them with gathers (five per level) measured slower than the
+ * scalar steps on Zen 4.
  *
- * A walk is a chain of dependent loads, and a node step that misses the
- * L2 cache costs tens of cycles.  Walking one address at a time leaves
- * the core waiting on each; here a batch takes the direct first stride for
- * all its addresses, then keeps a list of the lanes that still point at a
- * node and advances the whole list one level per pass.  The steps of one
- * pass are independent, so their loads overlap, and the list is rebuilt
- * without branches (append, then advance the count by "still a node"), so
+ * A walk is a chain of dependent loads, and a step that misses the L2
+ * cache costs tens of cycles.  Walking one address at a time leaves the
+ * core waiting on each; here a batch takes the direct first stride for
+ * all its addresses, then the dense step for the lanes on a group, then
+ * keeps a list of the lanes that still point at a node and advances the
+ * whole list one level per pass.  The steps of one pass are independent,
+ * so their loads overlap, and the lists are built without branches
+ * (append, then advance the count by "on a group" or "still a node"), so
  * the mix of shallow and deep addresses costs no mispredictions.  (A
  * 64-bit mask of the lanes instead of the list, visited by lowest set bit,
  * measured 5% slower in the dataplane.)
@@ -28,21 +34,37 @@
 #error "WALK_NAME must name the function"
 #endif
 
-#define LANES 64
+#define LANES	   64
+#define GATHER_MIN 4 /* lanes of 8 on a group for the vector dense step */
 
-/* The scalar first stride of lanes [from, m): entries into e, the lanes
- * left on a node appended to list.  Returns the new count. */
-static inline __attribute__((always_inline)) uint32_t
-first_scalar(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, uint32_t from,
-	     uint32_t m, uint8_t *list, uint32_t cnt, uint32_t width)
+/* The lanes of a batch still to walk: those on a dense group (after the
+ * first stride), and those on a node. */
+struct lanes {
+	uint32_t n_group, n_node;
+	uint8_t group[LANES + 8], node[LANES + 8];
+};
+
+/* The scalar first stride of lanes [from, m): entries into e, the lanes on
+ * a group or a node appended to their lists (dir16 names nodes, dir24
+ * groups). */
+static inline __attribute__((always_inline)) void first_scalar(const struct rm_trie6 *t,
+							       const uint8_t (*a)[16], uint32_t *e,
+							       uint32_t from, uint32_t m,
+							       struct lanes *l, uint32_t width)
 {
 	for (uint32_t k = from; k < m; k++) {
-		uint32_t v = rm_trie6_first(t, a[k], width);
+		uint32_t top = rm_trie6_top(a[k]), v;
+		if ((top >> 29) != 1) {
+			v = t->dir16[top >> 16];
+			l->node[l->n_node] = (uint8_t)k;
+			l->n_node += v >> 31;
+		} else {
+			v = rm_trie6_dir24(t, top, width);
+			l->group[l->n_group] = (uint8_t)k;
+			l->n_group += v >> 31;
+		}
 		e[k] = v;
-		list[cnt] = (uint8_t)k;
-		cnt += v >> 31;
 	}
-	return cnt;
 }
 
 #ifdef __AVX2__
@@ -62,23 +84,33 @@ first_scalar(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, uint
 #define L64(m) L16(m), L16(m + 16), L16(m + 32), L16(m + 48)
 static const uint64_t lanes_of[256] = {L64(0u), L64(64u), L64(128u), L64(192u)};
 
+/* 2-byte entries read as 4 bytes: the low half, sign-extended (a lane that
+ * already holds a sign-extended entry keeps it). */
+static inline __attribute__((always_inline)) __m256i widen2(__m256i x)
+{
+	return _mm256_srai_epi32(_mm256_slli_epi32(x, 16), 16);
+}
+
 /*
- * The first stride of 8 addresses at once: their first 32 bits gathered by
- * unpacking four 32-byte loads (two addresses each) and one permute, byte
- * swapped, then one gather from dir24.  A group with an address outside
+ * The first stride and dense step of 8 addresses at once: their first 32
+ * bits gathered by unpacking four 32-byte loads (two addresses each) and
+ * one permute, byte swapped, then one gather from dir24 and, for the lanes
+ * that name a group, one from dense.  A group with an address outside
  * 2000::/3 (dir16's) goes the scalar way.
  */
-static inline __attribute__((always_inline)) uint32_t first_avx2(const struct rm_trie6 *t,
-								 const uint8_t (*a)[16],
-								 uint32_t *e, uint32_t m,
-								 uint8_t *list, uint32_t width)
+static inline __attribute__((always_inline)) void first_avx2(const struct rm_trie6 *t,
+							     const uint8_t (*a)[16], uint32_t *e,
+							     uint32_t m, struct lanes *l,
+							     uint32_t width)
 {
 	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
 	const __m256i bswap =
 	    _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
 			     5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
 	const __m256i one = _mm256_set1_epi32(1), index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
-	uint32_t k = 0, cnt = 0;
+	const __m256i unit = _mm256_set1_epi32((int)rm_trie6_unit_mask(width));
+	const __m256i byte = _mm256_set1_epi32(0xff);
+	uint32_t k = 0;
 	for (; k + 8 <= m; k += 8) {
 		const __m256i *g = (const __m256i *)a[k];
 		__m256i x0 = _mm256_loadu_si256(g), x1 = _mm256_loadu_si256(g + 1);
@@ -89,24 +121,37 @@ static inline __attribute__((always_inline)) uint32_t first_avx2(const struct rm
 		top = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(top, order), bswap);
 		__m256i in = _mm256_cmpeq_epi32(_mm256_srli_epi32(top, 29), one);
 		if (_mm256_movemask_ps(_mm256_castsi256_ps(in)) != 0xff) {
-			cnt = first_scalar(t, a, e, k, k + 8, list, cnt, width);
+			first_scalar(t, a, e, k, k + 8, l, width);
 			continue;
 		}
 		__m256i i = _mm256_and_si256(_mm256_srli_epi32(top, 8), index), v;
 		if (width == 2)
-			v = _mm256_srai_epi32(
-			    _mm256_slli_epi32(_mm256_i32gather_epi32((const int *)t->dir24, i, 2),
-					      16),
-			    16);
+			v = widen2(_mm256_i32gather_epi32((const int *)t->dir24, i, 2));
 		else
 			v = _mm256_i32gather_epi32((const int *)t->dir24, i, 4);
+		unsigned groups = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
+		uint64_t base = k * UINT64_C(0x0101010101010101);
+		if (__builtin_popcount(groups) < GATHER_MIN) {
+			_mm256_storeu_si256((__m256i *)(e + k), v);
+			uint64_t at = lanes_of[groups] + base;
+			__builtin_memcpy(l->group + l->n_group, &at, 8);
+			l->n_group += (uint32_t)__builtin_popcount(groups);
+			continue;
+		}
+		/* Lanes naming a group read its entry; the others keep theirs. */
+		__m256i j = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(v, unit), 8),
+					    _mm256_and_si256(top, byte));
+		if (width == 2)
+			v = widen2(_mm256_mask_i32gather_epi32(v, (const int *)t->dense, j, v, 2));
+		else
+			v = _mm256_mask_i32gather_epi32(v, (const int *)t->dense, j, v, 4);
 		_mm256_storeu_si256((__m256i *)(e + k), v);
 		unsigned nodes = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
-		uint64_t at = lanes_of[nodes] + k * UINT64_C(0x0101010101010101);
-		__builtin_memcpy(list + cnt, &at, 8);
-		cnt += (uint32_t)__builtin_popcount(nodes);
+		uint64_t at = lanes_of[nodes] + base;
+		__builtin_memcpy(l->node + l->n_node, &at, 8);
+		l->n_node += (uint32_t)__builtin_popcount(nodes);
 	}
-	return first_scalar(t, a, e, k, m, list, cnt, width);
+	first_scalar(t, a, e, k, m, l, width);
 }
 #endif
 
@@ -120,19 +165,27 @@ static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 	for (uint32_t i = 0; i < n; i += LANES) {
 		uint32_t m = n - i < LANES ? n - i : LANES, *e = ids + i;
 		const uint8_t(*a)[16] = addrs + i;
-		uint8_t list[LANES + 8];
+		struct lanes l;
+		l.n_group = l.n_node = 0;
 #ifdef __AVX2__
-		uint32_t cnt = first_avx2(t, a, e, m, list, width);
+		first_avx2(t, a, e, m, &l, width);
 #else
-		uint32_t cnt = first_scalar(t, a, e, 0, m, list, 0, width);
+		first_scalar(t, a, e, 0, m, &l, width);
 #endif
+		uint32_t cnt = l.n_node;
+		for (uint32_t j = 0; j < l.n_group; j++) {
+			uint32_t k = l.group[j], v = rm_trie6_dense(t, e[k], a[k], width);
+			e[k] = v;
+			l.node[cnt] = (uint8_t)k;
+			cnt += v >> 31;
+		}
 		while (cnt) {
 			uint32_t next = 0;
 			for (uint32_t j = 0; j < cnt; j++) {
-				uint32_t k = list[j];
+				uint32_t k = l.node[j];
 				uint32_t v = rm_trie6_step(t, e[k] & unit, a[k]);
 				e[k] = v;
-				list[next] = (uint8_t)k;
+				l.node[next] = (uint8_t)k;
 				next += v >> 31;
 			}
 			cnt = next;

@@ -192,6 +192,29 @@ static void hostile_trie_refused(void **state)
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	o.nodes[o.t.n_units - 1].bm[3] = bm3;
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
+	/* The /24 of 2001:db8:: names dense group 0, whose slot 0xb8 is the
+	 * /32's node (byte 4). */
+	assert_int_equal(o.t.n_dense, 1);
+	uint16_t *dir24 = o.dir24, *dense = o.dense;
+	uint32_t k24 = (0x20010db8u >> 8) & (RM_TRIE6_DIR24 - 1);
+	assert_int_equal(dir24[k24], 0x8000);
+	assert_true(dense[0xb8] & 0x8000);
+	dir24[k24] = 0x8001; /* a group that does not exist */
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	dir24[k24] = 0x8000;
+	uint16_t slot = dense[0xb8];
+	dense[0xb8] = 0x8000 | 999; /* no node there */
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	dense[0xb8] = 0x7000; /* an id out of bounds */
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	dense[0xb8] = slot;
+	/* A node under a group must consume byte 4 or deeper. */
+	struct rm_trie6_node *top = &o.nodes[slot & 0x7fff];
+	uint32_t top_byte = top->byte;
+	top->byte = 3;
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	top->byte = top_byte;
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
 	/* 2-byte entries whose ids would not fit 15 bits: the walk's unit mask
 	 * would cut them. */
 	assert_int_equal(o.t.width, 2);
