@@ -3,10 +3,12 @@
  *
  * Build: top-down from the model's range list.  A slot whose address
  * interval lies inside one range holds that range's id; any other slot
- * holds a new node one byte deeper (under dir24, a new dense group).  A node reserves its units
- * before its children are made, so children always come later in the unit array (which is what the
- * check relies on to prove that walks end).  A cursor moves through the range list in step with the
- * slots, so a node costs its 256 slots plus the ranges inside it, never a search per slot.
+ * holds a new node one byte deeper (under dir24, a new dense group).  A
+ * node reserves its units before its children are made, so children
+ * always come later in the unit array (which is what the check relies on
+ * to prove that walks end).  A cursor moves through the range list in step
+ * with the slots, so a node costs its 256 slots plus the ranges inside it,
+ * never a search per slot.
  */
 #include "trie6.h"
 #include "dir24.h"
@@ -340,8 +342,8 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 			 t->n_dense, t->n_units);
 		return -1;
 	}
-	/* Every group is named by a dir24 entry at most once, and gathers
-	 * index them with signed 32-bit offsets. */
+	/* No more groups than dir24 entries could name: gathers index them
+	 * with signed 32-bit offsets. */
 	if (t->n_dense > RM_TRIE6_DIR24) {
 		snprintf(err, errlen, "IPv6 trie with %u dense groups", t->n_dense);
 		return -1;

@@ -15,7 +15,7 @@
  *     a dir24 entry an id or a dense group.
  *   - A /24 that is not one id has a dense group: the 256 entries of its
  *     /32s, uncompressed, each an id or a node (the level below a /24 is
- *     where most keys that need one go, and where most /24s split, 3460
+ *     where most keys that need one go, and where most /24s split, 3457
  *     of them on the bundled data: 1.7 MiB of 2-byte entries).  A dense
  *     step is one load at an index computed from the entry and the
  *     address's fourth byte, which is what lets eight addresses take it

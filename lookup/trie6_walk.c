@@ -11,10 +11,10 @@
  * more, masked to those lanes.  Fewer go the scalar way below: a gather
  * costs the same for 1 lane as for 8, and on the allocated stream (a
  * quarter of the keys need the dense step) gathering for every group of 8
- * that has one ran at three quarters of the speed.  trie6.c picks a walk at run time, at
- * the SIMD level the IPv4 lookup uses.  The compressed nodes stay scalar:
- * walking them with gathers (five per level) measured slower than the
- * scalar steps on Zen 4.
+ * that has one ran at three quarters of the speed.  trie6.c picks a walk
+ * at run time, at the SIMD level the IPv4 lookup uses.  The compressed
+ * nodes stay scalar: walking them with gathers (five per level) measured
+ * slower than the scalar steps on Zen 4.
  *
  * A walk is a chain of dependent loads, and a step that misses the L2
  * cache costs tens of cycles.  Walking one address at a time leaves the
