@@ -135,6 +135,7 @@ struct rm_trie6 {
 	const uint32_t *dir16;		   /* 2^16 entries */
 	const struct rm_trie6_node *nodes; /* n_units 64-byte units */
 	uint32_t n_dense, n_units, n_nodes, width;
+	uint32_t dense_at[4]; /* the groups of byte 3 + i: [dense_at[i], dense_at[i + 1]) */
 };
 
 struct rm_db {

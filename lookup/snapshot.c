@@ -246,7 +246,7 @@ int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_
 	}
 	const struct rm_db *db = &full;
 	struct plan p = {.n = 0};
-	uint32_t meta[4] = {db->trie6.n_nodes, 0, 0, 0};
+	uint32_t meta[4] = {db->trie6.n_nodes, db->trie6.dense_at[1], db->trie6.dense_at[2], 0};
 	plan_db(&p, db, meta);
 
 	uint64_t off = align_up(HEADER_SIZE + p.n * sizeof(struct section), 64);
@@ -426,6 +426,11 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	}
 	db->trie6.n_units = (uint32_t)w[18].count;
 	db->trie6.n_nodes = meta[0];
+	/* The levels' bounds; rm_trie6_check refuses them out of order. */
+	db->trie6.dense_at[0] = 0;
+	db->trie6.dense_at[1] = meta[1];
+	db->trie6.dense_at[2] = meta[2];
+	db->trie6.dense_at[3] = db->trie6.n_dense;
 	db->dir24.width = width24;
 	db->dir24.n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
 	return 0;

@@ -21,8 +21,11 @@ struct build {
 	const struct rm_db *db;
 	struct rm_trie6_node *units;
 	uint32_t n_units, cap_units, n_nodes;
-	uint32_t *dense; /* groups of RM_TRIE6_GROUP values, 4 bytes each while building */
-	uint32_t n_dense, cap_dense;
+	/* Each level's groups of RM_TRIE6_GROUP values, 4 bytes each while
+	 * building; a group entry names a group of the next level by its
+	 * index there. */
+	uint32_t *dense[RM_TRIE6_LEVELS];
+	uint32_t n_dense[RM_TRIE6_LEVELS], cap_dense[RM_TRIE6_LEVELS];
 };
 
 static rm_u128 start_of(const struct rm_db *db, uint32_t i)
@@ -65,6 +68,9 @@ static uint32_t *vals_of(struct build *b, uint32_t unit)
 {
 	return (uint32_t *)rm_trie6_vals(&b->units[unit]);
 }
+
+_Static_assert(sizeof(((struct rm_trie6 *)0)->dense_at) == (RM_TRIE6_LEVELS + 1) * 4,
+	       "a bound per dense level");
 
 #define CHILD UINT32_MAX /* a slot that needs a node, before it has one */
 
@@ -120,20 +126,52 @@ static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth)
 	return unit;
 }
 
-/* The dense group of the /24 at p: the values of its 256 /32s. */
-static uint32_t make_group(struct build *b, rm_u128 p)
+/* A dense group of level lv (the address's byte 3 + lv) under prefix p:
+ * the values of its 256 slots, groups of the next level for those that
+ * split, nodes below the last. */
+static uint32_t make_group(struct build *b, rm_u128 p, unsigned lv)
 {
-	if (b->n_dense == b->cap_dense) {
-		b->cap_dense = b->cap_dense ? b->cap_dense * 2 : 256;
-		b->dense = realloc(b->dense, (size_t)b->cap_dense * RM_TRIE6_GROUP * 4);
-		if (!b->dense)
+	if (b->n_dense[lv] == b->cap_dense[lv]) {
+		b->cap_dense[lv] = b->cap_dense[lv] ? b->cap_dense[lv] * 2 : 256;
+		b->dense[lv] = realloc(b->dense[lv], (size_t)b->cap_dense[lv] * RM_TRIE6_GROUP * 4);
+		if (!b->dense[lv])
 			abort();
 	}
-	uint32_t g = b->n_dense++, cursor = rm_ref_find6(b->db, p);
-	for (unsigned s = 0; s < RM_TRIE6_GROUP; s++)
-		b->dense[g * RM_TRIE6_GROUP + s] =
-		    slot_value(b, &cursor, p + ((rm_u128)s << 96), 32);
+	uint32_t g = b->n_dense[lv]++, cursor = rm_ref_find6(b->db, p);
+	unsigned depth = 8 * (4 + lv);
+	for (unsigned s = 0; s < RM_TRIE6_GROUP; s++) {
+		rm_u128 lo = p + ((rm_u128)s << (128 - depth));
+		uint32_t v = slot_id(b, &cursor, lo, depth);
+		if (v == CHILD)
+			v = RM_TRIE6_NODE | (lv + 1 < RM_TRIE6_LEVELS ? make_group(b, lo, lv + 1)
+								      : make_node(b, lo, depth));
+		b->dense[lv][g * RM_TRIE6_GROUP + s] = v; /* after the recursion, which
+							      only grows deeper levels */
+	}
 	return g;
+}
+
+/* The levels' groups in one array, level after level, their group
+ * entries renumbered to match, and the padding after them. */
+static uint32_t *join_levels(struct build *b, uint32_t at[RM_TRIE6_LEVELS + 1])
+{
+	at[0] = 0;
+	for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
+		at[lv + 1] = at[lv] + b->n_dense[lv];
+	size_t n = (size_t)at[RM_TRIE6_LEVELS] * RM_TRIE6_GROUP + RM_TRIE6_PAD;
+	uint32_t *all = calloc(n, 4);
+	if (!all)
+		abort();
+	for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++) {
+		uint32_t *to = all + (size_t)at[lv] * RM_TRIE6_GROUP;
+		uint32_t next = lv + 1 < RM_TRIE6_LEVELS ? at[lv + 1] : 0; /* nodes stay */
+		for (size_t k = 0; k < (size_t)b->n_dense[lv] * RM_TRIE6_GROUP; k++) {
+			uint32_t v = b->dense[lv][k];
+			to[k] = v & RM_TRIE6_NODE ? v + next : v;
+		}
+		free(b->dense[lv]);
+	}
+	return all;
 }
 
 static void fill_dirs(struct build *b, uint32_t *dir24, uint32_t *dir16)
@@ -150,7 +188,7 @@ static void fill_dirs(struct build *b, uint32_t *dir24, uint32_t *dir16)
 	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++) {
 		rm_u128 lo = ((rm_u128)1 << 125) | ((rm_u128)k << 104);
 		uint32_t id = slot_id(b, &cursor, lo, 24);
-		dir24[k] = id != CHILD ? id : RM_TRIE6_NODE | make_group(b, lo);
+		dir24[k] = id != CHILD ? id : RM_TRIE6_NODE | make_group(b, lo, 0);
 	}
 }
 
@@ -177,15 +215,12 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 		return -1;
 	}
 	fill_dirs(&b, dir24, dir16);
-	/* The groups and their padding, zeroed (an id, for the gathers' reads). */
-	uint32_t n_dense = b.n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD;
-	uint32_t *dense = realloc(b.dense, (size_t)n_dense * 4);
-	if (!dense)
-		abort();
-	memset(dense + n_dense - RM_TRIE6_PAD, 0, RM_TRIE6_PAD * 4);
+	uint32_t at[RM_TRIE6_LEVELS + 1];
+	uint32_t *dense = join_levels(&b, at), groups = at[RM_TRIE6_LEVELS];
+	uint32_t n_dense = groups * RM_TRIE6_GROUP + RM_TRIE6_PAD;
 	/* Two-byte entries when ids, groups and node units fit 15 bits. */
 	uint32_t width =
-	    db->n_attrs <= 0x8000u && b.n_units <= 0x8000u && b.n_dense <= 0x8000u ? 2 : 4;
+	    db->n_attrs <= 0x8000u && b.n_units <= 0x8000u && groups <= 0x8000u ? 2 : 4;
 	if (width == 2) {
 		narrow(dir24, RM_TRIE6_DIR24);
 		narrow(dense, n_dense);
@@ -198,10 +233,11 @@ int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err
 				   .dense = dense,
 				   .dir16 = dir16,
 				   .nodes = b.units,
-				   .n_dense = b.n_dense,
+				   .n_dense = groups,
 				   .n_units = b.n_units,
 				   .n_nodes = b.n_nodes,
-				   .width = width};
+				   .width = width,
+				   .dense_at = {at[0], at[1], at[2], at[3]}};
 	return 0;
 }
 
@@ -264,15 +300,33 @@ static uint32_t wide_entry(const void *tbl, uint32_t k, uint32_t width)
 	return e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
 }
 
-/* A dir24 entry: an id in range, or a group that exists. */
-static int check_dir24(struct check *c, uint32_t e)
+/* A dir24 or group entry whose groups are those of level lv: an id in
+ * range, or a group of that level. */
+static int check_group_entry(struct check *c, uint32_t e, unsigned lv)
 {
 	if (!(e & RM_TRIE6_NODE))
 		return check_value(c, e, 3, UINT32_MAX);
-	if ((e & ~RM_TRIE6_NODE) >= c->t->n_dense) {
-		snprintf(c->err, c->errlen, "IPv6 trie points to bad group %u", e & ~RM_TRIE6_NODE);
+	uint32_t g = e & ~RM_TRIE6_NODE;
+	if (g < c->t->dense_at[lv] || g >= c->t->dense_at[lv + 1]) {
+		snprintf(c->err, c->errlen, "IPv6 trie points to bad group %u", g);
 		return -1;
 	}
+	return 0;
+}
+
+/* The groups' entries, level by level: the last level's name nodes, which
+ * consume the next byte or a deeper one. */
+static int check_groups(struct check *c)
+{
+	const struct rm_trie6 *t = c->t;
+	for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
+		for (uint32_t k = t->dense_at[lv] * RM_TRIE6_GROUP;
+		     k < t->dense_at[lv + 1] * RM_TRIE6_GROUP; k++) {
+			uint32_t v = wide_entry(t->dense, k, t->width);
+			if (lv + 1 < RM_TRIE6_LEVELS ? check_group_entry(c, v, lv + 1)
+						     : check_value(c, v, 4 + lv, UINT32_MAX))
+				return -1;
+		}
 	return 0;
 }
 
@@ -342,10 +396,13 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 			 t->n_dense, t->n_units);
 		return -1;
 	}
-	/* No more groups than dir24 entries could name: gathers index them
-	 * with signed 32-bit offsets. */
-	if (t->n_dense > RM_TRIE6_DIR24) {
-		snprintf(err, errlen, "IPv6 trie with %u dense groups", t->n_dense);
+	/* Levels in order, and no more groups than a level above could name:
+	 * gathers index them with signed 32-bit offsets. */
+	int levels_ok = t->dense_at[0] == 0 && t->dense_at[RM_TRIE6_LEVELS] == t->n_dense;
+	for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
+		levels_ok &= t->dense_at[lv] <= t->dense_at[lv + 1];
+	if (!levels_ok || t->n_dense > RM_TRIE6_DIR24) {
+		snprintf(err, errlen, "IPv6 trie with %u dense groups in bad levels", t->n_dense);
 		return -1;
 	}
 	struct check c = {
@@ -362,12 +419,10 @@ int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t
 		if ((h >> 13) != 1 && check_value(&c, t->dir16[h], 2, UINT32_MAX))
 			goto out;
 	for (uint32_t k = 0; k < RM_TRIE6_DIR24; k++)
-		if (check_dir24(&c, wide_entry(t->dir24, k, t->width)))
+		if (check_group_entry(&c, wide_entry(t->dir24, k, t->width), 0))
 			goto out;
-	/* Values under a group: nodes consume byte 4 or deeper. */
-	for (uint32_t k = 0; k < t->n_dense * RM_TRIE6_GROUP; k++)
-		if (check_value(&c, wide_entry(t->dense, k, t->width), 4, UINT32_MAX))
-			goto out;
+	if (check_groups(&c))
+		goto out;
 	/* In unit order: every parent's least_byte is known before its children. */
 	for (uint32_t u = 0; u < t->n_units; u++)
 		if (c.start[u] && check_node(&c, u))

@@ -14,15 +14,19 @@
  *     2^16-entry table at /16 (`dir16`).  A dir16 entry is an id or a node;
  *     a dir24 entry an id or a dense group.
  *   - A /24 that is not one id has a dense group: the 256 entries of its
- *     /32s, uncompressed, each an id or a node (the level below a /24 is
- *     where most keys that need one go, and where most /24s split, 3457
- *     of them on the bundled data: 1.7 MiB of 2-byte entries).  A dense
- *     step is one load at an index computed from the entry and the
- *     address's fourth byte, which is what lets eight addresses take it
- *     with one gather; rm_trie6_first takes it, so the rest of a walk only
- *     ever sees ids and nodes.
+ *     /32s, uncompressed, each an id or, where the /32 splits, the dense
+ *     group of its /40s, whose entries are ids or the groups of their /48s;
+ *     below a /48, Poptrie nodes.  Registry blocks end at /48 (a few go
+ *     deeper), so these three levels answer nearly every key that the
+ *     first stride does not, and they are where the structure is dense
+ *     enough to need no compression: on the bundled data 3457 groups of
+ *     /32s, 127 of /40s and 447 of /48s, 2 MiB of 2-byte entries.  A dense
+ *     step is one load at an index computed from the entry and one byte of
+ *     the address, which is what lets eight addresses take it with one
+ *     gather; rm_trie6_first takes them, so the rest of a walk only ever
+ *     sees ids and nodes.
  *   - Nodes have 8-bit strides, so every level consumes one byte of the
- *     address and a /40 is answered by one node, a /48 by two.  A node
+ *     address (the trie's deepest /56 is answered by one node).  A node
  *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
  *     where a run starts (a child node is always a run of its own; equal
  *     leaves merge), and the slot's value is vals[cnt[w] + rank - 1], where
@@ -40,13 +44,14 @@
  * named by its first unit.  On the bundled data the whole structure is
  * about 6 MiB, 4 of it dir24.
  *
- * Invariants (checked when a snapshot is mapped): dir24 names ids in bounds
- * or groups that exist; the units parse as a sequence of whole nodes, every
- * dir16, dense or node value names an id in bounds or the first unit of a
- * node, a node's first slot starts a run and its counts match its bitmap, a
- * child starts after any node that points to it, and no node sits at byte
- * 16 or deeper (nor, under a dense group, above byte 4), so every walk ends
- * inside the arrays.
+ * Invariants (checked when a snapshot is mapped): dir24 and the groups of
+ * the first two levels name ids in bounds or groups of the next level; the
+ * units parse as a sequence of whole nodes, every dir16, last-level group
+ * or node value names an id in bounds or the first unit of a node, a
+ * node's first slot starts a run and its counts match its bitmap, a child
+ * starts after any node that points to it, and no node sits at byte 16 or
+ * deeper (nor, under a group, above byte 6), so every walk ends inside the
+ * arrays.
  */
 #ifndef RM_TRIE6_H
 #define RM_TRIE6_H
@@ -59,6 +64,7 @@
 #define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
 #define RM_TRIE6_PAD	  2u	      /* entries after dir24 and dense: gathers read 4 bytes */
 #define RM_TRIE6_GROUP	  256u	      /* entries of a dense group */
+#define RM_TRIE6_LEVELS	  3	      /* dense levels: bytes 3, 4 and 5 */
 #define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
 #define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node's unit */
 #define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
@@ -133,16 +139,16 @@ static inline __attribute__((always_inline)) uint32_t rm_trie6_dir24(const struc
 	return rm_trie6_entry(t->dir24, (top >> 8) & (RM_TRIE6_DIR24 - 1), width);
 }
 
-/* The dense step from group entry g for big-endian address a: an id or a
- * node entry. */
+/* The dense step from group entry g by byte b of the address: an id, a
+ * group entry of the next level, or (from the last) a node entry. */
 static inline __attribute__((always_inline)) uint32_t
-rm_trie6_dense(const struct rm_trie6 *t, uint32_t g, const uint8_t *a, uint32_t width)
+rm_trie6_dense(const struct rm_trie6 *t, uint32_t g, uint8_t b, uint32_t width)
 {
-	return rm_trie6_entry(t->dense, (g & rm_trie6_unit_mask(width)) * RM_TRIE6_GROUP + a[3],
+	return rm_trie6_entry(t->dense, (g & rm_trie6_unit_mask(width)) * RM_TRIE6_GROUP + b,
 			      width);
 }
 
-/* The first stride, and the dense step under it, for tables of
+/* The first stride, and the dense steps under it, for tables of
  * `width`-byte entries (a constant where the compiler can see it): an id,
  * or a node entry, top bit set, its unit under rm_trie6_unit_mask(width).
  * a is big-endian. */
@@ -153,7 +159,9 @@ rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
 	if ((top >> 29) != 1)
 		return t->dir16[top >> 16];
 	uint32_t e = rm_trie6_dir24(t, top, width);
-	return e & RM_TRIE6_NODE ? rm_trie6_dense(t, e, a, width) : e;
+	for (unsigned lv = 0; lv < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); lv++)
+		e = rm_trie6_dense(t, e, a[3 + lv], width);
+	return e;
 }
 
 /* One node step: the value of the slot the address's byte selects.  The

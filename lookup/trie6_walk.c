@@ -37,11 +37,11 @@
 #define LANES	   64
 #define GATHER_MIN 4 /* lanes of 8 on a group for the vector dense step */
 
-/* The lanes of a batch still to walk: those on a dense group (after the
- * first stride), and those on a node. */
+/* The lanes of a batch still to walk: those on a group of each dense
+ * level, and those on a node. */
 struct lanes {
-	uint32_t n_group, n_node;
-	uint8_t group[LANES + 8], node[LANES + 8];
+	uint32_t n_group[RM_TRIE6_LEVELS], n_node;
+	uint8_t group[RM_TRIE6_LEVELS][LANES + 8], node[LANES + 8];
 };
 
 /* The scalar first stride of lanes [from, m): entries into e, the lanes on
@@ -60,8 +60,8 @@ static inline __attribute__((always_inline)) void first_scalar(const struct rm_t
 			l->n_node += v >> 31;
 		} else {
 			v = rm_trie6_dir24(t, top, width);
-			l->group[l->n_group] = (uint8_t)k;
-			l->n_group += v >> 31;
+			l->group[0][l->n_group[0]] = (uint8_t)k;
+			l->n_group[0] += v >> 31;
 		}
 		e[k] = v;
 	}
@@ -134,8 +134,8 @@ static inline __attribute__((always_inline)) void first_avx2(const struct rm_tri
 		if (__builtin_popcount(groups) < GATHER_MIN) {
 			_mm256_storeu_si256((__m256i *)(e + k), v);
 			uint64_t at = lanes_of[groups] + base;
-			__builtin_memcpy(l->group + l->n_group, &at, 8);
-			l->n_group += (uint32_t)__builtin_popcount(groups);
+			__builtin_memcpy(l->group[0] + l->n_group[0], &at, 8);
+			l->n_group[0] += (uint32_t)__builtin_popcount(groups);
 			continue;
 		}
 		/* Lanes naming a group read its entry; the others keep theirs. */
@@ -146,14 +146,30 @@ static inline __attribute__((always_inline)) void first_avx2(const struct rm_tri
 		else
 			v = _mm256_mask_i32gather_epi32(v, (const int *)t->dense, j, v, 4);
 		_mm256_storeu_si256((__m256i *)(e + k), v);
-		unsigned nodes = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
-		uint64_t at = lanes_of[nodes] + base;
-		__builtin_memcpy(l->node + l->n_node, &at, 8);
-		l->n_node += (uint32_t)__builtin_popcount(nodes);
+		unsigned next = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
+		uint64_t at = lanes_of[next] + base;
+		__builtin_memcpy(l->group[1] + l->n_group[1], &at, 8);
+		l->n_group[1] += (uint32_t)__builtin_popcount(next);
 	}
 	first_scalar(t, a, e, k, m, l, width);
 }
 #endif
+
+/* The dense step of level lv for the lanes on its groups: those left on a
+ * group of the next level (or, from the last, a node) appended to `to`,
+ * which has cnt.  Returns the new count. */
+static inline __attribute__((always_inline)) uint32_t
+dense_pass(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, const struct lanes *l,
+	   unsigned lv, uint8_t *to, uint32_t cnt, uint32_t width)
+{
+	for (uint32_t j = 0; j < l->n_group[lv]; j++) {
+		uint32_t k = l->group[lv][j], v = rm_trie6_dense(t, e[k], a[k][3 + lv], width);
+		e[k] = v;
+		to[cnt] = (uint8_t)k;
+		cnt += v >> 31;
+	}
+	return cnt;
+}
 
 /* The walk for a dir24 of `width`-byte entries; ids doubles as the lanes'
  * current entries. */
@@ -166,19 +182,18 @@ static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 		uint32_t m = n - i < LANES ? n - i : LANES, *e = ids + i;
 		const uint8_t(*a)[16] = addrs + i;
 		struct lanes l;
-		l.n_group = l.n_node = 0;
+		l.n_node = 0;
+		for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
+			l.n_group[lv] = 0;
 #ifdef __AVX2__
 		first_avx2(t, a, e, m, &l, width);
 #else
 		first_scalar(t, a, e, 0, m, &l, width);
 #endif
-		uint32_t cnt = l.n_node;
-		for (uint32_t j = 0; j < l.n_group; j++) {
-			uint32_t k = l.group[j], v = rm_trie6_dense(t, e[k], a[k], width);
-			e[k] = v;
-			l.node[cnt] = (uint8_t)k;
-			cnt += v >> 31;
-		}
+		_Static_assert(RM_TRIE6_LEVELS == 3, "a pass per dense level");
+		l.n_group[1] = dense_pass(t, a, e, &l, 0, l.group[1], l.n_group[1], width);
+		l.n_group[2] = dense_pass(t, a, e, &l, 1, l.group[2], l.n_group[2], width);
+		uint32_t cnt = dense_pass(t, a, e, &l, 2, l.node, l.n_node, width);
 		while (cnt) {
 			uint32_t next = 0;
 			for (uint32_t j = 0; j < cnt; j++) {

@@ -811,8 +811,8 @@ static int ipv6_contenders(struct contender *con)
 	return nc;
 }
 
-/* The share of each stream's keys answered by the first stride (level
- * 0), a dense group (1), or 1, 2... node steps below (2, 3...): what the
+/* The share of each stream's keys answered by the first stride, or after
+ * 1, 2, 3 or more reads below it (dense levels, then nodes): what the
  * floors are to be read against. */
 static void print_steps(const struct stream *st, uint32_t nkeys)
 {
@@ -822,17 +822,20 @@ static void print_steps(const struct stream *st, uint32_t nkeys)
 		uint32_t h[5] = {0};
 		for (uint32_t i = 0; i < nkeys; i++) {
 			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
-			uint32_t top = rm_trie6_top(a), d = 0;
-			if ((top >> 29) == 1)
-				d = rm_trie6_entry(t->dir24, (top >> 8) & (RM_TRIE6_DIR24 - 1),
-						   t->width) >>
-				    31;
-			for (uint32_t e = rm_trie6_first(t, a, t->width); e & RM_TRIE6_NODE; d++)
+			uint32_t top = rm_trie6_top(a), d = 0, e;
+			if ((top >> 29) == 1) {
+				e = rm_trie6_dir24(t, top, t->width);
+				for (; d < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); d++)
+					e = rm_trie6_dense(t, e, a[3 + d], t->width);
+			} else {
+				e = t->dir16[top >> 16];
+			}
+			for (; e & RM_TRIE6_NODE; d++)
 				e = rm_trie6_step(t, e & unit, a);
 			h[d < 4 ? d : 4]++;
 		}
-		printf("IPv6 %-9s  keys by trie level: first stride %.1f%%, dense %.1f%%, "
-		       "node 1 %.1f%%, node 2 %.1f%%, deeper %.1f%%\n",
+		printf("IPv6 %-9s  keys by reads below the first stride: 0 %.1f%%, 1 %.1f%%, "
+		       "2 %.1f%%, 3 %.1f%%, more %.1f%%\n",
 		       st[q].name, 100.0 * h[0] / nkeys, 100.0 * h[1] / nkeys, 100.0 * h[2] / nkeys,
 		       100.0 * h[3] / nkeys, 100.0 * h[4] / nkeys);
 	}

@@ -152,7 +152,8 @@ static void generated_adversarial(void **state)
 static void hostile_trie_refused(void **state)
 {
 	(void)state;
-	struct built *r = build_texts(0, "gen", "2001:db8::/48,a\n2001:db8:0:1::/64,b\n", NULL);
+	struct built *r = build_texts(
+	    0, "gen", "2001:db8::/48,a\n2001:db8:0:1::/64,b\n2001:db8:0:1:2::/80,c\n", NULL);
 	assert_non_null(r->m);
 	struct rm_trie6_owned o;
 	char err[256];
@@ -192,28 +193,40 @@ static void hostile_trie_refused(void **state)
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	o.nodes[o.t.n_units - 1].bm[3] = bm3;
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
-	/* The /24 of 2001:db8:: names dense group 0, whose slot 0xb8 is the
-	 * /32's node (byte 4). */
-	assert_int_equal(o.t.n_dense, 1);
+	/* The /24 of 2001:db8:: names group 0 (its /32s), whose slot 0xb8
+	 * names group 1 (the /40s of 2001:db8::/32), whose slot 0 names group
+	 * 2 (the /48s), whose slot 0 names the /48's node (byte 6). */
+	assert_int_equal(o.t.n_dense, 3);
 	uint16_t *dir24 = o.dir24, *dense = o.dense;
 	uint32_t k24 = (0x20010db8u >> 8) & (RM_TRIE6_DIR24 - 1);
 	assert_int_equal(dir24[k24], 0x8000);
-	assert_true(dense[0xb8] & 0x8000);
-	dir24[k24] = 0x8001; /* a group that does not exist */
+	assert_int_equal(dense[0xb8], 0x8001);
+	assert_int_equal(dense[RM_TRIE6_GROUP], 0x8002);
+	dir24[k24] = 0x8001; /* a group, but of the next level */
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	dir24[k24] = 0x8000;
-	uint16_t slot = dense[0xb8];
-	dense[0xb8] = 0x8000 | 999; /* no node there */
+	dense[0xb8] = 0x8000 | 999; /* no group there */
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	dense[0xb8] = 0x8000; /* a group, but of its own level */
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	dense[0xb8] = 0x7000; /* an id out of bounds */
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
-	dense[0xb8] = slot;
-	/* A node under a group must consume byte 4 or deeper. */
+	dense[0xb8] = 0x8001;
+	uint16_t slot = dense[2 * RM_TRIE6_GROUP];
+	assert_true(slot & 0x8000);
+	dense[2 * RM_TRIE6_GROUP] = 0x8000 | 999; /* no node there */
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	dense[2 * RM_TRIE6_GROUP] = slot;
+	/* A node under the last level must consume byte 6 or deeper. */
 	struct rm_trie6_node *top = &o.nodes[slot & 0x7fff];
 	uint32_t top_byte = top->byte;
-	top->byte = 3;
+	top->byte = 5;
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
 	top->byte = top_byte;
+	/* Level bounds out of order. */
+	o.t.dense_at[1] = 3;
+	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), -1);
+	o.t.dense_at[1] = 1;
 	assert_int_equal(rm_trie6_check(&o.t, r->db.n_attrs, err, sizeof(err)), 0);
 	/* 2-byte entries whose ids would not fit 15 bits: the walk's unit mask
 	 * would cut them. */
