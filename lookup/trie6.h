@@ -1,11 +1,12 @@
 /*
- * trie6.h - IPv6 address -> attribution id: a direct-indexed first stride
- * and popcount-compressed multibit nodes.
+ * trie6.h - IPv6 address -> attribution id: a direct-indexed first stride,
+ * uncompressed 8-bit levels down to /48 where the first stride splits, and
+ * popcount-compressed multibit nodes below.
  *
- * The design follows Poptrie (Asai and Ohara, "Poptrie: A Compressed Trie
- * with Population Count for Fast and Scalable Software IP Routing Table
- * Lookup", SIGCOMM 2015), written here from the paper and fitted to
- * registry data:
+ * A multibit trie with level compression at the top and the nodes of
+ * Poptrie (Asai and Ohara, "Poptrie: A Compressed Trie with Population
+ * Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM
+ * 2015) below, written here from the paper and fitted to registry data:
  *
  *   - The first stride is direct-indexed.  Registry space is 2000::/3, and
  *     its blocks are /12 to /48 with boundaries mostly at /32 or shorter,
@@ -18,15 +19,17 @@
  *     group of its /40s, whose entries are ids or the groups of their /48s;
  *     below a /48, Poptrie nodes.  Registry blocks end at /48 (a few go
  *     deeper), so these three levels answer nearly every key that the
- *     first stride does not, and they are where the structure is dense
- *     enough to need no compression: on the bundled data 3457 groups of
- *     /32s, 127 of /40s and 447 of /48s, 2 MiB of 2-byte entries.  A dense
+ *     first stride does not, and there are few enough of them that
+ *     leaving them uncompressed costs little: on the bundled data 3457
+ *     groups of /32s, 124 of /40s and 444 of /48s, 2 MiB of 2-byte
+ *     entries.  A dense
  *     step is one load at an index computed from the entry and one byte of
  *     the address, which is what lets eight addresses take it with one
  *     gather; rm_trie6_first takes them, so the rest of a walk only ever
  *     sees ids and nodes.
- *   - Nodes have 8-bit strides, so every level consumes one byte of the
- *     address (the trie's deepest /56 is answered by one node).  A node
+ *   - Below the dense levels (the few blocks longer than /48) and under
+ *     dir16, Poptrie nodes with 8-bit strides: every level consumes one
+ *     byte of the address.  A node
  *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
  *     where a run starts (a child node is always a run of its own; equal
  *     leaves merge), and the slot's value is vals[cnt[w] + rank - 1], where

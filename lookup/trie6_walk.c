@@ -19,9 +19,9 @@
  * A walk is a chain of dependent loads, and a step that misses the L2
  * cache costs tens of cycles.  Walking one address at a time leaves the
  * core waiting on each; here a batch takes the direct first stride for
- * all its addresses, then the dense step for the lanes on a group, then
- * keeps a list of the lanes that still point at a node and advances the
- * whole list one level per pass.  The steps of one pass are independent,
+ * all its addresses, then each dense level for the lanes on one of its
+ * groups, then keeps a list of the lanes that still point at a node and
+ * advances the whole list one level per pass.  The steps of one pass are independent,
  * so their loads overlap, and the lists are built without branches
  * (append, then advance the count by "on a group" or "still a node"), so
  * the mix of shallow and deep addresses costs no mispredictions.  (A
