@@ -5,8 +5,8 @@
  * (rm_trie6_lookup_popcnt), since without the POPCNT instruction a
  * popcount is a dozen instructions, and with -mavx2 as well
  * (rm_trie6_lookup_avx2), whose first stride takes 8 addresses at a time:
- * their leading 32 bits come out of four 32-byte loads by two unpacks and
- * a permute, the dir24 entries out of one gather, and when at least
+ * their leading 32 bits come out of four 32-byte loads (trie6_top8.h),
+ * the dir24 entries out of one gather, and when at least
  * GATHER_MIN of the 8 name a dense group, their dense entries out of one
  * more, masked to those lanes.  Fewer go the scalar way below: a gather
  * costs the same for 1 lane as for 8, and on the allocated stream (a
@@ -21,10 +21,11 @@
  * core waiting on each; here a batch takes the direct first stride for
  * all its addresses, then each dense level for the lanes on one of its
  * groups, then keeps a list of the lanes that still point at a node and
- * advances the whole list one level per pass.  The steps of one pass are independent,
- * so their loads overlap, and the lists are built without branches
- * (append, then advance the count by "on a group" or "still a node"), so
- * the mix of shallow and deep addresses costs no mispredictions.  (A
+ * advances the whole list one level per pass.  The steps of one pass are
+ * independent, so their loads overlap, and the lists are built without
+ * branches (append, then advance the count by "on a group" or "still a
+ * node"), so the mix of shallow and deep addresses costs no
+ * mispredictions.  (A
  * 64-bit mask of the lanes instead of the list, visited by lowest set bit,
  * measured 5% slower in the dataplane.)
  */
@@ -68,7 +69,7 @@ static inline __attribute__((always_inline)) void first_scalar(const struct rm_t
 }
 
 #ifdef __AVX2__
-#include <immintrin.h>
+#include "trie6_top8.h"
 
 /* The set bits of an 8-bit mask as byte positions, lowest first: the lanes
  * of a group of 8 that are left on a node, appended to the list in one
@@ -92,33 +93,22 @@ static inline __attribute__((always_inline)) __m256i widen2(__m256i x)
 }
 
 /*
- * The first stride and dense step of 8 addresses at once: their first 32
- * bits gathered by unpacking four 32-byte loads (two addresses each) and
- * one permute, byte swapped, then one gather from dir24 and, for the lanes
- * that name a group, one from dense.  A group with an address outside
- * 2000::/3 (dir16's) goes the scalar way.
+ * The first stride and first dense level of 8 addresses at once: their
+ * first 32 bits (rm_trie6_top8), one gather from dir24 and, when at least
+ * GATHER_MIN lanes name a group, one from dense.  A group with an address
+ * outside 2000::/3 (dir16's) goes the scalar way.
  */
 static inline __attribute__((always_inline)) void first_avx2(const struct rm_trie6 *t,
 							     const uint8_t (*a)[16], uint32_t *e,
 							     uint32_t m, struct lanes *l,
 							     uint32_t width)
 {
-	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-	const __m256i bswap =
-	    _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
-			     5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
 	const __m256i one = _mm256_set1_epi32(1), index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
 	const __m256i unit = _mm256_set1_epi32((int)rm_trie6_unit_mask(width));
 	const __m256i byte = _mm256_set1_epi32(0xff);
 	uint32_t k = 0;
 	for (; k + 8 <= m; k += 8) {
-		const __m256i *g = (const __m256i *)a[k];
-		__m256i x0 = _mm256_loadu_si256(g), x1 = _mm256_loadu_si256(g + 1);
-		__m256i x2 = _mm256_loadu_si256(g + 2), x3 = _mm256_loadu_si256(g + 3);
-		/* 128-bit lanes: (a0 a2 a4 a6 | a1 a3 a5 a7), then in order. */
-		__m256i top = _mm256_unpacklo_epi64(_mm256_unpacklo_epi32(x0, x1),
-						    _mm256_unpacklo_epi32(x2, x3));
-		top = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(top, order), bswap);
+		__m256i top = rm_trie6_top8(a + k);
 		__m256i in = _mm256_cmpeq_epi32(_mm256_srli_epi32(top, 29), one);
 		if (_mm256_movemask_ps(_mm256_castsi256_ps(in)) != 0xff) {
 			first_scalar(t, a, e, k, k + 8, l, width);

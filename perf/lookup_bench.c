@@ -6,15 +6,13 @@
  * IPv4: rirmeter's DIR-24-8 (each code path this CPU has) against DPDK
  * rte_lpm (bulk and x4) and rte_fib DIR24_8 (every lookup type), plus the
  * memory floor: one random 4-byte read per key in an array the size of
- * rirmeter's first level.  IPv6: rirmeter's Poptrie (every walk) against
+ * rirmeter's first level.  IPv6: rirmeter's trie (every walk) against
  * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512), plus two floors (see
- * floor6_pass) and how many node steps each stream's keys take in the
- * trie.  Every structure is
- * loaded with the same prefixes (the snapshot's ranges split into CIDR
- * blocks) and given the same key arrays, on three streams:
- *   allocated  uniform over registry-delegated space (weighted by size)
- *   zipf       Zipf (s = 1) over delegated blocks in random rank order
- *   uniform    uniform over all 2^32, or over 2000::/3 for IPv6
+ * floor6_pass) and how many reads below the first stride each stream's
+ * keys take in the trie.  Every structure is loaded with the same prefixes (the snapshot's ranges
+ * split into CIDR blocks) and given the same key arrays, on three streams: allocated  uniform over
+ * registry-delegated space (weighted by size) zipf       Zipf (s = 1) over delegated blocks in
+ * random rank order uniform    uniform over all 2^32, or over 2000::/3 for IPv6
  *
  * The machine is shared and noisy, so contenders are interleaved in every
  * round (rotating who goes first), each pass is preceded by a touch of the
@@ -166,31 +164,15 @@ static void run_floor(struct contender *c, const void *keys, uint32_t n, uint32_
  * costs, with this machine's fastest way to read it (eight addresses'
  * leading 32 bits out of four 32-byte loads, one 8-lane gather), with no
  * decision after it: `dir24` reads one entry per address; `dir24+1` reads
- * a second one for every address, from a 2-byte table the size of all
- * nodes made dense (256 entries each), at the slot the first entry and
- * the address's next byte select, the cheapest a level below the first
- * stride can be (one access, like a tbl8 of rte_fib6).  Their answers are
- * not ids: they bound from below what the trie's walk can cost for keys
- * that end in the first stride (`dir24`) and for keys that need a node
- * (`dir24+1`; a /48 needs more than one).
+ * a second one for every address, from a 2-byte table the size of the
+ * trie's dense groups, at the slot the first entry and the address's next
+ * byte select: what one uncompressed level costs (one access, like a tbl8
+ * of rte_fib6).  Their answers are not ids: they bound from below what the
+ * trie's walk can cost for keys that end in the first stride (`dir24`)
+ * and for keys that need one more read (`dir24+1`; a /48 needs more).
  */
 #ifdef __x86_64__
-#include <immintrin.h>
-
-/* The leading 32 bits of a[0..7], host order. */
-__attribute__((target("avx2"))) static inline __m256i floor6_top(const addr6 *a)
-{
-	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-	const __m256i bswap =
-	    _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
-			     5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-	const __m256i *g = (const __m256i *)a;
-	__m256i x0 = _mm256_loadu_si256(g), x1 = _mm256_loadu_si256(g + 1);
-	__m256i x2 = _mm256_loadu_si256(g + 2), x3 = _mm256_loadu_si256(g + 3);
-	__m256i top =
-	    _mm256_unpacklo_epi64(_mm256_unpacklo_epi32(x0, x1), _mm256_unpacklo_epi32(x2, x3));
-	return _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(top, order), bswap);
-}
+#include "trie6_top8.h"
 
 /* The first read for all n addresses, then (second) the second read for
  * all of them: the reads of one pass are independent, so they overlap as
@@ -203,7 +185,7 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 	const __m256i mask2 = _mm256_set1_epi32((int)floor6_mask);
 	const void *dir24 = g_db->trie6.dir24;
 	for (uint32_t k = 0; k + 8 <= n; k += 8) {
-		__m256i i = _mm256_and_si256(_mm256_srli_epi32(floor6_top(a + k), 8), index);
+		__m256i i = _mm256_and_si256(_mm256_srli_epi32(rm_trie6_top8(a + k), 8), index);
 		_mm256_storeu_si256((__m256i *)(out + k),
 				    _mm256_i32gather_epi32((const int *)dir24, i, 2));
 	}
@@ -212,7 +194,7 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 	for (uint32_t k = 0; k + 8 <= n; k += 8) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(out + k));
 		__m256i j = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(v, unit), 8),
-					    _mm256_and_si256(floor6_top(a + k), byte));
+					    _mm256_and_si256(rm_trie6_top8(a + k), byte));
 		j = _mm256_and_si256(j, mask2);
 		_mm256_storeu_si256((__m256i *)(out + k),
 				    _mm256_i32gather_epi32((const int *)floor6_arr, j, 2));
