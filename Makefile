@@ -39,12 +39,12 @@ EAL_RUN := --no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,
 # The main job: attribute a sample capture (generated from the bundled
 # registry data) through DPDK's net_pcap and print the per-registry table.
 run: build
-	$(BUILD)/loaders/rirdb build -o $(SNAP) $(DATA)
+	$(BUILD)/rirdb/rirdb build -o $(SNAP) $(DATA)
 	python3 scripts/gen-pcap.py --out $(SAMPLE) --packets 5000 --kinds clean
-	$(BUILD)/dataplane/rirmeter $(EAL_RUN) --vdev net_pcap0,rx_pcap=$(SAMPLE) -- \
+	$(BUILD)/dataplane/dpdk/rirmeter $(EAL_RUN) --vdev net_pcap0,rx_pcap=$(SAMPLE) -- \
 	  --db $(SNAP) --json $(BUILD)/sample.jsonl --interval 0
 	@echo "JSON Lines in $(BUILD)/sample.jsonl; one address: rirdb lookup -d $(SNAP) ADDR"
-	$(BUILD)/loaders/rirdb lookup -d $(SNAP) 193.0.6.139 2001:67c:2e8::1 AS3333
+	$(BUILD)/rirdb/rirdb lookup -d $(SNAP) 193.0.6.139 2001:67c:2e8::1 AS3333
 
 test: build
 	SANITIZE=$(SANITIZE) FUZZ=$(FUZZ) scripts/run-tests $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
@@ -66,7 +66,7 @@ soak: build
 # Benchmarks (perf/README.md); reserves huge pages when run as root.
 bench: build
 	@command -v dpdk-testpmd >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpdk-dev
-	$(BUILD)/loaders/rirdb build -q -o $(SNAP) $(DATA)
+	$(BUILD)/rirdb/rirdb build -q -o $(SNAP) $(DATA)
 	-[ "$$(id -u)" != 0 ] || perf/hugepages.sh
 	$(BUILD)/perf/lookup_bench -d $(SNAP)
 	BUILD=$(BUILD) perf/dataplane_bench.sh

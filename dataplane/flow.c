@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "flow.h"
 
 static const char *const proto_names[RM_FLOW_PROTOS] = {"netflow", "ipfix", "sflow"};
 static const char *const kind_names[] = {"netflow5", "netflow9", "ipfix", "sflow"};

@@ -42,8 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
-#include "dir24.h"
+#include "ipfix.h"
+#include "simd.h"
 
 #define HEADER	   16
 #define SET_HEADER 4

@@ -31,7 +31,7 @@
  */
 #include <string.h>
 
-#include "dataplane.h"
+#include "ipfix.h"
 
 #ifndef PUT_NAME
 #error "PUT_NAME must name the function"

@@ -15,7 +15,7 @@
  * so that a worker parses the common frame without a call; this file has
  * the tag loop and the MPLS stack, which are not worth inlining.
  */
-#include "dataplane.h"
+#include "parse.h"
 
 #define ET_VLAN	 0x8100
 #define ET_QINQ	 0x88a8

@@ -9,10 +9,11 @@
  * caller falls back to stopping on an idle timeout.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "pcapfile.h"
 
 static uint32_t swap32(uint32_t v)
 {

@@ -23,7 +23,8 @@
  */
 #include <string.h>
 
-#include "dataplane.h"
+#include "flow.h"
+#include "parse.h"
 
 static inline uint32_t be32(const uint8_t *p)
 {

@@ -128,16 +128,6 @@ int rl_load_labels(struct rl_build *b, const char *name, const char *data, size_
 
 uint32_t rl_new_input(struct rl_build *b, const char *name, int kind);
 
-/* MD5 (md5.c), for the registries' published checksums. */
-struct rl_md5 {
-	uint32_t h[4];
-	uint64_t len;
-	uint8_t buf[64];
-};
-void rl_md5_init(struct rl_md5 *s);
-void rl_md5_update(struct rl_md5 *s, const void *data, size_t n);
-void rl_md5_final(struct rl_md5 *s, uint8_t out[16]);
-
 /* Resolution of all claims into the model (merge.c). */
 int rl_merge(struct rl_build *b);
 

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "simd.h"
 
 #define RM_DIR24_TBL16	    (1u << 16)
 #define RM_DIR24_TBL24	    (1u << 24)
@@ -85,17 +86,11 @@ static inline uint32_t rm_dir24_lookup_one(const struct rm_dir24 *t, uint32_t ad
 typedef void (*rm_dir24_bulk_fn)(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,
 				 uint32_t n);
 
-enum rm_simd { RM_SIMD_SCALAR, RM_SIMD_AVX2, RM_SIMD_AVX512, RM_SIMD_BEST };
-
 /*
  * The variant for a SIMD level, or NULL when this CPU lacks it.
- * RM_SIMD_BEST gives the fastest for this CPU (rm_simd_best): the widest,
- * except AVX2 on AMD; the environment can set a ceiling (RM_MAX_SIMD) or a
- * choice (RM_SIMD), each "scalar", "avx2" or "avx512".
+ * RM_SIMD_BEST gives the fastest for this CPU (common/simd.h).
  */
 rm_dir24_bulk_fn rm_dir24_select(enum rm_simd level);
-const char *rm_simd_name(enum rm_simd level);
-enum rm_simd rm_simd_best(void);
 
 /* The variants themselves (benchmarks and tests call them directly). */
 void rm_dir24_lookup_scalar(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,

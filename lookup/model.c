@@ -59,17 +59,6 @@ int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, si
 	return snprintf(out, n, "%s:%s", rm_rir_name(a->rir), h);
 }
 
-void rm_si_format(char *out, size_t n, double v, const char *sep)
-{
-	static const char *const unit[] = {"", "k", "M", "G", "T", "P"};
-	int u = 0;
-	while (v >= 1000 && u < 5) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, n, u ? "%.1f%s%s" : "%.0f%s%s", v, sep, unit[u]);
-}
-
 static int name_index(const char *const *names, int n, const char *s, size_t len)
 {
 	for (int i = 0; i < n; i++)
@@ -247,36 +236,6 @@ void rm_format_range(const struct rm_block *b, char *out)
 		snprintf(out, RM_TEXT_MAX, "%s", a);
 	else
 		snprintf(out, RM_TEXT_MAX, "%s-%s", a, z);
-}
-
-void rm_put_json_string(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(o, "\\u%04x", ch);
-		else
-			fputc(ch, o);
-	}
-	fputc('"', o);
-}
-
-void rm_put_csv_field(FILE *o, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, o);
-		return;
-	}
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', o);
-		fputc(*s, o);
-	}
-	fputc('"', o);
 }
 
 void rm_format_date(uint32_t d, char out[16])

@@ -168,8 +168,6 @@ int rm_status_from_name(const char *s, size_t len);
  * snprintf: the length the key needs. */
 int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
-/* v with an SI prefix for people: "950", "1.2M"; sep goes between them. */
-void rm_si_format(char *out, size_t n, double v, const char *sep);
 
 static inline const char *rm_str(const struct rm_db *db, uint32_t off)
 {
@@ -220,10 +218,6 @@ static inline uint32_t rm_ref_lookup6(const struct rm_db *db, rm_u128 addr)
 void rm_format_key(enum rm_family f, rm_u128 key, char *out); /* RM_KEY_TEXT */
 void rm_format_block(const struct rm_block *b, rm_u128 key, char *out);
 void rm_format_range(const struct rm_block *b, char *out);
-/* A JSON string literal (quotes, backslashes, control characters escaped)
- * and an RFC 4180 CSV field (quoted when it holds a comma, quote or newline). */
-void rm_put_json_string(FILE *o, const char *s);
-void rm_put_csv_field(FILE *o, const char *s);
 /* YYYYMMDD as "YYYY-MM-DD" ("YYYY-MM" when the day is 00; "" for 0). */
 void rm_format_date(uint32_t date, char out[16]);
 

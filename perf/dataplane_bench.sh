@@ -21,7 +21,7 @@ build=${BUILD:-build}
 snap=$build/rirmeter.snap
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -f "$snap" ] || "$build"/loaders/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
+[ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
 
 run() { # shape workers mode
 	local vdev="net_pcap0,rx_pcap=$tmp/$1.pcap,infinite_rx=1" lcores="0@0,1@1"
@@ -29,7 +29,7 @@ run() { # shape workers mode
 		vdev="net_pcap0,rx_pcap=$tmp/$1.pcap,rx_pcap=$tmp/$1.b.pcap,infinite_rx=1"
 		lcores="0@0,1@1,2@0"
 	fi
-	"$build"/dataplane/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
 		--lcores "$lcores" --vdev "$vdev" -- --db "$snap" --duration "$secs" --quiet \
 		--mbufs 32768 $3 2>&1 | sed -n 's/.*: \([0-9.]*\) Mpps.*/\1/p'
 }

@@ -14,14 +14,14 @@ build=${BUILD:-build}
 snap=$build/rirmeter.snap
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -f "$snap" ] || "$build"/loaders/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
+[ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
 printf '%-7s %14s %14s %10s\n' shape "io-only Ir/pkt" "attrib Ir/pkt" "added"
 for shape in v4-64 v6-78 imix; do
 	python3 scripts/gen-pcap.py --shape "$shape" --packets 4096 --seed 1 --out "$tmp/$shape.pcap"
 	per=()
 	for mode in --io-only ""; do
 		out=$(valgrind --tool=callgrind --toggle-collect=rm_worker_main \
-			--callgrind-out-file="$tmp/cg.out" "$build"/dataplane/rirmeter --no-huge \
+			--callgrind-out-file="$tmp/cg.out" "$build"/dataplane/dpdk/rirmeter --no-huge \
 			--no-pci --no-shconf -m 1024 --log-level=error --lcores 0@0,1@1 \
 			--vdev "net_pcap0,rx_pcap=$tmp/$shape.pcap,infinite_rx=1" -- --db "$snap" \
 			--quiet --interval 0 --duration "$secs" --mbufs 16384 $mode 2>&1)

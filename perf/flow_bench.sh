@@ -45,7 +45,7 @@ for t in softflowd tcpdump nfacctd; do
 	command -v $t >/dev/null || { echo "needs $t (apt-get install softflowd tcpdump pmacct)" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "needs root (tcpdump on lo)" >&2; exit 1; }
-[ -f "$snap" ] || "$build"/loaders/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
+[ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -118,7 +118,7 @@ nfacctd_secs() { # capture replays -> wall seconds
 rirmeter() { # capture proto extra rx-args [eal...] -> "records seconds" (flow_records)
 	local cap=$1 proto=$2 extra=$3 rxargs=$4
 	shift 4
-	"$build"/dataplane/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
 		--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap$rxargs" "$@" -- --db "$snap" \
 		--flows "$proto:$port" --quiet --interval 0 --mbufs 32768 --json "$tmp/rm.jsonl" $extra \
 		2>"$tmp/rm.err" >/dev/null
@@ -148,7 +148,7 @@ for v in 5 9 10; do
 		awk -v r="$xrecs" -v s="$xs" 'BEGIN {print r / s / 1e6}' >>"$tmp/ex"
 		paste -d' ' <(tail -1 "$tmp/ex") <(tail -1 "$tmp/rm") |
 			awk '{print 100 * (1 - $1 / $2)}' >>"$tmp/cost"
-		"$build"/dataplane/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+		"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
 			--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --db "$snap" \
 			--quiet --interval 0 --mbufs 32768 --duration "$secs" --io-only 2>&1 |
 			sed -n 's/.*: \([0-9.]*\) Mpps.*/\1/p' >>"$tmp/io"

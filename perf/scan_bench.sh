@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/rirmeter-scanbench.XXXXXX)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 command -v ipv6logstats >/dev/null || { echo "apt-get install ipv6calc" >&2; exit 2; }
-[ -s "$build/rirmeter.snap" ] || "$build/loaders/rirdb" build -q -o "$build/rirmeter.snap" \
+[ -s "$build/rirmeter.snap" ] || "$build/rirdb/rirdb" build -q -o "$build/rirmeter.snap" \
 	"$root"/data/rir/delegated-* "$root"/data/iana/*.csv
 python3 "$root/scripts/gen-weblog.py" --out "$work/web.log" --mib "$mib"
 head -c $((64 << 20)) "$work/web.log" >"$work/web64.log"
@@ -35,10 +35,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 echo "# $(date -u +%Y-%m-%d) $cpu; $((bytes >> 20)) MiB log, $rounds rounds"
 for r in $(seq "$rounds"); do
 	cat "$work/web.log" >/dev/null
-	t=$(secs "$build/loaders/rirdb" scan -d "$build/rirmeter.snap" --threads 1 --quiet --json /dev/null "$work/web.log")
+	t=$(secs "$build/rirdb/rirdb" scan -d "$build/rirmeter.snap" --threads 1 --quiet --json /dev/null "$work/web.log")
 	echo "round $r rirdb-scan $(mbps "$bytes" "$t") MB/s"
 	cat "$work/web.log" >/dev/null
-	t=$(secs "$build/loaders/rirdb" scan -d "$build/rirmeter.snap" --threads "$(nproc)" --quiet --json /dev/null "$work/web.log")
+	t=$(secs "$build/rirdb/rirdb" scan -d "$build/rirmeter.snap" --threads "$(nproc)" --quiet --json /dev/null "$work/web.log")
 	echo "round $r rirdb-scan-all-cpus $(mbps "$bytes" "$t") MB/s"
 	cat "$work/web.log" >/dev/null
 	t=$(secs su nobody -s /bin/sh -c "ipv6logstats -q < '$work/web.log'")

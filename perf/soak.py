@@ -62,8 +62,8 @@ def main():
     ap.add_argument('--max-stall-ms', type=float, default=100)
     ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
     a = ap.parse_args()
-    rirdb = os.path.join(a.build, 'loaders', 'rirdb')
-    rirmeter = os.path.join(a.build, 'dataplane', 'rirmeter')
+    rirdb = os.path.join(a.build, 'rirdb', 'rirdb')
+    rirmeter = os.path.join(a.build, 'dataplane', 'dpdk', 'rirmeter')
     tmp = tempfile.mkdtemp(prefix='rirmeter-soak-')
     data = os.path.join(ROOT, 'data')
     snaps = [os.path.join(tmp, 'a.snap'), os.path.join(tmp, 'b.snap')]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # format.sh SRCDIR - the C sources follow the committed .clang-format (TAP).
 cd "$1" || exit 1
-files=$(find lookup loaders dataplane tests perf -name '*.[ch]' 2>/dev/null | sort)
+files=$(find common lookup loaders scan dataplane rirdb tests perf -name '*.[ch]' 2>/dev/null | sort)
 n=0
 bad=0
 for f in $files; do

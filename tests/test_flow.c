@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
-#include "dataplane.h"
+#include "flow.h"
+#include "ipfix.h"
+#include "rows.h"
 
 /* ------------------------------------------------------------------ */
 /* Collecting what the decoders emit                                   */

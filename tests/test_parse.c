@@ -1,7 +1,7 @@
 /*
  * test_parse.c - the frame parser, case by case, without DPDK.
  */
-#include "dataplane.h"
+#include "parse.h"
 #include "helpers.h"
 
 struct frame {

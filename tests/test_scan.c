@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "scan.h"
+#include "scanner.h"
 #include "scan_simd.h"
 
 static struct rl_scan_db *db;

@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "internal.h"
+#include "md5.h"
 
 static void lines_crlf_and_missing_newline(void **state)
 {

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "flow.h"
+#include "ipfix.h"
 
 #define SEP "\xf1RM\xf2"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "parse.h"
 
 static void check(const struct rm_frame *f, const uint8_t *p, uint32_t n)
 {

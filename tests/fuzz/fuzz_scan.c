@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan.h"
+#include "scanner.h"
 
 struct found {
 	uint64_t n, sum;

@@ -37,7 +37,12 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "dataplane.h"
+#include "flow.h"
+#include "formats.h"
+#include "ipfix.h"
+#include "pcapfile.h"
+#include "promhttp.h"
+#include "rows.h"
 #include "snapshot.h"
 #include "reload.h"
 #include "worker.h"

@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "export.h"
 #include "worker.h"
 
 #define FLUSH_MS  100

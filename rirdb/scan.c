@@ -32,9 +32,10 @@
 #include "dir24.h"
 #include "model.h"
 #include "rirdb.h"
-#include "scan.h"
+#include "scanner.h"
 #include "snapshot.h"
 #include "trie6.h"
+#include "output.h"
 
 #define PIECE (1u << 20)
 #define BATCH 256

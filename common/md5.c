@@ -7,9 +7,10 @@
  * sixteen steps, constants from the sine function, little-endian words.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "md5.h"
 
 static uint32_t K[64];
 static const uint8_t S[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,

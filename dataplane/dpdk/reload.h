@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "rows.h"
 #include "worker.h"
 
 struct rm_gen {

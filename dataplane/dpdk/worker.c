@@ -19,7 +19,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "dataplane.h"
+#include "counters.h"
+#include "flow.h"
+#include "parse.h"
 #include "worker.h"
 
 /* Headers needed to classify a frame, copied when the first segment is short. */

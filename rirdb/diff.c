@@ -26,6 +26,7 @@
 
 #include "rirdb.h"
 #include "snapshot.h"
+#include "output.h"
 
 enum change { CH_ADDED, CH_REMOVED, CH_MOVED, CH_COUNTRY, CH_HOLDER, CH_OTHER, CH_COUNT };
 static const char *const change_names[CH_COUNT] = {"added",   "removed", "moved",

@@ -32,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dir24.h"
+#include "simd.h"
 #include "loaders.h"
-#include "scan.h"
+#include "scanner.h"
 #include "scan_simd.h"
 
 #define CARRY	   (2 * RL_SCAN_MAX_TOKEN + 64)

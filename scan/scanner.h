@@ -1,5 +1,5 @@
 /*
- * scan.h - find IPv4 and IPv6 address literals in a stream of text.
+ * scanner.h - find IPv4 and IPv6 address literals in a stream of text.
  *
  * A Hyperscan database ("::"), compiled once and shared read-only by every
  * thread, and a vector classifier (dotted quads, eight hex groups) find

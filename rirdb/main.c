@@ -28,6 +28,7 @@
 #include "loaders.h"
 #include "rirdb.h"
 #include "snapshot.h"
+#include "output.h"
 
 static void usage(FILE *o)
 {

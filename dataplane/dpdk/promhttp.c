@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "promhttp.h"
 
 struct rm_promhttp {
 	struct MHD_Daemon *d;

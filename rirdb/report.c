@@ -26,6 +26,7 @@
 
 #include "model.h"
 #include "rirdb.h"
+#include "output.h"
 
 #define MAX_FIELD   256
 #define MAX_COLUMNS 600 /* of the share charts, one per unit of their width */

@@ -27,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "loaders.h"
+#include "md5.h"
 #include "rirdb.h"
 #include "snapshot.h"
 

@@ -1,0 +1,17 @@
+/*
+ * promhttp.h - the Prometheus scrape endpoint (promhttp.c,
+ * libmicrohttpd): serves the exposition text the main lcore renders.
+ */
+#ifndef RM_PROMHTTP_H
+#define RM_PROMHTTP_H
+
+#include <stddef.h>
+
+struct rm_promhttp;
+/* Listen on "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback); NULL + err. */
+struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errlen);
+/* Replace the text served; takes ownership of text (malloc'd). */
+void rm_promhttp_publish(struct rm_promhttp *h, char *text, size_t len);
+void rm_promhttp_stop(struct rm_promhttp *h);
+
+#endif

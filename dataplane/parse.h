@@ -1,0 +1,147 @@
+/*
+ * parse.h - one frame -> IPv4/IPv6 addresses, non-IP, or malformed (parse.c).
+ *
+ * Ethernet, 802.1Q/802.1ad/QinQ tags and MPLS label stacks down to the IP
+ * header.  The common cases (untagged IPv4 and IPv6) are inline so that
+ * the worker's hot loop decides them without a call; everything else goes
+ * through rm_parse_frame_tagged.  Every length is checked before it is
+ * used: a frame that ends early is malformed, never read past its end.
+ */
+#ifndef RM_PARSE_H
+#define RM_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum rm_frame_class { RM_FRAME_IPV4, RM_FRAME_IPV6, RM_FRAME_NON_IP, RM_FRAME_MALFORMED };
+
+enum rm_malformed {
+	RM_BAD_TRUNCATED,     /* ends inside a header */
+	RM_BAD_IPV4_IHL,      /* IHL < 5 */
+	RM_BAD_IPV4_LENGTH,   /* total length beyond the frame, or below the header */
+	RM_BAD_IP_VERSION,    /* version field disagrees with the EtherType or MPLS nibble */
+	RM_BAD_IPV6_LENGTH,   /* payload length beyond the frame */
+	RM_BAD_TOO_MANY_TAGS, /* more VLAN tags or MPLS labels than we follow */
+	RM_BAD_COUNT
+};
+
+const char *rm_malformed_name(unsigned reason);
+
+struct rm_frame {
+	uint8_t cls;		  /* enum rm_frame_class */
+	uint8_t reason;		  /* enum rm_malformed when malformed */
+	uint16_t l3_off;	  /* offset of the IP header */
+	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
+	/* For IP: the protocol (IPv6: the first next header), whether this is
+	 * an IPv4 fragment (1: the first, with the transport header; 2: a later
+	 * one, whose payload is not a transport header), where the IP payload
+	 * starts and how long the IP header says it is. */
+	uint8_t proto, fragment;
+	uint16_t l4_off;
+	uint32_t l4_len;
+};
+
+#define RM_ET_IPV4 0x0800
+#define RM_ET_IPV6 0x86dd
+
+static inline uint16_t rm_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void rm_parse_bad(struct rm_frame *f, enum rm_malformed why)
+{
+	f->cls = RM_FRAME_MALFORMED;
+	f->reason = (uint8_t)why;
+}
+
+/* Whether an IP header of version v starts at p + off; if not, why. */
+static inline bool rm_parse_version(const uint8_t *p, uint32_t len, uint32_t off, unsigned v,
+				    struct rm_frame *f)
+{
+	if (len < off + 1)
+		rm_parse_bad(f, RM_BAD_TRUNCATED);
+	else if (p[off] >> 4 != v)
+		rm_parse_bad(f, RM_BAD_IP_VERSION);
+	else
+		return true;
+	return false;
+}
+
+/* The IPv4 header at p + off, of a frame whose first len bytes are at p. */
+static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
+				    struct rm_frame *f)
+{
+	if (!rm_parse_version(p, len, off, 4, f))
+		return;
+	uint32_t hl = (uint32_t)(p[off] & 15) * 4;
+	if (len < off + 20)
+		return rm_parse_bad(f, RM_BAD_TRUNCATED);
+	if (hl < 20)
+		return rm_parse_bad(f, RM_BAD_IPV4_IHL);
+	if (len < off + hl)
+		return rm_parse_bad(f, RM_BAD_TRUNCATED);
+	uint32_t total = rm_be16(p + off + 2);
+	if (total < hl || off + total > frame)
+		return rm_parse_bad(f, RM_BAD_IPV4_LENGTH);
+	f->cls = RM_FRAME_IPV4;
+	f->l3_off = (uint16_t)off;
+	f->proto = p[off + 9];
+	uint16_t frag = rm_be16(p + off + 6);
+	f->fragment = frag & 0x1fff ? 2 : frag & 0x2000 ? 1 : 0; /* later, first, none */
+	f->l4_off = (uint16_t)(off + hl);
+	f->l4_len = total - hl;
+	f->src = p + off + 12;
+	f->dst = p + off + 16;
+}
+
+/* The IPv6 header at p + off; extension headers are not followed. */
+static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
+				    struct rm_frame *f)
+{
+	if (!rm_parse_version(p, len, off, 6, f))
+		return;
+	if (len < off + 40)
+		return rm_parse_bad(f, RM_BAD_TRUNCATED);
+	uint32_t payload = rm_be16(p + off + 4);
+	if (off + 40 + payload > frame)
+		return rm_parse_bad(f, RM_BAD_IPV6_LENGTH);
+	f->cls = RM_FRAME_IPV6;
+	f->l3_off = (uint16_t)off;
+	f->proto = p[off + 6];
+	f->fragment = 0;
+	f->l4_off = (uint16_t)(off + 40);
+	f->l4_len = payload;
+	f->src = p + off + 8;
+	f->dst = p + off + 24;
+}
+
+/* rm_parse_frame past an EtherType that is not IP: tags, MPLS, or not IP. */
+void rm_parse_frame_tagged(const uint8_t *p, uint32_t avail, uint32_t frame, struct rm_frame *out);
+
+/*
+ * Parse Ethernet, any number of 802.1Q/802.1ad tags (up to 8), an MPLS
+ * label stack (up to 16 labels), then IPv4 or IPv6.  avail is the bytes
+ * present at p (the headers must lie within them), frame the length of
+ * the whole frame (what the IP length fields are checked against).  Every
+ * IPv4 fragment counts (the header has both addresses); IPv4 options are
+ * skipped by IHL.  Untagged IP, what nearly every frame is, is parsed
+ * inline; the rest (a loop GCC compiles badly when inlined) is not.
+ */
+static inline void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t frame,
+				  struct rm_frame *out)
+{
+	if (avail >= 14) {
+		uint16_t type = rm_be16(p + 12);
+		if (type == RM_ET_IPV6)
+			return rm_parse_ipv6_at(p, avail, frame, 14, out);
+		if (type == RM_ET_IPV4)
+			return rm_parse_ipv4_at(p, avail, frame, 14, out);
+	}
+	rm_parse_frame_tagged(p, avail, frame, out);
+}
+
+/* The same from the IP header on (no link layer), IPv4 or IPv6 by its version. */
+void rm_parse_ip(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame *out);
+
+#endif

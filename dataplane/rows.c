@@ -1,0 +1,396 @@
+/*
+ * rows.c - counters turned into keyed rows, on the main lcore.
+ *
+ * Everything but the attribution id is derived here from the snapshot's
+ * attribution table: the registry, the "registry:country" key and the
+ * holder key of each id are computed once per snapshot (rm_reporter).
+ * Scopes:
+ *
+ *   rir       per direction, every registry (a fixed set of 7 keys)
+ *   country   per direction, "registry:CC" ("registry:ZZ" when none)
+ *   holder    per direction, the top N holders by bytes, the rest "other"
+ *   rir_pair  "src>dst" registry pairs, no direction
+ *   health    received, attributed, non_ip, malformed[.REASON], port.N.*
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rows.h"
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+
+struct keyed {
+	char *key;
+	uint32_t id;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct keyed *)a)->key, ((const struct keyed *)b)->key);
+}
+
+/* Group ids by key: of[id] = index into *keys (distinct, sorted). */
+static int group(struct keyed *k, uint32_t n, uint32_t *of, char ***keys, uint32_t *n_keys)
+{
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	*keys = calloc(n + 1, sizeof(char *));
+	if (!*keys)
+		return -1;
+	uint32_t g = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (g == 0 || strcmp(k[i].key, (*keys)[g - 1]) != 0)
+			(*keys)[g++] = k[i].key;
+		else
+			free(k[i].key); /* a repeat of the key just kept */
+		of[k[i].id] = g - 1;
+	}
+	*n_keys = g;
+	return 0;
+}
+
+/* A report key in memory of its own (the grouping below frees them). */
+static char *key_dup(int (*key)(const struct rm_db *, const struct rm_attr *, char *, size_t),
+		     const struct rm_db *db, const struct rm_attr *a)
+{
+	int n = key(db, a, NULL, 0);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s)
+		key(db, a, s, (size_t)n + 1);
+	return s;
+}
+
+int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
+{
+	memset(r, 0, sizeof(*r));
+	r->db = db;
+	r->n_ids = db->n_attrs;
+	r->rir_of = malloc(r->n_ids);
+	r->country_of = malloc(r->n_ids * sizeof(uint32_t));
+	r->holder_of = malloc(r->n_ids * sizeof(uint32_t));
+	struct keyed *kc = malloc(r->n_ids * sizeof(*kc)), *kh = malloc(r->n_ids * sizeof(*kh));
+	if (!r->rir_of || !r->country_of || !r->holder_of || !kc || !kh)
+		goto fail;
+	for (uint32_t i = 0; i < r->n_ids; i++) {
+		const struct rm_attr *a = &db->attrs[i];
+		r->rir_of[i] = a->rir;
+		kc[i] = (struct keyed){key_dup(rm_key_country, db, a), i};
+		kh[i] = (struct keyed){key_dup(rm_key_holder, db, a), i};
+		if (!kc[i].key || !kh[i].key)
+			goto fail;
+	}
+	if (group(kc, r->n_ids, r->country_of, &r->country_keys, &r->n_country) ||
+	    group(kh, r->n_ids, r->holder_of, &r->holder_keys, &r->n_holder))
+		goto fail;
+	free(kc);
+	free(kh);
+	return 0;
+fail:
+	free(kc);
+	free(kh);
+	rm_reporter_free(r);
+	return -1;
+}
+
+void rm_reporter_free(struct rm_reporter *r)
+{
+	for (uint32_t i = 0; r->country_keys && i < r->n_country; i++)
+		free(r->country_keys[i]);
+	for (uint32_t i = 0; r->holder_keys && i < r->n_holder; i++)
+		free(r->holder_keys[i]);
+	free(r->country_keys);
+	free(r->holder_keys);
+	free(r->rir_of);
+	free(r->country_of);
+	free(r->holder_of);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows                                                                */
+
+void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
+		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes)
+{
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		rs->v = realloc(rs->v, rs->cap * sizeof(*rs->v));
+		if (!rs->v)
+			abort();
+	}
+	struct rm_row *r = &rs->v[rs->n++];
+	snprintf(r->snap, sizeof(r->snap), "%s", snap);
+	r->scope = scope;
+	r->dir = dir;
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	r->packets = packets;
+	r->bytes = bytes;
+	r->has_bytes = has_bytes;
+}
+
+void rm_rows_free(struct rm_rows *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
+{
+	for (uint32_t i = 0; i < src->n; i++) {
+		const struct rm_row *r = &src->v[i];
+		rm_rows_push(dst, r->snap, r->scope, r->dir, r->key, r->packets, r->bytes,
+			     r->has_bytes);
+	}
+}
+
+static const char *const dirs[RM_DIRS] = {"src", "dst"};
+static const char *const scope_order[] = {"rir", "country", "holder", "rir_pair", "health"};
+
+static int scope_rank(const char *scope)
+{
+	for (int i = 0; i < 5; i++)
+		if (strcmp(scope, scope_order[i]) == 0)
+			return i;
+	return 5;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct rm_row *a = pa, *b = pb;
+	int c = strcmp(a->snap, b->snap);
+	if (c)
+		return c;
+	if (scope_rank(a->scope) != scope_rank(b->scope))
+		return scope_rank(a->scope) - scope_rank(b->scope);
+	c = strcmp(a->dir ? a->dir : "", b->dir ? b->dir : "");
+	if (c)
+		return c;
+	if (strcmp(a->scope, "rir") == 0) /* registries in their fixed order */
+		return rm_rir_from_name(a->key, strlen(a->key)) -
+		       rm_rir_from_name(b->key, strlen(b->key));
+	return strcmp(a->key, b->key);
+}
+
+void rm_rows_compact(struct rm_rows *rs)
+{
+	if (rs->n == 0)
+		return;
+	qsort(rs->v, rs->n, sizeof(*rs->v), row_cmp);
+	uint32_t w = 0;
+	for (uint32_t i = 1; i < rs->n; i++) {
+		if (row_cmp(&rs->v[w], &rs->v[i]) == 0) {
+			rs->v[w].packets += rs->v[i].packets;
+			rs->v[w].bytes += rs->v[i].bytes;
+		} else {
+			rs->v[++w] = rs->v[i];
+		}
+	}
+	rs->n = w + 1;
+}
+
+void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < rs->n; i++) {
+		while (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) < 0)
+			j++;
+		if (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) == 0) {
+			rs->v[i].packets -= prev->v[j].packets;
+			rs->v[i].bytes -= prev->v[j].bytes;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Flow exporters                                                      */
+
+static void exporter_prefix(const struct rm_flow_exporter *e, char *out, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
+	snprintf(out, n, "flow/%s/%s/%" PRIu32, rm_flow_kind_name(e->kind), a, e->domain);
+}
+
+static void exporter_rows(const struct rm_flow_exporter *e, const char *snap, struct rm_rows *rs)
+{
+	char pre[96], key[160];
+	exporter_prefix(e, pre, sizeof(pre));
+	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++) {
+		uint64_t v = ((const volatile uint64_t *)e->n)[k];
+		if (v || k <= RM_EXP_RECORDS) {
+			snprintf(key, sizeof(key), "%s/%s", pre, rm_exp_counter_name(k));
+			rm_rows_push(rs, snap, "health", NULL, key, v, 0, 0);
+		}
+	}
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++) {
+		uint64_t v = ((const volatile uint64_t *)e->bad)[k];
+		if (v) {
+			snprintf(key, sizeof(key), "%s/malformed.%s", pre, rm_flow_bad_name(k));
+			rm_rows_push(rs, snap, "health", NULL, key, v, 0, 0);
+		}
+	}
+}
+
+void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap, struct rm_rows *rs)
+{
+	char key[64];
+	uint64_t bad[RM_FLOWBAD_COUNT] = {0}, full = 0;
+	for (unsigned w = 0; w < n; w++) {
+		for (unsigned i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
+			const struct rm_flow_exporter *e = &st[w]->exp[i];
+			if (!__atomic_load_n(&e->used, __ATOMIC_ACQUIRE))
+				break; /* slots are taken in order */
+			exporter_rows(e, snap, rs);
+		}
+		for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+			bad[k] += ((const volatile uint64_t *)st[w]->bad)[k];
+		full += *(const volatile uint64_t *)&st[w]->exporters_full;
+	}
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+		if (bad[k]) {
+			snprintf(key, sizeof(key), "flow/malformed.%s", rm_flow_bad_name(k));
+			rm_rows_push(rs, snap, "health", NULL, key, bad[k], 0, 0);
+		}
+	if (full)
+		rm_rows_push(rs, snap, "health", NULL, "flow/exporters_full", full, 0, 0);
+	rm_rows_compact(rs);
+}
+
+struct sum {
+	uint64_t pkts, bytes;
+};
+
+/* Sum counters by group (of[id]) for one direction; the caller frees. */
+static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t *of,
+			      uint32_t n_groups)
+{
+	struct sum *s = calloc(n_groups + 1, sizeof(*s));
+	if (!s)
+		abort();
+	for (uint32_t i = 0; i < c->n_ids; i++) {
+		s[of[i]].pkts += c->by_id[d][i].pkts;
+		s[of[i]].bytes += c->by_id[d][i].bytes;
+	}
+	return s;
+}
+
+/* One row per group with traffic in direction d (country, holder). */
+static void push_groups(struct rm_rows *rs, const char *snap, const char *scope,
+			const struct rm_counters *c, int d, const uint32_t *of, char *const *keys,
+			uint32_t n_groups)
+{
+	struct sum *s = sum_groups(c, d, of, n_groups);
+	for (uint32_t g = 0; g < n_groups; g++)
+		if (s[g].pkts)
+			rm_rows_push(rs, snap, scope, dirs[d], keys[g], s[g].pkts, s[g].bytes, 1);
+	free(s);
+}
+
+/* Process-wide: the flow collector is on, so its health lines are written. */
+static bool flow_rows;
+
+void rm_report_flows(bool on)
+{
+	flow_rows = on;
+}
+
+bool rm_report_flows_on(void)
+{
+	return flow_rows;
+}
+
+void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		struct rm_rows *rs)
+{
+	char key[64];
+	for (int d = 0; d < RM_DIRS; d++) {
+		uint64_t p[RM_RIR_COUNT] = {0}, b[RM_RIR_COUNT] = {0};
+		for (uint32_t i = 0; i < c->n_ids; i++) {
+			p[r->rir_of[i]] += c->by_id[d][i].pkts;
+			b[r->rir_of[i]] += c->by_id[d][i].bytes;
+		}
+		for (unsigned k = 0; k < RM_RIR_COUNT; k++) /* a fixed set: zeros too */
+			rm_rows_push(rs, snap, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
+		push_groups(rs, snap, "country", c, d, r->country_of, r->country_keys,
+			    r->n_country);
+		push_groups(rs, snap, "holder", c, d, r->holder_of, r->holder_keys, r->n_holder);
+	}
+	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
+		for (unsigned b = 0; b < RM_RIR_COUNT; b++)
+			if (c->pair[a][b].pkts) {
+				snprintf(key, sizeof(key), "%s>%s", rm_rir_name(a), rm_rir_name(b));
+				rm_rows_push(rs, snap, "rir_pair", NULL, key, c->pair[a][b].pkts,
+					     c->pair[a][b].bytes, 1);
+			}
+	uint64_t mp = 0, mb = 0;
+	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {
+		mp += c->malformed[k];
+		mb += c->malformed_bytes[k];
+	}
+	rm_rows_push(rs, snap, "health", NULL, "received", c->received, c->rx_bytes, 1);
+	rm_rows_push(rs, snap, "health", NULL, "attributed", c->attributed, c->attributed_bytes, 1);
+	rm_rows_push(rs, snap, "health", NULL, "non_ip", c->non_ip, c->non_ip_bytes, 1);
+	rm_rows_push(rs, snap, "health", NULL, "malformed", mp, mb, 1);
+	if (flow_rows) {
+		rm_rows_push(rs, snap, "health", NULL, "flow_datagrams", c->flow, c->flow_bytes, 1);
+		rm_rows_push(rs, snap, "health", NULL, "flow_records", c->records, 0, 0);
+		rm_rows_push(rs, snap, "health", NULL, "not_flow", c->not_flow, c->not_flow_bytes,
+			     1);
+	}
+	for (unsigned k = 0; k < RM_BAD_COUNT; k++) {
+		snprintf(key, sizeof(key), "malformed.%s", rm_malformed_name(k));
+		rm_rows_push(rs, snap, "health", NULL, key, c->malformed[k], c->malformed_bytes[k],
+			     1);
+	}
+}
+
+/* A row's key into the ends of an aggregate record (see rm_rows_to_ipfix). */
+static int row_ends(const struct rm_row *w, char *buf, size_t n, struct rm_ipfix_aggregate *a)
+{
+	snprintf(buf, n, "%s", w->key);
+	int d = w->dir && strcmp(w->dir, "dst") == 0;
+	char *cut;
+	if (strcmp(w->scope, "rir_pair") == 0 && (cut = strchr(buf, '>'))) {
+		*cut = '\0';
+		a->end[0].rir = buf;
+		a->end[1].rir = cut + 1;
+	} else if (strcmp(w->scope, "rir") == 0) {
+		a->end[d].rir = buf;
+	} else if (strcmp(w->scope, "country") == 0 && (cut = strchr(buf, ':'))) {
+		*cut = '\0';
+		a->end[d].rir = buf;
+		a->end[d].cc[0] = cut[1];
+		a->end[d].cc[1] = cut[1] ? cut[2] : '\0';
+	} else if (strcmp(w->scope, "holder") == 0) {
+		cut = strchr(buf, ':');
+		if (cut && strncmp(buf, "local:", 6) != 0) { /* "registry:id" */
+			*cut = '\0';
+			a->end[d].rir = buf;
+			a->end[d].holder = cut + 1;
+		} else { /* "local:LABEL", "none", "other" */
+			a->end[d].holder = buf;
+		}
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
+		      uint64_t end_ms, uint64_t now_s)
+{
+	for (uint32_t i = 0; i < rows->n; i++) {
+		const struct rm_row *w = &rows->v[i];
+		char buf[sizeof(w->key)];
+		struct rm_ipfix_aggregate a = {w->scope,   {{"", "", {0, 0}}, {"", "", {0, 0}}},
+					       w->packets, w->bytes,
+					       start_ms,   end_ms};
+		if (w->packets && row_ends(w, buf, sizeof(buf), &a) == 0)
+			rm_ipfix_add_aggregate(x, &a, now_s);
+	}
+}

@@ -1,0 +1,85 @@
+/*
+ * rows.h - counters turned into keyed rows (rows.c).
+ *
+ * A row is one (snapshot, scope, direction, key) with packets and bytes;
+ * the scopes are rir, country, holder, rir_pair and health.  Counters of
+ * different snapshots (whose ids differ) meet here, after each side has
+ * been turned into keys, so outputs never see attribution ids.
+ */
+#ifndef RM_ROWS_H
+#define RM_ROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "flow.h"
+#include "ipfix.h"
+#include "model.h"
+
+/*
+ * What the exporters need to know about one snapshot, computed once: the
+ * registry of each id, and each id's country and holder key as an index
+ * into a list of distinct keys ("ripencc:DE", "afrinic:F364712F",
+ * "local:office"; "none" for no holder).
+ */
+struct rm_reporter {
+	const struct rm_db *db;
+	uint32_t n_ids;
+	uint8_t *rir_of;
+	uint32_t *country_of, *holder_of;
+	char **country_keys, **holder_keys;
+	uint32_t n_country, n_holder;
+};
+
+int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db);
+void rm_reporter_free(struct rm_reporter *r);
+
+/*
+ * Rows: what the exporters write, one per (snapshot, scope, dir, key).
+ * Counters of different snapshots (ids differ between them) meet here,
+ * after each side has been turned into keys.
+ */
+struct rm_row {
+	char snap[24];		 /* the id of the snapshot that attributed them */
+	const char *scope, *dir; /* static strings; dir NULL for rir_pair and health */
+	char key[160];
+	uint64_t packets, bytes;
+	int has_bytes;
+};
+
+struct rm_rows {
+	struct rm_row *v;
+	uint32_t n, cap;
+};
+
+/* Write the flow collector's health lines (flow_datagrams, flow_records,
+ * not_flow, exporters): set once at start, when --flows is given. */
+void rm_report_flows(bool on);
+bool rm_report_flows_on(void);
+/* Append the rows of counters c, attributed under r's snapshot `snap`. */
+void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		struct rm_rows *out);
+void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
+/* One row appended; key and snap are copied (cut to their fields' sizes). */
+void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
+		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes);
+/* Sort and sum rows of equal (snapshot, scope, dir, key). */
+void rm_rows_compact(struct rm_rows *rs);
+void rm_rows_free(struct rm_rows *rs);
+/* rs -= prev, row by row of equal (snapshot, scope, dir, key); both compacted. */
+void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev);
+
+/*
+ * Health rows of the exporters of n states (workers), summed by key:
+ * "flow/KIND/ADDRESS/DOMAIN/COUNTER" and "flow/malformed.REASON".
+ * Cumulative; rm_rows_minus turns two readings into an interval.
+ */
+void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
+		  struct rm_rows *out);
+
+/* The rir, country, holder and rir_pair rows of rows as aggregates . */
+void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
+		      uint64_t end_ms, uint64_t now_s);
+
+#endif
