@@ -1,0 +1,114 @@
+/*
+ * build.c - rirdb build -o FILE [--lenient] [--quiet] INPUT...
+ *
+ * Reads every input (recognized by content, loaders/), resolves them into
+ * one model and writes it as a snapshot.  Exit 1 on malformed input
+ * (unless --lenient) or when the snapshot cannot be written.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loaders.h"
+#include "rirdb.h"
+#include "snapshot.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int rirdb_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"lenient", no_argument, NULL, 'l'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	struct rl_options ro = {0};
+	int quiet = 0, c;
+	while ((c = getopt_long(argc, argv, "o:lqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'l':
+			ro.lenient = true;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			rirdb_usage(stdout);
+			return 0;
+		default:
+			rirdb_usage(stderr);
+			return 2;
+		}
+	}
+	if (!out || optind >= argc) {
+		fprintf(stderr, "rirdb build: need -o FILE and at least one input\n");
+		rirdb_usage(stderr);
+		return 2;
+	}
+	double t0 = now_ms();
+	struct rl_build *b = rl_build_new(&ro);
+	/* Progress on a terminal only: bytes and records per second. */
+	int progress = !quiet && isatty(STDERR_FILENO);
+	uint64_t bytes = 0;
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		rl_build_add_file(b, argv[i]);
+		bytes += stat(argv[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+		if (progress) {
+			double s = (now_ms() - t0) / 1e3;
+			fprintf(stderr,
+				"\r\033[K[%d/%d] %.1f MB, %u records, %.1f MB/s, %.0f k records/s",
+				i - optind + 1, argc - optind, bytes / 1e6,
+				rl_build_counts(b)->records, s > 0 ? bytes / 1e6 / s : 0.0,
+				s > 0 ? rl_build_counts(b)->records / 1e3 / s : 0.0);
+		}
+	}
+	if (progress)
+		fputs("\r\033[K", stderr);
+	struct rm_model *m = rl_build_finish(b);
+	const struct rl_counts *n = rl_build_counts(b);
+	if (!m) {
+		fprintf(stderr,
+			"rirdb build: %u error%s; nothing written (--lenient skips malformed "
+			"lines)\n",
+			n->errors, n->errors == 1 ? "" : "s");
+		rl_build_free(b);
+		return 1;
+	}
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde)
+		rm_model_set_build_time(m, strtoull(sde, NULL, 10));
+	struct rm_db db;
+	rm_model_view(m, &db);
+	char err[512];
+	int rc = 0;
+	if (rm_snapshot_write(&db, out, err, sizeof(err))) {
+		fprintf(stderr, "rirdb build: %s\n", err);
+		rc = 1;
+	} else if (!quiet) {
+		fprintf(stderr,
+			"rirdb build: %u records from %d files -> %u IPv4, %u IPv6, %u ASN ranges, "
+			"%u attributions; %u skipped, %u conflicts, %u notices; %.1f ms\n",
+			n->records, argc - optind, db.v4.n, db.v6.n, db.asn.n, db.n_attrs,
+			n->skipped, n->conflicts, n->notices, now_ms() - t0);
+	}
+	rm_model_free(m);
+	rl_build_free(b);
+	return rc;
+}

@@ -1,0 +1,215 @@
+/*
+ * lookup.c - rirdb lookup -d FILE [--asn] [--format csv|json] [--reference]
+ *            [ADDR|ASN ...]
+ *
+ * One row per address or AS number (from the arguments, else one per line
+ * of standard input): registry, status, country, holder, the block and
+ * the record it came from.  A bad address gets an error row and the run
+ * goes on, then exits 1.  --reference answers from the range lists (the
+ * oracle) instead of the lookup tables.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dir24.h"
+#include "loaders.h"
+#include "output.h"
+#include "rirdb.h"
+#include "snapshot.h"
+#include "trie6.h"
+
+enum out_format { OUT_CSV, OUT_JSON };
+
+struct answer {
+	const char *addr;
+	const char *error; /* NULL when answered */
+	const char *rir, *status, *holder, *holder_id, *source;
+	char cc[3];
+	char block[RM_TEXT_MAX], range[RM_TEXT_MAX], date[16];
+	unsigned line;
+};
+
+static void csv_field(FILE *o, const char *s, int last)
+{
+	rm_put_csv_field(o, s);
+	fputc(last ? '\n' : ',', o);
+}
+
+static void json_string(FILE *o, const char *key, const char *s, int first)
+{
+	fprintf(o, "%s\"%s\":", first ? "{" : ",", key);
+	rm_put_json_string(o, s);
+}
+
+static const char *const columns[] = {"addr",  "rir",	"cc",	"status", "holder", "holder_id",
+				      "block", "range", "date", "source", "error"};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
+{
+	char src[4096] = "";
+	if (a->source)
+		snprintf(src, sizeof(src), "%s:%u", a->source, a->line);
+	const char *v[N_COLUMNS] = {a->addr,
+				    a->error ? "" : a->rir,
+				    a->error ? "" : a->cc,
+				    a->error ? "" : a->status,
+				    a->error ? "" : a->holder,
+				    a->error ? "" : a->holder_id,
+				    a->block,
+				    a->range,
+				    a->date,
+				    src,
+				    a->error ? a->error : ""};
+	if (fmt == OUT_CSV) {
+		for (size_t i = 0; i < N_COLUMNS; i++)
+			csv_field(o, v[i], i + 1 == N_COLUMNS);
+		return;
+	}
+	for (size_t i = 0; i < N_COLUMNS; i++)
+		if (i == 0 || (a->error ? i + 1 == N_COLUMNS : i + 1 < N_COLUMNS))
+			json_string(o, columns[i], v[i], i == 0);
+	fputs("}\n", o);
+}
+
+/* --reference: answer from the range lists alone (the oracle), not the tables. */
+static int use_reference;
+
+static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key,
+			uint32_t range)
+{
+	const struct rm_ranges32 *r32 = fam == RM_V4 ? &db->v4 : &db->asn;
+	/* Addresses are answered by the tables the dataplane uses; the range
+	 * list (the reference) supplies the provenance block. */
+	uint8_t b6[16];
+	rm_v6_to_bytes(key, b6);
+	uint32_t id = use_reference || fam == RM_ASN
+			  ? (fam == RM_V6 ? db->v6.id[range] : r32->id[range])
+		      : fam == RM_V4 ? rm_dir24_lookup_one(&db->dir24, (uint32_t)key)
+				     : rm_trie6_lookup1(&db->trie6, b6);
+	uint32_t blk = fam == RM_V6 ? db->v6.block[range] : r32->block[range];
+	const struct rm_attr *at = &db->attrs[id];
+	a->rir = rm_rir_name(at->rir);
+	a->status = rm_status_name(at->status);
+	a->cc[0] = at->cc[0];
+	a->cc[1] = at->cc[1];
+	a->cc[2] = '\0';
+	a->holder_id = rm_str(db, at->holder_id);
+	a->holder = at->holder_name ? rm_str(db, at->holder_name) : a->holder_id;
+	if (blk != RM_NO_BLOCK) {
+		const struct rm_block *b = &db->blocks[blk];
+		rm_format_block(b, key, a->block);
+		rm_format_range(b, a->range);
+		rm_format_date(b->date, a->date);
+		a->source = rm_str(db, db->inputs[b->input].name);
+		a->line = b->line;
+	}
+}
+
+/* Answer one query; returns 0, or -1 after printing an error row. */
+static int lookup_one(const struct rm_db *db, const char *q, int asn_mode, enum out_format fmt)
+{
+	struct answer a;
+	memset(&a, 0, sizeof(a));
+	a.addr = q;
+	size_t len = strlen(q);
+	uint32_t v4, asn;
+	rm_u128 v6;
+	int is_as = len >= 2 && (q[0] == 'A' || q[0] == 'a') && (q[1] == 'S' || q[1] == 's');
+	if ((is_as || asn_mode) && rl_parse_asn(q, len, &asn) == 0) {
+		fill_answer(db, &a, RM_ASN, asn, rm_ref_findasn(db, asn));
+	} else if (!is_as && !asn_mode && rl_parse_v4(q, len, &v4) == 0) {
+		fill_answer(db, &a, RM_V4, v4, rm_ref_find4(db, v4));
+	} else if (!is_as && !asn_mode && rl_parse_v6(q, len, &v6) == 0) {
+		fill_answer(db, &a, RM_V6, v6, rm_ref_find6(db, v6));
+	} else {
+		a.error = is_as || asn_mode ? "not an AS number" : "not an IPv4 or IPv6 address";
+	}
+	print_answer(stdout, fmt, &a);
+	return a.error ? -1 : 0;
+}
+
+int rirdb_lookup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},     {"asn", no_argument, NULL, 'a'},
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"reference", no_argument, NULL, 'r'},    {NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	int asn_mode = 0, c;
+	enum out_format fmt = OUT_CSV;
+	while ((c = getopt_long(argc, argv, "d:af:hr", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			path = optarg;
+			break;
+		case 'a':
+			asn_mode = 1;
+			break;
+		case 'r':
+			use_reference = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "csv") == 0) {
+				fmt = OUT_CSV;
+			} else if (strcmp(optarg, "json") == 0) {
+				fmt = OUT_JSON;
+			} else {
+				fprintf(stderr, "rirdb lookup: --format is csv or json, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			rirdb_usage(stdout);
+			return 0;
+		default:
+			rirdb_usage(stderr);
+			return 2;
+		}
+	}
+	struct rm_snapshot *s = rirdb_open_snapshot(path);
+	if (!s)
+		return path ? 1 : 2;
+	const struct rm_db *db = rm_snapshot_db(s);
+	if (fmt == OUT_CSV)
+		for (size_t i = 0; i < N_COLUMNS; i++)
+			csv_field(stdout, columns[i], i + 1 == N_COLUMNS);
+	unsigned bad = 0;
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++)
+			bad += lookup_one(db, argv[i], asn_mode, fmt) != 0;
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t got;
+		while ((got = getline(&line, &cap, stdin)) >= 0) {
+			char *p = line, *e = line + got;
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			while (e > p &&
+			       (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			*e = '\0';
+			if (*p == '\0' || *p == '#')
+				continue;
+			bad += lookup_one(db, p, asn_mode, fmt) != 0;
+		}
+		free(line);
+	}
+	rm_snapshot_close(s);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "rirdb lookup: write error: %s\n", strerror(errno));
+		return 1;
+	}
+	if (bad)
+		fprintf(stderr, "rirdb lookup: %u bad quer%s\n", bad, bad == 1 ? "y" : "ies");
+	return bad ? 1 : 0;
+}
