@@ -11,7 +11,7 @@
  * datagram is allowed.  The parser reads only the len bytes it is given;
  * the IP length fields are checked against the whole frame's length.
  *
- * The IP header checks and untagged Ethernet live in dataplane.h, inline,
+ * The IP header checks and untagged Ethernet live in parse.h, inline,
  * so that a worker parses the common frame without a call; this file has
  * the tag loop and the MPLS stack, which are not worth inlining.
  */

@@ -1,7 +1,7 @@
 /*
  * internal.h - what the loader files share with each other (not public).
  *
- * Each format parser (stats.c, iana.c, holders.c, labels.c) reads one
+ * Each format parser (stats.c, iana.c, holders.c: names and labels) reads one
  * in-memory file and appends claims and holder names to the build; merge.c
  * resolves them.  Text helpers (lines and CSV records) live in text.c.
  */

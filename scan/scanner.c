@@ -1,5 +1,5 @@
 /*
- * scanner.c - address literals in a stream of text (see scan.h for the
+ * scanner.c - address literals in a stream of text (see scanner.h for the
  * rules).
  *
  * Two finders report candidates, each as the position of a byte inside a
