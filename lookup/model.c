@@ -8,6 +8,7 @@
  * input order.  Id 0 is reserved for "unknown" and string offset 0 for "".
  */
 #include "model.h"
+#include "grow.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -325,15 +326,9 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* Model builder                                                       */
 
-#define GROW(arr, n, cap)                                                                          \
-	do {                                                                                       \
-		if ((n) == (cap)) {                                                                \
-			(cap) = (cap) ? (cap)*2 : 64;                                              \
-			(arr) = realloc((arr), (size_t)(cap) * sizeof(*(arr)));                    \
-			if (!(arr))                                                                \
-				abort();                                                           \
-		}                                                                                  \
-	} while (0)
+/* Out of memory aborts (grow.h): the builder's calls hand out ids and have
+ * no error to return. */
+#define GROW(arr, n, cap) RM_GROW_OR_DIE(&(arr), &(cap), (n), 1, 64)
 
 struct range_list {
 	rm_u128 *start;
@@ -374,12 +369,20 @@ static uint64_t hash_bytes(const void *p, size_t len)
 	return h ^ (h >> 29);
 }
 
+/*
+ * The two hash tables double too, but not through rm_grow: a rehash needs
+ * a new zeroed table beside the old one, not the old one extended.  They
+ * follow its policy: a capacity that would not fit in 32 bits, like a
+ * failed allocation, takes the way out of the builder's arrays (grow.h).
+ */
 static void str_rehash(struct rm_model *m)
 {
+	if (m->str_hash_cap > UINT32_MAX / 2)
+		rm_out_of_memory();
 	uint32_t cap = m->str_hash_cap ? m->str_hash_cap * 2 : 1024;
 	uint32_t *t = calloc(cap, sizeof(*t));
 	if (!t)
-		abort();
+		rm_out_of_memory();
 	for (uint32_t i = 0; i < m->str_hash_cap; i++) {
 		uint32_t v = m->str_hash[i];
 		if (!v)
@@ -407,12 +410,7 @@ uint32_t rm_model_intern(struct rm_model *m, const char *s, size_t len)
 		if (strncmp(t, s, len) == 0 && t[len] == '\0')
 			return m->str_hash[j] - 1;
 	}
-	while (m->strings_len + len + 1 > m->strings_cap) {
-		m->strings_cap *= 2;
-		m->strings = realloc(m->strings, m->strings_cap);
-		if (!m->strings)
-			abort();
-	}
+	RM_GROW_OR_DIE(&m->strings, &m->strings_cap, m->strings_len, len + 1, 4096);
 	uint32_t off = m->strings_len;
 	memcpy(m->strings + off, s, len);
 	m->strings[off + len] = '\0';
@@ -444,10 +442,12 @@ static uint32_t attr_hash(const struct rm_attr *a)
 
 static void attr_rehash(struct rm_model *m)
 {
+	if (m->attr_hash_cap > UINT32_MAX / 2)
+		rm_out_of_memory();
 	uint32_t cap = m->attr_hash_cap ? m->attr_hash_cap * 2 : 1024;
 	uint32_t *t = calloc(cap, sizeof(*t));
 	if (!t)
-		abort();
+		rm_out_of_memory();
 	for (uint32_t i = 0; i < m->n_attrs; i++) {
 		uint32_t j = attr_hash(&m->attrs[i]) & (cap - 1);
 		while (t[j])
@@ -548,12 +548,14 @@ void rm_model_add_range(struct rm_model *m, enum rm_family f, rm_u128 start, uin
 {
 	struct range_list *r = &m->ranges[f];
 	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 1024;
-		r->start = realloc(r->start, r->cap * sizeof(*r->start));
-		r->id = realloc(r->id, r->cap * sizeof(*r->id));
-		r->block = realloc(r->block, r->cap * sizeof(*r->block));
-		if (!r->start || !r->id || !r->block)
-			abort();
+		/* Three arrays, one capacity: each grows to the same new one. */
+		uint32_t c = r->cap;
+		RM_GROW_OR_DIE(&r->start, &c, r->n, 1, 1024);
+		c = r->cap;
+		RM_GROW_OR_DIE(&r->id, &c, r->n, 1, 1024);
+		c = r->cap;
+		RM_GROW_OR_DIE(&r->block, &c, r->n, 1, 1024);
+		r->cap = c;
 	}
 	r->start[r->n] = start;
 	r->id[r->n] = id;

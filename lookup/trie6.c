@@ -12,11 +12,14 @@
  */
 #include "trie6.h"
 #include "dir24.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Its arrays grow with rm_grow_or_die (grow.h): the recursive build hands
+ * out unit and group numbers and has no error to return. */
 struct build {
 	const struct rm_db *db;
 	struct rm_trie6_node *units;
@@ -51,12 +54,7 @@ static int uniform(const struct rm_db *db, uint32_t i, rm_u128 hi, uint32_t *id)
 
 static uint32_t reserve_units(struct build *b, uint32_t count)
 {
-	while (b->n_units + count > b->cap_units) {
-		b->cap_units = b->cap_units ? b->cap_units * 2 : 1024;
-		b->units = realloc(b->units, (size_t)b->cap_units * sizeof(*b->units));
-		if (!b->units)
-			abort();
-	}
+	RM_GROW_OR_DIE(&b->units, &b->cap_units, b->n_units, count, 1024);
 	uint32_t first = b->n_units;
 	memset(&b->units[first], 0, count * sizeof(*b->units));
 	b->n_units += count;
@@ -131,12 +129,8 @@ static uint32_t make_node(struct build *b, rm_u128 p, unsigned depth)
  * split, nodes below the last. */
 static uint32_t make_group(struct build *b, rm_u128 p, unsigned lv)
 {
-	if (b->n_dense[lv] == b->cap_dense[lv]) {
-		b->cap_dense[lv] = b->cap_dense[lv] ? b->cap_dense[lv] * 2 : 256;
-		b->dense[lv] = realloc(b->dense[lv], (size_t)b->cap_dense[lv] * RM_TRIE6_GROUP * 4);
-		if (!b->dense[lv])
-			abort();
-	}
+	rm_grow_or_die((void **)&b->dense[lv], &b->cap_dense[lv], b->n_dense[lv], 1,
+		       RM_TRIE6_GROUP * 4, 256);
 	uint32_t g = b->n_dense[lv]++, cursor = rm_ref_find6(b->db, p);
 	unsigned depth = 8 * (4 + lv);
 	for (unsigned s = 0; s < RM_TRIE6_GROUP; s++) {
