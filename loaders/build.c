@@ -103,12 +103,7 @@ const struct rl_counts *rl_build_counts(const struct rl_build *b)
 
 struct rl_claim *rl_add_claim(struct rl_build *b)
 {
-	if (b->n_claims == b->claims_cap) {
-		b->claims_cap = b->claims_cap ? b->claims_cap * 2 : 4096;
-		b->claims = realloc(b->claims, b->claims_cap * sizeof(*b->claims));
-		if (!b->claims)
-			abort();
-	}
+	RM_GROW_OR_DIE(&b->claims, &b->claims_cap, b->n_claims, 1, 4096);
 	struct rl_claim *c = &b->claims[b->n_claims++];
 	memset(c, 0, sizeof(*c));
 	c->block = RM_NO_BLOCK;
@@ -118,12 +113,7 @@ struct rl_claim *rl_add_claim(struct rl_build *b)
 
 void rl_add_name(struct rl_build *b, const struct rl_name *n)
 {
-	if (b->n_names == b->names_cap) {
-		b->names_cap = b->names_cap ? b->names_cap * 2 : 1024;
-		b->names = realloc(b->names, b->names_cap * sizeof(*b->names));
-		if (!b->names)
-			abort();
-	}
+	RM_GROW_OR_DIE(&b->names, &b->names_cap, b->n_names, 1, 1024);
 	b->names[b->n_names++] = *n;
 }
 
@@ -318,23 +308,28 @@ int rl_build_add_file(struct rl_build *b, const char *path)
 		return -1;
 	}
 	char *data = NULL;
-	size_t len = 0, cap = 0;
+	uint32_t len = 0, cap = 0;
+	int no_room = 0;
 	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			data = realloc(data, cap);
-			if (!data)
-				abort();
+		if (len == cap && RM_GROW(&data, &cap, len, 1, 1 << 20)) {
+			no_room = 1;
+			break;
 		}
 		size_t got = fread(data + len, 1, cap - len, f);
-		len += got;
+		len += (uint32_t)got;
 		if (got == 0)
 			break;
 	}
 	int bad = ferror(f);
 	fclose(f);
 	int rc;
-	if (bad) {
+	if (no_room) {
+		fprintf(diag_out(b), "%s: cannot read: out of memory, or larger than 4 GiB\n",
+			path);
+		b->counts.errors++;
+		b->failed_io = 1;
+		rc = -1;
+	} else if (bad) {
 		fprintf(diag_out(b), "%s: read error\n", path);
 		b->counts.errors++;
 		b->failed_io = 1;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "grow.h"
 #include "loaders.h"
 
 /* Claim layers, weakest first (see loaders.h). */
@@ -55,6 +56,8 @@ __attribute__((format(printf, 4, 5))) void rl_conflict(struct rl_build *b, const
 __attribute__((format(printf, 4, 5))) void rl_notice(struct rl_build *b, const char *file,
 						     unsigned line, const char *fmt, ...);
 
+/* A new zeroed claim, and a holder name stored; like the model's calls they
+ * have no error to return, so out of memory aborts (common/grow.h). */
 struct rl_claim *rl_add_claim(struct rl_build *b);
 void rl_add_name(struct rl_build *b, const struct rl_name *n);
 uint32_t rl_intern(struct rl_build *b, const char *s, size_t len);
@@ -85,15 +88,16 @@ struct rl_csv {
 	const char *p, *end;
 	unsigned lineno; /* line where the next record starts */
 	char *buf;	 /* unescaped field text of the current record */
-	size_t buf_cap;
+	uint32_t buf_cap;
 };
 
 void rl_csv_init(struct rl_csv *c, const char *data, size_t len);
 void rl_csv_free(struct rl_csv *c);
 /*
  * Next record: 1 and fields filled, 0 at end, -1 on a malformed record
- * (unterminated quote, text after a closing quote); *line is where the
- * record starts.
+ * (unterminated quote, text after a closing quote) or when there is no
+ * memory for its fields, *why saying which; *line is where the record
+ * starts.
  */
 int rl_csv_next(struct rl_csv *c, struct rl_span *f, unsigned *nf, unsigned *line,
 		const char **why);

@@ -49,7 +49,8 @@ struct rl_build;
 struct rl_build *rl_build_new(const struct rl_options *opt);
 void rl_build_free(struct rl_build *b);
 
-/* Read one file; -1 when it cannot be read or its format is unknown. */
+/* Read one file; -1 when it cannot be read (out of memory, or 4 GiB or
+ * larger, included) or its format is unknown. */
 int rl_build_add_file(struct rl_build *b, const char *path);
 /* Same for a buffer already in memory (tests, fuzzing); name is for messages. */
 int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, size_t len);

@@ -216,12 +216,9 @@ static void seg_push(struct seglist *l, rm_u128 start, int64_t claim)
 		seg_push(l, start, claim);
 		return;
 	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 1024;
-		l->s = realloc(l->s, l->cap * sizeof(*l->s));
-		if (!l->s)
-			abort();
-	}
+	/* Aborts on out of memory like the rest of the merge, which builds the
+	 * model and has no error path for it (common/grow.h). */
+	RM_GROW_OR_DIE(&l->s, &l->cap, l->n, 1, 1024);
 	l->s[l->n].start = start;
 	l->s[l->n].claim = claim;
 	l->n++;

@@ -108,19 +108,6 @@ void rl_csv_free(struct rl_csv *c)
 	c->buf = NULL;
 }
 
-static void csv_reserve(struct rl_csv *c, size_t need)
-{
-	if (need <= c->buf_cap)
-		return;
-	size_t cap = c->buf_cap ? c->buf_cap : 256;
-	while (cap < need)
-		cap *= 2;
-	c->buf = realloc(c->buf, cap);
-	if (!c->buf)
-		abort();
-	c->buf_cap = cap;
-}
-
 /* Skip to the start of the next physical line after a bad record. */
 static void csv_resync(struct rl_csv *c)
 {
@@ -143,8 +130,13 @@ int rl_csv_next(struct rl_csv *c, struct rl_span *f, unsigned *nf, unsigned *lin
 	if (c->p >= c->end)
 		return 0;
 	*line = c->lineno;
-	/* Field text is at most the record's raw length. */
-	csv_reserve(c, (size_t)(c->end - c->p) + 1);
+	/* Field text is at most the record's raw length (bounded by the rest
+	 * of the buffer, as the record's end is not known yet). */
+	if (RM_GROW(&c->buf, &c->buf_cap, 0, (size_t)(c->end - c->p) + 1, 256)) {
+		csv_resync(c);
+		*why = "out of memory for the record";
+		return -1;
+	}
 	size_t used = 0;
 	unsigned n = 0;
 	for (;;) {

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "simd.h"
 #include "loaders.h"
 #include "scanner.h"
@@ -48,7 +49,7 @@ struct rl_scan_db {
 /* Candidate positions (stream offsets of a byte inside a token), ascending. */
 struct list {
 	uint64_t *at;
-	size_t n, cap;
+	uint32_t n, cap; /* a window's candidates: far below 2^32 */
 };
 
 struct rl_scanner {
@@ -260,17 +261,7 @@ void rl_scanner_free(struct rl_scanner *s)
 /* Room for n more positions in a list; 0, or -1 out of memory. */
 static int list_room(struct list *l, size_t n)
 {
-	if (l->n + n <= l->cap)
-		return 0;
-	size_t cap = l->cap ? 2 * l->cap : 1024;
-	while (cap < l->n + n)
-		cap *= 2;
-	uint64_t *at = realloc(l->at, cap * sizeof(*at));
-	if (!at)
-		return -1;
-	l->at = at;
-	l->cap = cap;
-	return 0;
+	return RM_GROW(&l->at, &l->cap, l->n, n, 1024);
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
