@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "rows.h"
 
 /* ------------------------------------------------------------------ */
@@ -117,12 +118,7 @@ void rm_reporter_free(struct rm_reporter *r)
 void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
 		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes)
 {
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 256;
-		rs->v = realloc(rs->v, rs->cap * sizeof(*rs->v));
-		if (!rs->v)
-			abort();
-	}
+	RM_GROW_OR_DIE(&rs->v, &rs->cap, rs->n, 1, 256);
 	struct rm_row *r = &rs->v[rs->n++];
 	snprintf(r->snap, sizeof(r->snap), "%s", snap);
 	r->scope = scope;

@@ -26,6 +26,7 @@
 
 #include "model.h"
 #include "rirdb.h"
+#include "grow.h"
 #include "output.h"
 
 #define MAX_FIELD   256
@@ -139,9 +140,12 @@ struct kv {
 	uint64_t packets, bytes;
 };
 
+/* Out of memory while aggregating aborts (common/grow.h): slot() and
+ * time_index() hand out places, not errors, and the tables stay small. */
 struct table {
 	struct kv *v;
-	size_t n, cap;
+	size_t n;
+	uint32_t cap;
 };
 
 static struct kv *slot(struct table *t, const char *key)
@@ -149,12 +153,7 @@ static struct kv *slot(struct table *t, const char *key)
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->v[i].key, key) == 0)
 			return &t->v[i];
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = realloc(t->v, t->cap * sizeof(*t->v));
-		if (!t->v)
-			abort();
-	}
+	RM_GROW_OR_DIE(&t->v, &t->cap, t->n, 1, 64);
 	struct kv *k = &t->v[t->n++];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->key, sizeof(k->key), "%s", key);
@@ -172,7 +171,8 @@ static void add(struct table *t, const struct rec *r, const char *key)
 struct times {
 	char (*ts)[64];
 	double (*bytes)[2][RM_RIR_COUNT]; /* per time, dir, registry */
-	size_t n, cap;
+	size_t n;
+	uint32_t cap;
 };
 
 static size_t time_index(struct times *t, const char *ts)
@@ -181,11 +181,12 @@ static size_t time_index(struct times *t, const char *ts)
 		if (strcmp(t->ts[i - 1], ts) == 0)
 			return i - 1;
 	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->ts = realloc(t->ts, t->cap * sizeof(*t->ts));
-		t->bytes = realloc(t->bytes, t->cap * sizeof(*t->bytes));
-		if (!t->ts || !t->bytes)
-			abort();
+		/* Two arrays, one capacity: both grow to the same new one. */
+		uint32_t c = t->cap;
+		RM_GROW_OR_DIE(&t->ts, &c, t->n, 1, 64);
+		c = t->cap;
+		RM_GROW_OR_DIE(&t->bytes, &c, t->n, 1, 64);
+		t->cap = c;
 	}
 	snprintf(t->ts[t->n], sizeof(t->ts[0]), "%s", ts);
 	memset(t->bytes[t->n], 0, sizeof(t->bytes[0]));
