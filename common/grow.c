@@ -4,6 +4,7 @@
  * The array pointer is read and written through memcpy, not as a void *
  * lvalue, because the object it names is a T * of the caller's type.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,6 @@ void rm_grow_or_die(void **v, uint32_t *cap, uint32_t n, size_t more, size_t ele
 
 void rm_out_of_memory(void)
 {
-	fputs("rirmeter: out of memory\n", stderr);
+	fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
 	abort();
 }

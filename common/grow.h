@@ -15,7 +15,7 @@
  *                    for callers that can fail cleanly: they report the
  *                    failure as an error naming what they were doing, and
  *                    the program exits non-zero without crashing.
- *   rm_grow_or_die() prints "rirmeter: out of memory" and aborts; for
+ *   rm_grow_or_die() prints "PROGRAM: out of memory" and aborts; for
  *                    callers whose contract has no error to return (the
  *                    model builder's interning, which hands out ids; a
  *                    record appended by a parser; a row pushed on the main
@@ -45,7 +45,7 @@ int rm_grow(void **v, uint32_t *cap, uint32_t n, size_t more, size_t elem, uint3
 /* rm_grow, but never returns failure: see the policy above. */
 void rm_grow_or_die(void **v, uint32_t *cap, uint32_t n, size_t more, size_t elem, uint32_t first);
 
-/* Print "rirmeter: out of memory" and abort: rm_grow_or_die's failure, and
+/* Print "PROGRAM: out of memory" (rirmeter, rirdb) and abort: rm_grow_or_die's failure, and
  * that of the few allocations of the same kind of caller that are not a
  * growth (a hash table rebuilt at twice the size, lookup/model.c). */
 __attribute__((noreturn)) void rm_out_of_memory(void);

@@ -2,11 +2,13 @@
  * test_grow.c - array growth (common/grow.h): the doubling, the first
  * capacity, the refusals, and that a refusal leaves the old array intact.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -114,7 +116,9 @@ static void or_die_says_so_and_aborts(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	assert_string_equal(out, "rirmeter: out of memory\n");
+	char want[64];
+	snprintf(want, sizeof(want), "%s: out of memory\n", program_invocation_short_name);
+	assert_string_equal(out, want);
 }
 
 int main(void)
