@@ -428,12 +428,16 @@ out:
 	return rc;
 }
 
-rm_trie6_bulk_fn rm_trie6_select(void)
+rm_trie6_bulk_fn rm_trie6_select(enum rm_simd level)
 {
+	if (level == RM_SIMD_BEST)
+		level = rm_simd_best();
+	if (!rm_simd_has(level))
+		return NULL;
 	__builtin_cpu_init();
-	/* The same SIMD level as the IPv4 lookup (RM_SIMD and RM_MAX_SIMD
-	 * apply); AVX2 is the widest the IPv6 walk has. */
-	if (rm_simd_best() >= RM_SIMD_AVX2 && __builtin_cpu_supports("popcnt"))
+	/* Levels as for the IPv4 lookup; AVX2 is the widest the IPv6 walk
+	 * has, and every walk but the generic one needs POPCNT. */
+	if (level >= RM_SIMD_AVX2 && __builtin_cpu_supports("popcnt"))
 		return rm_trie6_lookup_avx2;
 	if (__builtin_cpu_supports("popcnt"))
 		return rm_trie6_lookup_popcnt;

@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "simd.h"
 
 #define RM_TRIE6_DIR24	  (1u << 21)  /* 2000::/3 at /24 */
 #define RM_TRIE6_PAD	  2u	      /* entries after dir24 and dense: gathers read 4 bytes */
@@ -199,7 +200,11 @@ void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16]
 void rm_trie6_lookup_avx2(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			  uint32_t n);
 
-/* The best for this CPU. */
-rm_trie6_bulk_fn rm_trie6_select(void);
+/*
+ * The walk for a SIMD level (common/simd.h), or NULL when this CPU lacks
+ * it; RM_SIMD_BEST gives the fastest for this CPU.  AVX2 and up take the
+ * AVX2 walk, and every level the POPCNT one when the CPU has POPCNT.
+ */
+rm_trie6_bulk_fn rm_trie6_select(enum rm_simd level);
 
 #endif

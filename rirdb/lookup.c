@@ -17,12 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dir24.h"
 #include "loaders.h"
+#include "lookup.h"
 #include "output.h"
 #include "rirdb.h"
 #include "snapshot.h"
-#include "trie6.h"
 
 enum out_format { OUT_CSV, OUT_JSON };
 
@@ -81,9 +80,10 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 /* --reference: answer from the range lists alone (the oracle), not the tables. */
 static int use_reference;
 
-static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key,
-			uint32_t range)
+static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_family fam,
+			rm_u128 key, uint32_t range)
 {
+	const struct rm_db *db = l->db;
 	const struct rm_ranges32 *r32 = fam == RM_V4 ? &db->v4 : &db->asn;
 	/* Addresses are answered by the tables the dataplane uses; the range
 	 * list (the reference) supplies the provenance block. */
@@ -91,8 +91,8 @@ static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family
 	rm_v6_to_bytes(key, b6);
 	uint32_t id = use_reference || fam == RM_ASN
 			  ? (fam == RM_V6 ? db->v6.id[range] : r32->id[range])
-		      : fam == RM_V4 ? rm_dir24_lookup_one(&db->dir24, (uint32_t)key)
-				     : rm_trie6_lookup1(&db->trie6, b6);
+		      : fam == RM_V4 ? rm_lookup4_one(l, (uint32_t)key)
+				     : rm_lookup6_one(l, b6);
 	uint32_t blk = fam == RM_V6 ? db->v6.block[range] : r32->block[range];
 	const struct rm_attr *at = &db->attrs[id];
 	a->rir = rm_rir_name(at->rir);
@@ -113,8 +113,9 @@ static void fill_answer(const struct rm_db *db, struct answer *a, enum rm_family
 }
 
 /* Answer one query; returns 0, or -1 after printing an error row. */
-static int lookup_one(const struct rm_db *db, const char *q, int asn_mode, enum out_format fmt)
+static int lookup_one(const struct rm_lookup *l, const char *q, int asn_mode, enum out_format fmt)
 {
+	const struct rm_db *db = l->db;
 	struct answer a;
 	memset(&a, 0, sizeof(a));
 	a.addr = q;
@@ -123,11 +124,11 @@ static int lookup_one(const struct rm_db *db, const char *q, int asn_mode, enum 
 	rm_u128 v6;
 	int is_as = len >= 2 && (q[0] == 'A' || q[0] == 'a') && (q[1] == 'S' || q[1] == 's');
 	if ((is_as || asn_mode) && rl_parse_asn(q, len, &asn) == 0) {
-		fill_answer(db, &a, RM_ASN, asn, rm_ref_findasn(db, asn));
+		fill_answer(l, &a, RM_ASN, asn, rm_ref_findasn(db, asn));
 	} else if (!is_as && !asn_mode && rl_parse_v4(q, len, &v4) == 0) {
-		fill_answer(db, &a, RM_V4, v4, rm_ref_find4(db, v4));
+		fill_answer(l, &a, RM_V4, v4, rm_ref_find4(db, v4));
 	} else if (!is_as && !asn_mode && rl_parse_v6(q, len, &v6) == 0) {
-		fill_answer(db, &a, RM_V6, v6, rm_ref_find6(db, v6));
+		fill_answer(l, &a, RM_V6, v6, rm_ref_find6(db, v6));
 	} else {
 		a.error = is_as || asn_mode ? "not an AS number" : "not an IPv4 or IPv6 address";
 	}
@@ -178,14 +179,15 @@ int rirdb_lookup(int argc, char **argv)
 	struct rm_snapshot *s = rirdb_open_snapshot(path);
 	if (!s)
 		return path ? 1 : 2;
-	const struct rm_db *db = rm_snapshot_db(s);
+	struct rm_lookup l;
+	rm_lookup_bind(&l, s, RM_SIMD_BEST); /* always binds */
 	if (fmt == OUT_CSV)
 		for (size_t i = 0; i < N_COLUMNS; i++)
 			csv_field(stdout, columns[i], i + 1 == N_COLUMNS);
 	unsigned bad = 0;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)
-			bad += lookup_one(db, argv[i], asn_mode, fmt) != 0;
+			bad += lookup_one(&l, argv[i], asn_mode, fmt) != 0;
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -200,7 +202,7 @@ int rirdb_lookup(int argc, char **argv)
 			*e = '\0';
 			if (*p == '\0' || *p == '#')
 				continue;
-			bad += lookup_one(db, p, asn_mode, fmt) != 0;
+			bad += lookup_one(&l, p, asn_mode, fmt) != 0;
 		}
 		free(line);
 	}

@@ -29,12 +29,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dir24.h"
+#include "lookup.h"
 #include "model.h"
 #include "rirdb.h"
 #include "scanner.h"
 #include "snapshot.h"
-#include "trie6.h"
 #include "output.h"
 
 #define PIECE (1u << 20)
@@ -47,9 +46,7 @@ struct addr_set {
 };
 
 struct tally {
-	const struct rm_db *db;
-	rm_dir24_bulk_fn v4fn;
-	rm_trie6_bulk_fn v6fn;
+	struct rm_lookup lk; /* a copy per thread: a batch loads no more than before */
 	uint32_t v4[BATCH], ids[BATCH];
 	uint8_t v6[BATCH][16];
 	unsigned n4, n6;
@@ -103,7 +100,7 @@ static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
 
 static void count_id(struct tally *t, uint32_t id, const uint8_t key[16])
 {
-	if (id >= t->db->n_attrs)
+	if (id >= t->lk.db->n_attrs)
 		id = 0; /* cannot happen with a validated snapshot; never index past */
 	t->count[id]++;
 	if (t->want_distinct && set_add(&t->seen, key, &t->oom))
@@ -112,7 +109,7 @@ static void count_id(struct tally *t, uint32_t id, const uint8_t key[16])
 
 static void flush4(struct tally *t)
 {
-	t->v4fn(&t->db->dir24, t->v4, t->ids, t->n4);
+	rm_lookup4_bulk(&t->lk, t->v4, t->ids, t->n4);
 	for (unsigned i = 0; i < t->n4; i++) {
 		uint8_t k[16] = {0};
 		k[12] = (uint8_t)(t->v4[i] >> 24), k[13] = (uint8_t)(t->v4[i] >> 16);
@@ -124,7 +121,7 @@ static void flush4(struct tally *t)
 
 static void flush6(struct tally *t)
 {
-	t->v6fn(&t->db->trie6, (const uint8_t(*)[16])t->v6, t->ids, t->n6);
+	rm_lookup6_bulk(&t->lk, (const uint8_t(*)[16])t->v6, t->ids, t->n6);
 	for (unsigned i = 0; i < t->n6; i++) {
 		uint8_t k[16];
 		memcpy(k, t->v6[i], 16);
@@ -163,7 +160,7 @@ static double now_s(void)
  * each address appended before its line ending.
  */
 struct annot {
-	const struct rm_db *db;
+	const struct rm_lookup *lk;
 	FILE *out;
 	char *line; /* a partial line carried between pieces */
 	size_t len, cap;
@@ -220,15 +217,15 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 		char a[64], key[512];
 		uint32_t id;
 		if (f->v6) {
-			id = rm_trie6_lookup1(&an->db->trie6, f->v6addr);
+			id = rm_lookup6_one(an->lk, f->v6addr);
 			inet_ntop(AF_INET6, f->v6addr, a, sizeof(a));
 		} else {
 			uint32_t be = htonl(f->v4);
-			id = rm_dir24_lookup_one(&an->db->dir24, f->v4);
+			id = rm_lookup4_one(an->lk, f->v4);
 			inet_ntop(AF_INET, &be, a, sizeof(a));
 		}
-		const struct rm_attr *at = &an->db->attrs[id < an->db->n_attrs ? id : 0];
-		rm_key_holder(an->db, at, key, sizeof(key));
+		const struct rm_attr *at = &an->lk->db->attrs[id < an->lk->db->n_attrs ? id : 0];
+		rm_key_holder(an->lk->db, at, key, sizeof(key));
 		fprintf(an->out, " addr=%s rir=%s cc=%.2s holder=", a, rm_rir_name(at->rir),
 			at->cc[0] ? at->cc : "ZZ");
 		put_value(an->out, key);
@@ -480,7 +477,7 @@ static void show_parts(const char *path, struct part *w, unsigned n, uint64_t be
 /* Add w's counts to t; its distinct addresses new to t count for their id. */
 static void merge_part(struct tally *t, struct part *w)
 {
-	for (uint32_t id = 0; id < t->db->n_attrs; id++)
+	for (uint32_t id = 0; id < t->lk.db->n_attrs; id++)
 		t->count[id] += w->t.count[id];
 	t->found += w->t.found;
 	t->oom |= w->t.oom;
@@ -491,16 +488,15 @@ static void merge_part(struct tally *t, struct part *w)
 		static const uint8_t zero[12];
 		uint32_t id;
 		if (memcmp(k, zero, 12) == 0) {
-			id = rm_dir24_lookup_one(&t->db->dir24, (uint32_t)k[12] << 24 |
-								    (uint32_t)k[13] << 16 |
-								    (uint32_t)k[14] << 8 | k[15]);
+			id = rm_lookup4_one(&t->lk, (uint32_t)k[12] << 24 | (uint32_t)k[13] << 16 |
+							(uint32_t)k[14] << 8 | k[15]);
 		} else {
 			uint8_t a[16];
 			memcpy(a, k, 16);
 			a[10] ^= 0x5a; /* undo flush6's tag */
-			id = rm_trie6_lookup1(&t->db->trie6, a);
+			id = rm_lookup6_one(&t->lk, a);
 		}
-		t->distinct[id < t->db->n_attrs ? id : 0]++;
+		t->distinct[id < t->lk.db->n_attrs ? id : 0]++;
 	}
 }
 
@@ -539,12 +535,9 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 		if (end < at)
 			end = at;
 		w[i] = (struct part){.sdb = sdb, .p = m + at, .n = end - at};
-		w[i].t = (struct tally){.db = t->db,
-					.v4fn = t->v4fn,
-					.v6fn = t->v6fn,
-					.want_distinct = t->want_distinct};
-		w[i].t.count = calloc(t->db->n_attrs + 1, sizeof(uint64_t));
-		w[i].t.distinct = calloc(t->db->n_attrs + 1, sizeof(uint64_t));
+		w[i].t = (struct tally){.lk = t->lk, .want_distinct = t->want_distinct};
+		w[i].t.count = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
+		w[i].t.distinct = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
 		if (!w[i].t.count || !w[i].t.distinct ||
 		    pthread_create(&tid[i], NULL, scan_part, &w[i])) {
 			rc = -1;
@@ -609,18 +602,18 @@ static int group_by(const struct tally *t,
 		    struct rows *out)
 {
 	size_t m = 0;
-	out->v = calloc(t->db->n_attrs + 1, sizeof(*out->v));
+	out->v = calloc(t->lk.db->n_attrs + 1, sizeof(*out->v));
 	if (!out->v)
 		return -1;
-	for (uint32_t id = 0; id < t->db->n_attrs; id++) {
+	for (uint32_t id = 0; id < t->lk.db->n_attrs; id++) {
 		if (!t->count[id])
 			continue;
-		const struct rm_attr *a = &t->db->attrs[id];
-		int len = key(t->db, a, NULL, 0);
+		const struct rm_attr *a = &t->lk.db->attrs[id];
+		int len = key(t->lk.db, a, NULL, 0);
 		char *k = len >= 0 ? malloc((size_t)len + 1) : NULL;
 		if (!k)
 			return -1;
-		key(t->db, a, k, (size_t)len + 1);
+		key(t->lk.db, a, k, (size_t)len + 1);
 		out->v[m++] = (struct row){k, t->count[id], t->distinct[id]};
 	}
 	qsort(out->v, m, sizeof(*out->v), by_key);
@@ -703,9 +696,9 @@ static void emit(const struct sink *s, const char *scope, const struct row *r)
 static int write_report(const struct tally *t, const struct sink *s, unsigned top)
 {
 	uint64_t rc[RM_RIR_COUNT] = {0}, rd[RM_RIR_COUNT] = {0};
-	for (uint32_t id = 0; id < t->db->n_attrs; id++) {
-		rc[t->db->attrs[id].rir % RM_RIR_COUNT] += t->count[id];
-		rd[t->db->attrs[id].rir % RM_RIR_COUNT] += t->distinct[id];
+	for (uint32_t id = 0; id < t->lk.db->n_attrs; id++) {
+		rc[t->lk.db->attrs[id].rir % RM_RIR_COUNT] += t->count[id];
+		rd[t->lk.db->attrs[id].rir % RM_RIR_COUNT] += t->distinct[id];
 	}
 	if (s->csv)
 		fprintf(s->csv, "ts,interval,snapshot,scope,key,count%s\n",
@@ -846,12 +839,10 @@ int rirdb_scan(int argc, char **argv)
 		fprintf(stderr, "rirdb scan: %s: %s\n", dbpath, err);
 		return 1;
 	}
-	struct tally t = {.db = rm_snapshot_db(snap),
-			  .v4fn = rm_dir24_select(RM_SIMD_BEST),
-			  .v6fn = rm_trie6_select(),
-			  .want_distinct = distinct};
-	t.count = calloc(t.db->n_attrs + 1, sizeof(uint64_t));
-	t.distinct = calloc(t.db->n_attrs + 1, sizeof(uint64_t));
+	struct tally t = {.want_distinct = distinct};
+	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST); /* always binds */
+	t.count = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
+	t.distinct = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
 	char *piece = malloc(PIECE);
 	struct rl_scan_db *sdb = rl_scan_db_new(err, sizeof(err));
 	struct rl_scanner *sc = sdb ? rl_scanner_new(sdb, err, sizeof(err)) : NULL;
@@ -864,7 +855,7 @@ int rirdb_scan(int argc, char **argv)
 	int progress = !quiet && isatty(STDERR_FILENO);
 	uint64_t bytes = 0;
 	double t0 = now_s();
-	struct annot an = {.db = t.db, .out = stdout}, *anp = annotate ? &an : NULL;
+	struct annot an = {.lk = &t.lk, .out = stdout}, *anp = annotate ? &an : NULL;
 	if (optind == argc && scan_input(sc, "-", &t, piece, &bytes, progress, t0, anp))
 		rc = 1;
 	for (int i = optind; i < argc; i++) {

@@ -31,6 +31,7 @@
 
 #include <rte_malloc.h>
 
+#include "lookup.h"
 #include "reload.h"
 #include "snapshot.h"
 
@@ -76,12 +77,10 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 	}
 	snprintf(g->id, sizeof(g->id), "%08x", rm_snapshot_crc(g->snap));
 	describe_inputs(db, g->inputs, sizeof(g->inputs));
-	g->view = (struct rm_gen_view){.db = db,
-				       .rir_of = g->rep.rir_of,
-				       .counters = g->counters,
-				       .lookup4 = rm_dir24_select(RM_SIMD_BEST),
-				       .lookup6 = rm_trie6_select(),
-				       .ends = &g->ends};
+	g->view = (struct rm_gen_view){
+	    .rir_of = g->rep.rir_of, .counters = g->counters, .ends = &g->ends};
+	/* RM_SIMD_BEST always binds: scalar variants run on any CPU. */
+	rm_lookup_bind(&g->view.lookup, g->snap, RM_SIMD_BEST);
 	return g;
 }
 

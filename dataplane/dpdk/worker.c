@@ -54,9 +54,9 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 	struct rm_flow_batch *b = &st->batch;
 	uint32_t id4[2 * RM_FLOW_BATCH], id6[2 * RM_FLOW_BATCH];
 	if (b->n4)
-		x->g->lookup4(&x->g->db->dir24, b->a4, id4, 2 * b->n4);
+		rm_lookup4_bulk(&x->g->lookup, b->a4, id4, 2 * b->n4);
 	if (b->n6)
-		x->g->lookup6(&x->g->db->trie6, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+		rm_lookup6_bulk(&x->g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
 	const struct rm_count_to to = rm_count_to(x->c, x->g->rir_of);
 	for (uint32_t k = 0; k < b->n4; k++)
 		rm_count(&to, id4[2 * k], id4[2 * k + 1], b->pkts4[k], b->bytes4[k]);
@@ -222,9 +222,9 @@ static __attribute__((noinline)) void process(const struct rm_worker *w,
 		flush_flows(w->fs, &fx);
 	free_burst(pkts, n);
 	if (n4)
-		g->lookup4(&g->db->dir24, b.a4, b.id4, 2 * n4);
+		rm_lookup4_bulk(&g->lookup, b.a4, b.id4, 2 * n4);
 	if (n6)
-		g->lookup6(&g->db->trie6, (const uint8_t(*)[16])b.a6, b.id6, 2 * n6);
+		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b.a6, b.id6, 2 * n6);
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0;
 	for (uint32_t k = 0; k < n4; k++) {

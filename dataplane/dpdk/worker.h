@@ -15,22 +15,22 @@
 #include <rte_rcu_qsbr.h>
 
 #include "counters.h"
-#include "dir24.h"
 #include "export.h"
 #include "flow.h"
 #include "ipfix.h"
-#include "trie6.h"
+#include "lookup.h"
 
 #define RM_MAX_BURST  64
 #define RM_MAX_QUEUES 64
 
 /* What a worker needs of one snapshot generation. */
 struct rm_gen_view {
-	const struct rm_db *db;
+	/* Held here, not behind a pointer: a burst's bulk lookup loads its
+	 * function and table from the view it already has, as many loads as
+	 * calling a variant by hand. */
+	struct rm_lookup lookup;
 	const uint8_t *rir_of;
-	struct rm_counters *counters; /* indexed by worker */
-	rm_dir24_bulk_fn lookup4;
-	rm_trie6_bulk_fn lookup6;
+	struct rm_counters *counters;	  /* indexed by worker */
 	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
 };
 

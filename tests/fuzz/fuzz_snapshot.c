@@ -120,7 +120,7 @@ static void serve_lookups(const struct rm_db *db)
 			     {0x2a, 0x00, [15] = 2},
 			     {0x20, 0x01, 0x06, 0x7c, [15] = 3},
 			     {0xff, 0xff}};
-	rm_trie6_select()(&db->trie6, (const uint8_t(*)[16])a6, ids, 4);
+	rm_trie6_select(RM_SIMD_BEST)(&db->trie6, (const uint8_t(*)[16])a6, ids, 4);
 	for (int i = 0; i < 4; i++)
 		if (ids[i] >= db->n_attrs ||
 		    rm_ref_lookup6(db, rm_v6_from_bytes(a6[i])) >= db->n_attrs)

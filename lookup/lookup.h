@@ -1,0 +1,87 @@
+/*
+ * lookup.h - the lookups of a mapped snapshot, for the programs that
+ * attribute addresses (the dataplane, rirdb scan and lookup).
+ *
+ * Like DPDK's rte_fib.h in front of its dir24_8 and trie, this header is
+ * what users of lookups see; the structures behind it (dir24.h for IPv4,
+ * trie6.h for IPv6) and their vector variants stay the business of lookup/
+ * and of the tests and benchmarks that exercise each variant.  Binding a
+ * snapshot resolves, once, everything a lookup needs: the db, the table of
+ * each family, and the bulk variant of each family for a SIMD level
+ * (common/simd.h).  After that a bulk lookup is one indirect call with
+ * the table as its first argument, the same cost as calling the variant
+ * by hand: struct rm_lookup holds the table pointers and the function
+ * pointers themselves, so a caller that keeps it (or a copy) in a struct
+ * it already reads pays no extra load per call, and none per address.
+ *
+ * Addresses: IPv4 in host byte order, IPv6 as 16 bytes in network order
+ * (as they come off the wire).  Every answer is an attribution id below
+ * db->n_attrs (the snapshot's checks guarantee it), the same id the
+ * reference lookup in model.h gives.
+ */
+#ifndef RM_LOOKUP_H
+#define RM_LOOKUP_H
+
+#include <stdint.h>
+
+#include "dir24.h"
+#include "model.h"
+#include "simd.h"
+#include "snapshot.h"
+#include "trie6.h"
+
+/* Bulk lookups: ids[i] is the attribution of addrs[i], for i < n. */
+typedef rm_dir24_bulk_fn rm_lookup4_bulk_fn;
+typedef rm_trie6_bulk_fn rm_lookup6_bulk_fn;
+
+/* A snapshot bound for lookups; valid while the snapshot stays open. */
+struct rm_lookup {
+	const struct rm_db *db;	      /* the model: attributions, blocks, ranges */
+	const struct rm_dir24 *dir24; /* IPv4 table, the first argument of v4 */
+	const struct rm_trie6 *trie6; /* IPv6 table, the first argument of v6 */
+	rm_lookup4_bulk_fn v4;	      /* the IPv4 variant chosen by rm_lookup_bind */
+	rm_lookup6_bulk_fn v6;	      /* the IPv6 variant chosen by rm_lookup_bind */
+};
+
+/*
+ * Fill l for snapshot s with the bulk variants of SIMD level `level`
+ * (RM_SIMD_BEST: the fastest this CPU has, under RM_SIMD and RM_MAX_SIMD).
+ * Returns 0, or -1 with l zeroed when this CPU lacks the level (never for
+ * RM_SIMD_BEST: the scalar variants run anywhere).  Each
+ * family takes its widest variant up to the level (the IPv6 walk has no
+ * AVX-512 one).  Call it once per snapshot, not per packet.
+ */
+int rm_lookup_bind(struct rm_lookup *l, const struct rm_snapshot *s, enum rm_simd level);
+
+static inline __attribute__((always_inline)) void
+rm_lookup4_bulk(const struct rm_lookup *l, const uint32_t *addrs, uint32_t *ids, uint32_t n)
+{
+	l->v4(l->dir24, addrs, ids, n);
+}
+
+static inline __attribute__((always_inline)) void
+rm_lookup6_bulk(const struct rm_lookup *l, const uint8_t (*addrs)[16], uint32_t *ids, uint32_t n)
+{
+	l->v6(l->trie6, addrs, ids, n);
+}
+
+/* One IPv4 address, the way the bulk variants answer it (summary first). */
+static inline uint32_t rm_lookup4_one(const struct rm_lookup *l, uint32_t addr)
+{
+	return rm_dir24_lookup_one(l->dir24, addr);
+}
+
+/* One IPv6 address (16 bytes, network order): the trie walk. */
+static inline uint32_t rm_lookup6_one(const struct rm_lookup *l, const uint8_t a[16])
+{
+	return rm_trie6_lookup1(l->trie6, a);
+}
+
+/* One AS number.  There is no fast table for AS numbers (nothing looks
+ * them up per packet): this is the reference search of model.h. */
+static inline uint32_t rm_lookup_asn(const struct rm_lookup *l, uint32_t asn)
+{
+	return l->db->asn.id[rm_ref_findasn(l->db, asn)];
+}
+
+#endif
