@@ -39,6 +39,15 @@
 #define RM_DIR24_PAD	    2u /* entries after each level: vector loads read 4 bytes */
 #define RM_DIR24_MAX_GROUPS (1u << 23)
 
+/* The table, as mapped from a snapshot or built in memory. */
+struct rm_dir24 {
+	const void *tbl16; /* 2^16 + RM_DIR24_PAD entries: the /16 summary */
+	const void *tbl24; /* 2^24 + RM_DIR24_PAD entries */
+	const void *tbl8;  /* n_groups * 256 + RM_DIR24_PAD entries */
+	uint32_t n_groups;
+	uint32_t width; /* bytes per entry: 2 or 4 */
+};
+
 /* A table being built owns its memory. */
 struct rm_dir24_owned {
 	struct rm_dir24 t;

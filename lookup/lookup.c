@@ -18,7 +18,10 @@ int rm_lookup_bind(struct rm_lookup *l, const struct rm_snapshot *s, enum rm_sim
 	rm_lookup6_bulk_fn v6 = rm_trie6_select(level);
 	if (!v4 || !v6)
 		return -1;
-	*l = (struct rm_lookup){
-	    .db = db, .dir24 = &db->dir24, .trie6 = &db->trie6, .v4 = v4, .v6 = v6};
+	*l = (struct rm_lookup){.db = db,
+				.dir24 = rm_snapshot_dir24(s),
+				.trie6 = rm_snapshot_trie6(s),
+				.v4 = v4,
+				.v6 = v6};
 	return 0;
 }

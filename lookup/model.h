@@ -18,7 +18,9 @@
  *   - Strings live in one pool; offset 0 is the empty string.
  *
  * The same struct rm_db describes a model built in memory (model.c) and a
- * snapshot mapped from disk (snapshot.c): it only holds pointers.  The
+ * snapshot mapped from disk (snapshot.c): it only holds pointers.  The fast
+ * lookup tables are not part of the model: they are built from it
+ * (dir24.h, trie6.h) and a snapshot keeps them beside it.  The
  * reference lookup below is a binary search over it.  It is deliberately
  * simple: it is the oracle that the fast structures are tested against.
  */
@@ -118,26 +120,6 @@ struct rm_ranges128 {
 	uint32_t n;
 };
 
-/* The IPv4 DIR-24-8 table (dir24.h); part of a snapshot. */
-struct rm_dir24 {
-	const void *tbl16; /* 2^16 + RM_DIR24_PAD entries: the /16 summary */
-	const void *tbl24; /* 2^24 + RM_DIR24_PAD entries */
-	const void *tbl8;  /* n_groups * 256 + RM_DIR24_PAD entries */
-	uint32_t n_groups;
-	uint32_t width; /* bytes per entry: 2 or 4 */
-};
-
-/* The IPv6 trie (trie6.h); part of a snapshot. */
-struct rm_trie6_node;
-struct rm_trie6 {
-	const void *dir24;		   /* 2^21 entries of `width` bytes */
-	const void *dense;		   /* n_dense * 256 + pad entries of `width` bytes */
-	const uint32_t *dir16;		   /* 2^16 entries */
-	const struct rm_trie6_node *nodes; /* n_units 64-byte units */
-	uint32_t n_dense, n_units, n_nodes, width;
-	uint32_t dense_at[4]; /* the groups of byte 3 + i: [dense_at[i], dense_at[i + 1]) */
-};
-
 struct rm_db {
 	const struct rm_attr *attrs;
 	uint32_t n_attrs;
@@ -151,9 +133,6 @@ struct rm_db {
 	struct rm_ranges128 v6;
 	struct rm_ranges32 asn;
 	uint64_t build_time; /* Unix seconds */
-	/* Fast tables, present in a mapped snapshot (NULL in a model view). */
-	struct rm_dir24 dir24;
-	struct rm_trie6 trie6;
 };
 
 /* Names */

@@ -81,6 +81,8 @@ struct rm_snapshot {
 	size_t size;
 	uint32_t crc;
 	struct rm_db db;
+	struct rm_dir24 dir24; /* the tables, beside the model they are built from */
+	struct rm_trie6 trie6;
 	size_t huge_size; /* the length of the private copy, 0 when file-mapped */
 };
 
@@ -179,7 +181,8 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static void plan_db(struct plan *p, const struct rm_db *db, const uint32_t meta[4])
+static void plan_db(struct plan *p, const struct rm_db *db, const struct rm_dir24 *d24,
+		    const struct rm_trie6 *t6, const uint32_t meta[4])
 {
 	plan_add(p, SEC_STRINGS, db->strings, 1, db->strings_len);
 	plan_add(p, SEC_ATTRS, db->attrs, sizeof(struct rm_attr), db->n_attrs);
@@ -194,20 +197,16 @@ static void plan_db(struct plan *p, const struct rm_db *db, const uint32_t meta[
 	plan_add(p, SEC_ASN_START, db->asn.start, 4, db->asn.n);
 	plan_add(p, SEC_ASN_ID, db->asn.id, 4, db->asn.n);
 	plan_add(p, SEC_ASN_BLOCK, db->asn.block, 4, db->asn.n);
-	plan_add(p, SEC_DIR24_TBL16, db->dir24.tbl16, db->dir24.width,
-		 RM_DIR24_TBL16 + RM_DIR24_PAD);
-	plan_add(p, SEC_DIR24_TBL24, db->dir24.tbl24, db->dir24.width,
-		 RM_DIR24_TBL24 + RM_DIR24_PAD);
-	plan_add(p, SEC_DIR24_TBL8, db->dir24.tbl8, db->dir24.width,
-		 (uint64_t)db->dir24.n_groups * 256 + RM_DIR24_PAD);
-	plan_add(p, SEC_TRIE6_DIR24, db->trie6.dir24, db->trie6.width,
-		 RM_TRIE6_DIR24 + RM_TRIE6_PAD);
-	plan_add(p, SEC_TRIE6_DIR16, db->trie6.dir16, 4, RM_TRIE6_DIR16);
-	plan_add(p, SEC_TRIE6_NODES, db->trie6.nodes, sizeof(struct rm_trie6_node),
-		 db->trie6.n_units);
+	plan_add(p, SEC_DIR24_TBL16, d24->tbl16, d24->width, RM_DIR24_TBL16 + RM_DIR24_PAD);
+	plan_add(p, SEC_DIR24_TBL24, d24->tbl24, d24->width, RM_DIR24_TBL24 + RM_DIR24_PAD);
+	plan_add(p, SEC_DIR24_TBL8, d24->tbl8, d24->width,
+		 (uint64_t)d24->n_groups * 256 + RM_DIR24_PAD);
+	plan_add(p, SEC_TRIE6_DIR24, t6->dir24, t6->width, RM_TRIE6_DIR24 + RM_TRIE6_PAD);
+	plan_add(p, SEC_TRIE6_DIR16, t6->dir16, 4, RM_TRIE6_DIR16);
+	plan_add(p, SEC_TRIE6_NODES, t6->nodes, sizeof(struct rm_trie6_node), t6->n_units);
 	plan_add(p, SEC_TRIE6_META, meta, 4, 4);
-	plan_add(p, SEC_TRIE6_DENSE, db->trie6.dense, db->trie6.width,
-		 (uint64_t)db->trie6.n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD);
+	plan_add(p, SEC_TRIE6_DENSE, t6->dense, t6->width,
+		 (uint64_t)t6->n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -227,27 +226,19 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 #define BIG_ALIGN (2u << 20)
 
-int rm_snapshot_write(const struct rm_db *in, const char *path, char *err, size_t errlen)
+int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen)
 {
-	struct rm_db full = *in;
 	struct rm_dir24_owned d24 = {0};
 	struct rm_trie6_owned t6 = {0};
-	if (!full.dir24.tbl24) {
-		if (rm_dir24_build(in, &d24, err, errlen))
-			return -1;
-		full.dir24 = d24.t;
+	if (rm_dir24_build(db, &d24, err, errlen))
+		return -1;
+	if (rm_trie6_build(db, &t6, err, errlen)) {
+		rm_dir24_free(&d24);
+		return -1;
 	}
-	if (!full.trie6.dir24) {
-		if (rm_trie6_build(in, &t6, err, errlen)) {
-			rm_dir24_free(&d24);
-			return -1;
-		}
-		full.trie6 = t6.t;
-	}
-	const struct rm_db *db = &full;
 	struct plan p = {.n = 0};
-	uint32_t meta[4] = {db->trie6.n_nodes, db->trie6.dense_at[1], db->trie6.dense_at[2], 0};
-	plan_db(&p, db, meta);
+	uint32_t meta[4] = {t6.t.n_nodes, t6.t.dense_at[1], t6.t.dense_at[2], 0};
+	plan_db(&p, db, &d24.t, &t6.t, meta);
 
 	uint64_t off = align_up(HEADER_SIZE + p.n * sizeof(struct section), 64);
 	for (uint32_t i = 0; i < p.n; i++) {
@@ -320,6 +311,8 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 			 const char *path, char *err, size_t errlen)
 {
 	struct rm_db *db = &s->db;
+	struct rm_dir24 *d24 = &s->dir24;
+	struct rm_trie6 *t6 = &s->trie6;
 	uint32_t v4n = 0, v6n = 0, asnn = 0;
 	const uint32_t *meta = NULL;
 	struct want w[] = {
@@ -336,14 +329,14 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	    {SEC_ASN_START, 4, (const void **)&db->asn.start, 0, 0},
 	    {SEC_ASN_ID, 4, (const void **)&db->asn.id, 0, 0},
 	    {SEC_ASN_BLOCK, 4, (const void **)&db->asn.block, 0, 0},
-	    {SEC_DIR24_TBL24, 0, (const void **)&db->dir24.tbl24, 0, 0}, /* 2 or 4 */
-	    {SEC_DIR24_TBL8, 0, (const void **)&db->dir24.tbl8, 0, 0},
-	    {SEC_DIR24_TBL16, 0, (const void **)&db->dir24.tbl16, 0, 0},
-	    {SEC_TRIE6_DIR24, 0, (const void **)&db->trie6.dir24, 0, 0}, /* 2 or 4 */
-	    {SEC_TRIE6_DIR16, 4, (const void **)&db->trie6.dir16, 0, 0},
-	    {SEC_TRIE6_NODES, sizeof(struct rm_trie6_node), (const void **)&db->trie6.nodes, 0, 0},
+	    {SEC_DIR24_TBL24, 0, (const void **)&d24->tbl24, 0, 0}, /* 2 or 4 */
+	    {SEC_DIR24_TBL8, 0, (const void **)&d24->tbl8, 0, 0},
+	    {SEC_DIR24_TBL16, 0, (const void **)&d24->tbl16, 0, 0},
+	    {SEC_TRIE6_DIR24, 0, (const void **)&t6->dir24, 0, 0}, /* 2 or 4 */
+	    {SEC_TRIE6_DIR16, 4, (const void **)&t6->dir16, 0, 0},
+	    {SEC_TRIE6_NODES, sizeof(struct rm_trie6_node), (const void **)&t6->nodes, 0, 0},
 	    {SEC_TRIE6_META, 4, (const void **)&meta, 0, 0},
-	    {SEC_TRIE6_DENSE, 0, (const void **)&db->trie6.dense, 0, 0}, /* 2 or 4 */
+	    {SEC_TRIE6_DENSE, 0, (const void **)&t6->dense, 0, 0}, /* 2 or 4 */
 	};
 	uint32_t width6 = 0, width6d = 0;
 	uint32_t width24 = 0, width8 = 0, width16 = 0;
@@ -418,21 +411,21 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 		snprintf(err, errlen, "%s: IPv6 trie directories have a bad size", path);
 		return -1;
 	}
-	db->trie6.width = width6;
-	db->trie6.n_dense = (uint32_t)((c6d - RM_TRIE6_PAD) / RM_TRIE6_GROUP);
+	t6->width = width6;
+	t6->n_dense = (uint32_t)((c6d - RM_TRIE6_PAD) / RM_TRIE6_GROUP);
 	if (w[19].count != 4) {
 		snprintf(err, errlen, "%s: IPv6 trie description has a bad size", path);
 		return -1;
 	}
-	db->trie6.n_units = (uint32_t)w[18].count;
-	db->trie6.n_nodes = meta[0];
+	t6->n_units = (uint32_t)w[18].count;
+	t6->n_nodes = meta[0];
 	/* The levels' bounds; rm_trie6_check refuses them out of order. */
-	db->trie6.dense_at[0] = 0;
-	db->trie6.dense_at[1] = meta[1];
-	db->trie6.dense_at[2] = meta[2];
-	db->trie6.dense_at[3] = db->trie6.n_dense;
-	db->dir24.width = width24;
-	db->dir24.n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
+	t6->dense_at[0] = 0;
+	t6->dense_at[1] = meta[1];
+	t6->dense_at[2] = meta[2];
+	t6->dense_at[3] = t6->n_dense;
+	d24->width = width24;
+	d24->n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
 	return 0;
 }
 
@@ -489,8 +482,8 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 	s->db.build_time = h.build_time;
 	char why[256];
 	if (rm_db_check(&s->db, why, sizeof(why)) ||
-	    rm_dir24_check(&s->db.dir24, s->db.n_attrs, why, sizeof(why)) ||
-	    rm_trie6_check(&s->db.trie6, s->db.n_attrs, why, sizeof(why))) {
+	    rm_dir24_check(&s->dir24, s->db.n_attrs, why, sizeof(why)) ||
+	    rm_trie6_check(&s->trie6, s->db.n_attrs, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: inconsistent contents: %s", path, why);
 		return -1;
 	}
@@ -595,6 +588,16 @@ struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, cha
 const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s)
 {
 	return &s->db;
+}
+
+const struct rm_dir24 *rm_snapshot_dir24(const struct rm_snapshot *s)
+{
+	return &s->dir24;
+}
+
+const struct rm_trie6 *rm_snapshot_trie6(const struct rm_snapshot *s)
+{
+	return &s->trie6;
 }
 
 uint64_t rm_snapshot_size(const struct rm_snapshot *s)

@@ -26,10 +26,12 @@
 #define RM_SNAPSHOT_VERSION 5
 
 struct rm_snapshot;
+struct rm_dir24; /* dir24.h */
+struct rm_trie6; /* trie6.h */
 
 /*
  * Write db to path atomically (temporary file, fsync, rename).  The fast
- * lookup tables are built here from the ranges when db lacks them.
+ * lookup tables are built here from the ranges.
  */
 int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_t errlen);
 
@@ -49,6 +51,10 @@ struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, cha
 /* Bytes of the private copy RM_SNAP_HUGEPAGE made (0: file-mapped). */
 size_t rm_snapshot_hugepage_bytes(const struct rm_snapshot *s);
 const struct rm_db *rm_snapshot_db(const struct rm_snapshot *s);
+/* The fast tables of the db above, checked against it when mapped.  Users
+ * of lookups get them through lookup.h (rm_lookup_bind). */
+const struct rm_dir24 *rm_snapshot_dir24(const struct rm_snapshot *s);
+const struct rm_trie6 *rm_snapshot_trie6(const struct rm_snapshot *s);
 uint64_t rm_snapshot_size(const struct rm_snapshot *s);
 uint32_t rm_snapshot_crc(const struct rm_snapshot *s);
 void rm_snapshot_close(struct rm_snapshot *s);

@@ -83,6 +83,16 @@ struct rm_trie6_node {
 	uint32_t vals[RM_TRIE6_INLINE];
 };
 
+/* The trie, as mapped from a snapshot or built in memory. */
+struct rm_trie6 {
+	const void *dir24;		   /* 2^21 entries of `width` bytes */
+	const void *dense;		   /* n_dense * 256 + pad entries of `width` bytes */
+	const uint32_t *dir16;		   /* 2^16 entries */
+	const struct rm_trie6_node *nodes; /* n_units 64-byte units */
+	uint32_t n_dense, n_units, n_nodes, width;
+	uint32_t dense_at[4]; /* the groups of byte 3 + i: [dense_at[i], dense_at[i + 1]) */
+};
+
 /* A node's values: the first in its first unit, the rest in the next ones. */
 static inline const uint32_t *rm_trie6_vals(const struct rm_trie6_node *nd)
 {

@@ -70,6 +70,8 @@ struct contender {
 enum { ANS_U32, ANS_U64, ANS_LPM_FLAGGED, ANS_I32_MISS };
 
 static const struct rm_db *g_db;
+static const struct rm_dir24 *g_dir24; /* the snapshot's tables */
+static const struct rm_trie6 *g_trie6;
 static uint32_t *out32;
 static uint64_t *out64;
 static uint32_t *floor_arr;
@@ -104,14 +106,14 @@ static void run_dir24(struct contender *c, const void *keys, uint32_t n, uint32_
 {
 	rm_dir24_bulk_fn fn = (rm_dir24_bulk_fn)c->fn;
 	for (uint32_t i = 0; i < n; i += burst)
-		fn(&g_db->dir24, (const uint32_t *)keys + i, out32 + i, burst);
+		fn(g_dir24, (const uint32_t *)keys + i, out32 + i, burst);
 }
 
 static void run_trie6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
 	rm_trie6_bulk_fn fn = (rm_trie6_bulk_fn)c->fn;
 	for (uint32_t i = 0; i < n; i += burst)
-		fn(&g_db->trie6, (const addr6 *)keys + i, out32 + i, burst);
+		fn(g_trie6, (const addr6 *)keys + i, out32 + i, burst);
 }
 
 static void run_fib(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
@@ -183,7 +185,7 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 	const __m256i index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
 	const __m256i unit = _mm256_set1_epi32(0x7fff), byte = _mm256_set1_epi32(0xff);
 	const __m256i mask2 = _mm256_set1_epi32((int)floor6_mask);
-	const void *dir24 = g_db->trie6.dir24;
+	const void *dir24 = g_trie6->dir24;
 	for (uint32_t k = 0; k + 8 <= n; k += 8) {
 		__m256i i = _mm256_and_si256(_mm256_srli_epi32(rm_trie6_top8(a + k), 8), index);
 		_mm256_storeu_si256((__m256i *)(out + k),
@@ -554,8 +556,8 @@ static int ipv4_contenders(struct contender *con)
 	double ms = (now_s() - t0) * 1e3;
 	rm_dir24_free(&fresh);
 	size_t bytes = ((size_t)RM_DIR24_TBL16 + RM_DIR24_TBL24 + 2 * RM_DIR24_PAD +
-			(size_t)db->dir24.n_groups * 256 + RM_DIR24_PAD) *
-		       db->dir24.width;
+			(size_t)g_dir24->n_groups * 256 + RM_DIR24_PAD) *
+		       g_dir24->width;
 	for (int l = RM_SIMD_SCALAR; l <= RM_SIMD_AVX512; l++) {
 		rm_dir24_bulk_fn fn = rm_dir24_select((enum rm_simd)l);
 		if (fn)
@@ -569,7 +571,7 @@ static int ipv4_contenders(struct contender *con)
 	}
 
 	unsigned ncidr = load_ranges(4, NULL, -1, NULL);
-	uint32_t tbl8 = db->dir24.n_groups + 256;
+	uint32_t tbl8 = g_dir24->n_groups + 256;
 	int nh2 = db->n_attrs < 0x8000;
 	struct rte_fib_conf fc = {.type = RTE_FIB_DIR24_8, .max_routes = (int)ncidr + 16};
 	fc.dir24_8.nh_sz = nh2 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
@@ -709,7 +711,7 @@ static int ipv6_contenders(struct contender *con)
 	}
 	double ms = (now_s() - t0) * 1e3;
 	rm_trie6_free(&fresh);
-	size_t bytes = rm_trie6_bytes(&db->trie6);
+	size_t bytes = rm_trie6_bytes(g_trie6);
 	const int popcnt = __builtin_cpu_supports("popcnt");
 	const struct {
 		const char *variant;
@@ -768,9 +770,9 @@ static int ipv6_contenders(struct contender *con)
 				    .obj = lpm6,
 				    .answer = ANS_I32_MISS});
 #ifdef __x86_64__
-	if (!__builtin_cpu_supports("avx2") || db->trie6.width != 2)
+	if (!__builtin_cpu_supports("avx2") || g_trie6->width != 2)
 		return nc;
-	uint32_t dense = db->trie6.n_dense * RM_TRIE6_GROUP;
+	uint32_t dense = g_trie6->n_dense * RM_TRIE6_GROUP;
 	floor6_mask = 1;
 	while (floor6_mask < dense)
 		floor6_mask <<= 1;
@@ -779,7 +781,7 @@ static int ipv6_contenders(struct contender *con)
 	for (uint32_t i = 0; i < floor6_mask; i++)
 		floor6_arr[i] = (uint16_t)i;
 	floor6_mask--;
-	bytes = rm_trie6_bytes(&db->trie6);
+	bytes = rm_trie6_bytes(g_trie6);
 	nc = add(con, nc,
 		 (struct contender){
 		     .structure = "floor", .variant = "dir24", .bytes = bytes, .run = run_floor6});
@@ -798,7 +800,7 @@ static int ipv6_contenders(struct contender *con)
  * floors are to be read against. */
 static void print_steps(const struct stream *st, uint32_t nkeys)
 {
-	const struct rm_trie6 *t = &g_db->trie6;
+	const struct rm_trie6 *t = g_trie6;
 	const uint32_t unit = rm_trie6_unit_mask(t->width);
 	for (int q = 0; q < 3; q++) {
 		uint32_t h[5] = {0};
@@ -927,6 +929,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	g_db = rm_snapshot_db(snap);
+	g_dir24 = rm_snapshot_dir24(snap);
+	g_trie6 = rm_snapshot_trie6(snap);
 	out32 = aligned_alloc(64, (size_t)nkeys * 4 + 64);
 	out64 = aligned_alloc(64, (size_t)nkeys * 8 + 64);
 	if (!json)
@@ -935,8 +939,8 @@ int main(int argc, char **argv)
 		       "prefixes, %u trie nodes; %u attributions\n\n",
 		       nkeys, rounds, burst,
 		       huge ? "hugetlbfs pages" : "4 KiB pages (madvised for THP)", g_db->v4.n,
-		       load_ranges(4, NULL, -1, NULL), g_db->dir24.n_groups, g_db->v6.n,
-		       load_ranges(6, NULL, -1, NULL), g_db->trie6.n_nodes, g_db->n_attrs);
+		       load_ranges(4, NULL, -1, NULL), g_dir24->n_groups, g_db->v6.n,
+		       load_ranges(6, NULL, -1, NULL), g_trie6->n_nodes, g_db->n_attrs);
 
 	struct results r4 = {{0}}, r6 = {{0}};
 	struct contender con[MAX_CONTENDERS];

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dir24.h"
 #include "output.h"
 #include "rirdb.h"
 #include "snapshot.h"
@@ -79,6 +80,8 @@ int rirdb_info(int argc, char **argv)
 	if (!s)
 		return path ? 1 : 2;
 	const struct rm_db *db = rm_snapshot_db(s);
+	const struct rm_dir24 *d24 = rm_snapshot_dir24(s);
+	const struct rm_trie6 *t6 = rm_snapshot_trie6(s);
 	time_t bt = (time_t)db->build_time;
 	char when[64];
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&bt));
@@ -90,8 +93,8 @@ int rirdb_info(int argc, char **argv)
 	       db->n_blocks, db->strings_len);
 	printf("tables     IPv4 DIR-24-8 %u-byte entries, %u groups; IPv6 trie %u-byte first "
 	       "stride, %u dense groups, %u nodes in %u units, %.2f MiB\n",
-	       db->dir24.width, db->dir24.n_groups, db->trie6.width, db->trie6.n_dense,
-	       db->trie6.n_nodes, db->trie6.n_units, rm_trie6_bytes(&db->trie6) / 1048576.0);
+	       d24->width, d24->n_groups, t6->width, t6->n_dense, t6->n_nodes, t6->n_units,
+	       rm_trie6_bytes(t6) / 1048576.0);
 	printf("\ninputs\n  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial",
 	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {

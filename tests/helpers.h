@@ -46,7 +46,7 @@ static inline struct built *built_finish(struct built *r, struct rl_build *b, FI
  * padding of the last entry).
  */
 static inline void each_snapshot_copy(const struct rm_db *db, const char *tag,
-				      void (*check)(const struct rm_db *))
+				      void (*check)(const struct rm_snapshot *))
 {
 	char path[128], err[512];
 	snprintf(path, sizeof(path), "/tmp/rm-%s-%ld.snap", tag, (long)getpid());
@@ -55,7 +55,7 @@ static inline void each_snapshot_copy(const struct rm_db *db, const char *tag,
 		struct rm_snapshot *s = rm_snapshot_open_flags(path, flags, err, sizeof(err));
 		if (!s)
 			fail_msg("%s", err);
-		check(rm_snapshot_db(s));
+		check(s);
 		rm_snapshot_close(s);
 	}
 	unlink(path);

@@ -236,10 +236,10 @@ static void hostile_trie_refused(void **state)
 	built_free(r);
 }
 
-static void check_snapshot_trie(const struct rm_db *db)
+static void check_snapshot_trie(const struct rm_snapshot *s)
 {
-	agree_with_reference(db, &db->trie6);
-	walks_agree(db, &db->trie6);
+	agree_with_reference(rm_snapshot_db(s), rm_snapshot_trie6(s));
+	walks_agree(rm_snapshot_db(s), rm_snapshot_trie6(s));
 }
 
 static void from_snapshot(void **state)

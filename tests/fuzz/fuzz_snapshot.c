@@ -105,22 +105,23 @@ struct undo {
 	unsigned char old[255];
 };
 
-static void serve_lookups(const struct rm_db *db)
+static void serve_lookups(const struct rm_snapshot *s)
 {
+	const struct rm_db *db = rm_snapshot_db(s);
+	const struct rm_dir24 *d24 = rm_snapshot_dir24(s);
 	static const uint32_t a4[8] = {0xc1000001, 0xc1000801, 0x02000000, 0x02ffffff,
 				       0x08080808, 0,	       0xffffffff, 0xc10007ff};
 	uint32_t ids[8];
-	rm_dir24_select(RM_SIMD_BEST)(&db->dir24, a4, ids, 8);
+	rm_dir24_select(RM_SIMD_BEST)(d24, a4, ids, 8);
 	for (int i = 0; i < 8; i++)
-		if (ids[i] >= db->n_attrs ||
-		    rm_dir24_lookup_one(&db->dir24, a4[i]) >= db->n_attrs ||
+		if (ids[i] >= db->n_attrs || rm_dir24_lookup_one(d24, a4[i]) >= db->n_attrs ||
 		    rm_ref_find4(db, a4[i]) >= db->v4.n || rm_ref_lookup4(db, a4[i]) >= db->n_attrs)
 			abort();
 	uint8_t a6[4][16] = {{0x20, 0x01, 0x06, 0x7c, 0x02, 0xe8, [15] = 1},
 			     {0x2a, 0x00, [15] = 2},
 			     {0x20, 0x01, 0x06, 0x7c, [15] = 3},
 			     {0xff, 0xff}};
-	rm_trie6_select(RM_SIMD_BEST)(&db->trie6, (const uint8_t(*)[16])a6, ids, 4);
+	rm_trie6_select(RM_SIMD_BEST)(rm_snapshot_trie6(s), (const uint8_t(*)[16])a6, ids, 4);
 	for (int i = 0; i < 4; i++)
 		if (ids[i] >= db->n_attrs ||
 		    rm_ref_lookup6(db, rm_v6_from_bytes(a6[i])) >= db->n_attrs)
@@ -176,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size_in)
 	for (unsigned flags = 0; flags <= RM_SNAP_HUGEPAGE; flags += RM_SNAP_HUGEPAGE) {
 		struct rm_snapshot *s = rm_snapshot_open_flags(path, flags, err, sizeof(err));
 		if (s) {
-			serve_lookups(rm_snapshot_db(s));
+			serve_lookups(s);
 			rm_snapshot_close(s);
 		}
 		if (n_undo) /* once is enough for a patched file: halve the cost */
