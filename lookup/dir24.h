@@ -61,8 +61,10 @@ void rm_dir24_free(struct rm_dir24_owned *o);
 /* Every entry in bounds: ids < n_attrs, groups < n_groups.  0 or -1. */
 int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t errlen);
 
-/* One lookup through the DIR-24-8 levels alone (the reference for the rest). */
-static inline uint32_t rm_dir24_lookup1(const struct rm_dir24 *t, uint32_t addr)
+/* One lookup through the DIR-24-8 levels alone, the /16 summary unread:
+ * the reference that the summary and every bulk variant are tested
+ * against (tests/test_dir24.c). */
+static inline uint32_t rm_dir24_lookup_levels(const struct rm_dir24 *t, uint32_t addr)
 {
 	if (t->width == 2) {
 		uint32_t e = ((const uint16_t *)t->tbl24)[addr >> 8];
@@ -85,11 +87,13 @@ static inline uint32_t rm_dir24_summary(const struct rm_dir24 *t, uint32_t addr)
 	return e & (t->width == 2 ? 0x8000u : 0x80000000u) ? RM_DIR24_FURTHER : e;
 }
 
-/* One lookup the way the bulk variants do it: summary first. */
+/* One lookup the way the bulk variants do it: the /16 summary first, the
+ * levels only when it says "further".  The same answer as
+ * rm_dir24_lookup_levels, at one cached read for most addresses. */
 static inline uint32_t rm_dir24_lookup_one(const struct rm_dir24 *t, uint32_t addr)
 {
 	uint32_t e = rm_dir24_summary(t, addr);
-	return e != RM_DIR24_FURTHER ? e : rm_dir24_lookup1(t, addr);
+	return e != RM_DIR24_FURTHER ? e : rm_dir24_lookup_levels(t, addr);
 }
 
 typedef void (*rm_dir24_bulk_fn)(const struct rm_dir24 *t, const uint32_t *addrs, uint32_t *ids,

@@ -20,16 +20,16 @@ static void agree_with_reference(const struct rm_db *db, const struct rm_dir24 *
 		uint32_t e = i + 1 < db->v4.n ? db->v4.start[i + 1] - 1 : 0xffffffffu;
 		uint32_t probe[4] = {s, e, s - 1, e + 1}; /* wraps at the ends, on purpose */
 		for (int k = 0; k < 4; k++)
-			if (rm_dir24_lookup1(t, probe[k]) != rm_ref_lookup4(db, probe[k]) ||
+			if (rm_dir24_lookup_levels(t, probe[k]) != rm_ref_lookup4(db, probe[k]) ||
 			    rm_dir24_lookup_one(t, probe[k]) != rm_ref_lookup4(db, probe[k]))
 				fail_msg("range %u: %08x gives %u, reference %u", i, probe[k],
-					 rm_dir24_lookup1(t, probe[k]),
+					 rm_dir24_lookup_levels(t, probe[k]),
 					 rm_ref_lookup4(db, probe[k]));
 	}
 	for (unsigned k = 0; k < rounds; k++) {
 		uint32_t a = rnd();
-		if (rm_dir24_lookup1(t, a) != rm_ref_lookup4(db, a))
-			fail_msg("%08x gives %u, reference %u", a, rm_dir24_lookup1(t, a),
+		if (rm_dir24_lookup_levels(t, a) != rm_ref_lookup4(db, a))
+			fail_msg("%08x gives %u, reference %u", a, rm_dir24_lookup_levels(t, a),
 				 rm_ref_lookup4(db, a));
 	}
 }
@@ -43,7 +43,7 @@ static void variants_agree(const struct rm_dir24 *t)
 		a[i] = i % 3 ? rnd() : (rnd() & 0xffffff00u) | (uint32_t)i; /* some same /24s */
 	rm_dir24_lookup_scalar(t, a, want, N);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(want[i], rm_dir24_lookup1(t, a[i]));
+		assert_int_equal(want[i], rm_dir24_lookup_levels(t, a[i]));
 	for (int level = RM_SIMD_AVX2; level <= RM_SIMD_AVX512; level++) {
 		rm_dir24_bulk_fn fn = rm_dir24_select((enum rm_simd)level);
 		if (!fn)
