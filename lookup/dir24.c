@@ -63,8 +63,10 @@ int rm_dir24_build(const struct rm_db *db, struct rm_dir24_owned *out, char *err
 			 groups, RM_DIR24_MAX_GROUPS);
 		return -1;
 	}
-	uint32_t width = db->n_attrs <= 0x8000u && groups <= 0x8000u ? 2 : 4;
-	uint32_t flag = width == 2 ? 0x8000u : 0x80000000u;
+	/* Two bytes when every id and group fits the index bits. */
+	uint32_t width =
+	    db->n_attrs <= RM_DIR24_INDEX_2B + 1u && groups <= RM_DIR24_INDEX_2B + 1u ? 2 : 4;
+	uint32_t flag = rm_dir24_group_bit(width);
 	out->mem16 = calloc(RM_DIR24_TBL16 + RM_DIR24_PAD, width);
 	out->mem24 = calloc(RM_DIR24_TBL24 + RM_DIR24_PAD, width);
 	out->mem8 = calloc((size_t)groups * 256 + RM_DIR24_PAD, width);
@@ -85,7 +87,7 @@ int rm_dir24_build(const struct rm_db *db, struct rm_dir24_owned *out, char *err
 					i++;
 				put(out->mem8, width, (size_t)g * 256 + lo, id[i]);
 			}
-			put(out->mem24, width, blk, flag | g);
+			put(out->mem24, width, blk, rm_dir24_group_entry(g, width));
 			g++;
 		} else {
 			put(out->mem24, width, blk, id[i]);
@@ -147,7 +149,7 @@ int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t
 		snprintf(err, errlen, "IPv4 table entry width %u", t->width);
 		return -1;
 	}
-	uint32_t flag = t->width == 2 ? 0x8000u : 0x80000000u;
+	uint32_t flag = rm_dir24_group_bit(t->width);
 	/* The summary must say what the first level says, or "further". */
 	for (uint32_t h = 0; h < RM_DIR24_TBL16; h++) {
 		uint32_t s = get(t->tbl16, t->width, h);
@@ -176,19 +178,19 @@ int rm_dir24_check(const struct rm_dir24 *t, uint32_t n_attrs, char *err, size_t
 
 #define PREFETCH_AHEAD 16
 
-#define SCALAR_LOOP(type, ext, mask)                                                               \
+#define SCALAR_LOOP(type, width)                                                                   \
 	do {                                                                                       \
 		const type *t16 = t->tbl16, *t24 = t->tbl24, *t8 = t->tbl8;                        \
 		for (uint32_t i = 0; i < n; i++) {                                                 \
 			uint32_t a = addrs[i], e = t16[a >> 16];                                   \
-			if (e & (ext)) {                                                           \
+			if (rm_dir24_is_group(e, width)) {                                         \
 				e = t24[a >> 8];                                                   \
-				if (e & (ext))                                                     \
-					e = t8[((e & (mask)) << 8) | (a & 0xff)];                  \
+				if (rm_dir24_is_group(e, width))                                   \
+					e = t8[(rm_dir24_group_of(e, width) << 8) | (a & 0xff)];   \
 			}                                                                          \
 			if (i + PREFETCH_AHEAD < n) {                                              \
 				uint32_t p = addrs[i + PREFETCH_AHEAD];                            \
-				if (t16[p >> 16] & (ext))                                          \
+				if (rm_dir24_is_group(t16[p >> 16], width))                        \
 					__builtin_prefetch(&t24[p >> 8]);                          \
 			}                                                                          \
 			ids[i] = e;                                                                \
@@ -199,9 +201,9 @@ void rm_dir24_lookup_scalar(const struct rm_dir24 *t, const uint32_t *addrs, uin
 			    uint32_t n)
 {
 	if (t->width == 2)
-		SCALAR_LOOP(uint16_t, 0x8000u, 0x7fffu);
+		SCALAR_LOOP(uint16_t, 2);
 	else
-		SCALAR_LOOP(uint32_t, 0x80000000u, 0x7fffffffu);
+		SCALAR_LOOP(uint32_t, 4);
 }
 
 /* ------------------------------------------------------------------ */

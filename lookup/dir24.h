@@ -28,6 +28,7 @@
 #ifndef RM_DIR24_H
 #define RM_DIR24_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,48 @@
 #define RM_DIR24_TBL24	    (1u << 24)
 #define RM_DIR24_PAD	    2u /* entries after each level: vector loads read 4 bytes */
 #define RM_DIR24_MAX_GROUPS (1u << 23)
+
+/*
+ * Entry encoding, the same in all three levels: an attribution id, or
+ * with the top bit of the entry set, "look further".  In the first level
+ * the other bits then name a group (its entries are tbl8[group * 256 +
+ * the address's low byte]); in the summary the entry is the bit alone and
+ * sends the lookup to the first level; group entries are always ids.  The
+ * bit is that of the entry's width, so the constants come in pairs; code
+ * written for one width uses them directly (the vector variants), code
+ * for either width goes through the functions below, which fold to the
+ * same mask when the width is a constant.
+ */
+#define RM_DIR24_GROUP_2B 0x8000u     /* the top bit of a 2-byte entry */
+#define RM_DIR24_INDEX_2B 0x7fffu     /* the rest: an id or a group */
+#define RM_DIR24_GROUP_4B 0x80000000u /* the top bit of a 4-byte entry */
+#define RM_DIR24_INDEX_4B 0x7fffffffu
+
+/* The group bit of `width`-byte entries. */
+static inline __attribute__((always_inline)) uint32_t rm_dir24_group_bit(uint32_t width)
+{
+	return width == 2 ? RM_DIR24_GROUP_2B : RM_DIR24_GROUP_4B;
+}
+
+/* Whether entry e (read zero-extended) names a group, or in the summary
+ * says "further". */
+static inline __attribute__((always_inline)) bool rm_dir24_is_group(uint32_t e, uint32_t width)
+{
+	return (e & rm_dir24_group_bit(width)) != 0;
+}
+
+/* The group that entry e names; only when rm_dir24_is_group(e, width). */
+static inline __attribute__((always_inline)) uint32_t rm_dir24_group_of(uint32_t e, uint32_t width)
+{
+	return e & (width == 2 ? RM_DIR24_INDEX_2B : RM_DIR24_INDEX_4B);
+}
+
+/* The first-level entry naming group g (g < RM_DIR24_MAX_GROUPS, and below
+ * 2^15 for 2-byte entries). */
+static inline uint32_t rm_dir24_group_entry(uint32_t g, uint32_t width)
+{
+	return rm_dir24_group_bit(width) | g;
+}
 
 /* The table, as mapped from a snapshot or built in memory. */
 struct rm_dir24 {
@@ -68,13 +111,14 @@ static inline uint32_t rm_dir24_lookup_levels(const struct rm_dir24 *t, uint32_t
 {
 	if (t->width == 2) {
 		uint32_t e = ((const uint16_t *)t->tbl24)[addr >> 8];
-		if (e & 0x8000u)
-			e = ((const uint16_t *)t->tbl8)[((e & 0x7fffu) << 8) | (addr & 0xff)];
+		if (rm_dir24_is_group(e, 2))
+			e = ((const uint16_t *)
+				 t->tbl8)[(rm_dir24_group_of(e, 2) << 8) | (addr & 0xff)];
 		return e;
 	}
 	uint32_t e = ((const uint32_t *)t->tbl24)[addr >> 8];
-	if (e & 0x80000000u)
-		e = ((const uint32_t *)t->tbl8)[((e & 0x7fffffffu) << 8) | (addr & 0xff)];
+	if (rm_dir24_is_group(e, 4))
+		e = ((const uint32_t *)t->tbl8)[(rm_dir24_group_of(e, 4) << 8) | (addr & 0xff)];
 	return e;
 }
 
@@ -84,7 +128,7 @@ static inline uint32_t rm_dir24_summary(const struct rm_dir24 *t, uint32_t addr)
 {
 	uint32_t e = t->width == 2 ? ((const uint16_t *)t->tbl16)[addr >> 16]
 				   : ((const uint32_t *)t->tbl16)[addr >> 16];
-	return e & (t->width == 2 ? 0x8000u : 0x80000000u) ? RM_DIR24_FURTHER : e;
+	return rm_dir24_is_group(e, t->width) ? RM_DIR24_FURTHER : e;
 }
 
 /* One lookup the way the bulk variants do it: the /16 summary first, the

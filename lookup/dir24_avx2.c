@@ -55,9 +55,9 @@ void rm_dir24_lookup_avx2(const struct rm_dir24 *t, const uint32_t *addrs, uint3
 {
 	uint32_t i = 0;
 	if (t->width == 2)
-		AVX2_LOOP(2, 0x8000u, 0x7fffu, low_half);
+		AVX2_LOOP(2, RM_DIR24_GROUP_2B, RM_DIR24_INDEX_2B, low_half);
 	else
-		AVX2_LOOP(4, 0x80000000u, 0x7fffffffu, whole);
+		AVX2_LOOP(4, RM_DIR24_GROUP_4B, RM_DIR24_INDEX_4B, whole);
 	if (i < n)
 		rm_dir24_lookup_scalar(t, addrs + i, ids + i, n - i);
 }

@@ -20,8 +20,8 @@ static inline __m256i one8(const struct rm_dir24 *t, __m256i a, __mmask8 live)
 {
 	const int w2 = t->width == 2;
 	const __m256i keep = _mm256_set1_epi32(w2 ? 0xffff : -1);
-	const __m256i ext = _mm256_set1_epi32(w2 ? 0x8000 : (int)0x80000000u);
-	const __m256i grp = _mm256_set1_epi32(w2 ? 0x7fff : 0x7fffffff);
+	const __m256i ext = _mm256_set1_epi32((int)(w2 ? RM_DIR24_GROUP_2B : RM_DIR24_GROUP_4B));
+	const __m256i grp = _mm256_set1_epi32((int)(w2 ? RM_DIR24_INDEX_2B : RM_DIR24_INDEX_4B));
 	const __m256i zero = _mm256_setzero_si256();
 	__m256i e;
 	if (w2)

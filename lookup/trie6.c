@@ -192,8 +192,9 @@ static void narrow(uint32_t *wide, uint32_t n)
 {
 	uint16_t *to = (uint16_t *)wide;
 	for (uint32_t k = 0; k < n; k++)
-		to[k] = (uint16_t)(wide[k] & RM_TRIE6_NODE ? 0x8000u | (wide[k] & ~RM_TRIE6_NODE)
-							   : wide[k]);
+		to[k] = (uint16_t)(wide[k] & RM_TRIE6_NODE
+				       ? RM_TRIE6_NODE_2B | (wide[k] & ~RM_TRIE6_NODE)
+				       : wide[k]);
 }
 
 int rm_trie6_build(const struct rm_db *db, struct rm_trie6_owned *out, char *err, size_t errlen)
@@ -291,7 +292,7 @@ static uint32_t wide_entry(const void *tbl, uint32_t k, uint32_t width)
 	if (width == 4)
 		return ((const uint32_t *)tbl)[k];
 	uint32_t e = ((const uint16_t *)tbl)[k];
-	return e & 0x8000u ? RM_TRIE6_NODE | (e & 0x7fffu) : e;
+	return e & RM_TRIE6_NODE_2B ? RM_TRIE6_NODE | (e & (RM_TRIE6_NODE_2B - 1)) : e;
 }
 
 /* A dir24 or group entry whose groups are those of level lv: an id in

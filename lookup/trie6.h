@@ -71,6 +71,7 @@
 #define RM_TRIE6_LEVELS	  3	      /* dense levels: bytes 3, 4 and 5 */
 #define RM_TRIE6_DIR16	  (1u << 16)  /* everything at /16 (2000::/3 part unused) */
 #define RM_TRIE6_NODE	  0x80000000u /* in dir16 and values: the rest is a node's unit */
+#define RM_TRIE6_NODE_2B  0x8000u     /* the same bit in 2-byte dir24 and dense entries */
 #define RM_TRIE6_MAX_BYTE 15	      /* deepest byte a node may consume */
 
 #define RM_TRIE6_INLINE 5 /* values in a node's first unit */
@@ -132,7 +133,7 @@ static inline uint32_t rm_trie6_top(const uint8_t *a)
  * does in 4-byte ones). */
 static inline uint32_t rm_trie6_unit_mask(uint32_t width)
 {
-	return width == 2 ? 0x7fffu : ~RM_TRIE6_NODE;
+	return width == 2 ? RM_TRIE6_NODE_2B - 1 : ~RM_TRIE6_NODE;
 }
 
 /* Entry i of a table of `width`-byte entries, widened as rm_trie6_unit_mask
