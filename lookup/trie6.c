@@ -11,7 +11,6 @@
  * never a search per slot.
  */
 #include "trie6.h"
-#include "dir24.h"
 #include "grow.h"
 
 #include <stdio.h>
