@@ -10,8 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "formats.h"
 #include "output.h"
@@ -74,16 +72,6 @@ static void finish_rows(const struct rm_outputs *o, const struct rm_rows *in,
 /* ------------------------------------------------------------------ */
 /* Formats                                                             */
 
-static void rfc3339(double ts, char out[40])
-{
-	time_t sec = (time_t)ts;
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	int ms = (int)((ts - (double)sec) * 1000);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 40 - n, ".%03dZ", ms);
-}
-
 static void write_json(FILE *o, const struct rm_rows *rs, const char *ts, const char *interval)
 {
 	for (uint32_t i = 0; i < rs->n; i++) {
@@ -119,8 +107,8 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 		  const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
 		  double ts, double interval, bool total)
 {
-	char when[40], length[32];
-	rfc3339(ts, when);
+	char when[RM_RFC3339_LEN], length[32];
+	rm_rfc3339(when, ts, 1);
 	snprintf(length, sizeof(length), total ? "\"total\"" : "%g", interval);
 	struct rm_rows rs = {0};
 	finish_rows(o, rows, ports, n_ports, port_snap, &rs);
@@ -367,18 +355,15 @@ int rm_write_prom(const struct rm_outputs *o, const struct rm_rows *total,
 		  const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
 		  const char *snap_inputs)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->prom, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "rirmeter: %s: %s\n", tmp, strerror(errno));
+	struct rm_atomic_file a;
+	char err[PATH_MAX + 128];
+	if (rm_atomic_open(&a, o->prom, 0644, err, sizeof(err))) {
+		fprintf(stderr, "rirmeter: %s\n", err);
 		return -1;
 	}
-	prom_text(f, o, total, ports, n_ports, snap_id, snap_inputs);
-	int bad = ferror(f);
-	if (fclose(f) || bad || rename(tmp, o->prom)) {
-		fprintf(stderr, "rirmeter: %s: write failed: %s\n", o->prom, strerror(errno));
-		unlink(tmp);
+	prom_text(a.f, o, total, ports, n_ports, snap_id, snap_inputs);
+	if (rm_atomic_commit(&a, err, sizeof(err))) {
+		fprintf(stderr, "rirmeter: %s\n", err);
 		return -1;
 	}
 	return 0;

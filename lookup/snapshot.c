@@ -9,6 +9,7 @@
  */
 #include "snapshot.h"
 #include "dir24.h"
+#include "output.h"
 #include "trie6.h"
 
 #include <errno.h>
@@ -274,23 +275,15 @@ int rm_snapshot_write(const struct rm_db *db, const char *path, char *err, size_
 	h.crc = rm_crc32c(0, buf, size);
 	memcpy(buf + offsetof(struct header, crc), &h.crc, sizeof(h.crc));
 
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	int rc = -1;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-	} else if (write_all(fd, buf, size) || fsync(fd)) {
-		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-	} else if (close(fd) || (fd = -1, rename(tmp, path))) {
-		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-	} else {
-		rc = 0;
+	struct rm_atomic_file a; /* written by fd: nothing goes through a.f */
+	int rc = rm_atomic_open(&a, path, 0644, err, errlen);
+	if (rc == 0 && write_all(a.fd, buf, size)) {
+		snprintf(err, errlen, "%s: write failed: %s", a.tmp, strerror(errno));
+		rm_atomic_abort(&a);
+		rc = -1;
+	} else if (rc == 0) {
+		rc = rm_atomic_commit(&a, err, errlen);
 	}
-	if (rc && fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp);
 	free(buf);
 	rm_dir24_free(&d24);
 	rm_trie6_free(&t6);

@@ -659,7 +659,7 @@ static void free_rows(struct rows *r)
 
 struct sink {
 	FILE *json, *csv, *table;
-	char ts[40], snap[16];
+	char ts[RM_RFC3339_LEN], snap[16];
 	int distinct;
 };
 
@@ -738,9 +738,7 @@ static const char usage_text[] =
 
 static FILE *open_out(const char *path)
 {
-	if (strcmp(path, "-") == 0)
-		return stdout;
-	FILE *f = fopen(path, "w");
+	FILE *f = rm_open_output(path);
 	if (!f)
 		fprintf(stderr, "rirdb scan: %s: %s\n", path, strerror(errno));
 	return f;
@@ -748,12 +746,10 @@ static FILE *open_out(const char *path)
 
 static int close_out(FILE *f, const char *path)
 {
-	int bad = ferror(f);
-	if (f == stdout ? fflush(f) : fclose(f))
-		bad = 1;
-	if (bad)
-		fprintf(stderr, "rirdb scan: %s: write failed: %s\n", path, strerror(errno));
-	return bad;
+	if (rm_close_output(f) == 0)
+		return 0;
+	fprintf(stderr, "rirdb scan: %s: write failed: %s\n", path, strerror(errno));
+	return 1;
 }
 
 int rirdb_scan(int argc, char **argv)
@@ -886,8 +882,7 @@ int rirdb_scan(int argc, char **argv)
 	}
 	struct sink s = {.distinct = distinct};
 	int out_bad = 0; /* unreadable inputs still get a report of the others */
-	time_t now = time(NULL);
-	strftime(s.ts, sizeof(s.ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	rm_rfc3339(s.ts, (double)time(NULL), 0);
 	snprintf(s.snap, sizeof(s.snap), "%08x", rm_snapshot_crc(snap));
 	if (json && !(s.json = open_out(json)))
 		out_bad = rc = 1;

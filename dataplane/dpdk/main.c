@@ -39,6 +39,7 @@
 
 #include "flow.h"
 #include "formats.h"
+#include "output.h"
 #include "ipfix.h"
 #include "pcapfile.h"
 #include "promhttp.h"
@@ -308,9 +309,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static FILE *open_output(const char *path)
 {
-	if (strcmp(path, "-") == 0)
-		return stdout;
-	FILE *f = fopen(path, "w");
+	FILE *f = rm_open_output(path);
 	if (!f)
 		fprintf(stderr, "rirmeter: %s: cannot write: %s\n", path, strerror(errno));
 	return f;
@@ -319,15 +318,13 @@ static FILE *open_output(const char *path)
 /* Fail early when the textfile cannot be written where it must go. */
 static int check_prom_path(const char *path)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
+	struct rm_atomic_file a;
+	char err[PATH_MAX + 128];
+	if (rm_atomic_open(&a, path, 0644, err, sizeof(err))) {
 		fprintf(stderr, "rirmeter: %s: cannot write: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fclose(f);
-	unlink(tmp);
+	rm_atomic_abort(&a);
 	return 0;
 }
 
@@ -946,10 +943,10 @@ static void teardown(struct run *r)
 	rm_rows_free(&r->flow_prev);
 	rm_promhttp_stop(r->http);
 	rm_reloader_free(&r->rl);
-	if (r->json && r->json != stdout)
-		fclose(r->json);
-	if (r->csv && r->csv != stdout)
-		fclose(r->csv);
+	if (r->json)
+		rm_close_output(r->json);
+	if (r->csv)
+		rm_close_output(r->csv);
 }
 
 int main(int argc, char **argv)

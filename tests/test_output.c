@@ -1,0 +1,233 @@
+/*
+ * test_output.c - common/output.c: the atomic file writer (symlinks beside
+ * or at the target are not followed, the mode is set, an abort leaves the
+ * old file), "-" as standard output, and the RFC 3339 times.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "output.h"
+
+/* A fresh directory per test, removed with what is in it afterwards. */
+static int make_dir(void **state)
+{
+	char *d = strdup("/tmp/rm_test_output.XXXXXX");
+	if (!d || !mkdtemp(d))
+		return -1;
+	*state = d;
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	int rc = system(cmd);
+	free(*state);
+	return rc == 0 ? 0 : -1;
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The whole of a small file, "" when it cannot be read. */
+static const char *file_text(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* Entries in dir (not . and ..). */
+static int entries(const char *dir)
+{
+	char cmd[PATH_MAX + 32];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static void commit_replaces_with_mode(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], err[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/out.txt", d);
+	put_file(path, "old\n");
+	mode_t um = umask(077); /* the mode asked for wins over the umask */
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0640, err, sizeof(err)), 0);
+	umask(um);
+	fputs("new\n", a.f);
+	assert_string_equal(file_text(path), "old\n"); /* nothing visible before commit */
+	assert_int_equal(rm_atomic_commit(&a, err, sizeof(err)), 0);
+	assert_string_equal(file_text(path), "new\n");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(entries(d), 1); /* no temporary file left */
+
+	assert_int_equal(rm_atomic_open(&a, path, 0, err, sizeof(err)), 0);
+	assert_int_equal(rm_atomic_commit(&a, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* 0: the default */
+	assert_int_equal(st.st_size, 0);
+}
+
+static void abort_keeps_old(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], err[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/out.txt", d);
+	put_file(path, "old\n");
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0644, err, sizeof(err)), 0);
+	fputs("half of a new", a.f);
+	fflush(a.f);
+	rm_atomic_abort(&a);
+	rm_atomic_abort(&a); /* twice is harmless */
+	assert_string_equal(file_text(path), "old\n");
+	assert_int_equal(entries(d), 1);
+}
+
+/* Links planted where a writer with a guessable name (PATH.tmp.PID) would
+ * create its file: their targets stay as they were. */
+static void planted_temp_links_not_followed(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], victim[PATH_MAX], link[PATH_MAX + 64], err[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/out.txt", d);
+	snprintf(victim, sizeof(victim), "%s/victim", d);
+	put_file(victim, "precious\n");
+	snprintf(link, sizeof(link), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(symlink(victim, link), 0);
+	snprintf(link, sizeof(link), "%s.tmp", path);
+	assert_int_equal(symlink(victim, link), 0);
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0644, err, sizeof(err)), 0);
+	struct stat st;
+	assert_int_equal(lstat(a.tmp, &st), 0);
+	assert_true(S_ISREG(st.st_mode)); /* a file of its own, not a link */
+	fputs("new\n", a.f);
+	assert_int_equal(rm_atomic_commit(&a, err, sizeof(err)), 0);
+	assert_string_equal(file_text(victim), "precious\n");
+	assert_string_equal(file_text(path), "new\n");
+}
+
+/* A symlink at the target is replaced, not written through. */
+static void target_link_not_followed(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], victim[PATH_MAX], err[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/out.txt", d);
+	snprintf(victim, sizeof(victim), "%s/victim", d);
+	put_file(victim, "precious\n");
+	assert_int_equal(symlink(victim, path), 0);
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0644, err, sizeof(err)), 0);
+	fputs("new\n", a.f);
+	assert_int_equal(rm_atomic_commit(&a, err, sizeof(err)), 0);
+	assert_string_equal(file_text(victim), "precious\n");
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_string_equal(file_text(path), "new\n");
+}
+
+static void open_fails_cleanly(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], err[PATH_MAX + 128] = "";
+	snprintf(path, sizeof(path), "%s/no/such/dir/out.txt", d);
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0644, err, sizeof(err)), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err, path));
+	rm_atomic_abort(&a); /* closed already: harmless */
+	assert_int_equal(entries(d), 0);
+}
+
+/* A rename that cannot happen (a directory at the target): -1, the
+ * temporary file removed. */
+static void commit_fails_cleanly(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX], inner[PATH_MAX + 8], err[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/out", d);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(inner, sizeof(inner), "%s/x", path);
+	put_file(inner, "x"); /* not empty: rename() over it fails */
+	struct rm_atomic_file a;
+	assert_int_equal(rm_atomic_open(&a, path, 0644, err, sizeof(err)), 0);
+	fputs("new\n", a.f);
+	assert_int_equal(rm_atomic_commit(&a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(entries(d), 1);
+}
+
+static void dash_is_stdout(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX];
+	assert_ptr_equal(rm_open_output("-"), stdout);
+	assert_int_equal(rm_close_output(stdout), 0);
+	assert_int_equal(fcntl(STDOUT_FILENO, F_GETFD), 0); /* still open */
+	snprintf(path, sizeof(path), "%s/plain.txt", d);
+	FILE *f = rm_open_output(path);
+	assert_non_null(f);
+	fputs("x\n", f);
+	assert_int_equal(rm_close_output(f), 0);
+	assert_string_equal(file_text(path), "x\n");
+	snprintf(path, sizeof(path), "%s/no/plain.txt", d);
+	assert_null(rm_open_output(path));
+}
+
+static void rfc3339(void **state)
+{
+	(void)state;
+	char t[RM_RFC3339_LEN];
+	rm_rfc3339(t, 1714564800.25, 1);
+	assert_string_equal(t, "2024-05-01T12:00:00.250Z");
+	rm_rfc3339(t, 1714564800.9999, 1);
+	assert_string_equal(t, "2024-05-01T12:00:00.999Z"); /* cut, not rounded */
+	rm_rfc3339(t, 1714564800, 0);
+	assert_string_equal(t, "2024-05-01T12:00:00Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(commit_replaces_with_mode, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(abort_keeps_old, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(planted_temp_links_not_followed, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(target_link_not_followed, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(open_fails_cleanly, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(commit_fails_cleanly, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(dash_is_stdout, make_dir, remove_dir),
+	    cmocka_unit_test(rfc3339),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
