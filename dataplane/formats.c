@@ -2,8 +2,9 @@
  * formats.c - rows written out: JSON Lines, CSV, the Prometheus textfile
  * and exposition, and the table at exit.
  *
- * Every JSON line has ts, interval, scope, dir (not for rir_pair and
- * health), key, packets and bytes (not for the port counters).
+ * Every JSON line and CSV row is a record of common/record.h: ts,
+ * interval, snapshot, scope, dir (not for rir_pair and health), key,
+ * packets and bytes (not for the port counters).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "formats.h"
 #include "output.h"
+#include "record.h"
 
 static int by_bytes(const void *pa, const void *pb)
 {
@@ -72,34 +74,28 @@ static void finish_rows(const struct rm_outputs *o, const struct rm_rows *in,
 /* ------------------------------------------------------------------ */
 /* Formats                                                             */
 
-static void write_json(FILE *o, const struct rm_rows *rs, const char *ts, const char *interval)
+/* Each row as a record (record.h): a JSON line, or a CSV row when csv. */
+static void write_records(FILE *o, int csv, const struct rm_rows *rs, const char *ts,
+			  const char *interval)
 {
 	for (uint32_t i = 0; i < rs->n; i++) {
 		const struct rm_row *w = &rs->v[i];
-		fprintf(o, "{\"ts\":\"%s\",\"interval\":%s,\"snapshot\":\"%s\",\"scope\":\"%s\",",
-			ts, interval, w->snap, w->scope);
-		if (w->dir)
-			fprintf(o, "\"dir\":\"%s\",", w->dir);
-		fputs("\"key\":", o);
-		rm_put_json_string(o, w->key);
-		fprintf(o, ",\"packets\":%" PRIu64, w->packets);
-		if (w->has_bytes)
-			fprintf(o, ",\"bytes\":%" PRIu64, w->bytes);
-		fputs("}\n", o);
-	}
-}
-
-static void write_csv(FILE *o, const struct rm_rows *rs, const char *ts, const char *interval)
-{
-	for (uint32_t i = 0; i < rs->n; i++) {
-		const struct rm_row *w = &rs->v[i];
-		fprintf(o, "%s,%s,%s,%s,%s,", ts, interval, w->snap, w->scope,
-			w->dir ? w->dir : "");
-		rm_put_csv_field(o, w->key);
-		fprintf(o, ",%" PRIu64 ",", w->packets);
-		if (w->has_bytes)
-			fprintf(o, "%" PRIu64, w->bytes);
-		fputc('\n', o);
+		struct rm_record r = {
+		    .has = RM_RECORD_TRAFFIC & ~(w->dir ? 0 : RM_FIELD(RM_F_DIR)) &
+			   ~(w->has_bytes ? 0 : RM_FIELD(RM_F_BYTES)),
+		    .ts = ts,
+		    .interval = interval,
+		    .snapshot = w->snap,
+		    .scope = w->scope,
+		    .dir = w->dir,
+		    .key = w->key,
+		    .packets = w->packets,
+		    .bytes = w->bytes,
+		};
+		if (csv)
+			rm_record_write_csv(o, &r, RM_RECORD_TRAFFIC);
+		else
+			rm_record_write_json(o, &r);
 	}
 }
 
@@ -109,12 +105,12 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 {
 	char when[RM_RFC3339_LEN], length[32];
 	rm_rfc3339(when, ts, 1);
-	snprintf(length, sizeof(length), total ? "\"total\"" : "%g", interval);
+	snprintf(length, sizeof(length), total ? "total" : "%g", interval);
 	struct rm_rows rs = {0};
 	finish_rows(o, rows, ports, n_ports, port_snap, &rs);
 	int rc = 0;
 	if (o->json) {
-		write_json(o->json, &rs, when, length);
+		write_records(o->json, 0, &rs, when, length);
 		if (fflush(o->json) || ferror(o->json)) {
 			fprintf(stderr, "rirmeter: JSON output: write failed: %s\n",
 				strerror(errno));
@@ -122,7 +118,7 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 		}
 	}
 	if (o->csv) {
-		write_csv(o->csv, &rs, when, total ? "total" : length);
+		write_records(o->csv, 1, &rs, when, length);
 		if (fflush(o->csv) || ferror(o->csv)) {
 			fprintf(stderr, "rirmeter: CSV output: write failed: %s\n",
 				strerror(errno));

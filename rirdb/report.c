@@ -15,7 +15,6 @@
  * counted on the page and make the exit status 1; the page is still
  * written, from the lines that were understood.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,107 +27,15 @@
 #include "rirdb.h"
 #include "grow.h"
 #include "output.h"
+#include "record.h"
 
-#define MAX_FIELD   256
+#define MAX_FIELD   RM_RECORD_TEXT_MAX
 #define MAX_COLUMNS 600 /* of the share charts, one per unit of their width */
 
-/* One JSON Lines record of rirmeter's flat schema. */
-struct rec {
-	char ts[64], scope[MAX_FIELD], dir[MAX_FIELD], key[MAX_FIELD];
-	int total;     /* interval == "total" */
-	int has_bytes; /* port and reload counters count packets or events only */
-	uint64_t packets, bytes;
-};
-
-/* Parse a flat JSON object of string and number values; 0 or -1. */
-static int parse_string(const char **p, char *out, size_t cap)
+/* A line taken: a record of rirmeter's (common/record.h) with its scope. */
+static int parse_record(const char *line, struct rm_record_buf *b)
 {
-	const char *s = *p;
-	size_t n = 0;
-	if (*s++ != '"')
-		return -1;
-	while (*s && *s != '"') {
-		char ch = *s++;
-		if (ch == '\\') {
-			ch = *s++;
-			if (ch == 'u') { /* keep it simple: \u00XX only, others as '?' */
-				unsigned v = 0;
-				if (sscanf(s, "%4x", &v) != 1)
-					return -1;
-				s += 4;
-				ch = v < 0x80 ? (char)v : '?';
-			} else if (ch == 'n') {
-				ch = '\n';
-			} else if (ch == 't') {
-				ch = '\t';
-			} else if (ch != '"' && ch != '\\' && ch != '/') {
-				return -1;
-			}
-		}
-		if (n + 1 < cap)
-			out[n++] = ch;
-	}
-	if (*s != '"')
-		return -1;
-	out[n] = '\0';
-	*p = s + 1;
-	return 0;
-}
-
-static void skip_ws(const char **p)
-{
-	while (isspace((unsigned char)**p))
-		(*p)++;
-}
-
-static int parse_record(const char *line, struct rec *r)
-{
-	memset(r, 0, sizeof(*r));
-	const char *p = line;
-	skip_ws(&p);
-	if (*p++ != '{')
-		return -1;
-	for (;;) {
-		char name[32], sval[MAX_FIELD];
-		skip_ws(&p);
-		if (*p == '}')
-			return r->scope[0] ? 0 : -1;
-		if (parse_string(&p, name, sizeof(name)))
-			return -1;
-		skip_ws(&p);
-		if (*p++ != ':')
-			return -1;
-		skip_ws(&p);
-		double num = 0;
-		int is_str = *p == '"';
-		if (is_str) {
-			if (parse_string(&p, sval, sizeof(sval)))
-				return -1;
-		} else {
-			char *end;
-			num = strtod(p, &end);
-			if (end == p)
-				return -1;
-			p = end;
-		}
-		if (strcmp(name, "ts") == 0 && is_str)
-			snprintf(r->ts, sizeof(r->ts), "%.63s", sval);
-		else if (strcmp(name, "interval") == 0)
-			r->total = is_str && strcmp(sval, "total") == 0;
-		else if (strcmp(name, "scope") == 0 && is_str)
-			snprintf(r->scope, sizeof(r->scope), "%s", sval);
-		else if (strcmp(name, "dir") == 0 && is_str)
-			snprintf(r->dir, sizeof(r->dir), "%s", sval);
-		else if (strcmp(name, "key") == 0 && is_str)
-			snprintf(r->key, sizeof(r->key), "%s", sval);
-		else if (strcmp(name, "packets") == 0 && !is_str)
-			r->packets = (uint64_t)num;
-		else if (strcmp(name, "bytes") == 0 && !is_str)
-			r->bytes = (uint64_t)num, r->has_bytes = 1;
-		skip_ws(&p);
-		if (*p == ',')
-			p++;
-	}
+	return rm_record_read_json(line, b) || !b->r.scope[0] ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -160,12 +67,12 @@ static struct kv *slot(struct table *t, const char *key)
 	return k;
 }
 
-static void add(struct table *t, const struct rec *r, const char *key)
+static void add(struct table *t, const struct rm_record *r, const char *key)
 {
 	struct kv *k = slot(t, key);
 	k->packets += r->packets;
 	k->bytes += r->bytes;
-	k->has_bytes |= r->has_bytes;
+	k->has_bytes |= (r->has & RM_FIELD(RM_F_BYTES)) != 0;
 }
 
 struct times {
@@ -225,16 +132,17 @@ struct agg {
 	size_t lines, bad;
 };
 
-static void take(struct agg *a, const struct rec *r)
+static void take(struct agg *a, const struct rm_record *r)
 {
-	int t = r->total;
-	char key[2 * MAX_FIELD + 2];
+	int t = strcmp(r->interval, "total") == 0; /* a number's text never is */
+	char key[2 * MAX_FIELD + 2], ts[sizeof(a->times.ts[0])];
 	if (strcmp(r->scope, "rir") == 0) {
 		snprintf(key, sizeof(key), "%s %s", r->dir, r->key);
 		add(&a->rir[t], r, key);
 		int k = rm_rir_from_name(r->key, strlen(r->key));
 		if (!t && k >= 0) {
-			size_t i = time_index(&a->times, r->ts);
+			snprintf(ts, sizeof(ts), "%s", r->ts); /* as kept, for the match */
+			size_t i = time_index(&a->times, ts);
 			a->times.bytes[i][strcmp(r->dir, "dst") == 0][k] += (double)r->bytes;
 		}
 	} else if (strcmp(r->scope, "country") == 0) {
@@ -527,7 +435,7 @@ int rirdb_report(int argc, char **argv)
 		}
 		unsigned lineno = 0;
 		while (getline(&line, &cap, f) >= 0) {
-			struct rec r;
+			struct rm_record_buf r;
 			lineno++;
 			if (line[strspn(line, " \t\r\n")] == '\0')
 				continue; /* blank lines are not data */
@@ -539,7 +447,7 @@ int rirdb_report(int argc, char **argv)
 				continue;
 			}
 			a->lines++;
-			take(a, &r);
+			take(a, &r.r);
 		}
 		if (f != stdin)
 			fclose(f);

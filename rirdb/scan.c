@@ -35,6 +35,7 @@
 #include "scanner.h"
 #include "snapshot.h"
 #include "output.h"
+#include "record.h"
 
 #define PIECE (1u << 20)
 #define BATCH 256
@@ -663,28 +664,26 @@ struct sink {
 	int distinct;
 };
 
+/* The records' fields: the totals of one run, with distinct when asked. */
+static unsigned scan_fields(const struct sink *s)
+{
+	return RM_RECORD_SCAN | (s->distinct ? RM_FIELD(RM_F_DISTINCT) : 0);
+}
+
 static void emit(const struct sink *s, const char *scope, const struct row *r)
 {
-	if (s->json) {
-		fprintf(
-		    s->json,
-		    "{\"ts\":\"%s\",\"interval\":\"total\",\"snapshot\":\"%s\",\"scope\":\"%s\","
-		    "\"key\":",
-		    s->ts, s->snap, scope);
-		rm_put_json_string(s->json, r->key);
-		fprintf(s->json, ",\"count\":%" PRIu64, r->count);
-		if (s->distinct)
-			fprintf(s->json, ",\"distinct\":%" PRIu64, r->distinct);
-		fputs("}\n", s->json);
-	}
-	if (s->csv) {
-		fprintf(s->csv, "%s,total,%s,%s,", s->ts, s->snap, scope);
-		rm_put_csv_field(s->csv, r->key);
-		fprintf(s->csv, ",%" PRIu64, r->count);
-		if (s->distinct)
-			fprintf(s->csv, ",%" PRIu64, r->distinct);
-		fputc('\n', s->csv);
-	}
+	struct rm_record rec = {.has = scan_fields(s),
+				.ts = s->ts,
+				.interval = "total",
+				.snapshot = s->snap,
+				.scope = scope,
+				.key = r->key,
+				.count = r->count,
+				.distinct = r->distinct};
+	if (s->json)
+		rm_record_write_json(s->json, &rec);
+	if (s->csv)
+		rm_record_write_csv(s->csv, &rec, scan_fields(s));
 	if (s->table) {
 		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, r->key, r->count);
 		if (s->distinct)
@@ -701,8 +700,7 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 		rd[t->lk.db->attrs[id].rir % RM_RIR_COUNT] += t->distinct[id];
 	}
 	if (s->csv)
-		fprintf(s->csv, "ts,interval,snapshot,scope,key,count%s\n",
-			s->distinct ? ",distinct" : "");
+		rm_record_write_csv_header(s->csv, scan_fields(s));
 	if (s->table)
 		fprintf(s->table, "%-8s %-40s %14s%s\n", "scope", "key", "count",
 			s->distinct ? "       distinct" : "");

@@ -43,6 +43,7 @@
 #include "ipfix.h"
 #include "pcapfile.h"
 #include "promhttp.h"
+#include "record.h"
 #include "rows.h"
 #include "snapshot.h"
 #include "reload.h"
@@ -854,7 +855,7 @@ static int setup(struct run *r)
 	    (r->opt.prom && check_prom_path(r->opt.prom)))
 		return -1;
 	if (r->csv)
-		fprintf(r->csv, "ts,interval,snapshot,scope,dir,key,packets,bytes\n");
+		rm_record_write_csv_header(r->csv, RM_RECORD_TRAFFIC);
 	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
 	if (r->opt.prom_listen &&
 	    !(r->http = rm_promhttp_start(r->opt.prom_listen, err, sizeof(err)))) {
