@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "flow.h"
+#include "options.h"
 
 static const char *const proto_names[RM_FLOW_PROTOS] = {"netflow", "ipfix", "sflow"};
 static const char *const kind_names[] = {"netflow5", "netflow9", "ipfix", "sflow"};
@@ -97,15 +98,19 @@ int rm_flow_config_parse(struct rm_flow_config *cfg, const char *spec, char *err
 			return -1;
 		}
 		s += n + 1;
-		char *end;
-		long port = strtol(s, &end, 10);
-		if (end == s || (*end && *end != ',') || port < 1 || port > 65535) {
-			snprintf(err, errlen, "--flows: '%.*s' is not a UDP port (1..65535)",
-				 (int)strcspn(s, ","), s);
+		/* The port is the field up to the next comma; one too long for
+		 * num is cut, and still refused (too many digits or not digits). */
+		char num[32], why[128];
+		size_t len = strcspn(s, ",");
+		uint64_t port;
+		snprintf(num, sizeof(num), "%.*s", (int)len, s);
+		if (rm_parse_u64(num, 1, 65535, &port, why, sizeof(why))) {
+			snprintf(err, errlen, "--flows: port %s", why);
 			return -1;
 		}
+		const char *end = s + len;
 		if (rm_flow_port(cfg, (uint16_t)port) >= 0) {
-			snprintf(err, errlen, "--flows: port %ld given twice", port);
+			snprintf(err, errlen, "--flows: port %u given twice", (unsigned)port);
 			return -1;
 		}
 		if (cfg->n == RM_FLOW_MAX_PORTS) {

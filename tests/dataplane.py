@@ -228,7 +228,7 @@ def main():
          1, 'cannot write'),
         ('unknown option', ['0,1'], [pcap], ['--db', snap, '--frobnicate'], 2, 'usage'),
         ('bad number', ['0,1'], [pcap], ['--db', snap, '--interval', 'soon'], 2,
-         '--interval wants a number'),
+         "--interval: 'soon' is not a non-negative number"),
         ('no ports', ['0,1'], [], ['--db', snap], 1, 'no ports'),
         ('one lcore', ['0'], [pcap], ['--db', snap], 1, 'at least two lcores'),
     ]

@@ -527,7 +527,7 @@ def main():
     else:
         sflow_case(tmp, snap, traffic)
     for bad, msg in ((['--flows', 'netflow'], 'is not PROTO:PORT'),
-                     (['--flows', 'ipfix:99999'], 'is not a UDP port'),
+                     (['--flows', 'ipfix:99999'], '--flows: port 99999 is out of range 1..65535'),
                      (['--flows-only'], '--flows-only needs --flows')):
         r = rirmeter(traffic, ['--db', snap] + bad)
         check('%s: exit 2 with "%s"' % (' '.join(bad), msg),

@@ -123,8 +123,8 @@ def main():
 
     p = subprocess.run([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--', '--db',
                        snap, '--prom-listen', '127.0.0.1:99999'], capture_output=True, text=True)
-    check('a bad --prom-listen is refused with a reason', p.returncode == 1 and
-          'bad port' in p.stderr, p.stderr)
+    check('a bad --prom-listen is a usage error (2) with a reason', p.returncode == 2 and
+          'rirmeter: --prom-listen: port 99999 is out of range 1..65535' in p.stderr, p.stderr)
     return finish()
 
 

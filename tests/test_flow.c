@@ -1520,8 +1520,19 @@ static void config(void **unused)
 	assert_int_equal(c.n, 3);
 	assert_int_equal(rm_flow_port(&c, 4739), RM_FLOW_IPFIX);
 	assert_int_equal(rm_flow_port(&c, 80), -1);
-	const char *bad[] = {"netflow",		"nf:1",	     "netflow:0", "netflow:70000",
-			     "ipfix:1,ipfix:1", "sflow:12x", ""};
+	const char *bad[] = {"netflow",
+			     "nf:1",
+			     "netflow:0",
+			     "netflow:70000",
+			     "ipfix:1,ipfix:1",
+			     "sflow:12x",
+			     "",
+			     "netflow:+2055",
+			     "netflow: 2055",
+			     "netflow:2055.0",
+			     "netflow:",
+			     "netflow:-1",
+			     "netflow:99999999999999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&c, 0, sizeof(c));
 		assert_int_equal(rm_flow_config_parse(&c, bad[i], err, sizeof(err)), -1);

@@ -31,6 +31,7 @@
 #include <rte_ring.h>
 
 #include "export.h"
+#include "options.h"
 #include "worker.h"
 
 #define FLUSH_MS  100
@@ -64,14 +65,25 @@ int rm_export_parse(struct rm_export_cfg *cfg, const char *spec, char *err, size
 		memset(d.mac, 0xff, sizeof(d.mac));
 		if (at)
 			*at++ = '\0';
-		char *end;
-		long port = c1 ? strtol(tok, &end, 10) : -1;
-		long udp = c2 ? strtol(c2 + 1, NULL, 10) : -1;
-		if (c2)
-			*c2 = '\0';
-		if (cfg->n == RM_MAX_EXPORT || !c1 || !c2 || end != c1 || port < 0 ||
-		    port > 65535 || udp < 1 || udp > 65535 ||
-		    inet_pton(AF_INET, c1 + 1, d.ip) != 1 || (at && parse_mac(at, d.mac))) {
+		if (cfg->n == RM_MAX_EXPORT || !c1 || !c2) {
+			snprintf(
+			    err, errlen,
+			    "--ipfix-export: '%s' is not PORT:IPV4:UDP_PORT[@MAC] (at most %d)",
+			    spec, RM_MAX_EXPORT);
+			return -1;
+		}
+		*c1 = *c2 = '\0'; /* tok: PORT, c1 + 1: IPV4, c2 + 1: UDP_PORT */
+		uint64_t port, udp;
+		char why[128];
+		if (rm_parse_u64(tok, 0, 65535, &port, why, sizeof(why))) {
+			snprintf(err, errlen, "--ipfix-export: DPDK port %s", why);
+			return -1;
+		}
+		if (rm_parse_u64(c2 + 1, 1, 65535, &udp, why, sizeof(why))) {
+			snprintf(err, errlen, "--ipfix-export: UDP port %s", why);
+			return -1;
+		}
+		if (inet_pton(AF_INET, c1 + 1, d.ip) != 1 || (at && parse_mac(at, d.mac))) {
 			snprintf(
 			    err, errlen,
 			    "--ipfix-export: '%s' is not PORT:IPV4:UDP_PORT[@MAC] (at most %d)",

@@ -2,8 +2,14 @@
  * main.c - rirmeter: EAL, options, ports, lcores, and the main loop.
  *
  *   rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] [--prom PATH]
- *            [--interval S] [--duration S] [--top N] [--burst N] [--queues N] [--quiet]
+ *            [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] [--top N]
+ *            [--burst N] [--queues N] [--mbufs N] [--quiet]
  *            [--flows PROTO:PORT,... [--flows-only]]
+ *            [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source IPV4] [--ipfix-pen N]]
+ *
+ * (the synopsis of README.md's "## rirmeter", which usage() prints and
+ * tests/options.sh compares).  Numeric option values follow one policy,
+ * common/options.h: the whole string is the number, in range, or exit 2.
  *
  * Every worker lcore (all lcores but the main one) polls the RX queues it
  * was given; each port gets as many queues as there are workers (or as
@@ -41,6 +47,7 @@
 #include "formats.h"
 #include "output.h"
 #include "ipfix.h"
+#include "options.h"
 #include "pcapfile.h"
 #include "promhttp.h"
 #include "record.h"
@@ -52,6 +59,7 @@
 #define RX_DESC	    1024
 #define MBUF_CACHE  256
 #define MAX_PORTS   32
+#define PROG	    "rirmeter"
 #define IDLE_STOP_S 2.0 /* capture input: no progress this long means the end */
 
 struct options {
@@ -82,7 +90,16 @@ static double now_s(void)
 static void usage(FILE *o)
 {
 	fprintf(o,
-		"usage: rirmeter [EAL options] -- --db FILE [options]\n"
+		/* README.md's synopsis, word for word: it is the reference. */
+		"usage: rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] "
+		"[--prom PATH]\n"
+		"                [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] "
+		"[--top N]\n"
+		"                [--burst N] [--queues N] [--mbufs N] [--quiet]\n"
+		"                [--flows PROTO:PORT,... [--flows-only]]\n"
+		"                [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source "
+		"IPV4] [--ipfix-pen N]]\n"
+		"\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
 		"  --csv PATH|-     CSV output\n"
@@ -119,20 +136,6 @@ static void usage(FILE *o)
 		RM_MAX_BURST);
 }
 
-static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "rirmeter: %s wants a number in [%g, %g], not '%s'\n", opt, lo, hi,
-			s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -165,7 +168,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->export.domain = 1;
 	o->export.mtu = 1500;
 	o->export.refresh_s = 30;
-	double v;
+	uint64_t v;
 	int c, only = 0;
 	char err[256];
 	optind = 1;
@@ -184,27 +187,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->prom = optarg;
 			break;
 		case 'i':
-			if (parse_number("--interval", optarg, 0, 86400, &o->interval))
+			if (rm_opt_decimal(PROG, "--interval", optarg, 0, 86400, &o->interval))
 				return -1;
 			break;
 		case 't':
-			if (parse_number("--duration", optarg, 0, 1e9, &o->duration))
+			if (rm_opt_decimal(PROG, "--duration", optarg, 0, 1e9, &o->duration))
 				return -1;
 			break;
 		case 'n':
-			if (parse_number("--top", optarg, 0, 100000, &v))
+			if (rm_opt_uint(PROG, "--top", optarg, 0, 100000, &o->top))
 				return -1;
-			o->top = (unsigned)v;
 			break;
 		case 'b':
-			if (parse_number("--burst", optarg, 1, RM_MAX_BURST, &v))
+			if (rm_opt_uint(PROG, "--burst", optarg, 1, RM_MAX_BURST, &o->burst))
 				return -1;
-			o->burst = (unsigned)v;
 			break;
 		case 'q':
-			if (parse_number("--queues", optarg, 1, RM_MAX_QUEUES, &v))
+			if (rm_opt_uint(PROG, "--queues", optarg, 1, RM_MAX_QUEUES, &o->queues))
 				return -1;
-			o->queues = (unsigned)v;
 			break;
 		case 'Q':
 			o->quiet = 1;
@@ -213,11 +213,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->io_only = 1;
 			break;
 		case 'm':
-			if (parse_number("--mbufs", optarg, 1024, 1 << 24, &v))
+			if (rm_opt_uint(PROG, "--mbufs", optarg, 1024, 1 << 24, &o->mbufs))
 				return -1;
-			o->mbufs = (unsigned)v;
 			break;
 		case 'P':
+			if (rm_promhttp_check_listen(optarg, err, sizeof(err))) {
+				fprintf(stderr, PROG ": %s\n", err);
+				return -1;
+			}
 			o->prom_listen = optarg;
 			break;
 		case 'F':
@@ -246,24 +249,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->export_source_set = 1;
 			break;
 		case 'E':
-			if (parse_number("--ipfix-pen", optarg, 1, 4294967295.0, &v))
+			if (rm_opt_u64(PROG, "--ipfix-pen", optarg, 1, UINT32_MAX, &v))
 				return -1;
 			o->export.pen = (uint32_t)v;
 			break;
 		case 'D':
-			if (parse_number("--ipfix-domain", optarg, 0, 4294967040.0, &v))
+			if (rm_opt_u64(PROG, "--ipfix-domain", optarg, 0, 4294967040u, &v))
 				return -1;
 			o->export.domain = (uint32_t)v;
 			break;
 		case 'M':
-			if (parse_number("--ipfix-mtu", optarg, 576, 9216, &v))
+			if (rm_opt_uint(PROG, "--ipfix-mtu", optarg, 576, 9216, &o->export.mtu))
 				return -1;
-			o->export.mtu = (unsigned)v;
 			break;
 		case 'R':
-			if (parse_number("--ipfix-refresh", optarg, 1, 86400, &v))
+			if (rm_opt_decimal(PROG, "--ipfix-refresh", optarg, 1, 86400,
+					   &o->export.refresh_s))
 				return -1;
-			o->export.refresh_s = v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "promhttp.h"
 
 struct rm_promhttp {
@@ -71,10 +72,10 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char *err, s
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
 		port = colon + 1;
 	}
-	char *end;
-	long p = strtol(port, &end, 10);
-	if (*port == '\0' || *end || p < 1 || p > 65535) {
-		snprintf(err, errlen, "--prom-listen: bad port in '%s'", s);
+	uint64_t p;
+	char why[128];
+	if (rm_parse_u64(port, 1, 65535, &p, why, sizeof(why))) {
+		snprintf(err, errlen, "--prom-listen: port %s", why);
 		return -1;
 	}
 	memset(ss, 0, sizeof(*ss));
@@ -91,6 +92,12 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char *err, s
 		return -1;
 	}
 	return 0;
+}
+
+int rm_promhttp_check_listen(const char *listen, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	return parse_listen(listen, &ss, err, errlen);
 }
 
 struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errlen)

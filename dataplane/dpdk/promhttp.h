@@ -10,6 +10,10 @@
 struct rm_promhttp;
 /* Listen on "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback); NULL + err. */
 struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errlen);
+/* 0 when rm_promhttp_start would accept listen's syntax (address and port
+ * 1..65535), else -1 + err naming --prom-listen: lets option parsing
+ * refuse a bad spec as a usage error, before any port is set up. */
+int rm_promhttp_check_listen(const char *listen, char *err, size_t errlen);
 /* Replace the text served; takes ownership of text (malloc'd). */
 void rm_promhttp_publish(struct rm_promhttp *h, char *text, size_t len);
 void rm_promhttp_stop(struct rm_promhttp *h);
