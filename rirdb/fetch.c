@@ -29,6 +29,7 @@
 
 #include "loaders.h"
 #include "md5.h"
+#include "options.h"
 #include "rirdb.h"
 #include "snapshot.h"
 
@@ -57,6 +58,12 @@ static const struct source defaults[] = {
 };
 #define N_SOURCES (sizeof(defaults) / sizeof(defaults[0]))
 #define MAX_WITH  64
+#define PROG	  "rirdb fetch"
+/* Bounds of the numeric options: beyond them a value is a typo, not a
+ * wish (the back-off is capped at 60 s after the first retry anyway). */
+#define MAX_TIMEOUT_S	  86400
+#define MAX_RETRIES	  100
+#define MAX_RETRY_DELAY_S 3600
 
 struct fetch_opts {
 	const char *dir, *output, *base;
@@ -379,6 +386,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 	};
 	*o = (struct fetch_opts){
 	    .dir = "/var/lib/rirmeter", .timeout = 30, .retries = 3, .retry_delay = 2};
+	uint64_t v;
 	int c;
 	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:lqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -416,13 +424,19 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 			o->with[o->n_with++] = optarg;
 			break;
 		case 't':
-			o->timeout = strtol(optarg, NULL, 10);
+			/* Whole seconds: curl's stall timeout has no finer unit. */
+			if (rm_opt_u64(PROG, "--timeout", optarg, 1, MAX_TIMEOUT_S, &v))
+				return -1;
+			o->timeout = (long)v;
 			break;
 		case 'r':
-			o->retries = (unsigned)strtoul(optarg, NULL, 10);
+			if (rm_opt_uint(PROG, "--retries", optarg, 0, MAX_RETRIES, &o->retries))
+				return -1;
 			break;
 		case 'R':
-			o->retry_delay = strtod(optarg, NULL);
+			if (rm_opt_decimal(PROG, "--retry-delay", optarg, 0, MAX_RETRY_DELAY_S,
+					   &o->retry_delay))
+				return -1;
 			break;
 		case 'l':
 			o->lenient = 1;
@@ -440,7 +454,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc || o->timeout <= 0 || o->retry_delay < 0) {
+	if (optind < argc) {
 		fprintf(stderr, "rirdb fetch: bad arguments (see rirdb fetch --help)\n");
 		return -1;
 	}

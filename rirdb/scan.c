@@ -31,6 +31,7 @@
 
 #include "lookup.h"
 #include "model.h"
+#include "options.h"
 #include "rirdb.h"
 #include "scanner.h"
 #include "snapshot.h"
@@ -765,7 +766,6 @@ int rirdb_scan(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
 	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'd':
 			dbpath = optarg;
@@ -782,30 +782,14 @@ int rirdb_scan(int argc, char **argv)
 		case 'A':
 			annotate = 1;
 			break;
-		case 'T': {
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 256) {
-				fprintf(stderr,
-					"rirdb scan: --threads: not a number from 1 to 256: %s\n",
-					optarg);
+		case 'T':
+			if (rm_opt_uint("rirdb scan", "--threads", optarg, 1, 256, &threads))
 				return 2;
-			}
-			threads = (unsigned)v;
 			break;
-		}
-		case 'n': {
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || v > 100000) {
-				fprintf(stderr,
-					"rirdb scan: --top: not a number up to 100000: %s\n",
-					optarg);
+		case 'n':
+			if (rm_opt_uint("rirdb scan", "--top", optarg, 0, 100000, &top))
 				return 2;
-			}
-			top = (unsigned)v;
 			break;
-		}
 		case 'q':
 			quiet = 1;
 			break;

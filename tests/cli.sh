@@ -149,5 +149,45 @@ check "diff of a snapshot with itself lists nothing" test "$(wc -l <"$tmp/same.t
 "$rirdb" diff "$tmp/d-old.snap" "$tmp/trunc.snap" >/dev/null 2>"$tmp/e"; rc=$?
 check "diff refuses a bad snapshot" bash -c "test $rc = 1 && grep -q truncated '$tmp/e'"
 
+# Numeric options, one policy (common/options.h): the whole string is the
+# number, in range; anything else exits 2 naming the option.
+refuses() { # refuses NAME MESSAGE COMMAND...: exit 2 and MESSAGE on stderr
+	local name=$1 msg=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+	if [ "$rc" = 2 ] && grep -qF -- "$msg" "$tmp/err"; then ok "$name"
+	else not_ok "$name" "exit $rc, wanted 2 and: $msg" "$(head -c 600 "$tmp/err")"; fi
+}
+bad_values() { # bad_values PROG OPT MAX_PLUS_ONE COMMAND...: the option is added last
+	local prog=$1 opt=$2 over=$3; shift 3
+	refuses "$prog $opt: fraction" "$prog: $opt: '2.5' is not a whole number" "$@" "$opt" 2.5
+	refuses "$prog $opt: trailing garbage" "$prog: $opt: '3x' is not a whole number" "$@" "$opt" 3x
+	refuses "$prog $opt: empty" "$prog: $opt: '' is not a whole number" "$@" "$opt" ""
+	refuses "$prog $opt: negative" "$prog: $opt: '-1' is not a whole number" "$@" "$opt" -1
+	refuses "$prog $opt: space" "$prog: $opt: ' 3' is not a whole number" "$@" "$opt" " 3"
+	refuses "$prog $opt: out of range" "$prog: $opt: $over is out of range" "$@" "$opt" "$over"
+}
+fetch=("$rirdb" fetch --dir "$tmp/fetch" --base-url "file://$tmp/no-such-mirror" --quiet)
+bad_values "rirdb fetch" --timeout 86401 "${fetch[@]}"
+refuses "rirdb fetch --timeout: zero is out of range" "rirdb fetch: --timeout: 0 is out of range 1..86400" "${fetch[@]}" --timeout 0
+refuses "rirdb fetch --timeout: words" "rirdb fetch: --timeout: 'abc' is not a whole number" "${fetch[@]}" --timeout abc
+bad_values "rirdb fetch" --retries 101 "${fetch[@]}"
+refuses "rirdb fetch --retries: 2^64 is out of range" "rirdb fetch: --retries: 18446744073709551616 is out of range 0..100" "${fetch[@]}" --retries 18446744073709551616
+for v in 3x "" -1 " 1" nan inf 1e1 0x10; do
+	refuses "rirdb fetch --retry-delay '$v' refused" "rirdb fetch: --retry-delay: '$v' is not a non-negative number" "${fetch[@]}" --retry-delay "$v"
+done
+refuses "rirdb fetch --retry-delay: out of range" "rirdb fetch: --retry-delay: 3601 is out of range 0..3600" "${fetch[@]}" --retry-delay 3601
+# Valid values pass the options: the run then fails on the missing mirror (1, not 2).
+"${fetch[@]}" --timeout 5 --retries 0 --retry-delay 0.5 >/dev/null 2>"$tmp/e"; rc=$?
+check "rirdb fetch: valid --timeout, --retries, --retry-delay (fractional) accepted" \
+	bash -c "test $rc = 1 && ! grep -q -- '--' '$tmp/e'"
+
+bad_values "rirdb scan" --top 100001 "$rirdb" scan -d "$snap" "$tmp/junk"
+bad_values "rirdb scan" --threads 257 "$rirdb" scan -d "$snap" "$tmp/junk"
+refuses "rirdb scan --threads: zero is out of range" "rirdb scan: --threads: 0 is out of range 1..256" "$rirdb" scan -d "$snap" --threads 0 "$tmp/junk"
+echo "src 193.0.6.139 dst 8.8.8.8" >"$tmp/one.log"
+"$rirdb" scan -d "$snap" --top 1 --threads 2 --json - "$tmp/one.log" >"$tmp/scan.jsonl" 2>"$tmp/e"; rc=$?
+check "rirdb scan: valid --top and --threads accepted" test "$rc" = 0
+check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"' "$tmp/scan.jsonl"
+
 echo "1..$n"
 exit $((fails > 0))
