@@ -42,31 +42,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "ipfix.h"
 #include "simd.h"
 
 #define HEADER	   16
 #define SET_HEADER 4
 #define TEMPLATES  4 /* record templates; then the aggregate template */
-
-/* Big-endian stores at any alignment: one swap and one store each. */
-static inline void put16(uint8_t *p, uint32_t v)
-{
-	uint16_t b = __builtin_bswap16((uint16_t)v);
-	memcpy(p, &b, 2);
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	v = __builtin_bswap32(v);
-	memcpy(p, &v, 4);
-}
-
-static inline void put64(uint8_t *p, uint64_t v)
-{
-	v = __builtin_bswap64(v);
-	memcpy(p, &v, 8);
-}
 
 /* Template id of a record family and an exporter family. */
 static uint16_t template_id(int family, int exp_family)
@@ -131,7 +113,7 @@ void rm_ipfix_templates(struct rm_ipfix *x)
 static void close_set(struct rm_ipfix *x)
 {
 	if (x->set_at) {
-		put16(x->msg + x->set_at + 2, x->len - x->set_at);
+		rm_put_be16(x->msg + x->set_at + 2, x->len - x->set_at);
 		x->set_at = 0;
 		x->set_id = 0;
 	}
@@ -141,23 +123,23 @@ static void write_templates(struct rm_ipfix *x)
 {
 	uint32_t at = x->len;
 	uint8_t *p = x->msg;
-	put16(p + at, 2);
+	rm_put_be16(p + at, 2);
 	x->len += SET_HEADER;
 	for (int t = 0; t < TEMPLATES; t++) {
 		int family = t & 1 ? 6 : 4, exp_family = t & 2 ? 6 : 4;
 		uint16_t f[16][2];
 		unsigned n = standard_fields(family, exp_family, f);
-		put16(p + x->len, template_id(family, exp_family));
-		put16(p + x->len + 2, n + N_ENTERPRISE);
+		rm_put_be16(p + x->len, template_id(family, exp_family));
+		rm_put_be16(p + x->len + 2, n + N_ENTERPRISE);
 		x->len += 4;
 		for (unsigned i = 0; i < n; i++, x->len += 4) {
-			put16(p + x->len, f[i][0]);
-			put16(p + x->len + 2, f[i][1]);
+			rm_put_be16(p + x->len, f[i][0]);
+			rm_put_be16(p + x->len + 2, f[i][1]);
 		}
 		for (unsigned i = 0; i < N_ENTERPRISE; i++, x->len += 8) {
-			put16(p + x->len, 0x8000 | enterprise_fields[i][0]);
-			put16(p + x->len + 2, enterprise_fields[i][1]);
-			put32(p + x->len + 4, x->pen);
+			rm_put_be16(p + x->len, 0x8000 | enterprise_fields[i][0]);
+			rm_put_be16(p + x->len + 2, enterprise_fields[i][1]);
+			rm_put_be32(p + x->len + 4, x->pen);
 		}
 	}
 	/* Per-interval aggregates of the scopes (rm_ipfix_add_aggregate). */
@@ -167,19 +149,19 @@ static void write_templates(struct rm_ipfix *x)
 	    {RM_IE_SRC_COUNTRY, 2},    {RM_IE_DST_COUNTRY, 2},	    {RM_IE_SRC_HOLDER, 65535},
 	    {RM_IE_DST_HOLDER, 65535},
 	};
-	put16(p + x->len, RM_IPFIX_AGGREGATE);
-	put16(p + x->len + 2, 4 + 7);
+	rm_put_be16(p + x->len, RM_IPFIX_AGGREGATE);
+	rm_put_be16(p + x->len + 2, 4 + 7);
 	x->len += 4;
 	for (unsigned i = 0; i < 4; i++, x->len += 4) {
-		put16(p + x->len, agg[i][0]);
-		put16(p + x->len + 2, agg[i][1]);
+		rm_put_be16(p + x->len, agg[i][0]);
+		rm_put_be16(p + x->len + 2, agg[i][1]);
 	}
 	for (unsigned i = 0; i < 7; i++, x->len += 8) {
-		put16(p + x->len, 0x8000 | agg_e[i][0]);
-		put16(p + x->len + 2, agg_e[i][1]);
-		put32(p + x->len + 4, x->pen);
+		rm_put_be16(p + x->len, 0x8000 | agg_e[i][0]);
+		rm_put_be16(p + x->len + 2, agg_e[i][1]);
+		rm_put_be32(p + x->len + 4, x->pen);
 	}
-	put16(p + at + 2, x->len - at);
+	rm_put_be16(p + at + 2, x->len - at);
 	x->template_sends++;
 }
 
@@ -204,11 +186,11 @@ void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s)
 	}
 	close_set(x);
 	uint8_t *p = x->msg;
-	put16(p, 10);
-	put16(p + 2, x->len);
-	put32(p + 4, (uint32_t)now_s);
-	put32(p + 8, x->seq);
-	put32(p + 12, x->domain);
+	rm_put_be16(p, 10);
+	rm_put_be16(p + 2, x->len);
+	rm_put_be32(p + 4, (uint32_t)now_s);
+	rm_put_be32(p + 8, x->seq);
+	rm_put_be32(p + 12, x->domain);
 	x->send(x->ctx, p, x->len);
 	x->seq += x->in_msg; /* data records, as the RFC counts them */
 	x->messages++;
@@ -244,7 +226,7 @@ static uint8_t *room_slow(struct rm_ipfix *x, uint16_t id, uint32_t need, uint64
 		close_set(x);
 		x->set_at = x->len;
 		x->set_id = id;
-		put16(x->msg + x->len, id);
+		rm_put_be16(x->msg + x->len, id);
 		x->len += SET_HEADER;
 	}
 	return x->msg + x->len;
@@ -270,10 +252,10 @@ void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate 
 		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
 	}
 	uint8_t *p = room(x, RM_IPFIX_AGGREGATE, need, now_s);
-	put64(p, a->start_ms);
-	put64(p + 8, a->end_ms);
-	put64(p + 16, a->pkts);
-	put64(p + 24, a->bytes);
+	rm_put_be64(p, a->start_ms);
+	rm_put_be64(p + 8, a->end_ms);
+	rm_put_be64(p + 16, a->pkts);
+	rm_put_be64(p + 24, a->bytes);
 	p += 32;
 	for (int k = 0; k < 3; k++)
 		p += put_string(p, str[k], slen[k]);
@@ -363,13 +345,13 @@ static inline void add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint
 	uint8_t *p = room(x, template_id(r->family, r->exp_family), need, now_s);
 	const struct rm_flow_meta *m = r->meta;
 	p = put_addrs(p, r->family, r->src, r->dst);
-	put16(p, m->sport);
-	put16(p + 2, m->dport);
+	rm_put_be16(p, m->sport);
+	rm_put_be16(p + 2, m->dport);
 	p[4] = m->proto;
-	put64(p + 5, r->pkts);
-	put64(p + 13, r->bytes);
-	put64(p + 21, m->start_ms);
-	put64(p + 29, m->end_ms);
+	rm_put_be64(p + 5, r->pkts);
+	rm_put_be64(p + 13, r->bytes);
+	rm_put_be64(p + 21, m->start_ms);
+	rm_put_be64(p + 29, m->end_ms);
 	p += 37;
 	if (r->exp_family == 6) {
 		memcpy(p, r->exp_addr, 16);
@@ -378,10 +360,10 @@ static inline void add(struct rm_ipfix *x, const struct rm_ipfix_record *r, uint
 		memcpy(p, r->exp_addr, 4);
 		p += 4;
 	}
-	put32(p, r->exp_domain);
+	rm_put_be32(p, r->exp_domain);
 	p += 4;
 	p = put_ends(p, r->end[0], r->end_len[0], r->end[1], r->end_len[1]);
-	put32(p, m->sampling);
+	rm_put_be32(p, m->sampling);
 	p += 4;
 	x->len = (uint32_t)(p - x->msg);
 	x->in_msg++;
@@ -410,11 +392,11 @@ static const uint16_t v5_fields[][2] = {
 
 static uint32_t put_spec(uint8_t *p, uint16_t id, uint16_t len, uint32_t pen)
 {
-	put16(p, id);
-	put16(p + 2, len);
+	rm_put_be16(p, id);
+	rm_put_be16(p + 2, len);
 	if (!(id & 0x8000))
 		return 4;
-	put32(p + 4, pen);
+	rm_put_be32(p + 4, pen);
 	return 8;
 }
 
@@ -450,8 +432,8 @@ static uint32_t mirror_template(const struct rm_ipfix *x, const struct rm_flow_s
 	for (unsigned i = 0; i < N_ENTERPRISE - 1; i++, n++)
 		at += put_spec(p + at, 0x8000 | enterprise_fields[i][0], enterprise_fields[i][1],
 			       x->pen);
-	put16(p, (uint16_t)(RM_IPFIX_MIRROR + slot));
-	put16(p + 2, (uint16_t)n);
+	rm_put_be16(p, (uint16_t)(RM_IPFIX_MIRROR + slot));
+	rm_put_be16(p + 2, (uint16_t)n);
 	return at;
 }
 
@@ -478,8 +460,8 @@ static int announce(struct rm_ipfix *x, const struct rm_flow_state *st, unsigned
 		start_message(x);
 	}
 	close_set(x);
-	put16(x->msg + x->len, 2);
-	put16(x->msg + x->len + 2, (uint16_t)(SET_HEADER + tlen));
+	rm_put_be16(x->msg + x->len, 2);
+	rm_put_be16(x->msg + x->len + 2, (uint16_t)(SET_HEADER + tlen));
 	memcpy(x->msg + x->len + SET_HEADER, t, tlen);
 	x->len += SET_HEADER + tlen;
 	x->sent[slot] = mark;
@@ -517,15 +499,15 @@ static void mirror_of(struct mirror *c, struct rm_ipfix_put *s, const struct rm_
 	uint32_t alen = e->family == 6 ? 16 : 4;
 	memcpy(p, e->addr, alen);
 	p += alen;
-	put32(p, e->domain);
+	rm_put_be32(p, e->domain);
 	p += 4;
 	s->sysinit_at = -1;
 	if (c->uptime) {
 		s->sysinit_at = (int)(p - s->tail);
-		put64(p, m->sysinit_ms);
+		rm_put_be64(p, m->sysinit_ms);
 		p += 8;
 	}
-	put32(p, m->sampling);
+	rm_put_be32(p, m->sampling);
 	s->tail_len = (uint32_t)(p + 4 - s->tail);
 }
 
@@ -581,11 +563,13 @@ static void add_decoded(struct rm_ipfix *x, const struct rm_flow_state *st, int 
 {
 	const struct rm_flow_batch *b = &st->batch;
 	const struct rm_flow_exporter *e = &st->exp[m->exporter];
-	uint32_t s4 = __builtin_bswap32(b->a4[2 * k]), d4 = __builtin_bswap32(b->a4[2 * k + 1]);
+	uint8_t s4[4], d4[4]; /* the batch holds IPv4 addresses as host integers */
+	rm_put_be32(s4, b->a4[2 * k]);
+	rm_put_be32(d4, b->a4[2 * k + 1]);
 	struct rm_ipfix_record r = {.family = f ? 6 : 4,
 				    .exp_family = e->family,
-				    .src = f ? b->a6[2 * k] : (const uint8_t *)&s4,
-				    .dst = f ? b->a6[2 * k + 1] : (const uint8_t *)&d4,
+				    .src = f ? b->a6[2 * k] : s4,
+				    .dst = f ? b->a6[2 * k + 1] : d4,
 				    .exp_addr = e->addr,
 				    .exp_domain = e->domain,
 				    .pkts = f ? b->pkts6[k] : b->pkts4[k],

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "byteorder.h"
 #include "flow.h"
 #include "model.h"
 
@@ -118,10 +119,8 @@ static inline int rm_ipfix_put_same_key(const struct rm_ipfix_put *s, const stru
 static inline void rm_ipfix_put_sysinit(struct rm_ipfix_put *s, uint64_t ms)
 {
 	s->sysinit = ms;
-	if (s->sysinit_at >= 0) {
-		uint64_t be = __builtin_bswap64(ms);
-		memcpy(s->tail + s->sysinit_at, &be, 8);
-	}
+	if (s->sysinit_at >= 0)
+		rm_put_be64(s->tail + s->sysinit_at, ms);
 }
 typedef int (*rm_ipfix_put_fn)(struct rm_ipfix_put *s);
 int rm_ipfix_put_sse2(struct rm_ipfix_put *s);

@@ -77,13 +77,13 @@ void rm_parse_frame_tagged(const uint8_t *p, uint32_t len, uint32_t frame, struc
 	if (len < 14)
 		return rm_parse_bad(f, RM_BAD_TRUNCATED);
 	uint32_t off = 14;
-	uint16_t type = rm_be16(p + 12);
+	uint16_t type = rm_get_be16(p + 12);
 	for (unsigned tags = 0; type == ET_VLAN || type == ET_QINQ || type == ET_QINQ9;) {
 		if (++tags > MAX_TAGS)
 			return rm_parse_bad(f, RM_BAD_TOO_MANY_TAGS);
 		if (len < off + 4)
 			return rm_parse_bad(f, RM_BAD_TRUNCATED);
-		type = rm_be16(p + off + 2);
+		type = rm_get_be16(p + off + 2);
 		off += 4;
 	}
 	switch (type) {

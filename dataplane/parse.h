@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "byteorder.h"
+
 enum rm_frame_class { RM_FRAME_IPV4, RM_FRAME_IPV6, RM_FRAME_NON_IP, RM_FRAME_MALFORMED };
 
 enum rm_malformed {
@@ -43,11 +45,6 @@ struct rm_frame {
 
 #define RM_ET_IPV4 0x0800
 #define RM_ET_IPV6 0x86dd
-
-static inline uint16_t rm_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static inline void rm_parse_bad(struct rm_frame *f, enum rm_malformed why)
 {
@@ -81,13 +78,13 @@ static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t fra
 		return rm_parse_bad(f, RM_BAD_IPV4_IHL);
 	if (len < off + hl)
 		return rm_parse_bad(f, RM_BAD_TRUNCATED);
-	uint32_t total = rm_be16(p + off + 2);
+	uint32_t total = rm_get_be16(p + off + 2);
 	if (total < hl || off + total > frame)
 		return rm_parse_bad(f, RM_BAD_IPV4_LENGTH);
 	f->cls = RM_FRAME_IPV4;
 	f->l3_off = (uint16_t)off;
 	f->proto = p[off + 9];
-	uint16_t frag = rm_be16(p + off + 6);
+	uint16_t frag = rm_get_be16(p + off + 6);
 	f->fragment = frag & 0x1fff ? 2 : frag & 0x2000 ? 1 : 0; /* later, first, none */
 	f->l4_off = (uint16_t)(off + hl);
 	f->l4_len = total - hl;
@@ -103,7 +100,7 @@ static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t fra
 		return;
 	if (len < off + 40)
 		return rm_parse_bad(f, RM_BAD_TRUNCATED);
-	uint32_t payload = rm_be16(p + off + 4);
+	uint32_t payload = rm_get_be16(p + off + 4);
 	if (off + 40 + payload > frame)
 		return rm_parse_bad(f, RM_BAD_IPV6_LENGTH);
 	f->cls = RM_FRAME_IPV6;
@@ -132,7 +129,7 @@ static inline void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t fra
 				  struct rm_frame *out)
 {
 	if (avail >= 14) {
-		uint16_t type = rm_be16(p + 12);
+		uint16_t type = rm_get_be16(p + 12);
 		if (type == RM_ET_IPV6)
 			return rm_parse_ipv6_at(p, avail, frame, 14, out);
 		if (type == RM_ET_IPV4)

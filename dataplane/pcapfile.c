@@ -13,12 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "pcapfile.h"
-
-static uint32_t swap32(uint32_t v)
-{
-	return __builtin_bswap32(v);
-}
 
 long long rm_pcap_count(const char *path, char *err, size_t errlen)
 {
@@ -53,7 +49,7 @@ long long rm_pcap_count(const char *path, char *err, size_t errlen)
 		uint32_t incl;
 		memcpy(&incl, rh + 8, 4);
 		if (swapped)
-			incl = swap32(incl);
+			incl = rm_bswap32(incl);
 		pos += 16 + (long)incl;
 		if (pos > size || fseek(f, pos, SEEK_SET) != 0)
 			break; /* a truncated last record: libpcap stops there too */

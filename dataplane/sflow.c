@@ -23,13 +23,9 @@
  */
 #include <string.h>
 
+#include "byteorder.h"
 #include "flow.h"
 #include "parse.h"
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* A cursor over the datagram: every read checks what is left. */
 struct cur {
@@ -40,7 +36,7 @@ static int take32(struct cur *c, uint32_t *v)
 {
 	if (c->end - c->p < 4)
 		return -1;
-	*v = be32(c->p);
+	*v = rm_get_be32(c->p);
 	c->p += 4;
 	return 0;
 }
@@ -68,8 +64,8 @@ static void ports_of(const struct rm_frame *f, const uint8_t *p, uint32_t hlen, 
 	s->proto = f->proto;
 	if ((f->proto == 6 || f->proto == 17 || f->proto == 132) && f->fragment != 2 &&
 	    f->l4_off + 4u <= hlen) {
-		s->sport = (uint16_t)(p[f->l4_off] << 8 | p[f->l4_off + 1]);
-		s->dport = (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]);
+		s->sport = rm_get_be16(p + f->l4_off);
+		s->dport = rm_get_be16(p + f->l4_off + 2);
 	}
 }
 
@@ -111,8 +107,8 @@ static int sampled_ip(struct cur *r, int family, struct sampled *s)
 	s->bytes = length;
 	s->proto = (uint8_t)proto;
 	if (r->end - r->p >= 2 * alen + 8) {
-		s->sport = (uint16_t)be32(r->p + 2 * alen);
-		s->dport = (uint16_t)be32(r->p + 2 * alen + 4);
+		s->sport = (uint16_t)rm_get_be32(r->p + 2 * alen);
+		s->dport = (uint16_t)rm_get_be32(r->p + 2 * alen + 4);
 	}
 	return 1;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "internal.h"
 
 void rl_lines_init(struct rl_lines *l, const char *data, size_t len)
@@ -287,16 +288,16 @@ int rl_parse_v6_bytes(const char *s, size_t len, uint8_t b[16])
 			}
 			if (s == end || at + 2 > 16)
 				return -1;
-			b[at++] = (uint8_t)(val >> 8);
-			b[at++] = (uint8_t)val;
+			rm_put_be16(b + at, (uint16_t)val);
+			at += 2;
 			digits = 0;
 			val = 0;
 		} else if (c == '.' && at + 4 <= 16) {
 			uint32_t v4;
 			if (rl_parse_v4(group, (size_t)(end - group), &v4))
 				return -1;
-			for (int k = 0; k < 4; k++)
-				b[at++] = (uint8_t)(v4 >> (24 - 8 * k));
+			rm_put_be32(b + at, v4);
+			at += 4;
 			digits = 0;
 			break;
 		} else {
@@ -306,8 +307,8 @@ int rl_parse_v6_bytes(const char *s, size_t len, uint8_t b[16])
 	if (digits > 0) {
 		if (at + 2 > 16)
 			return -1;
-		b[at++] = (uint8_t)(val >> 8);
-		b[at++] = (uint8_t)val;
+		rm_put_be16(b + at, (uint16_t)val);
+		at += 2;
 	}
 	if (gap >= 0) {
 		if (at == 16)

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 static const char *const rir_names[RM_RIR_COUNT] = {
     "unknown", "iana", "afrinic", "apnic", "arin", "lacnic", "ripencc",
 };
@@ -80,18 +82,13 @@ int rm_status_from_name(const char *s, size_t len)
 
 rm_u128 rm_v6_from_bytes(const uint8_t b[16])
 {
-	rm_u128 v = 0;
-	for (int i = 0; i < 16; i++)
-		v = (v << 8) | b[i];
-	return v;
+	return (rm_u128)rm_get_be64(b) << 64 | rm_get_be64(b + 8);
 }
 
 void rm_v6_to_bytes(rm_u128 v, uint8_t b[16])
 {
-	for (int i = 15; i >= 0; i--) {
-		b[i] = (uint8_t)v;
-		v >>= 8;
-	}
+	rm_put_be64(b, (uint64_t)(v >> 64));
+	rm_put_be64(b + 8, (uint64_t)v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -197,8 +194,9 @@ void rm_cidr_containing(rm_u128 first, rm_u128 last, unsigned width, rm_u128 key
 void rm_format_key(enum rm_family f, rm_u128 key, char *out)
 {
 	if (f == RM_V4) {
-		uint32_t a = htonl((uint32_t)key);
-		inet_ntop(AF_INET, &a, out, RM_KEY_TEXT);
+		uint8_t a[4];
+		rm_put_be32(a, (uint32_t)key);
+		inet_ntop(AF_INET, a, out, RM_KEY_TEXT);
 	} else if (f == RM_V6) {
 		uint8_t b[16];
 		rm_v6_to_bytes(key, b);

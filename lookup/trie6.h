@@ -62,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byteorder.h"
 #include "model.h"
 #include "simd.h"
 
@@ -119,14 +120,6 @@ void rm_trie6_free(struct rm_trie6_owned *o);
 int rm_trie6_check(const struct rm_trie6 *t, uint32_t n_attrs, char *err, size_t errlen);
 size_t rm_trie6_bytes(const struct rm_trie6 *t);
 
-/* The first 32 bits of big-endian address a, in one load. */
-static inline uint32_t rm_trie6_top(const uint8_t *a)
-{
-	uint32_t v;
-	__builtin_memcpy(&v, a, 4);
-	return __builtin_bswap32(v);
-}
-
 /* The bits of a group or node entry that name it: with 2-byte entries
  * every id, group and unit fits 15 bits, so rm_trie6_first only
  * sign-extends them (the top bit marks a group or node, as RM_TRIE6_NODE
@@ -170,7 +163,7 @@ rm_trie6_dense(const struct rm_trie6 *t, uint32_t g, uint8_t b, uint32_t width)
 static inline __attribute__((always_inline)) uint32_t
 rm_trie6_first(const struct rm_trie6 *t, const uint8_t *a, uint32_t width)
 {
-	uint32_t top = rm_trie6_top(a);
+	uint32_t top = rm_get_be32(a); /* the first 32 bits, in one load */
 	if ((top >> 29) != 1)
 		return t->dir16[top >> 16];
 	uint32_t e = rm_trie6_dir24(t, top, width);

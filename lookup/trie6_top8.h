@@ -8,6 +8,9 @@
  * permute puts them in order and a byte shuffle makes them host order.
  * (Gathering the key bytes instead measured slower.)  Callable from code
  * built with -mavx2 or from a function with the same target attribute.
+ * It is the vector form of rm_get_be32 (common/byteorder.h), which the
+ * scalar walk uses; the swap stays here because it is fused with the
+ * transpose, which only the trie's batch layout needs.
  */
 #ifndef RM_TRIE6_TOP8_H
 #define RM_TRIE6_TOP8_H

@@ -54,7 +54,7 @@ static inline __attribute__((always_inline)) void first_scalar(const struct rm_t
 							       struct lanes *l, uint32_t width)
 {
 	for (uint32_t k = from; k < m; k++) {
-		uint32_t top = rm_trie6_top(a[k]), v;
+		uint32_t top = rm_get_be32(a[k]), v;
 		if ((top >> 29) != 1) {
 			v = t->dir16[top >> 16];
 			l->node[l->n_node] = (uint8_t)k;

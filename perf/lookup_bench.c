@@ -806,7 +806,7 @@ static void print_steps(const struct stream *st, uint32_t nkeys)
 		uint32_t h[5] = {0};
 		for (uint32_t i = 0; i < nkeys; i++) {
 			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
-			uint32_t top = rm_trie6_top(a), d = 0, e;
+			uint32_t top = rm_get_be32(a), d = 0, e;
 			if ((top >> 29) == 1) {
 				e = rm_trie6_dir24(t, top, t->width);
 				for (; d < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); d++)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "byteorder.h"
 #include "lookup.h"
 #include "model.h"
 #include "options.h"
@@ -114,8 +115,7 @@ static void flush4(struct tally *t)
 	rm_lookup4_bulk(&t->lk, t->v4, t->ids, t->n4);
 	for (unsigned i = 0; i < t->n4; i++) {
 		uint8_t k[16] = {0};
-		k[12] = (uint8_t)(t->v4[i] >> 24), k[13] = (uint8_t)(t->v4[i] >> 16);
-		k[14] = (uint8_t)(t->v4[i] >> 8), k[15] = (uint8_t)t->v4[i];
+		rm_put_be32(k + 12, t->v4[i]);
 		count_id(t, t->ids[i], k);
 	}
 	t->n4 = 0;
@@ -222,9 +222,10 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 			id = rm_lookup6_one(an->lk, f->v6addr);
 			inet_ntop(AF_INET6, f->v6addr, a, sizeof(a));
 		} else {
-			uint32_t be = htonl(f->v4);
+			uint8_t be[4];
+			rm_put_be32(be, f->v4);
 			id = rm_lookup4_one(an->lk, f->v4);
-			inet_ntop(AF_INET, &be, a, sizeof(a));
+			inet_ntop(AF_INET, be, a, sizeof(a));
 		}
 		const struct rm_attr *at = &an->lk->db->attrs[id < an->lk->db->n_attrs ? id : 0];
 		rm_key_holder(an->lk->db, at, key, sizeof(key));
@@ -490,8 +491,7 @@ static void merge_part(struct tally *t, struct part *w)
 		static const uint8_t zero[12];
 		uint32_t id;
 		if (memcmp(k, zero, 12) == 0) {
-			id = rm_lookup4_one(&t->lk, (uint32_t)k[12] << 24 | (uint32_t)k[13] << 16 |
-							(uint32_t)k[14] << 8 | k[15]);
+			id = rm_lookup4_one(&t->lk, rm_get_be32(k + 12));
 		} else {
 			uint8_t a[16];
 			memcpy(a, k, 16);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "grow.h"
 #include "simd.h"
 #include "loaders.h"
@@ -120,8 +121,7 @@ static int parse_v6(const char *s, size_t n, struct rl_found *f)
 	if (n == 2 || rl_parse_v6_bytes(s, n, f->v6addr)) /* a bare "::" is punctuation */
 		return 0;
 	if (memcmp(f->v6addr, mapped, 12) == 0) {
-		f->v4 = (uint32_t)f->v6addr[12] << 24 | (uint32_t)f->v6addr[13] << 16 |
-			(uint32_t)f->v6addr[14] << 8 | f->v6addr[15];
+		f->v4 = rm_get_be32(f->v6addr + 12);
 		return 1;
 	}
 	f->v6 = 1;

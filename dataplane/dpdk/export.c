@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "byteorder.h"
 #include "export.h"
 #include "options.h"
 #include "worker.h"
@@ -165,11 +166,9 @@ static void header_template(struct rm_export *x, unsigned i)
 	memcpy(&ip->src_addr, cfg->source, 4);
 	memcpy(&ip->dst_addr, d->ip, 4);
 	x->hdr_sum[i] = rte_raw_cksum(ip, sizeof(*ip));
-	uint8_t *u = p + 34;
-	u[0] = IPFIX_UDP >> 8;
-	u[1] = IPFIX_UDP & 0xff;
-	u[2] = (uint8_t)(d->udp_port >> 8);
-	u[3] = (uint8_t)d->udp_port; /* no UDP checksum: allowed over IPv4 */
+	rm_put_be16(p + 34, IPFIX_UDP); /* UDP source port */
+	rm_put_be16(p + 36, d->udp_port);
+	/* no UDP checksum (p + 40, left 0): allowed over IPv4 */
 }
 
 /* The headers of a message of len bytes to destination i, at p. */
@@ -183,8 +182,7 @@ static void frame(struct rm_export *x, uint8_t *p, unsigned i, uint32_t len)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = sum == 0xffff ? (uint16_t)sum : (uint16_t)~sum; /* as rte_ipv4_cksum */
-	p[38] = (uint8_t)((8 + len) >> 8);
-	p[39] = (uint8_t)(8 + len);
+	rm_put_be16(p + 38, (uint16_t)(8 + len));			   /* UDP length */
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "byteorder.h"
 #include "counters.h"
 #include "flow.h"
 #include "parse.h"
@@ -33,13 +34,6 @@ struct burst {
 	uint32_t id4[2 * RM_MAX_BURST], id6[2 * RM_MAX_BURST];
 	uint32_t len4[RM_MAX_BURST], len6[RM_MAX_BURST];
 };
-
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return rte_be_to_cpu_32(v);
-}
 
 /* The current generation and counters, for the flow batch's flush. */
 struct flush_ctx {
@@ -83,8 +77,7 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 	 * datagram's tail too; exporters do not fragment, and the first
 	 * fragment is counted as a dropped datagram below). */
 	if (f->proto == 17 && f->fragment != 2 && f->l4_off + 4u <= avail)
-		proto =
-		    rm_flow_port(w->flows, (uint16_t)(p[f->l4_off + 2] << 8 | p[f->l4_off + 3]));
+		proto = rm_flow_port(w->flows, rm_get_be16(p + f->l4_off + 2));
 	if (proto < 0) {
 		if (!w->flows->only)
 			return 0;
@@ -98,8 +91,7 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 		rm_flow_drop(w->fs, RM_FLOWBAD_FRAGMENT);
 		return 1;
 	}
-	uint32_t ulen =
-	    f->l4_off + 8u <= avail ? (uint32_t)(p[f->l4_off + 4] << 8 | p[f->l4_off + 5]) : 0;
+	uint32_t ulen = f->l4_off + 8u <= avail ? rm_get_be16(p + f->l4_off + 4) : 0;
 	if (ulen < 8 || ulen > f->l4_len) {
 		rm_flow_drop(w->fs, RM_FLOWBAD_UDP);
 		return 1;
@@ -140,8 +132,8 @@ static inline uint32_t take(const struct rm_worker *w, const struct rm_flow_conf
 	case RM_FRAME_IPV4:
 		if (flows && take_flow(w, c, m, p, avail, f, 4))
 			break;
-		b->a4[2 * *n4] = load_be32(f.src);
-		b->a4[2 * *n4 + 1] = load_be32(f.dst);
+		b->a4[2 * *n4] = rm_get_be32(f.src);
+		b->a4[2 * *n4 + 1] = rm_get_be32(f.dst);
 		b->len4[(*n4)++] = len;
 		break;
 	case RM_FRAME_IPV6:
