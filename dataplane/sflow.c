@@ -19,35 +19,15 @@
  * which NAT or a relay may change), with the sub-agent id as its domain;
  * the datagram sequence number per (agent, sub-agent) finds lost
  * datagrams.  Every length and count is checked against the bytes left
- * before use, as in flow.c.
+ * before use: the datagram is read through a checked cursor (cursor.h),
+ * as flow.c reads its headers.
  */
 #include <string.h>
 
 #include "byteorder.h"
+#include "cursor.h"
 #include "flow.h"
 #include "parse.h"
-
-/* A cursor over the datagram: every read checks what is left. */
-struct cur {
-	const uint8_t *p, *end;
-};
-
-static int take32(struct cur *c, uint32_t *v)
-{
-	if (c->end - c->p < 4)
-		return -1;
-	*v = rm_get_be32(c->p);
-	c->p += 4;
-	return 0;
-}
-
-static int skip(struct cur *c, uint32_t n)
-{
-	if ((uint64_t)(c->end - c->p) < n)
-		return -1;
-	c->p += n;
-	return 0;
-}
 
 /* What one flow sample's records say about the sampled frame. */
 struct sampled {
@@ -70,11 +50,11 @@ static void ports_of(const struct rm_frame *f, const uint8_t *p, uint32_t hlen, 
 }
 
 /* Raw packet header record (format 1): parse the header as a frame. */
-static int raw_header(struct cur *r, struct sampled *s)
+static int raw_header(struct rm_cur *r, struct sampled *s)
 {
 	uint32_t proto, frame, stripped, hlen;
-	if (take32(r, &proto) || take32(r, &frame) || take32(r, &stripped) || take32(r, &hlen) ||
-	    (uint64_t)(r->end - r->p) < hlen)
+	if (rm_cur_u32(r, &proto) || rm_cur_u32(r, &frame) || rm_cur_u32(r, &stripped) ||
+	    rm_cur_u32(r, &hlen) || rm_cur_left(r) < hlen)
 		return -1;
 	uint32_t length = stripped < frame ? frame - stripped : 0;
 	struct rm_frame f;
@@ -95,18 +75,18 @@ static int raw_header(struct cur *r, struct sampled *s)
 }
 
 /* Sampled IPv4 (format 3) or IPv6 (format 4) record: length, protocol, addresses. */
-static int sampled_ip(struct cur *r, int family, struct sampled *s)
+static int sampled_ip(struct rm_cur *r, int family, struct sampled *s)
 {
 	uint32_t length, proto;
 	unsigned alen = family == 4 ? 4 : 16;
-	if (take32(r, &length) || take32(r, &proto) || r->end - r->p < 2 * alen)
+	if (rm_cur_u32(r, &length) || rm_cur_u32(r, &proto) || rm_cur_left(r) < 2 * alen)
 		return -1;
 	s->family = family;
 	memcpy(s->src, r->p, alen);
 	memcpy(s->dst, r->p + alen, alen);
 	s->bytes = length;
 	s->proto = (uint8_t)proto;
-	if (r->end - r->p >= 2 * alen + 8) {
+	if (rm_cur_left(r) >= 2 * alen + 8) {
 		s->sport = (uint16_t)rm_get_be32(r->p + 2 * alen);
 		s->dport = (uint16_t)rm_get_be32(r->p + 2 * alen + 4);
 	}
@@ -114,15 +94,14 @@ static int sampled_ip(struct cur *r, int family, struct sampled *s)
 }
 
 /* The records of one flow sample; -1 when one runs past the sample. */
-static int flow_records(struct cur *c, uint32_t n, struct sampled *s)
+static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s)
 {
 	struct sampled ip = {0};
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t format, length;
-		if (take32(c, &format) || take32(c, &length) || (uint64_t)(c->end - c->p) < length)
+		struct rm_cur r;
+		if (rm_cur_u32(c, &format) || rm_cur_u32(c, &length) || rm_cur_sub(c, length, &r))
 			return -1;
-		struct cur r = {c->p, c->p + length};
-		c->p += length;
 		int got = 0;
 		if (format == 1 && !s->family)
 			got = raw_header(&r, s);
@@ -137,15 +116,16 @@ static int flow_records(struct cur *c, uint32_t n, struct sampled *s)
 }
 
 /* One flow sample (expanded: format 3), [c->p, c->end). */
-static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, struct cur *c,
+static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, struct rm_cur *c,
 		       int expanded)
 {
 	uint32_t rate, n;
 	/* sequence, source id (expanded: type and index) */
-	if (skip(c, expanded ? 12 : 8) || take32(c, &rate) ||
-	    skip(c, expanded ? 24 : 16) /* pool, drops, input, output */ || take32(c, &n))
+	if (rm_cur_skip(c, expanded ? 12 : 8) || rm_cur_u32(c, &rate) ||
+	    rm_cur_skip(c, expanded ? 24 : 16) /* pool, drops, input, output */ ||
+	    rm_cur_u32(c, &n))
 		return -1;
-	if (n > (uint32_t)(c->end - c->p) / 8)
+	if (n > rm_cur_left(c) / 8)
 		return -1;
 	struct sampled s = {0};
 	if (flow_records(c, n, &s))
@@ -170,9 +150,9 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 
 void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len)
 {
-	struct cur c = {p, p + len};
+	struct rm_cur c = rm_cur_init(p, len);
 	uint32_t version, atype, sub, seq, n;
-	if (take32(&c, &version) || take32(&c, &atype)) {
+	if (rm_cur_u32(&c, &version) || rm_cur_u32(&c, &atype)) {
 		st->bad[RM_FLOWBAD_SHORT]++;
 		return;
 	}
@@ -182,8 +162,8 @@ void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len)
 	}
 	int family = atype == 1 ? 4 : 6;
 	const uint8_t *agent = c.p;
-	if (skip(&c, family == 4 ? 4 : 16) || take32(&c, &sub) || take32(&c, &seq) || skip(&c, 4) ||
-	    take32(&c, &n)) {
+	if (rm_cur_skip(&c, family == 4 ? 4 : 16) || rm_cur_u32(&c, &sub) || rm_cur_u32(&c, &seq) ||
+	    rm_cur_skip(&c, 4) || rm_cur_u32(&c, &n)) {
 		st->bad[RM_FLOWBAD_SHORT]++;
 		return;
 	}
@@ -192,18 +172,18 @@ void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len)
 		return;
 	e->n[RM_EXP_DATAGRAMS]++;
 	rm_flow_sequence(e, seq, 1);
-	if (n > (uint32_t)(c.end - c.p) / 8) {
+	if (n > rm_cur_left(&c) / 8) {
 		e->bad[RM_FLOWBAD_LENGTH]++;
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t type, length;
-		if (take32(&c, &type) || take32(&c, &length) || (uint64_t)(c.end - c.p) < length) {
+		struct rm_cur sample;
+		if (rm_cur_u32(&c, &type) || rm_cur_u32(&c, &length) ||
+		    rm_cur_sub(&c, length, &sample)) {
 			e->bad[RM_FLOWBAD_SET]++;
 			return;
 		}
-		struct cur sample = {c.p, c.p + length};
-		c.p += length;
 		if (type == 1 || type == 3) { /* enterprise 0, (expanded) flow sample */
 			if (flow_sample(st, e, &sample, type == 3)) {
 				e->bad[RM_FLOWBAD_SAMPLE]++;
