@@ -248,7 +248,7 @@ static uint64_t exporter_sysinit(const struct rm_flow_exporter *e)
  * whose rec, rec_len, sampling and sysinit_ms it sets per record, and the
  * run of each family that the set's last record went into.
  */
-struct cursor {
+struct reexport {
 	struct rm_flow_meta m;
 	struct rm_flow_run *open[2];
 };
@@ -268,14 +268,14 @@ static inline struct rm_flow_run *append_run(struct rm_flow_batch *b, int f, uin
 }
 
 /*
- * A re-exported record (the cursor's) of family f (0, 1) that is the
+ * A re-exported record (c's) of family f (0, 1) that is the
  * batch's record number k.  A set's records lie back to back, so one with
  * the same length, time base and sampling interval as the run its set's
  * last record went into continues that run; unless the batch has been
  * flushed since (k == 0: a flush empties both families).  A set that skips
  * a record forgets its open runs (skip()).
  */
-static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct cursor *c)
+static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct reexport *c)
 {
 	struct rm_flow_run *r = c->open[f];
 	if (k && r && r->m.rec_len == c->m.rec_len && r->m.sampling == c->m.sampling &&
@@ -287,7 +287,7 @@ static inline void note_run(struct rm_flow_batch *b, int f, uint32_t k, struct c
 	c->open[f] = c->m.rec ? r : NULL; /* an sFlow sample is a run of its own */
 }
 
-static inline void skip(struct cursor *c)
+static inline void skip(struct reexport *c)
 {
 	if (c)
 		c->open[0] = c->open[1] = NULL;
@@ -314,7 +314,7 @@ void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
 static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st, int family,
 						       const uint8_t *src, const uint8_t *dst,
 						       uint64_t pkts, uint64_t bytes,
-						       struct cursor *c)
+						       struct reexport *c)
 {
 	struct rm_flow_batch *b = &st->batch;
 	if (family == 4) {
@@ -341,7 +341,7 @@ static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st,
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
 		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
 {
-	struct cursor c = {.m = meta ? *meta : (struct rm_flow_meta){0}};
+	struct reexport c = {.m = meta ? *meta : (struct rm_flow_meta){0}};
 	emit(st, family, src, dst, pkts, bytes, meta ? &c : NULL);
 }
 
@@ -702,7 +702,7 @@ record_sampling(const uint8_t *r, const int32_t *off, const uint8_t *len)
  * c, when re-exporting, has the set's template, exporter and time base. */
 static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 			const struct rm_flow_template *t, const uint8_t *r, uint32_t rec_len,
-			const int32_t *off, const uint8_t *len, struct cursor *c)
+			const int32_t *off, const uint8_t *len, struct reexport *c)
 {
 	if (t->options) {
 		uint64_t s = record_sampling(r, off, len);
@@ -800,11 +800,11 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 		return -1;
 	}
 	long n = 0;
-	struct cursor c, *cp = NULL;
+	struct reexport c, *cp = NULL;
 	if (st->want_meta && !t->options) {
-		c = (struct cursor){.m = {.sysinit_ms = exporter_sysinit(e),
-					  .tmpl = (uint16_t)(t - st->pool),
-					  .exporter = (uint16_t)(e - st->exp)}};
+		c = (struct reexport){.m = {.sysinit_ms = exporter_sysinit(e),
+					    .tmpl = (uint16_t)(t - st->pool),
+					    .exporter = (uint16_t)(e - st->exp)}};
 		cp = &c;
 	}
 	if (!t->variable) {
