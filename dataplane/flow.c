@@ -18,7 +18,12 @@
  * seen before that are counted as no_template, never guessed.
  *
  * Exporters are untrusted.  Every length is checked against the bytes that
- * are actually there before it is used; the table is bounded (exporters,
+ * are actually there before it is used: headers (datagram, set, template
+ * record, field specifier) are read through the checked cursor of
+ * cursor.h, each taken whole once and read at its fields' named offsets,
+ * every set's body is a cursor of its own, and the records of a set
+ * (the hot loop) are checked against the set's end once each, v5's once
+ * per datagram by their count.  The table is bounded (exporters,
  * templates per exporter, templates per worker, fields per template), and
  * what does not fit is counted, not evicted, so a flood of spoofed sources
  * cannot push out the real exporters' templates (it can fill the table for
@@ -46,6 +51,7 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "cursor.h"
 #include "flow.h"
 #include "options.h"
 
@@ -353,8 +359,30 @@ static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
 /* ------------------------------------------------------------------ */
 /* NetFlow v5                                                          */
 
-#define V5_HEADER 24
+/* The v5 header's fields, by offset from the datagram's start. */
+enum {
+	V5_HDR_COUNT = 2,     /* records in the datagram */
+	V5_HDR_UPTIME = 4,    /* the exporter's uptime, ms */
+	V5_HDR_SECS = 8,      /* Unix time: seconds, */
+	V5_HDR_NSECS = 12,    /* and nanoseconds */
+	V5_HDR_SEQ = 16,      /* records sent before this datagram */
+	V5_HDR_SOURCE = 20,   /* engine type and engine id, one byte each */
+	V5_HDR_SAMPLING = 22, /* top two bits the mode, the rest the interval */
+	V5_HEADER = 24,
+};
+
 #define V5_RECORD 48
+
+/* The fields of a v5 record that are read, by offset.  The record loop
+ * reads them in place: count, checked once per datagram against the bytes
+ * there, bounds every record. */
+enum {
+	V5_REC_SRC = 0,	   /* srcaddr */
+	V5_REC_DST = 4,	   /* dstaddr */
+	V5_REC_PKTS = 16,  /* dPkts */
+	V5_REC_BYTES = 20, /* dOctets */
+	V5_REC_FIRST = 24, /* First: the exporter's uptime at the flow's start, ms */
+};
 
 /*
  * The runs of n v5 records at r, the batch's records k on.  A flow that
@@ -366,9 +394,10 @@ static void v5_runs(struct rm_flow_batch *b, uint32_t k, const uint8_t *r, uint3
 		    struct rm_flow_meta *m, uint64_t base, uint64_t uptime_ms)
 {
 	for (uint32_t j = 0; j < n;) {
-		int wrapped = rm_get_be32(r + j * V5_RECORD + 24) > uptime_ms;
+		int wrapped = rm_get_be32(r + j * V5_RECORD + V5_REC_FIRST) > uptime_ms;
 		uint32_t from = j;
-		while (++j < n && (rm_get_be32(r + j * V5_RECORD + 24) > uptime_ms) == wrapped)
+		while (++j < n &&
+		       (rm_get_be32(r + j * V5_RECORD + V5_REC_FIRST) > uptime_ms) == wrapped)
 			;
 		m->rec = r + from * V5_RECORD;
 		m->sysinit_ms = base - (wrapped ? 1ull << 32 : 0);
@@ -376,25 +405,31 @@ static void v5_runs(struct rm_flow_batch *b, uint32_t k, const uint8_t *r, uint3
 	}
 }
 
-static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
-		     uint32_t len)
+/* A v5 datagram, c over all of it. */
+static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, struct rm_cur *c)
 {
+	const uint8_t *h = rm_cur_take(c, V5_HEADER);
+	if (!h) {
+		st->bad[RM_FLOWBAD_SHORT]++;
+		return;
+	}
 	struct rm_flow_exporter *e =
-	    rm_flow_exporter(st, RM_KIND_NETFLOW5, src, family, rm_get_be16(p + 20));
+	    rm_flow_exporter(st, RM_KIND_NETFLOW5, src, family, rm_get_be16(h + V5_HDR_SOURCE));
 	if (!e)
 		return;
 	e->n[RM_EXP_DATAGRAMS]++;
-	uint32_t count = rm_get_be16(p + 2);
-	if (count > (len - V5_HEADER) / V5_RECORD)
+	uint32_t count = rm_get_be16(h + V5_HDR_COUNT);
+	if (count > rm_cur_left(c) / V5_RECORD)
 		return bad(e, RM_FLOWBAD_LENGTH);
-	rm_flow_sequence(e, rm_get_be32(p + 16), count);
+	rm_flow_sequence(e, rm_get_be32(h + V5_HDR_SEQ), count);
 	/* Top two bits: the sampling mode; the rest the interval (0: none). */
-	uint64_t rate = rm_get_be16(p + 22) & 0x3fff;
+	uint64_t rate = rm_get_be16(h + V5_HDR_SAMPLING) & 0x3fff;
 	if (rate == 0)
 		rate = 1;
 	/* Record times are the exporter's uptime in ms: Unix time by the header. */
-	e->clock_ms = (uint64_t)rm_get_be32(p + 8) * 1000 + rm_get_be32(p + 12) / 1000000;
-	e->uptime_ms = rm_get_be32(p + 4);
+	e->clock_ms =
+	    (uint64_t)rm_get_be32(h + V5_HDR_SECS) * 1000 + rm_get_be32(h + V5_HDR_NSECS) / 1000000;
+	e->uptime_ms = rm_get_be32(h + V5_HDR_UPTIME);
 	struct rm_flow_batch *b = &st->batch;
 	struct rm_flow_meta m = {.sampling = (uint32_t)rate,
 				 .rec_len = V5_RECORD,
@@ -407,10 +442,11 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, c
 			st->flush(st, st->flush_ctx);
 		uint32_t k = b->n4,
 			 n = count - i < RM_FLOW_BATCH - k ? count - i : RM_FLOW_BATCH - k;
-		const uint8_t *first = p + V5_HEADER + i * V5_RECORD;
+		const uint8_t *first = c->p + i * V5_RECORD;
 		for (const uint8_t *r = first; r < first + n * V5_RECORD; r += V5_RECORD)
-			emit(st, 4, r, r + 4, rm_get_be32(r + 16) * rate,
-			     rm_get_be32(r + 20) * rate, NULL);
+			emit(st, 4, r + V5_REC_SRC, r + V5_REC_DST,
+			     rm_get_be32(r + V5_REC_PKTS) * rate,
+			     rm_get_be32(r + V5_REC_BYTES) * rate, NULL);
 		if (st->want_meta)
 			v5_runs(b, k, first, n, &m, exporter_sysinit(e), e->uptime_ms);
 		i += n;
@@ -505,40 +541,36 @@ static void withdraw_all(struct rm_flow_state *st, struct rm_flow_exporter *e, i
 }
 
 /*
- * Read one template record's field specifiers at p (end is the set's end)
- * into t.  ipfix: specifiers may carry an enterprise number, and length
- * 65535 means variable length; the first v9_scope fields of a v9 options
- * template are scope fields.  Returns the bytes read, or 0 when the
- * record does not fit or cannot describe records.
+ * Read one template record's n_fields field specifiers from c (the rest of
+ * its set) into t.  ipfix: specifiers may carry an enterprise number, and
+ * length 65535 means variable length; the first v9_scope fields of a v9
+ * options template are scope fields.  Returns 0, c past the record, or -1
+ * when the record does not fit or cannot describe records.
  */
-static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const uint8_t *end,
-			    unsigned n_fields, unsigned v9_scope, int ipfix)
+static int read_fields(struct rm_flow_template *t, struct rm_cur *c, unsigned n_fields,
+		       unsigned v9_scope, int ipfix)
 {
-	const uint8_t *q = p;
 	uint32_t min_len = 0;
 	if (n_fields == 0 || n_fields > RM_FLOW_MAX_FIELDS)
-		return 0;
+		return -1;
 	t->variable = 0;
 	t->uptime = 0;
 	t->ipfix = (uint8_t)ipfix;
 	for (int k = 0; k < RM_ROLES; k++)
 		t->off[k] = -1;
 	for (unsigned i = 0; i < n_fields; i++) {
-		if (end - q < 4)
-			return 0;
-		uint16_t type = rm_get_be16(q), flen = rm_get_be16(q + 2);
-		q += 4;
+		const uint8_t *f = rm_cur_take(c, 4); /* element id, length */
+		if (!f)
+			return -1;
+		uint16_t type = rm_get_be16(f), flen = rm_get_be16(f + 2);
 		int enterprise = ipfix && (type & 0x8000);
 		t->type[i] = type;
 		t->pen[i] = 0;
-		if (enterprise) {
-			if (end - q < 4)
-				return 0;
-			t->pen[i] = rm_get_be32(q);
-			q += 4; /* enterprise-specific: skipped by its length */
-		}
+		/* enterprise-specific: its number, then skipped by its length */
+		if (enterprise && rm_cur_u32(c, &t->pen[i]))
+			return -1;
 		if (flen == 0)
-			return 0; /* a zero-length field describes nothing */
+			return -1; /* a zero-length field describes nothing */
 		int var = ipfix && flen == 65535;
 		/* v9 scope fields have types of their own (1 is System, not bytes). */
 		int role = enterprise || var || i < v9_scope ? -1 : role_of(type, flen);
@@ -560,10 +592,10 @@ static uint32_t read_fields(struct rm_flow_template *t, const uint8_t *p, const 
 		}
 	}
 	if (min_len > 65535)
-		return 0;
+		return -1;
 	t->n_fields = (uint16_t)n_fields;
 	t->min_len = (uint16_t)min_len;
-	return (uint32_t)(q - p);
+	return 0;
 }
 
 /* Whether slot t already holds definition d (which is in use). */
@@ -577,17 +609,18 @@ static int same_template(const struct rm_flow_template *t, const struct rm_flow_
 }
 
 /*
- * One template set (v9 flowset 0/1, IPFIX set 2/3) of body [p, end).
- * Returns 0, or -1 when malformed (the rest of the datagram is dropped).
+ * One template set (v9 flowset 0/1, IPFIX set 2/3), c its body.  Returns
+ * 0, or -1 when malformed (the rest of the datagram is dropped).
  */
-static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, const uint8_t *p,
-			const uint8_t *end, int ipfix, int options)
+static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, struct rm_cur c,
+			int ipfix, int options)
 {
-	/* Padding at the end of a set is shorter than the smallest record. */
-	while (end - p >= 4) {
-		uint16_t id = rm_get_be16(p), count = rm_get_be16(p + 2);
+	const uint8_t *h;
+	/* Padding at the end of a set is shorter than the smallest record,
+	 * whose header is a template id and a field count. */
+	while ((h = rm_cur_take(&c, 4))) {
+		uint16_t id = rm_get_be16(h), count = rm_get_be16(h + 2);
 		unsigned scope = 0;
-		p += 4;
 		if (ipfix && count == 0) { /* withdrawal */
 			if (id == (options ? 3 : 2))
 				withdraw_all(st, e, options);
@@ -596,30 +629,27 @@ static int template_set(struct rm_flow_state *st, struct rm_flow_exporter *e, co
 			e->n[RM_EXP_TEMPLATES]++;
 			continue;
 		}
-		if (options) {
-			if (end - p < 2)
+		if (options && ipfix) { /* count is all fields; then the scope field count */
+			uint16_t n_scope;
+			if (rm_cur_u16(&c, &n_scope))
 				goto bad;
-			if (ipfix) { /* count is all fields; then the scope field count */
-				scope = rm_get_be16(p);
-				p += 2;
-				if (scope == 0 || scope > count)
-					goto bad;
-			} else { /* v9: scope and option lengths in bytes */
-				uint16_t option_len = rm_get_be16(p);
-				p += 2;
-				if (count % 4 || option_len % 4)
-					goto bad;
-				scope = count / 4u;
-				count = (uint16_t)(scope + option_len / 4u);
-			}
+			scope = n_scope;
+			if (scope == 0 || scope > count)
+				goto bad;
+		} else if (options) { /* v9: scope and option lengths in bytes */
+			uint16_t option_len;
+			if (rm_cur_u16(&c, &option_len))
+				goto bad;
+			if (count % 4 || option_len % 4)
+				goto bad;
+			scope = count / 4u;
+			count = (uint16_t)(scope + option_len / 4u);
 		}
 		if (id < 256)
 			goto bad;
 		struct rm_flow_template tmp;
-		uint32_t used = read_fields(&tmp, p, end, count, ipfix ? 0 : scope, ipfix);
-		if (used == 0)
+		if (read_fields(&tmp, &c, count, ipfix ? 0 : scope, ipfix))
 			goto bad;
-		p += used;
 		struct rm_flow_template *t = template_slot(st, e, id);
 		if (!t)
 			continue;
@@ -834,34 +864,37 @@ static long data_set(struct rm_flow_state *st, struct rm_flow_exporter *e, uint1
 /* ------------------------------------------------------------------ */
 /* NetFlow v9 and IPFIX messages                                       */
 
+/* A set's (v9: flowset's) header: its id, and its length, header included. */
+enum { SET_ID = 0, SET_LENGTH = 2, SET_HEADER = 4 };
+
 /*
- * The sets of a v9 or IPFIX message, [p, end).  v9 flowsets are walked
- * by their lengths: the header's count is unreliable (softflowd leaves
- * the template records out of it).
+ * The sets of a v9 or IPFIX message, c past its header.  v9 flowsets are
+ * walked by their lengths: the header's count is unreliable (softflowd
+ * leaves the template records out of it).
  */
-static long walk_sets(struct rm_flow_state *st, struct rm_flow_exporter *e, const uint8_t *p,
-		      const uint8_t *end, int ipfix, int *unknown)
+static long walk_sets(struct rm_flow_state *st, struct rm_flow_exporter *e, struct rm_cur c,
+		      int ipfix, int *unknown)
 {
 	long records = 0;
-	while (p < end) {
-		if (end - p < 4) {
+	while (rm_cur_left(&c)) {
+		const uint8_t *h = rm_cur_take(&c, SET_HEADER);
+		if (!h) {
 			if (!ipfix)
 				break; /* v9 allows padding after the last flowset */
 			bad(e, RM_FLOWBAD_SET);
 			return -1;
 		}
-		uint16_t id = rm_get_be16(p), slen = rm_get_be16(p + 2);
-		if (slen < 4 || slen > end - p) {
+		uint16_t id = rm_get_be16(h + SET_ID), slen = rm_get_be16(h + SET_LENGTH);
+		struct rm_cur body;
+		if (slen < SET_HEADER || rm_cur_sub(&c, slen - SET_HEADER, &body)) {
 			bad(e, RM_FLOWBAD_SET);
 			return -1;
 		}
-		const uint8_t *body = p + 4, *set_end = p + slen;
-		p = set_end;
 		if (id == (ipfix ? 2 : 0) || id == (ipfix ? 3 : 1)) {
-			if (template_set(st, e, body, set_end, ipfix, id == (ipfix ? 3 : 1)))
+			if (template_set(st, e, body, ipfix, id == (ipfix ? 3 : 1)))
 				return -1;
 		} else if (id >= 256) {
-			long n = data_set(st, e, id, body, set_end);
+			long n = data_set(st, e, id, body.p, body.end);
 			if (n == -2)
 				return -1;
 			if (n < 0)
@@ -874,23 +907,34 @@ static long walk_sets(struct rm_flow_state *st, struct rm_flow_exporter *e, cons
 	return records;
 }
 
-static void netflow9(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
-		     uint32_t len)
+/* The v9 header's fields, by offset from the datagram's start. */
+enum {
+	V9_HDR_COUNT = 2,  /* records (not used: walk_sets) */
+	V9_HDR_UPTIME = 4, /* the exporter's uptime, ms */
+	V9_HDR_SECS = 8,   /* Unix time, seconds */
+	V9_HDR_SEQ = 12,   /* datagrams sent before this one */
+	V9_HDR_SOURCE = 16,
+	V9_HEADER = 20,
+};
+
+/* A v9 datagram, c over all of it. */
+static void netflow9(struct rm_flow_state *st, const uint8_t *src, int family, struct rm_cur *c)
 {
-	if (len < 20) {
+	const uint8_t *h = rm_cur_take(c, V9_HEADER);
+	if (!h) {
 		st->bad[RM_FLOWBAD_SHORT]++;
 		return;
 	}
 	struct rm_flow_exporter *e =
-	    rm_flow_exporter(st, RM_KIND_NETFLOW9, src, family, rm_get_be32(p + 16));
+	    rm_flow_exporter(st, RM_KIND_NETFLOW9, src, family, rm_get_be32(h + V9_HDR_SOURCE));
 	if (!e)
 		return;
 	e->n[RM_EXP_DATAGRAMS]++;
-	rm_flow_sequence(e, rm_get_be32(p + 12), 1);
-	e->uptime_ms = rm_get_be32(p + 4);
-	e->clock_ms = (uint64_t)rm_get_be32(p + 8) * 1000;
+	rm_flow_sequence(e, rm_get_be32(h + V9_HDR_SEQ), 1);
+	e->uptime_ms = rm_get_be32(h + V9_HDR_UPTIME);
+	e->clock_ms = (uint64_t)rm_get_be32(h + V9_HDR_SECS) * 1000;
 	int unknown = 0;
-	walk_sets(st, e, p + 20, p + len, 0, &unknown);
+	walk_sets(st, e, *c, 0, &unknown);
 }
 
 /* IPFIX sequence conventions: what the next message's number should be. */
@@ -932,29 +976,43 @@ static void ipfix_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t al
 	e->seq_known = 1;
 }
 
-static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, const uint8_t *p,
-		  uint32_t len)
+/* The IPFIX message header's fields, by offset from its start. */
+enum {
+	IPFIX_HDR_VERSION = 0,
+	IPFIX_HDR_LENGTH = 2, /* of the message, header included */
+	IPFIX_HDR_TIME = 4,   /* export time (not used) */
+	IPFIX_HDR_SEQ = 8,    /* data records sent before this message */
+	IPFIX_HDR_DOMAIN = 12,
+	IPFIX_HEADER = 16,
+};
+
+/* An IPFIX message, c over all of the datagram.  Too short is counted
+ * before a wrong version. */
+static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, struct rm_cur *c)
 {
-	if (len < 16) {
+	const uint8_t *h = rm_cur_take(c, IPFIX_HEADER);
+	if (!h) {
 		st->bad[RM_FLOWBAD_SHORT]++;
 		return;
 	}
-	if (rm_get_be16(p) != 10) {
+	if (rm_get_be16(h + IPFIX_HDR_VERSION) != 10) {
 		st->bad[RM_FLOWBAD_VERSION]++;
 		return;
 	}
 	struct rm_flow_exporter *e =
-	    rm_flow_exporter(st, RM_KIND_IPFIX, src, family, rm_get_be32(p + 12));
+	    rm_flow_exporter(st, RM_KIND_IPFIX, src, family, rm_get_be32(h + IPFIX_HDR_DOMAIN));
 	if (!e)
 		return;
 	e->n[RM_EXP_DATAGRAMS]++;
-	uint32_t mlen = rm_get_be16(p + 2);
-	if (mlen < 16 || mlen > len)
+	/* Bytes after the message are not read. */
+	uint32_t mlen = rm_get_be16(h + IPFIX_HDR_LENGTH);
+	struct rm_cur body;
+	if (mlen < IPFIX_HEADER || rm_cur_sub(c, mlen - IPFIX_HEADER, &body))
 		return bad(e, RM_FLOWBAD_LENGTH);
-	uint32_t seq = rm_get_be32(p + 8);
+	uint32_t seq = rm_get_be32(h + IPFIX_HDR_SEQ);
 	int unknown = 0;
 	uint64_t options = e->n[RM_EXP_OPTIONS];
-	long n = walk_sets(st, e, p + 16, p + mlen, 1, &unknown);
+	long n = walk_sets(st, e, body, 1, &unknown);
 	if (n < 0 || unknown) { /* the records sent are not known: resynchronise */
 		e->seq_known = 0;
 		return;
@@ -971,18 +1029,15 @@ void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *s
 		st->bad[RM_FLOWBAD_SHORT]++;
 		return;
 	}
-	uint16_t version = rm_get_be16(p);
+	struct rm_cur c = rm_cur_init(p, len);
+	uint16_t version = rm_get_be16(p); /* the first field of all three */
 	if (proto == RM_FLOW_IPFIX)
-		return ipfix(st, src, family, p, len);
+		return ipfix(st, src, family, &c);
 	if (version == 9)
-		return netflow9(st, src, family, p, len);
+		return netflow9(st, src, family, &c);
 	if (version != 5) {
 		st->bad[RM_FLOWBAD_VERSION]++;
 		return;
 	}
-	if (len < V5_HEADER) {
-		st->bad[RM_FLOWBAD_SHORT]++;
-		return;
-	}
-	netflow5(st, src, family, p, len);
+	netflow5(st, src, family, &c);
 }
