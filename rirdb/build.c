@@ -48,12 +48,8 @@ int rirdb_build(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			rirdb_usage(stdout);
-			return 0;
-		default:
-			rirdb_usage(stderr);
-			return 2;
+		default: /* -h, or a bad option */
+			return rirdb_usage_exit(c);
 		}
 	}
 	if (!out || optind >= argc) {

@@ -66,15 +66,9 @@ int rirdb_info(int argc, char **argv)
 	const char *path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		if (c == 'd') {
-			path = optarg;
-		} else if (c == 'h') {
-			rirdb_usage(stdout);
-			return 0;
-		} else {
-			rirdb_usage(stderr);
-			return 2;
-		}
+		if (c != 'd')
+			return rirdb_usage_exit(c);
+		path = optarg;
 	}
 	struct rm_snapshot *s = rirdb_open_snapshot(path);
 	if (!s)

@@ -168,12 +168,8 @@ int rirdb_lookup(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			rirdb_usage(stdout);
-			return 0;
-		default:
-			rirdb_usage(stderr);
-			return 2;
+		default: /* -h, or a bad option */
+			return rirdb_usage_exit(c);
 		}
 	}
 	struct rm_snapshot *s = rirdb_open_snapshot(path);

@@ -39,6 +39,12 @@ void rirdb_usage(FILE *o)
 	    "lists (the oracle) instead of the lookup tables.\n");
 }
 
+int rirdb_usage_exit(int c)
+{
+	rirdb_usage(c == 'h' ? stdout : stderr);
+	return c == 'h' ? 0 : 2;
+}
+
 struct rm_snapshot *rirdb_open_snapshot(const char *path)
 {
 	char err[512];

@@ -28,6 +28,10 @@ int rirdb_scan(int argc, char **argv);
 
 /* The usage lines of every subcommand (main.c). */
 void rirdb_usage(FILE *o);
+/* The end of a subcommand's option loop: for getopt's 'h' the usage on
+ * stdout and exit code 0, for anything else (a bad option) the usage on
+ * stderr and 2. */
+int rirdb_usage_exit(int c);
 /* The snapshot at path (-d), or NULL after saying why on stderr. */
 struct rm_snapshot *rirdb_open_snapshot(const char *path);
 

@@ -3,17 +3,7 @@
 set -u
 rirdb=$1
 data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@" >"$tmp/out" 2>"$tmp/err"; then ok "$name"; else not_ok "$name" "$(head -c 600 "$tmp/out")" "$(head -c 600 "$tmp/err")"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 inputs=("$data"/rir/delegated-* "$data"/iana/*.csv)
 snap=$tmp/r.snap
@@ -151,12 +141,6 @@ check "diff refuses a bad snapshot" bash -c "test $rc = 1 && grep -q truncated '
 
 # Numeric options, one policy (common/options.h): the whole string is the
 # number, in range; anything else exits 2 naming the option.
-refuses() { # refuses NAME MESSAGE COMMAND...: exit 2 and MESSAGE on stderr
-	local name=$1 msg=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-	if [ "$rc" = 2 ] && grep -qF -- "$msg" "$tmp/err"; then ok "$name"
-	else not_ok "$name" "exit $rc, wanted 2 and: $msg" "$(head -c 600 "$tmp/err")"; fi
-}
 bad_values() { # bad_values PROG OPT MAX_PLUS_ONE COMMAND...: the option is added last
 	local prog=$1 opt=$2 over=$3; shift 3
 	refuses "$prog $opt: fraction" "$prog: $opt: '2.5' is not a whole number" "$@" "$opt" 2.5
@@ -189,5 +173,4 @@ echo "src 193.0.6.139 dst 8.8.8.8" >"$tmp/one.log"
 check "rirdb scan: valid --top and --threads accepted" test "$rc" = 0
 check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"' "$tmp/scan.jsonl"
 
-echo "1..$n"
-exit $((fails > 0))
+tap_end

@@ -3,13 +3,7 @@
 # down, and manuals that render cleanly and document every option (TAP).
 set -u
 build=$1 src=$2 rirmeter=$3 rirdb=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && echo "# $2"; }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/log" 2>&1
 check "meson install succeeds" test $? = 0
@@ -38,5 +32,4 @@ for pair in "rirmeter:$tmp/rm.opts" "rirdb:$tmp/db.opts"; do
 	done <"$list"
 	if [ -s "$list" ] && [ -z "$missing" ]; then ok "$page(1) documents all $(wc -l <"$list") options"; else not_ok "$page(1) lacks:$missing"; fi
 done
-echo "1..$n"
-exit $((fails > 0))
+tap_end

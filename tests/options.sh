@@ -13,72 +13,64 @@ rirmeter=$1
 rirdb=$2
 data=$3
 readme=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
+. "$(dirname "$0")/tap.sh"
 eal=(--no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,1@1 --vdev net_null0)
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-refuses() { # refuses NAME MESSAGE OPTION...: exit 2 and MESSAGE on stderr
+opt_refused() { # opt_refused NAME MESSAGE OPTION...: rirmeter exits 2 with MESSAGE
 	local name=$1 msg=$2; shift 2
-	timeout 120 "$rirmeter" "${eal[@]}" -- --db "$tmp/none.snap" "$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	if [ "$rc" = 2 ] && grep -qF -- "$msg" "$tmp/err"; then ok "$name"
-	else not_ok "$name" "exit $rc, wanted 2 and: $msg" "$(head -c 600 "$tmp/err")"; fi
+	refuses "$name" "$msg" timeout 120 "$rirmeter" "${eal[@]}" -- --db "$tmp/none.snap" "$@"
 }
 whole() { # whole OPT OUT_OF_RANGE [OPTION...]: the bad values of a whole-number option
 	local opt=$1 over=$2; shift 2
 	for v in 2.5 3x "" -1; do
-		refuses "$opt '$v' refused" "rirmeter: $opt: '$v' is not a whole number" "$@" "$opt" "$v"
+		opt_refused "$opt '$v' refused" "rirmeter: $opt: '$v' is not a whole number" "$@" "$opt" "$v"
 	done
-	refuses "$opt $over refused" "rirmeter: $opt: $over is out of range" "$@" "$opt" "$over"
+	opt_refused "$opt $over refused" "rirmeter: $opt: $over is out of range" "$@" "$opt" "$over"
 }
 decimal() { # decimal OPT OUT_OF_RANGE: the bad values of an option in seconds
 	local opt=$1 over=$2
 	for v in 3x "" -1 nan; do
-		refuses "$opt '$v' refused" "rirmeter: $opt: '$v' is not a non-negative number" "$opt" "$v"
+		opt_refused "$opt '$v' refused" "rirmeter: $opt: '$v' is not a non-negative number" "$opt" "$v"
 	done
-	refuses "$opt $over refused" "rirmeter: $opt: $over is out of range" "$opt" "$over"
+	opt_refused "$opt $over refused" "rirmeter: $opt: $over is out of range" "$opt" "$over"
 }
 
 decimal --interval 86401
 decimal --duration 1000000001
 decimal --ipfix-refresh 86401
-refuses "--ipfix-refresh 0.5 refused" "rirmeter: --ipfix-refresh: 0.5 is out of range 1..86400" --ipfix-refresh 0.5
+opt_refused "--ipfix-refresh 0.5 refused" "rirmeter: --ipfix-refresh: 0.5 is out of range 1..86400" --ipfix-refresh 0.5
 whole --top 100001
 # What strtod used to take: space, hexadecimal, exponents, infinity.
 for v in " 3" 0x10 1e2; do
-	refuses "--top '$v' refused" "rirmeter: --top: '$v' is not a whole number" --top "$v"
+	opt_refused "--top '$v' refused" "rirmeter: --top: '$v' is not a whole number" --top "$v"
 done
 for v in " 3" 1e2 inf; do
-	refuses "--interval '$v' refused" "rirmeter: --interval: '$v' is not a non-negative number" --interval "$v"
+	opt_refused "--interval '$v' refused" "rirmeter: --interval: '$v' is not a non-negative number" --interval "$v"
 done
 whole --burst 65
-refuses "--burst 0 refused" "rirmeter: --burst: 0 is out of range 1..64" --burst 0
+opt_refused "--burst 0 refused" "rirmeter: --burst: 0 is out of range 1..64" --burst 0
 whole --queues 65
 whole --mbufs 16777217
-refuses "--mbufs 1023 refused" "rirmeter: --mbufs: 1023 is out of range 1024..16777216" --mbufs 1023
+opt_refused "--mbufs 1023 refused" "rirmeter: --mbufs: 1023 is out of range 1024..16777216" --mbufs 1023
 whole --ipfix-pen 4294967296
-refuses "--ipfix-pen 0 refused" "rirmeter: --ipfix-pen: 0 is out of range" --ipfix-pen 0
+opt_refused "--ipfix-pen 0 refused" "rirmeter: --ipfix-pen: 0 is out of range" --ipfix-pen 0
 whole --ipfix-domain 4294967041
 whole --ipfix-mtu 9217
-refuses "--ipfix-mtu 575 refused" "rirmeter: --ipfix-mtu: 575 is out of range 576..9216" --ipfix-mtu 575
+opt_refused "--ipfix-mtu 575 refused" "rirmeter: --ipfix-mtu: 575 is out of range 576..9216" --ipfix-mtu 575
 
 # Numbers inside option specs.
-refuses "--prom-listen port with garbage" "rirmeter: --prom-listen: port '9100x' is not a whole number" --prom-listen 127.0.0.1:9100x
-refuses "--prom-listen port out of range" "rirmeter: --prom-listen: port 65536 is out of range 1..65535" --prom-listen 65536
-refuses "--prom-listen empty port" "rirmeter: --prom-listen: port '' is not a whole number" --prom-listen '[::1]:'
+opt_refused "--prom-listen port with garbage" "rirmeter: --prom-listen: port '9100x' is not a whole number" --prom-listen 127.0.0.1:9100x
+opt_refused "--prom-listen port out of range" "rirmeter: --prom-listen: port 65536 is out of range 1..65535" --prom-listen 65536
+opt_refused "--prom-listen empty port" "rirmeter: --prom-listen: port '' is not a whole number" --prom-listen '[::1]:'
 for v in 2055.0 +2055 -1 "" 2055x; do
-	refuses "--flows port '$v' refused" "rirmeter: --flows: port '$v' is not a whole number" --flows "netflow:$v"
+	opt_refused "--flows port '$v' refused" "rirmeter: --flows: port '$v' is not a whole number" --flows "netflow:$v"
 done
-refuses "--flows port out of range" "rirmeter: --flows: port 65536 is out of range 1..65535" --flows netflow:65536
-refuses "--ipfix-export UDP port with garbage" "rirmeter: --ipfix-export: UDP port '4739x' is not a whole number" \
+opt_refused "--flows port out of range" "rirmeter: --flows: port 65536 is out of range 1..65535" --flows netflow:65536
+opt_refused "--ipfix-export UDP port with garbage" "rirmeter: --ipfix-export: UDP port '4739x' is not a whole number" \
 	--flows netflow:2055 --ipfix-export 0:127.0.0.1:4739x
-refuses "--ipfix-export DPDK port fraction" "rirmeter: --ipfix-export: DPDK port '0.5' is not a whole number" \
+opt_refused "--ipfix-export DPDK port fraction" "rirmeter: --ipfix-export: DPDK port '0.5' is not a whole number" \
 	--flows netflow:2055 --ipfix-export 0.5:127.0.0.1:4739
-refuses "--ipfix-export UDP port out of range" "rirmeter: --ipfix-export: UDP port 0 is out of range 1..65535" \
+opt_refused "--ipfix-export UDP port out of range" "rirmeter: --ipfix-export: UDP port 0 is out of range 1..65535" \
 	--flows netflow:2055 --ipfix-export 0:127.0.0.1:0
 
 # Valid values, fractional seconds included, run as before.
@@ -100,5 +92,4 @@ awk '/^## rirmeter/ { f = 1 } f && /^```$/ { if (b) exit; b = 1; next } b' "$rea
 if [ -s "$tmp/r" ] && cmp -s "$tmp/u" "$tmp/r"; then ok "usage synopsis matches README"
 else not_ok "usage synopsis matches README" "usage:  $(cat "$tmp/u")" "README: $(cat "$tmp/r")"; fi
 
-echo "1..$n"
-exit $((fails > 0))
+tap_end
