@@ -45,9 +45,10 @@ int rm_grow(void **v, uint32_t *cap, uint32_t n, size_t more, size_t elem, uint3
 /* rm_grow, but never returns failure: see the policy above. */
 void rm_grow_or_die(void **v, uint32_t *cap, uint32_t n, size_t more, size_t elem, uint32_t first);
 
-/* Print "PROGRAM: out of memory" (rirmeter, rirdb) and abort: rm_grow_or_die's failure, and
- * that of the few allocations of the same kind of caller that are not a
- * growth (a hash table rebuilt at twice the size, lookup/model.c). */
+/* Print "PROGRAM: out of memory" (rirmeter, rirdb) and abort:
+ * rm_grow_or_die's failure, and that of the few allocations of the same
+ * kind of caller that are not a growth (a hash table rebuilt at twice the
+ * size, lookup/model.c). */
 __attribute__((noreturn)) void rm_out_of_memory(void);
 
 /* The typed forms: p is a T **, the element size is sizeof(T). */

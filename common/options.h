@@ -38,8 +38,8 @@ int rm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char 
  * optional fraction ("2", "0.5", "2.", ".5"), nothing else.  min and max
  * must be finite with 0 <= min <= max.  Returns 0 and sets *out, or
  * returns -1, leaves *out alone and writes the reason to err as
- * rm_parse_u64 does: "'abc' is not a non-negative number" or "90000 is out of range
- * 0..86400".
+ * rm_parse_u64 does: "'abc' is not a non-negative number" or "90000 is
+ * out of range 0..86400".
  */
 int rm_parse_decimal(const char *s, double min, double max, double *out, char *err, size_t errlen);
 

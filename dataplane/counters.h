@@ -1,6 +1,6 @@
 /*
- * counters.h - one lcore's counters, and how a frame or a flow record adds to them
- * (counters.c).
+ * counters.h - one lcore's counters, and how a frame or a flow record adds
+ * to them (counters.c).
  *
  * Workers count by attribution id only (one add per direction per packet)
  * into counters that only they write.  Counters are 64-bit and naturally

@@ -6,6 +6,9 @@
  * addresses, packets, bytes, scaled by the sampling interval when one is
  * known) that wait in a batch for one bulk lookup per family, exactly as
  * the addresses of a burst of frames do; sflow.c does the same for sFlow.
+ * This file also holds what both decoders share (flow.h): the --flows
+ * configuration, the per-worker state with its exporter table and template
+ * pool, and the batch records wait in (rm_flow_emit).
  *
  * State.  Each worker keeps its own exporter table: one entry per (kind,
  * exporter address, source id / observation domain), holding that

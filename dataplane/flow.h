@@ -59,7 +59,8 @@ struct rm_flow_config {
 /* Parse "netflow:2055,ipfix:4739,sflow:6343"; -1 with a reason. */
 int rm_flow_config_parse(struct rm_flow_config *cfg, const char *spec, char *err, size_t errlen);
 
-/* The protocol of UDP destination port dport, or -1 when it is not a flow port. */
+/* The protocol of UDP destination port dport, or -1 when it is not a flow
+ * port. */
 static inline int rm_flow_port(const struct rm_flow_config *cfg, uint16_t dport)
 {
 	for (unsigned i = 0; i < cfg->n; i++)
@@ -229,9 +230,9 @@ void rm_flow_state_reset(struct rm_flow_state *st);
 /*
  * Decode one flow datagram (the UDP payload, len bytes) that arrived on a
  * port of protocol proto from address src (4 or 16 bytes).  Records go to
- * st->batch; st->flush(st, ctx) is called whenever a family's half fills,
- * and the caller flushes what is left after its burst.  With want_meta
- * the batch points into p: the caller flushes before p changes.
+ * st->batch; st->flush(st, st->flush_ctx) is called whenever a family's
+ * half fills, and the caller flushes what is left after its burst.  With
+ * want_meta the batch points into p: the caller flushes before p changes.
  */
 void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
 		      const uint8_t *p, uint32_t len);

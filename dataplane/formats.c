@@ -194,7 +194,8 @@ static uint64_t health_value(const struct rm_rows *rs, const char *key, int byte
 	return 0;
 }
 
-/* "flow/KIND/ADDR/DOMAIN/COUNTER" (or "flow/COUNTER") into its parts; the count. */
+/* "flow/KIND/ADDR/DOMAIN/COUNTER" (or "flow/COUNTER") into its parts; the
+ * count. */
 static unsigned flow_key_parts(char *k, char *part[4])
 {
 	unsigned n = 0;
@@ -207,7 +208,8 @@ static unsigned flow_key_parts(char *k, char *part[4])
 	return n;
 }
 
-/* One family of per-exporter samples: counter is an rm_exp_counter name, or "malformed". */
+/* One family of per-exporter samples: counter is a name rm_exp_counter_name
+ * gives, or "malformed". */
 static void prom_exporter_family(FILE *o, const struct rm_rows *rs, const char *counter)
 {
 	char name[96];
@@ -240,7 +242,8 @@ static void prom_exporter_family(FILE *o, const struct rm_rows *rs, const char *
 	}
 }
 
-/* The flow collector: datagrams and records, drops, then each exporter's counters. */
+/* The flow collector: datagrams and records, drops, then each exporter's
+ * counters. */
 static void prom_flow(FILE *o, const struct rm_rows *rs)
 {
 	if (!rm_report_flows_on())

@@ -1,5 +1,6 @@
 /*
- * rows.c - counters turned into keyed rows, on the main lcore.
+ * rows.c - counters turned into keyed rows, on the main lcore; also the
+ * flow exporters' health rows and the rows sent as IPFIX aggregates.
  *
  * Everything but the attribution id is derived here from the snapshot's
  * attribution table: the registry, the "registry:country" key and the

@@ -74,7 +74,8 @@ static int raw_header(struct rm_cur *r, struct sampled *s)
 	return 1;
 }
 
-/* Sampled IPv4 (format 3) or IPv6 (format 4) record: length, protocol, addresses. */
+/* Sampled IPv4 (format 3) or IPv6 (format 4) record: length, protocol,
+ * addresses. */
 static int sampled_ip(struct rm_cur *r, int family, struct sampled *s)
 {
 	uint32_t length, proto;

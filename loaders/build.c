@@ -1,6 +1,8 @@
 /*
  * build.c - a build: reading input files, recognizing their format,
- * diagnostics, and handing the claims to merge.c at the end.
+ * diagnostics, the store the format parsers append claims, holder names
+ * and inputs to, the driver of every CSV input (rl_load_csv), and handing
+ * the claims to merge.c at the end.
  *
  * Format detection looks at the first meaningful line only:
  *   - "VERSION|registry|serial|..." (a number first, 7 '|' fields): a

@@ -1,9 +1,10 @@
 /*
  * internal.h - what the loader files share with each other (not public).
  *
- * Each format parser (stats.c, iana.c, holders.c: names and labels) reads one
- * in-memory file and appends claims and holder names to the build; merge.c
- * resolves them.  Text helpers (lines and CSV records) live in text.c.
+ * Each format parser (stats.c, iana.c, holders.c: names and labels) reads
+ * one in-memory file and appends claims and holder names to the build
+ * (build.c, which also drives CSV inputs); merge.c resolves them.  Text
+ * helpers (lines and CSV records) live in text.c.
  */
 #ifndef RL_INTERNAL_H
 #define RL_INTERNAL_H
@@ -103,9 +104,10 @@ int rl_csv_next(struct rl_csv *c, struct rl_span *f, unsigned *nf, unsigned *lin
 		const char **why);
 
 /*
- * A CSV input: rl_load_csv makes the input record, reports malformed
- * records, skips a header when told, and calls fn for each row; fn returns
- * how many records it took from the row (for the input's record count).
+ * A CSV input (build.c): rl_load_csv makes the input record, reports
+ * malformed records, skips a header when told, and calls fn for each row;
+ * fn returns how many records it took from the row (for the input's record
+ * count).
  */
 struct rl_row {
 	struct rl_build *b;

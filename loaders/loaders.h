@@ -66,7 +66,8 @@ const struct rl_counts *rl_build_counts(const struct rl_build *b);
 /* Format detection, exposed for tests: enum rm_input_kind or -1. */
 int rl_detect(const char *data, size_t len);
 
-/* Address text parsing shared by the loaders and the tools. */
+/* Address text parsing (text.c), shared by the loaders, scan/ and rirdb
+ * lookup. */
 int rl_parse_v4(const char *s, size_t len, uint32_t *out);
 int rl_parse_v6(const char *s, size_t len, rm_u128 *out);
 /* The same in network byte order. */

@@ -1,6 +1,7 @@
 /*
- * lookup.h - the lookups of a mapped snapshot, for the programs that
- * attribute addresses (the dataplane, rirdb scan and lookup).
+ * lookup.h - the lookups of a mapped snapshot, for the code that
+ * attributes addresses (rirmeter's workers and reloads in dataplane/dpdk/,
+ * rirdb scan and rirdb lookup).
  *
  * Like DPDK's rte_fib.h in front of its dir24_8 and trie, this header is
  * what users of lookups see; the structures behind it (dir24.h for IPv4,
@@ -47,9 +48,9 @@ struct rm_lookup {
  * Fill l for snapshot s with the bulk variants of SIMD level `level`
  * (RM_SIMD_BEST: the fastest this CPU has, under RM_SIMD and RM_MAX_SIMD).
  * Returns 0, or -1 with l zeroed when this CPU lacks the level (never for
- * RM_SIMD_BEST: the scalar variants run anywhere).  Each
- * family takes its widest variant up to the level (the IPv6 walk has no
- * AVX-512 one).  Call it once per snapshot, not per packet.
+ * RM_SIMD_BEST: the scalar variants run anywhere).  Each family takes its
+ * widest variant up to the level (the IPv6 walk has no AVX-512 one).  Call
+ * it once per snapshot, not per packet.
  */
 int rm_lookup_bind(struct rm_lookup *l, const struct rm_snapshot *s, enum rm_simd level);
 

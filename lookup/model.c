@@ -324,8 +324,8 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* Model builder                                                       */
 
-/* Out of memory aborts (grow.h): the builder's calls hand out ids and have
- * no error to return. */
+/* Out of memory aborts (common/grow.h): the builder's calls hand out ids
+ * and have no error to return. */
 #define GROW(arr, n, cap) RM_GROW_OR_DIE(&(arr), &(cap), (n), 1, 64)
 
 struct range_list {
@@ -371,7 +371,8 @@ static uint64_t hash_bytes(const void *p, size_t len)
  * The two hash tables double too, but not through rm_grow: a rehash needs
  * a new zeroed table beside the old one, not the old one extended.  They
  * follow its policy: a capacity that would not fit in 32 bits, like a
- * failed allocation, takes the way out of the builder's arrays (grow.h).
+ * failed allocation, takes the way out of the builder's arrays
+ * (common/grow.h).
  */
 static void str_rehash(struct rm_model *m)
 {

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Its arrays grow with rm_grow_or_die (grow.h): the recursive build hands
- * out unit and group numbers and has no error to return. */
+/* Its arrays grow with rm_grow_or_die (common/grow.h): the recursive
+ * build hands out unit and group numbers and has no error to return. */
 struct build {
 	const struct rm_db *db;
 	struct rm_trie6_node *units;

@@ -22,19 +22,18 @@
  *     first stride does not, and there are few enough of them that
  *     leaving them uncompressed costs little: on the bundled data 3457
  *     groups of /32s, 124 of /40s and 444 of /48s, 2 MiB of 2-byte
- *     entries.  A dense
- *     step is one load at an index computed from the entry and one byte of
- *     the address, which is what lets eight addresses take it with one
- *     gather; rm_trie6_first takes them, so the rest of a walk only ever
- *     sees ids and nodes.
+ *     entries.  A dense step is one load at an index computed from the
+ *     entry and one byte of the address, which is what lets eight
+ *     addresses take it with one gather; rm_trie6_first takes them, so the
+ *     rest of a walk only ever sees ids and nodes.
  *   - Below the dense levels (the few blocks longer than /48) and under
  *     dir16, Poptrie nodes with 8-bit strides: every level consumes one
- *     byte of the address.  A node
- *     stores only the distinct runs of its 256 slots: a 256-bit bitmap marks
- *     where a run starts (a child node is always a run of its own; equal
- *     leaves merge), and the slot's value is vals[cnt[w] + rank - 1], where
- *     w is the slot's 64-bit word, cnt[w] the runs before that word, and
- *     rank one POPCNT of the word up to the slot.
+ *     byte of the address.  A node stores only the distinct runs of its 256
+ *     slots: a 256-bit bitmap marks where a run starts (a child node is
+ *     always a run of its own; equal leaves merge), and the slot's value is
+ *     vals[cnt[w] + rank - 1], where w is the slot's 64-bit word, cnt[w]
+ *     the runs before that word, and rank one POPCNT of the word up to the
+ *     slot.
  *   - The values sit inside the node, right after its 44-byte header, and a
  *     node takes as many 64-byte units as header and values need.  A step
  *     is then one cache line (two for nodes of more than five runs, the
@@ -196,7 +195,8 @@ static inline uint32_t rm_trie6_lookup1(const struct rm_trie6 *t, const uint8_t 
 typedef void (*rm_trie6_bulk_fn)(const struct rm_trie6 *t, const uint8_t (*addrs)[16],
 				 uint32_t *ids, uint32_t n);
 
-/* Bulk walks: portable, and built with POPCNT. */
+/* Bulk walks, trie6_walk.c compiled three times: portable, with POPCNT,
+ * and with POPCNT and AVX2 (a vector first stride). */
 void rm_trie6_lookup_generic(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,
 			     uint32_t n);
 void rm_trie6_lookup_popcnt(const struct rm_trie6 *t, const uint8_t (*addrs)[16], uint32_t *ids,

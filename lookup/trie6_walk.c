@@ -6,12 +6,12 @@
  * popcount is a dozen instructions, and with -mavx2 as well
  * (rm_trie6_lookup_avx2), whose first stride takes 8 addresses at a time:
  * their leading 32 bits come out of four 32-byte loads (trie6_top8.h),
- * the dir24 entries out of one gather, and when at least
- * GATHER_MIN of the 8 name a dense group, their dense entries out of one
- * more, masked to those lanes.  Fewer go the scalar way below: a gather
- * costs the same for 1 lane as for 8, and on the allocated stream (a
- * quarter of the keys need the dense step) gathering for every group of 8
- * that has one ran at three quarters of the speed.  trie6.c picks a walk
+ * the dir24 entries out of one gather, and when at least GATHER_MIN of the
+ * 8 name a dense group, their dense entries out of one more, masked to
+ * those lanes.  Fewer go the scalar way below: a gather costs the same for
+ * 1 lane as for 8, and on the allocated stream (a quarter of the keys need
+ * the dense step) gathering for every group of 8 that has one ran at three
+ * quarters of the speed.  trie6.c picks a walk
  * at run time, at the SIMD level the IPv4 lookup uses.  The compressed
  * nodes stay scalar: walking them with gathers (five per level) measured
  * slower than the scalar steps on Zen 4.
@@ -25,9 +25,8 @@
  * independent, so their loads overlap, and the lists are built without
  * branches (append, then advance the count by "on a group" or "still a
  * node"), so the mix of shallow and deep addresses costs no
- * mispredictions.  (A
- * 64-bit mask of the lanes instead of the list, visited by lowest set bit,
- * measured 5% slower in the dataplane.)
+ * mispredictions.  (A 64-bit mask of the lanes instead of the list,
+ * visited by lowest set bit, measured 5% slower in the dataplane.)
  */
 #include "trie6.h"
 

@@ -9,10 +9,13 @@
  * rirmeter's first level.  IPv6: rirmeter's trie (every walk) against
  * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512), plus two floors (see
  * floor6_pass) and how many reads below the first stride each stream's
- * keys take in the trie.  Every structure is loaded with the same prefixes (the snapshot's ranges
- * split into CIDR blocks) and given the same key arrays, on three streams: allocated  uniform over
- * registry-delegated space (weighted by size) zipf       Zipf (s = 1) over delegated blocks in
- * random rank order uniform    uniform over all 2^32, or over 2000::/3 for IPv6
+ * keys take in the trie.  Every structure is loaded with the same prefixes
+ * (the snapshot's ranges split into CIDR blocks) and given the same key
+ * arrays, on three streams:
+ *
+ *   allocated  uniform over registry-delegated space (weighted by size)
+ *   zipf       Zipf (s = 1) over delegated blocks in random rank order
+ *   uniform    uniform over all 2^32, or over 2000::/3 for IPv6
  *
  * The machine is shared and noisy, so contenders are interleaved in every
  * round (rotating who goes first), each pass is preceded by a touch of the

@@ -1,5 +1,6 @@
 /*
- * diff.c - `rirdb diff OLD NEW`: what changed between two snapshots.
+ * diff.c - `rirdb diff [--format table|json] [--details] OLD NEW`: what
+ * changed between two snapshots.
  *
  * Both snapshots cover every key space completely, so one sweep over the
  * union of their range boundaries visits every stretch of addresses (and

@@ -9,13 +9,15 @@
  * Sources: the five registries' extended statistics files ("-latest") with
  * their .md5 files, and IANA's IPv4 and IPv6 allocation tables.  Each is
  * downloaded with libcurl to DIR/NAME.part, resuming a partial download
- * when a retry follows a broken transfer, with a connect timeout, a stall timeout (no byte for S
- * seconds), and retries with doubling back-off; a registry file must match its published MD5.  Any
- * source that fails is reported by name and nothing is replaced. Otherwise the snapshot is built
- * from the new files (plus --with inputs: the special-purpose registries, holder names, labels)
- * into FILE.new, mapped and validated, and renamed over FILE; then the data files rotate (NAME ->
- * NAME.prev, NAME.part -> NAME), so the previous good copies stay. A running rirmeter keeps using
- * the file it mapped until it reloads.
+ * when a retry follows a broken transfer, with a connect timeout, a stall
+ * timeout (under 1 byte/s for S seconds), and retries with doubling
+ * back-off; a registry file must match its published MD5.  Any source
+ * that fails is reported by name and nothing is replaced.  Otherwise the
+ * snapshot is built from the new files (plus --with inputs: the
+ * special-purpose registries, holder names, labels) into FILE.new, mapped
+ * and validated, and renamed over FILE; then the data files rotate (NAME
+ * -> NAME.prev, NAME.part -> NAME), so the previous good copies stay.  A
+ * running rirmeter keeps using the file it mapped until it reloads.
  */
 #include <curl/curl.h>
 #include <errno.h>

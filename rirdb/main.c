@@ -1,13 +1,19 @@
 /*
- * main.c - the rirdb command: one subcommand per file.
+ * main.c - the rirdb command: dispatch to one subcommand per file, and
+ * what they share (the usage text, opening the -d snapshot).
  *
- *   rirdb build -o FILE [--lenient] INPUT...                          (build.c)
- *   rirdb lookup -d FILE [--asn] [--format csv|json] [ADDR|ASN ...]   (lookup.c)
- *   rirdb info -d FILE                                                (info.c)
- *   rirdb diff [--format table|json] [--details] OLD NEW              (diff.c)
- *   rirdb fetch [--dir DIR] [--base-url URL] ...                      (fetch.c)
- *   rirdb report -o report.html JSONL...                              (report.c)
- *   rirdb scan -d FILE [--json PATH] [--csv PATH] [PATH...]           (scan.c)
+ *   rirdb build -o FILE [--lenient] INPUT...                       (build.c)
+ *   rirdb lookup -d FILE [--asn] [--format csv|json] [--reference]
+ *                [ADDR|ASN ...]                                    (lookup.c)
+ *   rirdb info -d FILE                                             (info.c)
+ *   rirdb diff [--format table|json] [--details] OLD NEW           (diff.c)
+ *   rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]...      (fetch.c)
+ *   rirdb report -o report.html JSONL...                           (report.c)
+ *   rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct]
+ *              [PATH...]                                           (scan.c)
+ *
+ * (rirdb_usage's lines; fetch and scan print their full synopsis with
+ * --help, and README.md's "## rirdb" has every option.)
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
  * addresses given to lookup, a refused snapshot); 2 usage errors.

@@ -13,17 +13,19 @@ struct rm_snapshot;
 
 /* rirdb build -o FILE [--lenient] INPUT... (build.c) */
 int rirdb_build(int argc, char **argv);
-/* rirdb lookup -d FILE [--asn] [--format csv|json] [ADDR|ASN ...] (lookup.c) */
+/* rirdb lookup -d FILE [--asn] [--format csv|json] [--reference]
+ * [ADDR|ASN ...] (lookup.c) */
 int rirdb_lookup(int argc, char **argv);
 /* rirdb info -d FILE (info.c) */
 int rirdb_info(int argc, char **argv);
 /* rirdb diff [--format table|json] [--details] OLD NEW (diff.c) */
 int rirdb_diff(int argc, char **argv);
-/* rirdb fetch [--dir DIR] [--base-url URL] ... (fetch.c) */
+/* rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... (fetch.c) */
 int rirdb_fetch(int argc, char **argv);
 /* rirdb report -o report.html JSONL... (report.c) */
 int rirdb_report(int argc, char **argv);
-/* rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct] [PATH...] (scan.c) */
+/* rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct] [PATH...]
+ * (scan.c) */
 int rirdb_scan(int argc, char **argv);
 
 /* The usage lines of every subcommand (main.c). */

@@ -2,14 +2,22 @@
  * scan.c - `rirdb scan -d FILE [PATH...]`: attribute every address literal
  * in text (logs, CSV exports, JSON), plain or gzip-compressed.
  *
- * Each input is one stream through the scanner (scanner.c), read in 1 MiB
- * pieces through zlib (which passes plain files through unchanged).  Found
- * addresses are batched and attributed with the same bulk lookups as the
- * dataplane; counts are kept per attribution id and grouped into the
- * dataplane's scopes and keys at the end: rir, country ("ripencc:DE") and
- * holder (the top N by count, the rest "other").  `count` is occurrences;
- * `--distinct` also keeps a set of the addresses seen and reports how many
- * distinct addresses each key had.  IPv4-mapped IPv6 counts as IPv4.
+ *   rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]
+ *              [--threads N] [--quiet] [PATH...]
+ *   rirdb scan -d FILE --annotate [--quiet] [PATH...]
+ *
+ * Each input is one stream through the scanner (scan/scanner.c), read in
+ * 1 MiB pieces: a plain regular file with read(2) (when counting, straight
+ * into the scanner's window), gzip and standard input through zlib.  A
+ * large plain file is instead cut at line boundaries into one stream per
+ * thread (below).  Found addresses are batched and attributed with the same bulk
+ * lookups as the dataplane; counts are kept per attribution id and grouped
+ * into the dataplane's scopes and keys at the end: rir, country
+ * ("ripencc:DE") and holder (the top N by count, the rest "other").
+ * `count` is occurrences; `--distinct` also keeps a set of the addresses
+ * seen and reports how many distinct addresses each key had.  IPv4-mapped
+ * IPv6 counts as IPv4.  --annotate counts nothing: it copies each line
+ * with the attribution of its addresses appended.
  *
  * Exit codes: 0; 1 when an input could not be read (the others are still
  * scanned and reported); 2 usage errors.
@@ -416,7 +424,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 }
 
 /* ------------------------------------------------------------------ */
-/* Large plain files: split at line boundaries across threads            */
+/* Large plain files: split at line boundaries across threads          */
 
 /*
  * A plain (not gzip) regular file of at least MIN_SPLIT bytes per thread is

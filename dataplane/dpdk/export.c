@@ -1,7 +1,8 @@
 /*
  * export.c - --ipfix-export on the worker lcores: enrich the records of a
- * flushed flow batch, hand them to the worker's IPFIX encoder (ipfix.c),
- * and send its messages as UDP/IPv4 frames out of a DPDK port.
+ * flushed flow batch, hand them to the worker's IPFIX encoder
+ * (dataplane/ipfix.c), and send its messages as UDP/IPv4 frames out of a
+ * DPDK port.
  *
  * Each worker transmits on its own TX queue (queue = worker index) of each
  * destination port, from its own mbuf cache, so nothing is shared on the

@@ -12,12 +12,12 @@
  * common/options.h: the whole string is the number, in range, or exit 2.
  *
  * Every worker lcore (all lcores but the main one) polls the RX queues it
- * was given; each port gets as many queues as there are workers (or as
- * the port has), spread round-robin, with RSS where the port has it.  The
- * main lcore never touches packets: it sleeps, wakes to export each
- * interval, and decides when to stop (a signal, --duration, or, when every
- * port reads capture files through net_pcap, the last packet of the last
- * file).  At exit it stops the workers, writes the totals, prints the
+ * was given; each port gets one queue per worker, or --queues N, at most
+ * as many as the port has, spread round-robin, with RSS where the port has
+ * it.  The main lcore never touches packets: it sleeps, wakes to export
+ * each interval, and decides when to stop (a signal, --duration, or, when
+ * every port reads capture files through net_pcap, the last packet of the
+ * last file).  At exit it stops the workers, writes the totals, prints the
  * table and checks that received = attributed + non-IP + malformed (+ flow
  * export + not flow, with --flows).
  *
@@ -340,7 +340,8 @@ struct port {
 	long long expected; /* packets in its capture files, -1 when not files */
 };
 
-/* A net_pcap port given only TX files or interfaces: an export sink, not an input. */
+/* A net_pcap port given only TX files or interfaces: an export sink, not an
+ * input. */
 static int send_only(uint16_t port)
 {
 	struct rte_eth_dev_info info;

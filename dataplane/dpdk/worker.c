@@ -9,9 +9,10 @@
  * on the way; the main lcore only reads the counters.
  *
  * With --flows, a UDP datagram to a flow port is not traffic but flow
- * export: flow.c and sflow.c decode it, in place, into records that wait
- * in the worker's flow batch and go through the same bulk lookups; the
- * batch is flushed when it fills and at the end of every burst.
+ * export: dataplane/flow.c and sflow.c decode it, in place, into records
+ * that wait in the worker's flow batch and go through the same bulk
+ * lookups; the batch is flushed when it fills and at the end of every
+ * burst.
  */
 #include <time.h>
 
