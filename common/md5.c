@@ -57,7 +57,7 @@ static void block(uint32_t h[4], const uint8_t *p)
 	h[3] += d;
 }
 
-void rl_md5_init(struct rl_md5 *s)
+void rm_md5_init(struct rm_md5 *s)
 {
 	if (!K[0])
 		for (int i = 0; i < 64; i++)
@@ -69,7 +69,7 @@ void rl_md5_init(struct rl_md5 *s)
 	s->len = 0;
 }
 
-void rl_md5_update(struct rl_md5 *s, const void *data, size_t n)
+void rm_md5_update(struct rm_md5 *s, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	size_t have = (size_t)(s->len % 64);
@@ -88,7 +88,7 @@ void rl_md5_update(struct rl_md5 *s, const void *data, size_t n)
 	memcpy(s->buf, p, n);
 }
 
-void rl_md5_final(struct rl_md5 *s, uint8_t out[16])
+void rm_md5_final(struct rm_md5 *s, uint8_t out[16])
 {
 	uint64_t bits = s->len * 8;
 	uint8_t pad[72] = {0x80};
@@ -96,7 +96,7 @@ void rl_md5_final(struct rl_md5 *s, uint8_t out[16])
 	size_t padlen = have < 56 ? 56 - have : 120 - have;
 	for (int i = 0; i < 8; i++)
 		pad[padlen + (size_t)i] = (uint8_t)(bits >> (8 * i));
-	rl_md5_update(s, pad, padlen + 8);
+	rm_md5_update(s, pad, padlen + 8);
 	for (int i = 0; i < 4; i++)
 		for (int k = 0; k < 4; k++)
 			out[4 * i + k] = (uint8_t)(s->h[i] >> (8 * k));

@@ -8,13 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rl_md5 {
+struct rm_md5 {
 	uint32_t h[4];
 	uint64_t len;
 	uint8_t buf[64];
 };
-void rl_md5_init(struct rl_md5 *s);
-void rl_md5_update(struct rl_md5 *s, const void *data, size_t n);
-void rl_md5_final(struct rl_md5 *s, uint8_t out[16]);
+void rm_md5_init(struct rm_md5 *s);
+void rm_md5_update(struct rm_md5 *s, const void *data, size_t n);
+void rm_md5_final(struct rm_md5 *s, uint8_t out[16]);
 
 #endif

@@ -213,15 +213,15 @@ static int md5_file(const char *path, uint8_t out[16])
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return -1;
-	struct rl_md5 s;
+	struct rm_md5 s;
 	unsigned char buf[1 << 16];
 	size_t n;
-	rl_md5_init(&s);
+	rm_md5_init(&s);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		rl_md5_update(&s, buf, n);
+		rm_md5_update(&s, buf, n);
 	int bad = ferror(f);
 	fclose(f);
-	rl_md5_final(&s, out);
+	rm_md5_final(&s, out);
 	return bad ? -1 : 0;
 }
 

@@ -2,18 +2,13 @@
  * main.c - the rirdb command: dispatch to one subcommand per file, and
  * what they share (the usage text, opening the -d snapshot).
  *
- *   rirdb build -o FILE [--lenient] INPUT...                       (build.c)
- *   rirdb lookup -d FILE [--asn] [--format csv|json] [--reference]
- *                [ADDR|ASN ...]                                    (lookup.c)
- *   rirdb info -d FILE                                             (info.c)
- *   rirdb diff [--format table|json] [--details] OLD NEW           (diff.c)
- *   rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]...      (fetch.c)
- *   rirdb report -o report.html JSONL...                           (report.c)
- *   rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct]
- *              [PATH...]                                           (scan.c)
+ *   rirdb build ...    build.c      rirdb fetch ...    fetch.c
+ *   rirdb lookup ...   lookup.c     rirdb report ...   report.c
+ *   rirdb info ...     info.c       rirdb scan ...     scan.c
+ *   rirdb diff ...     diff.c
  *
- * (rirdb_usage's lines; fetch and scan print their full synopsis with
- * --help, and README.md's "## rirdb" has every option.)
+ * The usage text (rirdb_usage) is README.md's "## rirdb" block, every
+ * option of every subcommand; tests/cli.sh compares the two.
  *
  * Exit codes: 0 success; 1 data errors (malformed input lines, bad
  * addresses given to lookup, a refused snapshot); 2 usage errors.
@@ -30,13 +25,17 @@ void rirdb_usage(FILE *o)
 {
 	fprintf(
 	    o,
-	    "usage: rirdb build -o FILE [--lenient] INPUT...\n"
+	    "usage: rirdb build -o FILE [--lenient] [--quiet] INPUT...\n"
 	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]\n"
 	    "       rirdb info -d FILE\n"
 	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
-	    "       rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... (--help)\n"
+	    "       rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...\n"
+	    "                   [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]\n"
+	    "                   [--lenient] [--quiet]\n"
 	    "       rirdb report -o report.html JSONL...\n"
-	    "       rirdb scan -d FILE [--json PATH] [--csv PATH] [--distinct] [PATH...] (--help)\n"
+	    "       rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
+	    "                  [--threads N] [--quiet] [PATH...]\n"
+	    "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
 	    "\n"
 	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
 	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# cli.sh RIRDB DATA_DIR - the rirdb command line as an operator uses it (TAP).
+# cli.sh RIRDB DATA_DIR README - the rirdb command line as an operator uses it (TAP).
 set -u
 rirdb=$1
 data=$2
+readme=$3
 . "$(dirname "$0")/tap.sh"
 
 inputs=("$data"/rir/delegated-* "$data"/iana/*.csv)
@@ -172,5 +173,13 @@ echo "src 193.0.6.139 dst 8.8.8.8" >"$tmp/one.log"
 "$rirdb" scan -d "$snap" --top 1 --threads 2 --json - "$tmp/one.log" >"$tmp/scan.jsonl" 2>"$tmp/e"; rc=$?
 check "rirdb scan: valid --top and --threads accepted" test "$rc" = 0
 check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"' "$tmp/scan.jsonl"
+
+# The usage's synopsis is README's "## rirdb" block (whitespace aside).
+"$rirdb" --help >"$tmp/usage"
+sed -n '1,/^$/p' "$tmp/usage" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/u"
+awk '/^## rirdb/ { f = 1 } f && /^```$/ { if (b) exit; b = 1; next } b' "$readme" |
+	tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/r"
+if [ -s "$tmp/r" ] && cmp -s "$tmp/u" "$tmp/r"; then ok "usage synopsis matches README"
+else not_ok "usage synopsis matches README" "usage:  $(cat "$tmp/u")" "README: $(cat "$tmp/r")"; fi
 
 tap_end

@@ -299,15 +299,15 @@ static void md5_known_answers(void **state)
 	     "57edf4a22be3c955ac49da2e2107b67a"},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct rl_md5 s;
+		struct rm_md5 s;
 		uint8_t d[16];
 		char hex[33];
-		rl_md5_init(&s);
+		rm_md5_init(&s);
 		/* Fed in uneven pieces, to cross block boundaries. */
 		size_t n = strlen(v[i].in);
 		for (size_t off = 0; off < n; off += 7)
-			rl_md5_update(&s, v[i].in + off, n - off < 7 ? n - off : 7);
-		rl_md5_final(&s, d);
+			rm_md5_update(&s, v[i].in + off, n - off < 7 ? n - off : 7);
+		rm_md5_final(&s, d);
 		for (int k = 0; k < 16; k++)
 			snprintf(hex + 2 * k, 3, "%02x", d[k]);
 		assert_string_equal(hex, v[i].hex);
