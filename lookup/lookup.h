@@ -78,11 +78,4 @@ static inline uint32_t rm_lookup6_one(const struct rm_lookup *l, const uint8_t a
 	return rm_trie6_lookup1(l->trie6, a);
 }
 
-/* One AS number.  There is no fast table for AS numbers (nothing looks
- * them up per packet): this is the reference search of model.h. */
-static inline uint32_t rm_lookup_asn(const struct rm_lookup *l, uint32_t asn)
-{
-	return l->db->asn.id[rm_ref_findasn(l->db, asn)];
-}
-
 #endif
