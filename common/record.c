@@ -4,7 +4,11 @@
  *
  * The reader is for rirmeter's own lines, not JSON at large: one flat
  * object of strings and numbers, \uXXXX kept only below 0x80 (others
- * become '?'), numbers read with strtod().
+ * become '?').  It is strict where a lenient reading would turn into
+ * counts: a number must have JSON's grammar (strtod() also takes "nan",
+ * "inf", "0x10" and " -1"), a count must be a whole number of 0..2^64-1
+ * (a cast of -1 or nan to uint64_t is garbage, or undefined), and the
+ * object must be well formed to its end.  A line it refuses gets a reason.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -12,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "output.h"
 #include "record.h"
 
@@ -147,29 +152,87 @@ static void skip_ws(const char **p)
 }
 
 /*
- * Field f's value into b when it has the field's type: a string (sval) for
- * text, a number (num, written as the n bytes at numtext) for counts, and
- * either for the interval.  A value of another type is passed over.
+ * The length of the JSON number at p (RFC 8259: -?(0|[1-9][0-9]*)
+ * (.[0-9]+)?([eE][+-]?[0-9]+)?), or 0 when p does not start with one.
  */
-static void take(struct rm_record_buf *b, int f, int is_str, const char *sval, double num,
-		 const char *numtext, size_t n)
+static size_t json_number(const char *p)
+{
+	const char *s = p;
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (isdigit((unsigned char)*s))
+		while (isdigit((unsigned char)*s))
+			s++;
+	else
+		return 0;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return 0;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return (size_t)(s - p);
+}
+
+/*
+ * Field f's value into b when it has the field's type: a string (sval) for
+ * text, a number (the n bytes at numtext, JSON's grammar) for counts, and
+ * either for the interval.  A value of another type is passed over.  0, or
+ * -1 with the reason in b->why when a count is not a whole number of
+ * 0..UINT64_MAX.
+ */
+static int take(struct rm_record_buf *b, int f, int is_str, const char *sval, const char *numtext,
+		size_t n)
 {
 	enum rm_field_kind kind = rm_fields[f].kind;
 	char *at = (char *)&b->r + rm_fields[f].off;
-	if (kind == RM_FK_COUNT && !is_str)
-		*(uint64_t *)at = (uint64_t)num;
-	else if (kind != RM_FK_COUNT && is_str)
+	if (kind == RM_FK_COUNT && !is_str) {
+		char num[24], why[96];
+		uint64_t v;
+		if (n >= sizeof(num)) { /* 2^64 has 20 digits: no count is this long */
+			snprintf(b->why, sizeof(b->why), "%s: '%.*s...' is out of range",
+				 rm_fields[f].name, 20, numtext);
+			return -1;
+		}
+		snprintf(num, sizeof(num), "%.*s", (int)n, numtext);
+		if (rm_parse_u64(num, 0, UINT64_MAX, &v, why, sizeof(why))) {
+			snprintf(b->why, sizeof(b->why), "%s: %s", rm_fields[f].name, why);
+			return -1;
+		}
+		*(uint64_t *)at = v;
+	} else if (kind != RM_FK_COUNT && is_str) {
 		snprintf(b->text[f], sizeof(b->text[f]), "%s", sval);
-	else if (kind == RM_FK_INTERVAL)
+	} else if (kind == RM_FK_INTERVAL) {
 		snprintf(b->text[f], sizeof(b->text[f]), "%.*s", (int)n, numtext);
-	else
-		return;
+	} else {
+		return 0;
+	}
 	b->r.has |= RM_FIELD(f);
+	return 0;
+}
+
+/* Fail the line with reason why. */
+static int bad(struct rm_record_buf *b, const char *why)
+{
+	snprintf(b->why, sizeof(b->why), "%s", why);
+	return -1;
 }
 
 int rm_record_read_json(const char *line, struct rm_record_buf *b)
 {
 	memset(&b->r, 0, sizeof(b->r));
+	b->why[0] = '\0';
 	for (int f = 0; f < RM_F_N; f++) {
 		b->text[f][0] = '\0';
 		if (rm_fields[f].kind != RM_FK_COUNT)
@@ -178,36 +241,48 @@ int rm_record_read_json(const char *line, struct rm_record_buf *b)
 	const char *p = line;
 	skip_ws(&p);
 	if (*p++ != '{')
-		return -1;
-	for (;;) {
-		char name[32], sval[RM_RECORD_TEXT_MAX];
-		skip_ws(&p);
-		if (*p == '}')
-			return 0;
-		if (parse_string(&p, name, sizeof(name)))
-			return -1;
-		skip_ws(&p);
-		if (*p++ != ':')
-			return -1;
-		skip_ws(&p);
-		double num = 0;
-		const char *numtext = p;
-		int is_str = *p == '"';
-		if (is_str) {
-			if (parse_string(&p, sval, sizeof(sval)))
+		return bad(b, "not a JSON object");
+	skip_ws(&p);
+	if (*p == '}')
+		p++;
+	else
+		for (;;) {
+			char name[32], sval[RM_RECORD_TEXT_MAX];
+			if (parse_string(&p, name, sizeof(name)))
+				return bad(b, "expected a field name (a string)");
+			skip_ws(&p);
+			if (*p++ != ':')
+				return bad(b, "expected ':' after a field name");
+			skip_ws(&p);
+			const char *numtext = p;
+			size_t n = 0;
+			int is_str = *p == '"';
+			if (is_str) {
+				if (parse_string(&p, sval, sizeof(sval)))
+					return bad(b, "bad string value");
+			} else {
+				n = json_number(p);
+				if (n == 0) {
+					snprintf(b->why, sizeof(b->why),
+						 "%s: not a string or a JSON number", name);
+					return -1;
+				}
+				p += n;
+			}
+			int f = rm_field_find(name); /* -1: not the record's, passed over */
+			if (f >= 0 && take(b, f, is_str, sval, numtext, n))
 				return -1;
-		} else {
-			char *end;
-			num = strtod(p, &end);
-			if (end == p)
-				return -1;
-			p = end;
+			skip_ws(&p);
+			if (*p == '}') {
+				p++;
+				break;
+			}
+			if (*p++ != ',')
+				return bad(b, "expected ',' or '}' after a value");
+			skip_ws(&p);
 		}
-		int f = rm_field_find(name); /* -1: not the record's, passed over */
-		if (f >= 0)
-			take(b, f, is_str, sval, num, numtext, (size_t)(p - numtext));
-		skip_ws(&p);
-		if (*p == ',')
-			p++;
-	}
+	skip_ws(&p);
+	if (*p)
+		return bad(b, "text after the object");
+	return 0;
 }

@@ -81,19 +81,25 @@ void rm_record_write_csv(FILE *o, const struct rm_record *r, unsigned cols);
 /* Longest text field the reader keeps, with its NUL; longer ones are cut. */
 #define RM_RECORD_TEXT_MAX 256
 
-/* A record read, and the text its pointers point into. */
+/* A record read, the text its pointers point into, and why a line was
+ * refused. */
 struct rm_record_buf {
 	struct rm_record r;
 	char text[RM_F_N][RM_RECORD_TEXT_MAX];
+	char why[128];
 };
 
 /*
- * Read one JSON line: a flat object of string and number values.  Fields
- * of the table whose value has the kind's type are taken (and their bit
- * set in b->r.has); other names, and values of another type, are passed
- * over.  Every text pointer of b->r is set, to "" for a field not given.
- * 0, or -1 when line is not such an object.  Requires nothing of which
- * fields are present: that is the caller's to decide.
+ * Read one JSON line (NUL-terminated; never read past its NUL): a flat
+ * object of string and number values, numbers in JSON's grammar, nothing
+ * but white space after it.  Fields of the table whose value has the
+ * kind's type are taken (and their bit set in b->r.has); other names, and
+ * values of another type, are passed over.  A count given as a number
+ * must be a whole number of 0..UINT64_MAX ("-1", "2.5", "1e3" are
+ * refused, not converted).  Every text pointer of b->r is set, to "" for
+ * a field not given.  0, or -1 when line is not such an object, with the
+ * reason in b->why ("packets: '-5' is not a whole number").  Requires
+ * nothing of which fields are present: that is the caller's to decide.
  */
 int rm_record_read_json(const char *line, struct rm_record_buf *b);
 

@@ -11,9 +11,11 @@
  * are summed; totals come from "total" lines where present, else from the
  * sum of the intervals.
  *
- * Lines that are not rirmeter records are named on stderr (file:line),
- * counted on the page and make the exit status 1; the page is still
- * written, from the lines that were understood.
+ * Lines that are not rirmeter records are named on stderr (file:line:
+ * reason, the first ten), counted on the page and make the exit status 1;
+ * the page is still written, from the lines that were understood.  That
+ * includes counts that are not whole numbers of 0..2^64-1 (-1, nan, 2.5):
+ * the reader refuses them rather than summing garbage (common/record.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,10 +34,17 @@
 #define MAX_FIELD   RM_RECORD_TEXT_MAX
 #define MAX_COLUMNS 600 /* of the share charts, one per unit of their width */
 
-/* A line taken: a record of rirmeter's (common/record.h) with its scope. */
+/* A line taken: a record of rirmeter's (common/record.h) with its scope.
+ * 0, or -1 with the reason in b->why. */
 static int parse_record(const char *line, struct rm_record_buf *b)
 {
-	return rm_record_read_json(line, b) || !b->r.scope[0] ? -1 : 0;
+	if (rm_record_read_json(line, b))
+		return -1;
+	if (!b->r.scope[0]) {
+		snprintf(b->why, sizeof(b->why), "no \"scope\": not a rirmeter record");
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,8 +380,8 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	      "width:10px;height:10px;margin-right:4px}\n"
 	      "</style></head><body>\n<h1>rirmeter report</h1>\n",
 	      o);
-	fprintf(o, "<p id=summary>%zu lines from %d file%s", a->lines, n_files,
-		n_files == 1 ? "" : "s");
+	fprintf(o, "<p id=summary>%zu line%s from %d file%s", a->lines, a->lines == 1 ? "" : "s",
+		n_files, n_files == 1 ? "" : "s");
 	if (a->bad)
 		fprintf(o, "; %zu line%s not understood and left out", a->bad,
 			a->bad == 1 ? "" : "s");
@@ -441,9 +450,8 @@ int rirdb_report(int argc, char **argv)
 				continue; /* blank lines are not data */
 			if (parse_record(line, &r)) {
 				if (a->bad++ < 10)
-					fprintf(stderr,
-						"rirdb report: %s:%u: not a rirmeter line\n",
-						argv[i], lineno);
+					fprintf(stderr, "rirdb report: %s:%u: %s\n", argv[i],
+						lineno, r.why);
 				continue;
 			}
 			a->lines++;

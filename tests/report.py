@@ -12,7 +12,9 @@ holder totals, in order.  Headless Chromium then renders it at 1280 and
 800 px: a probe script, added to a copy of the page only, measures the
 layout (charts side by side when wide, stacked when narrow, nothing wider
 than the window) and any console message of the page itself fails the
-test.  Bad input lines must be named and make the exit status 1.
+test.  Bad input lines (not JSON, counts that are nan, negative, fractions
+or beyond 64 bits, a \\u escape cut short) must be named with a reason and
+make the exit status 1.
 """
 import collections
 import html.parser
@@ -224,6 +226,29 @@ def check_bad_input(tmp, good):
         text = f.read()
     check('bad line: page written and says one line was left out',
           '2 lines from 1 file; 1 line not understood and left out' in text, text[:600])
+    # Counts must be whole numbers of 0..2^64-1: nan and negative numbers
+    # used to become garbage counts; a \u cut short read past the line.
+    rec = json.loads(first)
+    garbage = ['"packets": nan', '"packets": -5', '"bytes": 2.5', '"bytes": 18446744073709551616']
+    with open(bad, 'w') as f:
+        f.write(first)
+        for g in garbage:
+            f.write(first.replace('"packets":%d' % rec['packets'], g.replace(' ', ''))
+                    if 'packets' in g else
+                    first.replace('"bytes":%d' % rec['bytes'], g.replace(' ', '')))
+        f.write('{"scope":"rir","key":"' + 'a' * 90 + '\\u00')
+    r = subprocess.run([RIRDB, 'report', '-o', out, bad], capture_output=True, text=True)
+    want = ['%s:2: packets: not a string or a JSON number' % bad,
+            "%s:3: packets: '-5' is not a whole number" % bad,
+            "%s:4: bytes: '2.5' is not a whole number" % bad,
+            '%s:5: bytes: 18446744073709551616 is out of range' % bad,
+            '%s:6: bad string value' % bad]
+    check('bad counts and a short \\u escape: exit 1, each named file:line: reason',
+          r.returncode == 1 and all(w in r.stderr for w in want), (r.returncode, r.stderr))
+    with open(out) as f:
+        text = f.read()
+    check('bad counts: left out, the good line kept',
+          '1 line from 1 file; 5 lines not understood and left out' in text, text[:600])
     r = subprocess.run([RIRDB, 'report', '-o', out, os.path.join(tmp, 'missing.jsonl')],
                        capture_output=True, text=True)
     check('missing input: exit 1 with the file named',

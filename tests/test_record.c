@@ -1,0 +1,133 @@
+/*
+ * test_record.c - common/record.c's JSON reader, the one `rirdb report`
+ * reads rirmeter's lines with: what it takes, and what it refuses with a
+ * reason instead of turning into counts (nan, negative numbers, fractions,
+ * more than 64 bits) or reading past the line (a \u escape cut short).
+ * Lines are copied into heap blocks of exactly their length, so that a
+ * sanitized build sees any read past the NUL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+
+/* rm_record_read_json on an exact-size copy of line; its return value. */
+static int read_line(const char *line, struct rm_record_buf *b)
+{
+	size_t n = strlen(line) + 1;
+	char *copy = malloc(n);
+	assert_non_null(copy);
+	memcpy(copy, line, n);
+	int rc = rm_record_read_json(copy, b);
+	free(copy);
+	return rc;
+}
+
+static void reads_rirmeter_line(void **state)
+{
+	(void)state;
+	struct rm_record_buf b;
+	assert_int_equal(read_line("{\"ts\":\"2026-11-28T10:00:00Z\",\"interval\":0.4,"
+				   "\"snapshot\":\"a1\",\"scope\":\"rir\",\"dir\":\"src\",\"key\":"
+				   "\"ripencc\",\"packets\":18446744073709551615,\"bytes\":0}\n",
+				   &b),
+			 0);
+	assert_string_equal(b.r.interval, "0.4");
+	assert_string_equal(b.r.key, "ripencc");
+	assert_true(b.r.packets == UINT64_MAX);
+	assert_true(b.r.has & RM_FIELD(RM_F_BYTES));
+	assert_int_equal(read_line(" { } ", &b), 0);
+	assert_int_equal(read_line("{\"other\":-1.5e-3,\"key\":\"a\\u0041\\u00e9\"}", &b), 0);
+	assert_string_equal(b.r.key, "aA?");
+	assert_int_equal(read_line("{\"interval\":\"total\",\"packets\":\"7\"}", &b), 0);
+	assert_string_equal(b.r.interval, "total");
+	assert_false(b.r.has & RM_FIELD(RM_F_PACKETS)); /* a string is passed over */
+}
+
+static void refuses_bad_counts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *why;
+	} cases[] = {
+	    {"{\"scope\":\"rir\",\"packets\":nan}", "packets: not a string or a JSON number"},
+	    {"{\"bytes\":NaN}", "bytes: not a string or a JSON number"},
+	    {"{\"bytes\":inf}", "bytes: not a string or a JSON number"},
+	    {"{\"bytes\":0x10}", "expected ',' or '}' after a value"},
+	    {"{\"bytes\":+1}", "bytes: not a string or a JSON number"},
+	    {"{\"packets\":-5}", "packets: '-5' is not a whole number"},
+	    {"{\"packets\":2.5}", "packets: '2.5' is not a whole number"},
+	    {"{\"packets\":1e3}", "packets: '1e3' is not a whole number"},
+	    {"{\"count\":18446744073709551616}", "count: 18446744073709551616 is out of range"},
+	    {"{\"count\":123456789012345678901234567890}", "count: '12345678901234567890...' is"},
+	    {"{\"interval\":nan}", "interval: not a string or a JSON number"},
+	    {"{\"interval\":1.}", "interval: not a string or a JSON number"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rm_record_buf b;
+		assert_int_equal(read_line(cases[i].line, &b), -1);
+		if (strncmp(b.why, cases[i].why, strlen(cases[i].why)) != 0)
+			fail_msg("%s: why '%s', wanted '%s'", cases[i].line, b.why, cases[i].why);
+	}
+}
+
+static void refuses_bad_objects(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+	    "",
+	    "[1]",
+	    "{",
+	    "{\"a\":1",
+	    "{\"a\":1,}",
+	    "{\"a\":1 \"b\":2}",
+	    "{\"a\":1} x",
+	    "{\"a\" 1}",
+	    "{\"a\":true}",
+	    "{\"key\":\"abc",
+	    "{\"key\":\"ab\\",
+	    "{\"key\":\"\\u12",	   /* \u cut short at the line's end */
+	    "{\"key\":\"\\u12\"}", /* and inside the string */
+	    "{\"key\":\"\\x\"}",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct rm_record_buf b;
+		if (read_line(lines[i], &b) != -1 || !b.why[0])
+			fail_msg("taken, or no reason: '%s'", lines[i]);
+	}
+}
+
+/* The line from issue #32: 119 bytes ending in a \u escape with fewer
+ * than four hex digits, which the reader read past under ASan. */
+static void short_unicode_escape_at_end(void **state)
+{
+	(void)state;
+	char line[120];
+	memset(line, 'a', sizeof(line));
+	static const char head[] = "{\"scope\":\"rir\",\"key\":\"";
+	memcpy(line, head, sizeof(head) - 1);
+	memcpy(line + 119 - 4, "\\u0", 3);
+	line[118] = '0';
+	line[119] = '\0';
+	struct rm_record_buf b;
+	assert_int_equal(read_line(line, &b), -1);
+	line[118] = '\\';
+	assert_int_equal(read_line(line, &b), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(reads_rirmeter_line),
+	    cmocka_unit_test(refuses_bad_counts),
+	    cmocka_unit_test(refuses_bad_objects),
+	    cmocka_unit_test(short_unicode_escape_at_end),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
