@@ -4,14 +4,34 @@
  *
  *   rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...
  *               [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]
- *               [--lenient] [--quiet]
+ *               [--max-size BYTES] [--max-time S] [--lenient] [--quiet]
  *
  * Sources: the five registries' extended statistics files ("-latest") with
  * their .md5 files, and IANA's IPv4 and IPv6 allocation tables.  Each is
  * downloaded with libcurl to DIR/NAME.part, resuming a partial download
  * when a retry follows a broken transfer, with a connect timeout, a stall
  * timeout (under 1 byte/s for S seconds), and retries with doubling
- * back-off; a registry file must match its published MD5.  Any source
+ * back-off; a registry file must match its published MD5.
+ *
+ * The servers are not trusted to be sane, so every transfer has limits
+ * (a server that redirected to itself once made 4,572 requests in 8 s,
+ * and an endless body filled the disk):
+ *   - schemes: https only, plus the scheme of the URL itself when the
+ *     operator named another one in --base-url or --url (http:// for a
+ *     local mirror, file://); a redirect may go to those schemes only, so
+ *     an https source is never downgraded to http;
+ *   - at most MAX_REDIRS redirects;
+ *   - at most --max-size bytes per file (default 512 MiB, the largest
+ *     registry file is some 40 MB): refused up front from Content-Length
+ *     and counted in the write callback, since a server need not send one;
+ *   - --max-time for the whole run (default an hour): every transfer gets
+ *     what is left of it as its timeout, and no retry starts after it.
+ * Redirect loops, refused schemes, oversized files and the deadline are
+ * not retried: a second attempt would meet them again.  Bodies stream to
+ * DIR/NAME.part through the write callback, and the snapshot is built from
+ * the files mapped, not copied into memory.
+ *
+ * Any source
  * that fails is reported by name and nothing is replaced.  Otherwise the
  * snapshot is built from the new files (plus --with inputs: the
  * special-purpose registries, holder names, labels) into FILE.new, mapped
@@ -21,10 +41,12 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +88,10 @@ static const struct source defaults[] = {
 #define MAX_TIMEOUT_S	  86400
 #define MAX_RETRIES	  100
 #define MAX_RETRY_DELAY_S 3600
+#define MAX_REDIRS	  5
+#define DEFAULT_MAX_SIZE  (512ull << 20)
+#define MAX_MAX_SIZE	  (1ull << 40)
+#define DEFAULT_MAX_TIME  3600
 
 struct fetch_opts {
 	const char *dir, *output, *base;
@@ -75,6 +101,9 @@ struct fetch_opts {
 	long timeout;
 	unsigned retries;
 	double retry_delay;
+	uint64_t max_size; /* bytes per file */
+	long max_time;	   /* seconds for the whole run */
+	double deadline;   /* wall() at which the run gives up */
 	int lenient, quiet;
 };
 
@@ -109,18 +138,95 @@ static int show_progress(void *arg, curl_off_t total, curl_off_t now, curl_off_t
 	return 0;
 }
 
+/* Where a transfer's body goes: the .part file, up to max bytes in all. */
+struct sink {
+	FILE *f;
+	curl_off_t have, max;
+	int too_big;
+};
+
+/* CURLOPT_WRITEFUNCTION: append to the file; a short count (curl's write
+ * error) once the file would pass max, or the disk refuses. */
+static size_t sink_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+	size_t len = size * n;
+	if ((curl_off_t)len > k->max - k->have) {
+		k->too_big = 1;
+		return 0;
+	}
+	size_t w = fwrite(p, 1, len, k->f);
+	k->have += (curl_off_t)w;
+	return w;
+}
+
+/*
+ * The schemes a transfer of url may use and be redirected to, as
+ * CURLOPT_PROTOCOLS_STR wants them: "https", and url's own scheme when it
+ * names another (lower-cased).  A URL without "://" is https
+ * (CURLOPT_DEFAULT_PROTOCOL).
+ */
+static void schemes_of(const char *url, char *out, size_t len)
+{
+	const char *sep = strstr(url, "://");
+	size_t n = sep ? (size_t)(sep - url) : 0;
+	char scheme[16];
+	if (n == 0 || n >= sizeof(scheme) ||
+	    strspn(url, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") < n) {
+		snprintf(out, len, "https");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		scheme[i] = (char)(url[i] >= 'A' && url[i] <= 'Z' ? url[i] - 'A' + 'a' : url[i]);
+	scheme[n] = '\0';
+	if (strcmp(scheme, "https") == 0)
+		snprintf(out, len, "https");
+	else
+		snprintf(out, len, "https,%s", scheme);
+}
+
+/*
+ * GET url, appending to out (which holds resume bytes already), within
+ * o's limits.  0; -1 with err for a failure worth a retry; -2 when the
+ * server will not resume (start over); -3 for one a retry would meet again
+ * (a limit, a refused scheme, a redirect loop).
+ */
 static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
 		    const struct fetch_opts *o, char *err, size_t errlen)
 {
 	struct progress prog = {url, wall()};
+	struct sink sink = {out, resume, (curl_off_t)o->max_size, 0};
+	char schemes[64], cerr[CURL_ERROR_SIZE] = "";
 	const char *slash = strrchr(url, '/');
 	if (slash && slash[1])
 		prog.name = slash + 1;
+	double left = o->deadline - wall();
+	if (left < 0.001) {
+		snprintf(err, errlen, "--max-time of %ld s reached", o->max_time);
+		return -3;
+	}
+	if (resume >= sink.max) {
+		snprintf(err, errlen, "larger than --max-size (%llu bytes)",
+			 (unsigned long long)o->max_size);
+		return -3;
+	}
+	schemes_of(url, schemes, sizeof(schemes));
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_DEFAULT_PROTOCOL, "https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, schemes);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, schemes);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
+	/* What is left to the limit; curl refuses a larger Content-Length up
+	 * front (and, before 8.4, checks nothing else: sink_write does). */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, sink.max - resume);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
 	/* A stall, not a slow link, is what fails: under 1 byte/s for S seconds. */
@@ -140,6 +246,26 @@ static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
 		return 0;
 	long code = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errlen, "larger than --max-size (%llu bytes)",
+			 (unsigned long long)o->max_size);
+		return -3;
+	}
+	if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		snprintf(err, errlen, "more than %d redirects", MAX_REDIRS);
+		return -3;
+	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		snprintf(err, errlen,
+			 "scheme refused (allowed: %s; name another in --url or "
+			 "--base-url): %s",
+			 schemes, cerr[0] ? cerr : curl_easy_strerror(rc));
+		return -3;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT && wall() >= o->deadline - 0.01) {
+		snprintf(err, errlen, "--max-time of %ld s reached", o->max_time);
+		return -3;
+	}
 	if (code >= 400)
 		snprintf(err, errlen, "HTTP %ld", code);
 	else
@@ -176,10 +302,17 @@ static int download(CURL *c, const char *url, const char *path, const struct fet
 		}
 		if (rc == 0)
 			return 0;
-		if (rc == -2 || strncmp(err, "HTTP 4", 6) == 0)
-			truncate(path, 0); /* start over, or give up on a client error */
-		if (strncmp(err, "HTTP 4", 6) == 0 || attempt >= o->retries)
+		int final = rc == -3 || strncmp(err, "HTTP 4", 6) == 0;
+		if (rc == -2 || final)
+			truncate(path, 0); /* start over, or give up for good */
+		if (final || attempt >= o->retries)
 			return -1;
+		if (wall() + delay >= o->deadline) {
+			size_t n = strlen(err);
+			snprintf(err + n, errlen - n, "; no time left to retry (--max-time %ld s)",
+				 o->max_time);
+			return -1;
+		}
 		pause_s(delay);
 		delay = delay * 2 > 60 ? 60 : delay * 2;
 	}
@@ -284,22 +417,31 @@ static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, char *err, s
 /* ------------------------------------------------------------------ */
 /* Build and swap                                                      */
 
-static char *slurp(const char *path, size_t *len)
+/*
+ * path mapped read-only (its length in *len), for the loaders to parse in
+ * place: a file of up to --max-size need not be copied into memory.  An
+ * empty file is "" of length 0.  NULL when it cannot be opened or mapped.
+ */
+static const char *map_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0)
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return NULL;
 	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
+	*len = (size_t)st.st_size;
+	void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)"";
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap_file(const char *p, size_t len)
+{
+	if (len)
+		munmap((void *)p, len);
 }
 
 static int build_new(const struct fetch_opts *o, const char *tmp)
@@ -311,7 +453,7 @@ static int build_new(const struct fetch_opts *o, const char *tmp)
 		size_t len;
 		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
 		path_of(name, sizeof(name), o->dir, defaults[i].file, "");
-		char *data = slurp(part, &len);
+		const char *data = map_file(part, &len);
 		if (!data) {
 			fprintf(stderr, "rirdb fetch: %s: cannot read\n", part);
 			rl_build_free(b);
@@ -319,7 +461,7 @@ static int build_new(const struct fetch_opts *o, const char *tmp)
 		}
 		/* Named as it will be once rotated into place: that is the provenance. */
 		rl_build_add_buffer(b, name, data, len);
-		free(data);
+		unmap_file(data, len);
 	}
 	for (unsigned k = 0; k < o->n_with; k++)
 		rl_build_add_file(b, o->with[k]);
@@ -381,16 +523,22 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"retries", required_argument, NULL, 'r'},
 	    {"retry-delay", required_argument, NULL, 'R'},
+	    {"max-size", required_argument, NULL, 'S'},
+	    {"max-time", required_argument, NULL, 'T'},
 	    {"lenient", no_argument, NULL, 'l'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct fetch_opts){
-	    .dir = "/var/lib/rirmeter", .timeout = 30, .retries = 3, .retry_delay = 2};
+	*o = (struct fetch_opts){.dir = "/var/lib/rirmeter",
+				 .timeout = 30,
+				 .retries = 3,
+				 .retry_delay = 2,
+				 .max_size = DEFAULT_MAX_SIZE,
+				 .max_time = DEFAULT_MAX_TIME};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:lqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:S:T:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o->dir = optarg;
@@ -440,6 +588,15 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 					   &o->retry_delay))
 				return -1;
 			break;
+		case 'S':
+			if (rm_opt_u64(PROG, "--max-size", optarg, 1, MAX_MAX_SIZE, &o->max_size))
+				return -1;
+			break;
+		case 'T':
+			if (rm_opt_u64(PROG, "--max-time", optarg, 1, MAX_TIMEOUT_S, &v))
+				return -1;
+			o->max_time = (long)v;
+			break;
 		case 'l':
 			o->lenient = 1;
 			break;
@@ -450,7 +607,8 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 			printf("usage: rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] "
 			       "[--url NAME=URL]... [--with FILE]...\n"
 			       "                   [--timeout S] [--retries N] [--retry-delay S] "
-			       "[--lenient] [--quiet]\n");
+			       "[--max-size BYTES] [--max-time S]\n"
+			       "                   [--lenient] [--quiet]\n");
 			exit(0);
 		default:
 			return -1;
@@ -468,6 +626,7 @@ int rirdb_fetch(int argc, char **argv)
 	struct fetch_opts o;
 	if (parse_fetch_opts(argc, argv, &o))
 		return 2;
+	o.deadline = wall() + (double)o.max_time;
 	char output[4096], tmp[4200];
 	if (o.output)
 		snprintf(output, sizeof(output), "%s", o.output);

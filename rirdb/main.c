@@ -31,7 +31,7 @@ void rirdb_usage(FILE *o)
 	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
 	    "       rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...\n"
 	    "                   [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]\n"
-	    "                   [--lenient] [--quiet]\n"
+	    "                   [--max-size BYTES] [--max-time S] [--lenient] [--quiet]\n"
 	    "       rirdb report -o report.html JSONL...\n"
 	    "       rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
 	    "                  [--threads N] [--quiet] [PATH...]\n"

@@ -161,9 +161,12 @@ for v in 3x "" -1 " 1" nan inf 1e1 0x10; do
 	refuses "rirdb fetch --retry-delay '$v' refused" "rirdb fetch: --retry-delay: '$v' is not a non-negative number" "${fetch[@]}" --retry-delay "$v"
 done
 refuses "rirdb fetch --retry-delay: out of range" "rirdb fetch: --retry-delay: 3601 is out of range 0..3600" "${fetch[@]}" --retry-delay 3601
+bad_values "rirdb fetch" --max-size 1099511627777 "${fetch[@]}"
+refuses "rirdb fetch --max-size: zero is out of range" "rirdb fetch: --max-size: 0 is out of range 1..1099511627776" "${fetch[@]}" --max-size 0
+bad_values "rirdb fetch" --max-time 86401 "${fetch[@]}"
 # Valid values pass the options: the run then fails on the missing mirror (1, not 2).
-"${fetch[@]}" --timeout 5 --retries 0 --retry-delay 0.5 >/dev/null 2>"$tmp/e"; rc=$?
-check "rirdb fetch: valid --timeout, --retries, --retry-delay (fractional) accepted" \
+"${fetch[@]}" --timeout 5 --retries 0 --retry-delay 0.5 --max-size 1000 --max-time 60 >/dev/null 2>"$tmp/e"; rc=$?
+check "rirdb fetch: valid --timeout, --retries, --retry-delay (fractional), --max-size, --max-time accepted" \
 	bash -c "test $rc = 1 && ! grep -q -- '--' '$tmp/e'"
 
 bad_values "rirdb scan" --top 100001 "$rirdb" scan -d "$snap" "$tmp/junk"

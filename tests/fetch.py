@@ -3,11 +3,19 @@
 
     fetch.py RIRDB DATA_DIR
 
-The server serves fixture copies of the bundled registry files under five
+The server serves fixture copies of the bundled registry files under
 behaviours chosen by the first path component: ok, badmd5 (a wrong
 published checksum), trunc (a body cut short), missing (a 404), stall (the
 body stops arriving).  Every failure must be reported by source, exit 1,
 and leave the snapshot in use exactly as it was.
+
+Hostile servers, for afrinic's file: loop (redirects to itself), endless
+(a body without a length that never ends), huge (claims a terabyte), toftp
+(redirects the http:// the operator named to ftp://, a scheme not named;
+a listener counts whether anything connected), slow (a body trickling in
+just fast enough to dodge the stall timeout).  Each must fail within its
+limit (5 redirects, --max-size, --max-time), without retrying what a retry
+would meet again, and replace nothing.
 """
 import hashlib
 import http.server
@@ -15,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import socket
 import tempfile
 import threading
 import time
@@ -50,14 +59,60 @@ def fixtures(root):
             f.write('MD5 (%s) = %s\n' % (name, digest) if i % 2 else '%s  %s\n' % (digest, name))
 
 
-def handler_for(root):
+AFRINIC = 'delegated-afrinic-extended-latest'
+HITS = {}           # (mode, name) -> requests seen
+
+
+def handler_for(root, ftp_port):
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
 
+        def endless(self, length=None, chunk=65536, pause=0.0):
+            self.send_response(200)
+            if length is not None:
+                self.send_header('Content-Length', str(length))
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(b'x' * chunk)
+                    if pause:
+                        self.wfile.flush()
+                        time.sleep(pause)
+            except OSError:
+                pass
+            self.close_connection = True
+
+        def hostile(self, mode, name):
+            """True when afrinic's file got a hostile answer."""
+            if name != AFRINIC:
+                return False
+            if mode == 'loop':
+                self.send_response(302)
+                self.send_header('Location', self.path)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            elif mode == 'toftp':
+                self.send_response(302)
+                self.send_header('Location', 'ftp://127.0.0.1:%d/%s' % (ftp_port, name))
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            elif mode == 'endless':
+                self.endless()
+            elif mode == 'huge':
+                self.endless(length=10 ** 12)
+            elif mode == 'slow':
+                self.endless(length=10 ** 6, chunk=1, pause=0.3)
+            else:
+                return False
+            return True
+
         def do_GET(self):
             parts = self.path.strip('/').split('/', 1)
             mode, name = (parts + [''])[:2]
+            HITS[(mode, name)] = HITS.get((mode, name), 0) + 1
+            if self.hostile(mode, name):
+                return
             path = os.path.join(root, os.path.basename(name))
             if not os.path.isfile(path) or (mode == 'missing' and 'arin' in name):
                 self.send_error(404)
@@ -82,12 +137,48 @@ def handler_for(root):
     return H
 
 
+def check_hostile(fetch, snap, work, ftp):
+    before = open(snap, 'rb').read()
+    data = os.path.join(work, AFRINIC)
+    data_before = open(data, 'rb').read()
+    cases = [('loop', [], 'afrinic: more than 5 redirects', 10),
+             ('endless', ['--max-size', '8000000'], 'afrinic: larger than --max-size (8000000 bytes)', 20),
+             ('huge', [], 'afrinic: larger than --max-size (536870912 bytes)', 10),
+             ('toftp', [], 'afrinic: scheme refused (allowed: https,http', 10),
+             ('slow', ['--max-time', '4'], 'afrinic: --max-time of 4 s reached', 10)]
+    for mode, extra, msg, limit in cases:
+        t0 = time.time()
+        p = fetch(mode, *extra)
+        took = time.time() - t0
+        check('%s: exit 1 within %d s, afrinic named (%s)' % (mode, limit, msg),
+              p.returncode == 1 and msg in p.stderr and 'left as it was' in p.stderr
+              and took < limit, (p.returncode, took, p.stderr))
+        check('%s: the snapshot and the data files are untouched' % mode,
+              open(snap, 'rb').read() == before and open(data, 'rb').read() == data_before)
+    # --retries 1: a retry would have doubled these; 6 = the request and 5 redirects
+    hits = HITS.get(('loop', AFRINIC), 0)
+    check('loop: at most 6 requests, no retry', 0 < hits <= 6, hits)
+    check('toftp: asked once, not retried', HITS.get(('toftp', AFRINIC)) == 1,
+          HITS.get(('toftp', AFRINIC)))
+    try:
+        c, _ = ftp.accept()
+        c.close()
+        check('toftp: nothing connected to the ftp:// the redirect named', False, 'connected')
+    except (BlockingIOError, socket.timeout):
+        check('toftp: nothing connected to the ftp:// the redirect named', True)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirdb-fetch-')
     serve = os.path.join(tmp, 'serve')
     os.mkdir(serve)
     fixtures(serve)
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler_for(serve))
+    ftp = socket.socket()
+    ftp.bind(('127.0.0.1', 0))
+    ftp.listen(8)
+    ftp.settimeout(0)
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                          handler_for(serve, ftp.getsockname()[1]))
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = 'http://127.0.0.1:%d' % srv.server_address[1]
@@ -131,6 +222,7 @@ def main():
         check('%s: the snapshot in use is untouched' % mode, open(snap, 'rb').read() == before)
         if mode == 'stall':
             check('stall: gives up after the timeouts, not never', took < 30, took)
+    check_hostile(fetch, snap, work, ftp)
     p = subprocess.run([RIRDB, 'fetch', '--dir', work, '--url', 'bogus=http://x/'],
                        capture_output=True, text=True)
     check('unknown source in --url: exit 2 with the list of names',
