@@ -9,9 +9,16 @@ the per-registry totals Prometheus reports over its HTTP API must equal
 rirmeter's own JSON totals, and `promtool check metrics` must accept the
 endpoint's text.  Without the prometheus package the server checks are
 reported as skipped, not passed.
+
+Then a flood: 1,100 idle TCP connections from 127.0.0.2 (the whole 127/8
+is loopback, and may connect to a listener on 127.0.0.1) must not lock a
+scraper on 127.0.0.1 out: its scrapes answer within a second, all but the
+per-address limit (16) of the idle ones are closed at once, and the rest
+when the idle timeout (5 s) passes.
 """
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -32,9 +39,81 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
+
+
+def still_open(socks):
+    """How many of the non-blocking sockets the server has not closed."""
+    n = 0
+    for s in socks:
+        try:
+            if s.recv(1) != b'':
+                n += 1
+        except BlockingIOError:
+            n += 1          # connected, nothing to read: held open
+        except OSError:
+            pass            # reset, or never connected
+    return n
+
+
+def check_flood(eal, pcap, snap, tmp):
+    n = 1100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 200:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (n + 200, hard if hard == resource.RLIM_INFINITY else max(hard, n + 200)))
+    port = free_port()
+    err = open(os.path.join(tmp, 'flood.err'), 'w+')
+    proc = subprocess.Popen([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
+                            '--db', snap, '--duration', '20', '--quiet', '--interval', '0',
+                            '--prom-listen', '127.0.0.1:%d' % port],
+                            stdout=subprocess.DEVNULL, stderr=err)
+    url = 'http://127.0.0.1:%d/metrics' % port
+    for _ in range(50):
+        time.sleep(0.2)
+        try:
+            get(url)
+            break
+        except OSError:
+            pass
+    idle = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(('127.0.0.2', 0))
+        s.setblocking(False)
+        s.connect_ex(('127.0.0.1', port))
+        idle.append(s)
+    time.sleep(0.5)
+    took, answers = [], []
+    for _ in range(3):
+        t0 = time.time()
+        try:
+            status, text = get(url, timeout=2)
+            answers.append(status == 200 and 'rirmeter_received_packets_total' in text)
+        except OSError as e:
+            answers.append(repr(e))
+        took.append(round(time.time() - t0, 3))
+    check('%d idle connections from 127.0.0.2: scrapes from 127.0.0.1 answer within 1 s' % n,
+          answers == [True] * 3 and max(took) < 1, (answers, took))
+    deadline, left = time.time() + 3, n
+    while time.time() < deadline and left > 16:
+        time.sleep(0.2)
+        left = still_open(idle)
+    check('all but 16 of them are closed as they arrive (per-address limit)', left <= 16, left)
+    deadline = time.time() + 9
+    while time.time() < deadline and left:
+        time.sleep(0.5)
+        left = still_open(idle)
+    check('the idle rest are closed after the 5 s timeout', left == 0, left)
+    for s in idle:
+        s.close()
+    proc.wait(timeout=60)
+    err.seek(0)
+    log = err.read()
+    check('the flood ran out in the log, a line a second at most, and rirmeter exits 0',
+          proc.returncode == 0 and log.count('\n') < 30, log[-2000:])
 
 
 def main():
@@ -121,6 +200,7 @@ def main():
         skip('Prometheus scraped the per-registry totals rirmeter wrote',
              'the prometheus package is not installed')
 
+    check_flood(eal, pcap, snap, tmp)
     p = subprocess.run([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--', '--db',
                        snap, '--prom-listen', '127.0.0.1:99999'], capture_output=True, text=True)
     check('a bad --prom-listen is a usage error (2) with a reason', p.returncode == 2 and

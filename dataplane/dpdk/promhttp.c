@@ -3,26 +3,87 @@
  *
  * libmicrohttpd serves GET /metrics from its own thread.  It never looks
  * at counters: the main lcore renders the exposition text from its
- * aggregated view (the same rows as the textfile) and publishes it here;
- * a scrape copies the latest text under a mutex that only these two
- * threads take.  So a scrape costs the workers nothing.
+ * aggregated view (the same rows as the textfile) and publishes it here.
+ * So a scrape costs the workers nothing.
+ *
+ * Each published text becomes one MHD_Response, made once and queued for
+ * every scrape until the next publish replaces it: libmicrohttpd counts
+ * the references of a response, so the replaced one (and the text, freed
+ * by its callback) lives on until the last scrape sending it is done.  A
+ * scrape copies nothing; the mutex, taken by only these two threads, just
+ * keeps publish from dropping the response between a scrape's look at it
+ * and MHD_queue_response's reference.
+ *
+ * The endpoint may listen beyond loopback, so nobody may lock Prometheus
+ * out by holding connections open: at most PER_IP_CONNECTIONS from one
+ * address (more are closed as they are accepted), CONNECTIONS in all, and
+ * an idle connection is closed after IDLE_TIMEOUT_S.  The thread polls
+ * with epoll (MHD_USE_AUTO picks it on Linux), so descriptors above 1023
+ * are no limit as they are for select().  libmicrohttpd says so on stderr
+ * for every connection it refuses; log() lets one line a second through,
+ * so that a flood of connections is not also a flood of the log.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "options.h"
 #include "promhttp.h"
 
+/* Prometheus keeps one connection per target; a few servers (an HA pair,
+ * a curl by hand) stay far below these. */
+#define PER_IP_CONNECTIONS 16
+#define CONNECTIONS	   256
+#define IDLE_TIMEOUT_S	   5
+
 struct rm_promhttp {
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;
-	char *text;
-	size_t len;
+	struct MHD_Response *metrics; /* the latest text, queued for every scrape */
 };
+
+/* MHD_OPTION_EXTERNAL_LOGGER: libmicrohttpd's messages on stderr, at most
+ * one a second, with the number left out since the last one.  Called from
+ * the daemon's thread only (and from MHD_start_daemon before it runs). */
+static void log_limited(void *cls, const char *fmt, va_list ap)
+{
+	static time_t last;
+	static unsigned long dropped;
+	(void)cls;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last && now.tv_sec == last) {
+		dropped++;
+		return;
+	}
+	last = now.tv_sec;
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (dropped)
+		fprintf(stderr, "rirmeter: --prom-listen: %s (and %lu more messages)\n", msg,
+			dropped);
+	else
+		fprintf(stderr, "rirmeter: --prom-listen: %s\n", msg);
+	dropped = 0;
+}
+
+/* A response of the len bytes at text (malloc'd; freed with the response),
+ * typed as Prometheus's text format; aborts when out of memory. */
+static struct MHD_Response *metrics_response(char *text, size_t len)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer_with_free_callback(len, text, free);
+	if (!r ||
+	    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4") != MHD_YES)
+		abort();
+	return r;
+}
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
@@ -33,23 +94,19 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload;
 	(void)upload_len;
 	(void)state;
-	struct MHD_Response *r;
-	unsigned status = MHD_HTTP_OK;
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	} else if (strcmp(url, "/metrics") != 0) {
-		static const char msg[] = "rirmeter serves /metrics\n";
-		status = MHD_HTTP_NOT_FOUND;
-		r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-						    MHD_RESPMEM_PERSISTENT);
-	} else {
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (get && strcmp(url, "/metrics") == 0) {
+		/* Queued under the lock: MHD holds its reference before publish
+		 * may drop ours. */
 		pthread_mutex_lock(&h->lock);
-		r = MHD_create_response_from_buffer(h->len, h->text ? h->text : (void *)"",
-						    MHD_RESPMEM_MUST_COPY);
+		enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, h->metrics);
 		pthread_mutex_unlock(&h->lock);
-		MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+		return rc;
 	}
+	static const char msg[] = "rirmeter serves /metrics\n";
+	unsigned status = get ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED;
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    get ? sizeof(msg) - 1 : 0, (void *)(get ? msg : ""), MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -109,16 +166,24 @@ struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errl
 	if (!h)
 		abort();
 	pthread_mutex_init(&h->lock, NULL);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	char *empty = malloc(1); /* until the first publish */
+	if (!empty)
+		abort();
+	h->metrics = metrics_response(empty, 0);
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						       : ((struct sockaddr_in *)&ss)->sin_port);
-	h->d = MHD_start_daemon(flags, port, NULL, NULL, answer, h, MHD_OPTION_SOCK_ADDR,
-				(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				MHD_OPTION_END);
+	/* The logger first, or messages about the options escape it. */
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER,
+				log_limited, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_CONNECTIONS,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "--prom-listen %s: cannot listen (address in use?)", listen);
+		MHD_destroy_response(h->metrics);
 		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return NULL;
@@ -128,12 +193,12 @@ struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errl
 
 void rm_promhttp_publish(struct rm_promhttp *h, char *text, size_t len)
 {
+	struct MHD_Response *r = metrics_response(text, len);
 	pthread_mutex_lock(&h->lock);
-	char *old = h->text;
-	h->text = text;
-	h->len = len;
+	struct MHD_Response *old = h->metrics;
+	h->metrics = r;
 	pthread_mutex_unlock(&h->lock);
-	free(old);
+	MHD_destroy_response(old); /* ours; scrapes still sending it keep theirs */
 }
 
 void rm_promhttp_stop(struct rm_promhttp *h)
@@ -142,6 +207,6 @@ void rm_promhttp_stop(struct rm_promhttp *h)
 		return;
 	MHD_stop_daemon(h->d);
 	pthread_mutex_destroy(&h->lock);
-	free(h->text);
+	MHD_destroy_response(h->metrics);
 	free(h);
 }
