@@ -13,31 +13,30 @@
  * timeout (under 1 byte/s for S seconds), and retries with doubling
  * back-off; a registry file must match its published MD5.
  *
- * The servers are not trusted to be sane, so every transfer has limits
- * (a server that redirected to itself once made 4,572 requests in 8 s,
- * and an endless body filled the disk):
+ * The servers are not trusted to be sane, so every transfer has limits (a
+ * server that redirected to itself once drew 4,572 requests in 8 s):
  *   - schemes: https only, plus the scheme of the URL itself when the
  *     operator named another one in --base-url or --url (http:// for a
  *     local mirror, file://); a redirect may go to those schemes only, so
  *     an https source is never downgraded to http;
  *   - at most MAX_REDIRS redirects;
- *   - at most --max-size bytes per file (default 512 MiB, the largest
- *     registry file is some 40 MB): refused up front from Content-Length
- *     and counted in the write callback, since a server need not send one;
+ *   - at most --max-size bytes per file (default 512 MiB, far above any
+ *     registry's file): refused up front from Content-Length and counted
+ *     in the write callback, since a server need not send one;
  *   - --max-time for the whole run (default an hour): every transfer gets
  *     what is left of it as its timeout, and no retry starts after it.
  * Redirect loops, refused schemes, oversized files and the deadline are
  * not retried: a second attempt would meet them again.  Bodies stream to
- * DIR/NAME.part through the write callback, and the snapshot is built from
- * the files mapped, not copied into memory.
+ * DIR/NAME.part through the write callback, and the loaders parse the
+ * files mapped, not copied into memory.
  *
- * Any source
- * that fails is reported by name and nothing is replaced.  Otherwise the
- * snapshot is built from the new files (plus --with inputs: the
- * special-purpose registries, holder names, labels) into FILE.new, mapped
- * and validated, and renamed over FILE; then the data files rotate (NAME
- * -> NAME.prev, NAME.part -> NAME), so the previous good copies stay.  A
- * running rirmeter keeps using the file it mapped until it reloads.
+ * Any source that fails is reported by name and nothing is replaced.
+ * Otherwise the snapshot is built from the new files (plus --with inputs:
+ * the special-purpose registries, holder names, labels) into FILE.new,
+ * mapped and validated, and renamed over FILE; then the data files rotate
+ * (NAME -> NAME.prev, NAME.part -> NAME), so the previous good copies
+ * stay.  A running rirmeter keeps using the file it mapped until it
+ * reloads.
  */
 #include <curl/curl.h>
 #include <errno.h>
