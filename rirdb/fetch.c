@@ -4,7 +4,8 @@
  *
  *   rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...
  *               [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]
- *               [--max-size BYTES] [--max-time S] [--lenient] [--quiet]
+ *               [--max-size BYTES] [--max-time S] [--ca-file FILE] [--lenient]
+ *               [--quiet]
  *
  * Sources: the five registries' extended statistics files ("-latest") with
  * their .md5 files, and IANA's IPv4 and IPv6 allocation tables.  Each is
@@ -18,7 +19,9 @@
  *   - schemes: https only, plus the scheme of the URL itself when the
  *     operator named another one in --base-url or --url (http:// for a
  *     local mirror, file://); a redirect may go to those schemes only, so
- *     an https source is never downgraded to http;
+ *     an https source is never downgraded to http (--ca-file trusts a
+ *     mirror's own certificate authority, so that https is possible for
+ *     it: no option turns certificate checks off);
  *   - at most MAX_REDIRS redirects;
  *   - at most --max-size bytes per file (default 512 MiB, far above any
  *     registry's file): refused up front from Content-Length and counted
@@ -93,7 +96,7 @@ static const struct source defaults[] = {
 #define DEFAULT_MAX_TIME  3600
 
 struct fetch_opts {
-	const char *dir, *output, *base;
+	const char *dir, *output, *base, *ca_file;
 	const char *url[N_SOURCES];
 	const char *with[MAX_WITH];
 	unsigned n_with;
@@ -219,6 +222,8 @@ static int http_get(CURL *c, const char *url, FILE *out, curl_off_t resume,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	if (o->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
@@ -524,6 +529,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 	    {"retry-delay", required_argument, NULL, 'R'},
 	    {"max-size", required_argument, NULL, 'S'},
 	    {"max-time", required_argument, NULL, 'T'},
+	    {"ca-file", required_argument, NULL, 'C'},
 	    {"lenient", no_argument, NULL, 'l'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -537,7 +543,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 				 .max_time = DEFAULT_MAX_TIME};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:S:T:lqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:S:T:C:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o->dir = optarg;
@@ -596,6 +602,9 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 				return -1;
 			o->max_time = (long)v;
 			break;
+		case 'C':
+			o->ca_file = optarg;
+			break;
 		case 'l':
 			o->lenient = 1;
 			break;
@@ -607,7 +616,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 			       "[--url NAME=URL]... [--with FILE]...\n"
 			       "                   [--timeout S] [--retries N] [--retry-delay S] "
 			       "[--max-size BYTES] [--max-time S]\n"
-			       "                   [--lenient] [--quiet]\n");
+			       "                   [--ca-file FILE] [--lenient] [--quiet]\n");
 			exit(0);
 		default:
 			return -1;

@@ -13,7 +13,9 @@ Hostile servers, for afrinic's file: loop (redirects to itself), endless
 (a body without a length that never ends), huge (claims a terabyte), toftp
 (redirects the http:// the operator named to ftp://, a scheme not named;
 a listener counts whether anything connected), slow (a body trickling in
-just fast enough to dodge the stall timeout).  Each must fail within its
+just fast enough to dodge the stall timeout), and, from an https server
+with a certificate of its own (openssl; --ca-file), downgrade (redirects
+to http:// on the plain server, which must never be asked).  Each must fail within its
 limit (5 redirects, --max-size, --max-time), without retrying what a retry
 would meet again, and replace nothing.
 """
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -63,7 +66,7 @@ AFRINIC = 'delegated-afrinic-extended-latest'
 HITS = {}           # (mode, name) -> requests seen
 
 
-def handler_for(root, ftp_port):
+def handler_for(root, ftp_port, plain=None):
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
@@ -90,6 +93,11 @@ def handler_for(root, ftp_port):
             if mode == 'loop':
                 self.send_response(302)
                 self.send_header('Location', self.path)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            elif mode == 'downgrade':
+                self.send_response(302)
+                self.send_header('Location', '%s/fromtls/%s' % (plain, name))
                 self.send_header('Content-Length', '0')
                 self.end_headers()
             elif mode == 'toftp':
@@ -168,6 +176,45 @@ def check_hostile(fetch, snap, work, ftp):
         check('toftp: nothing connected to the ftp:// the redirect named', True)
 
 
+def check_https(tmp, serve, ftp, base, snap, work, special):
+    """https with a CA of the test's own: never downgraded to http."""
+    cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
+    p = subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+                        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+                        '-keyout', key, '-out', cert], capture_output=True, text=True)
+    if p.returncode:
+        check('a test certificate (openssl req)', False, p.stderr)
+        return
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                          handler_for(serve, ftp.getsockname()[1], base))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    tls = 'https://127.0.0.1:%d' % srv.server_address[1]
+
+    def fetch(mode, *extra):
+        args = [RIRDB, 'fetch', '--dir', work, '--base-url', tls + '/' + mode, '--timeout', '2',
+                '--retries', '1', '--retry-delay', '0.1', '--ca-file', cert]
+        for s in special:
+            args += ['--with', s]
+        return subprocess.run(args + list(extra), capture_output=True, text=True, timeout=120)
+
+    before = open(snap, 'rb').read()
+    p = fetch('downgrade')
+    check('downgrade: an https source redirected to http:// fails, afrinic named',
+          p.returncode == 1 and 'afrinic: scheme refused (allowed: https;' in p.stderr
+          and 'left as it was' in p.stderr, p.stderr)
+    check('downgrade: the http:// server was never asked', ('fromtls', AFRINIC) not in HITS,
+          HITS.get(('fromtls', AFRINIC)))
+    check('downgrade: the snapshot in use is untouched', open(snap, 'rb').read() == before)
+    p = fetch('ok')
+    check('the same https server without the redirect: exit 0 (so https itself works)',
+          p.returncode == 0, p.stderr)
+    srv.shutdown()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirdb-fetch-')
     serve = os.path.join(tmp, 'serve')
@@ -223,6 +270,7 @@ def main():
         if mode == 'stall':
             check('stall: gives up after the timeouts, not never', took < 30, took)
     check_hostile(fetch, snap, work, ftp)
+    check_https(tmp, serve, ftp, base, snap, work, special)
     p = subprocess.run([RIRDB, 'fetch', '--dir', work, '--url', 'bogus=http://x/'],
                        capture_output=True, text=True)
     check('unknown source in --url: exit 2 with the list of names',
