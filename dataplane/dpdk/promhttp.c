@@ -19,9 +19,9 @@
  * address (more are closed as they are accepted), CONNECTIONS in all, and
  * an idle connection is closed after IDLE_TIMEOUT_S.  The thread polls
  * with epoll (MHD_USE_AUTO picks it on Linux), so descriptors above 1023
- * are no limit as they are for select().  libmicrohttpd says so on stderr
- * for every connection it refuses; log() lets one line a second through,
- * so that a flood of connections is not also a flood of the log.
+ * are no limit as they are for select().  libmicrohttpd logs every
+ * connection it refuses; log_limited() lets one line a second through, so
+ * that a flood of connections is not also a flood of the log.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
