@@ -263,6 +263,11 @@ int rm_record_read_json(const char *line, struct rm_record_buf *b)
 			} else {
 				n = json_number(p);
 				if (n == 0) {
+					/* name is the input's: no control
+					 * characters onto a terminal */
+					for (char *q = name; *q; q++)
+						if (!isprint((unsigned char)*q))
+							*q = '?';
 					snprintf(b->why, sizeof(b->why),
 						 "%s: not a string or a JSON number", name);
 					return -1;

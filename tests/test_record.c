@@ -72,6 +72,7 @@ static void refuses_bad_counts(void **state)
 	    {"{\"count\":123456789012345678901234567890}", "count: '12345678901234567890...' is"},
 	    {"{\"interval\":nan}", "interval: not a string or a JSON number"},
 	    {"{\"interval\":1.}", "interval: not a string or a JSON number"},
+	    {"{\"a\\u001b[2J\":x}", "a?[2J: not a string or a JSON number"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rm_record_buf b;
