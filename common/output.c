@@ -1,6 +1,10 @@
 /*
  * output.c - text output helpers shared by every writer (output.h).
  *
+ * Every escape walks the text one UTF-8 character at a time
+ * (rm_utf8_char), so a valid character is copied whole and an invalid
+ * byte is met on its own: display text shows it as \xNN, JSON as U+FFFD.
+ *
  * The atomic writer syncs twice: the file before the rename (else a crash
  * can leave the new name on an empty file) and the directory after it
  * (else the rename itself may not survive one).
@@ -16,34 +20,158 @@
 
 #include "output.h"
 
+size_t rm_utf8_char(const char *s, size_t n, unsigned *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned c = u[0], len, min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, min = 0x80, c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, min = 0x800, c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, min = 0x10000, c &= 0x07;
+	} else {
+		return 0; /* continuation byte, C0/C1 overlong lead, or past U+10FFFF */
+	}
+	if (n < len)
+		return 0;
+	for (unsigned i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int rm_utf8_valid(const char *s, size_t n)
+{
+	unsigned cp;
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = rm_utf8_char(s + i, n - i, &cp)))
+			return 0;
+	return 1;
+}
+
+size_t rm_utf8_cut(const char *s, size_t n)
+{
+	/* Walk back over at most three continuation bytes to the character
+	 * that straddles n, and keep it only if it ends at n. */
+	size_t i = n, back = 0;
+	while (i > 0 && back < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--, back++;
+	if (i == 0 || (unsigned char)s[i - 1] < 0xc0)
+		return n; /* ASCII or stray continuation bytes: single-byte units */
+	unsigned cp;
+	size_t k = rm_utf8_char(s + i - 1, back + 1, &cp);
+	if (k == back + 1)
+		return n; /* the last character is whole */
+	return i - 1;
+}
+
+static int is_control(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/*
+ * The one walk every escape makes: the character at *s (advanced past it)
+ * as it is written in display text into out (at least 5 bytes), its
+ * length returned.
+ */
+static size_t text_unit(const char **s, char out[5])
+{
+	unsigned cp;
+	size_t k = rm_utf8_char(*s, strnlen(*s, 4), &cp);
+	if (k == 0) { /* an invalid byte */
+		snprintf(out, 5, "\\x%02x", (unsigned char)**s);
+		*s += 1;
+		return 4;
+	}
+	if (is_control(cp)) {
+		snprintf(out, 5, "\\x%02x", cp);
+		*s += k;
+		return 4;
+	}
+	memcpy(out, *s, k);
+	*s += k;
+	return k;
+}
+
+void rm_put_text(FILE *o, const char *s)
+{
+	char u[5];
+	while (*s) {
+		size_t k = text_unit(&s, u);
+		fwrite(u, 1, k, o);
+	}
+}
+
+size_t rm_text_escape(char *out, size_t n, const char *s)
+{
+	size_t len = 0;
+	char u[5];
+	while (*s) {
+		size_t k = text_unit(&s, u);
+		if (len + k < n)
+			memcpy(out + len, u, k);
+		else if (len < n)
+			n = len + 1; /* stop at the last whole unit */
+		len += k;
+	}
+	if (n)
+		out[len < n ? len : n - 1] = '\0';
+	return len;
+}
+
 void rm_put_json_string(FILE *o, const char *s)
 {
 	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(o, "\\u%04x", ch);
+	while (*s) {
+		unsigned cp;
+		size_t k = rm_utf8_char(s, strnlen(s, 4), &cp);
+		if (k == 0) {
+			fputs("\\ufffd", o);
+			s++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\')
+			fprintf(o, "\\%c", (char)cp);
+		else if (is_control(cp))
+			fprintf(o, "\\u%04x", cp);
 		else
-			fputc(ch, o);
+			fwrite(s, 1, k, o);
+		s += k;
 	}
 	fputc('"', o);
 }
 
 void rm_put_csv_field(FILE *o, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, o);
-		return;
-	}
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '"')
+	/* The escape adds no comma or quote, so s decides the quoting; and a
+	 * control character comes out as "\x..", so only these lead a
+	 * formula. */
+	int quote = strpbrk(s, ",\"") != NULL;
+	int formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
+	char u[5];
+	if (quote)
+		fputc('"', o);
+	if (formula)
+		fputc('\'', o);
+	while (*s) {
+		size_t k = text_unit(&s, u);
+		if (k == 1 && u[0] == '"')
 			fputc('"', o);
-		fputc(*s, o);
+		fwrite(u, 1, k, o);
 	}
-	fputc('"', o);
+	if (quote)
+		fputc('"', o);
 }
 
 void rm_si_format(char *out, size_t n, double v, const char *sep)

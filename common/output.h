@@ -11,9 +11,56 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* A JSON string literal (quotes, backslashes, control characters escaped)
- * and an RFC 4180 CSV field (quoted when it holds a comma, quote or newline). */
+/*
+ * Text from outside (labels, holder names and ids, file names, serials,
+ * queries) is valid UTF-8 when the loaders took it (loaders.h), but a
+ * snapshot or a query may still hold anything, so every writer passes it
+ * through the helpers below, and each output stays well formed whatever
+ * the bytes:
+ *
+ *   - display text (terminal tables, `rirdb scan --annotate`, rirdb info,
+ *     CSV cells, Prometheus label values): each control character, C0
+ *     (U+0000-U+001F), DEL and C1 (U+0080-U+009F), is written as \xNN (its
+ *     code point, two lower-case hex digits), and so is each byte that is
+ *     not part of a valid UTF-8 character; everything else is copied.  No
+ *     terminal escape, no line break and no invalid UTF-8 comes out.  The
+ *     form is for reading, not reversible: a backslash is copied as is.
+ *   - JSON strings: quote and backslash escaped, control characters as
+ *     \u00NN, and each invalid byte as U+FFFD, so strict parsers accept
+ *     the line.
+ */
+
+/*
+ * Length (1-4) of the valid UTF-8 character at s, of at most n bytes, with
+ * its code point in *cp; 0 when s does not start one (a stray continuation
+ * byte, an overlong form, a surrogate, a code point past U+10FFFF, a cut
+ * sequence).  n is at least 1.
+ */
+size_t rm_utf8_char(const char *s, size_t n, unsigned *cp);
+/* Whether s[0..n) is all valid UTF-8. */
+int rm_utf8_valid(const char *s, size_t n);
+/* The longest prefix of s[0..n) that ends on a character boundary of valid
+ * UTF-8 text: cutting there never splits a character.  The bytes after an
+ * invalid one count as characters of one byte. */
+size_t rm_utf8_cut(const char *s, size_t n);
+
+/* Display text of s (above) to o. */
+void rm_put_text(FILE *o, const char *s);
+/* The same into out of n bytes, NUL-terminated and cut at a whole escape or
+ * character; like snprintf, the length the whole text needs. */
+size_t rm_text_escape(char *out, size_t n, const char *s);
+
+/* A JSON string literal (quotes, backslashes, control characters escaped,
+ * invalid UTF-8 as U+FFFD). */
 void rm_put_json_string(FILE *o, const char *s);
+/*
+ * A CSV cell: the display text of s, quoted as RFC 4180 wants when it holds
+ * a comma or a quote, and prefixed with a single quote when it starts with
+ * '=', '+', '-', '@' (after the escape, so a tab or CR never leads), so
+ * that a spreadsheet shows it as text instead of running it as a formula
+ * (OWASP's advice for CSV injection).  Numbers are never written through
+ * it: a count is a number, not a cell of third-party text.
+ */
 void rm_put_csv_field(FILE *o, const char *s);
 /* v with an SI prefix for people: "950", "1.2M"; sep goes between them. */
 void rm_si_format(char *out, size_t n, double v, const char *sep);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "grow.h"
 #include "output.h"
 #include "record.h"
 
@@ -129,20 +130,28 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 	return rc;
 }
 
-/* Prometheus label values: backslash, quote and newline escaped. */
+/*
+ * Prometheus label values: the display text of v (output.h: no control
+ * character, valid UTF-8, as the exposition format requires), then
+ * backslash and quote escaped as the format wants.  A control character
+ * thus reads "\\x1b" in the file and "\x1b" in Prometheus.
+ */
 static void prom_label(FILE *o, const char *name, const char *v)
 {
+	char stack[1024], *text = stack;
+	size_t need = rm_text_escape(NULL, 0, v);
+	if (need >= sizeof(stack) && !(text = malloc(need + 1)))
+		rm_out_of_memory(); /* the policy of common/grow.h */
+	rm_text_escape(text, need + 1, v);
 	fprintf(o, "%s=\"", name);
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
+	for (const char *p = text; *p; p++) {
+		if (*p == '\\' || *p == '"')
 			fputc('\\', o);
-		if (*v == '\n') {
-			fputs("\\n", o);
-			continue;
-		}
-		fputc(*v, o);
+		fputc(*p, o);
 	}
 	fputc('"', o);
+	if (text != stack)
+		free(text);
 }
 
 static void prom_help(FILE *o, const char *metric, const char *help, const char *type)

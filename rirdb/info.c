@@ -1,6 +1,8 @@
 /*
  * info.c - rirdb info -d FILE: what a snapshot holds (inputs, dates,
- * sizes) and, per registry, its addresses, /48s and AS numbers.
+ * sizes) and, per registry, its addresses, /48s and AS numbers.  Text
+ * the snapshot carries from its inputs (file names, serials) is printed
+ * as display text (output.h), so no control character reaches a terminal.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -79,8 +81,10 @@ int rirdb_info(int argc, char **argv)
 	time_t bt = (time_t)db->build_time;
 	char when[64];
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&bt));
-	printf("snapshot   %s\nformat     version %u, crc32c %08x\nbuilt      %s\n", path,
-	       RM_SNAPSHOT_VERSION, rm_snapshot_crc(s), when);
+	printf("snapshot   ");
+	rm_put_text(stdout, path);
+	printf("\nformat     version %u, crc32c %08x\nbuilt      %s\n", RM_SNAPSHOT_VERSION,
+	       rm_snapshot_crc(s), when);
 	printf("size       %llu bytes (ranges %u IPv4, %u IPv6, %u ASN; %u attributions; %u "
 	       "blocks; %u bytes of strings)\n",
 	       (unsigned long long)rm_snapshot_size(s), db->v4.n, db->v6.n, db->asn.n, db->n_attrs,
@@ -93,15 +97,19 @@ int rirdb_info(int argc, char **argv)
 	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];
+		char serial[64];
+		/* The serial is the file's own text: shown escaped (output.h). */
+		rm_text_escape(serial, sizeof(serial), rm_str(db, in->serial));
 		printf("  %-14s %-9s %-12s ", rm_input_kind_name(in->kind),
 		       in->kind == RM_IN_STATS ? rm_rir_name(in->rir) : "-",
-		       *rm_str(db, in->serial) ? rm_str(db, in->serial) : "-");
+		       *serial ? serial : "-");
 		print_date(in->start_date);
 		printf(" ");
 		print_date(in->end_date);
 		printf(" ");
-		printf("%8u  %s%s\n", in->records, rm_str(db, in->name),
-		       in->superseded ? " (superseded)" : "");
+		printf("%8u  ", in->records);
+		rm_put_text(stdout, rm_str(db, in->name));
+		printf("%s\n", in->superseded ? " (superseded)" : "");
 	}
 	struct tally t[RM_RIR_COUNT];
 	tally_db(db, t);

@@ -1,7 +1,9 @@
 /*
  * test_output.c - common/output.c: the atomic file writer (symlinks beside
  * or at the target are not followed, the mode is set, an abort leaves the
- * old file), "-" as standard output, and the RFC 3339 times.
+ * old file), "-" as standard output, the RFC 3339 times, and the text
+ * helpers: UTF-8 checks and cuts, display text, JSON strings and CSV cells
+ * (control characters, invalid bytes, formula prefixes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -217,6 +219,87 @@ static void rfc3339(void **state)
 	assert_string_equal(t, "2024-05-01T12:00:00Z");
 }
 
+/* What f writes for s, into out. */
+static void written(void (*f)(FILE *, const char *), const char *s, char *out, size_t n)
+{
+	FILE *m = fmemopen(out, n, "w");
+	assert_non_null(m);
+	f(m, s);
+	fclose(m);
+}
+
+static void utf8(void **state)
+{
+	(void)state;
+	unsigned cp;
+	assert_int_equal(rm_utf8_char("\xc3\xa9", 2, &cp), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(rm_utf8_char("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(rm_utf8_char("\xc3\xa9", 1, &cp), 0);	       /* cut */
+	assert_int_equal(rm_utf8_char("\xc0\xaf", 2, &cp), 0);	       /* overlong */
+	assert_int_equal(rm_utf8_char("\xe0\x80\xaf", 3, &cp), 0);     /* overlong */
+	assert_int_equal(rm_utf8_char("\xed\xa0\x80", 3, &cp), 0);     /* surrogate */
+	assert_int_equal(rm_utf8_char("\xf4\x90\x80\x80", 4, &cp), 0); /* > U+10FFFF */
+	assert_int_equal(rm_utf8_char("\x80", 1, &cp), 0);
+	assert_true(rm_utf8_valid("caf\xc3\xa9", 5));
+	assert_false(rm_utf8_valid("caf\xc3", 4));
+	assert_false(rm_utf8_valid("\xff", 1));
+	/* Cuts: never inside a character. */
+	const char *e = "ab\xe2\x82\xac"; /* "ab€" */
+	assert_int_equal(rm_utf8_cut(e, 5), 5);
+	assert_int_equal(rm_utf8_cut(e, 4), 2);
+	assert_int_equal(rm_utf8_cut(e, 3), 2);
+	assert_int_equal(rm_utf8_cut(e, 2), 2);
+	assert_int_equal(rm_utf8_cut("a\x80\x80", 3), 3); /* stray bytes are units */
+}
+
+static void display_text(void **state)
+{
+	(void)state;
+	char out[256];
+	written(rm_put_text, "x\x1b]0;t\x07\x1b[2J\n\x7f\xc2\x9b\xff caf\xc3\xa9 \\", out,
+		sizeof(out));
+	assert_string_equal(out, "x\\x1b]0;t\\x07\\x1b[2J\\x0a\\x7f\\x9b\\xff caf\xc3\xa9 \\");
+	assert_int_equal(rm_text_escape(out, sizeof(out), "a\nb"), 6);
+	assert_string_equal(out, "a\\x0ab");
+	/* Cut at a whole escape or character, like snprintf otherwise. */
+	assert_int_equal(rm_text_escape(out, 4, "a\nb"), 6);
+	assert_string_equal(out, "a");
+	assert_int_equal(rm_text_escape(out, 3, "\xc3\xa9\xc3\xa9"), 4);
+	assert_string_equal(out, "\xc3\xa9");
+	assert_int_equal(rm_text_escape(NULL, 0, "\x01"), 4);
+}
+
+static void json_strings(void **state)
+{
+	(void)state;
+	char out[256];
+	written(rm_put_json_string, "a\"\\\n\x1b\x7f\xc2\x9b\xff\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "\"a\\\"\\\\\\u000a\\u001b\\u007f\\u009b\\ufffd\xc3\xa9\"");
+}
+
+static void csv_cells(void **state)
+{
+	(void)state;
+	char out[256];
+	written(rm_put_csv_field, "ripencc:DE", out, sizeof(out));
+	assert_string_equal(out, "ripencc:DE");
+	written(rm_put_csv_field, "=HYPERLINK(\"x\")", out, sizeof(out));
+	assert_string_equal(out, "\"'=HYPERLINK(\"\"x\"\")\"");
+	const char *lead[] = {"+1", "-1", "@SUM(A1)", "=1"};
+	for (size_t i = 0; i < 4; i++) {
+		char want[16];
+		written(rm_put_csv_field, lead[i], out, sizeof(out));
+		snprintf(want, sizeof(want), "'%s", lead[i]);
+		assert_string_equal(out, want);
+	}
+	written(rm_put_csv_field, "a,b\nc", out, sizeof(out));
+	assert_string_equal(out, "\"a,b\\x0ac\"");
+	written(rm_put_csv_field, "\t=1", out, sizeof(out)); /* the tab is escaped */
+	assert_string_equal(out, "\\x09=1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +311,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(commit_fails_cleanly, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(dash_is_stdout, make_dir, remove_dir),
 	    cmocka_unit_test(rfc3339),
+	    cmocka_unit_test(utf8),
+	    cmocka_unit_test(display_text),
+	    cmocka_unit_test(json_strings),
+	    cmocka_unit_test(csv_cells),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
