@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "output.h"
 #include "rows.h"
 
 /* ------------------------------------------------------------------ */
@@ -124,7 +125,11 @@ void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const
 	snprintf(r->snap, sizeof(r->snap), "%s", snap);
 	r->scope = scope;
 	r->dir = dir;
-	snprintf(r->key, sizeof(r->key), "%s", key);
+	/* A longer key (none of a checked snapshot is) is cut between
+	 * characters, never inside one. */
+	size_t n = rm_utf8_cut(key, strnlen(key, sizeof(r->key) - 1));
+	memcpy(r->key, key, n);
+	r->key[n] = '\0';
 	r->packets = packets;
 	r->bytes = bytes;
 	r->has_bytes = has_bytes;

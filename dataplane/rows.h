@@ -43,7 +43,7 @@ void rm_reporter_free(struct rm_reporter *r);
 struct rm_row {
 	char snap[24];		 /* the id of the snapshot that attributed them */
 	const char *scope, *dir; /* static strings; dir NULL for rir_pair and health */
-	char key[160];
+	char key[RM_KEY_MAX];	 /* every key of a checked snapshot, uncut */
 	uint64_t packets, bytes;
 	int has_bytes;
 };
@@ -61,7 +61,8 @@ bool rm_report_flows_on(void);
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		struct rm_rows *out);
 void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
-/* One row appended; key and snap are copied (cut to their fields' sizes). */
+/* One row appended; key and snap are copied (cut to their fields' sizes,
+ * a key between two characters). */
 void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
 		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes);
 /* Sort and sum rows of equal (snapshot, scope, dir, key). */

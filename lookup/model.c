@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "output.h"
 
 static const char *const rir_names[RM_RIR_COUNT] = {
     "unknown", "iana", "afrinic", "apnic", "arin", "lacnic", "ripencc",
@@ -57,7 +58,7 @@ int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, si
 	const char *h = rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name);
 	if (!*h)
 		return snprintf(out, n, "none");
-	if (strncmp(h, "local:", 6) == 0)
+	if (strncmp(h, RM_LABEL_PREFIX, sizeof(RM_LABEL_PREFIX) - 1) == 0)
 		return snprintf(out, n, "%s", h);
 	return snprintf(out, n, "%s:%s", rm_rir_name(a->rir), h);
 }
@@ -261,6 +262,22 @@ static int check_string(const struct rm_db *db, uint32_t off)
 	return off < db->strings_len;
 }
 
+/* A holder id or name in bounds: valid UTF-8, not longer than a label. */
+static int check_holder_text(const struct rm_db *db, uint32_t off)
+{
+	const char *s = rm_str(db, off);
+	size_t n = strnlen(s, db->strings_len - off);
+	return n <= sizeof(RM_LABEL_PREFIX) - 1 + RM_HOLDER_TEXT_MAX && rm_utf8_valid(s, n);
+}
+
+/* An ISO 3166 code as the loaders keep it: two letters A-Z, or none. */
+static int check_cc(const char cc[2])
+{
+	if (cc[0] == '\0' && cc[1] == '\0')
+		return 1;
+	return cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z';
+}
+
 static int check_ids(const struct rm_db *db, const uint32_t *id, const uint32_t *block, uint32_t n,
 		     unsigned family, char *err, size_t errlen)
 {
@@ -287,6 +304,11 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 			return fail(err, errlen, "attribution with bad rir or status", i);
 		if (!check_string(db, a->holder_id) || !check_string(db, a->holder_name))
 			return fail(err, errlen, "attribution string out of bounds", i);
+		if (!check_holder_text(db, a->holder_id) || !check_holder_text(db, a->holder_name))
+			return fail(err, errlen, "holder id or name too long or not valid UTF-8",
+				    i);
+		if (!check_cc(a->cc))
+			return fail(err, errlen, "country code is not two letters A-Z", i);
 	}
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];

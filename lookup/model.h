@@ -135,6 +135,18 @@ struct rm_db {
 	uint64_t build_time; /* Unix seconds */
 };
 
+/*
+ * Bytes of the longest label, holder id or holder name a build takes
+ * (valid UTF-8: loaders.h); a label is stored as "local:LABEL", 6 more.
+ * rm_db_check() holds every snapshot to the same bounds, so RM_KEY_MAX
+ * holds every key rm_key_country() and rm_key_holder() make of a checked
+ * db, uncut: "ripencc:" (the longest registry name and its colon) before
+ * a string of up to "local:" and RM_HOLDER_TEXT_MAX bytes, and the NUL.
+ */
+#define RM_HOLDER_TEXT_MAX 200
+#define RM_LABEL_PREFIX	   "local:"
+#define RM_KEY_MAX	   (8 + 6 + RM_HOLDER_TEXT_MAX + 1)
+
 /* Names */
 const char *rm_rir_name(unsigned rir);
 const char *rm_status_name(unsigned status);
@@ -144,7 +156,9 @@ int rm_status_from_name(const char *s, size_t len);
 /* Report keys, the same in every output: "ripencc:DE" ("ZZ" when the
  * registry recorded no country); the holder "ripencc:ID" (the registry's
  * opaque id, else a name IANA gives), "local:LABEL", or "none".  Like
- * snprintf: the length the key needs. */
+ * snprintf: the length the key needs, below RM_KEY_MAX for a checked db.
+ * Only labels start "local:": a build refuses registry ids that do
+ * (loaders.h), so a registry's holder never shares a label's key. */
 int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 
@@ -212,8 +226,11 @@ void rm_cidr_containing(rm_u128 first, rm_u128 last, unsigned width, rm_u128 key
 			unsigned *plen);
 
 /*
- * Consistency check of a db: the invariants above.  Returns 0, or -1 with
- * a reason in err.  Used on every snapshot that is mapped.
+ * Consistency check of a db: the invariants above, and the text bounds the
+ * outputs rely on: a country code is two letters A-Z or none, holder ids
+ * and names are valid UTF-8 of at most RM_HOLDER_TEXT_MAX bytes ("local:"
+ * and a label of that length).  Returns 0, or -1 with a reason in err.
+ * Used on every snapshot that is mapped.
  */
 int rm_db_check(const struct rm_db *db, char *err, size_t errlen);
 

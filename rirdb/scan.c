@@ -195,9 +195,16 @@ static void on_found_line(void *ctx, const struct rl_found *f)
 	an->found[an->n_found++] = *f;
 }
 
-/* A key=value value, quoted (with \" and \\) when it has a space, '"' or '='. */
-static void put_value(FILE *o, const char *v)
+/*
+ * A key=value value: its display text (output.h: control characters as
+ * \xNN, so a newline in a holder name never splits the line), quoted
+ * (with \" and \\) when it has a space, '"', '=' or a backslash.
+ */
+static void put_value(FILE *o, const char *raw)
 {
+	char text[4 * RM_KEY_MAX];
+	const char *v = text;
+	rm_text_escape(text, sizeof(text), raw);
 	if (!v[strcspn(v, " \t\"=\\")]) {
 		fputs(v, o);
 		return;
@@ -224,7 +231,7 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 	fwrite(l, 1, body, an->out);
 	for (size_t i = 0; i < an->n_found; i++) {
 		const struct rl_found *f = &an->found[i];
-		char a[64], key[512];
+		char a[64], key[RM_KEY_MAX];
 		uint32_t id;
 		if (f->v6) {
 			id = rm_lookup6_one(an->lk, f->v6addr);
@@ -694,7 +701,9 @@ static void emit(const struct sink *s, const char *scope, const struct row *r)
 	if (s->csv)
 		rm_record_write_csv(s->csv, &rec, scan_fields(s));
 	if (s->table) {
-		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, r->key, r->count);
+		char key[4 * RM_KEY_MAX]; /* the display text (output.h) */
+		rm_text_escape(key, sizeof(key), r->key);
+		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, key, r->count);
 		if (s->distinct)
 			fprintf(s->table, " %14" PRIu64, r->distinct);
 		fputc('\n', s->table);

@@ -201,8 +201,32 @@ static void hostile_contents_with_valid_checksum(void **state)
 	reseal(b, len);
 	expect_refused(b, len, "bad rir or status");
 
+	/* Country codes are two letters A-Z or none: an escape character or a
+	 * lower-case letter would reach JSON and tables as it is. */
+	memcpy(b, orig, len);
+	attrs = section(b, 2, &count);
+	assert_memory_equal(attrs + 12 + 2, "DE", 2); /* attribution 1's cc */
+	attrs[12 + 2] = 0x1b;
+	reseal(b, len);
+	expect_refused(b, len, "country code is not two letters A-Z");
+	attrs[12 + 2] = 'd';
+	reseal(b, len);
+	expect_refused(b, len, "country code is not two letters A-Z");
+	attrs[12 + 2] = '\0'; /* half a code */
+	reseal(b, len);
+	expect_refused(b, len, "country code is not two letters A-Z");
+
+	/* Holder text is valid UTF-8: a byte 0xff in the label is refused. */
 	memcpy(b, orig, len);
 	unsigned char *str = section(b, 1, &count);
+	unsigned char *lab = memmem(str, count, "local:office", 12);
+	assert_non_null(lab);
+	lab[6] = 0xff;
+	reseal(b, len);
+	expect_refused(b, len, "not valid UTF-8");
+
+	memcpy(b, orig, len);
+	str = section(b, 1, &count);
 	str[count - 1] = 'x'; /* the pool no longer ends in NUL */
 	reseal(b, len);
 	expect_refused(b, len, "string pool");
