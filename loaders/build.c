@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "output.h"
 
 static FILE *diag_out(struct rl_build *b)
 {
@@ -122,6 +123,23 @@ void rl_add_name(struct rl_build *b, const struct rl_name *n)
 uint32_t rl_intern(struct rl_build *b, const char *s, size_t len)
 {
 	return rm_model_intern(b->model, s, len);
+}
+
+int rl_text_ok(struct rl_build *b, const char *file, unsigned line, const char *what,
+	       struct rl_span s, int id)
+{
+	const size_t pre = sizeof(RM_LABEL_PREFIX) - 1;
+	if (s.len == 0 || s.len > RM_HOLDER_TEXT_MAX)
+		rl_error(b, file, line, "%s must be 1-%u bytes, not %zu", what, RM_HOLDER_TEXT_MAX,
+			 s.len);
+	else if (!rm_utf8_valid(s.s, s.len))
+		rl_error(b, file, line, "%s is not valid UTF-8", what);
+	else if (id && s.len >= pre && memcmp(s.s, RM_LABEL_PREFIX, pre) == 0)
+		rl_error(b, file, line, "%s '%.*s' starts with '%s', which only labels may", what,
+			 (int)s.len, s.s, RM_LABEL_PREFIX);
+	else
+		return 1;
+	return 0;
 }
 
 uint32_t rl_new_input(struct rl_build *b, const char *name, int kind)

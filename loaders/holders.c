@@ -44,7 +44,8 @@ static void rpsl_flush(struct rl_build *b, const char *name, uint32_t input, str
 		if (o->org.len == 0 || o->org_name.len == 0) {
 			rl_error(b, name, o->line, "organisation object without %s",
 				 o->org.len ? "org-name" : "a handle");
-		} else {
+		} else if (rl_text_ok(b, name, o->line, "holder id", o->org, 1) &&
+			   rl_text_ok(b, name, o->line, "holder name", o->org_name, 0)) {
 			struct rl_name n = {.rir = (uint32_t)rir_of_source(o->source),
 					    .id = rl_intern(b, o->org.s, o->org.len),
 					    .name = rl_intern(b, o->org_name.s, o->org_name.len),
@@ -119,6 +120,9 @@ static unsigned holder_row(struct rl_row *r)
 		rl_error(b, r->name, r->line, "empty %s", id.len ? "name" : "holder_id");
 		return 0;
 	}
+	if (!rl_text_ok(b, r->name, r->line, "holder id", id, 1) ||
+	    !rl_text_ok(b, r->name, r->line, "holder name", nm, 0))
+		return 0;
 	struct rl_name n = {.rir = (uint32_t)rir,
 			    .id = rl_intern(b, id.s, id.len),
 			    .name = rl_intern(b, nm.s, nm.len),
@@ -133,10 +137,9 @@ int rl_load_holders_csv(struct rl_build *b, const char *name, const char *data, 
 	return rl_load_csv(b, name, data, len, RM_IN_HOLDERS_CSV, 1, holder_row);
 }
 
-static int label_ok(struct rl_span s)
+/* Printable: no C0 control or DEL (the other checks are rl_text_ok's). */
+static int label_printable(struct rl_span s)
 {
-	if (s.len == 0 || s.len > 200)
-		return 0;
 	for (size_t i = 0; i < s.len; i++)
 		if ((unsigned char)s.s[i] < 0x20 || s.s[i] == 0x7f)
 			return 0;
@@ -156,8 +159,10 @@ static unsigned label_row(struct rl_row *r)
 		return 0;
 	}
 	struct rl_span label = rl_trim(r->f[1]);
-	if (!label_ok(label)) {
-		rl_error(b, r->name, r->line, "label must be 1-200 printable characters");
+	if (!rl_text_ok(b, r->name, r->line, "label", label, 0))
+		return 0;
+	if (!label_printable(label)) {
+		rl_error(b, r->name, r->line, "label has a control character");
 		return 0;
 	}
 	unsigned fam, plen;
@@ -166,7 +171,7 @@ static unsigned label_row(struct rl_row *r)
 		rl_error(b, r->name, r->line, "%s in '%.*s'", why, (int)pfx.len, pfx.s);
 		return 0;
 	}
-	int n = snprintf(buf, sizeof(buf), "local:%.*s", (int)label.len, label.s);
+	int n = snprintf(buf, sizeof(buf), RM_LABEL_PREFIX "%.*s", (int)label.len, label.s);
 	struct rl_claim *cl = rl_add_claim(b);
 	cl->first = first;
 	cl->last = last;

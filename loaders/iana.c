@@ -109,8 +109,11 @@ static unsigned alloc_row(struct rl_row *r)
 		return 0;
 	}
 	/* An organisation's name is the holder; a registry's name is not. */
-	if (from_desig < 0)
+	if (from_desig < 0 && desig.len) {
+		if (!rl_text_ok(b, r->name, r->line, "designation", desig, 0))
+			return 0;
 		a.holder_name = rl_intern(b, desig.s, desig.len);
+	}
 	struct rl_claim *cl = rl_add_claim(b);
 	cl->first = first;
 	cl->last = last;
@@ -174,6 +177,8 @@ static unsigned special_row(struct rl_row *r)
 		label.s++;
 		label.len -= 2;
 	}
+	if (label.len && !rl_text_ok(b, r->name, r->line, "name", label, 0))
+		return 0;
 	/* Tokens are separated by commas, spaces or newlines. */
 	const char *p = f[0].s, *end = f[0].s + f[0].len;
 	unsigned taken = 0;

@@ -82,6 +82,14 @@ unsigned rl_split(struct rl_span line, char sep, struct rl_span *f, unsigned max
 int rl_span_eq(struct rl_span s, const char *lit);
 struct rl_span rl_trim(struct rl_span s);
 int rl_parse_u64(struct rl_span s, uint64_t *out);
+/*
+ * Whether s, text that reaches the outputs (loaders.h), is valid UTF-8 of
+ * 1 to RM_HOLDER_TEXT_MAX bytes, and when id is set, not a registry holder
+ * id starting "local:".  If not, reports "FILE:LINE: WHAT ..." (the
+ * caller then skips the line) and returns 0.
+ */
+int rl_text_ok(struct rl_build *b, const char *file, unsigned line, const char *what,
+	       struct rl_span s, int id);
 
 /* RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
 #define RL_CSV_MAX_FIELDS 32

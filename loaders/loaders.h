@@ -17,6 +17,14 @@
  * Holder names (RPSL organisation objects or a registry,holder_id,name
  * CSV) are joined to registry records by (registry, holder id).
  *
+ * Text that reaches the outputs, labels, holder ids and names from every
+ * input (registry ids, RPSL and CSV names, IANA's names), must be valid
+ * UTF-8 of at most RM_HOLDER_TEXT_MAX bytes (labels: printable too), else
+ * the line is malformed: a report key is then never cut inside a
+ * character, and JSON and Prometheus outputs never see an invalid byte.
+ * A registry's holder id must not start "local:", which is the labels'
+ * key space (model.h): so a registry cannot pose as an operator label.
+ *
  * Malformed input is reported as "FILE:LINE: reason".  Strict mode (the
  * default) fails the build on any such error; lenient mode skips the line
  * and counts it.  Overlapping records within one file are a data error

@@ -203,6 +203,8 @@ static void parse_record(struct stats_file *sf, struct rl_span *f, unsigned n, u
 		rl_error(b, sf->name, line, "unknown status '%.*s'", (int)f[6].len, f[6].s);
 		return;
 	}
+	if (n >= 8 && f[7].len && !rl_text_ok(b, sf->name, line, "holder id", f[7], 1))
+		return;
 	struct rl_claim tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	if ((why = parse_extent(type, f[3], f[4], &tmp))) {
