@@ -134,13 +134,21 @@ def build_checks(tmp, stats):
           len(office) == 1 and office[0]['count'] == 1, p.stdout.decode(errors='replace'))
 
 
+# Queries are echoed in the addr column of their error rows: text from
+# outside too.
+BAD_QUERIES = [b'\xff\x1b[2J', b'=1+2']
+
+
 def lookup_checks(snap):
-    p = run([RIRDB, 'lookup', '-d', snap] + ADDRS)
-    check('lookup CSV: exit 0', p.returncode == 0, p.stderr)
+    queries = b'\n'.join([a.encode() for a in ADDRS] + BAD_QUERIES) + b'\n'
+    p = run([RIRDB, 'lookup', '-d', snap], queries)
+    check('lookup CSV: exit 1 for the bad queries', p.returncode == 1, p.stderr)
     check('lookup CSV: valid UTF-8, no control character', clean(p.stdout) == '',
           clean(p.stdout))
     rows = list(csv.DictReader(io.StringIO(p.stdout.decode(errors='replace'))))
-    check('lookup CSV: one row per address', len(rows) == len(ADDRS), p.stdout)
+    check('lookup CSV: one row per query, bad ones escaped',
+          len(rows) == len(ADDRS) + 2 and rows[-2]['addr'] == '\\xff\\x1b[2J' and
+          rows[-1]['addr'] == "'=1+2", p.stdout)
     holder = {r['addr']: r['holder'] for r in rows}
     want = {'10.0.0.1': '\'=HYPERLINK("http://x/","click")', '10.0.2.1': "'-2+3",
             '10.0.3.1': "'@SUM(1+1)", '10.0.4.1': "'+cmd"}
@@ -153,10 +161,10 @@ def lookup_checks(snap):
     check('lookup CSV: plain cells unchanged', holder.get('10.0.5.1') == 'ORG6' and
           rows[0]['range'] == '10.0.0.0-10.0.0.255', rows[:1])
 
-    p = run([RIRDB, 'lookup', '-d', snap, '--format', 'json'] + ADDRS)
+    p = run([RIRDB, 'lookup', '-d', snap, '--format', 'json'], queries)
     recs, err = json_lines(p.stdout)
     check('lookup JSON: a strict parser takes every line', recs is not None and
-          len(recs) == len(ADDRS), err)
+          len(recs) == len(ADDRS) + 2 and recs[-2]['addr'] == '\ufffd\x1b[2J', err)
     by = {r['addr']: r for r in recs or []}
     check('lookup JSON: the text itself is kept',
           by.get('10.0.1.1', {}).get('holder') ==
