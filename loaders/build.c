@@ -4,6 +4,8 @@
  * and inputs to, the driver of every CSV input (rl_load_csv), and handing
  * the claims to merge.c at the end.
  *
+ * Diagnostics are "FILE:LINE: reason" as display text (output.h).
+ *
  * Format detection looks at the first meaningful line only:
  *   - "VERSION|registry|serial|..." (a number first, 7 '|' fields): a
  *     statistics exchange file;
@@ -40,13 +42,20 @@ __attribute__((format(printf, 5, 0))) static void vreport(struct rl_build *b, co
 			fprintf(diag_out(b), "rirdb: further messages suppressed, only counted\n");
 		return;
 	}
+	/* Messages quote the input's own text (fields, file names): shown as
+	 * display text (output.h), so a hostile file cannot send terminal
+	 * escapes or false lines to the operator's terminal or log. */
 	FILE *o = diag_out(b);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	rm_put_text(o, file);
 	if (line)
-		fprintf(o, "%s:%u: ", file, line);
-	else
-		fprintf(o, "%s: ", file);
-	vfprintf(o, fmt, ap);
+		fprintf(o, ":%u", line);
+	fputs(": ", o);
+	rm_put_text(o, msg ? msg : "(no memory for the message)");
 	fprintf(o, "%s\n", tail);
+	free(msg);
 }
 
 void rl_error(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)

@@ -16,8 +16,8 @@ spreadsheet formulas:
     valid UTF-8, cells starting =, +, -, @ prefixed with a single quote;
   - rirdb lookup --format json, rirdb scan --json, rirmeter --json: every
     line a strict JSON object, the text itself preserved;
-  - rirdb info, the scan table, scan --annotate: no control byte, one
-    annotated line per input line;
+  - rirdb info, the scan table, scan --annotate, build diagnostics: no
+    control byte, one annotated line per input line;
   - rirmeter's Prometheus textfile: `promtool check metrics` accepts it,
     and the two long labels stay two series.
 """
@@ -120,6 +120,13 @@ def build_checks(tmp, stats):
     refused(tmp, 'bad-id.txt', b'2|arin|1|1|19830705|20140630|-0500\n'
             b'arin|US|ipv4|10.1.0.0|256|20100101|allocated|A\xed\xa0\x80\n',
             'holder id is not valid UTF-8', [])
+
+    bad_cc = write(tmp, 'bad-cc.txt', b'2|ripencc|1|1|19830705|20140630|+0200\n'
+                   b'ripencc|D' + ESC_CLEAR + b'|ipv4|10.3.0.0|256|20100101|allocated\n')
+    p = run([RIRDB, 'build', '-q', '-o', os.path.join(tmp, 'x.snap'), bad_cc])
+    check('build diagnostics quote the input as display text',
+          p.returncode == 1 and clean(p.stderr) == '' and b"country code 'D\\x1b[2J'" in p.stderr,
+          p.stderr)
 
     # A registry holder id "local:office" would share the key of the label
     # "office": refused, so the label stays the operator's alone.
