@@ -278,6 +278,24 @@ static int check_cc(const char cc[2])
 	return cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z';
 }
 
+/*
+ * Labels and registry holders are told apart by the layer a range came
+ * from, its provenance block's input, not by their text alone: a range
+ * carries a "local:" holder exactly when its block is from a labels file
+ * (merge.c gives a label's stretch the label's block).  So a snapshot in
+ * which a registry's attribution poses as a label is refused, even one
+ * not made by rirdb build.
+ */
+static int is_label_holder(const struct rm_db *db, const struct rm_attr *a)
+{
+	return strncmp(rm_str(db, a->holder_id), RM_LABEL_PREFIX, sizeof(RM_LABEL_PREFIX) - 1) == 0;
+}
+
+static int from_labels(const struct rm_db *db, uint32_t block)
+{
+	return block != RM_NO_BLOCK && db->inputs[db->blocks[block].input].kind == RM_IN_LABELS;
+}
+
 static int check_ids(const struct rm_db *db, const uint32_t *id, const uint32_t *block, uint32_t n,
 		     unsigned family, char *err, size_t errlen)
 {
@@ -287,6 +305,11 @@ static int check_ids(const struct rm_db *db, const uint32_t *id, const uint32_t 
 		if (block[i] != RM_NO_BLOCK &&
 		    (block[i] >= db->n_blocks || db->blocks[block[i]].family != family))
 			return fail(err, errlen, "range points at a bad block", i);
+		if (is_label_holder(db, &db->attrs[id[i]]) != from_labels(db, block[i]))
+			return fail(err, errlen,
+				    "a 'local:' holder outside a label's block, or a label's "
+				    "block without one",
+				    i);
 	}
 	return 0;
 }

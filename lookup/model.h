@@ -158,7 +158,9 @@ int rm_status_from_name(const char *s, size_t len);
  * opaque id, else a name IANA gives), "local:LABEL", or "none".  Like
  * snprintf: the length the key needs, below RM_KEY_MAX for a checked db.
  * Only labels start "local:": a build refuses registry ids that do
- * (loaders.h), so a registry's holder never shares a label's key. */
+ * (loaders.h), and rm_db_check() refuses a "local:" holder on any range
+ * whose block is not a label's, so a registry's holder never shares a
+ * label's key. */
 int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 
@@ -229,7 +231,9 @@ void rm_cidr_containing(rm_u128 first, rm_u128 last, unsigned width, rm_u128 key
  * Consistency check of a db: the invariants above, and the text bounds the
  * outputs rely on: a country code is two letters A-Z or none, holder ids
  * and names are valid UTF-8 of at most RM_HOLDER_TEXT_MAX bytes ("local:"
- * and a label of that length).  Returns 0, or -1 with a reason in err.
+ * and a label of that length); and a range has a "local:" holder exactly
+ * when its block comes from a labels file (the layer decides, not the
+ * text).  Returns 0, or -1 with a reason in err.
  * Used on every snapshot that is mapped.
  */
 int rm_db_check(const struct rm_db *db, char *err, size_t errlen);

@@ -225,6 +225,16 @@ static void hostile_contents_with_valid_checksum(void **state)
 	reseal(b, len);
 	expect_refused(b, len, "not valid UTF-8");
 
+	/* A registry attribution whose holder id is a label's text: refused by
+	 * its block, which is the registry's, not a label's. */
+	memcpy(b, orig, len);
+	str = section(b, 1, &count);
+	uint32_t off = (uint32_t)((unsigned char *)memmem(str, count, "local:office", 12) - str);
+	attrs = section(b, 2, &count);
+	memcpy(attrs + 12 + 4, &off, 4); /* attribution 1's holder_id */
+	reseal(b, len);
+	expect_refused(b, len, "a 'local:' holder outside a label's block");
+
 	memcpy(b, orig, len);
 	str = section(b, 1, &count);
 	str[count - 1] = 'x'; /* the pool no longer ends in NUL */
