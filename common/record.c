@@ -106,11 +106,13 @@ void rm_record_write_csv(FILE *o, const struct rm_record *r, unsigned cols)
 /* ------------------------------------------------------------------ */
 /* Reader                                                              */
 
-/* A JSON string at *p into out (cut to cap); *p moves past it.  0 or -1. */
+/* A JSON string at *p into out (cut to cap, between characters); *p moves
+ * past it.  0 or -1. */
 static int parse_string(const char **p, char *out, size_t cap)
 {
 	const char *s = *p;
 	size_t n = 0;
+	int cut = 0;
 	if (*s++ != '"')
 		return -1;
 	while (*s && *s != '"') {
@@ -137,9 +139,13 @@ static int parse_string(const char **p, char *out, size_t cap)
 		}
 		if (n + 1 < cap)
 			out[n++] = ch;
+		else
+			cut = 1;
 	}
 	if (*s != '"')
 		return -1;
+	if (cut) /* never inside a character */
+		n = rm_utf8_cut(out, n);
 	out[n] = '\0';
 	*p = s + 1;
 	return 0;

@@ -3,7 +3,8 @@
  * or at the target are not followed, the mode is set, an abort leaves the
  * old file), "-" as standard output, the RFC 3339 times, and the text
  * helpers: UTF-8 checks and cuts, display text, JSON strings and CSV cells
- * (control characters, invalid bytes, formula prefixes).
+ * (control characters, invalid bytes, formula prefixes), and the record
+ * reader's cut of a long field.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "output.h"
+#include "record.h"
 
 /* A fresh directory per test, removed with what is in it afterwards. */
 static int make_dir(void **state)
@@ -300,6 +302,21 @@ static void csv_cells(void **state)
 	assert_string_equal(out, "\\x09=1");
 }
 
+/* The record reader cuts a long text field between two characters. */
+static void record_reader_cuts_whole_characters(void **state)
+{
+	(void)state;
+	char line[1024] = "{\"scope\":\"holder\",\"key\":\"";
+	for (int i = 0; i < 200; i++)
+		strcat(line, "\xc3\xa9");
+	strcat(line, "\",\"packets\":1}");
+	struct rm_record_buf b;
+	assert_int_equal(rm_record_read_json(line, &b), 0);
+	size_t n = strlen(b.r.key);
+	assert_true(n < RM_RECORD_TEXT_MAX && n >= RM_RECORD_TEXT_MAX - 2);
+	assert_true(rm_utf8_valid(b.r.key, n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(display_text),
 	    cmocka_unit_test(json_strings),
 	    cmocka_unit_test(csv_cells),
+	    cmocka_unit_test(record_reader_cuts_whole_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
