@@ -44,6 +44,7 @@
 
 #include "byteorder.h"
 #include "ipfix.h"
+#include "output.h"
 #include "simd.h"
 
 #define HEADER	   16
@@ -202,10 +203,12 @@ void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s)
 /* Bytes of a variable-length string field: one length byte, then the text,
  * cut at RM_IPFIX_MAX_STRING so that the largest record (about 360 bytes)
  * fits the smallest MTU allowed (576). */
+/* A variable-length string: IPFIX strings are UTF-8 (RFC 7011), so a long
+ * one is cut between two characters, never inside one. */
 static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
 {
 	if (n > RM_IPFIX_MAX_STRING)
-		n = RM_IPFIX_MAX_STRING;
+		n = (uint32_t)rm_utf8_cut(s, RM_IPFIX_MAX_STRING);
 	p[0] = (uint8_t)n;
 	memcpy(p + 1, s, n);
 	return n + 1;

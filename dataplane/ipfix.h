@@ -18,7 +18,8 @@
 #define RM_IPFIX_TEMPLATE    256   /* 256..259: IPv4/IPv6 records x IPv4/IPv6 exporters */
 #define RM_IPFIX_AGGREGATE   260   /* per-interval totals of a scope's key */
 #define RM_IPFIX_MIRROR	     261   /* + slot: records as received (rm_ipfix_add_batch) */
-#define RM_IPFIX_MAX_STRING  64	   /* longer strings (an operator's label) are cut */
+#define RM_IPFIX_MAX_STRING                                                                        \
+	64 /* longer strings (an operator's label) are cut, between characters */
 
 /* Enterprise-specific information elements (docs/ipfix-export.md). */
 enum rm_ie {

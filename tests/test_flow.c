@@ -1509,6 +1509,23 @@ static void ipfix_export_small_mtu(void **unused)
 	free(x);
 }
 
+/* A holder longer than an IPFIX string takes is cut between characters:
+ * IPFIX strings are UTF-8. */
+static void ipfix_strings_cut_between_characters(void **unused)
+{
+	(void)unused;
+	char holder[128] = "local:x";
+	for (int i = 0; i < 40; i++)
+		strcat(holder, "\xc3\xa9"); /* 7 + 80 bytes; byte 64 is inside one */
+	const struct rm_ipfix_end e = {"ripencc", holder, {'D', 'E'}};
+	uint8_t out[RM_IPFIX_END_MAX];
+	uint32_t n = rm_ipfix_end_encode(&e, out);
+	/* [7]"ripencc" "DE" [len]holder */
+	assert_int_equal(out[1 + 7 + 2], 63);
+	assert_int_equal(n, 1 + 7 + 2 + 1 + 63);
+	assert_memory_equal(out + 11, holder, 63);
+}
+
 static void config(void **unused)
 {
 	(void)unused;
@@ -1560,6 +1577,7 @@ int main(void)
 	    cmocka_unit_test(ipfix_export_mirrored),
 	    cmocka_unit_test(ipfix_export_put_variants),
 	    cmocka_unit_test(ipfix_export_small_mtu),
+	    cmocka_unit_test(ipfix_strings_cut_between_characters),
 	    cmocka_unit_test(config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
