@@ -50,6 +50,10 @@
  * the first message that only one of them explains, and losses are
  * counted under it.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,13 +143,233 @@ int rm_flow_config_parse(struct rm_flow_config *cfg, const char *spec, char *err
 }
 
 /* ------------------------------------------------------------------ */
+/* Allow-list                                                          */
+
+static int cmp_prefix(const void *x, const void *y)
+{
+	const struct rm_allow_prefix *a = x, *b = y;
+	if (a->family != b->family)
+		return a->family - b->family;
+	if (a->len != b->len)
+		return a->len - b->len;
+	return memcmp(a->a, b->a, 16);
+}
+
+/* s (one prefix, NUL-terminated, no spaces) into *p; NULL, or the reason. */
+static const char *parse_prefix(char *s, struct rm_allow_prefix *p)
+{
+	char *slash = strchr(s, '/');
+	uint64_t len;
+	char why[96];
+	if (slash)
+		*slash = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, s, p->a) == 1)
+		p->family = 4;
+	else if (inet_pton(AF_INET6, s, p->a) == 1)
+		p->family = 6;
+	else
+		return "not an IPv4 or IPv6 address";
+	unsigned max = p->family == 4 ? 32 : 128;
+	len = max;
+	if (slash && rm_parse_u64(slash + 1, 0, max, &len, why, sizeof(why)))
+		return "prefix length is not a whole number in range";
+	p->len = (uint8_t)len;
+	for (unsigned bit = (unsigned)len; bit < max; bit++)
+		if (p->a[bit / 8] & (0x80 >> bit % 8))
+			return "host bits set after the prefix length";
+	return NULL;
+}
+
+/* Sort, drop duplicates, and index the runs of one (family, length). */
+static struct rm_flow_allow *allow_finish(struct rm_flow_allow *a)
+{
+	qsort(a->p, a->n, sizeof(a->p[0]), cmp_prefix);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->n; i++)
+		if (n == 0 || cmp_prefix(&a->p[n - 1], &a->p[i]))
+			a->p[n++] = a->p[i];
+	a->n = n;
+	a->n_runs = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rm_allow_run *r = &a->runs[a->n_runs];
+		if (i && a->p[i].family == a->p[i - 1].family && a->p[i].len == a->p[i - 1].len) {
+			a->runs[a->n_runs - 1].to = i + 1;
+			continue;
+		}
+		r->family = a->p[i].family;
+		r->len = a->p[i].len;
+		r->from = i;
+		r->to = i + 1;
+		a->n_runs++;
+	}
+	return a;
+}
+
+struct rm_flow_allow *rm_flow_allow_parse(const char *spec, char *err, size_t errlen)
+{
+	struct rm_flow_allow *a =
+	    calloc(1, sizeof(*a) + RM_FLOW_ALLOW_MAX * sizeof(struct rm_allow_prefix));
+	char buf[512];
+	if (!a) {
+		snprintf(err, errlen, "--flows-allow: out of memory");
+		return NULL;
+	}
+	if (spec[0] != '@') {
+		for (const char *s = spec;; s++) {
+			size_t n = strcspn(s, ",");
+			const char *why = NULL;
+			snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
+			if (n == 0 || n >= sizeof(buf))
+				why = "is not a prefix";
+			else if (a->n == RM_FLOW_ALLOW_MAX)
+				why = "is one prefix too many";
+			else
+				why = parse_prefix(buf, &a->p[a->n]);
+			if (why) {
+				snprintf(err, errlen, "--flows-allow: '%.*s': %s", (int)n, s, why);
+				free(a);
+				return NULL;
+			}
+			a->n++;
+			s += n;
+			if (!*s)
+				break;
+		}
+		return allow_finish(a);
+	}
+	const char *path = spec + 1;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(a);
+		return NULL;
+	}
+	unsigned line = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		line++;
+		size_t n = strlen(buf);
+		const char *why = NULL;
+		if (n == sizeof(buf) - 1 && buf[n - 1] != '\n') {
+			why = "line too long";
+		} else {
+			buf[strcspn(buf, "#")] = '\0';
+			char *s = buf + strspn(buf, " \t\r\n");
+			s[strcspn(s, " \t\r\n")] = '\0';
+			if (!*s)
+				continue;
+			if (strspn(buf + (s - buf) + strlen(s) + 1, " \t\r\n") !=
+			    strlen(buf + (s - buf) + strlen(s) + 1))
+				why = "more than one prefix on the line";
+			else if (a->n == RM_FLOW_ALLOW_MAX)
+				why = "too many prefixes";
+			else
+				why = parse_prefix(s, &a->p[a->n]);
+		}
+		if (why) {
+			snprintf(err, errlen, "%s:%u: %s", path, line, why);
+			fclose(f);
+			free(a);
+			return NULL;
+		}
+		a->n++;
+	}
+	int failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(a);
+		return NULL;
+	}
+	return allow_finish(a);
+}
+
+bool rm_flow_allowed(const struct rm_flow_allow *a, const uint8_t *src, int family)
+{
+	for (uint32_t r = 0; r < a->n_runs; r++) {
+		const struct rm_allow_run *run = &a->runs[r];
+		if (run->family != family)
+			continue;
+		uint8_t key[16] = {0};
+		unsigned full = run->len / 8, rest = run->len % 8;
+		memcpy(key, src, full);
+		if (rest)
+			key[full] = src[full] & (uint8_t)(0xff00 >> rest);
+		uint32_t lo = run->from, hi = run->to;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(a->p[mid].a, key, 16);
+			if (c == 0)
+				return true;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return false;
+}
+
+/* Count a denied datagram from src; its source into the top table by
+ * space-saving (a newcomer takes the smallest count's place, plus one), a
+ * fixed handful of compares.  denied_gen brackets the change for readers. */
+static void deny(struct rm_flow_state *st, const uint8_t *src, int family)
+{
+	unsigned alen = family == 6 ? 16 : 4, min = 0;
+	st->denied++;
+	uint32_t g = st->denied_gen;
+	__atomic_store_n(&st->denied_gen, g + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (unsigned i = 0; i < RM_FLOW_DENIED_TOP; i++) {
+		struct rm_flow_denied_src *d = &st->denied_top[i];
+		if (d->count && d->family == family && memcmp(d->addr, src, alen) == 0) {
+			d->count++;
+			goto out;
+		}
+		if (d->count < st->denied_top[min].count)
+			min = i;
+	}
+	struct rm_flow_denied_src *d = &st->denied_top[min];
+	memset(d->addr, 0, sizeof(d->addr));
+	memcpy(d->addr, src, alen);
+	d->family = (uint8_t)family;
+	d->count++;
+out:
+	__atomic_store_n(&st->denied_gen, g + 2, __ATOMIC_RELEASE);
+}
+
+int rm_flow_denied_read(const struct rm_flow_state *st,
+			struct rm_flow_denied_src out[RM_FLOW_DENIED_TOP])
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t g1 = __atomic_load_n(&st->denied_gen, __ATOMIC_ACQUIRE);
+		if (g1 & 1)
+			continue;
+		for (unsigned i = 0; i < RM_FLOW_DENIED_TOP; i++) {
+			const volatile struct rm_flow_denied_src *d = &st->denied_top[i];
+			for (unsigned k = 0; k < 16; k++)
+				out[i].addr[k] = d->addr[k];
+			out[i].family = d->family;
+			out[i].count = d->count;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&st->denied_gen, __ATOMIC_RELAXED) == g1)
+			return 0;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
 /* State                                                               */
 
 struct rm_flow_state *rm_flow_state_new(void)
 {
 	struct rm_flow_state *st = aligned_alloc(64, (sizeof(*st) + 63) / 64 * 64);
-	if (st)
-		memset(st, 0, sizeof(*st));
+	if (!st)
+		return NULL;
+	memset(st, 0, sizeof(*st));
+	rm_flow_set_idle(st, RM_FLOW_IDLE_MS);
+	rm_flow_state_reset(st);
 	return st;
 }
 
@@ -154,15 +378,25 @@ void rm_flow_state_free(struct rm_flow_state *st)
 	free(st);
 }
 
+void rm_flow_set_idle(struct rm_flow_state *st, uint64_t idle_ms)
+{
+	st->idle_ms = idle_ms;
+	st->min_age_ms = idle_ms < RM_FLOW_MIN_AGE_MS ? idle_ms : RM_FLOW_MIN_AGE_MS;
+}
+
 void rm_flow_state_reset(struct rm_flow_state *st)
 {
-	/* Pool slots are written whole before use; exporters are not. */
+	/* Pool slots are written whole before use; exporters are not.  Not
+	 * for a running worker: readers would see counters go back. */
 	memset(st->exp, 0, st->n_exporters * sizeof(st->exp[0]));
 	memset(st->hash, 0, sizeof(st->hash));
 	memset(st->bad, 0, sizeof(st->bad));
-	st->exporters_full = 0;
-	st->n_exporters = st->n_pool = 0;
+	memset(st->denied_top, 0, sizeof(st->denied_top));
+	st->exporters_full = st->denied = st->aged = st->evicted = 0;
+	st->n_exporters = st->n_pool = st->n_free = st->n_pool_free = 0;
+	st->lru_head[0] = st->lru_head[1] = st->lru_tail[0] = st->lru_tail[1] = RM_FLOW_NIL;
 	st->batch.n4 = st->batch.n6 = 0;
+	st->clock_ms = 0;
 }
 
 void rm_flow_drop(struct rm_flow_state *st, enum rm_flow_bad why)
@@ -198,30 +432,223 @@ static uint32_t exporter_hash(unsigned kind, const uint8_t *addr, int family, ui
 	return h ^ h >> 15;
 }
 
+/* ------------------------------------------------------------------ */
+/* Ageing                                                              */
+
+#define HASH_MASK (2 * RM_FLOW_MAX_EXPORTERS - 1)
+
+static void lru_unlink(struct rm_flow_state *st, struct rm_flow_exporter *e)
+{
+	int l = e->established;
+	if (e->lru_prev != RM_FLOW_NIL)
+		st->exp[e->lru_prev].lru_next = e->lru_next;
+	else
+		st->lru_head[l] = e->lru_next;
+	if (e->lru_next != RM_FLOW_NIL)
+		st->exp[e->lru_next].lru_prev = e->lru_prev;
+	else
+		st->lru_tail[l] = e->lru_prev;
+}
+
+static void lru_push(struct rm_flow_state *st, struct rm_flow_exporter *e)
+{
+	int l = e->established;
+	uint16_t i = (uint16_t)(e - st->exp);
+	e->lru_prev = RM_FLOW_NIL;
+	e->lru_next = st->lru_head[l];
+	if (e->lru_next != RM_FLOW_NIL)
+		st->exp[e->lru_next].lru_prev = i;
+	else
+		st->lru_tail[l] = i;
+	st->lru_head[l] = i;
+}
+
+/* Take e's bucket out of the hash, shifting back the entries after it
+ * whose probe sequence passed through it (linear probing, no tombstones). */
+static void hash_remove(struct rm_flow_state *st, struct rm_flow_exporter *e)
+{
+	uint16_t tag = (uint16_t)(e - st->exp + 1);
+	uint32_t h = e->home;
+	while (st->hash[h] != tag)
+		h = (h + 1) & HASH_MASK;
+	for (uint32_t j = h;;) {
+		st->hash[h] = 0;
+		for (;;) {
+			j = (j + 1) & HASH_MASK;
+			if (!st->hash[j])
+				return;
+			uint32_t k = st->exp[st->hash[j] - 1].home;
+			/* j's entry may move to h unless its home lies in (h, j]. */
+			if (h <= j ? (k <= h || k > j) : (k <= h && k > j))
+				break;
+		}
+		st->hash[h] = st->hash[j];
+		h = j;
+	}
+}
+
+/* Begin and end a change of hands of slot e: readers retry across it. */
+static inline void slot_begin(struct rm_flow_exporter *e)
+{
+	__atomic_store_n(&e->gen, e->gen + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void slot_end(struct rm_flow_exporter *e)
+{
+	__atomic_store_n(&e->gen, e->gen + 1, __ATOMIC_RELEASE);
+}
+
+/* Release e: its templates back to the pool, its counters folded into the
+ * slot's gone_* (in the same change of hands, so that a reader sees them
+ * in one place or the other, never both or neither), its slot free. */
+static void release(struct rm_flow_state *st, struct rm_flow_exporter *e)
+{
+	/* Records waiting for re-export name the exporter and its templates. */
+	if (st->want_meta && (st->batch.n4 || st->batch.n6))
+		st->flush(st, st->flush_ctx);
+	hash_remove(st, e);
+	lru_unlink(st, e);
+	for (uint16_t i = 0; i < e->n_templates; i++)
+		st->pool_free[st->n_pool_free++] = e->tref[i];
+	slot_begin(e);
+	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++)
+		e->gone_n[k] += e->n[k];
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+		e->gone_bad[k] += e->bad[k];
+	e->used = 0;
+	memset(&e->kind, 0,
+	       offsetof(struct rm_flow_exporter, gone_n) - offsetof(struct rm_flow_exporter, kind));
+	e->n_templates = e->last = 0;
+	slot_end(e);
+	st->free_slot[st->n_free++] = (uint16_t)(e - st->exp);
+}
+
+/* The least recently seen exporter of list l when silent for at least age
+ * ms, or NULL. */
+static struct rm_flow_exporter *silent(struct rm_flow_state *st, int l, uint64_t age)
+{
+	if (st->lru_tail[l] == RM_FLOW_NIL)
+		return NULL;
+	struct rm_flow_exporter *e = &st->exp[st->lru_tail[l]];
+	return st->clock_ms - e->last_ms >= age ? e : NULL;
+}
+
+void rm_flow_age(struct rm_flow_state *st, uint64_t now_ms)
+{
+	if (now_ms > st->clock_ms)
+		st->clock_ms = now_ms;
+	/* A few a call: a pass that frees a thousand slots would be a stall,
+	 * and a slot is needed only when a newcomer comes (which ages too). */
+	for (int l = 0; l < 2; l++)
+		for (int k = 0; k < 4; k++) {
+			struct rm_flow_exporter *e = silent(st, l, st->idle_ms);
+			if (!e)
+				break;
+			release(st, e);
+			st->aged++;
+		}
+}
+
+/* A free slot for a newcomer: never used, released, aged now, or taken
+ * from the least recently seen probationary exporter silent for
+ * min_age_ms; -1 when every slot is busy. */
+static int free_slot(struct rm_flow_state *st)
+{
+	if (!st->n_free && st->n_exporters < RM_FLOW_MAX_EXPORTERS)
+		return (int)st->n_exporters++;
+	if (!st->n_free) {
+		struct rm_flow_exporter *e;
+		if ((e = silent(st, 1, st->idle_ms)) || (e = silent(st, 0, st->idle_ms))) {
+			release(st, e);
+			st->aged++;
+		} else if ((e = silent(st, 0, st->min_age_ms))) {
+			release(st, e);
+			st->evicted++;
+		} else {
+			return -1;
+		}
+	}
+	return st->free_slot[--st->n_free];
+}
+
+void rm_flow_exporter_read(const struct rm_flow_exporter *e, struct rm_flow_exporter_view *v)
+{
+	const volatile struct rm_flow_exporter *x = e;
+	for (;;) {
+		uint32_t g1 = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
+		if (g1 & 1)
+			continue; /* a few stores away from done */
+		v->used = x->used;
+		v->kind = x->kind;
+		v->family = x->family;
+		for (unsigned k = 0; k < 16; k++)
+			v->addr[k] = x->addr[k];
+		v->domain = x->domain;
+		for (unsigned k = 0; k < RM_EXP_COUNTERS; k++) {
+			v->n[k] = x->n[k];
+			v->gone_n[k] = x->gone_n[k];
+		}
+		for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++) {
+			v->bad[k] = x->bad[k];
+			v->gone_bad[k] = x->gone_bad[k];
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&e->gen, __ATOMIC_RELAXED) == g1)
+			return;
+	}
+}
+
+/* Probation ends with a datagram after one that carried a template or
+ * records: a spoofed source sending one datagram each never gets there. */
+static void touch(struct rm_flow_state *st, struct rm_flow_exporter *e)
+{
+	e->last_ms = st->clock_ms;
+	int graduate = !e->established && (e->n[RM_EXP_TEMPLATES] || e->n[RM_EXP_RECORDS]);
+	if (!graduate && st->lru_head[e->established] == e - st->exp)
+		return;
+	lru_unlink(st, e);
+	e->established |= graduate;
+	lru_push(st, e);
+}
+
 struct rm_flow_exporter *rm_flow_exporter(struct rm_flow_state *st, unsigned kind,
 					  const uint8_t *addr, int family, uint32_t domain)
 {
-	const uint32_t mask = 2 * RM_FLOW_MAX_EXPORTERS - 1;
 	unsigned alen = family == 6 ? 16 : 4;
-	for (uint32_t h = exporter_hash(kind, addr, family, domain) & mask;; h = (h + 1) & mask) {
+	uint32_t home = exporter_hash(kind, addr, family, domain) & HASH_MASK;
+	for (uint32_t h = home;; h = (h + 1) & HASH_MASK) {
 		if (st->hash[h]) {
 			struct rm_flow_exporter *e = &st->exp[st->hash[h] - 1];
 			if (e->kind == kind && e->family == family && e->domain == domain &&
-			    memcmp(e->addr, addr, alen) == 0)
+			    memcmp(e->addr, addr, alen) == 0) {
+				touch(st, e);
 				return e;
+			}
 			continue;
 		}
-		if (st->n_exporters == RM_FLOW_MAX_EXPORTERS) {
+		int i = free_slot(st);
+		if (i < 0) {
 			st->exporters_full++;
 			return NULL;
 		}
-		struct rm_flow_exporter *e = &st->exp[st->n_exporters];
+		/* Releasing may have moved entries back into the probe
+		 * sequence: find the empty bucket again. */
+		for (h = home; st->hash[h]; h = (h + 1) & HASH_MASK)
+			;
+		struct rm_flow_exporter *e = &st->exp[i];
+		slot_begin(e);
 		e->kind = (uint8_t)kind;
 		e->family = (uint8_t)family;
 		e->domain = domain;
 		memcpy(e->addr, addr, alen);
-		__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
-		st->hash[h] = (uint16_t)++st->n_exporters;
+		e->home = home;
+		e->established = 0;
+		e->last_ms = st->clock_ms;
+		e->used = 1;
+		slot_end(e);
+		lru_push(st, e);
+		st->hash[h] = (uint16_t)(i + 1);
 		return e;
 	}
 }
@@ -516,14 +943,18 @@ static struct rm_flow_template *template_slot(struct rm_flow_state *st, struct r
 	struct rm_flow_template *t = find_template(st, e, id);
 	if (t)
 		return t;
-	if (e->n_templates == RM_FLOW_MAX_TEMPLATES || st->n_pool == RM_FLOW_POOL) {
+	if (e->n_templates == RM_FLOW_MAX_TEMPLATES ||
+	    (st->n_pool == RM_FLOW_POOL && !st->n_pool_free)) {
 		e->n[RM_EXP_TEMPLATES_FULL]++;
 		return NULL;
 	}
+	/* Released exporters' slots first, so the pool's high-water mark
+	 * stays what the live exporters need. */
+	uint16_t slot = st->n_pool_free ? st->pool_free[--st->n_pool_free] : (uint16_t)st->n_pool++;
 	e->tid[e->n_templates] = id;
-	e->tref[e->n_templates++] = (uint16_t)st->n_pool;
-	st->pool[st->n_pool].used = 0; /* nothing to compare a definition with */
-	return &st->pool[st->n_pool++];
+	e->tref[e->n_templates++] = slot;
+	st->pool[slot].used = 0; /* nothing to compare a definition with */
+	return &st->pool[slot];
 }
 
 /* Withdraw template id (IPFIX): its slot stays, unused, for a redefinition. */
@@ -1026,6 +1457,10 @@ static void ipfix(struct rm_flow_state *st, const uint8_t *src, int family, stru
 void rm_flow_datagram(struct rm_flow_state *st, unsigned proto, const uint8_t *src, int family,
 		      const uint8_t *p, uint32_t len)
 {
+	/* Before anything of the datagram is read or kept (sFlow too: its
+	 * agent address is the datagram's word, the source is the packet's). */
+	if (st->allow && !rm_flow_allowed(st->allow, src, family))
+		return deny(st, src, family);
 	if (proto == RM_FLOW_SFLOW)
 		return rm_sflow_datagram(st, p, len);
 	if (len < 2) {

@@ -180,8 +180,16 @@ struct rm_flow_template {
 	uint8_t role[RM_FLOW_MAX_FIELDS];  /* index into off[], or 0xff */
 };
 
+/*
+ * One slot of the exporter table.  Only the owning worker writes; the main
+ * lcore reads every slot through rm_flow_exporter_read(), which gen makes
+ * safe against the slot being released and reused meanwhile (flow.c,
+ * "Ageing").  gone_n and gone_bad are what earlier occupants of the slot
+ * counted: they only grow, so the sums of a slot never go back.
+ */
 struct rm_flow_exporter {
-	volatile uint8_t used; /* published last: the main lcore reads used slots */
+	uint32_t gen;	       /* odd while the slot changes hands */
+	volatile uint8_t used; /* an exporter holds the slot */
 	uint8_t kind, family;
 	uint8_t seq_known;
 	uint8_t addr[16];
@@ -191,15 +199,83 @@ struct rm_flow_exporter {
 	 * and without options records), and the counting convention learned. */
 	uint32_t last_seq, last_all, last_data;
 	uint8_t seq_mode;
+	uint8_t established;	      /* sent a template or records, then more: not evictable */
+	uint16_t lru_prev, lru_next;  /* in its list (probation, established); RM_FLOW_NIL ends */
+	uint32_t home;		      /* its bucket in the state's hash */
+	uint64_t last_ms;	      /* st->clock_ms of its last datagram */
 	uint64_t sampling;	      /* announced by options records (v9, IPFIX); 0: none */
 	uint64_t sysinit_ms;	      /* IPFIX systemInitTimeMilliseconds, from options */
 	uint64_t clock_ms, uptime_ms; /* v5/v9 header of the datagram being read */
 	uint64_t n[RM_EXP_COUNTERS];
 	uint64_t bad[RM_FLOWBAD_COUNT];
+	uint64_t gone_n[RM_EXP_COUNTERS]; /* earlier occupants' counters, summed */
+	uint64_t gone_bad[RM_FLOWBAD_COUNT];
 	uint16_t n_templates, last;
 	uint16_t tid[RM_FLOW_MAX_TEMPLATES];  /* template ids */
 	uint16_t tref[RM_FLOW_MAX_TEMPLATES]; /* into the worker's template pool */
 };
+
+/* A consistent copy of one slot, as the main lcore reads it. */
+struct rm_flow_exporter_view {
+	uint8_t used, kind, family;
+	uint8_t addr[16];
+	uint32_t domain;
+	uint64_t n[RM_EXP_COUNTERS], bad[RM_FLOWBAD_COUNT];
+	uint64_t gone_n[RM_EXP_COUNTERS], gone_bad[RM_FLOWBAD_COUNT];
+};
+
+/* Read slot e of a running worker's table into v (any lcore). */
+void rm_flow_exporter_read(const struct rm_flow_exporter *e, struct rm_flow_exporter_view *v);
+
+#define RM_FLOW_NIL	   0xffff
+#define RM_FLOW_IDLE_MS	   (30 * 60 * 1000ull) /* --flows-idle default */
+#define RM_FLOW_MIN_AGE_MS (60 * 1000ull)      /* silence before a newcomer may evict */
+#define RM_FLOW_DENIED_TOP 8		       /* denied sources remembered per worker */
+#define RM_FLOW_ALLOW_MAX  65536	       /* prefixes in an allow-list */
+
+/*
+ * --flows-allow: the sources a flow datagram may come from.  Immutable
+ * once built; workers read the current one through a pointer that the
+ * main lcore replaces on reload (and frees after the workers' next
+ * quiescent state).  p is sorted by (family, length, address) and runs
+ * says where each (family, length) starts, so a lookup is one binary
+ * search per distinct prefix length present.
+ */
+struct rm_flow_allow {
+	uint32_t n, n_runs;
+	struct rm_allow_run {
+		uint8_t family, len;
+		uint32_t from, to; /* [from, to) of p */
+	} runs[2 + 33 + 129];
+	struct rm_allow_prefix {
+		uint8_t a[16]; /* masked to len */
+		uint8_t family, len;
+	} p[];
+};
+
+/*
+ * Parse an allow-list: "PREFIX,..." or "@FILE" (one prefix per line;
+ * blank lines and '#' comments ignored).  A prefix is an IPv4 or IPv6
+ * address with an optional /LEN (a host without one), host bits zero.
+ * Returns the list (free() it), or NULL with the reason in err:
+ * "FILE:LINE: reason" for a file, "--flows-allow: reason" for a list.
+ */
+struct rm_flow_allow *rm_flow_allow_parse(const char *spec, char *err, size_t errlen);
+/* Whether src (4 or 16 bytes, by family) is inside one of a's prefixes. */
+bool rm_flow_allowed(const struct rm_flow_allow *a, const uint8_t *src, int family);
+
+/* A denied source and its datagrams (approximate: space-saving counts). */
+struct rm_flow_denied_src {
+	uint8_t addr[16];
+	uint8_t family;
+	uint64_t count;
+};
+
+struct rm_flow_state;
+/* A consistent copy of a running worker's top denied sources (any lcore);
+ * -1 when the worker kept changing them (a flood of denials): try later. */
+int rm_flow_denied_read(const struct rm_flow_state *st,
+			struct rm_flow_denied_src out[RM_FLOW_DENIED_TOP]);
 
 struct rm_flow_state;
 typedef void (*rm_flow_flush_fn)(struct rm_flow_state *st, void *ctx);
@@ -209,14 +285,27 @@ typedef void (*rm_flow_flush_fn)(struct rm_flow_state *st, void *ctx);
 struct rm_flow_state {
 	rm_flow_flush_fn flush;
 	void *flush_ctx;
-	int want_meta;			/* fill the batch's meta (re-export is on) */
+	int want_meta;			   /* fill the batch's meta (re-export is on) */
+	const struct rm_flow_allow *allow; /* --flows-allow, or NULL: every source */
 	uint64_t now_ms;		/* arrival time, for records without timestamps (sFlow) */
+	uint64_t clock_ms;		/* monotonic ms for ageing (rm_flow_age) */
+	uint64_t idle_ms;		/* --flows-idle */
+	uint64_t min_age_ms;		/* silence before a newcomer may evict (<= idle) */
 	uint64_t bad[RM_FLOWBAD_COUNT]; /* before an exporter is known */
 	uint64_t exporters_full;	/* datagrams from exporters beyond the table */
+	uint64_t denied;		/* datagrams from sources outside the allow-list */
+	uint64_t aged;			/* exporters released after idle_ms of silence */
+	uint64_t evicted;		/* probationary exporters pushed out by newcomers */
+	uint32_t denied_gen;		/* odd while denied_top changes */
+	struct rm_flow_denied_src denied_top[RM_FLOW_DENIED_TOP];
 	struct rm_flow_batch batch;
-	uint32_t n_exporters, n_pool;
+	uint32_t n_exporters, n_pool;		  /* slots ever taken (high-water marks) */
+	uint32_t n_free, n_pool_free;		  /* released slots, ready for reuse */
 	uint32_t versions;			  /* template definitions so far (never reset) */
+	uint16_t lru_head[2], lru_tail[2];	  /* 0 probation, 1 established; head newest */
 	uint16_t hash[2 * RM_FLOW_MAX_EXPORTERS]; /* exporter index + 1; 0 empty */
+	uint16_t free_slot[RM_FLOW_MAX_EXPORTERS];
+	uint16_t pool_free[RM_FLOW_POOL];
 	struct rm_flow_exporter exp[RM_FLOW_MAX_EXPORTERS];
 	struct rm_flow_template pool[RM_FLOW_POOL];
 	uint8_t copy[65536]; /* a datagram gathered from mbuf segments */
@@ -224,8 +313,20 @@ struct rm_flow_state {
 
 struct rm_flow_state *rm_flow_state_new(void);
 void rm_flow_state_free(struct rm_flow_state *st);
-/* Forget every exporter and template (as new, without a new allocation). */
+/* Forget every exporter and template (as new, without a new allocation);
+ * the options (allow, idle_ms, min_age_ms) stay. */
 void rm_flow_state_reset(struct rm_flow_state *st);
+/* --flows-idle: release exporters silent for idle_ms; a newcomer may evict
+ * a probationary one silent for min(RM_FLOW_MIN_AGE_MS, idle_ms). */
+void rm_flow_set_idle(struct rm_flow_state *st, uint64_t idle_ms);
+/*
+ * The worker's clock moves to now_ms (monotonic, never back): release at
+ * most a few exporters silent for idle_ms (bounded work; called once per
+ * poll pass, and by tests with an explicit clock).  Must not be called
+ * while records wait in the batch with want_meta (they may name the
+ * released exporter): workers call it between bursts.
+ */
+void rm_flow_age(struct rm_flow_state *st, uint64_t now_ms);
 
 /*
  * Decode one flow datagram (the UDP payload, len bytes) that arrived on a

@@ -270,6 +270,42 @@ static void prom_flow(FILE *o, const struct rm_rows *rs)
 		  "Flow datagrams from exporters beyond the exporter table", "counter");
 	fprintf(o, "rirmeter_flow_exporters_full_total %" PRIu64 "\n",
 		health_value(rs, "flow/exporters_full", 0));
+	static const char *const simple[][3] = {
+	    {"rirmeter_flow_denied_total", "flow/denied",
+	     "Flow datagrams from sources outside --flows-allow, dropped"},
+	    {"rirmeter_flow_exporters_aged_total", "flow/aged",
+	     "Exporters released after --flows-idle of silence"},
+	    {"rirmeter_flow_exporters_evicted_total", "flow/evicted",
+	     "Probationary exporters evicted by newcomers to a full table"},
+	    {"rirmeter_flow_allow_reload_failed_total", "flow/allow_reload_failed",
+	     "Reloads of --flows-allow @FILE refused (the old list kept)"},
+	};
+	for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
+		prom_help(o, simple[k][0], simple[k][2], "counter");
+		fprintf(o, "%s %" PRIu64 "\n", simple[k][0], health_value(rs, simple[k][1], 0));
+	}
+	/* Space-saving counts of a few sources: one may leave the list and come
+	 * back lower, so a gauge. */
+	prom_help(o, "rirmeter_flow_denied_source_datagrams",
+		  "Datagrams denied from the top denied sources (approximate)", "gauge");
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, "health") == 0 &&
+		    strncmp(rs->v[i].key, "flow/denied_from/", 17) == 0) {
+			fputs("rirmeter_flow_denied_source_datagrams{", o);
+			prom_label(o, "source", rs->v[i].key + 17);
+			fprintf(o, "} %" PRIu64 "\n", rs->v[i].packets);
+		}
+	prom_help(o, "rirmeter_flow_released_total",
+		  "Counters of exporters released from the table (aged or evicted), summed",
+		  "counter");
+	for (unsigned k = 0; k <= RM_EXP_COUNTERS; k++) {
+		char key[64];
+		const char *c = k < RM_EXP_COUNTERS ? rm_exp_counter_name(k) : "malformed";
+		snprintf(key, sizeof(key), "flow/released/%s", c);
+		fputs("rirmeter_flow_released_total{", o);
+		prom_label(o, "counter", c);
+		fprintf(o, "} %" PRIu64 "\n", health_value(rs, key, 0));
+	}
 	prom_help(o, "rirmeter_flow_malformed_total",
 		  "Flow datagrams dropped before their exporter was known", "counter");
 	for (uint32_t i = 0; i < rs->n; i++)

@@ -201,7 +201,11 @@ void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev)
 	for (uint32_t i = 0; i < rs->n; i++) {
 		while (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) < 0)
 			j++;
-		if (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) == 0) {
+		/* A row that went back restarted from zero (an exporter
+		 * released and seen again, a denied source back in the top
+		 * table): its interval is what it counted since. */
+		if (j < prev->n && row_cmp(&prev->v[j], &rs->v[i]) == 0 &&
+		    rs->v[i].packets >= prev->v[j].packets) {
 			rs->v[i].packets -= prev->v[j].packets;
 			rs->v[i].bytes -= prev->v[j].bytes;
 		}
@@ -211,26 +215,27 @@ void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev)
 /* ------------------------------------------------------------------ */
 /* Flow exporters                                                      */
 
-static void exporter_prefix(const struct rm_flow_exporter *e, char *out, size_t n)
+static void exporter_prefix(const struct rm_flow_exporter_view *e, char *out, size_t n)
 {
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
 	snprintf(out, n, "flow/%s/%s/%" PRIu32, rm_flow_kind_name(e->kind), a, e->domain);
 }
 
-static void exporter_rows(const struct rm_flow_exporter *e, const char *snap, struct rm_rows *rs)
+static void exporter_rows(const struct rm_flow_exporter_view *e, const char *snap,
+			  struct rm_rows *rs)
 {
 	char pre[96], key[160];
 	exporter_prefix(e, pre, sizeof(pre));
 	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++) {
-		uint64_t v = ((const volatile uint64_t *)e->n)[k];
+		uint64_t v = e->n[k];
 		if (v || k <= RM_EXP_RECORDS) {
 			snprintf(key, sizeof(key), "%s/%s", pre, rm_exp_counter_name(k));
 			rm_rows_push(rs, snap, "health", NULL, key, v, 0, 0);
 		}
 	}
 	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++) {
-		uint64_t v = ((const volatile uint64_t *)e->bad)[k];
+		uint64_t v = e->bad[k];
 		if (v) {
 			snprintf(key, sizeof(key), "%s/malformed.%s", pre, rm_flow_bad_name(k));
 			rm_rows_push(rs, snap, "health", NULL, key, v, 0, 0);
@@ -238,20 +243,65 @@ static void exporter_rows(const struct rm_flow_exporter *e, const char *snap, st
 	}
 }
 
+/* Released exporters' counters, summed: "flow/released/COUNTER".  With the
+ * live exporters' rows they make totals that never go back. */
+static void released_rows(const uint64_t *n, const uint64_t *bad, const char *snap,
+			  struct rm_rows *rs)
+{
+	char key[64];
+	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++) {
+		snprintf(key, sizeof(key), "flow/released/%s", rm_exp_counter_name(k));
+		if (n[k])
+			rm_rows_push(rs, snap, "health", NULL, key, n[k], 0, 0);
+	}
+	uint64_t sum = 0;
+	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+		sum += bad[k];
+	if (sum)
+		rm_rows_push(rs, snap, "health", NULL, "flow/released/malformed", sum, 0, 0);
+}
+
+/* The top denied sources of every worker: "flow/denied_from/ADDRESS". */
+static void denied_rows(const struct rm_flow_state *st, const char *snap, struct rm_rows *rs)
+{
+	struct rm_flow_denied_src top[RM_FLOW_DENIED_TOP];
+	char a[INET6_ADDRSTRLEN], key[96];
+	if (rm_flow_denied_read(st, top))
+		return;
+	for (unsigned i = 0; i < RM_FLOW_DENIED_TOP; i++) {
+		if (!top[i].count)
+			continue;
+		inet_ntop(top[i].family == 6 ? AF_INET6 : AF_INET, top[i].addr, a, sizeof(a));
+		snprintf(key, sizeof(key), "flow/denied_from/%s", a);
+		rm_rows_push(rs, snap, "health", NULL, key, top[i].count, 0, 0);
+	}
+}
+
 void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap, struct rm_rows *rs)
 {
 	char key[64];
-	uint64_t bad[RM_FLOWBAD_COUNT] = {0}, full = 0;
+	uint64_t bad[RM_FLOWBAD_COUNT] = {0}, gone[RM_EXP_COUNTERS] = {0},
+		 gone_bad[RM_FLOWBAD_COUNT] = {0};
+	uint64_t full = 0, denied = 0, aged = 0, evicted = 0;
 	for (unsigned w = 0; w < n; w++) {
+		/* Every slot: a released one may still hold gone_* counters. */
 		for (unsigned i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
-			const struct rm_flow_exporter *e = &st[w]->exp[i];
-			if (!__atomic_load_n(&e->used, __ATOMIC_ACQUIRE))
-				break; /* slots are taken in order */
-			exporter_rows(e, snap, rs);
+			struct rm_flow_exporter_view e;
+			rm_flow_exporter_read(&st[w]->exp[i], &e);
+			for (unsigned k = 0; k < RM_EXP_COUNTERS; k++)
+				gone[k] += e.gone_n[k];
+			for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
+				gone_bad[k] += e.gone_bad[k];
+			if (e.used)
+				exporter_rows(&e, snap, rs);
 		}
 		for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
 			bad[k] += ((const volatile uint64_t *)st[w]->bad)[k];
 		full += *(const volatile uint64_t *)&st[w]->exporters_full;
+		denied += *(const volatile uint64_t *)&st[w]->denied;
+		aged += *(const volatile uint64_t *)&st[w]->aged;
+		evicted += *(const volatile uint64_t *)&st[w]->evicted;
+		denied_rows(st[w], snap, rs);
 	}
 	for (unsigned k = 0; k < RM_FLOWBAD_COUNT; k++)
 		if (bad[k]) {
@@ -260,6 +310,13 @@ void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 		}
 	if (full)
 		rm_rows_push(rs, snap, "health", NULL, "flow/exporters_full", full, 0, 0);
+	if (denied)
+		rm_rows_push(rs, snap, "health", NULL, "flow/denied", denied, 0, 0);
+	if (aged)
+		rm_rows_push(rs, snap, "health", NULL, "flow/aged", aged, 0, 0);
+	if (evicted)
+		rm_rows_push(rs, snap, "health", NULL, "flow/evicted", evicted, 0, 0);
+	released_rows(gone, gone_bad, snap, rs);
 	rm_rows_compact(rs);
 }
 

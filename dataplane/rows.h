@@ -68,13 +68,20 @@ void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const
 /* Sort and sum rows of equal (snapshot, scope, dir, key). */
 void rm_rows_compact(struct rm_rows *rs);
 void rm_rows_free(struct rm_rows *rs);
-/* rs -= prev, row by row of equal (snapshot, scope, dir, key); both compacted. */
+/* rs -= prev, row by row of equal (snapshot, scope, dir, key); both
+ * compacted.  A row of rs smaller than prev's is a counter that restarted:
+ * it stays as it is. */
 void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev);
 
 /*
  * Health rows of the exporters of n states (workers), summed by key:
- * "flow/KIND/ADDRESS/DOMAIN/COUNTER" and "flow/malformed.REASON".
- * Cumulative; rm_rows_minus turns two readings into an interval.
+ * "flow/KIND/ADDRESS/DOMAIN/COUNTER" (exporters in the table now),
+ * "flow/released/COUNTER" (those aged or evicted since, summed),
+ * "flow/malformed.REASON", "flow/exporters_full", "flow/denied",
+ * "flow/denied_from/ADDRESS" (top sources), "flow/aged", "flow/evicted".
+ * Cumulative; rm_rows_minus turns two readings into an interval.  The
+ * sum over exporters of a counter (released plus live) never goes back;
+ * one exporter's rows restart from zero when it returns after release.
  */
 void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 		  struct rm_rows *out);

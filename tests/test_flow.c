@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1557,6 +1559,246 @@ static void config(void **unused)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Ageing, eviction and the allow-list (issue #26)                     */
+
+/* A v9 datagram of template 300 and one record, sequence seq. */
+static void v9_template_record(struct buf *b, uint32_t seq)
+{
+	v9_header(b, seq, 0);
+	uint32_t s = open_set(b, 0);
+	template_v4(b, 300);
+	close_set(b, s);
+	s = open_set(b, 300);
+	record_v4(b, a_src, a_dst, 1, 100);
+	close_set(b, s);
+}
+
+/* A v9 datagram of one record of template 300 (no template). */
+static void v9_record_only(struct buf *b, uint32_t seq)
+{
+	v9_header(b, seq, 0);
+	uint32_t s = open_set(b, 300);
+	record_v4(b, a_src, a_dst, 1, 100);
+	close_set(b, s);
+}
+
+static void flood_source(uint32_t i, uint8_t a[4])
+{
+	a[0] = 10;
+	a[1] = (uint8_t)(i >> 16);
+	a[2] = (uint8_t)(i >> 8);
+	a[3] = (uint8_t)i;
+}
+
+/* Sum of counter k over every slot, live and released (what the health
+ * rows add up to), read as the main lcore does. */
+static uint64_t slot_sum(const struct rm_flow_state *st, unsigned k)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
+		struct rm_flow_exporter_view v;
+		rm_flow_exporter_read(&st->exp[i], &v);
+		sum += v.gone_n[k] + (v.used ? v.n[k] : 0);
+	}
+	return sum;
+}
+
+static void ageing_frees_slots(void **unused)
+{
+	(void)unused;
+	struct rm_flow_state *st = state();
+	struct buf b;
+	rm_flow_set_idle(st, 10 * 1000);
+	v5_header(&b, 0, 0, 0);
+	rm_flow_age(st, 1000);
+	for (uint32_t i = 0; i < RM_FLOW_MAX_EXPORTERS + 10; i++) {
+		uint8_t a[4];
+		flood_source(i, a);
+		rm_flow_datagram(st, RM_FLOW_NETFLOW, a, 4, b.b, b.n);
+	}
+	assert_int_equal(st->exporters_full, 10);
+	/* Not yet idle: nothing goes. */
+	rm_flow_age(st, 1000 + 9999);
+	assert_int_equal(st->aged, 0);
+	/* Idle: a few a call, bounded, until all are gone. */
+	rm_flow_age(st, 1000 + 10000);
+	assert_true(st->aged > 0 && st->aged <= 8);
+	for (int k = 0; k < 1000 && st->aged < RM_FLOW_MAX_EXPORTERS; k++)
+		rm_flow_age(st, 1000 + 10000);
+	assert_int_equal(st->aged, RM_FLOW_MAX_EXPORTERS);
+	assert_int_equal(st->n_free, RM_FLOW_MAX_EXPORTERS);
+	/* Their counters stay in the slots' sums: totals never go back. */
+	assert_int_equal(slot_sum(st, RM_EXP_DATAGRAMS), RM_FLOW_MAX_EXPORTERS);
+	/* New exporters take the slots; each is found again afterwards (the
+	 * hash, emptied by deletions, still holds every one). */
+	for (uint32_t i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
+		uint8_t a[4];
+		flood_source(i + 100000, a);
+		rm_flow_datagram(st, RM_FLOW_NETFLOW, a, 4, b.b, b.n);
+	}
+	assert_int_equal(st->exporters_full, 10);
+	assert_int_equal(st->n_exporters, RM_FLOW_MAX_EXPORTERS);
+	for (uint32_t i = 0; i < RM_FLOW_MAX_EXPORTERS; i++) {
+		uint8_t a[4];
+		flood_source(i + 100000, a);
+		struct rm_flow_exporter *e = rm_flow_exporter(st, RM_KIND_NETFLOW5, a, 4, 7);
+		assert_non_null(e);
+		assert_int_equal(e->n[RM_EXP_DATAGRAMS], 1);
+	}
+	assert_int_equal(slot_sum(st, RM_EXP_DATAGRAMS), 2 * RM_FLOW_MAX_EXPORTERS);
+	rm_flow_state_free(st);
+}
+
+static void exporter_survives_flood(void **unused)
+{
+	(void)unused;
+	struct rm_flow_state *st = state();
+	struct buf b;
+	uint64_t t = 5000;
+	rm_flow_age(st, t);
+	/* The real exporter: a template and records, then more: established. */
+	v9_template_record(&b, 0);
+	feed(st, RM_FLOW_NETFLOW, b.b, b.n);
+	v9_record_only(&b, 1);
+	feed(st, RM_FLOW_NETFLOW, b.b, b.n);
+	assert_int_equal(n_got, 2);
+	/* A flood of one-datagram sources with valid v9 headers, the clock
+	 * moving 1 ms a datagram: once the table is full, newcomers evict
+	 * only probationary sources silent for the minimum age. */
+	v9_header(&b, 0, 0);
+	for (uint32_t i = 0; i < 100000; i++) {
+		uint8_t a[4];
+		flood_source(i, a);
+		rm_flow_age(st, ++t);
+		rm_flow_datagram(st, RM_FLOW_NETFLOW, a, 4, b.b, b.n);
+	}
+	assert_true(st->evicted > 0);
+	assert_true(st->exporters_full > 0);
+	assert_int_equal(st->evicted + st->exporters_full + RM_FLOW_MAX_EXPORTERS - 1, 100000);
+	/* The real exporter kept its slot and its template: records still
+	 * decode, none missed for want of a template. */
+	n_got = 0;
+	v9_record_only(&b, 2);
+	feed(st, RM_FLOW_NETFLOW, b.b, b.n);
+	assert_int_equal(n_got, 1);
+	struct rm_flow_exporter *e = rm_flow_exporter(st, RM_KIND_NETFLOW9, exporter4, 4, 0);
+	assert_non_null(e);
+	assert_int_equal(e->n[RM_EXP_NO_TEMPLATE], 0);
+	assert_int_equal(e->n[RM_EXP_RECORDS], 3);
+	/* After the flood stops, a new exporter is accepted once the
+	 * probationary sources have been silent for the minimum age. */
+	static const uint8_t late[4] = {198, 51, 100, 7};
+	v9_template_record(&b, 0);
+	uint64_t full = st->exporters_full;
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, late, 4, b.b, b.n);
+	collect(st, NULL);
+	assert_int_equal(st->exporters_full, full + 1); /* the flood is too recent */
+	rm_flow_age(st, t + RM_FLOW_MIN_AGE_MS);
+	n_got = 0;
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, late, 4, b.b, b.n);
+	collect(st, NULL);
+	assert_int_equal(n_got, 1);
+	assert_int_equal(st->exporters_full, full + 1);
+	/* The real exporter ages only when it falls silent for idle_ms. */
+	rm_flow_age(st, t + RM_FLOW_IDLE_MS + 1);
+	for (int k = 0; k < 2000; k++)
+		rm_flow_age(st, t + RM_FLOW_IDLE_MS + 1);
+	assert_int_equal(e->used, 0);
+	assert_int_equal(st->n_free, RM_FLOW_MAX_EXPORTERS - 1); /* the late one stays */
+	rm_flow_state_free(st);
+}
+
+static void allow_list(void **unused)
+{
+	(void)unused;
+	char err[256];
+	struct rm_flow_allow *a =
+	    rm_flow_allow_parse("192.0.2.0/24,2001:db8::/32,198.51.100.7", err, sizeof(err));
+	assert_non_null(a);
+	static const uint8_t in4[4] = {192, 0, 2, 200}, out4[4] = {192, 0, 3, 1};
+	static const uint8_t host[4] = {198, 51, 100, 7}, near[4] = {198, 51, 100, 6};
+	static const uint8_t in6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 1};
+	static const uint8_t out6[16] = {0x20, 0x01, 0x0d, 0xb9, [15] = 1};
+	assert_true(rm_flow_allowed(a, in4, 4));
+	assert_true(rm_flow_allowed(a, host, 4));
+	assert_false(rm_flow_allowed(a, out4, 4));
+	assert_false(rm_flow_allowed(a, near, 4));
+	assert_true(rm_flow_allowed(a, in6, 6));
+	assert_false(rm_flow_allowed(a, out6, 6));
+	/* Datagrams from outside are counted and leave no exporter behind. */
+	struct rm_flow_state *st = state();
+	st->allow = a;
+	struct buf b;
+	v9_template_record(&b, 0);
+	for (int i = 0; i < 3; i++)
+		rm_flow_datagram(st, RM_FLOW_NETFLOW, out4, 4, b.b, b.n);
+	rm_flow_datagram(st, RM_FLOW_SFLOW, out6, 6, b.b, b.n);
+	assert_int_equal(st->denied, 4);
+	assert_int_equal(st->n_exporters, 0);
+	struct rm_flow_denied_src top[RM_FLOW_DENIED_TOP];
+	assert_int_equal(rm_flow_denied_read(st, top), 0);
+	int seen = 0;
+	for (int i = 0; i < RM_FLOW_DENIED_TOP; i++)
+		if (top[i].count == 3 && top[i].family == 4 && memcmp(top[i].addr, out4, 4) == 0)
+			seen = 1;
+	assert_true(seen);
+	rm_flow_datagram(st, RM_FLOW_NETFLOW, in4, 4, b.b, b.n);
+	collect(st, NULL);
+	assert_int_equal(st->n_exporters, 1);
+	assert_int_equal(n_got, 1);
+	/* Health rows: denied and its top source. */
+	struct rm_rows rs = {0};
+	struct rm_flow_state *one[1] = {st};
+	rm_flow_rows(one, 1, "s", &rs);
+	int denied = 0, from = 0;
+	for (uint32_t i = 0; i < rs.n; i++) {
+		denied |= strcmp(rs.v[i].key, "flow/denied") == 0 && rs.v[i].packets == 4;
+		from |=
+		    strcmp(rs.v[i].key, "flow/denied_from/192.0.3.1") == 0 && rs.v[i].packets == 3;
+	}
+	assert_true(denied && from);
+	rm_rows_free(&rs);
+	rm_flow_state_free(st);
+	free(a);
+
+	/* Bad prefixes: the reason, named. */
+	static const char *const bad[][2] = {
+	    {"10.0.0.1/33", "prefix length"},	 {"10.0.0.1/8", "host bits"},
+	    {"nonsense", "not an IPv4"},	 {"10.0.0.0/8,,10.1.0.0/16", "is not a prefix"},
+	    {"2001:db8::/129", "prefix length"}, {"10.0.0.0/ 8", "prefix length"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(rm_flow_allow_parse(bad[i][0], err, sizeof(err)));
+		assert_non_null(strstr(err, bad[i][1]));
+		assert_non_null(strstr(err, "--flows-allow: "));
+	}
+	/* A file: comments, blank lines; a bad line is FILE:LINE: reason. */
+	char path[] = "/tmp/rm-allow-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("# exporters\n\n192.0.2.0/24  # the lab\n  2001:db8::/32\n", f);
+	fclose(f);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "@%s", path);
+	a = rm_flow_allow_parse(spec, err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(a->n, 2);
+	assert_true(rm_flow_allowed(a, in6, 6));
+	free(a);
+	f = fopen(path, "w");
+	fputs("192.0.2.0/24\n# fine\n192.0.2.1/24\n", f);
+	fclose(f);
+	assert_null(rm_flow_allow_parse(spec, err, sizeof(err)));
+	char want[128];
+	snprintf(want, sizeof(want), "%s:3: host bits", path);
+	assert_non_null(strstr(err, want));
+	unlink(path);
+	snprintf(spec, sizeof(spec), "@%s", path);
+	assert_null(rm_flow_allow_parse(spec, err, sizeof(err)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1572,6 +1814,9 @@ int main(void)
 	    cmocka_unit_test(ipfix_malformed),
 	    cmocka_unit_test(sflow_flow_samples),
 	    cmocka_unit_test(limits),
+	    cmocka_unit_test(ageing_frees_slots),
+	    cmocka_unit_test(exporter_survives_flood),
+	    cmocka_unit_test(allow_list),
 	    cmocka_unit_test(mutations),
 	    cmocka_unit_test(ipfix_export_round_trip),
 	    cmocka_unit_test(ipfix_export_mirrored),
