@@ -4,7 +4,8 @@
  *   rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] [--prom PATH]
  *            [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] [--top N]
  *            [--burst N] [--queues N] [--mbufs N] [--quiet]
- *            [--flows PROTO:PORT,... [--flows-only]]
+ *            [--flows PROTO:PORT,... [--flows-only] [--flows-allow PREFIX,...|@FILE]
+ *            [--flows-idle S]]
  *            [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source IPV4] [--ipfix-pen N]]
  *
  * (the synopsis of README.md's "## rirmeter", which usage() prints and
@@ -68,6 +69,9 @@ struct options {
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
 	struct rm_flow_config flows;
+	const char *flows_allow;     /* --flows-allow as given, or NULL */
+	struct rm_flow_allow *allow; /* parsed at start (and on reload) */
+	uint64_t flows_idle_ms;
 	struct rm_export_cfg export;
 	int export_source_set;
 };
@@ -96,7 +100,9 @@ static void usage(FILE *o)
 		"                [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] "
 		"[--top N]\n"
 		"                [--burst N] [--queues N] [--mbufs N] [--quiet]\n"
-		"                [--flows PROTO:PORT,... [--flows-only]]\n"
+		"                [--flows PROTO:PORT,... [--flows-only] [--flows-allow "
+		"PREFIX,...|@FILE]\n"
+		"                [--flows-idle S]]\n"
 		"                [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source "
 		"IPV4] [--ipfix-pen N]]\n"
 		"\n"
@@ -122,6 +128,12 @@ static void usage(FILE *o)
 		"                   (PROTO netflow (v5 and v9), ipfix or sflow), e.g.\n"
 		"                   netflow:2055,ipfix:4739,sflow:6343\n"
 		"  --flows-only     with --flows, ignore traffic that is not flow export\n"
+		"  --flows-allow PREFIX,...|@FILE  take flow export only from these source\n"
+		"                   prefixes (IPv4, IPv6; @FILE: one a line, '#' comments,\n"
+		"                   re-read on SIGHUP); others are counted as denied\n"
+		"  --flows-idle S   release an exporter silent for S seconds (default 1800);\n"
+		"                   a full table lets a newcomer evict an exporter still on\n"
+		"                   probation once silent for min(60, S) seconds\n"
 		"  --ipfix-export PORT:IPV4:UDP_PORT[@MAC],...  re-export every flow record,\n"
 		"                   enriched with registry, country and holder, as IPFIX out\n"
 		"                   of DPDK port PORT (next hop MAC, default broadcast)\n"
@@ -154,6 +166,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"quiet", no_argument, NULL, 'Q'},
 	    {"flows", required_argument, NULL, 'F'},
 	    {"flows-only", no_argument, NULL, 'O'},
+	    {"flows-allow", required_argument, NULL, 'A'},
+	    {"flows-idle", required_argument, NULL, 'L'},
 	    {"ipfix-export", required_argument, NULL, 'X'},
 	    {"ipfix-source", required_argument, NULL, 'S'},
 	    {"ipfix-pen", required_argument, NULL, 'E'},
@@ -163,7 +177,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct options){.interval = 10, .top = 20, .burst = 32};
+	*o = (struct options){
+	    .interval = 10, .top = 20, .burst = 32, .flows_idle_ms = RM_FLOW_IDLE_MS};
 	o->export.pen = RM_IPFIX_PEN_DEFAULT;
 	o->export.domain = 1;
 	o->export.mtu = 1500;
@@ -232,6 +247,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'O':
 			only = 1;
 			break;
+		case 'A':
+			free(o->allow);
+			if (!(o->allow = rm_flow_allow_parse(optarg, err, sizeof(err)))) {
+				fprintf(stderr, "rirmeter: %s\n", err);
+				return -1;
+			}
+			o->flows_allow = optarg;
+			break;
+		case 'L':
+			if (rm_opt_u64(PROG, "--flows-idle", optarg, 1, 7 * 86400, &v))
+				return -1;
+			o->flows_idle_ms = v * 1000;
+			break;
 		case 'X':
 			if (rm_export_parse(&o->export, optarg, err, sizeof(err))) {
 				fprintf(stderr, "rirmeter: %s\n", err);
@@ -281,6 +309,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (only && o->flows.n == 0) {
 		fprintf(stderr, "rirmeter: --flows-only needs --flows PROTO:PORT,...\n");
+		return -1;
+	}
+	if ((o->flows_allow || o->flows_idle_ms != RM_FLOW_IDLE_MS) && o->flows.n == 0) {
+		fprintf(stderr, "rirmeter: --flows-allow and --flows-idle need --flows "
+				"PROTO:PORT,...\n");
 		return -1;
 	}
 	o->flows.only = only;
@@ -476,6 +509,10 @@ struct run {
 	struct rm_export *main_export; /* the main lcore's: per-interval aggregates */
 	int stopped;		       /* the workers have returned */
 	struct rm_rows flow_prev;      /* exporter rows as of the last export */
+	/* --flows-allow as the workers read it: replaced on reload, the old
+	 * one freed once every worker has passed a quiescent state. */
+	const struct rm_flow_allow *volatile allow;
+	uint64_t allow_failed; /* reloads of --flows-allow @FILE refused */
 	FILE *json, *csv;
 };
 
@@ -508,6 +545,14 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 {
 	struct rm_rows mine = {0};
 	rm_flow_rows(r->fs, r->n_workers, snap, &mine);
+	if (r->allow_failed) {
+		struct rm_row w = {.scope = "health", .dir = NULL, .packets = r->allow_failed};
+		struct rm_rows one = {&w, 1, 1};
+		snprintf(w.snap, sizeof(w.snap), "%s", snap);
+		snprintf(w.key, sizeof(w.key), "flow/allow_reload_failed");
+		rm_rows_append(&mine, &one);
+		rm_rows_compact(&mine);
+	}
 	if (r->exports) {
 		static const char *const names[] = {"records",		"messages", "templates",
 						    "frames",		"dropped",  "aggregates",
@@ -669,6 +714,34 @@ static void publish_http(struct run *r)
 	rm_rows_free(&total);
 }
 
+/*
+ * --flows-allow @FILE is re-read with the snapshot (SIGHUP, or the
+ * snapshot replaced).  A list is immutable: the new one is published, and
+ * the old one freed after every worker has passed a quiescent state, past
+ * which none holds it (a worker loads the pointer at the start of a burst
+ * and passes a quiescent state after each).  A bad file is refused and
+ * counted; the old list stays.
+ */
+static void reload_allow(struct run *r)
+{
+	char err[512];
+	if (!r->opt.flows_allow || r->opt.flows_allow[0] != '@')
+		return;
+	struct rm_flow_allow *na = rm_flow_allow_parse(r->opt.flows_allow, err, sizeof(err));
+	if (!na) {
+		r->allow_failed++;
+		fprintf(stderr, "rirmeter: --flows-allow reload refused: %s; the old list stays\n",
+			err);
+		return;
+	}
+	struct rm_flow_allow *old = (struct rm_flow_allow *)r->allow;
+	__atomic_store_n(&r->allow, na, __ATOMIC_RELEASE);
+	uint64_t token = rte_rcu_qsbr_start(r->rl.qsv);
+	rte_rcu_qsbr_check(r->rl.qsv, token, true);
+	free(old);
+	fprintf(stderr, "rirmeter: --flows-allow reloaded: %u prefixes\n", na->n);
+}
+
 static double run_seconds;
 
 static int main_loop(struct run *r)
@@ -685,6 +758,7 @@ static int main_loop(struct run *r)
 		if (reload_flag) {
 			reload_flag = 0;
 			rm_reload(&r->rl);
+			reload_allow(r);
 		}
 		double t = now_s();
 		uint64_t received = workers_received(r);
@@ -909,6 +983,10 @@ static int setup(struct run *r)
 				return -1;
 		if (!r->fs)
 			return -1;
+		for (unsigned w = 0; w < r->n_workers; w++)
+			rm_flow_set_idle(r->fs[w], r->opt.flows_idle_ms);
+		r->allow = r->opt.allow;
+		r->opt.allow = NULL;
 	}
 	for (unsigned w = 0; w < r->n_workers; w++) {
 		struct rm_worker *wk = &r->workers[w];
@@ -921,6 +999,7 @@ static int setup(struct run *r)
 		if (r->opt.flows.n) {
 			wk->flows = &r->opt.flows;
 			wk->fs = r->fs[w];
+			wk->allow = &r->allow;
 		}
 		if (r->exports)
 			wk->export = &r->exports[w];
@@ -944,6 +1023,8 @@ static void teardown(struct run *r)
 	for (unsigned w = 0; r->fs && w < r->n_workers; w++)
 		rm_flow_state_free(r->fs[w]);
 	free(r->fs);
+	free((void *)r->allow);
+	free(r->opt.allow);
 	rm_rows_free(&r->flow_prev);
 	rm_promhttp_stop(r->http);
 	rm_reloader_free(&r->rl);

@@ -202,6 +202,7 @@ static __attribute__((noinline)) void process(const struct rm_worker *w,
 	if (flows) {
 		w->fs->flush = flush_flows;
 		w->fs->flush_ctx = &fx;
+		w->fs->allow = __atomic_load_n(w->allow, __ATOMIC_ACQUIRE);
 	}
 	uint64_t rx_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
@@ -241,6 +242,7 @@ int rm_worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(w->qsv, w->index);
 	rte_rcu_qsbr_thread_online(w->qsv, w->index);
 	uint64_t last = rte_rdtsc();
+	const uint64_t tsc_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;
 	if (w->export)
 		w->fs->want_meta = 1;
 	while (!*w->stop) {
@@ -260,6 +262,10 @@ int rm_worker_main(void *arg)
 		}
 		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 		uint64_t now = rte_rdtsc();
+		/* Exporter ageing runs on the TSC: monotonic, and what the idle
+		 * time of a live collector is (not the capture's timestamps). */
+		if (w->fs)
+			rm_flow_age(w->fs, now / tsc_ms);
 		if (w->export) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);

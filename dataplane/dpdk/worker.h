@@ -47,7 +47,9 @@ struct rm_worker {
 	volatile int *stop;
 	const struct rm_flow_config *flows; /* NULL: no flow ports */
 	struct rm_flow_state *fs;	    /* this worker's exporters and templates */
-	struct rm_export *export;	    /* --ipfix-export, or NULL */
+	/* --flows-allow (NULL: none), loaded once a burst (main.c reload_allow) */
+	const struct rm_flow_allow *const volatile *allow;
+	struct rm_export *export; /* --ipfix-export, or NULL */
 	/* The longest pass of the poll loop, in TSC cycles: what a stall of
 	 * this worker (a swap, a page fault, a preemption) would show as. */
 	volatile uint64_t max_loop_tsc;
