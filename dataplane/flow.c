@@ -28,15 +28,51 @@
  * (the hot loop) are checked against the set's end once each, v5's once
  * per datagram by their count.  The table is bounded (exporters,
  * templates per exporter, templates per worker, fields per template), and
- * what does not fit is counted, not evicted, so a flood of spoofed sources
- * cannot push out the real exporters' templates (it can fill the table for
- * good and keep exporters seen later out, counted as exporters_full:
- * nothing ages; collectors belong on a network where sources are known,
- * and the limits are per worker).  A template must describe
- * records of at least one byte, so no record loop can spin.  A datagram
- * that turns out malformed halfway is counted by reason and the rest of it
- * dropped; records decoded before that point stand, as their bytes were
- * well-formed.
+ * a template must describe records of at least one byte, so no record
+ * loop can spin.  A datagram that turns out malformed halfway is counted
+ * by reason and the rest of it dropped; records decoded before that point
+ * stand, as their bytes were well-formed.
+ *
+ * Allow-list (--flows-allow).  Anyone who can send one UDP datagram to the
+ * collector could otherwise create exporter state and add forged records.
+ * With a list, a datagram from a source outside it is counted (denied, and
+ * its source in a small space-saving table of the top denied sources) and
+ * dropped before anything of it is read or kept.  The list is immutable:
+ * a reload publishes a new one (main.c).
+ *
+ * Ageing.  Without a list (or with a spoofed allowed source), a burst of
+ * datagrams from spoofed sources fills the table.  So exporter state ages:
+ * an exporter silent for idle_ms (--flows-idle, default 30 minutes, longer
+ * than any template refresh) is released, its templates go back to the
+ * pool, its slot to a free stack.  A newcomer is probationary until it
+ * sends a datagram after one that carried a template or records; a
+ * source that sends one datagram never gets there.  Two LRU lists
+ * (probationary, established; moved to the front per datagram, O(1)) say
+ * who goes: rm_flow_age() releases at most a few idle exporters from the
+ * lists' tails per poll pass (bounded work), and a newcomer to a full table
+ * takes the slot of an idle exporter, or else evicts the least recently
+ * seen probationary one if it has been silent for min_age_ms
+ * (min(60 s, idle_ms)), or else is counted as exporters_full.  Established
+ * exporters are never evicted by newcomers, only aged: an exporter that
+ * keeps sending records survives any flood of one-datagram sources, and
+ * once a flood stops, a real exporter is accepted within min_age_ms (at
+ * most one idle period).  The clock is the worker's (TSC, monotonic), not
+ * the exporters' or a capture's.
+ *
+ * Lock-free reads of a reused slot.  The main lcore reads every slot's
+ * identity and counters while the worker may release the slot and give it
+ * to another exporter.  A per-slot generation (a sequence count) is odd
+ * while the slot changes hands; the reader copies the slot between two
+ * reads of it and retries when it was odd or changed, so it never sees one
+ * exporter's address with another's counters.  A change of hands is a
+ * handful of stores, and a slot changes hands at most once per datagram
+ * that needs one, so a retry is rare and short.  A released exporter's
+ * counters are folded into the slot's gone_* sums within the same change
+ * of hands: in any reading they are counted once, either as the live
+ * exporter's or as the slot's released sum, so the released-plus-live
+ * totals (health rows, Prometheus counters) never go back.  One
+ * exporter's own rows restart from zero when it returns after release (a
+ * counter reset; rm_rows_minus takes it as one).
  *
  * Sequence numbers: v5 and IPFIX count records (what came before), v9
  * counts datagrams, sFlow counts datagrams.  A jump forward is a gap and

@@ -243,6 +243,8 @@ int rm_worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(w->qsv, w->index);
 	uint64_t last = rte_rdtsc();
 	const uint64_t tsc_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;
+	if (w->fs) /* the clock set before the first exporter is seen */
+		rm_flow_age(w->fs, last / tsc_ms);
 	if (w->export)
 		w->fs->want_meta = 1;
 	while (!*w->stop) {
