@@ -6,8 +6,9 @@
 rirmeter replays from memory (net_pcap infinite_rx) a capture that mixes
 ordinary traffic with every malformed frame the parser counts
 (scripts/gen-pcap.py) and flow export datagrams of every protocol, a fifth
-of them hostile (scripts/gen-flows.py), with --flows on, for S seconds
-(default 600).  Meanwhile the snapshot at --db is replaced every few
+of them hostile (scripts/gen-flows.py), and a spoofed flood (5,000
+sources sending NetFlow v9 headers that carry nothing, issue #26), with
+--flows on, for S seconds (default 600).  Meanwhile the snapshot at --db is replaced every few
 seconds, alternating between two different snapshots (one with an operator
 label), the way `rirdb fetch` renames a new file into place.
 
@@ -16,7 +17,9 @@ totals it wrote balance (received = attributed + non-IP + malformed + flow
 datagrams + not flow, summed over snapshots); every reload succeeded and
 none failed; every export interval saw packets (no worker stalled for an
 interval) and the longest pass of the worker's poll loop stayed under
---max-stall-ms; the flow decoders counted records and hostile drops; and
+--max-stall-ms; the flow decoders counted records and hostile drops; the
+real exporters' records kept arriving in every interval while the flood
+was kept out of a full exporter table (exporters_full); and
 resident memory stayed flat: the lowest RSS of the last quarter of the run
 is within 10% + 16 MiB of the lowest of the second quarter (lowest, because
 a swap holds two snapshots for a moment).  The last run is reported in
@@ -25,6 +28,8 @@ perf/README.md.
 import argparse
 import json
 import os
+import socket
+import struct
 import shutil
 import subprocess
 import sys
@@ -54,6 +59,20 @@ def merge(out, *pcaps):
     return len(frames)
 
 
+def spoofed_flood(out, n=5000, port=2055):
+    """n sources (10.x.y.z), one NetFlow v9 header each, no sets: they never
+    leave probation, so the real exporters keep their slots."""
+    frames = []
+    for i in range(n):
+        v9 = struct.pack('>HHIIII', 9, 0, 1000, 1700000000, 0, 0)
+        udp = struct.pack('>HHHH', 40000, port, 8 + len(v9), 0) + v9
+        ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                         bytes([10, i >> 16 & 255, i >> 8 & 255, i & 255]),
+                         socket.inet_aton('192.0.2.1'))
+        frames.append(b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00' + ip + udp)
+    write_pcap(out, frames)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seconds', type=float, default=600)
@@ -75,12 +94,14 @@ def main():
                        check=True, capture_output=True)
     db = os.path.join(tmp, 'live.snap')
     shutil.copy(snaps[0], db)
-    traffic, flows, both = (os.path.join(tmp, n) for n in ('t.pcap', 'f.pcap', 'soak.pcap'))
+    traffic, flows, flood, both = (os.path.join(tmp, n) for n in ('t.pcap', 'f.pcap',
+                                                                    'flood.pcap', 'soak.pcap'))
     subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'gen-pcap.py'), '--out',
                     traffic, '--packets', '3000', '--seed', '21'], check=True)
     subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'gen-flows.py'), '--out',
                     flows, '--datagrams', '1000', '--seed', '22'], check=True)
-    frames = merge(both, traffic, flows)
+    spoofed_flood(flood)
+    frames = merge(both, traffic, flows, flood)
     js = os.path.join(tmp, 'soak.jsonl')
     cmd = [rirmeter] + EAL + ['--lcores', '0@0,1@1', '--vdev',
                               'net_pcap0,rx_pcap=%s,infinite_rx=1' % both, '--',
@@ -111,10 +132,12 @@ def main():
     for l in lines:
         if l['interval'] == 'total' and l['scope'] == 'health':
             total[l['key']] = total.get(l['key'], 0) + l['packets']
-    intervals = {}
+    intervals, records = {}, {}
     for l in lines:
         if l['interval'] != 'total' and l['scope'] == 'health' and l['key'] == 'received':
             intervals[l['ts']] = intervals.get(l['ts'], 0) + l['packets']
+        if l['interval'] != 'total' and l['scope'] == 'health' and l['key'] == 'flow_records':
+            records[l['ts']] = records.get(l['ts'], 0) + l['packets']
     stall_us = float(err.split('longest poll loop ')[1].split(' us')[0]) \
         if 'longest poll loop ' in err else -1
     q = len(rss) // 4
@@ -138,6 +161,11 @@ def main():
         ('flow records counted, hostile datagrams dropped by reason',
          total.get('flow_records', 0) > 0 and flow_bad > 0 and total.get('malformed', 0) > 0,
          'records %s, flow drops %d' % (total.get('flow_records'), flow_bad)),
+        ('the real exporters\' records arrive in every interval; the flood is kept out',
+         set(records) == set(intervals) and all(v > 0 for v in records.values()) and
+         total.get('flow/exporters_full', 0) > 0,
+         'exporters_full %s; records per interval %s' % (
+             total.get('flow/exporters_full'), str(sorted(records.items()))[:400])),
         ('resident memory flat', q > 0 and low4 <= low2 * 1.10 + 16384,
          'lowest RSS, 2nd quarter %d KiB, last quarter %d KiB' % (low2, low4)),
     ]

@@ -11,6 +11,13 @@
  * sees a read past its end.  Every record must carry addresses from inside
  * the datagram; half the inputs are also re-exported as enriched IPFIX, the
  * records as received (checked by the flush to lie inside the datagram).
+ *
+ * Ageing and the allow-list too: the worker's clock advances per datagram
+ * by an amount taken from the input, with a one-second --flows-idle, and
+ * datagrams come from a handful of sources chosen by the input, so that
+ * exporters are created, aged, evicted and their slots reused between
+ * datagrams (and between a batch's records and its flush); a quarter of the
+ * inputs run behind an allow-list that denies some of those sources.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +75,21 @@ static void flush(struct rm_flow_state *st, void *ctx)
 
 static void decode(struct rm_flow_state *st, const uint8_t *p, size_t len, unsigned k)
 {
-	static const uint8_t v4[4] = {192, 0, 2, 1};
-	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	uint8_t v4[4] = {192, 0, 2, 1};
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
 		return;
 	memcpy(copy, p, len);
 	dgram = copy;
 	dgram_len = len;
-	/* Exporters over both families; alternate between two sources. */
+	/* The last byte picks the source (one of 8 per family) and how far
+	 * the clock moves: 0 to 2.5 s, across the idle time and the minimum
+	 * age of eviction. */
+	uint8_t last = len ? p[len - 1] : 0;
+	v4[3] = v6[15] = (uint8_t)(1 + (last & 7));
+	rm_flow_age(st, st->clock_ms + (uint64_t)(last >> 3) * 80);
+	/* Exporters over both families; alternate between them. */
 	if (k & 1)
 		rm_flow_datagram(st, FUZZ_PROTO, v6, 6, copy, (uint32_t)len);
 	else
@@ -90,11 +103,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rm_flow_state *st;
+	static struct rm_flow_allow *allow;
+	char err[128];
 	if (!st && !(st = rm_flow_state_new()))
+		abort();
+	/* Sources .1-.4 of each family allowed, .5-.8 denied. */
+	if (!allow && !(allow = rm_flow_allow_parse("192.0.2.0/30,192.0.2.4/32,2001:db8::/126,"
+						    "2001:db8::4",
+						    err, sizeof(err))))
 		abort();
 	if (!enc && !(enc = malloc(sizeof(*enc))))
 		abort();
 	rm_flow_state_reset(st);
+	rm_flow_set_idle(st, 1000);
+	st->allow = (size & 12) == 12 ? allow : NULL;
 	/* Either MTU: the smallest allowed, or an Ethernet one. */
 	rm_ipfix_init(enc, RM_IPFIX_PEN_DEFAULT, 1, size & 2 ? 548 : 1472, sent, NULL);
 	st->flush = flush;
