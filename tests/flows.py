@@ -21,6 +21,7 @@ time, checks --flows-allow (the flood denied, softflowd attributed
 exactly, the list re-read on SIGHUP) and, without a list, --flows-idle
 (after the flood has been idle that long, softflowd attributed exactly).
 """
+import ctypes
 import json
 import os
 import shutil
@@ -310,22 +311,51 @@ def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
 # ---------------------------------------------------------------------------
 # Spoofed floods: --flows-allow and --flows-idle, in real time over a veth
 
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd):
+    """This (single-threaded) process into the network namespace of fd."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), 'setns')
+
+
 class Veth:
-    """A veth pair: frames written to one end (AF_PACKET) arrive at the
-    other, which rirmeter reads through net_pcap rx_iface; IPv6 off, so the
-    kernel sends nothing of its own."""
+    """A veth pair inside a network namespace of the test's own: frames
+    written to one end (AF_PACKET) arrive at the other, which rirmeter,
+    started in the namespace, reads through net_pcap rx_iface.  No address
+    anywhere and IPv6 off, so the kernel sends nothing of its own; the
+    host's interfaces are never touched.  The sending socket is made inside
+    the namespace and keeps to it after this process has gone back."""
 
     def __init__(self):
         n = os.getpid() % 100000
+        self.ns = 'rmflows%d' % n
         self.tx, self.rx = 'rmft%d' % n, 'rmfr%d' % n
-        subprocess.run(['ip', 'link', 'add', self.tx, 'type', 'veth', 'peer', 'name', self.rx],
+        subprocess.run(['ip', 'netns', 'add', self.ns], check=True)
+        ip = ['ip', '-n', self.ns]
+        subprocess.run(ip + ['link', 'add', self.tx, 'type', 'veth', 'peer', 'name', self.rx],
                        check=True)
         for d in (self.tx, self.rx):
-            with open('/proc/sys/net/ipv6/conf/%s/disable_ipv6' % d, 'w') as f:
-                f.write('1')
-            subprocess.run(['ip', 'link', 'set', d, 'up'], check=True)
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-        self.sock.bind((self.tx, 0))
+            subprocess.run(['ip', 'netns', 'exec', self.ns, 'sysctl', '-q', '-w',
+                            'net.ipv6.conf.%s.disable_ipv6=1' % d], check=True)
+            subprocess.run(ip + ['link', 'set', d, 'up'], check=True)
+        home = os.open('/proc/self/ns/net', os.O_RDONLY)
+        there = os.open('/run/netns/' + self.ns, os.O_RDONLY)
+        try:
+            setns(there)
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            self.sock.bind((self.tx, 0))
+        finally:
+            setns(home)
+            os.close(home)
+            os.close(there)
+
+    def run(self, cmd, **kw):
+        """cmd started inside the namespace (ip netns exec execs it: the
+        pid is the command's own, so signals reach it)."""
+        return subprocess.Popen(['ip', 'netns', 'exec', self.ns] + cmd, **kw)
 
     def send(self, frames, pace=0.0, chunk=0):
         """frames, then filler (traffic to a port that is not a flow port,
@@ -343,7 +373,7 @@ class Veth:
 
     def close(self):
         self.sock.close()
-        subprocess.run(['ip', 'link', 'del', self.tx])
+        subprocess.run(['ip', 'netns', 'del', self.ns])
 
 
 def flood_frames(port, n=100000):
@@ -362,7 +392,7 @@ class Live:
     def __init__(self, veth, tmp, name, opts):
         self.js = os.path.join(tmp, name + '.jsonl')
         self.prom = os.path.join(tmp, name + '.prom')
-        self.p = subprocess.Popen(
+        self.p = veth.run(
             [RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev',
                                 'net_pcap0,rx_iface=%s' % veth.rx, '--'] + opts +
             ['--json', self.js, '--prom', self.prom, '--interval', '1', '--top', '100000',
