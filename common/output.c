@@ -213,8 +213,7 @@ int rm_close_output(FILE *f)
 /* ------------------------------------------------------------------ */
 /* Atomic replacement                                                  */
 
-/* fsync the directory that holds path. */
-static int sync_dir(const char *path)
+int rm_sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -285,7 +284,7 @@ int rm_atomic_commit(struct rm_atomic_file *a, char *err, size_t errlen)
 		return -1;
 	}
 	a->tmp[0] = '\0';
-	if (sync_dir(a->path)) {
+	if (rm_sync_dir(a->path)) {
 		e = errno;
 		snprintf(err, errlen, "%s: renamed, but its directory cannot be synced: %s",
 			 a->path, strerror(e));

@@ -115,6 +115,9 @@ int rm_atomic_open(struct rm_atomic_file *a, const char *path, unsigned mode, ch
  * disk).  a is closed either way.
  */
 int rm_atomic_commit(struct rm_atomic_file *a, char *err, size_t errlen);
+/* fsync the directory that holds path ("." for a bare name), so that a
+ * rename into it is on disk; 0, or -1 with errno. */
+int rm_sync_dir(const char *path);
 /* Close and remove the temporary file; path is left as it was.  Safe to
  * call on a closed a. */
 void rm_atomic_abort(struct rm_atomic_file *a);

@@ -38,8 +38,11 @@
  * the special-purpose registries, holder names, labels) into FILE.new,
  * mapped and validated, and renamed over FILE; then the data files rotate
  * (NAME -> NAME.prev, NAME.part -> NAME), so the previous good copies
- * stay.  A running rirmeter keeps using the file it mapped until it
- * reloads.
+ * stay, and both directories are synced.  Downloads are made with O_EXCL
+ * and O_NOFOLLOW after removing whatever had their name, so a symlink
+ * planted at a .part name is never written through; FILE.new is written by
+ * rm_snapshot_write() (output.h: an unguessable temporary renamed over it).
+ * A running rirmeter keeps using the file it mapped until it reloads.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -56,6 +59,7 @@
 #include "loaders.h"
 #include "md5.h"
 #include "options.h"
+#include "output.h"
 #include "rirdb.h"
 #include "snapshot.h"
 
@@ -284,37 +288,71 @@ static void pause_s(double s)
 }
 
 /*
- * url -> path, resuming what an earlier attempt left; retries with doubling
- * back-off.  A server that will not resume gets the whole file again.
+ * path created for this download: whatever was there (a part of an earlier
+ * run, or a symlink someone planted) is removed, and the file is made with
+ * O_EXCL | O_NOFOLLOW, so nothing outside is ever written through a link
+ * and a race with another creator fails instead of sharing the file.  The
+ * descriptor, or -1 with errno.
+ */
+static int create_part(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+/*
+ * url -> path, resuming what an earlier attempt of this call left; retries
+ * with doubling back-off.  A server that will not resume gets the whole
+ * file again.  Every attempt writes through the one descriptor the file
+ * was created with (never by name again), and the file is synced before
+ * 0 is returned, so the rename that later puts it in place cannot leave an
+ * empty file after a crash.
  */
 static int download(CURL *c, const char *url, const char *path, const struct fetch_opts *o,
 		    char *err, size_t errlen)
 {
 	double delay = o->retry_delay;
+	int fd = create_part(path);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	for (unsigned attempt = 0;; attempt++) {
-		FILE *f = fopen(path, "ab");
+		off_t end = lseek(fd, 0, SEEK_END);
+		int dfd = end < 0 ? -1 : dup(fd);
+		FILE *f = dfd < 0 ? NULL : fdopen(dfd, "ab");
 		if (!f) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (dfd >= 0)
+				close(dfd);
+			close(fd);
 			return -1;
 		}
-		fseek(f, 0, SEEK_END);
-		curl_off_t have = (curl_off_t)ftell(f);
-		int rc = http_get(c, url, f, have, o, err, errlen);
+		int rc = http_get(c, url, f, (curl_off_t)end, o, err, errlen);
 		if (fclose(f) && rc == 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+			attempt = o->retries; /* a local write error: no retry helps */
+		} else if (rc == 0 && fsync(fd)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
 			return -1;
 		}
 		if (rc == 0)
-			return 0;
+			return close(fd);
 		int final = rc == -3 || strncmp(err, "HTTP 4", 6) == 0;
 		if (rc == -2 || final)
-			truncate(path, 0); /* start over, or give up for good */
-		if (final || attempt >= o->retries)
+			(void)!ftruncate(fd, 0); /* start over, or give up for good */
+		if (final || attempt >= o->retries) {
+			close(fd);
 			return -1;
+		}
 		if (wall() + delay >= o->deadline) {
 			size_t n = strlen(err);
 			snprintf(err + n, errlen - n, "; no time left to retry (--max-time %ld s)",
 				 o->max_time);
+			close(fd);
 			return -1;
 		}
 		pause_s(delay);
@@ -385,16 +423,15 @@ static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, char *err, s
 	char url[4096], md5url[4200], part[4096], md5part[4096];
 	const char *u = source_url(o, i, url, sizeof(url));
 	path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
-	/* Resume across the retries of this run only: a part left by an earlier
-	 * run may be of an older file (IANA's tables have no checksum). */
-	unlink(part);
+	/* Resume across the retries of this run only (download() makes the
+	 * file anew): a part left by an earlier run may be of an older file
+	 * (IANA's tables have no checksum). */
 	if (download(c, u, part, o, err, errlen))
 		return -1;
 	if (!defaults[i].has_md5)
 		return 0;
 	snprintf(md5url, sizeof(md5url), "%s.md5", u);
 	path_of(md5part, sizeof(md5part), o->dir, defaults[i].file, ".md5.part");
-	unlink(md5part);
 	uint8_t want[16], got[16];
 	if (download(c, md5url, md5part, o, err, errlen)) {
 		size_t n = strlen(err);
@@ -676,6 +713,15 @@ int rirdb_fetch(int argc, char **argv)
 		return 1;
 	}
 	rotate(&o);
+	/* Both renames durable: a crash must not bring the old snapshot back
+	 * beside the new data files, nor lose the new one. */
+	char data_file[4200];
+	path_of(data_file, sizeof(data_file), o.dir, defaults[0].file, "");
+	if (rm_sync_dir(output) || rm_sync_dir(data_file)) {
+		fprintf(stderr, "rirdb fetch: %s: cannot sync its directory: %s\n", output,
+			strerror(errno));
+		return 1;
+	}
 	if (!o.quiet)
 		fprintf(stderr, "rirdb fetch: %s updated\n", output);
 	return 0;

@@ -13,6 +13,22 @@ snap=$tmp/r.snap
 check "build from the bundled data" test "$rc" = 0
 check "build reports the superseded AFRINIC file" grep -q "superseded by the newer afrinic file" "$tmp/build.err"
 
+# Temporary files are unguessable and created exclusively: links planted at
+# the names an older writer used (PATH.tmp.PID, PATH.tmp) are never written
+# through, and a link at PATH itself is replaced, not followed.
+echo "precious" >"$tmp/victim"
+out=$tmp/linked.snap
+for pid in $(seq $$ $(($$ + 40))); do ln -sf "$tmp/victim" "$out.tmp.$pid"; done
+ln -sf "$tmp/victim" "$out.tmp"
+"$rirdb" build -o "$out" --quiet "${inputs[@]}" 2>/dev/null; rc=$?
+check "build -o beside planted temp-name links succeeds" test "$rc" = 0
+check "build -o: the planted links' target is unchanged" test "$(cat "$tmp/victim")" = precious
+check "build -o: the links are left as they were" test -L "$out.tmp" -a -L "$out.tmp.$$"
+ln -sf "$tmp/victim" "$tmp/at.snap"
+"$rirdb" build -o "$tmp/at.snap" --quiet "${inputs[@]}" 2>/dev/null
+check "build -o over a symlink replaces the link, not its target" \
+	bash -c "test ! -L '$tmp/at.snap' && test \"\$(cat '$tmp/victim')\" = precious"
+
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
 check "lookup exits 1 after a bad address" test "$rc" = 1

@@ -255,6 +255,23 @@ def main():
           p.returncode == 0 and os.path.isfile(os.path.join(work, 'delegated-ripencc-extended-latest.prev')),
           p.stderr)
 
+    # Symlinks planted at the download and snapshot temporary names (a
+    # local user who can write the directory, or a stale link) are removed,
+    # never written through: their target is unchanged.
+    victim = os.path.join(tmp, 'victim')
+    with open(victim, 'w') as f:
+        f.write('precious\n')
+    planted = [os.path.join(work, n) for n in
+               ('delegated-ripencc-extended-latest.part', 'delegated-ripencc-extended-latest.md5.part',
+                'ipv4-address-space.csv.part', 'rirmeter.snap.new')]
+    for link in planted:
+        os.symlink(victim, link)
+    p = fetch('ok')
+    check('fetch with symlinks planted at .part and .new names: exit 0', p.returncode == 0, p.stderr)
+    check('the planted links\' target is unchanged', open(victim).read() == 'precious\n')
+    check('no planted link is left in place of a file',
+          not [l for l in planted + [snap] if os.path.islink(l)], os.listdir(work))
+
     before = open(snap, 'rb').read()
     cases = [('badmd5', 'afrinic: MD5 mismatch'),
              ('trunc', 'lacnic:'),
