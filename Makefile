@@ -41,6 +41,7 @@ EAL_RUN := --no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,
 run: build
 	$(BUILD)/rirdb/rirdb build -o $(SNAP) $(DATA)
 	python3 scripts/gen-pcap.py --out $(SAMPLE) --packets 5000 --kinds clean
+	rm -f $(BUILD)/sample.jsonl # rirmeter appends
 	$(BUILD)/dataplane/dpdk/rirmeter $(EAL_RUN) --vdev net_pcap0,rx_pcap=$(SAMPLE) -- \
 	  --db $(SNAP) --json $(BUILD)/sample.jsonl --interval 0
 	@echo "JSON Lines in $(BUILD)/sample.jsonl; one address: rirdb lookup -d $(SNAP) ADDR"

@@ -202,6 +202,42 @@ FILE *rm_open_output(const char *path)
 	return strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
 }
 
+/* The last byte of the regular file fd of size n, or '\n' when empty; -1. */
+static int last_byte(int fd, off_t n)
+{
+	char c = '\n';
+	if (n > 0 && pread(fd, &c, 1, n - 1) != 1)
+		return -1;
+	return (unsigned char)c;
+}
+
+FILE *rm_open_append(const char *path, int *fresh)
+{
+	*fresh = 1;
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	/* Read and write: the last byte is looked at before appending. */
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	int last = '\n';
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) { /* a FIFO or device: as is */
+		last = last_byte(fd, st.st_size);
+		*fresh = st.st_size == 0;
+	}
+	if (last < 0 || (last != '\n' && write(fd, "\n", 1) != 1)) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int rm_close_output(FILE *f)
 {
 	int bad = ferror(f);

@@ -79,7 +79,18 @@ void rm_rfc3339(char out[RM_RFC3339_LEN], double t, int millis);
  * caller names the path in its own message.
  */
 FILE *rm_open_output(const char *path);
-/* Close what rm_open_output() gave (flush standard output); 0, or -1 when
+/*
+ * path opened to append to ("-": standard output), for outputs that
+ * collect over restarts (rirmeter's JSON Lines and CSV: a service that
+ * restarts must not erase what it wrote before).  The file is created
+ * when missing (mode 0644 before the umask); a file whose last byte is
+ * not a newline (a line cut by a crash or a full disk) is completed with
+ * one first, so the next line starts on a line of its own.  *fresh is 1
+ * when nothing was written to it before (new, empty, or standard output:
+ * a header is then due), else 0.  NULL with errno on failure.
+ */
+FILE *rm_open_append(const char *path, int *fresh);
+/* Close what rm_open_output() or rm_open_append() gave (flush standard output); 0, or -1 when
  * any write to f failed, errno saying why where the C library says. */
 int rm_close_output(FILE *f);
 

@@ -118,6 +118,7 @@ nfacctd_secs() { # capture replays -> wall seconds
 rirmeter() { # capture proto extra rx-args [eal...] -> "records seconds" (flow_records)
 	local cap=$1 proto=$2 extra=$3 rxargs=$4
 	shift 4
+	rm -f "$tmp/rm.jsonl" # rirmeter appends
 	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
 		--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap$rxargs" "$@" -- --db "$snap" \
 		--flows "$proto:$port" --quiet --interval 0 --mbufs 32768 --json "$tmp/rm.jsonl" $extra \

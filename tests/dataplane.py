@@ -196,6 +196,31 @@ def main():
           'received 3000 = attributed 3000 ' in p.stdout, p.stdout + p.stderr)
     check('jumbo frames: totals equal the reference', jgot == jwant, diff(jgot, jwant))
 
+    # Appending across restarts (a service restarted on failure must not
+    # erase what it collected): two runs on one JSON and one CSV path keep
+    # both runs' lines; a line cut short by a crash is completed first; the
+    # CSV has one header.
+    ajs, acsv = os.path.join(tmp, 'again.jsonl'), os.path.join(tmp, 'again.csv')
+    runs_ok = True
+    for i in range(2):
+        p = rirmeter('0,1', [pcap], ['--db', snap, '--json', ajs, '--csv', acsv, '--interval', '0',
+                                     '--quiet'])
+        runs_ok = runs_ok and p.returncode == 0
+        if i == 0:
+            one_json, one_csv = open(ajs).read(), open(acsv).read()
+            with open(ajs, 'a') as f:
+                f.write('{"cut":')  # the last line of a crashed run
+    text = open(ajs).read()
+    check('two runs on one --json path: exit 0, both runs\' lines kept in order',
+          runs_ok and text.startswith(one_json + '{"cut":\n')
+          and len(text) > 1.9 * len(one_json), text[-300:])
+    totals = [l for l in text.splitlines() if '"interval":"total"' in l and '"key":"received"' in l]
+    check('two runs on one --json path: two "total" received lines', len(totals) == 2, str(totals))
+    ctext = open(acsv).read()
+    check('two runs on one --csv path: both runs\' rows, exactly one header',
+          ctext.startswith(one_csv) and len(ctext.splitlines()) == 2 * len(one_csv.splitlines()) - 1
+          and ctext.count('ts,interval,snapshot,') == 1, ctext[:200])
+
     # Bounded holder cardinality.
     js3 = os.path.join(tmp, 'top.jsonl')
     p = rirmeter('0,1', [pcap], ['--db', snap, '--json', js3, '--top', '3', '--interval', '0',

@@ -209,6 +209,40 @@ static void dash_is_stdout(void **state)
 	assert_null(rm_open_output(path));
 }
 
+/* Appending: created when missing, a cut last line completed, fresh only
+ * for a file nothing was written to. */
+static void append_completes_lines(void **state)
+{
+	const char *d = *state;
+	char path[PATH_MAX];
+	int fresh = -1;
+	assert_ptr_equal(rm_open_append("-", &fresh), stdout);
+	assert_int_equal(fresh, 1);
+	snprintf(path, sizeof(path), "%s/a.jsonl", d);
+	FILE *f = rm_open_append(path, &fresh);
+	assert_non_null(f);
+	assert_int_equal(fresh, 1);
+	fputs("one\ntwo-cut", f);
+	assert_int_equal(rm_close_output(f), 0);
+	f = rm_open_append(path, &fresh);
+	assert_non_null(f);
+	assert_int_equal(fresh, 0);
+	fputs("three\n", f);
+	assert_int_equal(rm_close_output(f), 0);
+	assert_string_equal(file_text(path), "one\ntwo-cut\nthree\n");
+	f = rm_open_append(path, &fresh); /* ends in a newline: nothing added */
+	assert_non_null(f);
+	assert_int_equal(rm_close_output(f), 0);
+	assert_string_equal(file_text(path), "one\ntwo-cut\nthree\n");
+	put_file(path, "");
+	f = rm_open_append(path, &fresh);
+	assert_non_null(f);
+	assert_int_equal(fresh, 1); /* empty counts as new: the header is due */
+	assert_int_equal(rm_close_output(f), 0);
+	snprintf(path, sizeof(path), "%s/no/a.jsonl", d);
+	assert_null(rm_open_append(path, &fresh));
+}
+
 static void rfc3339(void **state)
 {
 	(void)state;
@@ -327,6 +361,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(open_fails_cleanly, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(commit_fails_cleanly, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(dash_is_stdout, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(append_completes_lines, make_dir, remove_dir),
 	    cmocka_unit_test(rfc3339),
 	    cmocka_unit_test(utf8),
 	    cmocka_unit_test(display_text),

@@ -343,9 +343,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* ------------------------------------------------------------------ */
 /* Outputs                                                             */
 
-static FILE *open_output(const char *path)
+/*
+ * An output appended to (output.h: a cut last line is completed): with a
+ * service manager restarting rirmeter, truncating would erase what earlier
+ * runs collected.  *fresh says the file is new or empty (the CSV header is
+ * then due).  NULL after naming the path on stderr.
+ */
+static FILE *open_output(const char *path, int *fresh)
 {
-	FILE *f = rm_open_output(path);
+	FILE *f = rm_open_append(path, fresh);
 	if (!f)
 		fprintf(stderr, "rirmeter: %s: cannot write: %s\n", path, strerror(errno));
 	return f;
@@ -927,11 +933,12 @@ static int setup(struct run *r)
 		fprintf(stderr, "rirmeter: %s\n", err);
 		return -1;
 	}
-	if ((r->opt.json && !(r->json = open_output(r->opt.json))) ||
-	    (r->opt.csv && !(r->csv = open_output(r->opt.csv))) ||
+	int json_fresh = 0, csv_fresh = 0;
+	if ((r->opt.json && !(r->json = open_output(r->opt.json, &json_fresh))) ||
+	    (r->opt.csv && !(r->csv = open_output(r->opt.csv, &csv_fresh))) ||
 	    (r->opt.prom && check_prom_path(r->opt.prom)))
 		return -1;
-	if (r->csv)
+	if (r->csv && csv_fresh) /* one header per file, however many runs append */
 		rm_record_write_csv_header(r->csv, RM_RECORD_TRAFFIC);
 	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
 	if (r->opt.prom_listen &&
