@@ -520,6 +520,10 @@ struct run {
 	const struct rm_flow_allow *volatile allow;
 	uint64_t allow_failed; /* reloads of --flows-allow @FILE refused */
 	FILE *json, *csv;
+	/* The main lcore's longest pass (TSC cycles) over its periodic work,
+	 * reloads aside, since the last reload and in all: what must not grow
+	 * with the run's length or its number of swaps. */
+	uint64_t pass_max_since_reload, pass_max;
 };
 
 static volatile int reload_flag;
@@ -763,9 +767,19 @@ static int main_loop(struct run *r)
 			reload_flag = 1;
 		if (reload_flag) {
 			reload_flag = 0;
-			rm_reload(&r->rl);
+			uint64_t t0 = rte_rdtsc();
+			if (rm_reload(&r->rl) == 0) {
+				double hz = (double)rte_get_tsc_hz();
+				fprintf(stderr,
+					"rirmeter: main lcore: reload %.1f ms; longest other "
+					"pass since the last reload %.1f us\n",
+					(double)(rte_rdtsc() - t0) * 1e3 / hz,
+					(double)r->pass_max_since_reload * 1e6 / hz);
+				r->pass_max_since_reload = 0;
+			}
 			reload_allow(r);
 		}
+		uint64_t pass_start = rte_rdtsc();
 		double t = now_s();
 		uint64_t received = workers_received(r);
 		if (received != last_received) {
@@ -785,6 +799,11 @@ static int main_loop(struct run *r)
 			publish_http(r);
 			next_http = t + 1.0;
 		}
+		uint64_t pass = rte_rdtsc() - pass_start;
+		if (pass > r->pass_max_since_reload)
+			r->pass_max_since_reload = pass;
+		if (pass > r->pass_max)
+			r->pass_max = pass;
 	}
 	stop_flag = 1;
 	rte_eal_mp_wait_lcore();
@@ -828,10 +847,11 @@ static int finish(struct run *r)
 	double when = now_s() - (double)(rte_rdtsc() - at) / (double)rte_get_tsc_hz();
 	fprintf(stderr,
 		"rirmeter: %" PRIu64 " packets in %.3f s: %.3f Mpps with %u worker%s; longest "
-		"poll loop %.1f us, ended at %.6f\n",
+		"poll loop %.1f us, ended at %.6f; longest main-lcore pass %.1f us\n",
 		received, run_seconds, run_seconds > 0 ? (double)received / run_seconds / 1e6 : 0.0,
 		r->n_workers, r->n_workers == 1 ? "" : "s",
-		(double)longest * 1e6 / (double)rte_get_tsc_hz(), when);
+		(double)longest * 1e6 / (double)rte_get_tsc_hz(), when,
+		(double)r->pass_max * 1e6 / (double)rte_get_tsc_hz());
 	if (all_captures(r) && !captures_done(r, received)) {
 		fprintf(stderr, "rirmeter: stopped before the end of the capture files\n");
 		rc = -1;
