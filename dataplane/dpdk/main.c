@@ -592,16 +592,41 @@ static void collector_rows(struct run *r, const char *snap, struct rm_rows *rows
 	rm_rows_free(&mine);
 }
 
-/* Rows of everything so far: retired generations and the current one. */
-static void total_rows(struct run *r, struct rm_rows *rows)
+/* Rows of the current generation so far, under its snapshot id, with the
+ * reload and collector counters (which outlive generations). */
+static void current_rows(struct run *r, struct rm_rows *rows)
 {
 	struct rm_gen *g = r->rl.gen;
 	rm_gen_read(g, &g->cum);
-	rm_rows_append(rows, &r->rl.retired_total);
 	rm_rows_of(&g->rep, &g->cum, g->id, rows);
 	reload_rows(r, rows, 0);
 	if (r->fs)
 		collector_rows(r, g->id, rows);
+}
+
+/*
+ * Rows of everything so far: the retired generations summed by key (no
+ * snapshot id, reload.h) and the current one.  For the sums over
+ * snapshots: the Prometheus counters, the table and its balance.
+ */
+static void total_rows(struct run *r, struct rm_rows *rows)
+{
+	rm_rows_append(rows, &r->rl.retired_total);
+	current_rows(r, rows);
+}
+
+/*
+ * A retired snapshot's rows of the whole run as its "total" lines, now,
+ * so that nothing keeps them: before retired counters were folded by key,
+ * every snapshot's totals were written at exit.  Across swaps the "total"
+ * lines of each snapshot are the same as then but carry the time of the
+ * swap, not of the exit; one snapshot alone writes exactly what it did.
+ */
+static int write_retired(struct run *r, const struct rm_rows *final)
+{
+	if (!final->n || (!r->json && !r->csv))
+		return 0;
+	return rm_write_rows(&r->out, final, NULL, 0, "", now_s(), 0, true);
 }
 
 /* Exporter rows since the last export (they outlive snapshots: keyed by none). */
@@ -695,11 +720,7 @@ static int all_captures(struct run *r)
 /* Frames counted so far by all generations (a live reading). */
 static uint64_t workers_received(struct run *r)
 {
-	uint64_t n = 0;
-	const struct rm_rows *t = &r->rl.retired_total;
-	for (uint32_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].scope, "health") == 0 && strcmp(t->v[i].key, "received") == 0)
-			n += t->v[i].packets;
+	uint64_t n = r->rl.retired_received;
 	for (unsigned w = 0; w < r->n_workers; w++)
 		n += *(volatile uint64_t *)&r->rl.gen->counters[w].received;
 	return n;
@@ -768,7 +789,12 @@ static int main_loop(struct run *r)
 		if (reload_flag) {
 			reload_flag = 0;
 			uint64_t t0 = rte_rdtsc();
-			if (rm_reload(&r->rl) == 0) {
+			struct rm_rows final = {0};
+			int ok = rm_reload(&r->rl, &final) == 0;
+			if (ok)
+				rc |= write_retired(r, &final);
+			rm_rows_free(&final);
+			if (ok) {
 				double hz = (double)rte_get_tsc_hz();
 				fprintf(stderr,
 					"rirmeter: main lcore: reload %.1f ms; longest other "
@@ -818,7 +844,7 @@ static int main_loop(struct run *r)
 static int finish(struct run *r)
 {
 	struct rm_port_stats ps[MAX_PORTS];
-	struct rm_rows total = {0};
+	struct rm_rows total = {0}, cur = {0};
 	read_ports(r->ports, r->n_ports, ps);
 	total_rows(r, &total);
 	struct rm_gen *g = r->rl.gen;
@@ -827,7 +853,10 @@ static int finish(struct run *r)
 		rm_rows_free(&total); /* again, with what the export counted */
 		total_rows(r, &total);
 	}
-	int rc = rm_write_rows(&r->out, &total, ps, r->n_ports, g->id, now_s(), 0, true);
+	/* The retired snapshots' "total" lines were written as they retired. */
+	current_rows(r, &cur);
+	int rc = rm_write_rows(&r->out, &cur, ps, r->n_ports, g->id, now_s(), 0, true);
+	rm_rows_free(&cur);
 	if (r->out.prom)
 		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
 	publish_http(r);
@@ -953,6 +982,7 @@ static int setup(struct run *r)
 		fprintf(stderr, "rirmeter: %s\n", err);
 		return -1;
 	}
+	r->rl.keep_interval = r->opt.interval > 0; /* else nothing would empty it */
 	int json_fresh = 0, csv_fresh = 0;
 	if ((r->opt.json && !(r->json = open_output(r->opt.json, &json_fresh))) ||
 	    (r->opt.csv && !(r->csv = open_output(r->opt.csv, &csv_fresh))) ||

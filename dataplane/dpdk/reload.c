@@ -12,9 +12,15 @@
  *   3. waits until every worker has reported a quiescent state after the
  *      store (DPDK's rte_rcu_qsbr: workers report once per burst), so none
  *      can still be counting into the old blocks;
- *   4. folds the old generation's final counters into rows keyed by
- *      (snapshot, scope, dir, key), for the next interval and the totals;
+ *   4. turns the old generation's final counters into rows: per snapshot
+ *      for the next interval's lines, once under its id for its "total"
+ *      lines (handed to the caller to write now), and summed by (scope,
+ *      dir, key) alone into the run's cumulative counters;
  *   5. unmaps the old snapshot.
+ *
+ * What is kept is bounded by the keys ever counted, not by the number of
+ * swaps: months of daily swaps cost neither memory nor per-second work on
+ * the main lcore.
  *
  * So no packet is counted twice or lost across a swap, and every exported
  * line names the snapshot that attributed it.  Triggers: SIGHUP, or the
@@ -169,18 +175,32 @@ int rm_reloader_changed(struct rm_reloader *r)
 	return changed;
 }
 
-/* The old generation's counters since its last export, and in all. */
-static void retire(struct rm_reloader *r, struct rm_gen *old)
+/*
+ * The old generation's counters since its last export (when intervals are
+ * exported), its rows in all appended to final (when not NULL), and the
+ * same folded into retired_total without their snapshot id.
+ */
+static void retire(struct rm_reloader *r, struct rm_gen *old, struct rm_rows *final)
 {
+	struct rm_rows mine = {0};
 	rm_gen_read(old, &old->cum);
-	rm_counters_sub(&old->delta, &old->cum, &old->prev);
-	rm_rows_of(&old->rep, &old->delta, old->id, &r->retired_interval);
-	rm_rows_of(&old->rep, &old->cum, old->id, &r->retired_total);
-	rm_rows_compact(&r->retired_interval);
+	if (r->keep_interval) {
+		rm_counters_sub(&old->delta, &old->cum, &old->prev);
+		rm_rows_of(&old->rep, &old->delta, old->id, &r->retired_interval);
+		rm_rows_compact(&r->retired_interval);
+	}
+	rm_rows_of(&old->rep, &old->cum, old->id, &mine);
+	if (final)
+		rm_rows_append(final, &mine);
+	for (uint32_t i = 0; i < mine.n; i++)
+		mine.v[i].snap[0] = '\0';
+	rm_rows_append(&r->retired_total, &mine);
 	rm_rows_compact(&r->retired_total);
+	r->retired_received += old->cum.received;
+	rm_rows_free(&mine);
 }
 
-int rm_reload(struct rm_reloader *r)
+int rm_reload(struct rm_reloader *r, struct rm_rows *final)
 {
 	char err[512];
 	struct rm_gen *ng = rm_gen_open(r->path, r->n_workers, err, sizeof(err));
@@ -196,7 +216,7 @@ int rm_reload(struct rm_reloader *r)
 	/* Every worker passes a burst boundary after the store, then old is free. */
 	uint64_t token = rte_rcu_qsbr_start(r->qsv);
 	rte_rcu_qsbr_check(r->qsv, token, true);
-	retire(r, old);
+	retire(r, old, final);
 	fprintf(stderr, "rirmeter: reloaded %s: snapshot %s replaces %s\n", r->path, ng->id,
 		old->id);
 	rm_gen_free(old);
