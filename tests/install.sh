@@ -32,4 +32,24 @@ for pair in "rirmeter:$tmp/rm.opts" "rirdb:$tmp/db.opts"; do
 	done <"$list"
 	if [ -s "$list" ] && [ -z "$missing" ]; then ok "$page(1) documents all $(wc -l <"$list") options"; else not_ok "$page(1) lacks:$missing"; fi
 done
+# The units are valid (systemd-analyze verify, where systemd is installed),
+# with the programs' paths pointed at this build's.
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/units"
+	for u in rirmeter.service rirdb-fetch.service rirdb-fetch.timer; do
+		sed -e "s#/usr/bin/rirmeter#$(realpath "$rirmeter")#" -e "s#/usr/bin/rirdb#$(realpath "$rirdb")#" \
+			"$src/docs/systemd/$u" >"$tmp/units/$u"
+	done
+	(cd "$tmp/units" && systemd-analyze verify --man=no ./rirmeter.service ./rirdb-fetch.service \
+		./rirdb-fetch.timer) >"$tmp/verify" 2>&1
+	check "systemd-analyze verify accepts the units" bash -c "test $? = 0 && ! test -s '$tmp/verify'"
+	for u in rirmeter.service rirdb-fetch.service; do
+		score=$(systemd-analyze security --offline=yes "$tmp/units/$u" 2>/dev/null |
+			sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+		check "$u: sandboxed (exposure ${score:-?} < 6, systemd-analyze security)" \
+			awk -v s="${score:-10}" 'BEGIN { exit !(s < 6) }'
+	done
+else
+	ok "# SKIP systemd-analyze not installed: units not verified"
+fi
 tap_end
