@@ -468,14 +468,17 @@ int rirdb_report(int argc, char **argv)
 	}
 	a->intervals = a->times.n;
 	a->per_column = coarsen(&a->times, MAX_COLUMNS);
-	FILE *o = fopen(out, "w");
-	if (!o) {
-		fprintf(stderr, "rirdb report: %s: %s\n", out, strerror(errno));
+	/* Replaced whole (output.h): a page being read or served is never seen
+	 * half-written, and a symlink at its name is replaced, not followed. */
+	struct rm_atomic_file o;
+	char err[PATH_MAX + 128];
+	if (rm_atomic_open(&o, out, 0644, err, sizeof(err))) {
+		fprintf(stderr, "rirdb report: %s\n", err);
 		rc = 1;
 	} else {
-		write_page(o, a, argc - optind);
-		if (fclose(o)) {
-			fprintf(stderr, "rirdb report: %s: %s\n", out, strerror(errno));
+		write_page(o.f, a, argc - optind);
+		if (rm_atomic_commit(&o, err, sizeof(err))) {
+			fprintf(stderr, "rirdb report: %s\n", err);
 			rc = 1;
 		}
 	}

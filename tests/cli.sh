@@ -28,6 +28,11 @@ ln -sf "$tmp/victim" "$tmp/at.snap"
 "$rirdb" build -o "$tmp/at.snap" --quiet "${inputs[@]}" 2>/dev/null
 check "build -o over a symlink replaces the link, not its target" \
 	bash -c "test ! -L '$tmp/at.snap' && test \"\$(cat '$tmp/victim')\" = precious"
+echo '{"ts":"2026-01-01T00:00:00.000Z","interval":"total","snapshot":"00000000","scope":"rir","dir":"src","key":"ripencc","packets":1,"bytes":60}' >"$tmp/one.jsonl"
+ln -sf "$tmp/victim" "$tmp/page.html"
+"$rirdb" report -o "$tmp/page.html" "$tmp/one.jsonl" 2>/dev/null; rc=$?
+check "report -o over a symlink replaces the link, not its target" \
+	bash -c "test $rc = 0 && test ! -L '$tmp/page.html' && grep -qi '<html' '$tmp/page.html' && test \"\$(cat '$tmp/victim')\" = precious"
 
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
