@@ -198,12 +198,8 @@ echo "src 193.0.6.139 dst 8.8.8.8" >"$tmp/one.log"
 check "rirdb scan: valid --top and --threads accepted" test "$rc" = 0
 check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"' "$tmp/scan.jsonl"
 
-# The usage's synopsis is README's "## rirdb" block (whitespace aside).
+# The usage's synopsis is README's "## rirdb" block.
 "$rirdb" --help >"$tmp/usage"
-sed -n '1,/^$/p' "$tmp/usage" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/u"
-awk '/^## rirdb/ { f = 1 } f && /^```$/ { if (b) exit; b = 1; next } b' "$readme" |
-	tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/r"
-if [ -s "$tmp/r" ] && cmp -s "$tmp/u" "$tmp/r"; then ok "usage synopsis matches README"
-else not_ok "usage synopsis matches README" "usage:  $(cat "$tmp/u")" "README: $(cat "$tmp/r")"; fi
+synopsis_is_readme "$tmp/usage" "$readme" rirdb
 
 tap_end

@@ -84,12 +84,8 @@ if [ "$rc" = 0 ] && grep -q '"interval":"total"' "$tmp/o.jsonl"; then
 	ok "valid values accepted (--duration 0.5 --interval 0.25 --top 3 --burst 16 ...)"
 else not_ok "valid values accepted" "exit $rc" "$(head -c 600 "$tmp/err")"; fi
 
-# The usage's synopsis is README's "## rirmeter" block (whitespace aside).
+# The usage's synopsis is README's "## rirmeter" block.
 timeout 120 "$rirmeter" "${eal[@]}" -- --help >"$tmp/usage" 2>/dev/null
-sed -n '1,/^$/p' "$tmp/usage" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/u"
-awk '/^## rirmeter/ { f = 1 } f && /^```$/ { if (b) exit; b = 1; next } b' "$readme" |
-	tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/r"
-if [ -s "$tmp/r" ] && cmp -s "$tmp/u" "$tmp/r"; then ok "usage synopsis matches README"
-else not_ok "usage synopsis matches README" "usage:  $(cat "$tmp/u")" "README: $(cat "$tmp/r")"; fi
+synopsis_is_readme "$tmp/usage" "$readme" rirmeter
 
 tap_end

@@ -5,6 +5,11 @@
 #   check NAME COMMAND...               passes when the command succeeds
 #   refuses NAME MESSAGE COMMAND...     passes when the command exits 2 (a
 #                                       usage error) with MESSAGE on stderr
+#   synopsis_is_readme USAGE README SECTION
+#                                       the usage text's synopsis (up to its
+#                                       first empty line) is README's first
+#                                       code block under "## SECTION",
+#                                       whitespace aside
 #   tap_end                             the plan line; exit 1 after a failure
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,6 +27,13 @@ refuses() {
 	"$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
 	if [ "$rc" = 2 ] && grep -qF -- "$msg" "$tmp/err"; then ok "$name"
 	else not_ok "$name" "exit $rc, wanted 2 and: $msg" "$(head -c 600 "$tmp/err")"; fi
+}
+synopsis_is_readme() {
+	sed -n '1,/^$/p' "$1" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/u"
+	awk -v h="## $3" '$0 == h { f = 1 } f && /^```$/ { if (b) exit; b = 1; next } b' "$2" |
+		tr -s ' \n' ' ' | sed 's/ $//' >"$tmp/r"
+	if [ -s "$tmp/r" ] && cmp -s "$tmp/u" "$tmp/r"; then ok "usage synopsis matches README ($3)"
+	else not_ok "usage synopsis matches README ($3)" "usage:  $(cat "$tmp/u")" "README: $(cat "$tmp/r")"; fi
 }
 tap_end() {
 	echo "1..$n"
