@@ -13,9 +13,9 @@ PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev \
               libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium \
               zlib1g-dev softflowd tcpdump pmacct clang libclang-rt-14-dev \
-              tshark nfdump
+              tshark nfdump debhelper lintian dpkg-dev
 
-.PHONY: all deps build run test bench fuzz soak format clean
+.PHONY: all deps build run test deb bench fuzz soak format clean
 
 all: build
 
@@ -49,6 +49,12 @@ run: build
 
 test: build
 	SANITIZE=$(SANITIZE) FUZZ=$(FUZZ) scripts/run-tests $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# The Debian packages (debian/), built from a copy of the tree without the
+# project's tests: $(BUILD)/deb/rirmeter_*.deb and rirdb_*.deb; install them
+# with `apt-get install ./rirmeter_*.deb ./rirdb_*.deb` there.
+deb: deps
+	scripts/build-deb.sh $(BUILD)/deb
 
 # Every libFuzzer harness for FUZZ_SECONDS (default 10 minutes), two at a
 # time; `make test` runs the same suite for 10 s each (tests/fuzz/README.md).
