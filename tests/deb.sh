@@ -56,6 +56,7 @@ else
 fi
 dpkg -L rirmeter rirdb 2>/dev/null | sort -u >"$tmp/files"
 check "the rirmeter user exists" getent passwd rirmeter
+check "the fetch timer is enabled" test -L /etc/systemd/system/timers.target.wants/rirdb-fetch.timer
 check "/var/lib/rirmeter is the rirmeter user's" test "$(stat -c %U:%G /var/lib/rirmeter 2>/dev/null)" = rirmeter:rirmeter
 check "postinst built the first snapshot" test -s /var/lib/rirmeter/rirmeter.snap
 check "the snapshot is the rirmeter user's" test "$(stat -c %U /var/lib/rirmeter/rirmeter.snap 2>/dev/null)" = rirmeter
@@ -105,4 +106,8 @@ check "no file of the packages is left${left:+:$left}" test -z "$left"
 check "/var/lib/rirmeter is gone" test ! -e /var/lib/rirmeter
 check "the rirmeter user is gone" bash -c "! getent passwd rirmeter && ! getent group rirmeter"
 check "/etc/default/rirmeter is gone" test ! -e /etc/default/rirmeter
+# The timer's enablement (deb-systemd-helper's symlinks and state) too.
+left=$(find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
+	/var/lib/systemd/deb-systemd-helper-masked -name '*rirdb*' -o -name '*rirmeter*' 2>/dev/null)
+check "no unit enablement is left${left:+: $left}" test -z "$left"
 tap_end
