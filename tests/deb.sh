@@ -95,6 +95,11 @@ else
 	ok "# SKIP systemd-analyze not installed: installed units not verified"
 fi
 
+# remove keeps the state and the user; purge (below) removes them.
+apt-get remove -y -q rirmeter rirdb >"$tmp/remove.log" 2>&1
+check "apt-get remove keeps the snapshot and the user" \
+	bash -c "test $? = 0 && test -s /var/lib/rirmeter/rirmeter.snap && getent passwd rirmeter"
+
 apt-get purge -y -q rirmeter rirdb >"$tmp/purge.log" 2>&1
 check "apt-get purge removes both packages" bash -c "test $? = 0 && ! dpkg -s rirmeter >/dev/null 2>&1 && ! dpkg -s rirdb >/dev/null 2>&1"
 left=""
