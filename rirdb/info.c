@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dir24.h"
@@ -78,9 +77,8 @@ int rirdb_info(int argc, char **argv)
 	const struct rm_db *db = rm_snapshot_db(s);
 	const struct rm_dir24 *d24 = rm_snapshot_dir24(s);
 	const struct rm_trie6 *t6 = rm_snapshot_trie6(s);
-	time_t bt = (time_t)db->build_time;
-	char when[64];
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&bt));
+	char when[RM_RFC3339_LEN];
+	rm_rfc3339(when, (double)db->build_time, 0);
 	printf("snapshot   ");
 	rm_put_text(stdout, path);
 	printf("\nformat     version %u, crc32c %08x\nbuilt      %s\n", RM_SNAPSHOT_VERSION,
