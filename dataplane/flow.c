@@ -86,7 +86,6 @@
  * the first message that only one of them explains, and losses are
  * counted under it.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -96,6 +95,7 @@
 #include "byteorder.h"
 #include "cursor.h"
 #include "flow.h"
+#include "loaders.h"
 #include "options.h"
 
 static const char *const proto_names[RM_FLOW_PROTOS] = {"netflow", "ipfix", "sflow"};
@@ -191,29 +191,35 @@ static int cmp_prefix(const void *x, const void *y)
 	return memcmp(a->a, b->a, 16);
 }
 
-/* s (one prefix, NUL-terminated, no spaces) into *p; NULL, or the reason. */
-static const char *parse_prefix(char *s, struct rm_allow_prefix *p)
+/* s (one prefix, NUL-terminated, no spaces) into *p; NULL, or the reason.
+ * The loaders' parser, as for operator labels (host bits must be zero); a
+ * bare address is its own host prefix. */
+static const char *parse_prefix(const char *s, struct rm_allow_prefix *p)
 {
-	char *slash = strchr(s, '/');
-	uint64_t len;
-	char why[96];
-	if (slash)
-		*slash = '\0';
+	size_t n = strlen(s);
+	unsigned family, plen;
+	uint32_t v4;
+	rm_u128 first, last;
+	const char *why = "not an IPv4 or IPv6 address";
 	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, s, p->a) == 1)
+	if (strchr(s, '/')) {
+		if (rl_parse_prefix(s, n, &family, &first, &last, &plen, &why))
+			return why;
+	} else if (rl_parse_v4(s, n, &v4) == 0) {
+		family = RM_V4, first = v4, plen = 32;
+	} else if (rl_parse_v6(s, n, &first) == 0) {
+		family = RM_V6, plen = 128;
+	} else {
+		return why;
+	}
+	p->len = (uint8_t)plen;
+	if (family == RM_V4) {
 		p->family = 4;
-	else if (inet_pton(AF_INET6, s, p->a) == 1)
+		rm_put_be32(p->a, (uint32_t)first);
+	} else {
 		p->family = 6;
-	else
-		return "not an IPv4 or IPv6 address";
-	unsigned max = p->family == 4 ? 32 : 128;
-	len = max;
-	if (slash && rm_parse_u64(slash + 1, 0, max, &len, why, sizeof(why)))
-		return "prefix length is not a whole number in range";
-	p->len = (uint8_t)len;
-	for (unsigned bit = (unsigned)len; bit < max; bit++)
-		if (p->a[bit / 8] & (0x80 >> bit % 8))
-			return "host bits set after the prefix length";
+		rm_v6_to_bytes(first, p->a);
+	}
 	return NULL;
 }
 
@@ -289,18 +295,19 @@ struct rm_flow_allow *rm_flow_allow_parse(const char *spec, char *err, size_t er
 		if (n == sizeof(buf) - 1 && buf[n - 1] != '\n') {
 			why = "line too long";
 		} else {
-			buf[strcspn(buf, "#")] = '\0';
+			buf[strcspn(buf, "#")] = '\0'; /* a comment runs to the line's end */
 			char *s = buf + strspn(buf, " \t\r\n");
-			s[strcspn(s, " \t\r\n")] = '\0';
+			char *e = s + strcspn(s, " \t\r\n");
 			if (!*s)
 				continue;
-			if (strspn(buf + (s - buf) + strlen(s) + 1, " \t\r\n") !=
-			    strlen(buf + (s - buf) + strlen(s) + 1))
+			if (e[strspn(e, " \t\r\n")])
 				why = "more than one prefix on the line";
 			else if (a->n == RM_FLOW_ALLOW_MAX)
 				why = "too many prefixes";
-			else
+			else {
+				*e = '\0';
 				why = parse_prefix(s, &a->p[a->n]);
+			}
 		}
 		if (why) {
 			snprintf(err, errlen, "%s:%u: %s", path, line, why);

@@ -537,7 +537,7 @@ def flood_cases(tmp, snap, captures, items4, items6, v9_records):
     bad = os.path.join(tmp, 'bad-allow.txt')
     with open(bad, 'w') as f:
         f.write('192.0.2.0/24\n\n10.0.0.1/33\n')
-    for arg, msg in (('@' + bad, '%s:3: prefix length' % bad),
+    for arg, msg in (('@' + bad, '%s:3: bad prefix length' % bad),
                      ('192.0.2.0/24,nonsense', "--flows-allow: 'nonsense': not an IPv4"),
                      ('@' + bad + '.missing', bad + '.missing: No such file')):
         r = rirmeter(v9, ['--db', snap, '--flows', 'netflow:%d' % port, '--flows-allow', arg])

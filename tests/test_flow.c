@@ -1778,13 +1778,14 @@ static void allow_list(void **unused)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	FILE *f = fdopen(fd, "w");
-	fputs("# exporters\n\n192.0.2.0/24  # the lab\n  2001:db8::/32\n", f);
+	fputs("# exporters\n\n192.0.2.0/24  # the lab\n  2001:db8::/32\n198.51.100.7# no space\n",
+	      f);
 	fclose(f);
 	char spec[64];
 	snprintf(spec, sizeof(spec), "@%s", path);
 	a = rm_flow_allow_parse(spec, err, sizeof(err));
 	assert_non_null(a);
-	assert_int_equal(a->n, 2);
+	assert_int_equal(a->n, 3);
 	assert_true(rm_flow_allowed(a, in6, 6));
 	free(a);
 	f = fopen(path, "w");
