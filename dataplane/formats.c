@@ -251,6 +251,21 @@ static void prom_exporter_family(FILE *o, const struct rm_rows *rs, const char *
 	}
 }
 
+/* One sample of metric per health row whose key starts with prefix, the
+ * rest of the key as its label. */
+static void prom_health_by(FILE *o, const struct rm_rows *rs, const char *metric, const char *label,
+			   const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, "health") == 0 &&
+		    strncmp(rs->v[i].key, prefix, n) == 0) {
+			fprintf(o, "%s{", metric);
+			prom_label(o, label, rs->v[i].key + n);
+			fprintf(o, "} %" PRIu64 "\n", rs->v[i].packets);
+		}
+}
+
 /* The flow collector: datagrams and records, drops, then each exporter's
  * counters. */
 static void prom_flow(FILE *o, const struct rm_rows *rs)
@@ -288,13 +303,8 @@ static void prom_flow(FILE *o, const struct rm_rows *rs)
 	 * back lower, so a gauge. */
 	prom_help(o, "rirmeter_flow_denied_source_datagrams",
 		  "Datagrams denied from the top denied sources (approximate)", "gauge");
-	for (uint32_t i = 0; i < rs->n; i++)
-		if (strcmp(rs->v[i].scope, "health") == 0 &&
-		    strncmp(rs->v[i].key, "flow/denied_from/", 17) == 0) {
-			fputs("rirmeter_flow_denied_source_datagrams{", o);
-			prom_label(o, "source", rs->v[i].key + 17);
-			fprintf(o, "} %" PRIu64 "\n", rs->v[i].packets);
-		}
+	prom_health_by(o, rs, "rirmeter_flow_denied_source_datagrams", "source",
+		       "flow/denied_from/");
 	prom_help(o, "rirmeter_flow_released_total",
 		  "Counters of exporters released from the table (aged or evicted), summed",
 		  "counter");
@@ -308,13 +318,7 @@ static void prom_flow(FILE *o, const struct rm_rows *rs)
 	}
 	prom_help(o, "rirmeter_flow_malformed_total",
 		  "Flow datagrams dropped before their exporter was known", "counter");
-	for (uint32_t i = 0; i < rs->n; i++)
-		if (strcmp(rs->v[i].scope, "health") == 0 &&
-		    strncmp(rs->v[i].key, "flow/malformed.", 15) == 0) {
-			fputs("rirmeter_flow_malformed_total{", o);
-			prom_label(o, "reason", rs->v[i].key + 15);
-			fprintf(o, "} %" PRIu64 "\n", rs->v[i].packets);
-		}
+	prom_health_by(o, rs, "rirmeter_flow_malformed_total", "reason", "flow/malformed.");
 	for (unsigned k = 0; k < RM_EXP_COUNTERS; k++)
 		prom_exporter_family(o, rs, rm_exp_counter_name(k));
 	prom_exporter_family(o, rs, "malformed");
