@@ -28,7 +28,16 @@ static const char *const status_names[RM_ST_COUNT] = {
 
 static const char *const kind_names[RM_IN_KIND_COUNT] = {
     "stats",	   "iana-ipv4",	   "iana-ipv6",	  "special-ipv4", "special-ipv6",
-    "special-asn", "holders-rpsl", "holders-csv", "labels",
+    "special-asn", "holders-rpsl", "holders-csv", "labels",	  "as-names",
+    "location",	   "nicbr",	   "nir-ids",
+};
+
+static const char *const nir_names[RM_NIR_COUNT] = {
+    "", "jpnic", "krnic", "cnnic", "twnic", "idnic", "vnnic", "irinn", "nicbr",
+};
+
+static const char *const name_source_names[RM_NAME_SOURCE_COUNT] = {
+    "", "csv", "rpsl", "nicbr", "asname",
 };
 
 const char *rm_rir_name(unsigned rir)
@@ -44,6 +53,22 @@ const char *rm_status_name(unsigned status)
 const char *rm_input_kind_name(unsigned kind)
 {
 	return kind < RM_IN_KIND_COUNT ? kind_names[kind] : "invalid";
+}
+
+const char *rm_nir_name(unsigned nir)
+{
+	return nir < RM_NIR_COUNT ? nir_names[nir] : "invalid";
+}
+
+const char *rm_name_source_name(unsigned src)
+{
+	return src < RM_NAME_SOURCE_COUNT ? name_source_names[src] : "invalid";
+}
+
+int rm_key_nir(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n)
+{
+	(void)db;
+	return snprintf(out, n, "%s:%s", rm_rir_name(a->rir), rm_nir_name(a->nir));
 }
 
 int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n)
@@ -74,6 +99,11 @@ static int name_index(const char *const *names, int n, const char *s, size_t len
 int rm_rir_from_name(const char *s, size_t len)
 {
 	return name_index(rir_names, RM_RIR_COUNT, s, len);
+}
+
+int rm_nir_from_name(const char *s, size_t len)
+{
+	return len ? name_index(nir_names, RM_NIR_COUNT, s, len) : -1;
 }
 
 int rm_status_from_name(const char *s, size_t len)
@@ -332,6 +362,10 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 				    i);
 		if (!check_cc(a->cc))
 			return fail(err, errlen, "country code is not two letters A-Z", i);
+		if (a->nir >= RM_NIR_COUNT || a->name_source >= RM_NAME_SOURCE_COUNT ||
+		    (a->name_source != RM_NAME_NONE && !*rm_str(db, a->holder_name)) || a->pad[0] ||
+		    a->pad[1])
+			return fail(err, errlen, "attribution with bad nir or name source", i);
 	}
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];
@@ -468,7 +502,8 @@ static int attr_equal(const struct rm_attr *a, const struct rm_attr *b)
 {
 	return a->rir == b->rir && a->status == b->status && a->cc[0] == b->cc[0] &&
 	       a->cc[1] == b->cc[1] && a->holder_id == b->holder_id &&
-	       a->holder_name == b->holder_name;
+	       a->holder_name == b->holder_name && a->nir == b->nir &&
+	       a->name_source == b->name_source;
 }
 
 static uint32_t attr_hash(const struct rm_attr *a)
@@ -481,6 +516,8 @@ static uint32_t attr_hash(const struct rm_attr *a)
 	k.cc[1] = a->cc[1];
 	k.holder_id = a->holder_id;
 	k.holder_name = a->holder_name;
+	k.nir = a->nir;
+	k.name_source = a->name_source;
 	return (uint32_t)hash_bytes(&k, sizeof(k));
 }
 

@@ -11,7 +11,8 @@
  *     the top of the space.  start[0] is 0.  Space that nothing covers
  *     points at attribution 0, which is always rir "unknown".
  *   - id[i] < n_attrs and block[i] < n_blocks or RM_NO_BLOCK.
- *   - Attributions are unique (rir, status, cc, holder, name) tuples, so
+ *   - Attributions are unique (rir, status, cc, holder, name, name source,
+ *     nir) tuples, so
  *     an id is a dense small integer that counters can index directly.
  *   - Blocks record provenance: the registry record (or IANA row, or
  *     operator label) a range came from, with input file and line.
@@ -59,6 +60,31 @@ enum rm_status {
 
 enum rm_family { RM_V4, RM_V6, RM_ASN, RM_FAMILY_COUNT };
 
+/* National Internet Registries: the level between a registry and its LIRs
+ * (APNIC's NIRs by their account ids, NIC.br by its own file). */
+enum rm_nir {
+	RM_NIR_NONE,
+	RM_NIR_JPNIC,
+	RM_NIR_KRNIC,
+	RM_NIR_CNNIC,
+	RM_NIR_TWNIC,
+	RM_NIR_IDNIC,
+	RM_NIR_VNNIC,
+	RM_NIR_IRINN,
+	RM_NIR_NICBR,
+	RM_NIR_COUNT
+};
+
+/* Where a holder's name came from, strongest first (loaders.h). */
+enum rm_name_source {
+	RM_NAME_NONE,
+	RM_NAME_CSV,	/* the operator's registry,holder_id,name file */
+	RM_NAME_RPSL,	/* org-name (owner: at LACNIC) of an object on the block */
+	RM_NAME_NICBR,	/* NIC.br's nicbr-asn-blk file */
+	RM_NAME_ASNAME, /* the name of the holder's lowest-numbered named AS */
+	RM_NAME_SOURCE_COUNT
+};
+
 #define RM_NO_BLOCK UINT32_MAX
 
 struct rm_attr {
@@ -67,6 +93,9 @@ struct rm_attr {
 	char cc[2];	      /* ISO 3166 code as the registry wrote it, or "\0\0" */
 	uint32_t holder_id;   /* string offset: opaque id or "local:LABEL" */
 	uint32_t holder_name; /* string offset: name when one was loaded */
+	uint8_t nir;	      /* enum rm_nir */
+	uint8_t name_source;  /* enum rm_name_source of holder_name; IANA's names: 0 */
+	uint8_t pad[2];	      /* zero */
 };
 
 /* A 128-bit key as stored on disk: most significant half first. */
@@ -92,6 +121,10 @@ enum rm_input_kind {
 	RM_IN_HOLDERS_RPSL, /* whois dump with organisation objects */
 	RM_IN_HOLDERS_CSV,  /* registry,holder_id,name */
 	RM_IN_LABELS,	    /* prefix,label */
+	RM_IN_AS_NAMES,	    /* RIPE's asn.txt: "<asn> <handle> - <name>, <CC>" */
+	RM_IN_LOCATION,	    /* IPFire's location database (libloc): AS names */
+	RM_IN_NICBR,	    /* NIC.br's "AS<n>|name|CNPJ|block|..." */
+	RM_IN_NIR_IDS,	    /* registry,holder_id,nir: the NIRs' account ids */
 	RM_IN_KIND_COUNT
 };
 
@@ -151,6 +184,9 @@ struct rm_db {
 const char *rm_rir_name(unsigned rir);
 const char *rm_status_name(unsigned status);
 const char *rm_input_kind_name(unsigned kind);
+const char *rm_nir_name(unsigned nir);		 /* "" for RM_NIR_NONE */
+const char *rm_name_source_name(unsigned src);	 /* "" for RM_NAME_NONE */
+int rm_nir_from_name(const char *s, size_t len); /* -1 when not a NIR */
 int rm_rir_from_name(const char *s, size_t len); /* -1 when not a registry */
 int rm_status_from_name(const char *s, size_t len);
 /* Report keys, the same in every output: "ripencc:DE" ("ZZ" when the
@@ -163,10 +199,20 @@ int rm_status_from_name(const char *s, size_t len);
  * label's key. */
 int rm_key_country(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
 int rm_key_holder(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
+/* The NIR key: "apnic:jpnic", "lacnic:nicbr", or "ripencc:" for space under
+ * no NIR.  Like snprintf; always below RM_KEY_MAX. */
+int rm_key_nir(const struct rm_db *db, const struct rm_attr *a, char *out, size_t n);
+/* The holder's display name, "" when none was loaded. */
+static inline const char *rm_holder_name(const struct rm_db *db, const struct rm_attr *a);
 
 static inline const char *rm_str(const struct rm_db *db, uint32_t off)
 {
 	return db->strings + off;
+}
+
+static inline const char *rm_holder_name(const struct rm_db *db, const struct rm_attr *a)
+{
+	return rm_str(db, a->holder_name);
 }
 
 /* Keys */

@@ -47,7 +47,7 @@ struct section {
 
 _Static_assert(sizeof(struct header) == HEADER_SIZE, "header layout");
 _Static_assert(sizeof(struct section) == 24, "section layout");
-_Static_assert(sizeof(struct rm_attr) == 12, "attr layout");
+_Static_assert(sizeof(struct rm_attr) == 16, "attr layout");
 _Static_assert(sizeof(struct rm_block) == 48, "block layout");
 _Static_assert(sizeof(struct rm_input) == 32, "input layout");
 _Static_assert(sizeof(struct rm_key) == 16, "key layout");

@@ -23,7 +23,7 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 5
+#define RM_SNAPSHOT_VERSION 6
 
 struct rm_snapshot;
 struct rm_dir24; /* dir24.h */

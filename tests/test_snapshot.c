@@ -197,22 +197,35 @@ static void hostile_contents_with_valid_checksum(void **state)
 
 	memcpy(b, orig, len);
 	unsigned char *attrs = section(b, 2, &count);
-	attrs[12] = 99; /* attribution 1's rir */
+	attrs[sizeof(struct rm_attr)] = 99; /* attribution 1's rir */
 	reseal(b, len);
 	expect_refused(b, len, "bad rir or status");
+
+	/* NIR, name source and padding are bounded: an out-of-range NIR would
+	 * index the name table. */
+	static const size_t bytes[] = {offsetof(struct rm_attr, nir),
+				       offsetof(struct rm_attr, name_source),
+				       offsetof(struct rm_attr, pad)};
+	for (size_t k = 0; k < 3; k++) {
+		memcpy(b, orig, len);
+		attrs = section(b, 2, &count);
+		attrs[sizeof(struct rm_attr) + bytes[k]] = 99;
+		reseal(b, len);
+		expect_refused(b, len, "bad nir or name source");
+	}
 
 	/* Country codes are two letters A-Z or none: an escape character or a
 	 * lower-case letter would reach JSON and tables as it is. */
 	memcpy(b, orig, len);
 	attrs = section(b, 2, &count);
-	assert_memory_equal(attrs + 12 + 2, "DE", 2); /* attribution 1's cc */
-	attrs[12 + 2] = 0x1b;
+	assert_memory_equal(attrs + sizeof(struct rm_attr) + 2, "DE", 2); /* attribution 1's cc */
+	attrs[sizeof(struct rm_attr) + 2] = 0x1b;
 	reseal(b, len);
 	expect_refused(b, len, "country code is not two letters A-Z");
-	attrs[12 + 2] = 'd';
+	attrs[sizeof(struct rm_attr) + 2] = 'd';
 	reseal(b, len);
 	expect_refused(b, len, "country code is not two letters A-Z");
-	attrs[12 + 2] = '\0'; /* half a code */
+	attrs[sizeof(struct rm_attr) + 2] = '\0'; /* half a code */
 	reseal(b, len);
 	expect_refused(b, len, "country code is not two letters A-Z");
 
@@ -231,7 +244,8 @@ static void hostile_contents_with_valid_checksum(void **state)
 	str = section(b, 1, &count);
 	uint32_t off = (uint32_t)((unsigned char *)memmem(str, count, "local:office", 12) - str);
 	attrs = section(b, 2, &count);
-	memcpy(attrs + 12 + 4, &off, 4); /* attribution 1's holder_id */
+	memcpy(attrs + sizeof(struct rm_attr) + offsetof(struct rm_attr, holder_id), &off,
+	       4); /* attribution 1's holder_id */
 	reseal(b, len);
 	expect_refused(b, len, "a 'local:' holder outside a label's block");
 
