@@ -14,10 +14,18 @@
  *     telling IPv4 from IPv6 by the first data row;
  *   - "registry,holder_id,name" or "prefix,label" headers, or a first line
  *     whose first field is a CIDR prefix (labels without a header);
- *   - "key: value" lines with an "organisation:" attribute (RPSL).
+ *   - "key: value" lines with an "inetnum:", "inet6num:", "aut-num:" or
+ *     "organisation:" attribute at an object's start (RPSL);
+ *   - "registry,holder_id,nir" header: the NIRs' account ids;
+ *   - "<asn> <text>" without '|' (RIPE's asn.txt), "AS<n>|..." (NIC.br);
+ *   - IPFire's location database by its magic bytes ("LOCDBXX").
+ * Any of them may be gzip'd: files are read through zlib (stream.c).
+ * RPSL dumps are not read here but at the end of the build (rpsl.c): they
+ * are joined to the delegated records, which must all be known first.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <zlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -105,6 +113,15 @@ void rl_build_free(struct rl_build *b)
 	rm_model_free(b->model);
 	free(b->claims);
 	free(b->names);
+	free(b->asnames);
+	free(b->nir_ids);
+	for (uint32_t i = 0; i < b->n_deferred; i++) {
+		free(b->deferred[i].path);
+		free(b->deferred[i].data);
+	}
+	free(b->deferred);
+	free(b->pool.s);
+	free(b->range_index);
 	free(b);
 }
 
@@ -127,6 +144,37 @@ void rl_add_name(struct rl_build *b, const struct rl_name *n)
 {
 	RM_GROW_OR_DIE(&b->names, &b->names_cap, b->n_names, 1, 1024);
 	b->names[b->n_names++] = *n;
+}
+
+void rl_add_asname(struct rl_build *b, const struct rl_asname *n)
+{
+	RM_GROW_OR_DIE(&b->asnames, &b->asnames_cap, b->n_asnames, 1, 4096);
+	b->asnames[b->n_asnames++] = *n;
+}
+
+void rl_add_nir_id(struct rl_build *b, const struct rl_nir_id *n)
+{
+	RM_GROW_OR_DIE(&b->nir_ids, &b->nir_ids_cap, b->n_nir_ids, 1, 16);
+	b->nir_ids[b->n_nir_ids++] = *n;
+}
+
+uint32_t rl_pool_add(struct rl_pool *p, const char *s, size_t len)
+{
+	if (p->len == 0) { /* offset 0 is "" */
+		RM_GROW_OR_DIE(&p->s, &p->cap, 0, 1, 1 << 16);
+		p->s[0] = '\0';
+		p->len = 1;
+	}
+	if (len == 0)
+		return 0;
+	if (len >= UINT32_MAX - p->len)
+		rm_out_of_memory();
+	RM_GROW_OR_DIE(&p->s, &p->cap, p->len, (uint32_t)len + 1, 1 << 16);
+	uint32_t off = p->len;
+	memcpy(p->s + off, s, len);
+	p->s[off + len] = '\0';
+	p->len += (uint32_t)len + 1;
+	return off;
 }
 
 uint32_t rl_intern(struct rl_build *b, const char *s, size_t len)
@@ -251,20 +299,64 @@ static int csv_second_record_is_v6(const char *data, size_t len)
 	return v6;
 }
 
+/* An object's first line: one of the classes names are read from. */
 static int is_rpsl(const char *data, size_t len)
 {
+	static const char *const classes[] = {"inetnum:", "inet6num:", "aut-num:", "organisation:"};
 	struct rl_lines l;
 	struct rl_span line;
+	int at_start = 1;
 	rl_lines_init(&l, data, len);
-	while (rl_lines_next(&l, &line))
-		if (line.len > 13 && memcmp(line.s, "organisation:", 13) == 0)
-			return 1;
+	while (rl_lines_next(&l, &line)) {
+		if (line.len && (line.s[0] == '%' || line.s[0] == '#'))
+			continue;
+		if (rl_trim(line).len == 0) {
+			at_start = 1;
+			continue;
+		}
+		if (at_start)
+			for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+				if (header_starts(line, classes[i]))
+					return 1;
+		at_start = 0;
+	}
 	return 0;
+}
+
+/* RIPE's asn.txt: "<digits> <text>", no '|' (a statistics line has). */
+static int looks_like_asn_txt(struct rl_span line)
+{
+	size_t i = 0;
+	while (i < line.len && line.s[i] >= '0' && line.s[i] <= '9')
+		i++;
+	return i > 0 && i + 1 < line.len && line.s[i] == ' ' && line.s[i + 1] != ' ' &&
+	       !memchr(line.s, '|', line.len);
+}
+
+/* NIC.br: "AS<digits>|". */
+static int looks_like_nicbr(struct rl_span line)
+{
+	size_t i = 2;
+	if (line.len < 4 || !header_starts(line, "AS"))
+		return 0;
+	while (i < line.len && line.s[i] >= '0' && line.s[i] <= '9')
+		i++;
+	return i > 2 && i < line.len && line.s[i] == '|';
+}
+
+#define LOCATION_MAGIC "LOCDBXX"
+
+static int is_location_db(const char *data, size_t len)
+{
+	return len >= sizeof(LOCATION_MAGIC) - 1 &&
+	       memcmp(data, LOCATION_MAGIC, sizeof(LOCATION_MAGIC) - 1) == 0;
 }
 
 int rl_detect(const char *data, size_t len)
 {
 	struct rl_span line;
+	if (is_location_db(data, len))
+		return RM_IN_LOCATION;
 	if (memchr(data, '\0', len))
 		return -1;
 	if (!first_meaningful_line(data, len, &line))
@@ -281,6 +373,12 @@ int rl_detect(const char *data, size_t len)
 		return RM_IN_HOLDERS_CSV;
 	if (header_starts(line, "prefix,label"))
 		return RM_IN_LABELS;
+	if (header_starts(line, "registry,holder_id,nir"))
+		return RM_IN_NIR_IDS;
+	if (looks_like_nicbr(line))
+		return RM_IN_NICBR;
+	if (looks_like_asn_txt(line))
+		return RM_IN_AS_NAMES;
 	struct rl_span f[3];
 	if (rl_split(line, ',', f, 3) == 2) {
 		unsigned fam, plen;
@@ -289,7 +387,7 @@ int rl_detect(const char *data, size_t len)
 		if (rl_parse_prefix(f[0].s, f[0].len, &fam, &a, &z, &plen, &why) == 0)
 			return RM_IN_LABELS;
 	}
-	if (memchr(line.s, ':', line.len) && is_rpsl(data, len))
+	if (is_rpsl(data, len))
 		return RM_IN_HOLDERS_RPSL;
 	return -1;
 }
@@ -297,9 +395,21 @@ int rl_detect(const char *data, size_t len)
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
 
-int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, size_t len)
+static void io_error(struct rl_build *b, const char *name, const char *why)
 {
-	int kind = rl_detect(data, len);
+	fprintf(diag_out(b), "%s: %s\n", name, why);
+	b->counts.errors++;
+	b->failed_io = 1;
+}
+
+/* A file's (or buffer's) plain text, its format already told: path is
+ * set when data is only the start of the file at path (RPSL dumps and the
+ * location database are then read from the file itself). */
+static int add_plain(struct rl_build *b, const char *name, const char *path, const char *data,
+		     size_t len, int kind)
+{
+	FILE *f;
+	int rc;
 	switch (kind) {
 	case RM_IN_STATS:
 		return rl_load_stats(b, name, data, len);
@@ -311,60 +421,114 @@ int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, 
 	case RM_IN_SPECIAL_ASN:
 		return rl_load_special(b, name, data, len, kind);
 	case RM_IN_HOLDERS_RPSL:
-		return rl_load_holders_rpsl(b, name, data, len);
+		return rl_defer_rpsl(b, name, path, data, len);
 	case RM_IN_HOLDERS_CSV:
 		return rl_load_holders_csv(b, name, data, len);
 	case RM_IN_LABELS:
 		return rl_load_labels(b, name, data, len);
+	case RM_IN_AS_NAMES:
+		return rl_load_asn_txt(b, name, data, len);
+	case RM_IN_NICBR:
+		return rl_load_nicbr(b, name, data, len);
+	case RM_IN_NIR_IDS:
+		return rl_load_nir_ids(b, name, data, len);
+	case RM_IN_LOCATION:
+		f = path ? fopen(path, "rb") : fmemopen((void *)data, len, "rb");
+		if (!f) {
+			io_error(b, name, strerror(errno));
+			return -1;
+		}
+		rc = rl_load_location(b, name, f);
+		fclose(f);
+		return rc;
 	default:
-		b->counts.errors++;
-		b->failed_io = 1;
-		fprintf(diag_out(b),
-			"%s: unrecognized format (expected a registry statistics file, an IANA "
-			"CSV, holder names, or prefix labels)\n",
-			name);
+		io_error(b, name,
+			 "unrecognized format (expected a registry statistics file, an IANA CSV, "
+			 "holder names, prefix labels, an RPSL whois dump, AS names, NIC.br's "
+			 "file, NIR ids or a location database)");
 		return -1;
 	}
 }
 
+int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, size_t len)
+{
+	if (!rl_is_gzip(data, len))
+		return add_plain(b, name, NULL, data, len, rl_detect(data, len));
+	const char *why;
+	size_t n;
+	char *plain = rl_gunzip(data, len, &n, &why);
+	if (!plain) {
+		io_error(b, name, why);
+		return -1;
+	}
+	int rc = add_plain(b, name, NULL, plain, n, rl_detect(plain, n));
+	free(plain);
+	return rc;
+}
+
+/* How much of a file is read to tell its format before the rest. */
+#define DETECT_WINDOW (1u << 20)
+
 int rl_build_add_file(struct rl_build *b, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(diag_out(b), "%s: cannot open: %s\n", path, strerror(errno));
+	gzFile gz = gzopen(path, "rb");
+	if (!gz) {
+		fprintf(diag_out(b), "%s: cannot open: %s\n", path,
+			errno ? strerror(errno) : "out of memory");
 		b->counts.errors++;
 		b->failed_io = 1;
 		return -1;
 	}
 	char *data = NULL;
 	uint32_t len = 0, cap = 0;
-	int no_room = 0;
+	const char *why = NULL;
+	int kind = -2;
 	for (;;) {
 		if (len == cap && RM_GROW(&data, &cap, len, 1, 1 << 20)) {
-			no_room = 1;
+			why = "cannot read: out of memory, or larger than 4 GiB";
 			break;
 		}
-		size_t got = fread(data + len, 1, cap - len, f);
-		len += (uint32_t)got;
-		if (got == 0)
+		unsigned want = cap - len > (1u << 30) ? (1u << 30) : cap - len;
+		int got = gzread(gz, data + len, want);
+		if (got < 0) {
+			int errnum;
+			const char *msg = gzerror(gz, &errnum);
+			why = errnum == Z_BUF_ERROR ? "truncated gzip stream"
+			      : errnum == Z_ERRNO   ? strerror(errno)
+						    : msg;
 			break;
+		}
+		len += (uint32_t)got;
+		if (got == 0) {
+			int errnum;
+			gzerror(gz, &errnum);
+			if (errnum == Z_BUF_ERROR)
+				why = "truncated gzip stream";
+			break;
+		}
+		/* Told once the window is full: a whois dump or a location
+		 * database is then read from the file, not into memory. */
+		if (kind == -2 && len >= DETECT_WINDOW) {
+			kind = rl_detect(data, len);
+			if (kind == RM_IN_HOLDERS_RPSL || kind == RM_IN_LOCATION)
+				break;
+		}
 	}
-	int bad = ferror(f);
-	fclose(f);
+	int plain_file = gzdirect(gz);
+	gzclose(gz);
 	int rc;
-	if (no_room) {
-		fprintf(diag_out(b), "%s: cannot read: out of memory, or larger than 4 GiB\n",
-			path);
-		b->counts.errors++;
-		b->failed_io = 1;
-		rc = -1;
-	} else if (bad) {
-		fprintf(diag_out(b), "%s: read error\n", path);
-		b->counts.errors++;
-		b->failed_io = 1;
+	if (why) {
+		io_error(b, path, why);
 		rc = -1;
 	} else {
-		rc = rl_build_add_buffer(b, path, data, len);
+		if (kind == -2 || (kind != RM_IN_HOLDERS_RPSL && kind != RM_IN_LOCATION))
+			kind = rl_detect(data, len);
+		if (kind == RM_IN_LOCATION && !plain_file) {
+			io_error(b, path, "a compressed location database: give it uncompressed");
+			rc = -1;
+		} else {
+			rc = add_plain(b, path, path, data, len, kind);
+		}
 	}
 	free(data);
 	return rc;

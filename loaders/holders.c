@@ -1,10 +1,10 @@
 /*
- * holders.c - holder names, and the operator's own prefix labels.
+ * holders.c - the operator's holder names, and the operator's own prefix
+ * labels.
  *
- * Holder names join a registry's opaque holder id to a readable name.
- * They come from RPSL whois dumps ("organisation:" objects with
- * "org-name:"; the registry is read from "source:") or from a CSV
- * "registry,holder_id,name".  A registry of "*" or empty matches any.
+ * The operator's names join a registry's opaque holder id to a readable
+ * name directly: a CSV "registry,holder_id,name", the strongest of the
+ * name sources (names.c).  A registry of "*" or empty matches any.
  *
  * Labels ("prefix,label", header optional) name the operator's own and
  * customers' networks.  Each becomes a claim in the label layer, ranked by
@@ -13,91 +13,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-static int rir_of_source(struct rl_span s)
-{
-	static const struct {
-		const char *word;
-		int rir;
-	} map[] = {
-	    {"AFRINIC", RM_RIR_AFRINIC}, {"APNIC", RM_RIR_APNIC},  {"ARIN", RM_RIR_ARIN},
-	    {"LACNIC", RM_RIR_LACNIC},	 {"RIPE", RM_RIR_RIPENCC},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		size_t n = strlen(map[i].word);
-		if (s.len >= n && strncasecmp(s.s, map[i].word, n) == 0)
-			return map[i].rir;
-	}
-	return RM_RIR_UNKNOWN;
-}
-
-struct rpsl_object {
-	unsigned line; /* where the object starts */
-	struct rl_span org, org_name, source;
-	int is_org;
-};
-
-static void rpsl_flush(struct rl_build *b, const char *name, uint32_t input, struct rpsl_object *o,
-		       unsigned *records)
-{
-	if (o->is_org) {
-		if (o->org.len == 0 || o->org_name.len == 0) {
-			rl_error(b, name, o->line, "organisation object without %s",
-				 o->org.len ? "org-name" : "a handle");
-		} else if (rl_text_ok(b, name, o->line, "holder id", o->org, 1) &&
-			   rl_text_ok(b, name, o->line, "holder name", o->org_name, 0)) {
-			struct rl_name n = {.rir = (uint32_t)rir_of_source(o->source),
-					    .id = rl_intern(b, o->org.s, o->org.len),
-					    .name = rl_intern(b, o->org_name.s, o->org_name.len),
-					    .input = input,
-					    .line = o->line};
-			rl_add_name(b, &n);
-			(*records)++;
-		}
-	}
-	memset(o, 0, sizeof(*o));
-}
-
-int rl_load_holders_rpsl(struct rl_build *b, const char *name, const char *data, size_t len)
-{
-	uint32_t input = rl_new_input(b, name, RM_IN_HOLDERS_RPSL);
-	struct rl_lines l;
-	struct rl_span line;
-	struct rpsl_object o;
-	unsigned records = 0;
-	memset(&o, 0, sizeof(o));
-	rl_lines_init(&l, data, len);
-	while (rl_lines_next(&l, &line)) {
-		if (rl_trim(line).len == 0) {
-			rpsl_flush(b, name, input, &o, &records);
-			continue;
-		}
-		if (line.s[0] == '%' || line.s[0] == '#' || line.s[0] == ' ' || line.s[0] == '\t' ||
-		    line.s[0] == '+')
-			continue; /* comments and continuation lines of other attributes */
-		const char *colon = memchr(line.s, ':', line.len);
-		if (!colon) {
-			rl_error(b, name, l.lineno, "not an RPSL 'attribute: value' line");
-			continue;
-		}
-		struct rl_span key = {line.s, (size_t)(colon - line.s)};
-		struct rl_span val =
-		    rl_trim((struct rl_span){colon + 1, line.len - (size_t)(colon - line.s) - 1});
-		if (o.line == 0) {
-			o.line = l.lineno;
-			o.is_org = rl_span_eq(key, "organisation");
-		}
-		if (rl_span_eq(key, "organisation"))
-			o.org = val;
-		else if (rl_span_eq(key, "org-name"))
-			o.org_name = val;
-		else if (rl_span_eq(key, "source"))
-			o.source = val;
-	}
-	rpsl_flush(b, name, input, &o, &records);
-	rm_model_input_at(b->model, input)->records = records;
-	return 0;
-}
 
 static unsigned holder_row(struct rl_row *r)
 {
@@ -123,9 +38,11 @@ static unsigned holder_row(struct rl_row *r)
 	if (!rl_text_ok(b, r->name, r->line, "holder id", id, 1) ||
 	    !rl_text_ok(b, r->name, r->line, "holder name", nm, 0))
 		return 0;
-	struct rl_name n = {.rir = (uint32_t)rir,
+	struct rl_name n = {.key_kind = RL_BY_ID,
+			    .rir = (uint32_t)rir,
 			    .id = rl_intern(b, id.s, id.len),
-			    .name = rl_intern(b, nm.s, nm.len),
+			    .name = rl_pool_add(&b->pool, nm.s, nm.len),
+			    .source = RM_NAME_CSV,
 			    .input = r->input,
 			    .line = r->line};
 	rl_add_name(b, &n);

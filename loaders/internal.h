@@ -15,8 +15,10 @@
 #include "grow.h"
 #include "loaders.h"
 
-/* Claim layers, weakest first (see loaders.h). */
-enum rl_layer { RL_LAYER_IANA, RL_LAYER_DELEGATED, RL_LAYER_SPECIAL, RL_LAYER_LABEL };
+/* Claim layers, weakest first (see loaders.h).  RL_LAYER_NIR is not an
+ * attribution of its own: it marks the space a NIR administers (NIC.br's
+ * blocks), overlaid on the registry's records like labels are. */
+enum rl_layer { RL_LAYER_IANA, RL_LAYER_DELEGATED, RL_LAYER_SPECIAL, RL_LAYER_LABEL, RL_LAYER_NIR };
 
 struct rl_claim {
 	rm_u128 first, last;
@@ -30,11 +32,63 @@ struct rl_claim {
 	uint32_t block; /* model block, made when the claim first wins */
 };
 
+/*
+ * Text kept while a build runs but not put in the model unless it is used
+ * (organisation names, AS names, names offered for holders): a snapshot
+ * then holds only the names that name something.  Offsets, 0 is "".
+ */
+struct rl_pool {
+	char *s;
+	uint32_t len, cap;
+};
+uint32_t rl_pool_add(struct rl_pool *p, const char *s, size_t len);
+static inline const char *rl_pool_str(const struct rl_pool *p, uint32_t off)
+{
+	return p->s ? p->s + off : "";
+}
+
+/*
+ * A name offered for a holder, with its source (enum rm_name_source:
+ * smaller is stronger).  Offered either for a registry holder id directly
+ * (the operator's CSV: RL_BY_ID, rir RM_RIR_UNKNOWN for any registry) or
+ * for the holder of whatever delegated record has exactly the range
+ * [first, last] (RPSL objects, NIC.br blocks and AS numbers: RL_BY_RANGE).
+ * names.c turns the offers into one name per holder.
+ */
+enum rl_name_key { RL_BY_ID, RL_BY_RANGE };
 struct rl_name {
-	uint32_t rir; /* RM_RIR_UNKNOWN: any registry */
-	uint32_t id;  /* string offsets in the model */
-	uint32_t name;
+	rm_u128 first, last; /* RL_BY_RANGE */
+	uint32_t key_kind;   /* enum rl_name_key */
+	uint32_t family;     /* RL_BY_RANGE: enum rm_family */
+	uint32_t rir;	     /* RL_BY_ID: registry, RM_RIR_UNKNOWN for any */
+	uint32_t id;	     /* RL_BY_ID: holder id, string offset in the model */
+	uint32_t name;	     /* offset in the build's pool */
+	uint32_t source;     /* enum rm_name_source */
 	uint32_t input, line;
+};
+
+/* An AS number's name (asn.txt, location.db); the first input's wins. */
+struct rl_asname {
+	uint32_t asn;
+	uint32_t name; /* pool offset */
+	uint32_t input, line;
+};
+
+/* A registry account id that is a NIR's (data/nir-ids.csv). */
+struct rl_nir_id {
+	uint32_t rir, id; /* id: string offset in the model */
+	uint32_t nir;	  /* enum rm_nir */
+	uint32_t input, line;
+};
+
+/* An RPSL dump, read at the end of the build when the delegated records
+ * it is joined to are known (rpsl.c): a path to stream, or a copy of a
+ * buffer given in memory. */
+struct rl_deferred {
+	uint32_t input;
+	char *path;
+	char *data;
+	size_t len;
 };
 
 struct rl_build {
@@ -46,6 +100,16 @@ struct rl_build {
 	uint32_t n_claims, claims_cap;
 	struct rl_name *names;
 	uint32_t n_names, names_cap;
+	struct rl_asname *asnames;
+	uint32_t n_asnames, asnames_cap;
+	struct rl_nir_id *nir_ids;
+	uint32_t n_nir_ids, nir_ids_cap;
+	struct rl_deferred *deferred;
+	uint32_t n_deferred, deferred_cap;
+	struct rl_pool pool;
+	uint32_t *range_index; /* delegated claims by exact range (rpsl.c) */
+	uint32_t n_range_index;
+	int range_index_built;
 	int failed_io;
 };
 
@@ -61,6 +125,8 @@ __attribute__((format(printf, 4, 5))) void rl_notice(struct rl_build *b, const c
  * have no error to return, so out of memory aborts (common/grow.h). */
 struct rl_claim *rl_add_claim(struct rl_build *b);
 void rl_add_name(struct rl_build *b, const struct rl_name *n);
+void rl_add_asname(struct rl_build *b, const struct rl_asname *n);
+void rl_add_nir_id(struct rl_build *b, const struct rl_nir_id *n);
 uint32_t rl_intern(struct rl_build *b, const char *s, size_t len);
 
 /* Lines: CR LF or LF, a last line without newline, NUL bytes refused. */
@@ -136,9 +202,59 @@ int rl_load_stats(struct rl_build *b, const char *name, const char *data, size_t
 int rl_load_iana_alloc(struct rl_build *b, const char *name, const char *data, size_t len,
 		       int kind);
 int rl_load_special(struct rl_build *b, const char *name, const char *data, size_t len, int kind);
-int rl_load_holders_rpsl(struct rl_build *b, const char *name, const char *data, size_t len);
 int rl_load_holders_csv(struct rl_build *b, const char *name, const char *data, size_t len);
 int rl_load_labels(struct rl_build *b, const char *name, const char *data, size_t len);
+int rl_load_asn_txt(struct rl_build *b, const char *name, const char *data, size_t len);
+int rl_load_nicbr(struct rl_build *b, const char *name, const char *data, size_t len);
+int rl_load_nir_ids(struct rl_build *b, const char *name, const char *data, size_t len);
+/* IPFire's location database (asnames.c): its AS names.  f is the open
+ * file (read from its start); the caller closes it. */
+int rl_load_location(struct rl_build *b, const char *name, FILE *f);
+
+/*
+ * Streams (stream.c): an input's bytes line by line, plain or gzip (zlib
+ * tells which by content), from a file or from memory, in bounded memory.
+ * Lines as rl_lines_next gives them (CR LF or LF), numbered from 1.
+ */
+struct rl_stream {
+	void *gz; /* gzFile when reading a file */
+	const char *name;
+	const char *mem;
+	size_t mem_len;
+	char *buf;
+	size_t cap, pos, end;
+	int eof;
+	unsigned lineno;
+	const char *error; /* why the stream ended early; NULL at a clean end */
+};
+int rl_stream_open_file(struct rl_stream *s, const char *path);
+void rl_stream_open_mem(struct rl_stream *s, const char *name, const char *data, size_t len);
+/* 1 and the next line, or 0 at the end or on an error (s->error says). */
+int rl_stream_line(struct rl_stream *s, struct rl_span *line);
+void rl_stream_close(struct rl_stream *s);
+/* Whether data starts as gzip does, and its whole decompressed text in a
+ * malloc'd buffer (at most 4 GiB); NULL with *why on a bad or truncated
+ * stream. */
+int rl_is_gzip(const char *data, size_t len);
+char *rl_gunzip(const char *data, size_t len, size_t *out_len, const char **why);
+
+/* RPSL dumps (rpsl.c): rl_defer_rpsl keeps a dump for the end of the
+ * build; rl_rpsl_join reads every kept dump, offering org names for the
+ * delegated records whose range an object has exactly (only objects with
+ * such a range are kept, so memory grows with the delegations). */
+int rl_defer_rpsl(struct rl_build *b, const char *name, const char *path, const char *data,
+		  size_t len);
+void rl_rpsl_join(struct rl_build *b);
+/* Exact-range index of the delegated claims in use (names.c): whether a
+ * claim has the range [first, last] of family, and the first such claim's
+ * position in b->range_index (equal ranges are adjacent).  Built by
+ * rl_range_index_build once superseded files are marked. */
+void rl_range_index_build(struct rl_build *b);
+int rl_range_find(const struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last,
+		  uint32_t *pos);
+
+/* One name per holder, and the NIR ids applied (names.c). */
+void rl_resolve_names(struct rl_build *b);
 
 uint32_t rl_new_input(struct rl_build *b, const char *name, int kind);
 

@@ -4,7 +4,8 @@
  * 1. Of several statistics files of one registry only the newest (header
  *    end date, then serial order of the command line) is used; the others
  *    are marked superseded and a notice names both.
- * 2. Holder names are joined to registry records by (registry, id).
+ * 2. Holder names and NIRs are resolved, one per holder (names.c, which
+ *    also reads the RPSL dumps: rpsl.c).
  * 3. Overlaps are audited: within one file they are data errors naming
  *    both lines; between files they are conflicts resolved by precedence
  *    and reported with both sources.
@@ -12,7 +13,9 @@
  *    a max-heap ordered by (layer, rank, input, line) and emits, for every
  *    stretch between two boundaries, the strongest claim.  Registry layers
  *    and the label layer are swept separately and then overlaid, because a
- *    label keeps the registry's rir, country and status underneath it.
+ *    label keeps the registry's rir, country and status underneath it; NIR
+ *    space (NIC.br's blocks) is swept on its own too and overlaid the
+ *    same way: it sets the NIR of the LACNIC records underneath.
  * 5. Adjacent stretches with the same attribution and block are joined,
  *    so ranges are maximal and the list covers the space from key 0.
  *
@@ -62,50 +65,6 @@ static void mark_superseded(struct rl_build *b)
 				  rm_rir_name((unsigned)rir), input_name(b, (uint32_t)best),
 				  db.inputs[best].end_date, in->end_date);
 		}
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* 2. Holder names                                                     */
-
-static int name_cmp(const void *pa, const void *pb)
-{
-	const struct rl_name *a = pa, *b = pb;
-	if (a->rir != b->rir)
-		return a->rir < b->rir ? -1 : 1;
-	if (a->id != b->id)
-		return a->id < b->id ? -1 : 1;
-	return 0;
-}
-
-static uint32_t find_name(struct rl_build *b, uint32_t rir, uint32_t id)
-{
-	struct rl_name key = {.rir = rir, .id = id};
-	const struct rl_name *n = bsearch(&key, b->names, b->n_names, sizeof(*b->names), name_cmp);
-	return n ? n->name : 0;
-}
-
-static void join_names(struct rl_build *b)
-{
-	if (b->n_names == 0)
-		return;
-	qsort(b->names, b->n_names, sizeof(*b->names), name_cmp);
-	for (uint32_t i = 1; i < b->n_names; i++) {
-		struct rl_name *p = &b->names[i - 1], *n = &b->names[i];
-		if (name_cmp(p, n) == 0 && p->name != n->name)
-			rl_conflict(b, input_name(b, n->input), n->line,
-				    "holder '%s' also named at %s:%u; the first name is used",
-				    rm_model_str(b->model, n->id), input_name(b, p->input),
-				    p->line);
-	}
-	for (uint32_t i = 0; i < b->n_claims; i++) {
-		struct rl_claim *c = &b->claims[i];
-		if (c->layer != RL_LAYER_DELEGATED || c->attr.holder_id == 0)
-			continue;
-		uint32_t nm = find_name(b, c->attr.rir, c->attr.holder_id);
-		if (!nm)
-			nm = find_name(b, RM_RIR_UNKNOWN, c->attr.holder_id);
-		c->attr.holder_name = nm;
 	}
 }
 
@@ -327,19 +286,28 @@ struct emitter {
 	uint32_t id, block;
 };
 
-static void emit(struct emitter *e, rm_u128 pos, int64_t reg, int64_t label)
+enum { OV_REG, OV_NIR, OV_LABEL, OV_LISTS };
+
+static void emit(struct emitter *e, rm_u128 pos, const int64_t claim[OV_LISTS])
 {
 	struct rl_build *b = e->b;
 	struct rm_attr a = {0};
 	uint32_t block = RM_NO_BLOCK;
+	int64_t reg = claim[OV_REG], nir = claim[OV_NIR], label = claim[OV_LABEL];
 	if (reg >= 0) {
 		a = b->claims[reg].attr;
 		block = claim_block(b, &b->claims[reg]);
+		/* NIR space sets the NIR of its registry's records, nothing
+		 * else: the block stays the registry record's. */
+		if (nir >= 0 && b->claims[reg].layer == RL_LAYER_DELEGATED &&
+		    b->claims[reg].attr.rir == b->claims[nir].attr.rir)
+			a.nir = b->claims[nir].attr.nir;
 	}
 	if (label >= 0) {
-		/* A label keeps the registry's rir, country and status. */
+		/* A label keeps the registry's rir, country, status and NIR. */
 		a.holder_id = b->claims[label].attr.holder_id;
 		a.holder_name = 0;
+		a.name_source = RM_NAME_NONE;
 		block = claim_block(b, &b->claims[label]);
 	}
 	uint32_t id = rm_model_attr(b->model, &a);
@@ -351,36 +319,45 @@ static void emit(struct emitter *e, rm_u128 pos, int64_t reg, int64_t label)
 	e->block = block;
 }
 
-static void overlay(struct rl_build *b, unsigned family, const struct seglist *r,
-		    const struct seglist *l)
+/* Every stretch where none of the lists changes, emitted once. */
+static void overlay(struct rl_build *b, unsigned family, const struct seglist *lists[OV_LISTS])
 {
 	struct emitter e = {.b = b, .family = family};
-	uint32_t i = 0, j = 0;
+	uint32_t at[OV_LISTS] = {0};
 	rm_u128 pos = 0;
 	for (;;) {
-		emit(&e, pos, r->s[i].claim, l->s[j].claim);
-		int ri = i + 1 < r->n, lj = j + 1 < l->n;
-		if (!ri && !lj)
+		int64_t claim[OV_LISTS];
+		for (int k = 0; k < OV_LISTS; k++)
+			claim[k] = lists[k]->s[at[k]].claim;
+		emit(&e, pos, claim);
+		int more = 0;
+		rm_u128 next = 0;
+		for (int k = 0; k < OV_LISTS; k++) {
+			if (at[k] + 1 >= lists[k]->n)
+				continue;
+			rm_u128 start = lists[k]->s[at[k] + 1].start;
+			if (!more || start < next)
+				next = start;
+			more = 1;
+		}
+		if (!more)
 			return;
-		rm_u128 nr = ri ? r->s[i + 1].start : 0, nl = lj ? l->s[j + 1].start : 0;
-		if (ri && (!lj || nr <= nl))
-			pos = nr;
-		else
-			pos = nl;
-		if (ri && nr == pos)
-			i++;
-		if (lj && nl == pos)
-			j++;
+		pos = next;
+		for (int k = 0; k < OV_LISTS; k++)
+			if (at[k] + 1 < lists[k]->n && lists[k]->s[at[k] + 1].start == pos)
+				at[k]++;
 	}
 }
 
 static int resolve_family(struct rl_build *b, unsigned family)
 {
-	uint32_t *idx = malloc(((size_t)b->n_claims + 1) * sizeof(uint32_t));
-	uint32_t *lab = malloc(((size_t)b->n_claims + 1) * sizeof(uint32_t));
-	if (!idx || !lab)
-		abort();
-	uint32_t n = 0, nl = 0;
+	/* Claims by overlay list: registry layers, NIR space, labels. */
+	uint32_t *idx[OV_LISTS], n[OV_LISTS] = {0};
+	for (int k = 0; k < OV_LISTS; k++) {
+		idx[k] = malloc(((size_t)b->n_claims + 1) * sizeof(uint32_t));
+		if (!idx[k])
+			abort();
+	}
 	for (uint32_t i = 0; i < b->n_claims; i++) {
 		const struct rl_claim *c = &b->claims[i];
 		if (c->family != family)
@@ -388,26 +365,29 @@ static int resolve_family(struct rl_build *b, unsigned family)
 		if (c->layer == RL_LAYER_DELEGATED &&
 		    rm_model_input_at(b->model, c->input)->superseded)
 			continue;
-		if (c->layer == RL_LAYER_LABEL)
-			lab[nl++] = i;
-		else
-			idx[n++] = i;
+		int k = c->layer == RL_LAYER_LABEL ? OV_LABEL
+			: c->layer == RL_LAYER_NIR ? OV_NIR
+						   : OV_REG;
+		idx[k][n[k]++] = i;
 	}
 	g_claims = b->claims;
-	qsort(idx, n, sizeof(*idx), extent_cmp);
-	qsort(lab, nl, sizeof(*lab), extent_cmp);
-	audit_overlaps(b, idx, n, RL_LAYER_IANA);
-	audit_overlaps(b, idx, n, RL_LAYER_DELEGATED);
-	audit_overlaps(b, lab, nl, RL_LAYER_LABEL);
+	for (int k = 0; k < OV_LISTS; k++)
+		qsort(idx[k], n[k], sizeof(uint32_t), extent_cmp);
+	audit_overlaps(b, idx[OV_REG], n[OV_REG], RL_LAYER_IANA);
+	audit_overlaps(b, idx[OV_REG], n[OV_REG], RL_LAYER_DELEGATED);
+	audit_overlaps(b, idx[OV_LABEL], n[OV_LABEL], RL_LAYER_LABEL);
 
-	struct seglist rs = {0}, ls = {0};
-	sweep(b, idx, n, family, &rs);
-	sweep(b, lab, nl, family, &ls);
-	overlay(b, family, &rs, &ls);
-	free(rs.s);
-	free(ls.s);
-	free(idx);
-	free(lab);
+	struct seglist segs[OV_LISTS] = {{0}};
+	const struct seglist *lists[OV_LISTS];
+	for (int k = 0; k < OV_LISTS; k++) {
+		sweep(b, idx[k], n[k], family, &segs[k]);
+		lists[k] = &segs[k];
+	}
+	overlay(b, family, lists);
+	for (int k = 0; k < OV_LISTS; k++) {
+		free(segs[k].s);
+		free(idx[k]);
+	}
 	return 0;
 }
 
@@ -419,7 +399,7 @@ int rl_merge(struct rl_build *b)
 		if (c->layer == RL_LAYER_DELEGATED)
 			c->rank = rm_model_input_at(b->model, c->input)->end_date;
 	}
-	join_names(b);
+	rl_resolve_names(b);
 	for (unsigned f = 0; f < RM_FAMILY_COUNT; f++)
 		if (resolve_family(b, f))
 			return -1;

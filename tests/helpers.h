@@ -128,6 +128,15 @@ static inline uint64_t test_rnd(uint64_t *state)
 	return *state;
 }
 
+/* Write len bytes to a new file at path. */
+static inline void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
 static inline void built_free(struct built *r)
 {
 	rm_model_free(r->m);

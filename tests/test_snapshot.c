@@ -34,14 +34,6 @@ static unsigned char *slurp(const char *p, size_t *len)
 	return b;
 }
 
-static void spit(const char *p, const unsigned char *b, size_t len)
-{
-	FILE *f = fopen(p, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -92,7 +84,7 @@ static void expect_refused(const unsigned char *b, size_t len, const char *why)
 {
 	char p2[300], err[512];
 	snprintf(p2, sizeof(p2), "%s.bad", path);
-	spit(p2, b, len);
+	write_file(p2, b, len);
 	struct rm_snapshot *s = rm_snapshot_open(p2, err, sizeof(err));
 	unlink(p2);
 	if (s) {
