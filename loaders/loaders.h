@@ -14,8 +14,11 @@
  *   3. IANA special-purpose registries (most specific row wins)
  *   4. operator labels, most specific wins; they keep the registry's rir,
  *      country and status and set the holder to "local:LABEL"
- * Holder names (RPSL organisation objects or a registry,holder_id,name
- * CSV) are joined to registry records by (registry, holder id).
+ * Holder names are joined to the registry records' holders on the blocks
+ * (RPSL whois objects of exactly a record's range), through AS numbers
+ * (asn.txt, location.db) or by id (the operator's registry,holder_id,name
+ * CSV); NIRs come from NIR account ids and NIC.br's blocks (names.c says
+ * how).  Any input may be gzip'd.
  *
  * Text that reaches the outputs, labels, holder ids and names from every
  * input (registry ids, RPSL and CSV names, IANA's names), must be valid

@@ -38,11 +38,13 @@ void rirdb_usage(FILE *o)
 	    "                  [--threads N] [--quiet] [PATH...]\n"
 	    "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
 	    "\n"
-	    "INPUT files are recognized by content: RIR statistics files (standard or\n"
-	    "extended), IANA CSV registries, holder names (RPSL or registry,holder_id,name)\n"
-	    "and operator labels (prefix,label).  lookup reads one address per line from\n"
-	    "standard input when none are given; --reference answers from the range\n"
-	    "lists (the oracle) instead of the lookup tables.\n");
+	    "INPUT files, plain or gzip'd, are recognized by content: RIR statistics files\n"
+	    "(standard or extended), IANA CSV registries, RPSL whois dumps, holder names\n"
+	    "(registry,holder_id,name), AS names (asn.txt, libloc's location.db), NIC.br's\n"
+	    "file, NIR ids (registry,holder_id,nir) and operator labels (prefix,label).\n"
+	    "lookup reads one address per line from standard input when none are given;\n"
+	    "--reference answers from the range lists (the oracle) instead of the lookup\n"
+	    "tables.\n");
 }
 
 int rirdb_usage_exit(int c)
