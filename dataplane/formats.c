@@ -25,11 +25,7 @@ static int by_bytes(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
-/*
- * The rows to write: compacted, holders cut to the top N by bytes per
- * snapshot and direction with the rest as "other", and port lines added.
- */
-static void finish_rows(const struct rm_outputs *o, const struct rm_rows *in,
+void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 			const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
 			struct rm_rows *out)
 {
@@ -108,7 +104,7 @@ int rm_write_rows(const struct rm_outputs *o, const struct rm_rows *rows,
 	rm_rfc3339(when, ts, 1);
 	snprintf(length, sizeof(length), total ? "total" : "%g", interval);
 	struct rm_rows rs = {0};
-	finish_rows(o, rows, ports, n_ports, port_snap, &rs);
+	rm_rows_finish(o, rows, ports, n_ports, port_snap, &rs);
 	int rc = 0;
 	if (o->json) {
 		write_records(o->json, 0, &rs, when, length);
@@ -324,6 +320,47 @@ static void prom_flow(FILE *o, const struct rm_rows *rs)
 	prom_exporter_family(o, rs, "malformed");
 }
 
+/* The ClickHouse sink's counters (chsink.h), when it runs. */
+static void prom_clickhouse(FILE *o, const struct rm_rows *rs)
+{
+	static const struct {
+		const char *key, *metric, *help, *type;
+	} m[] = {
+	    {"batches_sent", "rirmeter_clickhouse_batches_sent_total", "Batches ClickHouse stored",
+	     "counter"},
+	    {"rows_sent", "rirmeter_clickhouse_rows_sent_total", "Rows ClickHouse stored", "counter"},
+	    {"spooled", "rirmeter_clickhouse_batches_spooled_total",
+	     "Batches written to the spool directory", "counter"},
+	    {"replayed", "rirmeter_clickhouse_batches_replayed_total",
+	     "Batches an earlier run left in the spool", "counter"},
+	    {"already_stored", "rirmeter_clickhouse_batches_already_stored_total",
+	     "Retried batches found already stored, not sent again", "counter"},
+	    {"dropped_batches", "rirmeter_clickhouse_dropped_batches_total",
+	     "Batches dropped: the spool was full", "counter"},
+	    {"dropped_rows", "rirmeter_clickhouse_dropped_rows_total",
+	     "Rows dropped: the spool was full", "counter"},
+	    {"pending_batches", "rirmeter_clickhouse_pending_batches", "Batches not yet stored",
+	     "gauge"},
+	    {"pending_bytes", "rirmeter_clickhouse_pending_bytes", "Bytes of batches not yet stored",
+	     "gauge"},
+	};
+	int on = 0;
+	for (uint32_t i = 0; i < rs->n && !on; i++)
+		on = strcmp(rs->v[i].scope, "health") == 0 &&
+		     strncmp(rs->v[i].key, "clickhouse.", 11) == 0;
+	if (!on)
+		return;
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "clickhouse.%s", m[i].key);
+		prom_help(o, m[i].metric, m[i].help, m[i].type);
+		fprintf(o, "%s %" PRIu64 "\n", m[i].metric, health_value(rs, key, 0));
+	}
+	prom_help(o, "rirmeter_clickhouse_failures_total", "Failed attempts, by reason", "counter");
+	prom_health_by(o, rs, "rirmeter_clickhouse_failures_total", "reason",
+		       "clickhouse.failed.");
+}
+
 static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_stats *ports,
 			unsigned n_ports)
 {
@@ -347,6 +384,7 @@ static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_
 			fprintf(o, "rirmeter_malformed_packets_total{reason=\"%s\"} %" PRIu64 "\n",
 				rs->v[i].key + 10, rs->v[i].packets);
 	prom_flow(o, rs);
+	prom_clickhouse(o, rs);
 	static const char *const port_metric[3] = {"rx_packets", "missed_packets", "errors"};
 	for (int m = 0; m < 3; m++) {
 		char name[96];
@@ -370,7 +408,7 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 	rm_rows_append(&merged, total);
 	for (uint32_t i = 0; i < merged.n; i++)
 		merged.v[i].snap[0] = '\0';
-	finish_rows(o, &merged, NULL, 0, "", &rs);
+	rm_rows_finish(o, &merged, NULL, 0, "", &rs);
 	rm_rows_free(&merged);
 	for (int bytes = 0; bytes < 2; bytes++) {
 		prom_scope(f, &rs, "rir", "registry of the address", bytes);

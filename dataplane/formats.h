@@ -24,6 +24,15 @@ struct rm_outputs {
 };
 
 /*
+ * The rows as the outputs write them, appended to out: compacted, holders
+ * cut to the top N by bytes per snapshot and direction with the rest as
+ * "other", and the port lines added under port_snap.
+ */
+void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
+		    const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
+		    struct rm_rows *out);
+
+/*
  * Write rows as one interval of `interval` seconds, or as the totals, to
  * the JSON and CSV outputs, with the port counters as health lines under
  * port_snap.  Returns 0, or -1 after a write error (reported).

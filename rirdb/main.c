@@ -37,6 +37,7 @@ void rirdb_usage(FILE *o)
 	    "       rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
 	    "                  [--threads N] [--quiet] [PATH...]\n"
 	    "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
+	    "       rirdb clickhouse-schema [--database DB] [--cluster NAME]\n"
 	    "\n"
 	    "INPUT files, plain or gzip'd, are recognized by content: RIR statistics files\n"
 	    "(standard or extended), IANA CSV registries, RPSL whois dumps, holder names\n"
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 		return rirdb_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "scan") == 0)
 		return rirdb_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "clickhouse-schema") == 0)
+		return rirdb_clickhouse_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		rirdb_usage(stdout);
 		return 0;

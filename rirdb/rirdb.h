@@ -28,6 +28,10 @@ int rirdb_report(int argc, char **argv);
  * (scan.c) */
 int rirdb_scan(int argc, char **argv);
 
+/* rirdb clickhouse-schema [--database DB] [--cluster NAME]: the tables
+ * of rirmeter's ClickHouse sink (clickhouse.c) */
+int rirdb_clickhouse_schema(int argc, char **argv);
+
 /* The usage lines of every subcommand (main.c). */
 void rirdb_usage(FILE *o);
 /* The end of a subcommand's option loop: for getopt's 'h' the usage on

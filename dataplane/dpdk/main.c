@@ -7,6 +7,8 @@
  *            [--flows PROTO:PORT,... [--flows-only] [--flows-allow PREFIX,...|@FILE]
  *            [--flows-idle S]]
  *            [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source IPV4] [--ipfix-pen N]]
+ *            [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] [--spool DIR]
+ *             [--spool-max BYTES]]
  *
  * (the synopsis of README.md's "## rirmeter", which usage() prints and
  * tests/options.sh compares).  Numeric option values follow one policy,
@@ -20,7 +22,9 @@
  * every port reads capture files through net_pcap, the last packet of the
  * last file).  At exit it stops the workers, writes the totals, prints the
  * table and checks that received = attributed + non-IP + malformed (+ flow
- * export + not flow, with --flows).
+ * export + not flow, with --flows).  With --clickhouse each interval's rows
+ * are also queued for the ClickHouse sink (dataplane/chsink.h), whose own
+ * thread sends them.
  *
  * Exit codes: 0 success, 1 runtime error (or counts that do not balance),
  * 2 bad options.
@@ -44,6 +48,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "chsink.h"
 #include "flow.h"
 #include "formats.h"
 #include "output.h"
@@ -74,6 +79,7 @@ struct options {
 	uint64_t flows_idle_ms;
 	struct rm_export_cfg export;
 	int export_source_set;
+	struct rm_chsink_options ch; /* ch.url NULL: no ClickHouse sink */
 };
 
 static volatile int stop_flag;
@@ -105,6 +111,9 @@ static void usage(FILE *o)
 		"                [--flows-idle S]]\n"
 		"                [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source "
 		"IPV4] [--ipfix-pen N]]\n"
+		"                [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] "
+		"[--spool DIR]\n"
+		"                 [--spool-max BYTES]]\n"
 		"\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
@@ -144,7 +153,16 @@ static void usage(FILE *o)
 		"  --ipfix-domain N observation domain of the first worker (default 1;\n"
 		"                   worker i uses N + i)\n"
 		"  --ipfix-mtu N    path MTU of the export (default 1500)\n"
-		"  --ipfix-refresh S  template refresh interval (default 30)\n",
+		"  --ipfix-refresh S  template refresh interval (default 30)\n"
+		"  --clickhouse URL insert every interval's rows into ClickHouse's table\n"
+		"                   rirmeter_raw over HTTP (rirdb clickhouse-schema), e.g.\n"
+		"                   http://127.0.0.1:8123/?database=rirmeter\n"
+		"  --clickhouse-auth FILE  'user:password' on one line\n"
+		"  --name NAME      the appliance's name in the rows (default: the host name)\n"
+		"  --spool DIR      batches not yet stored wait here, survive restarts and\n"
+		"                   are sent first (default: in memory only)\n"
+		"  --spool-max BYTES  bound of the waiting batches (default 268435456);\n"
+		"                   what does not fit is dropped and counted\n",
 		RM_MAX_BURST);
 }
 
@@ -174,6 +192,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"ipfix-domain", required_argument, NULL, 'D'},
 	    {"ipfix-mtu", required_argument, NULL, 'M'},
 	    {"ipfix-refresh", required_argument, NULL, 'R'},
+	    {"clickhouse", required_argument, NULL, 'C'},
+	    {"clickhouse-auth", required_argument, NULL, 'U'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"spool", required_argument, NULL, 'W'},
+	    {"spool-max", required_argument, NULL, 'Z'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -295,6 +318,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 					   &o->export.refresh_s))
 				return -1;
 			break;
+		case 'C':
+			o->ch.url = optarg;
+			break;
+		case 'U':
+			o->ch.auth_file = optarg;
+			break;
+		case 'N':
+			o->ch.name = optarg;
+			break;
+		case 'W':
+			o->ch.spool = optarg;
+			break;
+		case 'Z':
+			if (rm_opt_u64(PROG, "--spool-max", optarg, 65536, UINT64_MAX / 2,
+				       &o->ch.spool_max))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -305,6 +345,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "rirmeter: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->ch.url && (o->ch.auth_file || o->ch.name || o->ch.spool || o->ch.spool_max)) {
+		fprintf(stderr, "rirmeter: --clickhouse-auth, --name, --spool and --spool-max "
+				"need --clickhouse URL\n");
 		return -1;
 	}
 	if (only && o->flows.n == 0) {
@@ -508,13 +553,16 @@ struct run {
 	unsigned n_ports;
 	struct rm_worker *workers;
 	unsigned n_workers;
-	uint64_t reloads_reported[2];  /* ok, failed as of the last export */
-	struct rm_promhttp *http;      /* --prom-listen, or NULL */
-	struct rm_flow_state **fs;     /* per worker, with --flows */
-	struct rm_export *exports;     /* per worker, with --ipfix-export */
-	struct rm_export *main_export; /* the main lcore's: per-interval aggregates */
-	int stopped;		       /* the workers have returned */
-	struct rm_rows flow_prev;      /* exporter rows as of the last export */
+	uint64_t reloads_reported[2];	 /* ok, failed as of the last export */
+	struct rm_promhttp *http;	 /* --prom-listen, or NULL */
+	struct rm_flow_state **fs;	 /* per worker, with --flows */
+	struct rm_export *exports;	 /* per worker, with --ipfix-export */
+	struct rm_export *main_export;	 /* the main lcore's: per-interval aggregates */
+	struct rm_chsink *ch;		 /* --clickhouse, or NULL */
+	struct rm_chsink_stats ch_final; /* its counters once closed */
+	int ch_closed;
+	int stopped;		  /* the workers have returned */
+	struct rm_rows flow_prev; /* exporter rows as of the last export */
 	/* --flows-allow as the workers read it: replaced on reload, the old
 	 * one freed once every worker has passed a quiescent state. */
 	const struct rm_flow_allow *volatile allow;
@@ -602,6 +650,25 @@ static void current_rows(struct run *r, struct rm_rows *rows)
 	reload_rows(r, rows, 0);
 	if (r->fs)
 		collector_rows(r, g->id, rows);
+	if (r->ch || r->ch_closed) {
+		struct rm_chsink_stats st = r->ch_final;
+		if (r->ch)
+			rm_chsink_stats(r->ch, &st);
+		rm_chsink_rows(&st, g->id, rows);
+	}
+}
+
+/* Rows as the outputs write them, queued for ClickHouse as the batch of
+ * the interval [from, to]. */
+static void clickhouse_batch(struct run *r, const struct rm_rows *rows,
+			     const struct rm_port_stats *ps, double from, double to)
+{
+	if (!r->ch)
+		return;
+	struct rm_rows fin = {0};
+	rm_rows_finish(&r->out, rows, ps, r->n_ports, r->rl.gen->id, &fin);
+	rm_chsink_batch(r->ch, &fin, from, to);
+	rm_rows_free(&fin);
 }
 
 /*
@@ -679,6 +746,7 @@ static int export_interval(struct run *r, double now, double length)
 	r->reloads_reported[1] = r->rl.failed;
 	export_aggregates(r, &rows, now - length, now);
 	int rc = rm_write_rows(&r->out, &rows, ps, r->n_ports, g->id, now, length, false);
+	clickhouse_batch(r, &rows, ps, now - length, now);
 	if (r->out.prom) {
 		total_rows(r, &total);
 		rc |= rm_write_prom(&r->out, &total, ps, r->n_ports, g->id, g->inputs);
@@ -846,6 +914,19 @@ static int finish(struct run *r)
 	struct rm_port_stats ps[MAX_PORTS];
 	struct rm_rows total = {0}, cur = {0};
 	read_ports(r->ports, r->n_ports, ps);
+	/* Without intervals, ClickHouse gets the run as one batch; then the
+	 * sink has its last chance to send what waits (5 s), and the totals
+	 * carry its final counters. */
+	if (r->ch) {
+		if (r->opt.interval <= 0) {
+			current_rows(r, &cur);
+			clickhouse_batch(r, &cur, ps, now_s() - run_seconds, now_s());
+			rm_rows_free(&cur);
+		}
+		rm_chsink_close(r->ch, 5.0, &r->ch_final);
+		r->ch = NULL;
+		r->ch_closed = 1;
+	}
 	total_rows(r, &total);
 	struct rm_gen *g = r->rl.gen;
 	if (r->main_export && r->opt.interval <= 0) { /* no intervals: the whole run is one */
@@ -1084,11 +1165,32 @@ static void teardown(struct run *r)
 	free(r->opt.allow);
 	rm_rows_free(&r->flow_prev);
 	rm_promhttp_stop(r->http);
+	rm_chsink_close(r->ch, 0, NULL);
 	rm_reloader_free(&r->rl);
 	if (r->json)
 		rm_close_output(r->json);
 	if (r->csv)
 		rm_close_output(r->csv);
+}
+
+/* The sink, its defaults filled in: NULL after a message on a bad URL,
+ * auth file or spool directory (a server that is down is only counted). */
+static struct rm_chsink *open_clickhouse(struct rm_chsink_options *o)
+{
+	static char host[256];
+	char err[PATH_MAX + 256];
+	if (!o->name) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			snprintf(host, sizeof(host), "unknown");
+		o->name = host;
+	}
+	if (!o->spool_max)
+		o->spool_max = 256u << 20;
+	o->timeout = 10;
+	struct rm_chsink *s = rm_chsink_open(o, err, sizeof(err));
+	if (!s)
+		fprintf(stderr, "rirmeter: %s\n", err);
+	return s;
 }
 
 int main(int argc, char **argv)
@@ -1100,6 +1202,10 @@ int main(int argc, char **argv)
 	}
 	static struct run r;
 	if (parse_options(argc - n, argv + n, &r.opt)) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (r.opt.ch.url && !(r.ch = open_clickhouse(&r.opt.ch))) {
 		rte_eal_cleanup();
 		return 2;
 	}

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""clickhouse.py - rirmeter --clickhouse against Debian's clickhouse-server.
+
+    clickhouse.py RIRMETER RIRDB DATA_DIR SCRIPTS_DIR
+
+Starts clickhouse-server as an ordinary process on 127.0.0.1 with a copy of
+its config.xml whose data, tmp and log paths and ports point at a private
+directory (no system service), creates the schema from `rirdb
+clickhouse-schema`, and checks, against rirmeter's own JSON Lines:
+  - per-registry, per-country and per-holder (every scope) totals from SQL
+    equal the sums of rirmeter's interval lines; per-registry also its
+    total lines;
+  - the server stopped in the middle of a run and started again: totals
+    still equal, no row stored twice;
+  - rirmeter killed with batches in its spool (server down), started again
+    with the server up: the spool is replayed first, totals equal; a
+    batch replayed that ClickHouse already has is found and not sent again;
+  - a full spool counts what it could not keep;
+  - a bad URL, a refused connection and a wrong password give a clear
+    message and rirmeter keeps counting.
+Skipped, counted as skipped, when clickhouse-server is not installed.
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import EAL, build_snapshot, check, finish, gen_pcap, skip  # noqa: E402
+
+RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
+SERVER = shutil.which('clickhouse-server') or '/usr/sbin/clickhouse-server'
+CONFIG = '/etc/clickhouse-server/config.xml'
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    """clickhouse-server in dir, on its own ports, started and stopped at will."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.http, self.tcp, self.inter = free_port(), free_port(), free_port()
+        text = open(CONFIG).read()
+        text = text.replace('/var/log/clickhouse-server/', d + '/log/')
+        text = text.replace('/var/lib/clickhouse/', d + '/data/')
+        text = re.sub(r'<http_port>\d+</http_port>', '<http_port>%d</http_port>' % self.http,
+                      text)
+        text = re.sub(r'<tcp_port>\d+</tcp_port>', '<tcp_port>%d</tcp_port>' % self.tcp, text)
+        text = re.sub(r'<port>9000</port>', '<port>%d</port>' % self.tcp, text)
+        text = re.sub(r'<interserver_http_port>\d+</interserver_http_port>',
+                      '<interserver_http_port>%d</interserver_http_port>' % self.inter, text)
+        text = re.sub(r'<tcp_port_secure>\d+</tcp_port_secure>', '', text)
+        text = re.sub(r'<https_port>\d+</https_port>', '', text)
+        text = text.replace('<listen_host>::1</listen_host>', '')
+        text = text.replace('<users_config>users.xml</users_config>',
+                            '<users_config>/etc/clickhouse-server/users.xml</users_config>')
+        os.makedirs(d + '/log', exist_ok=True)
+        os.makedirs(d + '/data', exist_ok=True)
+        self.config = d + '/config.xml'
+        with open(self.config, 'w') as f:
+            f.write(text)
+        self.proc = None
+        self.url = 'http://127.0.0.1:%d/' % self.http
+
+    def start(self):
+        self.proc = subprocess.Popen([SERVER, '--config-file=' + self.config],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            time.sleep(0.1)
+            try:
+                if self.query('SELECT 1').strip() == '1':
+                    return True
+            except OSError:
+                pass
+        return False
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def query(self, sql, params=''):
+        r = urllib.request.urlopen(self.url + params, data=sql.encode(), timeout=30)
+        return r.read().decode()
+
+
+def schema(server, db):
+    text = subprocess.run([RIRDB, 'clickhouse-schema', '--database', db], check=True,
+                          capture_output=True, text=True).stdout
+    for stmt in text.split(';'):
+        lines = [l for l in stmt.strip().splitlines() if not l.startswith('--')]
+        if lines:
+            server.query('\n'.join(lines))
+
+
+def run(eal, pcap, snap, out, url, extra, duration, wait=True):
+    args = [RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap, '--',
+                               '--db', snap, '--json', out, '--interval', '1', '--duration',
+                               str(duration), '--mbufs', '4096', '--quiet', '--top', '100000',
+                               '--clickhouse', url] + extra
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return p
+    o, e = p.communicate(timeout=120)
+    return p.returncode, e
+
+
+def json_sums(path):
+    """Sums of rirmeter's interval lines by (scope, dir, key), traffic only;
+    and the registry totals of its total lines."""
+    sums = collections.Counter()
+    totals = collections.Counter()
+    health = {}
+    for line in open(path):
+        r = json.loads(line)
+        if r['scope'] == 'health':
+            if r['interval'] == 'total':
+                health[r['key']] = r['packets']
+            continue
+        k = (r['scope'], r.get('dir') or '', r['key'])
+        if r['interval'] == 'total':
+            if r['scope'] == 'rir':
+                totals[k] += r['packets']
+        else:
+            sums[k] += r['packets']
+    return sums, totals, health
+
+
+def sql_sums(server, db, appliance):
+    text = server.query("SELECT scope, dir, key, sum(packets) FROM %s.rirmeter_raw FINAL "
+                        "WHERE appliance = '%s' AND scope != 'health' "
+                        "GROUP BY scope, dir, key FORMAT TSV" % (db, appliance))
+    out = collections.Counter()
+    for line in text.splitlines():
+        s, d, k, n = line.split('\t')
+        out[(s, d, k)] += int(n)
+    return out
+
+
+def duplicates(server, db, appliance):
+    """Rows stored more than once, before any merge (no FINAL)."""
+    return int(server.query(
+        "SELECT count() - uniqExact(batch, scope, dir, key) FROM %s.rirmeter_raw "
+        "WHERE appliance = '%s'" % (db, appliance)).strip())
+
+
+def diff(got, want):
+    keys = sorted(set(got) | set(want))
+    return '\n'.join('%s: sql %s json %s' % (k, got.get(k), want.get(k))
+                     for k in keys if got.get(k, 0) != want.get(k, 0))
+
+
+def main():
+    if not os.path.exists(SERVER):
+        for name in ('totals equal', 'server restarted mid-run', 'spool replayed',
+                     'replayed batch not stored twice', 'full spool counted',
+                     'bad URL', 'refused connection', 'wrong password'):
+            skip(name, 'clickhouse-server not installed')
+        return finish()
+    tmp = tempfile.mkdtemp(prefix='rirmeter-ch-')
+    server = Server(tmp + '/server')
+    snap = build_snapshot(RIRDB, DATA, tmp + '/r.snap')
+    pcap = gen_pcap(SCRIPTS, tmp + '/c.pcap', 2000, 11, '--kinds', 'clean')
+    eal = EAL + ['-m', '512', '--lcores', '0@0,1@1']
+    if not check('clickhouse-server starts on a private directory', server.start()):
+        return finish()
+    try:
+        db = 'rirmeter'
+        schema(server, db)
+        url = server.url + '?database=' + db
+
+        # 1. Totals equal.
+        out = tmp + '/a.jsonl'
+        rc, err = run(eal, pcap, snap, out, url, ['--name', 'a', '--spool', tmp + '/sa'], 3)
+        sums, totals, health = json_sums(out)
+        got = sql_sums(server, db, 'a')
+        rir_sql = {k: v for k, v in got.items() if k[0] == 'rir'}
+        check('totals equal: every scope from SQL = the interval lines, registries = the '
+              'total lines', rc == 0 and got == sums and rir_sql == dict(totals) and
+              len(sums) > 50 and health.get('clickhouse.batches_sent', 0) >= 3,
+              '%s\nrc %s %s\n%s' % (diff(got, sums), rc, err[-500:], health))
+        check('no row stored twice', duplicates(server, db, 'a') == 0)
+
+        # 2. The server stopped in the middle of a run, started again.
+        out = tmp + '/b.jsonl'
+        p = run(eal, pcap, snap, out, url, ['--name', 'b', '--spool', tmp + '/sb'], 8,
+                wait=False)
+        time.sleep(2.5)
+        server.stop()
+        time.sleep(2)
+        restarted = server.start()
+        o, err = p.communicate(timeout=120)
+        sums, totals, health = json_sums(out)
+        got = sql_sums(server, db, 'b')
+        check('server restarted mid-run: totals equal, failures counted, no duplicates',
+              restarted and p.returncode == 0 and got == sums and
+              duplicates(server, db, 'b') == 0 and
+              health.get('clickhouse.failed.connect', 0) > 0 and
+              health.get('clickhouse.pending_batches') == 0,
+              '%s\n%s\n%s' % (diff(got, sums), err[-800:], health))
+
+        # 3. rirmeter killed with batches in its spool; started again.
+        server.stop()
+        out = tmp + '/c.jsonl'
+        spool = tmp + '/sc'
+        p = run(eal, pcap, snap, out, url, ['--name', 'c', '--spool', spool], 30,
+                wait=False)
+        time.sleep(4.5)  # between two intervals' exports
+        p.kill()
+        p.communicate()
+        left = sorted(os.listdir(spool))
+        kept = tmp + '/kept.json'
+        if left:
+            shutil.copy(os.path.join(spool, left[0]), kept)
+        server.start()
+        rc, err = run(eal, pcap, snap, out, url, ['--name', 'c', '--spool', spool], 2)
+        sums, totals, health = json_sums(out)
+        got = sql_sums(server, db, 'c')
+        check('spool replayed after a kill: totals equal the lines of both runs',
+              len(left) >= 2 and rc == 0 and got == sums and not os.listdir(spool) and
+              health.get('clickhouse.replayed') == len(left),
+              '%d left; %s\n%s\n%s' % (len(left), diff(got, sums), err[-500:], health))
+        # The first replayed batch put back, as if its acknowledgement had been lost.
+        shutil.copy(kept, os.path.join(spool, left[0]))
+        rc, err = run(eal, pcap, snap, out, url, ['--name', 'c', '--spool', spool], 1)
+        sums, _, health = json_sums(out)
+        got = sql_sums(server, db, 'c')
+        check('a replayed batch that ClickHouse already has is not stored twice',
+              rc == 0 and health.get('clickhouse.already_stored') == 1 and
+              duplicates(server, db, 'c') == 0 and got == sums,
+              '%s\n%s\n%s' % (health, diff(got, sums), err[-500:]))
+
+        # 4. A full spool counts what it could not keep.
+        server.stop()
+        out = tmp + '/d.jsonl'
+        rc, err = run(eal, pcap, snap, out, url,
+                      ['--name', 'd', '--spool', tmp + '/sd', '--spool-max', '65536'], 4)
+        _, _, health = json_sums(out)
+        check('full spool: batches that do not fit are counted dropped',
+              rc == 0 and health.get('clickhouse.dropped_batches', 0) >= 1 and
+              health.get('clickhouse.dropped_rows', 0) > 0 and
+              health.get('clickhouse.pending_bytes', 1 << 30) <= 65536,
+              '%s\n%s' % (health, err[-500:]))
+        server.start()
+
+        # 5. Bad URL, refused connection, wrong password.
+        out = tmp + '/e.jsonl'
+        p = subprocess.run([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
+                           '--db', snap, '--json', out, '--quiet',
+                           '--clickhouse', 'ftp://127.0.0.1/'],
+                           capture_output=True, text=True, timeout=60)
+        check('bad URL: refused at start with a clear message (exit 2)',
+              p.returncode == 2 and 'the scheme must be http or https' in p.stderr,
+              p.stderr[-500:])
+        closed = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        rc, err = run(eal, pcap, snap, out, closed, ['--name', 'e'], 2)
+        _, _, health = json_sums(out)
+        check('refused connection: a clear message, counting goes on',
+              rc == 0 and 'ClickHouse: connect:' in err and
+              health.get('received', 0) > 0 and health.get('clickhouse.failed.connect', 0) > 0,
+              err[-500:])
+        auth = tmp + '/auth'
+        with open(auth, 'w') as f:
+            f.write('default:wrong\n')
+        out = tmp + '/f.jsonl'
+        rc, err = run(eal, pcap, snap, out, url, ['--name', 'f', '--clickhouse-auth', auth], 2)
+        _, _, health = json_sums(out)
+        check('wrong password: a clear message, counting goes on',
+              rc == 0 and 'ClickHouse: auth:' in err and 'assword' in err and
+              health.get('received', 0) > 0 and health.get('clickhouse.failed.auth', 0) > 0,
+              err[-500:])
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
