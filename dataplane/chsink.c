@@ -493,7 +493,8 @@ static int load_spool(struct rm_chsink *s, char *err, size_t errlen)
 		v[n++] = b;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), seq_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), seq_cmp);
 	for (uint32_t i = 0; i < n; i++) {
 		*s->pending_tail = v[i];
 		s->pending_tail = &v[i]->next;

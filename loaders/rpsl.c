@@ -401,7 +401,8 @@ void rl_rpsl_join(struct rl_build *b)
 		rl_stream_close(&s);
 	}
 	g_pool = &b->pool;
-	qsort(j.orgs, j.n_orgs, sizeof(*j.orgs), org_cmp);
+	if (j.n_orgs) /* qsort wants a pointer even for no elements */
+		qsort(j.orgs, j.n_orgs, sizeof(*j.orgs), org_cmp);
 	for (uint32_t i = 0; i < j.n_pend; i++) {
 		const struct pending *p = &j.pend[i];
 		const struct org *o = find_org(&j, rl_pool_str(&b->pool, p->handle));
