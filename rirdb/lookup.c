@@ -3,10 +3,13 @@
  *            [ADDR|ASN ...]
  *
  * One row per address or AS number (from the arguments, else one per line
- * of standard input): registry, status, country, holder, the block and
- * the record it came from.  A bad address gets an error row and the run
- * goes on, then exits 1.  --reference answers from the range lists (the
- * oracle) instead of the lookup tables.
+ * of standard input): registry, status, country, NIR, holder (its name
+ * where one was loaded, and where the name came from), the holder's AS
+ * numbers, the block and the record it came from.  A bad address gets an
+ * error row and the run goes on, then exits 1.  --reference answers from
+ * the range lists (the oracle) instead of the lookup tables.  The holder's
+ * AS numbers come from an index built once per run (holders.c): a run may
+ * answer millions of addresses.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,8 +31,9 @@ enum out_format { OUT_CSV, OUT_JSON };
 struct answer {
 	const char *addr;
 	const char *error; /* NULL when answered */
-	const char *rir, *status, *holder, *holder_id, *source;
+	const char *rir, *status, *nir, *holder, *holder_id, *holder_source, *source;
 	char cc[3];
+	char holder_asns[RIRDB_HOLDER_ASNS_MAX];
 	char block[RM_TEXT_MAX], range[RM_TEXT_MAX], date[16];
 	unsigned line;
 };
@@ -46,8 +50,9 @@ static void json_string(FILE *o, const char *key, const char *s, int first)
 	rm_put_json_string(o, s);
 }
 
-static const char *const columns[] = {"addr",  "rir",	"cc",	"status", "holder", "holder_id",
-				      "block", "range", "date", "source", "error"};
+static const char *const columns[] = {
+    "addr",	   "rir",	    "cc",    "status", "nir",  "holder", "holder_id",
+    "holder_asns", "holder_source", "block", "range",  "date", "source", "error"};
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
@@ -59,8 +64,11 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 				    a->error ? "" : a->rir,
 				    a->error ? "" : a->cc,
 				    a->error ? "" : a->status,
+				    a->error ? "" : a->nir,
 				    a->error ? "" : a->holder,
 				    a->error ? "" : a->holder_id,
+				    a->holder_asns,
+				    a->error ? "" : a->holder_source,
 				    a->block,
 				    a->range,
 				    a->date,
@@ -79,6 +87,8 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 
 /* --reference: answer from the range lists alone (the oracle), not the tables. */
 static int use_reference;
+/* Every holder's AS numbers, built once per run. */
+static struct rirdb_asn_index asn_index;
 
 static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_family fam,
 			rm_u128 key, uint32_t range)
@@ -102,6 +112,9 @@ static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_fam
 	a->cc[2] = '\0';
 	a->holder_id = rm_str(db, at->holder_id);
 	a->holder = at->holder_name ? rm_str(db, at->holder_name) : a->holder_id;
+	a->nir = rm_nir_name(at->nir);
+	a->holder_source = rm_name_source_name(at->name_source);
+	rirdb_holder_asns(&asn_index, db, at, a->holder_asns, sizeof(a->holder_asns));
 	if (blk != RM_NO_BLOCK) {
 		const struct rm_block *b = &db->blocks[blk];
 		rm_format_block(b, key, a->block);
@@ -177,6 +190,11 @@ int rirdb_lookup(int argc, char **argv)
 		return path ? 1 : 2;
 	struct rm_lookup l;
 	rm_lookup_bind(&l, s, RM_SIMD_BEST); /* always binds */
+	if (rirdb_asn_index_build(l.db, &asn_index)) {
+		fprintf(stderr, "rirdb lookup: out of memory\n");
+		rm_snapshot_close(s);
+		return 1;
+	}
 	if (fmt == OUT_CSV)
 		for (size_t i = 0; i < N_COLUMNS; i++)
 			csv_field(stdout, columns[i], i + 1 == N_COLUMNS);
@@ -202,6 +220,7 @@ int rirdb_lookup(int argc, char **argv)
 		}
 		free(line);
 	}
+	rirdb_asn_index_free(&asn_index);
 	rm_snapshot_close(s);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "rirdb lookup: write error: %s\n", strerror(errno));

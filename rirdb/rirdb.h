@@ -7,7 +7,10 @@
 #ifndef RIRDB_H
 #define RIRDB_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include "model.h"
 
 struct rm_snapshot;
 
@@ -40,5 +43,35 @@ void rirdb_usage(FILE *o);
 int rirdb_usage_exit(int c);
 /* The snapshot at path (-d), or NULL after saying why on stderr. */
 struct rm_snapshot *rirdb_open_snapshot(const char *path);
+
+/*
+ * Holders (holders.c): a registry's (registry, holder id) pairs.
+ * rirdb_is_holder: a is a registry's (not IANA's, nor a label's) with a
+ * holder id.  rirdb_holder_cmp orders by registry, then id text.
+ */
+int rirdb_is_holder(const struct rm_db *db, const struct rm_attr *a);
+int rirdb_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b);
+
+/* Every holder's AS number ranges, sorted by holder then number: built
+ * once per run, so that each lookup is a binary search. */
+struct rirdb_asn_run {
+	uint32_t attr, first, last;
+};
+struct rirdb_asn_index {
+	struct rirdb_asn_run *runs;
+	size_t n;
+};
+int rirdb_asn_index_build(const struct rm_db *db, struct rirdb_asn_index *x); /* -1: no memory */
+void rirdb_asn_index_free(struct rirdb_asn_index *x);
+/*
+ * The AS numbers of a's holder, ascending, as "AS1228 AS1229": the first
+ * RIRDB_HOLDER_ASNS_SHOWN, then " +N more" for the rest (a holder may have
+ * thousands, and a cell should stay readable).  "" when a is not a
+ * holder's or the holder has none.  RIRDB_HOLDER_ASNS_MAX bytes hold it.
+ */
+#define RIRDB_HOLDER_ASNS_SHOWN 32
+#define RIRDB_HOLDER_ASNS_MAX	512
+void rirdb_holder_asns(const struct rirdb_asn_index *x, const struct rm_db *db,
+		       const struct rm_attr *a, char *out, size_t len);
 
 #endif

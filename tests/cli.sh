@@ -37,16 +37,72 @@ check "report -o over a symlink replaces the link, not its target" \
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
 check "lookup exits 1 after a bad address" test "$rc" = 1
-check "lookup CSV header" test "$(head -1 "$tmp/l.csv")" = "addr,rir,cc,status,holder,holder_id,block,range,date,source,error"
-check "lookup answers IPv4" grep -qx '193.0.6.139,ripencc,NL,allocated,,,193.0.0.0/20,193.0.0.0-193.0.15.255,1993-09-01,.*delegated-ripencc-20140630:18367,' "$tmp/l.csv"
-check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,not an IPv4 or IPv6 address' "$tmp/l.csv"
+check "lookup CSV header" test "$(head -1 "$tmp/l.csv")" = "addr,rir,cc,status,nir,holder,holder_id,holder_asns,holder_source,block,range,date,source,error"
+check "lookup answers IPv4" grep -qx '193.0.6.139,ripencc,NL,allocated,,,,,,193.0.0.0/20,193.0.0.0-193.0.15.255,1993-09-01,.*delegated-ripencc-20140630:18367,' "$tmp/l.csv"
+check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,,,,not an IPv4 or IPv6 address' "$tmp/l.csv"
 check "lookup goes on after a bad address" grep -q '^2001:67c:2e8::1,ripencc,NL,assigned,' "$tmp/l.csv"
 check "lookup answers AS numbers" grep -q '^AS3333,ripencc,EU,allocated,' "$tmp/l.csv"
 check "lookup counts bad queries on stderr" grep -q '1 bad query' "$tmp/l.err"
 
 printf '# comment\n\n  41.0.0.1  \r\n8.8.8.8\n' | "$rirdb" lookup -d "$snap" >"$tmp/s.csv"
 check "stdin: one per line, blanks and comments skipped" test "$(wc -l <"$tmp/s.csv")" = 3
-check "stdin: holder id from the extended file" grep -q '^41.0.0.1,afrinic,ZA,allocated,F364712F,F364712F,' "$tmp/s.csv"
+check "stdin: holder id and its AS numbers from the extended file" grep -q '^41.0.0.1,afrinic,ZA,allocated,,F364712F,F364712F,AS29975 AS36994 AS37311,,' "$tmp/s.csv"
+
+# holder_asns, for every AFRINIC holder with an IPv4 record: the AS numbers
+# the extended file gives the same holder id, counted here from the file.
+check "holder_asns: every holder's AS numbers, as the extended file lists them" python3 -c '
+import csv, subprocess, sys
+asns, first = {}, {}
+for line in open(sys.argv[2]):
+    f = line.rstrip("\n").split("|")
+    if len(f) < 8 or not f[7] or f[6] not in ("allocated", "assigned"):
+        continue
+    if f[2] == "asn":
+        asns.setdefault(f[7], []).extend(range(int(f[3]), int(f[3]) + int(f[4])))
+    elif f[2] == "ipv4":
+        first.setdefault(f[7], f[3])
+holders = sorted(first)
+q = "".join(first[h] + "\n" for h in holders)
+out = subprocess.run([sys.argv[1], "lookup", "-d", sys.argv[3]], input=q, capture_output=True,
+                     text=True, check=True).stdout
+rows = {r["addr"]: r for r in csv.DictReader(out.splitlines())}
+bad = []
+for h in holders:
+    want = " ".join("AS%d" % n for n in sorted(asns.get(h, [])))
+    r = rows[first[h]]
+    if r["holder_id"] != h or r["holder_asns"] != want:
+        bad.append((h, r["holder_id"], r["holder_asns"], want))
+assert sum(1 for h in holders if asns.get(h)) > 100, "too few holders with AS numbers"
+assert not bad, bad[:5]
+' "$rirdb" "$data/rir/delegated-afrinic-extended-20230323" "$snap"
+
+# More than 32 AS numbers (an AS range of one record among them): the first
+# 32, then "+N more"; the name from a holder CSV shows as the holder.
+cat >"$tmp/many.txt" <<'EOT'
+2.3|afrinic|1|4|19830705|20230323|+0000
+afrinic|ZA|asn|64500|1|20100101|allocated|HMANY
+afrinic|ZA|asn|65000|40|20100101|allocated|HMANY
+afrinic|ZA|ipv4|10.9.0.0|256|20100101|assigned|HMANY
+afrinic|ZA|ipv4|10.9.1.0|256|20100101|assigned|HNOAS
+EOT
+printf 'registry,holder_id,name\nafrinic,HMANY,Many Systems Ltd\n' >"$tmp/many-names.csv"
+"$rirdb" build -q -o "$tmp/many.snap" "$tmp/many.txt" "$tmp/many-names.csv" 2>"$tmp/e"
+"$rirdb" lookup -d "$tmp/many.snap" 10.9.0.1 10.9.1.1 AS65010 >"$tmp/many.csv"
+want_many="AS64500 $(seq -f 'AS%g' 65000 65030 | tr '\n' ' ')+9 more"
+check "holder_asns: 32 AS numbers, then +N more" \
+	grep -qx "10.9.0.1,afrinic,ZA,assigned,,Many Systems Ltd,HMANY,$want_many,.*" "$tmp/many.csv"
+check "holder_asns: the same for one of the holder's AS numbers" \
+	grep -q "^AS65010,afrinic,ZA,allocated,,Many Systems Ltd,HMANY,$want_many," "$tmp/many.csv"
+check "holder_asns: empty for a holder without AS numbers, its id as the holder" \
+	grep -q '^10.9.1.1,afrinic,ZA,assigned,,HNOAS,HNOAS,,,' "$tmp/many.csv"
+"$rirdb" lookup -d "$tmp/many.snap" --format json 10.9.0.1 >"$tmp/many.jsonl"
+check "holder_asns, nir and holder_source in JSON" python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["holder"] == "Many Systems Ltd" and r["holder_id"] == "HMANY", r
+assert r["holder_asns"].split()[:2] == ["AS64500", "AS65000"] and r["holder_asns"].endswith(" +9 more"), r
+assert r["nir"] == "" and "holder_source" in r, r
+' "$tmp/many.jsonl"
 
 "$rirdb" lookup -d "$snap" --asn 3333 4608 >"$tmp/a.csv"
 check "--asn takes plain numbers" grep -q '^4608,apnic,AU,allocated' "$tmp/a.csv"
