@@ -121,6 +121,40 @@ check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*d
 check "info marks the superseded file" grep -q 'delegated-afrinic-20140630 (superseded)' "$tmp/info"
 check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/info"
 
+# Named holders and named space, against a count made here from the inputs:
+# the extended AFRINIC file and a CSV naming every third holder id.
+afr=$data/rir/delegated-afrinic-extended-20230323
+awk -F'|' 'NF >= 8 && $8 != "" && ($7 == "allocated" || $7 == "assigned") { print $8 }' "$afr" |
+	sort -u | awk 'BEGIN { print "registry,holder_id,name" } NR % 3 == 1 { print "afrinic," $1 ",Org " $1 }' >"$tmp/afr-names.csv"
+"$rirdb" build -q -o "$tmp/afr.snap" "$afr" "$tmp/afr-names.csv" 2>"$tmp/e"
+"$rirdb" info -d "$tmp/afr.snap" >"$tmp/afr.info"
+check "info: holders, named holders and named space as counted from the inputs" python3 -c '
+import re, sys
+named = {l.split(",")[1] for l in list(open(sys.argv[2]))[1:]}
+holders, space, named_space = set(), [0, 0, 0], [0, 0, 0]
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("|")
+    if len(f) < 7 or f[1] == "*" or f[6] not in ("allocated", "assigned"):
+        continue
+    n = int(f[4])
+    fam, size = {"ipv4": (0, n), "ipv6": (1, 2.0 ** (48 - n)), "asn": (2, n)}[f[2]]
+    space[fam] += size
+    if len(f) >= 8 and f[7]:
+        holders.add(f[7])
+        if f[7] in named:
+            named_space[fam] += size
+out = open(sys.argv[3]).read()
+n_named = len(named & holders)
+want = "holders    %d among delegated records, %d named (%.1f%%):" % (
+    len(holders), n_named, 100.0 * n_named / len(holders))
+assert want in out, (want, out)
+for fam, unit in enumerate(["IPv4 addresses", "IPv6 /48s", "AS numbers"]):
+    want = "%.0f of %.0f delegated %s (%.1f%%)" % (named_space[fam], space[fam], unit,
+                                                   100.0 * named_space[fam] / space[fam])
+    assert want in out, (want, out)
+assert re.search(r"^  nicbr +0 +0 +0 +0 +0$", out, re.M), out
+' "$afr" "$tmp/afr-names.csv" "$tmp/afr.info"
+
 head -c 1000 "$snap" >"$tmp/trunc.snap"
 "$rirdb" lookup -d "$tmp/trunc.snap" 1.1.1.1 >/dev/null 2>"$tmp/e"; rc=$?
 check "truncated snapshot refused" test "$rc" = 1
