@@ -4,11 +4,14 @@
  *
  *   rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...
  *               [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]
- *               [--max-size BYTES] [--max-time S] [--ca-file FILE] [--lenient]
- *               [--quiet]
+ *               [--max-size BYTES] [--max-time S] [--ca-file FILE] [--names]
+ *               [--lenient] [--quiet]
  *
  * Sources: the five registries' extended statistics files ("-latest") with
- * their .md5 files, and IANA's IPv4 and IPv6 allocation tables.  Each is
+ * their .md5 files, and IANA's IPv4 and IPv6 allocation tables; with
+ * --names also the holder-name sources: the RPSL dumps of RIPE and APNIC
+ * (inetnum, inet6num, aut-num, organisation), AFRINIC and LACNIC (one dump
+ * each), RIPE's asn.txt and NIC.br's nicbr-asn-blk file.  Each is
  * downloaded with libcurl to DIR/NAME.part, resuming a partial download
  * when a retry follows a broken transfer, with a connect timeout, a stall
  * timeout (under 1 byte/s for S seconds), and retries with doubling
@@ -33,8 +36,17 @@
  * DIR/NAME.part through the write callback, and the loaders parse the
  * files mapped, not copied into memory.
  *
- * Any source that fails is reported by name and nothing is replaced.
- * Otherwise the snapshot is built from the new files (plus --with inputs:
+ * The name sources are optional, each on its own: one that fails is named,
+ * the others are still fetched, its previous copy stays, and the exit
+ * status is 1 once the rest is done.  They are kept as published (gzip
+ * for the dumps) for `rirdb build`, and not yet part of the snapshot that
+ * fetch builds.  A dump is checked against the NAME.md5 beside it where
+ * the registry publishes one; a 404 for that file means none is published,
+ * and the dump is taken unchecked with a notice (asn.txt and NIC.br's file
+ * have none, and no .md5 is asked for).
+ *
+ * Any statistics or IANA source that fails is reported by name and
+ * nothing is replaced.  Otherwise the snapshot is built from the new files (plus --with inputs:
  * the special-purpose registries, holder names, labels) into FILE.new,
  * mapped and validated, and renamed over FILE; then the data files rotate
  * (NAME -> NAME.prev, NAME.part -> NAME), so the previous good copies
@@ -63,28 +75,55 @@
 #include "rirdb.h"
 #include "snapshot.h"
 
+/* Checksums: none published, a .md5 beside the file always, or maybe. */
+enum checksum { CK_NONE, CK_MD5, CK_MD5_IF_PUBLISHED };
+
 struct source {
 	const char *name, *file, *url;
-	int has_md5;
+	enum checksum ck;
+	int names; /* a holder-name source: only with --names, and optional */
 };
 
 static const struct source defaults[] = {
     {"afrinic", "delegated-afrinic-extended-latest",
-     "https://ftp.afrinic.net/pub/stats/afrinic/delegated-afrinic-extended-latest", 1},
+     "https://ftp.afrinic.net/pub/stats/afrinic/delegated-afrinic-extended-latest", CK_MD5},
     {"apnic", "delegated-apnic-extended-latest",
-     "https://ftp.apnic.net/stats/apnic/delegated-apnic-extended-latest", 1},
+     "https://ftp.apnic.net/stats/apnic/delegated-apnic-extended-latest", CK_MD5},
     {"arin", "delegated-arin-extended-latest",
-     "https://ftp.arin.net/pub/stats/arin/delegated-arin-extended-latest", 1},
+     "https://ftp.arin.net/pub/stats/arin/delegated-arin-extended-latest", CK_MD5},
     {"lacnic", "delegated-lacnic-extended-latest",
-     "https://ftp.lacnic.net/pub/stats/lacnic/delegated-lacnic-extended-latest", 1},
+     "https://ftp.lacnic.net/pub/stats/lacnic/delegated-lacnic-extended-latest", CK_MD5},
     {"ripencc", "delegated-ripencc-extended-latest",
-     "https://ftp.ripe.net/pub/stats/ripencc/delegated-ripencc-extended-latest", 1},
+     "https://ftp.ripe.net/pub/stats/ripencc/delegated-ripencc-extended-latest", CK_MD5},
     {"iana-ipv4", "ipv4-address-space.csv",
-     "https://www.iana.org/assignments/ipv4-address-space/ipv4-address-space.csv", 0},
+     "https://www.iana.org/assignments/ipv4-address-space/ipv4-address-space.csv", CK_NONE},
     {"iana-ipv6", "ipv6-unicast-address-assignments.csv",
      "https://www.iana.org/assignments/ipv6-unicast-address-assignments/"
      "ipv6-unicast-address-assignments.csv",
-     0},
+     CK_NONE},
+#define RIPE_SPLIT  "https://ftp.ripe.net/ripe/dbase/split/"
+#define APNIC_WHOIS "https://ftp.apnic.net/apnic/whois/"
+    {"ripe-inetnum", "ripe.db.inetnum.gz", RIPE_SPLIT "ripe.db.inetnum.gz", CK_MD5_IF_PUBLISHED, 1},
+    {"ripe-inet6num", "ripe.db.inet6num.gz", RIPE_SPLIT "ripe.db.inet6num.gz", CK_MD5_IF_PUBLISHED,
+     1},
+    {"ripe-aut-num", "ripe.db.aut-num.gz", RIPE_SPLIT "ripe.db.aut-num.gz", CK_MD5_IF_PUBLISHED, 1},
+    {"ripe-organisation", "ripe.db.organisation.gz", RIPE_SPLIT "ripe.db.organisation.gz",
+     CK_MD5_IF_PUBLISHED, 1},
+    {"apnic-inetnum", "apnic.db.inetnum.gz", APNIC_WHOIS "apnic.db.inetnum.gz", CK_MD5_IF_PUBLISHED,
+     1},
+    {"apnic-inet6num", "apnic.db.inet6num.gz", APNIC_WHOIS "apnic.db.inet6num.gz",
+     CK_MD5_IF_PUBLISHED, 1},
+    {"apnic-aut-num", "apnic.db.aut-num.gz", APNIC_WHOIS "apnic.db.aut-num.gz", CK_MD5_IF_PUBLISHED,
+     1},
+    {"apnic-organisation", "apnic.db.organisation.gz", APNIC_WHOIS "apnic.db.organisation.gz",
+     CK_MD5_IF_PUBLISHED, 1},
+    {"afrinic-db", "afrinic.db.gz", "https://ftp.afrinic.net/pub/dbase/afrinic.db.gz",
+     CK_MD5_IF_PUBLISHED, 1},
+    {"lacnic-db", "lacnic.db.gz", "https://ftp.lacnic.net/lacnic/dbase/lacnic.db.gz",
+     CK_MD5_IF_PUBLISHED, 1},
+    {"asnames", "asn.txt", "https://ftp.ripe.net/ripe/asnames/asn.txt", CK_NONE, 1},
+    {"nicbr", "nicbr-asn-blk-latest.txt",
+     "https://ftp.registro.br/pub/numeracao/origin/nicbr-asn-blk-latest.txt", CK_NONE, 1},
 };
 #define N_SOURCES (sizeof(defaults) / sizeof(defaults[0]))
 #define MAX_WITH  64
@@ -110,7 +149,7 @@ struct fetch_opts {
 	uint64_t max_size; /* bytes per file */
 	long max_time;	   /* seconds for the whole run */
 	double deadline;   /* wall() at which the run gives up */
-	int lenient, quiet;
+	int lenient, quiet, names;
 };
 
 /* ------------------------------------------------------------------ */
@@ -417,8 +456,13 @@ static void path_of(char *out, size_t len, const char *dir, const char *file, co
 	snprintf(out, len, "%s/%s%s", dir, file, ext);
 }
 
-/* Fetch one source into DIR/FILE.part and check it; 0 or -1 with err. */
-static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, char *err, size_t errlen)
+/*
+ * Fetch one source into DIR/FILE.part and check it; 0 or -1 with err.
+ * *unchecked is set when the source may have a checksum beside it and the
+ * server has none (HTTP 404 for FILE.md5).
+ */
+static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, int *unchecked, char *err,
+		     size_t errlen)
 {
 	char url[4096], md5url[4200], part[4096], md5part[4096];
 	const char *u = source_url(o, i, url, sizeof(url));
@@ -428,12 +472,18 @@ static int fetch_one(CURL *c, const struct fetch_opts *o, size_t i, char *err, s
 	 * (IANA's tables have no checksum). */
 	if (download(c, u, part, o, err, errlen))
 		return -1;
-	if (!defaults[i].has_md5)
+	*unchecked = 0;
+	if (defaults[i].ck == CK_NONE)
 		return 0;
 	snprintf(md5url, sizeof(md5url), "%s.md5", u);
 	path_of(md5part, sizeof(md5part), o->dir, defaults[i].file, ".md5.part");
 	uint8_t want[16], got[16];
 	if (download(c, md5url, md5part, o, err, errlen)) {
+		if (defaults[i].ck == CK_MD5_IF_PUBLISHED && strcmp(err, "HTTP 404") == 0) {
+			unlink(md5part); /* none published: nothing to rotate */
+			*unchecked = 1;
+			return 0;
+		}
 		size_t n = strlen(err);
 		static const char pre[] = "checksum file: ";
 		if (n + sizeof(pre) <= errlen) { /* prefix the reason in place */
@@ -490,6 +540,8 @@ static int build_new(const struct fetch_opts *o, const char *tmp)
 	struct rl_options ro = {.lenient = o->lenient != 0};
 	struct rl_build *b = rl_build_new(&ro);
 	for (size_t i = 0; i < N_SOURCES; i++) {
+		if (defaults[i].names)
+			continue; /* kept for `rirdb build`; the loaders read them there */
 		char part[4096], name[4096];
 		size_t len;
 		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
@@ -531,21 +583,26 @@ static int build_new(const struct fetch_opts *o, const char *tmp)
 	return 0;
 }
 
-/* NAME -> NAME.prev, NAME.part -> NAME, for every source. */
-static void rotate(const struct fetch_opts *o)
+/* NAME -> NAME.prev, NAME.part -> NAME, for every source fetched. */
+static void rotate(const struct fetch_opts *o, const int fetched[N_SOURCES])
 {
 	for (size_t i = 0; i < N_SOURCES; i++) {
+		if (!fetched[i])
+			continue;
 		char cur[4096], prev[4200], part[4096];
 		path_of(cur, sizeof(cur), o->dir, defaults[i].file, "");
 		path_of(prev, sizeof(prev), o->dir, defaults[i].file, ".prev");
 		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
 		rename(cur, prev);
 		rename(part, cur);
-		if (defaults[i].has_md5) {
+		if (defaults[i].ck != CK_NONE) {
 			char m5[4200], m5part[4200];
 			path_of(m5, sizeof(m5), o->dir, defaults[i].file, ".md5");
 			path_of(m5part, sizeof(m5part), o->dir, defaults[i].file, ".md5.part");
-			rename(m5part, m5);
+			/* No checksum this time (none published): none kept beside
+			 * the new file either, since the old one would not match. */
+			if (rename(m5part, m5) && errno == ENOENT)
+				unlink(m5);
 		}
 	}
 }
@@ -568,6 +625,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 	    {"max-time", required_argument, NULL, 'T'},
 	    {"ca-file", required_argument, NULL, 'C'},
 	    {"lenient", no_argument, NULL, 'l'},
+	    {"names", no_argument, NULL, 'n'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -580,7 +638,7 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 				 .max_time = DEFAULT_MAX_TIME};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:S:T:C:lqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:o:b:u:w:t:r:R:S:T:C:lnqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o->dir = optarg;
@@ -599,10 +657,11 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 				    strncmp(defaults[i].name, optarg, (size_t)(eq - optarg)) == 0)
 					break;
 			if (!eq || i == N_SOURCES) {
-				fprintf(
-				    stderr,
-				    "rirdb fetch: --url wants NAME=URL with NAME one of afrinic, "
-				    "apnic, arin, lacnic, ripencc, iana-ipv4, iana-ipv6\n");
+				fprintf(stderr,
+					"rirdb fetch: --url wants NAME=URL with NAME one of");
+				for (size_t k = 0; k < N_SOURCES; k++)
+					fprintf(stderr, "%s %s", k ? "," : "", defaults[k].name);
+				fputc('\n', stderr);
 				return -1;
 			}
 			o->url[i] = eq + 1;
@@ -645,6 +704,9 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 		case 'l':
 			o->lenient = 1;
 			break;
+		case 'n':
+			o->names = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -653,7 +715,8 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 			       "[--url NAME=URL]... [--with FILE]...\n"
 			       "                   [--timeout S] [--retries N] [--retry-delay S] "
 			       "[--max-size BYTES] [--max-time S]\n"
-			       "                   [--ca-file FILE] [--lenient] [--quiet]\n");
+			       "                   [--ca-file FILE] [--names] [--lenient] "
+			       "[--quiet]\n");
 			exit(0);
 		default:
 			return -1;
@@ -687,15 +750,34 @@ int rirdb_fetch(int argc, char **argv)
 		return 1;
 	}
 	CURL *c = curl_easy_init();
-	unsigned failed = 0;
+	unsigned failed = 0, names_failed = 0;
+	int fetched[N_SOURCES] = {0};
 	for (size_t i = 0; c && i < N_SOURCES; i++) {
 		char err[512];
-		if (fetch_one(c, &o, i, err, sizeof(err))) {
+		int unchecked = 0;
+		if (defaults[i].names && !o.names)
+			continue;
+		if (fetch_one(c, &o, i, &unchecked, err, sizeof(err))) {
 			fprintf(stderr, "rirdb fetch: %s: %s\n", defaults[i].name, err);
-			failed++;
-		} else if (!o.quiet) {
-			fprintf(stderr, "rirdb fetch: %s: ok\n", defaults[i].name);
+			if (!defaults[i].names) {
+				failed++;
+				continue;
+			}
+			/* Optional: the previous copy stays, the rest goes on. */
+			names_failed++;
+			char part[4096];
+			path_of(part, sizeof(part), o.dir, defaults[i].file, ".part");
+			unlink(part);
+			path_of(part, sizeof(part), o.dir, defaults[i].file, ".md5.part");
+			unlink(part);
+			continue;
 		}
+		fetched[i] = 1;
+		if (!o.quiet)
+			fprintf(stderr, "rirdb fetch: %s: ok%s%s%s\n", defaults[i].name,
+				unchecked ? ", unchecked (no " : "",
+				unchecked ? defaults[i].file : "",
+				unchecked ? ".md5 published)" : "");
 	}
 	if (c)
 		curl_easy_cleanup(c);
@@ -712,7 +794,7 @@ int rirdb_fetch(int argc, char **argv)
 		unlink(tmp);
 		return 1;
 	}
-	rotate(&o);
+	rotate(&o, fetched);
 	/* Both renames durable: a crash must not bring the old snapshot back
 	 * beside the new data files, nor lose the new one. */
 	char data_file[4200];
@@ -724,5 +806,12 @@ int rirdb_fetch(int argc, char **argv)
 	}
 	if (!o.quiet)
 		fprintf(stderr, "rirdb fetch: %s updated\n", output);
+	if (names_failed) {
+		fprintf(stderr, "rirdb fetch: %u name source%s failed; %s previous cop%s kept\n",
+			names_failed, names_failed == 1 ? "" : "s",
+			names_failed == 1 ? "its" : "their",
+			names_failed == 1 ? "y is" : "ies are");
+		return 1;
+	}
 	return 0;
 }

@@ -23,7 +23,7 @@ int rirdb_lookup(int argc, char **argv);
 int rirdb_info(int argc, char **argv);
 /* rirdb diff [--format table|json] [--details] OLD NEW (diff.c) */
 int rirdb_diff(int argc, char **argv);
-/* rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... (fetch.c) */
+/* rirdb fetch [--dir DIR] [--base-url URL] [--with FILE]... [--names] (fetch.c) */
 int rirdb_fetch(int argc, char **argv);
 /* rirdb report -o report.html JSONL... (report.c) */
 int rirdb_report(int argc, char **argv);

@@ -18,7 +18,15 @@ with a certificate of its own (openssl; --ca-file), downgrade (redirects
 to http:// on the plain server, which must never be asked).  Each must fail within its
 limit (5 redirects, --max-size, --max-time), without retrying what a retry
 would meet again, and replace nothing.
+
+--names adds the holder-name sources (gzip RPSL dumps, asn.txt, NIC.br's
+file), each optional: served with a published .md5 for AFRINIC, APNIC and
+LACNIC and none for RIPE's dumps (taken unchecked, with a notice); in mode
+namesbad NIC.br's file is missing and AFRINIC's dump does not match its
+.md5, and both must be named while the others are still fetched, the
+snapshot still replaced, their previous copies kept, and the exit status 1.
 """
+import gzip
 import hashlib
 import http.server
 import os
@@ -64,6 +72,39 @@ def fixtures(root):
 
 AFRINIC = 'delegated-afrinic-extended-latest'
 HITS = {}           # (mode, name) -> requests seen
+
+# --names: file -> source name, and whether a .md5 is published beside it.
+NAME_FILES = {
+    'ripe.db.inetnum.gz': ('ripe-inetnum', False),
+    'ripe.db.inet6num.gz': ('ripe-inet6num', False),
+    'ripe.db.aut-num.gz': ('ripe-aut-num', False),
+    'ripe.db.organisation.gz': ('ripe-organisation', False),
+    'apnic.db.inetnum.gz': ('apnic-inetnum', True),
+    'apnic.db.inet6num.gz': ('apnic-inet6num', True),
+    'apnic.db.aut-num.gz': ('apnic-aut-num', True),
+    'apnic.db.organisation.gz': ('apnic-organisation', True),
+    'afrinic.db.gz': ('afrinic-db', True),
+    'lacnic.db.gz': ('lacnic-db', True),
+    'asn.txt': ('asnames', False),
+    'nicbr-asn-blk-latest.txt': ('nicbr', False),
+}
+
+
+def name_fixtures(root):
+    for name, (_, md5) in NAME_FILES.items():
+        if name == 'asn.txt':
+            body = b'3333 RIPE-NCC-AS - Reseaux IP Europeens Network Coordination Centre, NL\n'
+        elif name.startswith('nicbr'):
+            body = b'AS28571|Example Rede Ltda|00.000.000/0001-00|200.160.0.0/20\n'
+        else:
+            src = name.split('.')[0].upper()
+            body = gzip.compress(('organisation: ORG-EX1-%s\norg-name: Example of %s\n'
+                                  'source: %s\n\n' % (src, name, src)).encode())
+        with open(os.path.join(root, name), 'wb') as f:
+            f.write(body)
+        if md5:
+            with open(os.path.join(root, name + '.md5'), 'w') as f:
+                f.write('%s  %s\n' % (hashlib.md5(body).hexdigest(), name))
 
 
 def handler_for(root, ftp_port, plain=None):
@@ -122,10 +163,13 @@ def handler_for(root, ftp_port, plain=None):
             if self.hostile(mode, name):
                 return
             path = os.path.join(root, os.path.basename(name))
-            if not os.path.isfile(path) or (mode == 'missing' and 'arin' in name):
+            if not os.path.isfile(path) or (mode == 'missing' and 'arin' in name) or \
+                    (mode == 'namesbad' and name == 'nicbr-asn-blk-latest.txt'):
                 self.send_error(404)
                 return
             body = open(path, 'rb').read()
+            if mode == 'namesbad' and name == 'afrinic.db.gz':
+                body = gzip.compress(b'organisation: ORG-CHANGED\n')  # not what the .md5 says
             if mode == 'badmd5' and name == 'delegated-afrinic-extended-latest.md5':
                 body = b'0123456789abcdef0123456789abcdef  ' + name.encode() + b'\n'
             self.send_response(200)
@@ -215,11 +259,58 @@ def check_https(tmp, serve, ftp, base, snap, work, special):
     srv.shutdown()
 
 
+def check_names(fetch, work, serve, snap):
+    p = fetch('ok', '--names')
+    check('--names from a good server: exit 0', p.returncode == 0, p.stderr)
+    same = [n for n in NAME_FILES if os.path.isfile(os.path.join(work, n)) and
+            open(os.path.join(work, n), 'rb').read() == open(os.path.join(serve, n), 'rb').read()]
+    check('--names: every name source saved as published (the dumps still gzip)',
+          len(same) == len(NAME_FILES) and
+          open(os.path.join(work, 'afrinic.db.gz'), 'rb').read(2) == b'\x1f\x8b',
+          sorted(set(NAME_FILES) - set(same)))
+    check('--names: the published .md5 files kept beside their dumps',
+          all(os.path.isfile(os.path.join(work, n + '.md5')) == md5
+              for n, (_, md5) in NAME_FILES.items()), sorted(os.listdir(work)))
+    unchecked = [src for n, (src, md5) in NAME_FILES.items()
+                 if '%s: ok, unchecked (no %s.md5 published)' % (src, n) in p.stderr]
+    check('--names: a dump without a published .md5 is taken unchecked, and said so',
+          sorted(unchecked) == sorted(src for n, (src, md5) in NAME_FILES.items()
+                                      if not md5 and n.endswith('.gz')), p.stderr)
+    check('--names: asn.txt and NIC.br\'s file: no .md5 asked for',
+          ('ok', 'asn.txt.md5') not in HITS and ('ok', 'nicbr-asn-blk-latest.txt.md5') not in HITS,
+          [k for k in HITS if k[1].endswith('.md5')])
+    check('--names: no partial files are left',
+          not [f for f in os.listdir(work) if f.endswith('.part')], os.listdir(work))
+
+    before = {n: open(os.path.join(work, n), 'rb').read() for n in NAME_FILES}
+    snap_before = os.stat(snap).st_ino  # replaced by a rename: a new inode
+    p = fetch('namesbad', '--names')
+    check('--names, a missing source and a checksum mismatch: exit 1, both named',
+          p.returncode == 1 and 'nicbr: HTTP 404' in p.stderr and
+          'afrinic-db: MD5 mismatch' in p.stderr and '2 name sources failed' in p.stderr,
+          p.stderr)
+    check('--names: the other sources are still fetched',
+          all('%s: ok' % src in p.stderr for n, (src, _) in NAME_FILES.items()
+              if src not in ('nicbr', 'afrinic-db')), p.stderr)
+    check('--names: a failing name source does not stop the snapshot',
+          'updated' in p.stderr and 'left as it was' not in p.stderr and
+          os.stat(snap).st_ino != snap_before, p.stderr)
+    check('--names: the failed sources keep their previous copies',
+          all(open(os.path.join(work, n), 'rb').read() == before[n]
+              for n in ('afrinic.db.gz', 'nicbr-asn-blk-latest.txt')) and
+          not [f for f in os.listdir(work) if f.endswith('.part')], sorted(os.listdir(work)))
+    asked = HITS.get(('namesbad', 'afrinic.db.gz'))
+    p = fetch('namesbad')
+    check('without --names the name sources are not asked for',
+          p.returncode == 0 and HITS.get(('namesbad', 'afrinic.db.gz')) == asked, p.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirdb-fetch-')
     serve = os.path.join(tmp, 'serve')
     os.mkdir(serve)
     fixtures(serve)
+    name_fixtures(serve)
     ftp = socket.socket()
     ftp.bind(('127.0.0.1', 0))
     ftp.listen(8)
@@ -286,6 +377,7 @@ def main():
         check('%s: the snapshot in use is untouched' % mode, open(snap, 'rb').read() == before)
         if mode == 'stall':
             check('stall: gives up after the timeouts, not never', took < 30, took)
+    check_names(fetch, work, serve, snap)
     check_hostile(fetch, snap, work, ftp)
     check_https(tmp, serve, ftp, base, snap, work, special)
     p = subprocess.run([RIRDB, 'fetch', '--dir', work, '--url', 'bogus=http://x/'],
