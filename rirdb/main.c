@@ -7,6 +7,8 @@
  *   rirdb info ...     info.c       rirdb scan ...     scan.c
  *   rirdb diff ...     diff.c
  *
+ * holders.c groups a snapshot's attributions by holder for lookup and info.
+ *
  * The usage text (rirdb_usage) is README.md's "## rirdb" block, every
  * option of every subcommand; tests/cli.sh compares the two.
  *
