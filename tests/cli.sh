@@ -90,7 +90,7 @@ printf 'registry,holder_id,name\nafrinic,HMANY,Many Systems Ltd\n' >"$tmp/many-n
 "$rirdb" lookup -d "$tmp/many.snap" 10.9.0.1 10.9.1.1 AS65010 >"$tmp/many.csv"
 want_many="AS64500 $(seq -f 'AS%g' 65000 65030 | tr '\n' ' ')+9 more"
 check "holder_asns: 32 AS numbers, then +N more" \
-	grep -qx "10.9.0.1,afrinic,ZA,assigned,,Many Systems Ltd,HMANY,$want_many,.*" "$tmp/many.csv"
+	grep -qx "10.9.0.1,afrinic,ZA,assigned,,Many Systems Ltd,HMANY,$want_many,csv,.*" "$tmp/many.csv"
 check "holder_asns: the same for one of the holder's AS numbers" \
 	grep -q "^AS65010,afrinic,ZA,allocated,,Many Systems Ltd,HMANY,$want_many," "$tmp/many.csv"
 check "holder_asns: empty for a holder without AS numbers, its id as the holder" \
@@ -101,7 +101,7 @@ import json, sys
 r = json.loads(open(sys.argv[1]).readline())
 assert r["holder"] == "Many Systems Ltd" and r["holder_id"] == "HMANY", r
 assert r["holder_asns"].split()[:2] == ["AS64500", "AS65000"] and r["holder_asns"].endswith(" +9 more"), r
-assert r["nir"] == "" and "holder_source" in r, r
+assert r["nir"] == "" and r["holder_source"] == "csv", r
 ' "$tmp/many.jsonl"
 
 "$rirdb" lookup -d "$snap" --asn 3333 4608 >"$tmp/a.csv"
@@ -115,6 +115,62 @@ assert rows[0]["rir"] == "iana" and rows[0]["holder"] == "Private-Use", rows[0]
 assert rows[0]["status"] == "special" and rows[0]["block"] == "10.0.0.0/8", rows[0]
 assert rows[1] == {"addr": "bogus", "error": "not an IPv4 or IPv6 address"}, rows[1]
 ' "$tmp/j.jsonl"
+
+# NIRs and every name source: APNIC holders under JPNIC (named through its
+# AS number in asn.txt) and KRNIC (named by the CSV) by data/nir-ids.csv, one
+# named by an RPSL dump (gzip), one unnamed; a LACNIC holder whose /20 NIC.br
+# lists (named by NIC.br's file, NIR space in that block only).
+cat >"$tmp/apnic.txt" <<'EOT'
+2.3|apnic|1|7|19830705|20230323|+1000
+apnic|JP|ipv4|10.20.0.0|1024|20100101|allocated|A91A7381
+apnic|JP|ipv6|2001:db8::|32|20100101|allocated|A91A7381
+apnic|JP|asn|64600|2|20100101|allocated|A91A7381
+apnic|KR|ipv4|10.21.0.0|256|20100101|assigned|A9149F3E
+apnic|AU|ipv4|10.22.0.0|256|20100101|assigned|AUHOLDER
+apnic|AU|ipv4|10.23.0.0|256|20100101|available|
+apnic|NZ|ipv4|10.24.0.0|512|20100101|allocated|NZHOLDER
+EOT
+printf '2.3|lacnic|1|2|19830705|20230323|-0300\nlacnic|BR|ipv4|10.30.0.0|65536|20100101|allocated|77\nlacnic|BR|asn|64700|1|20100101|allocated|77\n' >"$tmp/lacnic.txt"
+printf 'inetnum: 10.22.0.0 - 10.22.0.255\norg: ORG-AU1-AP\nsource: APNIC\n\norganisation: ORG-AU1-AP\norg-name: Example AU Pty\nsource: APNIC\n' |
+	gzip >"$tmp/apnic.db.inetnum.gz"
+echo '64600 JPNIC-AS-JP - Japan Network Information Center, JP' >"$tmp/asn.txt"
+echo 'AS64700|Nucleo Exemplo|00.000.000/0001-00|10.30.0.0/20|' >"$tmp/nicbr-asn-blk-latest.txt"
+printf 'registry,holder_id,name\napnic,A9149F3E,Korea Example\n' >"$tmp/kr-names.csv"
+"$rirdb" build -q -o "$tmp/nir.snap" "$tmp/apnic.txt" "$tmp/lacnic.txt" "$tmp/apnic.db.inetnum.gz" \
+	"$tmp/asn.txt" "$tmp/nicbr-asn-blk-latest.txt" "$tmp/kr-names.csv" "$data/nir-ids.csv" 2>"$tmp/e"
+"$rirdb" lookup -d "$tmp/nir.snap" 10.20.0.1 2001:db8::1 10.21.0.1 10.22.0.1 10.24.0.1 10.30.1.1 \
+	10.30.16.1 AS64700 | cut -d, -f1,5-9 >"$tmp/nir.csv"
+check "lookup: nir, holder, holder_asns and holder_source from every name source" diff - "$tmp/nir.csv" <<'EOT'
+addr,nir,holder,holder_id,holder_asns,holder_source
+10.20.0.1,jpnic,Japan Network Information Center,A91A7381,AS64600 AS64601,asname
+2001:db8::1,jpnic,Japan Network Information Center,A91A7381,AS64600 AS64601,asname
+10.21.0.1,krnic,Korea Example,A9149F3E,,csv
+10.22.0.1,,Example AU Pty,AUHOLDER,,rpsl
+10.24.0.1,,NZHOLDER,NZHOLDER,,
+10.30.1.1,nicbr,Nucleo Exemplo,77,AS64700,nicbr
+10.30.16.1,,Nucleo Exemplo,77,AS64700,nicbr
+AS64700,,Nucleo Exemplo,77,AS64700,nicbr
+EOT
+# By hand from the files above: 5 holders, the NZ one unnamed (512 of the
+# 67584 delegated addresses); JPNIC 1024 addresses, a /32 (65536 /48s), 2
+# AS numbers; KRNIC 256; NIC.br the /20 (4096).
+"$rirdb" info -d "$tmp/nir.snap" | sed -n '/^holders/,$p' >"$tmp/nir.info"
+check "info: holders by name source, named space and per-NIR counts" diff - "$tmp/nir.info" <<'EOT'
+holders    5 among delegated records, 4 named (80.0%): csv 1, rpsl 1, nicbr 1, asname 1
+named      67072 of 67584 delegated IPv4 addresses (99.2%)
+           65536 of 65536 delegated IPv6 /48s (100.0%)
+           3 of 3 delegated AS numbers (100.0%)
+
+  nir        holders    named     ipv4 addrs            ipv6 /48s        asns
+  jpnic            1        1           1024                65536           2
+  krnic            1        1            256                    0           0
+  cnnic            0        0              0                    0           0
+  twnic            0        0              0                    0           0
+  idnic            0        0              0                    0           0
+  vnnic            0        0              0                    0           0
+  irinn            0        0              0                    0           0
+  nicbr            1        1           4096                    0           0
+EOT
 
 "$rirdb" info -d "$snap" >"$tmp/info"
 check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*delegated-ripencc-20140630' "$tmp/info"
@@ -145,8 +201,8 @@ for line in open(sys.argv[1]):
             named_space[fam] += size
 out = open(sys.argv[3]).read()
 n_named = len(named & holders)
-want = "holders    %d among delegated records, %d named (%.1f%%):" % (
-    len(holders), n_named, 100.0 * n_named / len(holders))
+want = "holders    %d among delegated records, %d named (%.1f%%): csv %d, rpsl 0, nicbr 0, asname 0" % (
+    len(holders), n_named, 100.0 * n_named / len(holders), n_named)
 assert want in out, (want, out)
 for fam, unit in enumerate(["IPv4 addresses", "IPv6 /48s", "AS numbers"]):
     want = "%.0f of %.0f delegated %s (%.1f%%)" % (named_space[fam], space[fam], unit,
