@@ -55,9 +55,15 @@ int rirdb_asn_index_build(const struct rm_db *db, struct rirdb_asn_index *x)
 		if (!rirdb_is_holder(db, a))
 			continue;
 		uint32_t last = i + 1 < db->asn.n ? db->asn.start[i + 1] - 1 : UINT32_MAX;
-		x->runs[x->n++] = (struct rirdb_asn_run){db->asn.id[i], db->asn.start[i], last};
+		x->runs[x->n++] = (struct rirdb_asn_run){db->asn.id[i], db->asn.start[i], last, 0};
 	}
 	qsort_r(x->runs, x->n, sizeof(*x->runs), run_cmp, (void *)db);
+	for (size_t i = 0, first = 0; i < x->n; i++) {
+		if (rirdb_holder_cmp(db, &db->attrs[x->runs[i].attr],
+				     &db->attrs[x->runs[first].attr]))
+			first = i;
+		x->runs[first].total += (uint64_t)x->runs[i].last - x->runs[i].first + 1;
+	}
 	return 0;
 }
 
@@ -92,21 +98,14 @@ void rirdb_holder_asns(const struct rirdb_asn_index *x, const struct rm_db *db,
 	}
 	size_t at = 0;
 	unsigned shown = 0;
-	unsigned long long more = 0;
-	for (size_t i = lo; i < x->n && !rirdb_holder_cmp(db, &db->attrs[x->runs[i].attr], a);
-	     i++) {
-		for (uint64_t n = x->runs[i].first; n <= x->runs[i].last; n++) {
-			if (shown == RIRDB_HOLDER_ASNS_SHOWN) {
-				/* The rest of the run at once: a range may be large. */
-				more += x->runs[i].last - n + 1;
-				break;
-			}
+	for (size_t i = lo; i < x->n && shown < RIRDB_HOLDER_ASNS_SHOWN &&
+			    !rirdb_holder_cmp(db, &db->attrs[x->runs[i].attr], a);
+	     i++)
+		for (uint64_t n = x->runs[i].first;
+		     n <= x->runs[i].last && shown < RIRDB_HOLDER_ASNS_SHOWN; n++, shown++)
 			put(out, len, &at, shown ? " AS%llu" : "AS%llu", n);
-			shown++;
-		}
-	}
-	if (more)
-		put(out, len, &at, " +%llu more", more);
+	if (shown && x->runs[lo].total > shown)
+		put(out, len, &at, " +%llu more", x->runs[lo].total - shown);
 	if (at >= len && len) /* cut: never a half number */
 		out[0] = '\0';
 }

@@ -53,9 +53,11 @@ int rirdb_is_holder(const struct rm_db *db, const struct rm_attr *a);
 int rirdb_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b);
 
 /* Every holder's AS number ranges, sorted by holder then number: built
- * once per run, so that each lookup is a binary search. */
+ * once per run, so that each lookup is a binary search and at most
+ * RIRDB_HOLDER_ASNS_SHOWN numbers, however many the holder has. */
 struct rirdb_asn_run {
 	uint32_t attr, first, last;
+	uint64_t total; /* in a holder's first run: its AS numbers in all */
 };
 struct rirdb_asn_index {
 	struct rirdb_asn_run *runs;

@@ -79,20 +79,27 @@ assert not bad, bad[:5]
 # More than 32 AS numbers (an AS range of one record among them): the first
 # 32, then "+N more"; the name from a holder CSV shows as the holder.
 cat >"$tmp/many.txt" <<'EOT'
-2.3|afrinic|1|4|19830705|20230323|+0000
+2.3|afrinic|1|45|19830705|20230323|+0000
 afrinic|ZA|asn|64500|1|20100101|allocated|HMANY
 afrinic|ZA|asn|65000|40|20100101|allocated|HMANY
 afrinic|ZA|ipv4|10.9.0.0|256|20100101|assigned|HMANY
 afrinic|ZA|ipv4|10.9.1.0|256|20100101|assigned|HNOAS
 EOT
+# ... and 40 records of one AS number each: the count runs over all of them.
+seq 64600 64639 | awk '{ print "afrinic|ZA|asn|" $1 "|1|20100101|assigned|HSPLIT" }' >>"$tmp/many.txt"
+echo 'afrinic|ZA|ipv4|10.9.2.0|256|20100101|assigned|HSPLIT' >>"$tmp/many.txt"
 printf 'registry,holder_id,name\nafrinic,HMANY,Many Systems Ltd\n' >"$tmp/many-names.csv"
 "$rirdb" build -q -o "$tmp/many.snap" "$tmp/many.txt" "$tmp/many-names.csv" 2>"$tmp/e"
+check "the fixture builds without a message" test ! -s "$tmp/e"
 "$rirdb" lookup -d "$tmp/many.snap" 10.9.0.1 10.9.1.1 AS65010 >"$tmp/many.csv"
 want_many="AS64500 $(seq -f 'AS%g' 65000 65030 | tr '\n' ' ')+9 more"
 check "holder_asns: 32 AS numbers, then +N more" \
 	grep -qx "10.9.0.1,afrinic,ZA,assigned,,Many Systems Ltd,HMANY,$want_many,csv,.*" "$tmp/many.csv"
 check "holder_asns: the same for one of the holder's AS numbers" \
 	grep -q "^AS65010,afrinic,ZA,allocated,,Many Systems Ltd,HMANY,$want_many," "$tmp/many.csv"
+"$rirdb" lookup -d "$tmp/many.snap" 10.9.2.1 >"$tmp/split.csv"
+check "holder_asns: 32 of 40 one-number records, then +8 more" \
+	grep -q "^10.9.2.1,afrinic,ZA,assigned,,HSPLIT,HSPLIT,$(seq -f 'AS%g' 64600 64631 | tr '\n' ' ')+8 more,," "$tmp/split.csv"
 check "holder_asns: empty for a holder without AS numbers, its id as the holder" \
 	grep -q '^10.9.1.1,afrinic,ZA,assigned,,HNOAS,HNOAS,,,' "$tmp/many.csv"
 "$rirdb" lookup -d "$tmp/many.snap" --format json 10.9.0.1 >"$tmp/many.jsonl"
