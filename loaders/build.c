@@ -471,6 +471,11 @@ int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, 
 
 int rl_build_add_file(struct rl_build *b, const char *path)
 {
+	return rl_build_add_file_as(b, path, path);
+}
+
+int rl_build_add_file_as(struct rl_build *b, const char *path, const char *name)
+{
 	gzFile gz = gzopen(path, "rb");
 	if (!gz) {
 		fprintf(diag_out(b), "%s: cannot open: %s\n", path,
@@ -518,16 +523,16 @@ int rl_build_add_file(struct rl_build *b, const char *path)
 	gzclose(gz);
 	int rc;
 	if (why) {
-		io_error(b, path, why);
+		io_error(b, name, why);
 		rc = -1;
 	} else {
 		if (kind == -2 || (kind != RM_IN_HOLDERS_RPSL && kind != RM_IN_LOCATION))
 			kind = rl_detect(data, len);
 		if (kind == RM_IN_LOCATION && !plain_file) {
-			io_error(b, path, "a compressed location database: give it uncompressed");
+			io_error(b, name, "a compressed location database: give it uncompressed");
 			rc = -1;
 		} else {
-			rc = add_plain(b, path, path, data, len, kind);
+			rc = add_plain(b, name, path, data, len, kind);
 		}
 	}
 	free(data);

@@ -63,6 +63,9 @@ void rl_build_free(struct rl_build *b);
 /* Read one file; -1 when it cannot be read (out of memory, or 4 GiB or
  * larger, included) or its format is unknown. */
 int rl_build_add_file(struct rl_build *b, const char *path);
+/* The same, the input named `name` in messages and provenance (a file
+ * downloaded to a temporary name, known by the name it will have). */
+int rl_build_add_file_as(struct rl_build *b, const char *path, const char *name);
 /* Same for a buffer already in memory (tests, fuzzing); name is for messages. */
 int rl_build_add_buffer(struct rl_build *b, const char *name, const char *data, size_t len);
 

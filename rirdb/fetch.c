@@ -39,8 +39,9 @@
  * The name sources are optional, each on its own: one that fails is named,
  * the others are still fetched, its previous copy stays, and the exit
  * status is 1 once the rest is done.  They are kept as published (gzip
- * for the dumps) for `rirdb build`, and not yet part of the snapshot that
- * fetch builds.  A dump is checked against the NAME.md5 beside it where
+ * for the dumps), and the snapshot is built with them (the copy just
+ * fetched, else the previous one); if they do not build, it is built
+ * without them and the exit status is 1.  A dump is checked against the NAME.md5 beside it where
  * the registry publishes one; a 404 for that file means none is published,
  * and the dump is taken unchecked with a notice (asn.txt and NIC.br's file
  * have none, and no .md5 is asked for).
@@ -535,13 +536,28 @@ static void unmap_file(const char *p, size_t len)
 		munmap((void *)p, len);
 }
 
-static int build_new(const struct fetch_opts *o, const char *tmp)
+/*
+ * The snapshot from the new files into tmp; with_names: also the name
+ * sources, each the copy just fetched (fetched[i]) or else the previous
+ * one, when there is one.
+ */
+static int build_new(const struct fetch_opts *o, const char *tmp, int with_names,
+		     const int fetched[N_SOURCES])
 {
 	struct rl_options ro = {.lenient = o->lenient != 0};
 	struct rl_build *b = rl_build_new(&ro);
 	for (size_t i = 0; i < N_SOURCES; i++) {
-		if (defaults[i].names)
-			continue; /* kept for `rirdb build`; the loaders read them there */
+		if (defaults[i].names) {
+			char path[4096], name[4096];
+			path_of(name, sizeof(name), o->dir, defaults[i].file, "");
+			path_of(path, sizeof(path), o->dir, defaults[i].file,
+				fetched[i] ? ".part" : "");
+			/* Streamed from the file (a dump is GBs), named as it
+			 * will be once rotated into place. */
+			if (with_names && access(path, R_OK) == 0)
+				rl_build_add_file_as(b, path, name);
+			continue;
+		}
 		char part[4096], name[4096];
 		size_t len;
 		path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
@@ -787,8 +803,16 @@ int rirdb_fetch(int argc, char **argv)
 			failed == 1 ? "" : "s", output);
 		return 1;
 	}
-	if (build_new(&o, tmp))
-		return 1;
+	/* Names are optional: when they do not build (a malformed dump, in
+	 * strict mode), the snapshot is built without them and that counts as
+	 * a failed name source. */
+	if (build_new(&o, tmp, o.names, fetched)) {
+		if (!o.names || build_new(&o, tmp, 0, fetched))
+			return 1;
+		fprintf(stderr, "rirdb fetch: the name sources do not build (see above); the "
+				"snapshot is built without them\n");
+		names_failed++;
+	}
 	if (rename(tmp, output)) {
 		fprintf(stderr, "rirdb fetch: %s: %s\n", output, strerror(errno));
 		unlink(tmp);

@@ -29,6 +29,7 @@ snapshot still replaced, their previous copies kept, and the exit status 1.
 import gzip
 import hashlib
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -93,7 +94,8 @@ NAME_FILES = {
 def name_fixtures(root):
     for name, (_, md5) in NAME_FILES.items():
         if name == 'asn.txt':
-            body = b'3333 RIPE-NCC-AS - Reseaux IP Europeens Network Coordination Centre, NL\n'
+            # AS3741 is in the AFRINIC extended file served, with a holder id.
+            body = b'3741 IS - Example AS name from asn.txt, ZA\n'
         elif name.startswith('nicbr'):
             body = b'AS28571|Example Rede Ltda|00.000.000/0001-00|200.160.0.0/20\n'
         else:
@@ -281,6 +283,12 @@ def check_names(fetch, work, serve, snap):
           [k for k in HITS if k[1].endswith('.md5')])
     check('--names: no partial files are left',
           not [f for f in os.listdir(work) if f.endswith('.part')], os.listdir(work))
+    look = subprocess.run([RIRDB, 'lookup', '-d', snap, '--format', 'json', 'AS3741'],
+                          capture_output=True, text=True)
+    row = json.loads(look.stdout.splitlines()[0]) if look.stdout else {}
+    check('--names: the snapshot fetch builds names holders from the name sources',
+          row.get('holder') == 'Example AS name from asn.txt' and
+          row.get('holder_source') == 'asname', look.stdout + look.stderr)
 
     before = {n: open(os.path.join(work, n), 'rb').read() for n in NAME_FILES}
     snap_before = os.stat(snap).st_ino  # replaced by a rename: a new inode
