@@ -26,8 +26,8 @@ static int by_bytes(const void *pa, const void *pb)
 }
 
 void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
-			const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
-			struct rm_rows *out)
+		    const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
+		    struct rm_rows *out)
 {
 	rm_rows_append(out, in);
 	rm_rows_compact(out);
@@ -328,7 +328,8 @@ static void prom_clickhouse(FILE *o, const struct rm_rows *rs)
 	} m[] = {
 	    {"batches_sent", "rirmeter_clickhouse_batches_sent_total", "Batches ClickHouse stored",
 	     "counter"},
-	    {"rows_sent", "rirmeter_clickhouse_rows_sent_total", "Rows ClickHouse stored", "counter"},
+	    {"rows_sent", "rirmeter_clickhouse_rows_sent_total", "Rows ClickHouse stored",
+	     "counter"},
 	    {"spooled", "rirmeter_clickhouse_batches_spooled_total",
 	     "Batches written to the spool directory", "counter"},
 	    {"replayed", "rirmeter_clickhouse_batches_replayed_total",
@@ -341,8 +342,8 @@ static void prom_clickhouse(FILE *o, const struct rm_rows *rs)
 	     "Rows dropped: the spool was full", "counter"},
 	    {"pending_batches", "rirmeter_clickhouse_pending_batches", "Batches not yet stored",
 	     "gauge"},
-	    {"pending_bytes", "rirmeter_clickhouse_pending_bytes", "Bytes of batches not yet stored",
-	     "gauge"},
+	    {"pending_bytes", "rirmeter_clickhouse_pending_bytes",
+	     "Bytes of batches not yet stored", "gauge"},
 	};
 	int on = 0;
 	for (uint32_t i = 0; i < rs->n && !on; i++)
@@ -357,8 +358,7 @@ static void prom_clickhouse(FILE *o, const struct rm_rows *rs)
 		fprintf(o, "%s %" PRIu64 "\n", m[i].metric, health_value(rs, key, 0));
 	}
 	prom_help(o, "rirmeter_clickhouse_failures_total", "Failed attempts, by reason", "counter");
-	prom_health_by(o, rs, "rirmeter_clickhouse_failures_total", "reason",
-		       "clickhouse.failed.");
+	prom_health_by(o, rs, "rirmeter_clickhouse_failures_total", "reason", "clickhouse.failed.");
 }
 
 static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_stats *ports,
