@@ -17,7 +17,9 @@ clickhouse-schema`, and checks, against rirmeter's own JSON Lines:
     batch replayed that ClickHouse already has is found and not sent again;
   - a full spool counts what it could not keep;
   - a bad URL, a refused connection and a wrong password give a clear
-    message and rirmeter keeps counting.
+    message and rirmeter keeps counting;
+  - the sink's Prometheus metrics equal its health lines; the --cluster
+    schema's Distributed tables read what was inserted.
 Skipped, counted as skipped, when clickhouse-server is not installed.
 """
 import collections
@@ -192,7 +194,9 @@ def main():
 
         # 1. Totals equal.
         out = tmp + '/a.jsonl'
-        rc, err = run(eal, pcap, snap, out, url, ['--name', 'a', '--spool', tmp + '/sa'], 3)
+        prom = tmp + '/a.prom'
+        rc, err = run(eal, pcap, snap, out, url,
+                      ['--name', 'a', '--spool', tmp + '/sa', '--prom', prom], 3)
         sums, totals, health = json_sums(out)
         got = sql_sums(server, db, 'a')
         rir_sql = {k: v for k, v in got.items() if k[0] == 'rir'}
@@ -201,6 +205,33 @@ def main():
               len(sums) > 50 and health.get('clickhouse.batches_sent', 0) >= 3,
               '%s\nrc %s %s\n%s' % (diff(got, sums), rc, err[-500:], health))
         check('no row stored twice', duplicates(server, db, 'a') == 0)
+        text = open(prom).read() if os.path.exists(prom) else ''
+        m = re.search(r'^rirmeter_clickhouse_batches_sent_total (\d+)$', text, re.M)
+        promtool = shutil.which('promtool')
+        valid = subprocess.run([promtool, 'check', 'metrics'], input=text, capture_output=True,
+                               text=True).returncode == 0 if promtool else True
+        check('Prometheus: the sink\'s metrics, equal to the health lines (promtool: %s)' %
+              ('checked' if promtool else 'not installed'),
+              m is not None and int(m.group(1)) == health.get('clickhouse.batches_sent') and
+              'rirmeter_clickhouse_failures_total{reason="connect"} 0' in text and valid,
+              text[-800:])
+
+        # The cluster form: the Distributed tables over a one-shard cluster of
+        # this server (the stock config's test_shard_localhost, on our port).
+        text = subprocess.run([RIRDB, 'clickhouse-schema', '--database', 'dist', '--cluster',
+                               'test_shard_localhost'], capture_output=True, text=True).stdout
+        for stmt in text.split(';'):
+            lines = [l for l in stmt.strip().splitlines() if not l.startswith('--')]
+            if lines:
+                server.query('\n'.join(lines))
+        rc, err = run(eal, pcap, snap, tmp + '/g.jsonl', server.url + '?database=dist',
+                      ['--name', 'g'], 1)
+        local = server.query("SELECT sum(packets) FROM dist.rirmeter_raw WHERE scope = 'rir'")
+        dist = server.query("SELECT sum(packets) FROM dist.rirmeter_raw_all WHERE scope = 'rir'")
+        hourly = server.query("SELECT sum(packets) FROM dist.rirmeter_rir_1h_all")
+        check('--cluster: the Distributed tables read what was inserted, rollup included',
+              rc == 0 and int(local) > 0 and local == dist == hourly,
+              '%s %s %s %s' % (local, dist, hourly, err[-300:]))
 
         # 2. The server stopped in the middle of a run, started again.
         out = tmp + '/b.jsonl'
