@@ -9,6 +9,7 @@
  *     the trailing ", CC".
  *   - IPFire's location database (Debian libloc-database), read with
  *     libloc: every AS it has a name for.  The default that works offline.
+ *     Its networks (country, origin AS) go to the located layer (geo.c).
  * A name longer than a holder name may be (RM_HOLDER_TEXT_MAX) is cut at a
  * character boundary; one that is not valid UTF-8 is malformed.
  *
@@ -22,11 +23,14 @@
  * holder ids under which a registry lists space a NIR administers.
  */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <libloc/as.h>
 #include <libloc/database.h>
 #include <libloc/libloc.h>
+#include <libloc/network.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "output.h"
@@ -92,6 +96,44 @@ int rl_load_asn_txt(struct rl_build *b, const char *name, const char *data, size
 	return 0;
 }
 
+/* A country code as the located layer keeps it: two letters A-Z, or
+ * none (libloc has a few special codes, and networks without one). */
+static void located_cc(const char *s, char cc[2])
+{
+	cc[0] = cc[1] = '\0';
+	if (s && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && !s[2]) {
+		cc[0] = s[0];
+		cc[1] = s[1];
+	}
+}
+
+/* Every network of the database into the located layer (geo.c).  libloc
+ * keeps IPv4 networks as IPv4-mapped IPv6 ones. */
+static int load_networks(struct rl_build *b, const char *name, struct loc_database *db)
+{
+	struct loc_database_enumerator *e = NULL;
+	if (loc_database_enumerator_new(&e, db, LOC_DB_ENUMERATE_NETWORKS, 0)) {
+		rl_error(b, name, 0, "cannot list the location database's networks");
+		return -1;
+	}
+	struct loc_network *n;
+	while (loc_database_enumerator_next_network(e, &n) == 0 && n) {
+		const struct in6_addr *lo = loc_network_get_first_address(n);
+		const struct in6_addr *hi = loc_network_get_last_address(n);
+		rm_u128 first = rm_v6_from_bytes(lo->s6_addr), last = rm_v6_from_bytes(hi->s6_addr);
+		char cc[2];
+		located_cc(loc_network_get_country_code(n), cc);
+		if (loc_network_address_family(n) == AF_INET)
+			rl_add_geo(b, RM_V4, first & 0xffffffffu, last & 0xffffffffu, cc,
+				   loc_network_get_asn(n));
+		else
+			rl_add_geo(b, RM_V6, first, last, cc, loc_network_get_asn(n));
+		loc_network_unref(n);
+	}
+	loc_database_enumerator_unref(e);
+	return 0;
+}
+
 int rl_load_location(struct rl_build *b, const char *name, FILE *f)
 {
 	uint32_t input = rl_new_input(b, name, RM_IN_LOCATION);
@@ -112,6 +154,19 @@ int rl_load_location(struct rl_build *b, const char *name, FILE *f)
 		rl_error(b, name, 0, "cannot list the location database's ASes");
 		goto out;
 	}
+	/* Provenance: the vendor as the input's serial, the database's date. */
+	struct rm_input *in = rm_model_input_at(b->model, input);
+	const char *vendor = loc_database_get_vendor(db);
+	if (vendor && *vendor && rm_utf8_valid(vendor, strlen(vendor)) &&
+	    strlen(vendor) <= RM_HOLDER_TEXT_MAX)
+		in->serial = rl_intern(b, vendor, strlen(vendor));
+	time_t made = loc_database_created_at(db);
+	struct tm tm;
+	if (made > 0 && gmtime_r(&made, &tm))
+		in->start_date = in->end_date =
+		    (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+	if (load_networks(b, name, db))
+		goto out;
 	struct loc_as *as;
 	while (loc_database_enumerator_next_as(e, &as) == 0 && as) {
 		const char *nm = loc_as_get_name(as);

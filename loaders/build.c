@@ -121,6 +121,7 @@ void rl_build_free(struct rl_build *b)
 	}
 	free(b->deferred);
 	free(b->pool.s);
+	free(b->geo);
 	free(b->range_index);
 	free(b);
 }
@@ -543,6 +544,7 @@ struct rm_model *rl_build_finish(struct rl_build *b)
 {
 	if (rl_merge(b) || b->failed_io || (b->counts.errors && !b->opt.lenient))
 		return NULL;
+	rl_build_geo(b);
 	rm_model_set_build_time(b->model, (uint64_t)time(NULL));
 	struct rm_model *m = b->model;
 	b->model = NULL;

@@ -74,6 +74,15 @@ struct rl_asname {
 	uint32_t input, line;
 };
 
+/* A network of the located layer (geo.c): a CIDR prefix, most specific
+ * wins. */
+struct rl_geo {
+	rm_u128 first, last;
+	uint32_t family, seq;
+	char cc[2]; /* "\0\0": none */
+	uint32_t asn;
+};
+
 /* A registry account id that is a NIR's (data/nir-ids.csv). */
 struct rl_nir_id {
 	uint32_t rir, id; /* id: string offset in the model */
@@ -107,6 +116,8 @@ struct rl_build {
 	struct rl_deferred *deferred;
 	uint32_t n_deferred, deferred_cap;
 	struct rl_pool pool;
+	struct rl_geo *geo;
+	uint32_t n_geo, geo_cap;
 	uint32_t *range_index; /* delegated claims by exact range (rpsl.c) */
 	uint32_t n_range_index;
 	int range_index_built;
@@ -252,6 +263,12 @@ void rl_rpsl_join(struct rl_build *b);
 void rl_range_index_build(struct rl_build *b);
 int rl_range_find(const struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last,
 		  uint32_t *pos);
+
+/* The located layer (geo.c): networks added, then swept into the model's
+ * geo ranges at the end of the build. */
+void rl_add_geo(struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last, const char cc[2],
+		uint32_t asn);
+void rl_build_geo(struct rl_build *b);
 
 /* One name per holder, and the NIR ids applied (names.c). */
 void rl_resolve_names(struct rl_build *b);

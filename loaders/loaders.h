@@ -18,7 +18,9 @@
  * (RPSL whois objects of exactly a record's range), through AS numbers
  * (asn.txt, location.db) or by id (the operator's registry,holder_id,name
  * CSV); NIRs come from NIR account ids and NIC.br's blocks (names.c says
- * how).  Any input may be gzip'd.
+ * how).  IPFire's location database also gives the located layer: per
+ * network its country and origin AS (geo.c), apart from the attribution.
+ * Any input may be gzip'd.
  *
  * Text that reaches the outputs, labels, holder ids and names from every
  * input (registry ids, RPSL and CSV names, IANA's names), must be valid

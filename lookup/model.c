@@ -143,22 +143,37 @@ uint32_t rm_ref_find4(const struct rm_db *db, uint32_t addr)
 	return find32(&db->v4, addr);
 }
 
+uint32_t rm_ref_geo4(const struct rm_db *db, uint32_t addr)
+{
+	return db->n_geo ? db->geo_v4.id[find32(&db->geo_v4, addr)] : 0;
+}
+
 uint32_t rm_ref_findasn(const struct rm_db *db, uint32_t asn)
 {
 	return find32(&db->asn, asn);
 }
 
-uint32_t rm_ref_find6(const struct rm_db *db, rm_u128 addr)
+static uint32_t find128(const struct rm_ranges128 *r, rm_u128 key)
 {
-	uint32_t lo = 0, hi = db->v6.n;
+	uint32_t lo = 0, hi = r->n;
 	while (hi - lo > 1) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (rm_key_get(db->v6.start[mid]) <= addr)
+		if (rm_key_get(r->start[mid]) <= key)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+uint32_t rm_ref_find6(const struct rm_db *db, rm_u128 addr)
+{
+	return find128(&db->v6, addr);
+}
+
+uint32_t rm_ref_geo6(const struct rm_db *db, rm_u128 addr)
+{
+	return db->n_geo ? db->geo_v6.id[find128(&db->geo_v6, addr)] : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -344,6 +359,32 @@ static int check_ids(const struct rm_db *db, const uint32_t *id, const uint32_t 
 	return 0;
 }
 
+/* The located layer: absent, or whole (see model.h). */
+static int check_geo(const struct rm_db *db, char *err, size_t errlen)
+{
+	if (db->n_geo == 0)
+		return db->geo_v4.n || db->geo_v6.n
+			   ? fail(err, errlen, "located ranges without their table", 0)
+			   : 0;
+	if (db->geo[0].cc[0] || db->geo[0].cc[1] || db->geo[0].asn)
+		return fail(err, errlen, "located entry 0 is not 'nothing known'", 0);
+	for (uint32_t i = 0; i < db->n_geo; i++)
+		if (!check_cc(db->geo[i].cc) || db->geo[i].pad)
+			return fail(err, errlen, "located country is not two letters A-Z", i);
+	if (db->geo_v4.n == 0 || db->geo_v4.start[0] != 0 || db->geo_v6.n == 0 ||
+	    rm_key_get(db->geo_v6.start[0]) != 0)
+		return fail(err, errlen, "located ranges do not start at address 0", 0);
+	for (uint32_t i = 0; i < db->geo_v4.n; i++)
+		if (db->geo_v4.id[i] >= db->n_geo ||
+		    (i && db->geo_v4.start[i] <= db->geo_v4.start[i - 1]))
+			return fail(err, errlen, "located IPv4 range out of order or bounds", i);
+	for (uint32_t i = 0; i < db->geo_v6.n; i++)
+		if (db->geo_v6.id[i] >= db->n_geo ||
+		    (i && rm_key_get(db->geo_v6.start[i]) <= rm_key_get(db->geo_v6.start[i - 1])))
+			return fail(err, errlen, "located IPv6 range out of order or bounds", i);
+	return 0;
+}
+
 int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 {
 	if (db->strings_len == 0 || db->strings[db->strings_len - 1] != '\0' ||
@@ -367,6 +408,8 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 		    a->pad[1])
 			return fail(err, errlen, "attribution with bad nir or name source", i);
 	}
+	if (check_geo(db, err, errlen))
+		return -1;
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];
 		if (!check_string(db, in->name) || !check_string(db, in->serial) ||
@@ -430,6 +473,11 @@ struct rm_model {
 	uint32_t n_inputs, inputs_cap;
 
 	struct range_list ranges[RM_FAMILY_COUNT];
+
+	struct rm_geo *geo; /* the located layer, as rm_model_set_geo gave it */
+	uint32_t n_geo, geo_n4, geo_n6;
+	uint32_t *geo_v4_start, *geo_v4_id, *geo_v6_id;
+	struct rm_key *geo_v6_start;
 
 	/* packed copies for rm_model_view */
 	uint32_t *packed32[RM_FAMILY_COUNT];
@@ -587,7 +635,31 @@ void rm_model_free(struct rm_model *m)
 		free(m->packed32[f]);
 	}
 	free(m->packed128);
+	free(m->geo);
+	free(m->geo_v4_start);
+	free(m->geo_v4_id);
+	free(m->geo_v6_start);
+	free(m->geo_v6_id);
 	free(m);
+}
+
+void rm_model_set_geo(struct rm_model *m, struct rm_geo *geo, uint32_t n_geo, uint32_t *v4_start,
+		      uint32_t *v4_id, uint32_t n4, struct rm_key *v6_start, uint32_t *v6_id,
+		      uint32_t n6)
+{
+	free(m->geo);
+	free(m->geo_v4_start);
+	free(m->geo_v4_id);
+	free(m->geo_v6_start);
+	free(m->geo_v6_id);
+	m->geo = geo;
+	m->n_geo = n_geo;
+	m->geo_v4_start = v4_start;
+	m->geo_v4_id = v4_id;
+	m->geo_n4 = n4;
+	m->geo_v6_start = v6_start;
+	m->geo_v6_id = v6_id;
+	m->geo_n6 = n6;
 }
 
 uint32_t rm_model_block(struct rm_model *m, const struct rm_block *b)
@@ -657,6 +729,10 @@ void rm_model_view(const struct rm_model *cm, struct rm_db *db)
 	db->inputs = m->inputs;
 	db->n_inputs = m->n_inputs;
 	db->build_time = m->build_time;
+	db->geo = m->geo;
+	db->n_geo = m->n_geo;
+	db->geo_v4 = (struct rm_ranges32){m->geo_v4_start, m->geo_v4_id, NULL, m->geo_n4};
+	db->geo_v6 = (struct rm_ranges128){m->geo_v6_start, m->geo_v6_id, NULL, m->geo_n6};
 
 	int fams[2] = {RM_V4, RM_ASN};
 	struct rm_ranges32 *dst[2] = {&db->v4, &db->asn};

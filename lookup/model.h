@@ -139,6 +139,19 @@ struct rm_input {
 	uint32_t superseded; /* 1 when a newer file of the same registry replaced it */
 };
 
+/*
+ * The located layer, beside the registry's attribution and apart from it:
+ * where an address is used (country) and which AS announces it, from
+ * IPFire's location database.  Ranges cover the whole space like the
+ * registry's (start[0] = 0, sorted, ids < n_geo); geo id 0 is "nothing
+ * known" (no country, no AS).  A db without the layer has n_geo = 0.
+ */
+struct rm_geo {
+	char cc[2];   /* ISO 3166 code, upper case, or "\0\0" */
+	uint16_t pad; /* zero */
+	uint32_t asn; /* origin AS, 0 when none */
+};
+
 struct rm_ranges32 {
 	const uint32_t *start;
 	const uint32_t *id;
@@ -166,6 +179,11 @@ struct rm_db {
 	struct rm_ranges128 v6;
 	struct rm_ranges32 asn;
 	uint64_t build_time; /* Unix seconds */
+	/* The located layer (block arrays NULL): n_geo 0 when absent. */
+	const struct rm_geo *geo;
+	uint32_t n_geo;
+	struct rm_ranges32 geo_v4;
+	struct rm_ranges128 geo_v6;
 };
 
 /*
@@ -238,6 +256,10 @@ uint32_t rm_ref_find4(const struct rm_db *db, uint32_t addr);
 uint32_t rm_ref_find6(const struct rm_db *db, rm_u128 addr);
 uint32_t rm_ref_findasn(const struct rm_db *db, uint32_t asn);
 
+/* Located layer: the geo id of an address (0 when the db has none). */
+uint32_t rm_ref_geo4(const struct rm_db *db, uint32_t addr);
+uint32_t rm_ref_geo6(const struct rm_db *db, rm_u128 addr);
+
 /* Attribution id of an address: what every fast structure must return. */
 static inline uint32_t rm_ref_lookup4(const struct rm_db *db, uint32_t addr)
 {
@@ -303,6 +325,11 @@ const char *rm_model_str(const struct rm_model *m, uint32_t off);
 void rm_model_add_range(struct rm_model *m, enum rm_family f, rm_u128 start, uint32_t id,
 			uint32_t block);
 void rm_model_set_build_time(struct rm_model *m, uint64_t unix_seconds);
+/* The located layer, finished (ranges from key 0, sorted, geo[0] nothing
+ * known): the model takes the malloc'd arrays and frees them. */
+void rm_model_set_geo(struct rm_model *m, struct rm_geo *geo, uint32_t n_geo, uint32_t *v4_start,
+		      uint32_t *v4_id, uint32_t n4, struct rm_key *v6_start, uint32_t *v6_id,
+		      uint32_t n6);
 /* A view of the model; valid until the model is changed or freed. */
 void rm_model_view(const struct rm_model *m, struct rm_db *db);
 

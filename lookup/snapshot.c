@@ -51,6 +51,7 @@ _Static_assert(sizeof(struct rm_attr) == 16, "attr layout");
 _Static_assert(sizeof(struct rm_block) == 48, "block layout");
 _Static_assert(sizeof(struct rm_input) == 32, "input layout");
 _Static_assert(sizeof(struct rm_key) == 16, "key layout");
+_Static_assert(sizeof(struct rm_geo) == 8, "located entry layout");
 _Static_assert(sizeof(struct rm_trie6_node) == 64, "trie node layout");
 
 enum section_type {
@@ -75,6 +76,12 @@ enum section_type {
 	SEC_TRIE6_NODES,
 	SEC_TRIE6_META,
 	SEC_TRIE6_DENSE,
+	/* The located layer: all five, or none (model.h). */
+	SEC_GEO,
+	SEC_GEO_V4_START,
+	SEC_GEO_V4_ID,
+	SEC_GEO_V6_START,
+	SEC_GEO_V6_ID,
 };
 
 struct rm_snapshot {
@@ -208,6 +215,14 @@ static void plan_db(struct plan *p, const struct rm_db *db, const struct rm_dir2
 	plan_add(p, SEC_TRIE6_META, meta, 4, 4);
 	plan_add(p, SEC_TRIE6_DENSE, t6->dense, t6->width,
 		 (uint64_t)t6->n_dense * RM_TRIE6_GROUP + RM_TRIE6_PAD);
+	if (db->n_geo) {
+		plan_add(p, SEC_GEO, db->geo, sizeof(struct rm_geo), db->n_geo);
+		plan_add(p, SEC_GEO_V4_START, db->geo_v4.start, 4, db->geo_v4.n);
+		plan_add(p, SEC_GEO_V4_ID, db->geo_v4.id, 4, db->geo_v4.n);
+		plan_add(p, SEC_GEO_V6_START, db->geo_v6.start, sizeof(struct rm_key),
+			 db->geo_v6.n);
+		plan_add(p, SEC_GEO_V6_ID, db->geo_v6.id, 4, db->geo_v6.n);
+	}
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -299,6 +314,52 @@ struct want {
 	uint64_t count;
 	int seen;
 };
+
+/* The located layer's sections: all five or none; their contents are
+ * rm_db_check's.  Bounds were checked by bind_sections. */
+static int bind_geo(struct rm_snapshot *s, const struct section *sec, uint32_t n, const char *path,
+		    char *err, size_t errlen)
+{
+	struct rm_db *db = &s->db;
+	struct {
+		uint32_t type, elem_size;
+		const void **ptr;
+		uint64_t count;
+		int seen;
+	} w[] = {
+	    {SEC_GEO, sizeof(struct rm_geo), (const void **)&db->geo, 0, 0},
+	    {SEC_GEO_V4_START, 4, (const void **)&db->geo_v4.start, 0, 0},
+	    {SEC_GEO_V4_ID, 4, (const void **)&db->geo_v4.id, 0, 0},
+	    {SEC_GEO_V6_START, sizeof(struct rm_key), (const void **)&db->geo_v6.start, 0, 0},
+	    {SEC_GEO_V6_ID, 4, (const void **)&db->geo_v6.id, 0, 0},
+	};
+	unsigned seen = 0;
+	for (uint32_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < 5; k++) {
+			if (w[k].type != sec[i].type)
+				continue;
+			if (w[k].seen || sec[i].elem_size != w[k].elem_size) {
+				snprintf(err, errlen,
+					 "%s: section type %u repeated or of wrong size", path,
+					 sec[i].type);
+				return -1;
+			}
+			w[k].seen = 1;
+			w[k].count = sec[i].count;
+			*w[k].ptr = (const unsigned char *)s->map + sec[i].offset;
+			seen++;
+		}
+	if (seen == 0)
+		return 0;
+	if (seen != 5 || w[0].count == 0 || w[1].count != w[2].count || w[3].count != w[4].count) {
+		snprintf(err, errlen, "%s: the located layer's sections are incomplete", path);
+		return -1;
+	}
+	db->n_geo = (uint32_t)w[0].count;
+	db->geo_v4.n = (uint32_t)w[1].count;
+	db->geo_v6.n = (uint32_t)w[3].count;
+	return 0;
+}
 
 static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint32_t n,
 			 const char *path, char *err, size_t errlen)
@@ -419,7 +480,7 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 	t6->dense_at[3] = t6->n_dense;
 	d24->width = width24;
 	d24->n_groups = (uint32_t)((c8 - RM_DIR24_PAD) / 256);
-	return 0;
+	return bind_geo(s, sec, n, path, err, errlen);
 }
 
 static int validate(struct rm_snapshot *s, const char *path, char *err, size_t errlen)

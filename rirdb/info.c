@@ -217,6 +217,10 @@ int rirdb_info(int argc, char **argv)
 	       "stride, %u dense groups, %u nodes in %u units, %.2f MiB\n",
 	       d24->width, d24->n_groups, t6->width, t6->n_dense, t6->n_nodes, t6->n_units,
 	       rm_trie6_bytes(t6) / 1048576.0);
+	if (db->n_geo)
+		printf("located    %u (country, origin AS) pairs over %u IPv4 and %u IPv6 ranges "
+		       "(the location inputs below)\n",
+		       db->n_geo - 1, db->geo_v4.n, db->geo_v6.n);
 	printf("\ninputs\n  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial",
 	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {

@@ -32,7 +32,7 @@ struct answer {
 	const char *addr;
 	const char *error; /* NULL when answered */
 	const char *rir, *status, *nir, *holder, *holder_id, *holder_source, *source;
-	char cc[3];
+	char cc[3], geo_cc[3], origin_asn[16];
 	char holder_asns[RIRDB_HOLDER_ASNS_MAX];
 	char block[RM_TEXT_MAX], range[RM_TEXT_MAX], date[16];
 	unsigned line;
@@ -50,10 +50,29 @@ static void json_string(FILE *o, const char *key, const char *s, int first)
 	rm_put_json_string(o, s);
 }
 
-static const char *const columns[] = {
-    "addr",	   "rir",	    "cc",    "status", "nir",  "holder", "holder_id",
-    "holder_asns", "holder_source", "block", "range",  "date", "source", "error"};
-#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+static const char *const columns[] = {"addr",	       "rir",	 "cc",	       "status",
+				      "nir",	       "holder", "holder_id",  "holder_asns",
+				      "holder_source", "geo_cc", "origin_asn", "block",
+				      "range",	       "date",	 "source",     "error"};
+#define N_COLUMNS  (sizeof(columns) / sizeof(columns[0]))
+#define COL_GEO_CC 9 /* and origin_asn after it: only with a located layer */
+
+/* The snapshot has a located layer: geo_cc and origin_asn are printed. */
+static int with_geo;
+
+static int column_shown(size_t i)
+{
+	return with_geo || (i != COL_GEO_CC && i != COL_GEO_CC + 1);
+}
+
+/* The CSV header. */
+static void print_header(FILE *o)
+{
+	size_t last = N_COLUMNS - 1;
+	for (size_t i = 0; i < N_COLUMNS; i++)
+		if (column_shown(i))
+			csv_field(o, columns[i], i == last);
+}
 
 static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 {
@@ -69,6 +88,8 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 				    a->error ? "" : a->holder_id,
 				    a->holder_asns,
 				    a->error ? "" : a->holder_source,
+				    a->error ? "" : a->geo_cc,
+				    a->error ? "" : a->origin_asn,
 				    a->block,
 				    a->range,
 				    a->date,
@@ -76,11 +97,13 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 				    a->error ? a->error : ""};
 	if (fmt == OUT_CSV) {
 		for (size_t i = 0; i < N_COLUMNS; i++)
-			csv_field(o, v[i], i + 1 == N_COLUMNS);
+			if (column_shown(i))
+				csv_field(o, v[i], i + 1 == N_COLUMNS);
 		return;
 	}
 	for (size_t i = 0; i < N_COLUMNS; i++)
-		if (i == 0 || (a->error ? i + 1 == N_COLUMNS : i + 1 < N_COLUMNS))
+		if (column_shown(i) &&
+		    (i == 0 || (a->error ? i + 1 == N_COLUMNS : i + 1 < N_COLUMNS)))
 			json_string(o, columns[i], v[i], i == 0);
 	fputs("}\n", o);
 }
@@ -115,6 +138,14 @@ static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_fam
 	a->nir = rm_nir_name(at->nir);
 	a->holder_source = rm_name_source_name(at->name_source);
 	rirdb_holder_asns(&asn_index, db, at, a->holder_asns, sizeof(a->holder_asns));
+	if (fam != RM_ASN && db->n_geo) {
+		const struct rm_geo *g =
+		    &db->geo[fam == RM_V4 ? rm_ref_geo4(db, (uint32_t)key) : rm_ref_geo6(db, key)];
+		a->geo_cc[0] = g->cc[0];
+		a->geo_cc[1] = g->cc[1];
+		if (g->asn)
+			snprintf(a->origin_asn, sizeof(a->origin_asn), "AS%u", g->asn);
+	}
 	if (blk != RM_NO_BLOCK) {
 		const struct rm_block *b = &db->blocks[blk];
 		rm_format_block(b, key, a->block);
@@ -195,9 +226,9 @@ int rirdb_lookup(int argc, char **argv)
 		rm_snapshot_close(s);
 		return 1;
 	}
+	with_geo = l.db->n_geo > 0;
 	if (fmt == OUT_CSV)
-		for (size_t i = 0; i < N_COLUMNS; i++)
-			csv_field(stdout, columns[i], i + 1 == N_COLUMNS);
+		print_header(stdout);
 	unsigned bad = 0;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)

@@ -277,6 +277,68 @@ static void crc32c_known_answer(void **state)
 	assert_int_equal(rm_crc32c(rm_crc32c(0, "12345", 5), "6789", 4), 0xE3069283u);
 }
 
+/* The located layer: kept, looked up, and refused when incomplete or out
+ * of bounds. */
+static void located_layer(void **state)
+{
+	(void)state;
+	struct built *r = sample();
+	struct rm_geo *geo = calloc(3, sizeof(*geo));
+	uint32_t *v4s = malloc(3 * 4), *v4i = malloc(3 * 4), *v6i = malloc(2 * 4);
+	struct rm_key *v6s = calloc(2, sizeof(*v6s));
+	geo[1] = (struct rm_geo){{'D', 'E'}, 0, 3320};
+	geo[2] = (struct rm_geo){{'N', 'L'}, 0, 0};
+	v4s[0] = 0, v4i[0] = 0, v4s[1] = 0x0A000000u, v4i[1] = 1, v4s[2] = 0x0A000100u, v4i[2] = 2;
+	v6s[1] = rm_key_make((rm_u128)0x20010db8u << 96), v6i[0] = 0, v6i[1] = 2;
+	rm_model_set_geo(r->m, geo, 3, v4s, v4i, 3, v6s, v6i, 2);
+	rm_model_view(r->m, &r->db);
+	char p[128], err[256];
+	snprintf(p, sizeof(p), "/tmp/rm-test-geo-%ld", (long)getpid());
+	assert_int_equal(rm_snapshot_write(&r->db, p, err, sizeof(err)), 0);
+	struct rm_snapshot *s = rm_snapshot_open(p, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	const struct rm_db *d = rm_snapshot_db(s);
+	assert_int_equal(d->n_geo, 3);
+	assert_int_equal(d->geo[rm_ref_geo4(d, 0x0A000005u)].asn, 3320);
+	assert_memory_equal(d->geo[rm_ref_geo4(d, 0x0A000105u)].cc, "NL", 2);
+	assert_int_equal(rm_ref_geo4(d, 0x09000000u), 0);
+	assert_memory_equal(d->geo[rm_ref_geo6(d, (rm_u128)0x20010db8u << 96 | 1)].cc, "NL", 2);
+	rm_snapshot_close(s);
+	size_t len;
+	unsigned char *b = slurp(p, &len), *orig = malloc(len);
+	memcpy(orig, b, len);
+	uint64_t count;
+	unsigned char *g = section(b, 22 /* located entries */, &count);
+	assert_int_equal(count, 3);
+	g[8] = 'x'; /* entry 1's country */
+	reseal(b, len);
+	expect_refused(b, len, "located country is not two letters A-Z");
+	memcpy(b, orig, len);
+	uint32_t big = 7;
+	memcpy(section(b, 24 /* located IPv4 ids */, &count) + 4, &big, 4);
+	reseal(b, len);
+	expect_refused(b, len, "located IPv4 range out of order or bounds");
+	memcpy(b, orig, len);
+	/* One section of the five renamed to a type nobody reads: incomplete. */
+	uint32_t n;
+	memcpy(&n, b + 24, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t t;
+		memcpy(&t, b + 64 + 24 * i, 4);
+		if (t == 26) {
+			t = 60;
+			memcpy(b + 64 + 24 * i, &t, 4);
+		}
+	}
+	reseal(b, len);
+	expect_refused(b, len, "the located layer's sections are incomplete");
+	free(b);
+	free(orig);
+	unlink(p);
+	built_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(hostile_contents_with_valid_checksum),
 	    cmocka_unit_test(missing_file),
 	    cmocka_unit_test(crc32c_known_answer),
+	    cmocka_unit_test(located_layer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
