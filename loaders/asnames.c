@@ -124,10 +124,11 @@ static int load_networks(struct rl_build *b, const char *name, struct loc_databa
 		char cc[2];
 		located_cc(loc_network_get_country_code(n), cc);
 		if (loc_network_address_family(n) == AF_INET)
-			rl_add_geo(b, RM_V4, first & 0xffffffffu, last & 0xffffffffu, cc,
-				   loc_network_get_asn(n));
+			rl_add_geo(b, RL_GEO_LOCATION, RM_V4, first & 0xffffffffu,
+				   last & 0xffffffffu, cc, loc_network_get_asn(n));
 		else
-			rl_add_geo(b, RM_V6, first, last, cc, loc_network_get_asn(n));
+			rl_add_geo(b, RL_GEO_LOCATION, RM_V6, first, last, cc,
+				   loc_network_get_asn(n));
 		loc_network_unref(n);
 	}
 	loc_database_enumerator_unref(e);

@@ -18,7 +18,8 @@
  *     "organisation:" attribute at an object's start (RPSL);
  *   - "registry,holder_id,nir" header: the NIRs' account ids;
  *   - "<asn> <text>" without '|' (RIPE's asn.txt), "AS<n>|..." (NIC.br);
- *   - IPFire's location database by its magic bytes ("LOCDBXX").
+ *   - IPFire's location database by its magic bytes ("LOCDBXX"); a MaxMind
+ *     DB by its metadata marker near the end.
  * Any of them may be gzip'd: files are read through zlib (stream.c).
  * RPSL dumps are not read here but at the end of the build (rpsl.c): they
  * are joined to the delegated records, which must all be known first.
@@ -347,6 +348,14 @@ static int looks_like_nicbr(struct rl_span line)
 
 #define LOCATION_MAGIC "LOCDBXX"
 
+/* MaxMind DB: the metadata marker, within the last 128 KiB of the file. */
+static int is_mmdb(const char *data, size_t len)
+{
+	static const char marker[] = "\xab\xcd\xefMaxMind.com";
+	size_t from = len > (128u << 10) ? len - (128u << 10) : 0;
+	return memmem(data + from, len - from, marker, sizeof(marker) - 1) != NULL;
+}
+
 static int is_location_db(const char *data, size_t len)
 {
 	return len >= sizeof(LOCATION_MAGIC) - 1 &&
@@ -358,6 +367,8 @@ int rl_detect(const char *data, size_t len)
 	struct rl_span line;
 	if (is_location_db(data, len))
 		return RM_IN_LOCATION;
+	if (is_mmdb(data, len))
+		return RM_IN_MMDB;
 	if (memchr(data, '\0', len))
 		return -1;
 	if (!first_meaningful_line(data, len, &line))
@@ -433,6 +444,12 @@ static int add_plain(struct rl_build *b, const char *name, const char *path, con
 		return rl_load_nicbr(b, name, data, len);
 	case RM_IN_NIR_IDS:
 		return rl_load_nir_ids(b, name, data, len);
+	case RM_IN_MMDB:
+		if (!path) {
+			io_error(b, name, "a MaxMind DB is read from its file, not from memory");
+			return -1;
+		}
+		return rl_load_mmdb(b, name, path);
 	case RM_IN_LOCATION:
 		f = path ? fopen(path, "rb") : fmemopen((void *)data, len, "rb");
 		if (!f) {
@@ -446,7 +463,7 @@ static int add_plain(struct rl_build *b, const char *name, const char *path, con
 		io_error(b, name,
 			 "unrecognized format (expected a registry statistics file, an IANA CSV, "
 			 "holder names, prefix labels, an RPSL whois dump, AS names, NIC.br's "
-			 "file, NIR ids or a location database)");
+			 "file, NIR ids, a location database or a MaxMind DB)");
 		return -1;
 	}
 }
@@ -529,8 +546,10 @@ int rl_build_add_file_as(struct rl_build *b, const char *path, const char *name)
 	} else {
 		if (kind == -2 || (kind != RM_IN_HOLDERS_RPSL && kind != RM_IN_LOCATION))
 			kind = rl_detect(data, len);
-		if (kind == RM_IN_LOCATION && !plain_file) {
-			io_error(b, name, "a compressed location database: give it uncompressed");
+		if ((kind == RM_IN_LOCATION || kind == RM_IN_MMDB) && !plain_file) {
+			io_error(b, name,
+				 "a compressed location database or MaxMind DB: give it "
+				 "uncompressed");
 			rc = -1;
 		} else {
 			rc = add_plain(b, name, path, data, len, kind);

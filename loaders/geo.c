@@ -14,6 +14,9 @@
  *   1.0.0.0/24 AU 13335 stack [/8, /24]     emit 1.0.0.0   -> (AU, 13335)
  *   (next prefix past 1.0.0.255)            pop /24, emit 1.0.1.0 -> (AU, 0)
  *
+ * Each source is swept on its own, its layer, and the layers overlaid: the
+ * location database gives country and AS, and where a country MMDB has a
+ * network its country wins, where an ASN MMDB has one its AS (mmdb.c).
  * Equal (country, AS) pairs share one geo id; id 0 is "nothing known" and
  * covers what no network does.  1.29 million networks of the 2022 Debian
  * database build in about a second.
@@ -23,8 +26,8 @@
 
 #include "internal.h"
 
-void rl_add_geo(struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last, const char cc[2],
-		uint32_t asn)
+void rl_add_geo(struct rl_build *b, unsigned layer, unsigned family, rm_u128 first, rm_u128 last,
+		const char cc[2], uint32_t asn)
 {
 	RM_GROW_OR_DIE(&b->geo, &b->geo_cap, b->n_geo, 1, 1 << 16);
 	struct rl_geo *g = &b->geo[b->n_geo];
@@ -35,11 +38,14 @@ void rl_add_geo(struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last
 	g->cc[0] = cc[0];
 	g->cc[1] = cc[1];
 	g->asn = asn;
+	g->layer = layer;
 }
 
 static int geo_cmp(const void *pa, const void *pb)
 {
 	const struct rl_geo *a = pa, *b = pb;
+	if (a->layer != b->layer)
+		return a->layer < b->layer ? -1 : 1;
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
 	if (a->first != b->first)
@@ -94,59 +100,106 @@ static uint32_t pair_id(struct pairs *p, const char cc[2], uint32_t asn)
 	return p->n++;
 }
 
-struct out {
+/* Stretches of the space: from start on, `v` (a claim index, or for the
+ * result a geo id; NONE for nothing).  Equal neighbours are joined. */
+#define NONE UINT32_MAX
+struct segs {
 	rm_u128 *start;
-	uint32_t *id;
+	uint32_t *v;
 	uint32_t n, cap;
 };
 
-/* A stretch from start on has geo id: joined with the last when equal,
- * replacing it when it starts at the same address. */
-static void emit(struct out *o, rm_u128 start, uint32_t id)
+static void emit(struct segs *o, rm_u128 start, uint32_t v)
 {
 	if (o->n && o->start[o->n - 1] == start) {
-		o->n--;
-		if (o->n && o->id[o->n - 1] == id)
+		o->n--; /* replaced at the same address */
+		if (o->n && o->v[o->n - 1] == v)
 			return;
 	}
-	if (o->n && o->id[o->n - 1] == id)
+	if (o->n && o->v[o->n - 1] == v)
 		return;
 	if (o->n == o->cap) {
 		uint32_t c = o->cap;
 		RM_GROW_OR_DIE(&o->start, &c, o->n, 1, 4096);
 		c = o->cap;
-		RM_GROW_OR_DIE(&o->id, &c, o->n, 1, 4096);
+		RM_GROW_OR_DIE(&o->v, &c, o->n, 1, 4096);
 		o->cap = c;
 	}
 	o->start[o->n] = start;
-	o->id[o->n] = id;
+	o->v[o->n] = v;
 	o->n++;
 }
 
-/* The ranges of one family from its sorted prefixes g[0..n). */
-static void sweep(const struct rl_geo *g, uint32_t n, rm_u128 top, struct pairs *p, struct out *o)
+/* The most specific of the sorted prefixes g[0..n) at every address. */
+static void sweep(const struct rl_geo *g, uint32_t n, rm_u128 top, struct segs *o)
 {
 	uint32_t *stack = malloc((n + 1) * sizeof(*stack)), depth = 0;
-	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
-	if (!stack || !ids)
+	if (!stack)
 		rm_out_of_memory();
-	emit(o, 0, 0);
+	emit(o, 0, NONE);
 	for (uint32_t i = 0; i <= n; i++) {
 		/* Close the prefixes that end before this one starts (all at the
 		 * end); the one under each takes over after it. */
 		while (depth && (i == n || g[stack[depth - 1]].last < g[i].first)) {
 			rm_u128 end = g[stack[--depth]].last;
 			if (end != top)
-				emit(o, end + 1, depth ? ids[depth - 1] : 0);
+				emit(o, end + 1, depth ? stack[depth - 1] : NONE);
 		}
 		if (i == n)
 			break;
-		ids[depth] = pair_id(p, g[i].cc, g[i].asn);
 		stack[depth++] = i;
-		emit(o, g[i].first, ids[depth - 1]);
+		emit(o, g[i].first, i);
 	}
 	free(stack);
-	free(ids);
+}
+
+/*
+ * One family: each layer swept, then overlaid.  The location database
+ * gives both fields; a country MMDB's country and an ASN MMDB's AS
+ * override it where they have a network (a field an MMDB carries wins).
+ */
+static void family_ranges(const struct rl_geo *g, const uint32_t from[RL_GEO_LAYERS + 1],
+			  rm_u128 top, struct pairs *p, struct segs *out)
+{
+	struct segs l[RL_GEO_LAYERS] = {{0}};
+	uint32_t at[RL_GEO_LAYERS] = {0};
+	for (int k = 0; k < RL_GEO_LAYERS; k++)
+		sweep(g + from[k], from[k + 1] - from[k], top, &l[k]);
+	rm_u128 pos = 0;
+	for (;;) {
+		char cc[2] = {0, 0};
+		uint32_t asn = 0;
+		for (int k = 0; k < RL_GEO_LAYERS; k++) {
+			uint32_t c = l[k].v[at[k]];
+			if (c == NONE)
+				continue;
+			const struct rl_geo *x = &g[from[k] + c];
+			if (k != RL_GEO_ASN) {
+				cc[0] = x->cc[0];
+				cc[1] = x->cc[1];
+			}
+			if (k != RL_GEO_COUNTRY)
+				asn = x->asn;
+		}
+		emit(out, pos, pair_id(p, cc, asn));
+		int more = 0;
+		rm_u128 next = 0;
+		for (int k = 0; k < RL_GEO_LAYERS; k++)
+			if (at[k] + 1 < l[k].n && (!more || l[k].start[at[k] + 1] < next)) {
+				next = l[k].start[at[k] + 1];
+				more = 1;
+			}
+		if (!more)
+			break;
+		pos = next;
+		for (int k = 0; k < RL_GEO_LAYERS; k++)
+			if (at[k] + 1 < l[k].n && l[k].start[at[k] + 1] == pos)
+				at[k]++;
+	}
+	for (int k = 0; k < RL_GEO_LAYERS; k++) {
+		free(l[k].start);
+		free(l[k].v);
+	}
 }
 
 void rl_build_geo(struct rl_build *b)
@@ -157,24 +210,51 @@ void rl_build_geo(struct rl_build *b)
 	struct pairs p = {0};
 	static const char none[2] = {0, 0};
 	pair_id(&p, none, 0); /* id 0: nothing known */
-	uint32_t n4 = 0;
-	while (n4 < b->n_geo && b->geo[n4].family == RM_V4)
-		n4++;
-	struct out o4 = {0}, o6 = {0};
-	sweep(b->geo, n4, 0xffffffffu, &p, &o4);
-	sweep(b->geo + n4, b->n_geo - n4, ~(rm_u128)0, &p, &o6);
-	uint32_t *v4 = malloc(((size_t)o4.n + 1) * sizeof(*v4));
-	struct rm_key *v6 = malloc(((size_t)o6.n + 1) * sizeof(*v6));
+	/* Where each (layer, family) starts in the sorted claims. */
+	uint32_t from[2][RL_GEO_LAYERS + 1], i = 0;
+	uint32_t bounds[RL_GEO_LAYERS][2] = {{0}};
+	for (int k = 0; k < RL_GEO_LAYERS; k++) {
+		bounds[k][0] = i;
+		while (i < b->n_geo && b->geo[i].layer == (uint32_t)k && b->geo[i].family == RM_V4)
+			i++;
+		bounds[k][1] = i;
+		while (i < b->n_geo && b->geo[i].layer == (uint32_t)k)
+			i++;
+	}
+	/* Per family the layers' claims are not adjacent: copy each family's
+	 * into one array, layer by layer, so that from[] bounds them. */
+	struct rl_geo *fam[2];
+	struct segs o[2] = {{0}};
+	for (int f = 0; f < 2; f++) {
+		fam[f] = malloc(((size_t)b->n_geo + 1) * sizeof(**fam));
+		if (!fam[f])
+			rm_out_of_memory();
+		uint32_t n = 0;
+		for (int k = 0; k < RL_GEO_LAYERS; k++) {
+			uint32_t lo = f == 0 ? bounds[k][0] : bounds[k][1];
+			uint32_t hi = f == 0
+					  ? bounds[k][1]
+					  : (k + 1 < RL_GEO_LAYERS ? bounds[k + 1][0] : b->n_geo);
+			from[f][k] = n;
+			memcpy(fam[f] + n, b->geo + lo, (size_t)(hi - lo) * sizeof(**fam));
+			n += hi - lo;
+		}
+		from[f][RL_GEO_LAYERS] = n;
+		family_ranges(fam[f], from[f], f == 0 ? 0xffffffffu : ~(rm_u128)0, &p, &o[f]);
+		free(fam[f]);
+	}
+	uint32_t *v4 = malloc(((size_t)o[0].n + 1) * sizeof(*v4));
+	struct rm_key *v6 = malloc(((size_t)o[1].n + 1) * sizeof(*v6));
 	if (!v4 || !v6)
 		rm_out_of_memory();
-	for (uint32_t i = 0; i < o4.n; i++)
-		v4[i] = (uint32_t)o4.start[i];
-	for (uint32_t i = 0; i < o6.n; i++)
-		v6[i] = rm_key_make(o6.start[i]);
-	free(o4.start);
-	free(o6.start);
+	for (uint32_t j = 0; j < o[0].n; j++)
+		v4[j] = (uint32_t)o[0].start[j];
+	for (uint32_t j = 0; j < o[1].n; j++)
+		v6[j] = rm_key_make(o[1].start[j]);
+	free(o[0].start);
+	free(o[1].start);
 	free(p.slot);
-	rm_model_set_geo(b->model, p.v, p.n, v4, o4.id, o4.n, v6, o6.id, o6.n);
+	rm_model_set_geo(b->model, p.v, p.n, v4, o[0].v, o[0].n, v6, o[1].v, o[1].n);
 	free(b->geo);
 	b->geo = NULL;
 	b->n_geo = b->geo_cap = 0;

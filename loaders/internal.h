@@ -75,10 +75,12 @@ struct rl_asname {
 };
 
 /* A network of the located layer (geo.c): a CIDR prefix, most specific
- * wins. */
+ * wins within its source's layer; an MMDB's field overrides the location
+ * database's. */
+enum rl_geo_layer { RL_GEO_LOCATION, RL_GEO_COUNTRY, RL_GEO_ASN, RL_GEO_LAYERS };
 struct rl_geo {
 	rm_u128 first, last;
-	uint32_t family, seq;
+	uint32_t family, seq, layer;
 	char cc[2]; /* "\0\0": none */
 	uint32_t asn;
 };
@@ -221,6 +223,9 @@ int rl_load_nir_ids(struct rl_build *b, const char *name, const char *data, size
 /* IPFire's location database (asnames.c): its AS names.  f is the open
  * file (read from its start); the caller closes it. */
 int rl_load_location(struct rl_build *b, const char *name, FILE *f);
+/* A MaxMind DB file at path (mmdb.c): its country and AS fields into the
+ * located layer. */
+int rl_load_mmdb(struct rl_build *b, const char *name, const char *path);
 
 /*
  * Streams (stream.c): an input's bytes line by line, plain or gzip (zlib
@@ -266,8 +271,8 @@ int rl_range_find(const struct rl_build *b, unsigned family, rm_u128 first, rm_u
 
 /* The located layer (geo.c): networks added, then swept into the model's
  * geo ranges at the end of the build. */
-void rl_add_geo(struct rl_build *b, unsigned family, rm_u128 first, rm_u128 last, const char cc[2],
-		uint32_t asn);
+void rl_add_geo(struct rl_build *b, unsigned layer, unsigned family, rm_u128 first, rm_u128 last,
+		const char cc[2], uint32_t asn);
 void rl_build_geo(struct rl_build *b);
 
 /* One name per holder, and the NIR ids applied (names.c). */

@@ -29,7 +29,7 @@ static const char *const status_names[RM_ST_COUNT] = {
 static const char *const kind_names[RM_IN_KIND_COUNT] = {
     "stats",	   "iana-ipv4",	   "iana-ipv6",	  "special-ipv4", "special-ipv6",
     "special-asn", "holders-rpsl", "holders-csv", "labels",	  "as-names",
-    "location",	   "nicbr",	   "nir-ids",
+    "location",	   "nicbr",	   "nir-ids",	  "mmdb",
 };
 
 static const char *const nir_names[RM_NIR_COUNT] = {

@@ -125,6 +125,7 @@ enum rm_input_kind {
 	RM_IN_LOCATION,	    /* IPFire's location database (libloc): AS names */
 	RM_IN_NICBR,	    /* NIC.br's "AS<n>|name|CNPJ|block|..." */
 	RM_IN_NIR_IDS,	    /* registry,holder_id,nir: the NIRs' account ids */
+	RM_IN_MMDB,	    /* a MaxMind DB: located country and/or origin AS */
 	RM_IN_KIND_COUNT
 };
 

@@ -44,7 +44,8 @@ void rirdb_usage(FILE *o)
 	    "INPUT files, plain or gzip'd, are recognized by content: RIR statistics files\n"
 	    "(standard or extended), IANA CSV registries, RPSL whois dumps, holder names\n"
 	    "(registry,holder_id,name), AS names (asn.txt, libloc's location.db), NIC.br's\n"
-	    "file, NIR ids (registry,holder_id,nir) and operator labels (prefix,label).\n"
+	    "file, NIR ids (registry,holder_id,nir), MaxMind DB files and operator labels\n"
+	    "(prefix,label).\n"
 	    "lookup reads one address per line from standard input when none are given;\n"
 	    "--reference answers from the range lists (the oracle) instead of the lookup\n"
 	    "tables.\n");

@@ -16,6 +16,7 @@ import io
 import ipaddress
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,93 @@ def lookup(snap, addrs):
     p = subprocess.run([RIRDB, 'lookup', '-d', snap], input='\n'.join(addrs) + '\n',
                        capture_output=True, text=True, timeout=600)
     return list(csv.DictReader(io.StringIO(p.stdout)))
+
+
+# MaxMind DB files in both layouts, written with Debian's
+# libmaxmind-db-writer-perl: GeoLite2's country.iso_code and
+# autonomous_system_number, DB-IP's top-level country_code and asn.
+WRITER = r'''
+use strict; use warnings;
+use MaxMind::DB::Writer::Tree;
+my %t = (country => 'map', iso_code => 'utf8_string', autonomous_system_number => 'uint32',
+         country_code => 'utf8_string', asn => 'uint32');
+sub tree { MaxMind::DB::Writer::Tree->new(ip_version => 6, record_size => 24,
+    database_type => $_[0], languages => ['en'], description => {en => 'rirmeter test'},
+    map_key_type_callback => sub { $t{ $_[0] } }, remove_reserved_networks => 0,
+    alias_ipv6_to_ipv4 => $_[0] =~ /Country/ ? 1 : 0) }
+my ($dir) = @ARGV;
+my %f = (
+  'geolite-country.mmdb' => ['GeoLite2-Country', ['193.0.0.0/21', {country => {iso_code => 'DE'}}],
+                            ['2001:67c:2e8::/48', {country => {iso_code => 'FR'}}],
+                            ['41.0.0.0/12', {country => {iso_code => 'KE'}}]],
+  'geolite-asn.mmdb' => ['GeoLite2-ASN', ['193.0.4.0/22', {autonomous_system_number => 64500}],
+                        ['2c0f:f000::/36', {autonomous_system_number => 64501}]],
+  'dbip.mmdb' => ['dbip-country-lite', ['1.1.1.0/24', {country_code => 'JP', asn => 64502}],
+                  ['8.8.0.0/16', {country_code => 'SE'}]],
+);
+for my $name (keys %f) {
+  my ($type, @nets) = @{ $f{$name} };
+  my $tr = tree($type);
+  $tr->insert_network($_->[0], $_->[1]) for @nets;
+  open my $fh, '>:raw', "$dir/$name" or die; $tr->write_tree($fh); close $fh;
+}
+'''
+
+
+def mmdb_value(path, addr, *keys):
+    p = subprocess.run(['mmdblookup', '--file', path, '--ip', addr] + list(keys),
+                       capture_output=True, text=True)
+    for tok in p.stdout.split():
+        if tok.startswith('"') and tok.endswith('"'):
+            return tok.strip('"')
+        if tok.isdigit():
+            return tok
+    return None
+
+
+def check_mmdb(tmp, inputs, addrs, libloc_want):
+    name = 'MaxMind DB files in both layouts override libloc field by field (mmdblookup)'
+    if subprocess.run(['perl', '-MMaxMind::DB::Writer::Tree', '-e', '1'],
+                      capture_output=True).returncode or not shutil.which('mmdblookup'):
+        skip(name, 'libmaxmind-db-writer-perl or mmdb-bin not installed')
+        return
+    subprocess.run(['perl', '-e', WRITER, tmp], check=True)
+    files = [os.path.join(tmp, f) for f in ('geolite-country.mmdb', 'geolite-asn.mmdb',
+                                             'dbip.mmdb')]
+    snap = os.path.join(tmp, 'm.snap')
+    subprocess.run([RIRDB, 'build', '-q', '-o', snap] + inputs + [DB] + files, check=True)
+    probe = ['193.0.0.1', '193.0.6.139', '193.0.8.1', '2001:67c:2e8::1', '2001:67c:2e9::1',
+             '41.0.0.1', '41.16.0.1', '2c0f:f000::1', '1.1.1.1', '1.1.2.1', '8.8.8.8',
+             '9.9.9.9', '2002:c100:1::1'] + addrs[:40]
+    extra = libloc('lookup', stdin='\n'.join(probe) + '\n')
+    base = dict(libloc_want)
+    for line in extra.splitlines():
+        f = line.split()
+        cc = f[1] if len(f) == 3 else ''
+        base[f[0]] = (cc if len(cc) == 2 and cc.isalpha() else '', 'AS%s' % f[-1] if f[-1] != '0' else '')
+    want = {}
+    for a in probe:
+        cc, asn = base[a]
+        for path in files:  # every file's fields, in the order given
+            c = mmdb_value(path, a, 'country', 'iso_code') or mmdb_value(path, a, 'country_code')
+            n = mmdb_value(path, a, 'autonomous_system_number') or mmdb_value(path, a, 'asn')
+            cc = c if c is not None else cc
+            asn = 'AS' + n if n is not None else asn
+        want[a] = (cc, asn)
+    got = {r['addr']: (r['geo_cc'], r['origin_asn']) for r in lookup(snap, probe)}
+    bad = [(a, got.get(a), want[a]) for a in probe if got.get(a) != want[a]]
+    check(name, not bad and got['193.0.6.139'] == ('DE', 'AS64500') and
+          got['1.1.1.1'] == ('JP', 'AS64502'),
+          '\n'.join('%s: rirdb %s want %s' % b for b in bad[:20]))
+    cut = os.path.join(tmp, 'cut.mmdb')
+    with open(files[0], 'rb') as f, open(cut, 'wb') as g:
+        body = f.read()
+        g.write(body[:len(body) // 3] + body[-1500:])  # the metadata kept, the tree cut
+    p = subprocess.run([RIRDB, 'build', '-q', '-o', os.path.join(tmp, 'x.snap')] + inputs +
+                       [cut], capture_output=True, text=True)
+    check('a damaged MaxMind DB: named with the reason, the build fails',
+          p.returncode != 0 and cut + ':' in p.stderr and 'unrecognized' not in p.stderr,
+          p.stderr[-500:])
 
 
 def main():
@@ -106,10 +194,12 @@ def main():
     check('the located layer leaves the registry columns as they were; none without it',
           len(base) == len(rows) and not diff and 'geo_cc' not in (base[0] if base else {}),
           '%s' % diff[:5])
+    check_mmdb(tmp, inputs, addrs, want)
     info = subprocess.run([RIRDB, 'info', '-d', geo], capture_output=True, text=True).stdout
     check('rirdb info shows the database\'s provenance (vendor, date, file)',
           any('location' in l and 'IPFire Project' in l and DB in l and '2022-10-29' in l
               for l in info.splitlines()), info[-1500:])
+    shutil.rmtree(tmp, ignore_errors=True)
     return finish()
 
 
