@@ -78,4 +78,42 @@ static inline uint32_t rm_lookup6_one(const struct rm_lookup *l, const uint8_t a
 	return rm_trie6_lookup1(l->trie6, a);
 }
 
+/*
+ * The located layer's lookups (model.h struct rm_geo): geo ids of
+ * addresses, from tables built from the snapshot's geo ranges when bound
+ * (they are not stored in the snapshot: the registry tables are, and a
+ * snapshot without the layer is as it was).  The same DIR-24-8 and trie
+ * as the registry's, with the same bulk variants: geo ids, not
+ * attribution ids, below db->n_geo.  Built on the main lcore or in rirdb,
+ * never by a worker; 4-byte entries, since the 2022 location database has
+ * 94,000 (country, AS) pairs.
+ */
+struct rm_geo_lookup {
+	const struct rm_geo *geo; /* NULL: the snapshot has no located layer */
+	struct rm_dir24_owned dir24;
+	struct rm_trie6_owned trie6;
+	rm_lookup4_bulk_fn v4;
+	rm_lookup6_bulk_fn v6;
+};
+
+/* Build g for db's located layer at SIMD level `level` (RM_SIMD_BEST as
+ * in rm_lookup_bind).  0 (g->geo NULL when db has no layer), or -1 with a
+ * reason in err (out of memory, or the level missing). */
+int rm_geo_lookup_build(struct rm_geo_lookup *g, const struct rm_db *db, enum rm_simd level,
+			char *err, size_t errlen);
+void rm_geo_lookup_free(struct rm_geo_lookup *g);
+
+static inline __attribute__((always_inline)) void
+rm_geo_lookup4_bulk(const struct rm_geo_lookup *g, const uint32_t *addrs, uint32_t *ids, uint32_t n)
+{
+	g->v4(&g->dir24.t, addrs, ids, n);
+}
+
+static inline __attribute__((always_inline)) void rm_geo_lookup6_bulk(const struct rm_geo_lookup *g,
+								      const uint8_t (*addrs)[16],
+								      uint32_t *ids, uint32_t n)
+{
+	g->v6(&g->trie6.t, addrs, ids, n);
+}
+
 #endif
