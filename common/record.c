@@ -33,6 +33,7 @@ const struct rm_field_def rm_fields[RM_F_N] = {
     FIELD(RM_F_BYTES, "bytes", RM_FK_COUNT, bytes),
     FIELD(RM_F_COUNT, "count", RM_FK_COUNT, count),
     FIELD(RM_F_DISTINCT, "distinct", RM_FK_COUNT, distinct),
+    FIELD(RM_F_NAME, "name", RM_FK_TEXT, name),
 };
 
 int rm_field_find(const char *name)

@@ -10,6 +10,13 @@
  * column set, in that order, empty where a record lacks the field, so
  * rirmeter's and scan's files differ only in the set.  Writers and the
  * reader go through the table, so a field is named and placed once.
+ *
+ * name is last and in no CSV column set: a JSON line carries it only when
+ * the holder has a name (the key stays the stable id), and a reader of an
+ * older line without it reads "".  CSV keeps its columns, so that a run
+ * appending to a file an older version began, and readers that take the
+ * columns by place, stay valid; names are in the JSON Lines and the
+ * Prometheus exposition.
  */
 #ifndef RM_RECORD_H
 #define RM_RECORD_H
@@ -21,13 +28,14 @@ enum rm_field {
 	RM_F_TS,       /* RFC 3339, UTC */
 	RM_F_INTERVAL, /* seconds, or "total" for the totals of a run */
 	RM_F_SNAPSHOT, /* the id of the snapshot that attributed the counts */
-	RM_F_SCOPE,    /* rir, country, holder, rir_pair, health */
+	RM_F_SCOPE,    /* rir, country, nir, holder, rir_pair, health */
 	RM_F_DIR,      /* src or dst; rir_pair and health have none */
 	RM_F_KEY,
 	RM_F_PACKETS,
 	RM_F_BYTES,    /* counters of packets or events only have none */
 	RM_F_COUNT,    /* rirdb scan: occurrences of addresses */
 	RM_F_DISTINCT, /* rirdb scan --distinct: distinct addresses */
+	RM_F_NAME,     /* holder rows with a name: the holder's display name */
 	RM_F_N
 };
 
@@ -66,6 +74,7 @@ struct rm_record {
 	unsigned has;
 	const char *ts, *interval, *snapshot, *scope, *dir, *key;
 	uint64_t packets, bytes, count, distinct;
+	const char *name;
 };
 
 /* The field called name (its whole name), or -1. */

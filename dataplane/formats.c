@@ -4,7 +4,14 @@
  *
  * Every JSON line and CSV row is a record of common/record.h: ts,
  * interval, snapshot, scope, dir (not for rir_pair and health), key,
- * packets and bytes (not for the port counters).
+ * packets and bytes (not for the port counters), and in JSON a holder's
+ * name when it has one (CSV keeps its columns: record.h).
+ *
+ * In the exposition a holder's series is keyed by its stable id (label
+ * holder); its name is an informational label, the first
+ * RM_PROM_NAME_MAX bytes cut between characters.  A name that changes
+ * (a snapshot loaded with another name for the holder) still starts a
+ * new series, as any label change does in Prometheus.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +55,7 @@ void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 			}
 			struct rm_row other = out->v[i + o->top];
 			snprintf(other.key, sizeof(other.key), "other");
+			other.name[0] = '\0';
 			other.packets = op;
 			other.bytes = ob;
 			out->v[i + o->top] = other;
@@ -88,7 +96,10 @@ static void write_records(FILE *o, int csv, const struct rm_rows *rs, const char
 		    .key = w->key,
 		    .packets = w->packets,
 		    .bytes = w->bytes,
+		    .name = w->name,
 		};
+		if (w->name[0]) /* JSON only: not a column of rs' column set */
+			r.has |= RM_FIELD(RM_F_NAME);
 		if (csv)
 			rm_record_write_csv(o, &r, RM_RECORD_TRAFFIC);
 		else
@@ -155,7 +166,20 @@ static void prom_help(FILE *o, const char *metric, const char *help, const char 
 	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
 }
 
-/* One metric family from the rows of a scope. */
+/* The holder's name as a label: its first RM_PROM_NAME_MAX bytes, cut
+ * between characters, so that a long name does not make a long series. */
+static void prom_name_label(FILE *o, const char *name)
+{
+	char cut[RM_PROM_NAME_MAX + 1];
+	size_t n = rm_utf8_cut(name, strnlen(name, RM_PROM_NAME_MAX));
+	memcpy(cut, name, n);
+	cut[n] = '\0';
+	fputc(',', o);
+	prom_label(o, "name", cut);
+}
+
+/* One metric family from the rows of a scope: country and nir keys split
+ * into rir and country (nir) labels, a holder's name as a label. */
 static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, const char *what,
 		       int bytes)
 {
@@ -178,14 +202,17 @@ static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, con
 		} else {
 			prom_label(o, "direction", w->dir);
 			fputc(',', o);
-			if (strcmp(scope, "country") == 0 && (cut = strchr(k, ':'))) {
+			if ((strcmp(scope, "country") == 0 || strcmp(scope, "nir") == 0) &&
+			    (cut = strchr(k, ':'))) {
 				*cut = '\0';
 				prom_label(o, "rir", k);
 				fputc(',', o);
-				prom_label(o, "country", cut + 1);
+				prom_label(o, scope, cut + 1);
 			} else {
 				prom_label(o, scope, k);
 			}
+			if (w->name[0])
+				prom_name_label(o, w->name);
 		}
 		fprintf(o, "} %" PRIu64 "\n", bytes ? w->bytes : w->packets);
 	}
@@ -413,7 +440,9 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 	for (int bytes = 0; bytes < 2; bytes++) {
 		prom_scope(f, &rs, "rir", "registry of the address", bytes);
 		prom_scope(f, &rs, "country", "registry and registered country", bytes);
-		prom_scope(f, &rs, "holder", "holder (top N by bytes, rest other)", bytes);
+		prom_scope(f, &rs, "nir", "registry and NIR (empty: under none)", bytes);
+		prom_scope(f, &rs, "holder",
+			   "holder id (top N by bytes, rest other); name is informational", bytes);
 		prom_scope(f, &rs, "rir_pair", "source and destination registry", bytes);
 	}
 	prom_health(f, &rs, ports, n_ports);

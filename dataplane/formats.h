@@ -12,6 +12,9 @@
 
 #include "rows.h"
 
+/* Bytes of a holder's name kept in its Prometheus label (formats.c). */
+#define RM_PROM_NAME_MAX 64
+
 struct rm_port_stats {
 	uint16_t port;
 	uint64_t rx, missed, errors;

@@ -3,13 +3,17 @@
  * flow exporters' health rows and the rows sent as IPFIX aggregates.
  *
  * Everything but the attribution id is derived here from the snapshot's
- * attribution table: the registry, the "registry:country" key and the
- * holder key of each id are computed once per snapshot (rm_reporter).
+ * attribution table: the registry, the "registry:country" key, the NIR
+ * key and the holder key (with its name) of each id are computed once per
+ * snapshot (rm_reporter), never per packet.
  * Scopes:
  *
  *   rir       per direction, every registry (a fixed set of 7 keys)
  *   country   per direction, "registry:CC" ("registry:ZZ" when none)
- *   holder    per direction, the top N holders by bytes, the rest "other"
+ *   nir       per direction, "apnic:jpnic", "lacnic:nicbr"; "registry:"
+ *             for space under no NIR
+ *   holder    per direction, the top N holders by bytes, the rest "other";
+ *             a row carries the holder's name when it has one
  *   rir_pair  "src>dst" registry pairs, no direction
  *   health    received, attributed, non_ip, malformed[.REASON], port.N.*
  */
@@ -75,26 +79,51 @@ int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
 	r->n_ids = db->n_attrs;
 	r->rir_of = malloc(r->n_ids);
 	r->country_of = malloc(r->n_ids * sizeof(uint32_t));
+	r->nir_of = malloc(r->n_ids * sizeof(uint32_t));
 	r->holder_of = malloc(r->n_ids * sizeof(uint32_t));
-	struct keyed *kc = malloc(r->n_ids * sizeof(*kc)), *kh = malloc(r->n_ids * sizeof(*kh));
-	if (!r->rir_of || !r->country_of || !r->holder_of || !kc || !kh)
+	struct keyed *kc = calloc(r->n_ids, sizeof(*kc)), *kn = calloc(r->n_ids, sizeof(*kn)),
+		     *kh = calloc(r->n_ids, sizeof(*kh));
+	if (!r->rir_of || !r->country_of || !r->nir_of || !r->holder_of || !kc || !kn || !kh)
 		goto fail;
 	for (uint32_t i = 0; i < r->n_ids; i++) {
 		const struct rm_attr *a = &db->attrs[i];
 		r->rir_of[i] = a->rir;
 		kc[i] = (struct keyed){key_dup(rm_key_country, db, a), i};
+		kn[i] = (struct keyed){key_dup(rm_key_nir, db, a), i};
 		kh[i] = (struct keyed){key_dup(rm_key_holder, db, a), i};
-		if (!kc[i].key || !kh[i].key)
+		if (!kc[i].key || !kn[i].key || !kh[i].key)
 			goto fail;
 	}
 	if (group(kc, r->n_ids, r->country_of, &r->country_keys, &r->n_country) ||
+	    group(kn, r->n_ids, r->nir_of, &r->nir_keys, &r->n_nir) ||
 	    group(kh, r->n_ids, r->holder_of, &r->holder_keys, &r->n_holder))
 		goto fail;
+	/* Each holder key's name: of the ids under one key, the first with a
+	 * name (ids of one holder differ in status or country, not name). */
+	r->holder_names = calloc(r->n_holder + 1, sizeof(*r->holder_names));
+	if (!r->holder_names)
+		goto fail;
+	for (uint32_t i = 0; i < r->n_ids; i++) {
+		const char **n = &r->holder_names[r->holder_of[i]];
+		if (!*n || !**n)
+			*n = rm_holder_key_name(db, &db->attrs[i]);
+	}
 	free(kc);
+	free(kn);
 	free(kh);
 	return 0;
 fail:
+	/* Keys not yet grouped are still the key lists' own. */
+	for (uint32_t i = 0; i < r->n_ids; i++) {
+		if (kc && !r->country_keys)
+			free(kc[i].key);
+		if (kn && !r->nir_keys)
+			free(kn[i].key);
+		if (kh && !r->holder_keys)
+			free(kh[i].key);
+	}
 	free(kc);
+	free(kn);
 	free(kh);
 	rm_reporter_free(r);
 	return -1;
@@ -104,12 +133,17 @@ void rm_reporter_free(struct rm_reporter *r)
 {
 	for (uint32_t i = 0; r->country_keys && i < r->n_country; i++)
 		free(r->country_keys[i]);
+	for (uint32_t i = 0; r->nir_keys && i < r->n_nir; i++)
+		free(r->nir_keys[i]);
 	for (uint32_t i = 0; r->holder_keys && i < r->n_holder; i++)
 		free(r->holder_keys[i]);
 	free(r->country_keys);
+	free(r->nir_keys);
 	free(r->holder_keys);
+	free(r->holder_names);
 	free(r->rir_of);
 	free(r->country_of);
+	free(r->nir_of);
 	free(r->holder_of);
 	memset(r, 0, sizeof(*r));
 }
@@ -130,9 +164,18 @@ void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const
 	size_t n = rm_utf8_cut(key, strnlen(key, sizeof(r->key) - 1));
 	memcpy(r->key, key, n);
 	r->key[n] = '\0';
+	r->name[0] = '\0';
 	r->packets = packets;
 	r->bytes = bytes;
 	r->has_bytes = has_bytes;
+}
+
+void rm_rows_name_last(struct rm_rows *rs, const char *name)
+{
+	struct rm_row *r = &rs->v[rs->n - 1];
+	size_t n = rm_utf8_cut(name, strnlen(name, sizeof(r->name) - 1));
+	memcpy(r->name, name, n);
+	r->name[n] = '\0';
 }
 
 void rm_rows_free(struct rm_rows *rs)
@@ -147,18 +190,20 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
 		const struct rm_row *r = &src->v[i];
 		rm_rows_push(dst, r->snap, r->scope, r->dir, r->key, r->packets, r->bytes,
 			     r->has_bytes);
+		rm_rows_name_last(dst, r->name);
 	}
 }
 
 static const char *const dirs[RM_DIRS] = {"src", "dst"};
-static const char *const scope_order[] = {"rir", "country", "holder", "rir_pair", "health"};
+static const char *const scope_order[] = {"rir", "country", "nir", "holder", "rir_pair", "health"};
+#define N_SCOPES (int)(sizeof(scope_order) / sizeof(scope_order[0]))
 
 static int scope_rank(const char *scope)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < N_SCOPES; i++)
 		if (strcmp(scope, scope_order[i]) == 0)
 			return i;
-	return 5;
+	return N_SCOPES;
 }
 
 static int row_cmp(const void *pa, const void *pb)
@@ -186,8 +231,12 @@ void rm_rows_compact(struct rm_rows *rs)
 	uint32_t w = 0;
 	for (uint32_t i = 1; i < rs->n; i++) {
 		if (row_cmp(&rs->v[w], &rs->v[i]) == 0) {
-			rs->v[w].packets += rs->v[i].packets;
-			rs->v[w].bytes += rs->v[i].bytes;
+			struct rm_row *k = &rs->v[w];
+			const char *n = rs->v[i].name;
+			k->packets += rs->v[i].packets;
+			k->bytes += rs->v[i].bytes;
+			if (*n && (!*k->name || strcmp(n, k->name) < 0))
+				memcpy(k->name, n, sizeof(k->name));
 		} else {
 			rs->v[++w] = rs->v[i];
 		}
@@ -338,15 +387,19 @@ static struct sum *sum_groups(const struct rm_counters *c, int d, const uint32_t
 	return s;
 }
 
-/* One row per group with traffic in direction d (country, holder). */
+/* One row per group with traffic in direction d (country, nir, holder),
+ * named by names[g] when names is given. */
 static void push_groups(struct rm_rows *rs, const char *snap, const char *scope,
 			const struct rm_counters *c, int d, const uint32_t *of, char *const *keys,
-			uint32_t n_groups)
+			const char *const *names, uint32_t n_groups)
 {
 	struct sum *s = sum_groups(c, d, of, n_groups);
 	for (uint32_t g = 0; g < n_groups; g++)
-		if (s[g].pkts)
+		if (s[g].pkts) {
 			rm_rows_push(rs, snap, scope, dirs[d], keys[g], s[g].pkts, s[g].bytes, 1);
+			if (names && names[g])
+				rm_rows_name_last(rs, names[g]);
+		}
 	free(s);
 }
 
@@ -375,9 +428,11 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 		}
 		for (unsigned k = 0; k < RM_RIR_COUNT; k++) /* a fixed set: zeros too */
 			rm_rows_push(rs, snap, "rir", dirs[d], rm_rir_name(k), p[k], b[k], 1);
-		push_groups(rs, snap, "country", c, d, r->country_of, r->country_keys,
+		push_groups(rs, snap, "country", c, d, r->country_of, r->country_keys, NULL,
 			    r->n_country);
-		push_groups(rs, snap, "holder", c, d, r->holder_of, r->holder_keys, r->n_holder);
+		push_groups(rs, snap, "nir", c, d, r->nir_of, r->nir_keys, NULL, r->n_nir);
+		push_groups(rs, snap, "holder", c, d, r->holder_of, r->holder_keys, r->holder_names,
+			    r->n_holder);
 	}
 	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
 		for (unsigned b = 0; b < RM_RIR_COUNT; b++)

@@ -2,7 +2,7 @@
  * rows.h - counters turned into keyed rows (rows.c).
  *
  * A row is one (snapshot, scope, direction, key) with packets and bytes;
- * the scopes are rir, country, holder, rir_pair and health.  Counters of
+ * the scopes are rir, country, nir, holder, rir_pair and health.  Counters of
  * different snapshots (whose ids differ) meet here, after each side has
  * been turned into keys, so outputs never see attribution ids.
  */
@@ -19,17 +19,19 @@
 
 /*
  * What the exporters need to know about one snapshot, computed once: the
- * registry of each id, and each id's country and holder key as an index
- * into a list of distinct keys ("ripencc:DE", "afrinic:F364712F",
- * "local:office"; "none" for no holder).
+ * registry of each id, and each id's country, NIR and holder key as an
+ * index into a list of distinct keys ("ripencc:DE", "apnic:jpnic",
+ * "afrinic:F364712F", "local:office"; "none" for no holder), with each
+ * holder key's display name ("" when none; into the db's strings).
  */
 struct rm_reporter {
 	const struct rm_db *db;
 	uint32_t n_ids;
 	uint8_t *rir_of;
-	uint32_t *country_of, *holder_of;
-	char **country_keys, **holder_keys;
-	uint32_t n_country, n_holder;
+	uint32_t *country_of, *nir_of, *holder_of;
+	char **country_keys, **nir_keys, **holder_keys;
+	const char **holder_names; /* [n_holder] */
+	uint32_t n_country, n_nir, n_holder;
 };
 
 int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db);
@@ -46,6 +48,9 @@ struct rm_row {
 	char key[RM_KEY_MAX];	 /* every key of a checked snapshot, uncut */
 	uint64_t packets, bytes;
 	int has_bytes;
+	/* holder rows: the holder's display name, "" when none.  A copy, not a
+	 * pointer into the snapshot: rows outlive a reload. */
+	char name[RM_HOLDER_TEXT_MAX + 1];
 };
 
 struct rm_rows {
@@ -65,7 +70,12 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
  * a key between two characters). */
 void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
 		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes);
-/* Sort and sum rows of equal (snapshot, scope, dir, key). */
+/* The name of the row pushed last (cut like a key to the field's size). */
+void rm_rows_name_last(struct rm_rows *rs, const char *name);
+/* Sort and sum rows of equal (snapshot, scope, dir, key).  Of two names
+ * for one key (a holder renamed by a reload, once the snapshots are
+ * merged) the non-empty one is kept, else the smaller, so that the choice
+ * does not change from one reading to the next. */
 void rm_rows_compact(struct rm_rows *rs);
 void rm_rows_free(struct rm_rows *rs);
 /* rs -= prev, row by row of equal (snapshot, scope, dir, key); both
@@ -86,7 +96,8 @@ void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev);
 void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 		  struct rm_rows *out);
 
-/* The rir, country, holder and rir_pair rows of rows, sent as IPFIX
+/* The rir, country, holder and rir_pair rows of rows (not nir: the
+ * aggregate template has no field for it), sent as IPFIX
  * aggregate records of the interval [start_ms, end_ms] through x (ipfix.h). */
 void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
 		      uint64_t end_ms, uint64_t now_s);

@@ -234,6 +234,13 @@ static inline const char *rm_holder_name(const struct rm_db *db, const struct rm
 	return rm_str(db, a->holder_name);
 }
 
+/* The name the outputs show beside a holder's key: "" when the key is
+ * itself the name (IANA's holders have a name and no id). */
+static inline const char *rm_holder_key_name(const struct rm_db *db, const struct rm_attr *a)
+{
+	return *rm_str(db, a->holder_id) ? rm_holder_name(db, a) : "";
+}
+
 /* Keys */
 static inline rm_u128 rm_key_get(struct rm_key k)
 {

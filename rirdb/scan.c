@@ -13,7 +13,8 @@
  * thread (below).  Found addresses are batched and attributed with the same bulk
  * lookups as the dataplane; counts are kept per attribution id and grouped
  * into the dataplane's scopes and keys at the end: rir, country
- * ("ripencc:DE") and holder (the top N by count, the rest "other").
+ * ("ripencc:DE"), nir ("apnic:jpnic"; "ripencc:" under none) and holder
+ * (the top N by count, the rest "other"; with the holder's name in JSON).
  * `count` is occurrences; `--distinct` also keeps a set of the addresses
  * seen and reports how many distinct addresses each key had.  IPv4-mapped
  * IPv6 counts as IPv4.  --annotate counts nothing: it copies each line
@@ -593,6 +594,7 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 struct row {
 	char *key;
 	uint64_t count, distinct;
+	const char *name; /* holders: the display name, "" or NULL when none (db's) */
 };
 
 struct rows {
@@ -631,7 +633,8 @@ static int group_by(const struct tally *t,
 		if (!k)
 			return -1;
 		key(t->lk.db, a, k, (size_t)len + 1);
-		out->v[m++] = (struct row){k, t->count[id], t->distinct[id]};
+		out->v[m++] =
+		    (struct row){k, t->count[id], t->distinct[id], rm_holder_key_name(t->lk.db, a)};
 	}
 	qsort(out->v, m, sizeof(*out->v), by_key);
 	size_t w = 0;
@@ -639,6 +642,8 @@ static int group_by(const struct tally *t,
 		if (w && strcmp(out->v[w - 1].key, out->v[i].key) == 0) {
 			out->v[w - 1].count += out->v[i].count;
 			out->v[w - 1].distinct += out->v[i].distinct;
+			if (!*out->v[w - 1].name) /* ids of one holder: one name */
+				out->v[w - 1].name = out->v[i].name;
 			free(out->v[i].key);
 		} else {
 			out->v[w++] = out->v[i];
@@ -654,7 +659,7 @@ static int cut_top(struct rows *r, size_t top)
 {
 	if (r->n <= top)
 		return 0;
-	struct row other = {strdup("other"), 0, 0};
+	struct row other = {strdup("other"), 0, 0, ""};
 	if (!other.key)
 		return -1;
 	for (size_t i = top; i < r->n; i++) {
@@ -686,16 +691,20 @@ static unsigned scan_fields(const struct sink *s)
 	return RM_RECORD_SCAN | (s->distinct ? RM_FIELD(RM_F_DISTINCT) : 0);
 }
 
+/* One record; a holder's name in JSON only (record.h: CSV keeps its
+ * columns). */
 static void emit(const struct sink *s, const char *scope, const struct row *r)
 {
-	struct rm_record rec = {.has = scan_fields(s),
+	int named = r->name && *r->name && strcmp(scope, "holder") == 0;
+	struct rm_record rec = {.has = scan_fields(s) | (named ? RM_FIELD(RM_F_NAME) : 0),
 				.ts = s->ts,
 				.interval = "total",
 				.snapshot = s->snap,
 				.scope = scope,
 				.key = r->key,
 				.count = r->count,
-				.distinct = r->distinct};
+				.distinct = r->distinct,
+				.name = named ? r->name : ""};
 	if (s->json)
 		rm_record_write_json(s->json, &rec);
 	if (s->csv)
@@ -723,17 +732,20 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 		fprintf(s->table, "%-8s %-40s %14s%s\n", "scope", "key", "count",
 			s->distinct ? "       distinct" : "");
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
-		struct row r = {(char *)rm_rir_name(k), rc[k], rd[k]};
+		struct row r = {(char *)rm_rir_name(k), rc[k], rd[k], NULL};
 		emit(s, "rir", &r);
 	}
-	struct rows cc = {0}, ho = {0};
-	int bad = group_by(t, rm_key_country, &cc) || group_by(t, rm_key_holder, &ho) ||
-		  cut_top(&ho, top);
+	struct rows cc = {0}, nir = {0}, ho = {0};
+	int bad = group_by(t, rm_key_country, &cc) || group_by(t, rm_key_nir, &nir) ||
+		  group_by(t, rm_key_holder, &ho) || cut_top(&ho, top);
 	for (size_t i = 0; !bad && i < cc.n; i++)
 		emit(s, "country", &cc.v[i]);
+	for (size_t i = 0; !bad && i < nir.n; i++)
+		emit(s, "nir", &nir.v[i]);
 	for (size_t i = 0; !bad && i < ho.n; i++)
 		emit(s, "holder", &ho.v[i]);
 	free_rows(&cc);
+	free_rows(&nir);
 	free_rows(&ho);
 	return bad ? -1 : 0;
 }
@@ -745,8 +757,8 @@ static const char usage_text[] =
     "                  [--threads N] [--quiet] [PATH...]\n"
     "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
     "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
-    "(plain or gzip; standard input when none or -): counts per rir, country and\n"
-    "holder (top N, default 20, then other). A table on standard output unless\n"
+    "(plain or gzip; standard input when none or -): counts per rir, country, nir\n"
+    "and holder (top N, default 20, then other). A table on standard output unless\n"
     "--json or --csv is given. --annotate instead copies each line to standard\n"
     "output with \" addr=A rir=R cc=CC holder=H\" appended for each address.\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"

@@ -84,7 +84,7 @@ def main():
     check('stops by itself after the last packet and prints the balance',
           'received %d = attributed' % len(frames) in p.stdout, p.stdout + p.stderr)
     got, lines = totals_of(js)
-    for scope in ('rir', 'country', 'holder', 'rir_pair', 'health'):
+    for scope in ('rir', 'country', 'nir', 'holder', 'rir_pair', 'health'):
         g = {k: v for k, v in got.items() if k[0] == scope}
         w = {k: v for k, v in want.items() if k[0] == scope}
         check('JSON %s totals equal the reference' % scope, g == w, diff(g, w))
@@ -99,6 +99,8 @@ def main():
             want_keys.add('dir')
         if not (l['scope'] == 'health' and l['key'].startswith(('port.', 'reload.'))):
             want_keys.add('bytes')
+        if l['scope'] == 'holder' and l.get('name'):  # only holders, only named ones
+            want_keys.add('name')
         if set(l) != want_keys or not ts.match(l['ts']) or not (
                 l['interval'] == 'total' or isinstance(l['interval'], (int, float))):
             shape_ok = False
@@ -142,10 +144,10 @@ def main():
             a, b = key.split('>')
             names = ['rirmeter_rir_pair_%s_total{src_rir="%s",dst_rir="%s"}' % (u, a, b)
                      for u in ('packets', 'bytes')]
-        elif scope == 'country':
+        elif scope in ('country', 'nir'):
             a, b = key.split(':')
-            names = ['rirmeter_country_%s_total{direction="%s",rir="%s",country="%s"}'
-                     % (u, d, a, b) for u in ('packets', 'bytes')]
+            names = ['rirmeter_%s_%s_total{direction="%s",rir="%s",%s="%s"}'
+                     % (scope, u, d, a, scope, b) for u in ('packets', 'bytes')]
         elif scope == 'health' and key in ('received', 'attributed', 'non_ip'):
             names = ['rirmeter_%s_%s_total' % (key, u) for u in ('packets', 'bytes')]
         elif scope == 'health' and key.startswith('malformed.'):

@@ -38,7 +38,7 @@ from tap import EAL, attribute, check, diff, finish, gen_pcap, build_snapshot, r
     scope_totals, skip, totals_of, write_pcap
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
-SCOPES = ('rir', 'country', 'holder', 'rir_pair')
+SCOPES = ('rir', 'country', 'nir', 'holder', 'rir_pair')
 
 
 def run(args, **kw):
@@ -189,7 +189,7 @@ def softflowd_cases(tmp, snap, traffic):
         got, allrows = flow_totals(js)
         # NetFlow v5 has no IPv6; softflowd leaves those flows out.
         want = nonzero(scope_totals(RIRDB, snap, items4 + (items6 if version != 5 else [])))
-        check('v%d: per-registry, country, holder and pair totals equal the capture\'s' %
+        check('v%d: per-registry, country, NIR, holder and pair totals equal the capture\'s' %
               version, got == want, diff(got, want))
         kind = {5: 'netflow5', 9: 'netflow9', 10: 'ipfix'}[version]
         pre = 'flow/%s/127.0.0.1/0/' % kind
@@ -639,7 +639,7 @@ def export_case(tmp, snap, captures):
             'srcaddr', 'dstaddr', 'srcaddrv6', 'dstaddrv6') if k in g}))
 
         def expected(addr):
-            rir, country, holder = who[addr]
+            rir, country, holder, _ = who[addr]
             raw = '' if holder == 'none' else holder if holder.startswith('local:') \
                 else holder.split(':', 1)[1]
             return rir, country.split(':')[1], raw

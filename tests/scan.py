@@ -109,15 +109,19 @@ def write_log(rng, addrs, path):
     return written
 
 
+SCOPES = ('rir', 'country', 'nir', 'holder')
+
+
 def expected(snap, looked_up):
     p = subprocess.run([RIRDB, 'lookup', '-d', snap, '--reference', '--format', 'json'],
                        input='\n'.join(looked_up) + '\n', capture_output=True, text=True)
-    counts = {s: collections.Counter() for s in ('rir', 'country', 'holder')}
+    counts = {s: collections.Counter() for s in SCOPES}
     seen = {s: collections.defaultdict(set) for s in counts}
     for q, line in zip(looked_up, p.stdout.splitlines()):
         r = json.loads(line)
         h = r['holder_id'] or r['holder']
         keys = {'rir': r['rir'], 'country': '%s:%s' % (r['rir'], r['cc'] or 'ZZ'),
+                'nir': '%s:%s' % (r['rir'], r.get('nir') or ''),
                 'holder': 'none' if not h else h if h.startswith('local:')
                 else '%s:%s' % (r['rir'], h)}
         norm = str(ipaddress.ip_address(q))
@@ -128,7 +132,7 @@ def expected(snap, looked_up):
 
 
 def got_json(text):
-    counts = {s: collections.Counter() for s in ('rir', 'country', 'holder')}
+    counts = {s: collections.Counter() for s in SCOPES}
     distinct = {s: {} for s in counts}
     for line in text.splitlines():
         r = json.loads(line)
@@ -161,7 +165,7 @@ def main():
     p = run(['-d', snap, '--json', '-', '--distinct', '--top', '100000', '--quiet', log])
     got, got_distinct = got_json(p.stdout)
     check('plain file: exit 0, nothing on stderr', p.returncode == 0 and not p.stderr, p.stderr)
-    for s in ('rir', 'country', 'holder'):
+    for s in SCOPES:
         check('plain file: %s counts = reference attribution of the %d addresses written'
               % (s, len(looked)), got[s] == want[s],
               (sorted((got[s] - want[s]).items())[:5], sorted((want[s] - got[s]).items())[:5]))

@@ -67,9 +67,10 @@ def gen_pcap(scripts, out, packets, seed, *extra):
 
 
 def attribute(rirdb, snap, addrs):
-    """Registry, country key and holder key of each address, by the reference
-    lookup (`rirdb lookup --reference`: binary search over the range lists,
-    not the lookup tables rirmeter uses)."""
+    """Registry, country key, holder key and NIR key of each address, by the
+    reference lookup (`rirdb lookup --reference`: binary search over the
+    range lists, not the lookup tables rirmeter uses).  The NIR key is
+    "registry:" (no NIR) where the lookup names none."""
     p = subprocess.run([rirdb, 'lookup', '-d', snap, '--reference', '--format', 'json'],
                        input='\n'.join(addrs) + '\n', capture_output=True, text=True,
                        timeout=120)
@@ -83,19 +84,21 @@ def attribute(rirdb, snap, addrs):
             holder = '%s:%s' % (r['rir'], name)
         else:
             holder = 'none'
-        out[r['addr']] = (r['rir'], '%s:%s' % (r['rir'], r['cc'] or 'ZZ'), holder)
+        out[r['addr']] = (r['rir'], '%s:%s' % (r['rir'], r['cc'] or 'ZZ'), holder,
+                          '%s:%s' % (r['rir'], r.get('nir') or ''))
     return out
 
 
 def scope_totals(rirdb, snap, items):
     """What rirmeter should report for items (src, dst, packets, bytes): the
-    rir, country, holder and rir_pair totals, keyed (scope, dir, key)."""
+    rir, country, nir, holder and rir_pair totals, keyed (scope, dir, key)."""
     who = attribute(rirdb, snap, sorted({i[0] for i in items} | {i[1] for i in items}))
     t = collections.defaultdict(lambda: [0, 0])
     for src, dst, pk, by in items:
         for d, a in (('src', src), ('dst', dst)):
-            rir, country, holder = who[a]
-            for scope, key in (('rir', rir), ('country', country), ('holder', holder)):
+            rir, country, holder, nir = who[a]
+            for scope, key in (('rir', rir), ('country', country), ('nir', nir),
+                               ('holder', holder)):
                 t[(scope, d, key)][0] += pk
                 t[(scope, d, key)][1] += by
         pair = ('rir_pair', None, '%s>%s' % (who[src][0], who[dst][0]))

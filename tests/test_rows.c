@@ -1,0 +1,274 @@
+/*
+ * test_rows.c - the nir scope and holder names through the exporters'
+ * rows and formats (dataplane/rows.c, formats.c), on a model built here
+ * with NIRs set (no loader needed): nir rows keyed "registry:NIR" per
+ * direction, holder rows carrying the holder's name in JSON Lines (not
+ * CSV, whose columns stay), and the Prometheus name label cut to
+ * RM_PROM_NAME_MAX bytes between characters and escaped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "formats.h"
+#include "model.h"
+#include "rows.h"
+
+/* 63 bytes of 'a' then "é" (2 bytes): the cut at 64 falls inside "é". */
+#define LONG_NAME "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9 and more"
+
+struct fixture {
+	struct rm_model *m;
+	struct rm_db db;
+	struct rm_reporter r;
+	struct rm_counters c;
+	struct rm_rows rows; /* of c, under snapshot "s1" */
+};
+
+static uint32_t attr(struct rm_model *m, unsigned rir, const char *cc, const char *id,
+		     const char *name, unsigned nir)
+{
+	struct rm_attr a = {.rir = (uint8_t)rir, .status = RM_ST_ALLOCATED, .nir = (uint8_t)nir};
+	if (cc)
+		memcpy(a.cc, cc, 2);
+	a.holder_id = rm_model_intern(m, id, strlen(id));
+	a.holder_name = rm_model_intern(m, name, strlen(name));
+	a.name_source = *name ? RM_NAME_CSV : RM_NAME_NONE;
+	return rm_model_attr(m, &a);
+}
+
+/* Ids: 0 unknown; 1, 2 one JPNIC holder in two countries; 3 a KRNIC
+ * holder with quotes and a backslash in its name; 4 a NIC.br holder with a
+ * long name; 5 APNIC space under no NIR, no name. */
+static struct fixture *setup(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->m = rm_model_new();
+	struct rm_attr unknown = {0};
+	assert_int_equal(rm_model_attr(f->m, &unknown), 0);
+	assert_int_equal(attr(f->m, RM_RIR_APNIC, "JP", "A91A", "Example \xe6\x97\xa5\xe6\x9c\xac",
+			      RM_NIR_JPNIC),
+			 1);
+	assert_int_equal(attr(f->m, RM_RIR_APNIC, "US", "A91A", "Example \xe6\x97\xa5\xe6\x9c\xac",
+			      RM_NIR_JPNIC),
+			 2);
+	assert_int_equal(
+	    attr(f->m, RM_RIR_APNIC, "KR", "A92B", "Say \"hi\" \\ there", RM_NIR_KRNIC), 3);
+	assert_int_equal(attr(f->m, RM_RIR_LACNIC, "BR", "BR-XY", LONG_NAME, RM_NIR_NICBR), 4);
+	assert_int_equal(attr(f->m, RM_RIR_APNIC, "AU", "A93C", "", RM_NIR_NONE), 5);
+	rm_model_add_range(f->m, RM_V4, 0, 0, RM_NO_BLOCK);
+	rm_model_add_range(f->m, RM_V6, 0, 0, RM_NO_BLOCK);
+	rm_model_add_range(f->m, RM_ASN, 0, 0, RM_NO_BLOCK);
+	rm_model_view(f->m, &f->db);
+	assert_int_equal(rm_reporter_init(&f->r, &f->db), 0);
+	assert_int_equal(rm_counters_init(&f->c, f->db.n_attrs), 0);
+	/* src id i: i packets of 100 bytes; dst always id 5. */
+	for (uint32_t i = 1; i <= 5; i++) {
+		f->c.by_id[RM_SRC][i] = (struct rm_cell){i, 100 * i};
+		f->c.by_id[RM_DST][5].pkts += i;
+		f->c.by_id[RM_DST][5].bytes += 100 * i;
+	}
+	rm_rows_of(&f->r, &f->c, "s1", &f->rows);
+	return f;
+}
+
+static void teardown(struct fixture *f)
+{
+	rm_rows_free(&f->rows);
+	rm_counters_free(&f->c);
+	rm_reporter_free(&f->r);
+	rm_model_free(f->m);
+	free(f);
+}
+
+static const struct rm_row *find(const struct rm_rows *rs, const char *scope, const char *dir,
+				 const char *key)
+{
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, scope) == 0 && rs->v[i].dir &&
+		    strcmp(rs->v[i].dir, dir) == 0 && strcmp(rs->v[i].key, key) == 0)
+			return &rs->v[i];
+	return NULL;
+}
+
+static void nir_rows(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	struct rm_rows rs = {0};
+	rm_rows_append(&rs, &f->rows);
+	rm_rows_compact(&rs);
+	const struct rm_row *w = find(&rs, "nir", "src", "apnic:jpnic");
+	assert_non_null(w);
+	assert_int_equal(w->packets, 3); /* ids 1 and 2: one NIR, two countries */
+	assert_int_equal(w->bytes, 300);
+	assert_int_equal(find(&rs, "nir", "src", "apnic:krnic")->packets, 3);
+	assert_int_equal(find(&rs, "nir", "src", "lacnic:nicbr")->packets, 4);
+	assert_int_equal(find(&rs, "nir", "src", "apnic:")->packets, 5);
+	assert_int_equal(find(&rs, "nir", "dst", "apnic:")->packets, 15);
+	assert_null(find(&rs, "nir", "dst", "apnic:jpnic")); /* no traffic, no row */
+	/* nir rows come between country and holder. */
+	int seen_country = 0, seen_holder_before = 0;
+	for (uint32_t i = 0; i < rs.n; i++) {
+		if (strcmp(rs.v[i].scope, "country") == 0)
+			seen_country = 1;
+		if (strcmp(rs.v[i].scope, "nir") == 0 && !seen_country)
+			fail_msg("nir row before the country rows");
+		if (strcmp(rs.v[i].scope, "holder") == 0)
+			seen_holder_before = 1;
+		if (strcmp(rs.v[i].scope, "nir") == 0 && seen_holder_before)
+			fail_msg("nir row after a holder row");
+	}
+	rm_rows_free(&rs);
+	teardown(f);
+}
+
+static void holder_names(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	struct rm_rows copy = {0};
+	rm_rows_append(&copy, &f->rows); /* names survive a copy (a reload's totals) */
+	rm_rows_compact(&copy);
+	const struct rm_row *w = find(&copy, "holder", "src", "apnic:A91A");
+	assert_non_null(w);
+	assert_int_equal(w->packets, 3);
+	assert_string_equal(w->name, "Example \xe6\x97\xa5\xe6\x9c\xac");
+	assert_string_equal(find(&copy, "holder", "src", "apnic:A93C")->name, "");
+	assert_string_equal(find(&copy, "holder", "src", "lacnic:BR-XY")->name, LONG_NAME);
+	assert_string_equal(find(&copy, "country", "src", "apnic:JP")->name, "");
+	rm_rows_free(&copy);
+	teardown(f);
+}
+
+/* A name changed between two snapshots: the merged row keeps one, the same
+ * whichever order the rows came in. */
+static void renamed_holder(void **state)
+{
+	(void)state;
+	for (int order = 0; order < 2; order++) {
+		struct rm_rows rs = {0};
+		const char *names[2] = {"New Name", "Old Name"};
+		for (int k = 0; k < 2; k++) {
+			rm_rows_push(&rs, "", "holder", "src", "apnic:A91A", 1, 10, 1);
+			rm_rows_name_last(&rs, names[k ^ order]);
+		}
+		rm_rows_push(&rs, "", "holder", "src", "apnic:A91A", 1, 10, 1); /* unnamed */
+		rm_rows_compact(&rs);
+		assert_int_equal(rs.n, 1);
+		assert_int_equal(rs.v[0].packets, 3);
+		assert_string_equal(rs.v[0].name, "New Name");
+		rm_rows_free(&rs);
+	}
+}
+
+/* The text an output function writes. */
+static char *json_csv(const struct rm_rows *rs, int csv, unsigned top)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&text, &len);
+	assert_non_null(o);
+	struct rm_outputs out = {csv ? NULL : o, csv ? o : NULL, NULL, top};
+	assert_int_equal(rm_write_rows(&out, rs, NULL, 0, "s1", 1700000000.0, 10, true), 0);
+	assert_int_equal(fclose(o), 0);
+	return text;
+}
+
+static void json_and_csv(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	char *js = json_csv(&f->rows, 0, 100);
+	assert_non_null(strstr(js, "\"scope\":\"nir\",\"dir\":\"src\",\"key\":\"apnic:jpnic\","
+				   "\"packets\":3,\"bytes\":300}\n"));
+	assert_non_null(strstr(js, "\"key\":\"apnic:A92B\",\"packets\":3,\"bytes\":300,"
+				   "\"name\":\"Say \\\"hi\\\" \\\\ there\"}\n"));
+	assert_non_null(strstr(js, "\"key\":\"lacnic:BR-XY\",\"packets\":4,\"bytes\":400,"
+				   "\"name\":\"" LONG_NAME "\"}\n"));
+	/* An unnamed holder's line has no name field at all. */
+	assert_non_null(strstr(js, "\"key\":\"apnic:A93C\",\"packets\":5,\"bytes\":500}\n"));
+	free(js);
+	/* CSV: the same rows, the columns of before (no name). */
+	char *csv = json_csv(&f->rows, 1, 100);
+	assert_non_null(strstr(csv, ",total,s1,nir,src,apnic:jpnic,3,300\n"));
+	assert_non_null(strstr(csv, ",total,s1,holder,src,apnic:A92B,3,300\n"));
+	assert_null(strstr(csv, "Say"));
+	free(csv);
+	/* The rest beyond the top holders is "other", with no name. */
+	js = json_csv(&f->rows, 0, 1);
+	assert_non_null(strstr(js, "\"key\":\"other\",\"packets\":10,\"bytes\":1000}\n"));
+	free(js);
+	teardown(f);
+}
+
+/* The exposition of rows (top 100 holders). */
+static char *prom(const struct rm_rows *rs)
+{
+	struct rm_outputs out = {NULL, NULL, NULL, 100};
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(rm_render_prom(&out, rs, NULL, 0, "s1", "in", &text, &len), 0);
+	return text;
+}
+
+static void prometheus(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	char *text = prom(&f->rows);
+	assert_non_null(strstr(text, "# TYPE rirmeter_nir_packets_total counter\n"));
+	assert_non_null(strstr(
+	    text, "rirmeter_nir_packets_total{direction=\"src\",rir=\"apnic\",nir=\"jpnic\"} 3\n"));
+	assert_non_null(strstr(
+	    text, "rirmeter_nir_bytes_total{direction=\"dst\",rir=\"apnic\",nir=\"\"} 1500\n"));
+	assert_non_null(strstr(text,
+			       "rirmeter_holder_packets_total{direction=\"src\",holder=\"apnic:"
+			       "A92B\",name=\"Say \\\"hi\\\" \\\\ there\"} 3\n"));
+	assert_non_null(strstr(text,
+			       "rirmeter_holder_packets_total{direction=\"src\",holder=\"apnic:"
+			       "A91A\",name=\"Example \xe6\x97\xa5\xe6\x9c\xac\"} 3\n"));
+	/* 64 bytes would end inside "é": the label stops before it. */
+	assert_non_null(strstr(text,
+			       "holder=\"lacnic:BR-XY\",name=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"} 4\n"));
+	assert_non_null(strstr(
+	    text, "rirmeter_holder_packets_total{direction=\"src\",holder=\"apnic:A93C\"} 5\n"));
+	free(text);
+	teardown(f);
+}
+
+/* A cut that lands exactly after a whole character keeps it. */
+static void prometheus_cut_on_boundary(void **state)
+{
+	(void)state;
+	struct rm_rows rs = {0};
+	/* 62 bytes of 'b' then "é": 64 bytes exactly, then more. */
+	const char *name =
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\xc3\xa9zz";
+	rm_rows_push(&rs, "s1", "holder", "dst", "ripencc:ORG-X", 7, 70, 1);
+	rm_rows_name_last(&rs, name);
+	char *text = prom(&rs);
+	assert_non_null(strstr(text,
+			       "holder=\"ripencc:ORG-X\",name=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+			       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\xc3\xa9\"} 7\n"));
+	free(text);
+	rm_rows_free(&rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(nir_rows),	      cmocka_unit_test(holder_names),
+	    cmocka_unit_test(renamed_holder), cmocka_unit_test(json_and_csv),
+	    cmocka_unit_test(prometheus),     cmocka_unit_test(prometheus_cut_on_boundary),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
