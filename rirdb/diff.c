@@ -17,7 +17,10 @@
  * Adjacent stretches with the same change and the same attributions on
  * both sides are joined into one block.  The summary counts blocks and
  * their size (IPv4 addresses, IPv6 /48s, AS numbers) per change and
- * registry pair; --details lists every block.
+ * registry pair; --details lists every block, each side with its holder
+ * (the name where one was loaded, else the id, as before), the holder's
+ * key in the other outputs ("afrinic:F364712F", stable across renames)
+ * and its name ("" when none).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -113,6 +116,12 @@ static void side_json(FILE *o, const char *name, const struct side *s, const str
 	fprintf(o, ",\"%s\":{\"rir\":\"%s\",\"cc\":\"%.2s\",\"status\":\"%s\",\"holder\":", name,
 		rm_rir_name(a->rir), a->cc, rm_status_name(a->status));
 	rm_put_json_string(o, holder(s->db, a));
+	char key[RM_KEY_MAX];
+	rm_key_holder(s->db, a, key, sizeof(key));
+	fputs(",\"holder_key\":", o);
+	rm_put_json_string(o, key);
+	fputs(",\"name\":", o);
+	rm_put_json_string(o, rm_holder_key_name(s->db, a));
 	fputc('}', o);
 }
 

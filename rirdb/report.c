@@ -7,7 +7,8 @@
  * screens).  It shows the share of each registry over time (stacked areas
  * of the interval lines, source and destination), the source-to-
  * destination registry matrix as a heat map, the top countries and
- * holders, and the health counters.  Lines of several files and snapshots
+ * holders (each holder's name beside its key, from the lines' "name"),
+ * the NIRs, and the health counters.  Lines of several files and snapshots
  * are summed; totals come from "total" lines where present, else from the
  * sum of the intervals.
  *
@@ -52,6 +53,7 @@ static int parse_record(const char *line, struct rm_record_buf *b)
 
 struct kv {
 	char key[MAX_FIELD];
+	char name[MAX_FIELD]; /* holders: the name lines gave, "" when none */
 	int has_bytes;
 	uint64_t packets, bytes;
 };
@@ -82,6 +84,11 @@ static void add(struct table *t, const struct rm_record *r, const char *key)
 	k->packets += r->packets;
 	k->bytes += r->bytes;
 	k->has_bytes |= (r->has & RM_FIELD(RM_F_BYTES)) != 0;
+	/* Of two names for one key (a rename between snapshots) the smaller,
+	 * so the page does not depend on the order of the files. */
+	if (r->has & RM_FIELD(RM_F_NAME) && r->name[0] &&
+	    (!k->name[0] || strcmp(r->name, k->name) < 0))
+		snprintf(k->name, sizeof(k->name), "%s", r->name);
 }
 
 struct times {
@@ -135,7 +142,7 @@ static size_t coarsen(struct times *t, size_t max)
 
 struct agg {
 	/* [0] from interval lines, [1] from total lines */
-	struct table country[2], holder[2], pair[2], health[2], rir[2];
+	struct table country[2], nir[2], holder[2], pair[2], health[2], rir[2];
 	struct times times;
 	size_t intervals, per_column; /* before coarsen(), and its merge factor */
 	size_t lines, bad;
@@ -156,6 +163,8 @@ static void take(struct agg *a, const struct rm_record *r)
 		}
 	} else if (strcmp(r->scope, "country") == 0) {
 		add(&a->country[t], r, r->key);
+	} else if (strcmp(r->scope, "nir") == 0) {
+		add(&a->nir[t], r, r->key);
 	} else if (strcmp(r->scope, "holder") == 0) {
 		add(&a->holder[t], r, r->key);
 	} else if (strcmp(r->scope, "rir_pair") == 0) {
@@ -314,7 +323,10 @@ static void matrix_chart(FILE *o, const struct table *pairs)
 	fputs("</svg>\n", o);
 }
 
-static void top_list(FILE *o, const char *id, const char *title, const struct table *t, size_t top)
+/* The top rows of t by bytes; with names, a column of the names the lines
+ * gave (holders). */
+static void top_list(FILE *o, const char *id, const char *title, const struct table *t, size_t top,
+		     int names)
 {
 	struct kv *v = malloc((t->n + 1) * sizeof(*v));
 	if (!v)
@@ -323,8 +335,9 @@ static void top_list(FILE *o, const char *id, const char *title, const struct ta
 		memcpy(v, t->v, t->n * sizeof(*v));
 	qsort(v, t->n, sizeof(*v), by_bytes);
 	uint64_t max = t->n ? v[0].bytes : 0;
-	fprintf(o, "<section><h2>%s</h2><table id=%s>\n<tr><th>key<th>bytes<th>packets<th></tr>\n",
-		title, id);
+	fprintf(o,
+		"<section><h2>%s</h2><table id=%s>\n<tr><th>key%s<th>bytes<th>packets<th></tr>\n",
+		title, id, names ? "<th>name" : "");
 	for (size_t i = 0; i < t->n && i < top; i++) {
 		char b[32], p[32];
 		rm_si_format(b, sizeof(b), (double)v[i].bytes, " ");
@@ -332,6 +345,10 @@ static void top_list(FILE *o, const char *id, const char *title, const struct ta
 		fprintf(o, "<tr data-bytes=%" PRIu64 " data-packets=%" PRIu64 "><td>", v[i].bytes,
 			v[i].packets);
 		html_text(o, v[i].key);
+		if (names) {
+			fputs("<td class=name>", o);
+			html_text(o, v[i].name);
+		}
 		fprintf(o,
 			"<td class=num>%sB<td class=num>%s<td class=bar><svg viewBox=\"0 0 100 8\" "
 			"preserveAspectRatio=none><rect width=\"%.1f\" height=\"8\" "
@@ -397,8 +414,11 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	matrix_chart(o, best(a->pair));
 	fputs("</section>\n", o);
 	health_table(o, best(a->health));
-	top_list(o, "countries", "Top countries", best(a->country), 15);
-	top_list(o, "holders", "Top holders", best(a->holder), 15);
+	top_list(o, "countries", "Top countries", best(a->country), 15, 0);
+	/* Every NIR key: a registry's own space and its few NIRs. */
+	top_list(o, "nirs", "NIRs (registry: alone is space under no NIR)", best(a->nir), SIZE_MAX,
+		 0);
+	top_list(o, "holders", "Top holders", best(a->holder), 15, 1);
 	fputs("</div>\n</body></html>\n", o);
 }
 
@@ -484,6 +504,7 @@ int rirdb_report(int argc, char **argv)
 	}
 	for (int t = 0; t < 2; t++) {
 		free(a->country[t].v);
+		free(a->nir[t].v);
 		free(a->holder[t].v);
 		free(a->pair[t].v);
 		free(a->health[t].v);

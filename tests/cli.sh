@@ -309,6 +309,19 @@ assert len(m) == 1 and m[0]["first"] == "10.0.0.0" and m[0]["last"] == "10.0.0.2
 assert m[0]["old"]["rir"] == "ripencc" and m[0]["new"]["rir"] == "arin", m
 assert m[0]["new"]["holder"] == "A1" and m[0]["old"]["cc"] == "DE", m
 ' "$tmp/details.jsonl"
+# Names beside the holders: the key stays the id, the name comes beside it.
+printf 'registry,holder_id,name\nripencc,H2,"Caf\xc3\xa9 ""Two"" Ltd"\n' >"$tmp/d-names.csv"
+"$rirdb" build -q -o "$tmp/d-named.snap" "$tmp/new.txt" "$tmp/arin.txt" "$tmp/d-names.csv" 2>/dev/null
+"$rirdb" diff --details "$tmp/d-old.snap" "$tmp/d-named.snap" >"$tmp/named.jsonl"
+check "diff --details gives each side's holder key and name" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+h = [r for r in rows if r["change"] == "holder"]
+assert len(h) == 1, rows
+assert h[0]["old"]["holder_key"] == "ripencc:H1" and h[0]["old"]["name"] == "", h
+assert h[0]["new"]["holder_key"] == "ripencc:H2", h
+assert h[0]["new"]["name"] == "Caf\u00e9 \"Two\" Ltd", h
+' "$tmp/named.jsonl"
 "$rirdb" diff "$tmp/d-old.snap" "$tmp/d-old.snap" >"$tmp/same.txt"
 check "diff of a snapshot with itself lists nothing" test "$(wc -l <"$tmp/same.txt")" = 1
 "$rirdb" diff "$tmp/d-old.snap" "$tmp/trunc.snap" >/dev/null 2>"$tmp/e"; rc=$?

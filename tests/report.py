@@ -257,6 +257,42 @@ def check_bad_input(tmp, good):
     check('no -o: usage error, exit 2', r.returncode == 2, r.stderr)
 
 
+def check_names_and_nirs(tmp):
+    """Holders' names (from the lines' "name") beside their keys, and the
+    NIR table, from hand-written total lines."""
+    def line(scope, key, b, name=None):
+        r = {'ts': '2024-05-01T00:00:00Z', 'interval': 'total', 'snapshot': 's',
+             'scope': scope, 'dir': 'src', 'key': key, 'packets': 1, 'bytes': b}
+        if name is not None:
+            r['name'] = name
+        return json.dumps(r, ensure_ascii=False) + '\n'
+    src = os.path.join(tmp, 'names.jsonl')
+    with open(src, 'w', encoding='utf-8') as f:
+        f.write(line('holder', 'afrinic:F364712F', 300, 'Caf\u00e9 <b>&amp; "Co"'))
+        f.write(line('holder', 'apnic:A91A', 200, '\u65e5\u672c Example'))
+        f.write(line('holder', 'ripencc:ORG-X', 100))  # an older line: no name
+        f.write(line('nir', 'apnic:jpnic', 200))
+        f.write(line('nir', 'apnic:', 50))
+        f.write(line('nir', 'lacnic:nicbr', 70))
+    out = os.path.join(tmp, 'names.html')
+    r = subprocess.run([RIRDB, 'report', '-o', out, src], capture_output=True, text=True)
+    check('names and NIRs: exit 0', r.returncode == 0, r.stderr)
+    with open(out, encoding='utf-8') as f:
+        text = f.read()
+    holders = re.search(r'<table id=holders>(.*?)</table>', text, re.S)
+    rows = re.findall(r'<tr data-bytes=\d+ data-packets=\d+><td>([^<]*)<td class=name>([^<]*)<td',
+                      holders.group(1) if holders else '')
+    got = [(html.unescape(k), html.unescape(n)) for k, n in rows]
+    check('holders table: each name beside its key, escaped, "" for a line without one',
+          got == [('afrinic:F364712F', 'Caf\u00e9 <b>&amp; "Co"'),
+                  ('apnic:A91A', '\u65e5\u672c Example'), ('ripencc:ORG-X', '')], got)
+    page = Page()
+    page.feed(text)
+    check('NIR table: every NIR key by bytes',
+          [(k, b) for k, b, _ in page.rows['nirs']] ==
+          [('apnic:jpnic', 200), ('lacnic:nicbr', 70), ('apnic:', 50)], page.rows['nirs'])
+
+
 def check_long_run(tmp):
     """A day's worth of intervals is merged into at most 600 columns."""
     path = os.path.join(tmp, 'long.jsonl')
@@ -313,6 +349,7 @@ def main():
     check_content(parse(page), lines)
     check_render(page, tmp)
     check_bad_input(tmp, jsonl)
+    check_names_and_nirs(tmp)
     check_long_run(tmp)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
