@@ -5,9 +5,12 @@
 
 rirmeter attributes a generated capture and serves /metrics on 127.0.0.1;
 Debian's prometheus, started here with a 1 s scrape interval, scrapes it;
-the per-registry totals Prometheus reports over its HTTP API must equal
-rirmeter's own JSON totals, and `promtool check metrics` must accept the
-endpoint's text.  Without the prometheus package the server checks are
+the per-registry and per-NIR totals Prometheus reports over its HTTP API
+must equal rirmeter's own JSON totals, and `promtool check metrics` must
+accept the endpoint's text.  The snapshot names every AFRINIC holder, with
+quotes, backslashes and multi-byte characters at the 64-byte cut: each
+holder series keeps its id in `holder` and carries the name, cut between
+characters and escaped, in `name`.  Without the prometheus package the server checks are
 reported as skipped, not passed.
 
 Then a flood: 1,100 idle TCP connections from 127.0.0.2 (the whole 127/8
@@ -16,6 +19,7 @@ scraper on 127.0.0.1 out: its scrapes answer within a second, all but the
 per-address limit (16) of the idle ones are closed at once, and the rest
 when the idle timeout (5 s) passes.
 """
+import csv
 import json
 import os
 import resource
@@ -28,7 +32,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from tap import EAL, build_snapshot, check, finish, gen_pcap, skip
+from tap import EAL, check, data_inputs, finish, gen_pcap, skip
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 
@@ -116,17 +120,62 @@ def check_flood(eal, pcap, snap, tmp):
           proc.returncode == 0 and log.count('\n') < 30, log[-2000:])
 
 
+NAME_MAX = 64  # bytes of a holder's name in its label (formats.h)
+
+
+def hostile_name(i):
+    """Names that need escaping, or whose 64-byte cut falls inside a
+    character or right after one."""
+    return ['Holder "%d" \\ Ltd' % i,
+            'a' * 63 + '\u00e9 %d' % i,            # the cut would split the é
+            'b' * 62 + '\u00e9%d' % i,             # the é ends at 64: kept
+            '\u65e5\u672c' * 12 + str(i)][i % 4]  # 3-byte characters
+
+
+def name_label(name):
+    """What the name label should hold: the first 64 bytes, cut between
+    characters (the exposition escapes; the API gives the value back)."""
+    return name.encode()[:NAME_MAX].decode('utf-8', 'ignore')
+
+
+def holder_csv(path):
+    """A registry,holder_id,name file naming every holder of the extended
+    AFRINIC file (its 8th field); the names by key."""
+    names = {}
+    ext = os.path.join(DATA, 'rir', 'delegated-afrinic-extended-20230323')
+    for line in open(ext):
+        f = line.rstrip('\n').split('|')
+        if len(f) >= 8 and f[0] == 'afrinic' and f[7] and 'afrinic:' + f[7] not in names:
+            names['afrinic:' + f[7]] = hostile_name(len(names))
+    with open(path, 'w', newline='', encoding='utf-8') as o:
+        w = csv.writer(o)
+        w.writerow(['registry', 'holder_id', 'name'])
+        for k, n in names.items():
+            w.writerow(['afrinic', k.split(':', 1)[1], n])
+    return names
+
+
+def api(pport, query):
+    """The samples of an instant query, as (labels, value)."""
+    q = 'http://127.0.0.1:%d/api/v1/query?query=%s' % (pport, urllib.parse.quote(query))
+    _, body = get(q)
+    return [(r['metric'], int(float(r['value'][1]))) for r in json.loads(body)['data']['result']]
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-prom-')
     snap = os.path.join(tmp, 'r.snap')
-    build_snapshot(RIRDB, DATA, snap)
+    names = holder_csv(os.path.join(tmp, 'holders.csv'))
+    p = subprocess.run([RIRDB, 'build', '-q', '-o', snap] + data_inputs(DATA) +
+                       [os.path.join(tmp, 'holders.csv')], capture_output=True, text=True)
+    check('snapshot with %d named holders builds' % len(names), p.returncode == 0, p.stderr)
     pcap = gen_pcap(SCRIPTS, os.path.join(tmp, 'c.pcap'), 3000, 5)
     port = free_port()
     out = os.path.join(tmp, 'o.jsonl')
     eal = EAL + ['--lcores', '0@0,1@1']
     proc = subprocess.Popen([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
                             '--db', snap, '--json', out, '--duration', '10', '--quiet',
-                            '--interval', '0', '--prom-listen', str(port)],
+                            '--interval', '0', '--top', '100000', '--prom-listen', str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = 'http://127.0.0.1:%d/metrics' % port
     text = ''
@@ -140,6 +189,10 @@ def main():
             pass
     check('/metrics is served on loopback and reaches the final count',
           'rirmeter_received_packets_total 3000' in text, text[:500])
+    check('/metrics has the nir family and named holder series',
+          '# TYPE rirmeter_nir_packets_total counter' in text and
+          'rirmeter_holder_packets_total{direction="src",holder="afrinic:' in text and
+          ',name="Holder \\"' in text, text[:500])
     try:
         get('http://127.0.0.1:%d/other' % port)
         check('other paths: 404', False, 'got 200')
@@ -156,7 +209,7 @@ def main():
         skip('promtool check metrics accepts the endpoint', 'promtool not installed')
 
     server = shutil.which('prometheus')
-    got = {}
+    got, nirs, holders = {}, {}, {}
     if server:
         pport = free_port()
         cfg = os.path.join(tmp, 'prometheus.yml')
@@ -168,36 +221,55 @@ def main():
                                  '--storage.tsdb.path=' + os.path.join(tmp, 'tsdb'),
                                  '--web.listen-address=127.0.0.1:%d' % pport],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        q = 'http://127.0.0.1:%d/api/v1/query?query=%s' % (
-            pport, urllib.parse.quote('rirmeter_rir_packets_total'))
         deadline = time.time() + 20
         while time.time() < deadline:
             time.sleep(0.5)
             try:
-                _, body = get(q)
-                res = json.loads(body)['data']['result']
-                if res:
-                    got = {(r['metric']['direction'], r['metric']['rir']): int(float(r['value'][1]))
-                           for r in res}
-                    if sum(got.values()) > 0:
-                        break
+                got = {(m['direction'], m['rir']): v
+                       for m, v in api(pport, 'rirmeter_rir_packets_total')}
+                if sum(got.values()) > 0:  # final: /metrics had every packet above
+                    nirs = {(m['direction'], '%s:%s' % (m['rir'], m.get('nir', ''))): v
+                            for m, v in api(pport, 'rirmeter_nir_packets_total')}
+                    holders = {(m['direction'], m['holder']): (v, m.get('name', ''))
+                               for m, v in api(pport, 'rirmeter_holder_packets_total')}
+                    break
             except (OSError, ValueError, KeyError):
                 pass
         prom.terminate()
         prom.wait(timeout=30)
     proc.wait(timeout=60)
-    want = {}
-    for line in open(out):
+    want, want_nirs, want_holders, json_names = {}, {}, {}, {}
+    for line in open(out, encoding='utf-8'):
         r = json.loads(line)
-        if r['interval'] == 'total' and r['scope'] == 'rir':
-            k = (r['dir'], r['key'])
+        if r['interval'] != 'total':
+            continue
+        k = (r.get('dir'), r['key'])
+        if r['scope'] == 'rir':
             want[k] = want.get(k, 0) + r['packets']
+        elif r['scope'] == 'nir':
+            want_nirs[k] = r['packets']
+        elif r['scope'] == 'holder' and r['packets']:
+            want_holders[k] = (r['packets'], name_label(r.get('name', '')))
+            json_names[r['key']] = r.get('name')
+    named = {k: n for k, n in json_names.items() if k in names}
+    check('JSON holder lines carry the full names of the holder CSV (%d named)' % len(named),
+          len(named) >= 4 and all(n == names[k] for k, n in named.items()) and
+          all(n is None for k, n in json_names.items() if k not in names),
+          [(k, n, names.get(k)) for k, n in json_names.items() if n != names.get(k)][:5])
     check('rirmeter exits 0', proc.returncode == 0, proc.stderr.read() if proc.stderr else '')
     if server:
         check('Prometheus scraped the per-registry totals rirmeter wrote', got == want,
               'prometheus %s\njson %s' % (sorted(got.items()), sorted(want.items())))
+        check('Prometheus scraped the per-NIR totals rirmeter wrote', nirs == want_nirs,
+              'prometheus %s\njson %s' % (sorted(nirs.items()), sorted(want_nirs.items())))
+        check('Prometheus holder series: keyed by id, name cut to 64 bytes between characters',
+              holders == want_holders,
+              [(k, holders.get(k), v) for k, v in want_holders.items() if holders.get(k) != v][:5])
     else:
-        skip('Prometheus scraped the per-registry totals rirmeter wrote',
+        for what in ('per-registry', 'per-NIR'):
+            skip('Prometheus scraped the %s totals rirmeter wrote' % what,
+                 'the prometheus package is not installed')
+        skip('Prometheus holder series: keyed by id, name cut to 64 bytes between characters',
              'the prometheus package is not installed')
 
     check_flood(eal, pcap, snap, tmp)

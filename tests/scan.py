@@ -152,6 +152,29 @@ def on_terminal(args):
     return tap_on_terminal([RIRDB, 'scan'] + args)
 
 
+def check_names(tmp):
+    """Holder lines carry the name a holder CSV gave (JSON only; CSV keeps
+    its columns); the key stays the id."""
+    names = os.path.join(tmp, 'holders.csv')
+    with open(names, 'w', encoding='utf-8') as f:
+        f.write('registry,holder_id,name\nafrinic,F364712F,"Caf\u00e9 ""Q"" \\ Net"\n')
+    snap = os.path.join(tmp, 'named.snap')
+    p = subprocess.run([RIRDB, 'build', '-q', '-o', snap] + data_inputs(DATA) + [names],
+                       capture_output=True, text=True)
+    check('a snapshot with a holder CSV builds', p.returncode == 0, p.stderr)
+    text = '41.0.0.1 41.0.0.2 193.0.6.139\n'
+    p = run(['-d', snap, '--json', '-', '--quiet'], input=text)
+    rows = {r['key']: r for r in map(json.loads, p.stdout.splitlines()) if r['scope'] == 'holder'}
+    check('scan JSON: the named holder\'s line has its name, the others none',
+          rows.get('afrinic:F364712F', {}).get('name') == 'Caf\u00e9 "Q" \\ Net' and
+          rows['afrinic:F364712F']['count'] == 2 and
+          all('name' not in r for k, r in rows.items() if k != 'afrinic:F364712F'), rows)
+    p = run(['-d', snap, '--csv', '-', '--quiet'], input=text)
+    head = p.stdout.splitlines()[0] if p.stdout else ''
+    check('scan CSV: the columns of before, no name',
+          head == 'ts,interval,snapshot,scope,key,count' and 'Caf' not in p.stdout, p.stdout)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-scan-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -270,6 +293,7 @@ def main():
     check('bad --top: exit 2', p.returncode == 2 and '--top' in p.stderr, p.stderr)
     p = run(['-d', log, log])
     check('not a snapshot: exit 1', p.returncode == 1 and log in p.stderr, p.stderr)
+    check_names(tmp)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
