@@ -32,7 +32,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from tap import EAL, check, data_inputs, finish, gen_pcap, skip
+from tap import EAL, check, check_promtool, data_inputs, finish, gen_pcap, skip
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 
@@ -199,14 +199,7 @@ def main():
     except urllib.error.HTTPError as e:
         check('other paths: 404', e.code == 404, e.code)
 
-    promtool = shutil.which('promtool')
-    if promtool:
-        p = subprocess.run([promtool, 'check', 'metrics'], input=text, capture_output=True,
-                           text=True)
-        check('promtool check metrics accepts the endpoint', p.returncode == 0,
-              p.stdout + p.stderr)
-    else:
-        skip('promtool check metrics accepts the endpoint', 'promtool not installed')
+    check_promtool('promtool check metrics accepts the endpoint', text)
 
     server = shutil.which('prometheus')
     got, nirs, holders = {}, {}, {}

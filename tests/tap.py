@@ -10,6 +10,7 @@ import collections
 import glob
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -143,6 +144,18 @@ def read_pcap(path):
         out.append(d[off + 16:off + 16 + incl])
         off += 16 + incl
     return out
+
+
+def check_promtool(name, text):
+    """`promtool check metrics` accepts the exposition text (a check named
+    name), or a skip when promtool is not installed."""
+    promtool = shutil.which('promtool')
+    if not promtool:
+        skip(name, 'promtool not installed')
+        return
+    p = subprocess.run([promtool, 'check', 'metrics'], input=text, capture_output=True,
+                       text=True)
+    check(name, p.returncode == 0, p.stdout + p.stderr)
 
 
 def write_pcap(path, frames):
