@@ -168,7 +168,8 @@ static double now_s(void)
  * --annotate: each line is fed to the scanner whole, so every address in it
  * has been reported once its newline has gone through (a newline ends any
  * token); the line is then written with " addr=A rir=R cc=CC holder=H" for
- * each address appended before its line ending.
+ * each address appended before its line ending, " nir=N" after the cc of an
+ * address under a NIR (so lines of space under none read as before).
  */
 struct annot {
 	const struct rm_lookup *lk;
@@ -245,8 +246,11 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 		}
 		const struct rm_attr *at = &an->lk->db->attrs[id < an->lk->db->n_attrs ? id : 0];
 		rm_key_holder(an->lk->db, at, key, sizeof(key));
-		fprintf(an->out, " addr=%s rir=%s cc=%.2s holder=", a, rm_rir_name(at->rir),
+		fprintf(an->out, " addr=%s rir=%s cc=%.2s", a, rm_rir_name(at->rir),
 			at->cc[0] ? at->cc : "ZZ");
+		if (at->nir)
+			fprintf(an->out, " nir=%s", rm_nir_name(at->nir));
+		fputs(" holder=", an->out);
 		put_value(an->out, key);
 	}
 	fwrite(l + body, 1, n - body, an->out);
@@ -760,7 +764,8 @@ static const char usage_text[] =
     "(plain or gzip; standard input when none or -): counts per rir, country, nir\n"
     "and holder (top N, default 20, then other). A table on standard output unless\n"
     "--json or --csv is given. --annotate instead copies each line to standard\n"
-    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address.\n"
+    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address\n"
+    "(\" nir=N\" after the cc of an address under a NIR).\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
     "threads (default: one per online CPU).\n";
 

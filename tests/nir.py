@@ -146,6 +146,13 @@ def main():
     named = [r for r in scan if r['scope'] == 'holder' and r['key'] == 'apnic:' + JP]
     check('rirdb scan: the named holder\'s line carries its name',
           len(named) == 1 and named[0].get('name') == NAME, named)
+    p = subprocess.run([RIRDB, 'scan', '-d', snap, '--annotate', '--quiet'],
+                       input='a 1.0.16.5 b 1.11.3.4 c 193.0.6.139\n', capture_output=True,
+                       text=True)
+    check('rirdb scan --annotate: nir= after the cc of an address under a NIR only',
+          p.stdout == 'a 1.0.16.5 b 1.11.3.4 c 193.0.6.139 addr=1.0.16.5 rir=apnic cc=JP '
+          'nir=jpnic holder=apnic:%s addr=1.11.3.4 rir=apnic cc=KR nir=krnic holder=apnic:%s '
+          'addr=193.0.6.139 rir=ripencc cc=NL holder=none\n' % (JP, KR), p.stdout + p.stderr)
 
     if not RIRMETER:
         skip('rirmeter nir totals', 'no rirmeter in this build')
