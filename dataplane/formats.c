@@ -55,7 +55,7 @@ void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 			}
 			struct rm_row other = out->v[i + o->top];
 			snprintf(other.key, sizeof(other.key), "other");
-			other.name[0] = '\0';
+			other.name = "";
 			other.packets = op;
 			other.bytes = ob;
 			out->v[i + o->top] = other;

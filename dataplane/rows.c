@@ -106,7 +106,7 @@ int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db)
 	for (uint32_t i = 0; i < r->n_ids; i++) {
 		const char **n = &r->holder_names[r->holder_of[i]];
 		if (!*n || !**n)
-			*n = rm_holder_key_name(db, &db->attrs[i]);
+			*n = rm_name_intern(rm_holder_key_name(db, &db->attrs[i]));
 	}
 	free(kc);
 	free(kn);
@@ -164,18 +164,66 @@ void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const
 	size_t n = rm_utf8_cut(key, strnlen(key, sizeof(r->key) - 1));
 	memcpy(r->key, key, n);
 	r->key[n] = '\0';
-	r->name[0] = '\0';
+	r->name = "";
 	r->packets = packets;
 	r->bytes = bytes;
 	r->has_bytes = has_bytes;
 }
 
+/* The pool of rm_name_intern: open addressing, at most half full. */
+static struct {
+	char **slot;
+	size_t n, cap;
+} pool;
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static char **pool_find(char **slot, size_t cap, const char *s)
+{
+	size_t i = name_hash(s) & (cap - 1);
+	while (slot[i] && strcmp(slot[i], s) != 0)
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+const char *rm_name_intern(const char *name)
+{
+	char cut[RM_HOLDER_TEXT_MAX + 1];
+	size_t len = rm_utf8_cut(name, strnlen(name, RM_HOLDER_TEXT_MAX));
+	if (len == 0)
+		return "";
+	memcpy(cut, name, len);
+	cut[len] = '\0';
+	if (2 * (pool.n + 1) > pool.cap) {
+		size_t cap = pool.cap ? 2 * pool.cap : 256;
+		char **slot = calloc(cap, sizeof(*slot));
+		if (!slot)
+			rm_out_of_memory();
+		for (size_t i = 0; i < pool.cap; i++)
+			if (pool.slot[i])
+				*pool_find(slot, cap, pool.slot[i]) = pool.slot[i];
+		free(pool.slot);
+		pool.slot = slot;
+		pool.cap = cap;
+	}
+	char **at = pool_find(pool.slot, pool.cap, cut);
+	if (!*at) {
+		if (!(*at = strdup(cut)))
+			rm_out_of_memory();
+		pool.n++;
+	}
+	return *at;
+}
+
 void rm_rows_name_last(struct rm_rows *rs, const char *name)
 {
-	struct rm_row *r = &rs->v[rs->n - 1];
-	size_t n = rm_utf8_cut(name, strnlen(name, sizeof(r->name) - 1));
-	memcpy(r->name, name, n);
-	r->name[n] = '\0';
+	rs->v[rs->n - 1].name = rm_name_intern(name);
 }
 
 void rm_rows_free(struct rm_rows *rs)
@@ -190,7 +238,8 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
 		const struct rm_row *r = &src->v[i];
 		rm_rows_push(dst, r->snap, r->scope, r->dir, r->key, r->packets, r->bytes,
 			     r->has_bytes);
-		rm_rows_name_last(dst, r->name);
+		if (r->name) /* interned already (a row built by hand has none) */
+			dst->v[dst->n - 1].name = r->name;
 	}
 }
 
@@ -236,7 +285,7 @@ void rm_rows_compact(struct rm_rows *rs)
 			k->packets += rs->v[i].packets;
 			k->bytes += rs->v[i].bytes;
 			if (*n && (!*k->name || strcmp(n, k->name) < 0))
-				memcpy(k->name, n, sizeof(k->name));
+				k->name = n;
 		} else {
 			rs->v[++w] = rs->v[i];
 		}
@@ -397,8 +446,8 @@ static void push_groups(struct rm_rows *rs, const char *snap, const char *scope,
 	for (uint32_t g = 0; g < n_groups; g++)
 		if (s[g].pkts) {
 			rm_rows_push(rs, snap, scope, dirs[d], keys[g], s[g].pkts, s[g].bytes, 1);
-			if (names && names[g])
-				rm_rows_name_last(rs, names[g]);
+			if (names && names[g]) /* interned by rm_reporter_init */
+				rs->v[rs->n - 1].name = names[g];
 		}
 	free(s);
 }

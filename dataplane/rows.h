@@ -22,7 +22,7 @@
  * registry of each id, and each id's country, NIR and holder key as an
  * index into a list of distinct keys ("ripencc:DE", "apnic:jpnic",
  * "afrinic:F364712F", "local:office"; "none" for no holder), with each
- * holder key's display name ("" when none; into the db's strings).
+ * holder key's display name ("" when none; interned, rm_name_intern).
  */
 struct rm_reporter {
 	const struct rm_db *db;
@@ -48,9 +48,10 @@ struct rm_row {
 	char key[RM_KEY_MAX];	 /* every key of a checked snapshot, uncut */
 	uint64_t packets, bytes;
 	int has_bytes;
-	/* holder rows: the holder's display name, "" when none.  A copy, not a
-	 * pointer into the snapshot: rows outlive a reload. */
-	char name[RM_HOLDER_TEXT_MAX + 1];
+	/* holder rows: the holder's display name, "" when none; never NULL in
+	 * a row of struct rm_rows.  Interned (rm_name_intern), not a pointer
+	 * into the snapshot, which a reload unmaps while its rows live on. */
+	const char *name;
 };
 
 struct rm_rows {
@@ -70,8 +71,19 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src);
  * a key between two characters). */
 void rm_rows_push(struct rm_rows *rs, const char *snap, const char *scope, const char *dir,
 		  const char *key, uint64_t packets, uint64_t bytes, int has_bytes);
-/* The name of the row pushed last (cut like a key to the field's size). */
+/* The name of the row pushed last (interned; cut to RM_HOLDER_TEXT_MAX
+ * bytes between characters). */
 void rm_rows_name_last(struct rm_rows *rs, const char *name);
+/*
+ * name's copy in a pool kept for the life of the process: one per distinct
+ * name, so rows hold a pointer (a row stays small; copying rows, as every
+ * export does, copies no text), and it stays valid after the snapshot it
+ * came from is unmapped.  The pool grows with the distinct names ever
+ * loaded, as the cumulative counters grow with the keys ever counted, not
+ * with the number of reloads.  "" for "".  Main lcore only, like every
+ * caller of rows.c.  Out of memory aborts (common/grow.h's policy).
+ */
+const char *rm_name_intern(const char *name);
 /* Sort and sum rows of equal (snapshot, scope, dir, key).  Of two names
  * for one key (a holder renamed by a reload, once the snapshots are
  * merged) the non-empty one is kept, else the smaller, so that the choice

@@ -148,6 +148,37 @@ static void holder_names(void **state)
 	teardown(f);
 }
 
+/* Names are interned: one copy per distinct name, cut to
+ * RM_HOLDER_TEXT_MAX bytes between characters, valid after the snapshot
+ * (here the model) it came from is gone. */
+static void interned_names(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	struct rm_rows copy = {0};
+	rm_rows_append(&copy, &f->rows);
+	const struct rm_row *w = find(&copy, "holder", "src", "apnic:A91A");
+	assert_ptr_equal(w->name, rm_name_intern("Example \xe6\x97\xa5\xe6\x9c\xac"));
+	teardown(f);
+	assert_string_equal(w->name, "Example \xe6\x97\xa5\xe6\x9c\xac");
+	rm_rows_free(&copy);
+	char long_name[RM_HOLDER_TEXT_MAX + 8];
+	memset(long_name, 'x', RM_HOLDER_TEXT_MAX - 1);
+	memcpy(long_name + RM_HOLDER_TEXT_MAX - 1, "\xc3\xa9yz", 5); /* é across the end */
+	const char *n = rm_name_intern(long_name);
+	assert_int_equal(strlen(n), RM_HOLDER_TEXT_MAX - 1);
+	assert_ptr_equal(rm_name_intern(""), rm_name_intern(""));
+	assert_string_equal(rm_name_intern(""), "");
+	/* Many names: the pool grows and keeps each one. */
+	const char *first = rm_name_intern("name 0");
+	for (int i = 0; i < 5000; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "name %d", i);
+		assert_string_equal(rm_name_intern(s), s);
+	}
+	assert_ptr_equal(rm_name_intern("name 0"), first);
+}
+
 /* A name changed between two snapshots: the merged row keeps one, the same
  * whichever order the rows came in. */
 static void renamed_holder(void **state)
@@ -266,9 +297,13 @@ static void prometheus_cut_on_boundary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(nir_rows),	      cmocka_unit_test(holder_names),
-	    cmocka_unit_test(renamed_holder), cmocka_unit_test(json_and_csv),
-	    cmocka_unit_test(prometheus),     cmocka_unit_test(prometheus_cut_on_boundary),
+	    cmocka_unit_test(nir_rows),
+	    cmocka_unit_test(holder_names),
+	    cmocka_unit_test(renamed_holder),
+	    cmocka_unit_test(interned_names),
+	    cmocka_unit_test(json_and_csv),
+	    cmocka_unit_test(prometheus),
+	    cmocka_unit_test(prometheus_cut_on_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
