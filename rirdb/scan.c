@@ -695,8 +695,8 @@ static unsigned scan_fields(const struct sink *s)
 	return RM_RECORD_SCAN | (s->distinct ? RM_FIELD(RM_F_DISTINCT) : 0);
 }
 
-/* One record; a holder's name in JSON only (record.h: CSV keeps its
- * columns). */
+/* One record; a holder's name in JSON (record.h: CSV keeps its columns)
+ * and at the end of its table line. */
 static void emit(const struct sink *s, const char *scope, const struct row *r)
 {
 	int named = r->name && *r->name && strcmp(scope, "holder") == 0;
@@ -719,6 +719,10 @@ static void emit(const struct sink *s, const char *scope, const struct row *r)
 		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, key, r->count);
 		if (s->distinct)
 			fprintf(s->table, " %14" PRIu64, r->distinct);
+		if (named) { /* display text, as the key (output.h) */
+			fputs("  ", s->table);
+			rm_put_text(s->table, r->name);
+		}
 		fputc('\n', s->table);
 	}
 }
@@ -733,7 +737,7 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 	if (s->csv)
 		rm_record_write_csv_header(s->csv, scan_fields(s));
 	if (s->table)
-		fprintf(s->table, "%-8s %-40s %14s%s\n", "scope", "key", "count",
+		fprintf(s->table, "%-8s %-40s %14s%s  name\n", "scope", "key", "count",
 			s->distinct ? "       distinct" : "");
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
 		struct row r = {(char *)rm_rir_name(k), rc[k], rd[k], NULL};

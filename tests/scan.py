@@ -169,6 +169,12 @@ def check_names(tmp):
           rows.get('afrinic:F364712F', {}).get('name') == 'Caf\u00e9 "Q" \\ Net' and
           rows['afrinic:F364712F']['count'] == 2 and
           all('name' not in r for k, r in rows.items() if k != 'afrinic:F364712F'), rows)
+    p = run(['-d', snap, '--quiet'], input=text)
+    named = [l for l in p.stdout.splitlines() if l.startswith('holder ')]
+    check('scan table: the name at the end of the named holder\'s line only',
+          any(l.split()[1] == 'afrinic:F364712F' and l.endswith('  Caf\u00e9 "Q" \\ Net')
+              for l in named) and
+          all(len(l.split()) == 3 for l in named if 'F364712F' not in l), named)
     p = run(['-d', snap, '--csv', '-', '--quiet'], input=text)
     head = p.stdout.splitlines()[0] if p.stdout else ''
     check('scan CSV: the columns of before, no name',
@@ -223,7 +229,7 @@ def main():
     p = run(['-d', snap, log])
     table = p.stdout.splitlines()
     check('a table on standard output by default, with a summary on stderr',
-          p.returncode == 0 and table[0].split() == ['scope', 'key', 'count'] and
+          p.returncode == 0 and table[0].split() == ['scope', 'key', 'count', 'name'] and
           any(l.split()[:2] == ['rir', 'ripencc'] for l in table) and
           ' addresses' in p.stderr and '\r' not in p.stderr, p.stderr)
 
