@@ -86,8 +86,8 @@ void rm_rows_name_last(struct rm_rows *rs, const char *name);
 const char *rm_name_intern(const char *name);
 /* Sort and sum rows of equal (snapshot, scope, dir, key).  Of two names
  * for one key (a holder renamed by a reload, once the snapshots are
- * merged) the non-empty one is kept, else the smaller, so that the choice
- * does not change from one reading to the next. */
+ * merged) a non-empty one is kept, of two non-empty ones the smaller, so
+ * that the choice does not change from one reading to the next. */
 void rm_rows_compact(struct rm_rows *rs);
 void rm_rows_free(struct rm_rows *rs);
 /* rs -= prev, row by row of equal (snapshot, scope, dir, key); both
