@@ -98,13 +98,20 @@ static const struct rm_row *find(const struct rm_rows *rs, const char *scope, co
 	return NULL;
 }
 
+/* The fixture's rows copied (as a reload's totals are) and compacted. */
+static struct rm_rows copy_of(const struct fixture *f)
+{
+	struct rm_rows copy = {0};
+	rm_rows_append(&copy, &f->rows);
+	rm_rows_compact(&copy);
+	return copy;
+}
+
 static void nir_rows(void **state)
 {
 	(void)state;
 	struct fixture *f = setup();
-	struct rm_rows rs = {0};
-	rm_rows_append(&rs, &f->rows);
-	rm_rows_compact(&rs);
+	struct rm_rows rs = copy_of(f);
 	const struct rm_row *w = find(&rs, "nir", "src", "apnic:jpnic");
 	assert_non_null(w);
 	assert_int_equal(w->packets, 3); /* ids 1 and 2: one NIR, two countries */
@@ -134,9 +141,7 @@ static void holder_names(void **state)
 {
 	(void)state;
 	struct fixture *f = setup();
-	struct rm_rows copy = {0};
-	rm_rows_append(&copy, &f->rows); /* names survive a copy (a reload's totals) */
-	rm_rows_compact(&copy);
+	struct rm_rows copy = copy_of(f); /* names survive a copy */
 	const struct rm_row *w = find(&copy, "holder", "src", "apnic:A91A");
 	assert_non_null(w);
 	assert_int_equal(w->packets, 3);
@@ -155,8 +160,7 @@ static void interned_names(void **state)
 {
 	(void)state;
 	struct fixture *f = setup();
-	struct rm_rows copy = {0};
-	rm_rows_append(&copy, &f->rows);
+	struct rm_rows copy = copy_of(f);
 	const struct rm_row *w = find(&copy, "holder", "src", "apnic:A91A");
 	assert_ptr_equal(w->name, rm_name_intern("Example \xe6\x97\xa5\xe6\x9c\xac"));
 	teardown(f);
