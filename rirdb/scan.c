@@ -169,7 +169,8 @@ static double now_s(void)
  * has been reported once its newline has gone through (a newline ends any
  * token); the line is then written with " addr=A rir=R cc=CC holder=H" for
  * each address appended before its line ending, " nir=N" after the cc of an
- * address under a NIR (so lines of space under none read as before).
+ * address under a NIR (so lines of space under none read as before), and
+ * with a located layer " geo=CC asn=ASn" after the holder.
  */
 struct annot {
 	const struct rm_lookup *lk;
@@ -220,6 +221,20 @@ static void put_value(FILE *o, const char *raw)
 	fputc('"', o);
 }
 
+/* With a located layer: " geo=CC asn=ASn" (ZZ and none when the layer
+ * knows nothing), from its reference lookup (a binary search: --annotate
+ * answers one address at a time anyway). */
+static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *f)
+{
+	uint32_t g = f->v6 ? rm_ref_geo6(db, rm_v6_from_bytes(f->v6addr)) : rm_ref_geo4(db, f->v4);
+	const struct rm_geo *x = &db->geo[g];
+	fprintf(o, " geo=%.2s", x->cc[0] ? x->cc : "ZZ");
+	if (x->asn)
+		fprintf(o, " asn=AS%u", x->asn);
+	else
+		fputs(" asn=none", o);
+}
+
 /* One line (with its newline, if any) as a stream of its own: a newline
  * ends every token, so each line's addresses are all known at its end. */
 static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l, size_t n)
@@ -252,6 +267,8 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 			fprintf(an->out, " nir=%s", rm_nir_name(at->nir));
 		fputs(" holder=", an->out);
 		put_value(an->out, key);
+		if (an->lk->db->n_geo)
+			put_located(an->out, an->lk->db, f);
 	}
 	fwrite(l + body, 1, n - body, an->out);
 }
@@ -769,7 +786,8 @@ static const char usage_text[] =
     "and holder (top N, default 20, then other). A table on standard output unless\n"
     "--json or --csv is given. --annotate instead copies each line to standard\n"
     "output with \" addr=A rir=R cc=CC holder=H\" appended for each address\n"
-    "(\" nir=N\" after the cc of an address under a NIR).\n"
+    "(\" nir=N\" after the cc of an address under a NIR; \" geo=CC asn=ASn\" after the\n"
+    "holder when the snapshot has a located layer).\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
     "threads (default: one per online CPU).\n";
 

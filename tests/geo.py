@@ -16,6 +16,7 @@ import io
 import ipaddress
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -194,6 +195,19 @@ def main():
     check('the located layer leaves the registry columns as they were; none without it',
           len(base) == len(rows) and not diff and 'geo_cc' not in (base[0] if base else {}),
           '%s' % diff[:5])
+    # rirdb scan --annotate: geo= and asn= after the holder, as lookup says.
+    text = ''.join('seen %s here\n' % a for a in addrs[:300])
+    p = subprocess.run([RIRDB, 'scan', '-d', geo, '--annotate'], input=text,
+                       capture_output=True, text=True)
+    notes = re.findall(r'addr=(\S+) .*? geo=(\S+) asn=(\S+)', p.stdout)
+    exp = [(a, want[a][0] or 'ZZ', want[a][1] or 'none') for a in addrs[:300]]
+    plain_out = subprocess.run([RIRDB, 'scan', '-d', plain, '--annotate'], input=text,
+                               capture_output=True, text=True).stdout
+    check('rirdb scan --annotate appends geo= and asn= as libloc answers; not without the '
+          'layer', [(str(ipaddress.ip_address(a)), g, n) for a, g, n in notes] ==
+          [(str(ipaddress.ip_address(a)), g, n) for a, g, n in exp] and
+          ' geo=' not in plain_out and plain_out.count('addr=') == 300,
+          p.stdout[:600] + p.stderr)
     check_mmdb(tmp, inputs, addrs, want)
     info = subprocess.run([RIRDB, 'info', '-d', geo], capture_output=True, text=True).stdout
     check('rirdb info shows the database\'s provenance (vendor, date, file)',
