@@ -63,6 +63,17 @@ static void build_base(void)
 	struct rm_db db;
 	if (!m)
 		abort();
+	/* A located layer too, so that its sections are patched as well. */
+	struct rm_geo *geo = calloc(3, sizeof(*geo));
+	uint32_t *v4s = malloc(3 * 4), *v4i = malloc(3 * 4), *v6i = malloc(2 * 4);
+	struct rm_key *v6s = calloc(2, sizeof(*v6s));
+	if (!geo || !v4s || !v4i || !v6i || !v6s)
+		abort();
+	geo[1] = (struct rm_geo){{'D', 'E'}, 0, 3320};
+	geo[2] = (struct rm_geo){{'N', 'L'}, 0, 1136};
+	v4s[0] = 0, v4i[0] = 0, v4s[1] = 0xc1000000u, v4i[1] = 1, v4s[2] = 0xc1000800u, v4i[2] = 2;
+	v6s[1] = rm_key_make((rm_u128)0x2001067cu << 96), v6i[0] = 0, v6i[1] = 2;
+	rm_model_set_geo(m, geo, 3, v4s, v4i, 3, v6s, v6i, 2);
 	rm_model_view(m, &db);
 	if (rm_snapshot_write(&db, tmp, err, sizeof(err)))
 		abort();
@@ -125,6 +136,12 @@ static void serve_lookups(const struct rm_snapshot *s)
 	for (int i = 0; i < 4; i++)
 		if (ids[i] >= db->n_attrs ||
 		    rm_ref_lookup6(db, rm_v6_from_bytes(a6[i])) >= db->n_attrs)
+			abort();
+	for (int i = 0; i < 8; i++)
+		if (db->n_geo && rm_ref_geo4(db, a4[i]) >= db->n_geo)
+			abort();
+	for (int i = 0; i < 4; i++)
+		if (db->n_geo && rm_ref_geo6(db, rm_v6_from_bytes(a6[i])) >= db->n_geo)
 			abort();
 	for (uint32_t i = 0; i < db->n_attrs; i++) {
 		char key[256];
