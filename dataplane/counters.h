@@ -10,6 +10,7 @@
 #ifndef RM_COUNTERS_H
 #define RM_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -27,17 +28,28 @@ struct rm_cell {
  * frame ends in exactly one of attributed, non_ip, malformed, flow (a
  * datagram taken as flow export) or not_flow (IP traffic ignored under
  * --flows-only).  Flow records add their packets and bytes to by_id and
- * the pairs, and count in records. */
+ * the pairs, and count in records.  Tunnels count apart from that
+ * balance: each encapsulation a frame crosses in tunnel[kind], and what
+ * its innermost packet is when that is not IP in tunnel_non_ip or
+ * tunnel_malformed[reason], whatever --tunnels says.  With --tunnels both,
+ * the innermost addresses of every attributed frame count in inner_by_id
+ * and inner_pair (NULL otherwise: rm_counters_layers). */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
 	uint64_t flow, flow_bytes, not_flow, not_flow_bytes, records;
 	uint64_t malformed[RM_BAD_COUNT];
 	uint64_t malformed_bytes[RM_BAD_COUNT];
 	struct rm_cell pair[RM_RIR_COUNT][RM_RIR_COUNT]; /* [source rir][destination rir] */
-	struct rm_cell *by_id[RM_DIRS];			 /* indexed by attribution id */
+	struct rm_cell tunnel[RM_TUN_COUNT], tunnel_non_ip, tunnel_malformed[RM_BAD_COUNT];
+	struct rm_cell inner_pair[RM_RIR_COUNT][RM_RIR_COUNT];
+	struct rm_cell *by_id[RM_DIRS];	      /* indexed by attribution id */
+	struct rm_cell *inner_by_id[RM_DIRS]; /* the same, innermost addresses, or NULL */
 	uint32_t n_ids;
 } __attribute__((aligned(64)));
 
+/* Process-wide, set once at start (--tunnels both): every counter block
+ * rm_counters_init makes from then on has the inner scopes. */
+void rm_counters_layers(bool inner);
 int rm_counters_init(struct rm_counters *c, uint32_t n_ids);
 void rm_counters_free(struct rm_counters *c);
 void rm_counters_zero(struct rm_counters *c);

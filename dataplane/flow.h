@@ -285,7 +285,8 @@ typedef void (*rm_flow_flush_fn)(struct rm_flow_state *st, void *ctx);
 struct rm_flow_state {
 	rm_flow_flush_fn flush;
 	void *flush_ctx;
-	int want_meta;			   /* fill the batch's meta (re-export is on) */
+	int want_meta; /* fill the batch's meta (re-export is on) */
+	bool inner;    /* --tunnels inner: sFlow headers' innermost addresses (sflow.c) */
 	const struct rm_flow_allow *allow; /* --flows-allow, or NULL: every source */
 	uint64_t now_ms;		/* arrival time, for records without timestamps (sFlow) */
 	uint64_t clock_ms;		/* monotonic ms for ageing (rm_flow_age) */

@@ -3,9 +3,9 @@
  * and exposition, and the table at exit.
  *
  * Every JSON line and CSV row is a record of common/record.h: ts,
- * interval, snapshot, scope, dir (not for rir_pair and health), key,
- * packets and bytes (not for the port counters), and in JSON a holder's
- * name when it has one (CSV keeps its columns: record.h).
+ * interval, snapshot, scope, dir (not for rir_pair, health and tunnel),
+ * key, packets and bytes (not for the port counters), and in JSON a
+ * holder's name when it has one (CSV keeps its columns: record.h).
  *
  * In the exposition a holder's series is keyed by its stable id (label
  * holder); its name is an informational label, the first
@@ -46,7 +46,8 @@ void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 		       (out->v[j].dir == r->dir ||
 			(out->v[j].dir && r->dir && strcmp(out->v[j].dir, r->dir) == 0)))
 			j++;
-		if (strcmp(r->scope, "holder") == 0 && j - i > o->top) {
+		if ((strcmp(r->scope, "holder") == 0 || strcmp(r->scope, "inner_holder") == 0) &&
+		    j - i > o->top) {
 			qsort(r, j - i, sizeof(*r), by_bytes);
 			uint64_t op = 0, ob = 0;
 			for (uint32_t k = i + o->top; k < j; k++) {

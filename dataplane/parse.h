@@ -6,6 +6,11 @@
  * the worker's hot loop decides them without a call; everything else goes
  * through rm_parse_frame_tagged.  Every length is checked before it is
  * used: a frame that ends early is malformed, never read past its end.
+ *
+ * Tunnels (GRE, ERSPAN, IP-in-IP, VXLAN, Geneve, GTP-U) are a second step:
+ * rm_parse_may_tunnel, inline and a few compares, tells whether an IP
+ * frame may carry one; only then does rm_parse_tunnels, out of line, go
+ * through the encapsulations to the innermost IP header.
  */
 #ifndef RM_PARSE_H
 #define RM_PARSE_H
@@ -18,12 +23,14 @@
 enum rm_frame_class { RM_FRAME_IPV4, RM_FRAME_IPV6, RM_FRAME_NON_IP, RM_FRAME_MALFORMED };
 
 enum rm_malformed {
-	RM_BAD_TRUNCATED,     /* ends inside a header */
-	RM_BAD_IPV4_IHL,      /* IHL < 5 */
-	RM_BAD_IPV4_LENGTH,   /* total length beyond the frame, or below the header */
-	RM_BAD_IP_VERSION,    /* version field disagrees with the EtherType or MPLS nibble */
-	RM_BAD_IPV6_LENGTH,   /* payload length beyond the frame */
-	RM_BAD_TOO_MANY_TAGS, /* more VLAN tags or MPLS labels than we follow */
+	RM_BAD_TRUNCATED,	 /* ends inside a header */
+	RM_BAD_IPV4_IHL,	 /* IHL < 5 */
+	RM_BAD_IPV4_LENGTH,	 /* total length beyond the frame, or below the header */
+	RM_BAD_IP_VERSION,	 /* version field disagrees with the EtherType or MPLS nibble */
+	RM_BAD_IPV6_LENGTH,	 /* payload length beyond the frame */
+	RM_BAD_TOO_MANY_TAGS,	 /* more VLAN tags or MPLS labels than we follow */
+	RM_BAD_TUNNEL_HEADER,	 /* a tunnel header with a version, flag or length we refuse */
+	RM_BAD_TOO_MANY_TUNNELS, /* more nested tunnels than RM_TUNNEL_MAX */
 	RM_BAD_COUNT
 };
 
@@ -140,5 +147,88 @@ static inline void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t fra
 
 /* The same from the IP header on (no link layer), IPv4 or IPv6 by its version. */
 void rm_parse_ip(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame *out);
+
+/* ------------------------------------------------------------------ */
+/* Tunnels                                                             */
+
+/* What an encapsulation is counted as (the tunnel scope's keys). */
+enum rm_tunnel_kind {
+	RM_TUN_GRE,    /* GRE carrying IP, Ethernet (0x6558) or any EtherType */
+	RM_TUN_ERSPAN, /* GRE carrying a mirrored frame: ERSPAN type I, II, III */
+	RM_TUN_VXLAN,  /* UDP 4789 */
+	RM_TUN_GENEVE, /* UDP 6081 */
+	RM_TUN_GTPU,   /* UDP 2152, G-PDUs and GTP-U's own messages */
+	RM_TUN_IPIP,   /* IPv4 in IPv4 (protocol 4) */
+	RM_TUN_6IN4,   /* IPv6 in IPv4 (protocol 41) */
+	RM_TUN_4IN6,   /* IPv4 in IPv6 (protocol 4) */
+	RM_TUN_6IN6,   /* IPv6 in IPv6 (protocol 41) */
+	RM_TUN_COUNT
+};
+
+const char *rm_tunnel_name(unsigned kind);
+
+/* Which addresses are attributed (--tunnels): the outermost IP header's
+ * (what the frame looks like on the wire), the innermost's (whose traffic
+ * it is), or both, the innermost to scopes of their own (inner_rir, ...). */
+enum rm_tunnel_mode { RM_TUNNELS_OUTER, RM_TUNNELS_INNER, RM_TUNNELS_BOTH };
+
+/* "outer", "inner", "both" into *mode; -1 for anything else. */
+int rm_tunnel_mode_parse(const char *s, enum rm_tunnel_mode *mode);
+
+/* Levels of encapsulation followed; one more is malformed (too_many_tunnels). */
+#define RM_TUNNEL_MAX 4
+
+/* The encapsulations crossed, outermost first. */
+struct rm_tunnels {
+	uint8_t n;
+	uint8_t kind[RM_TUNNEL_MAX]; /* enum rm_tunnel_kind */
+};
+
+#define RM_IPPROTO_IPIP	   4 /* IPv4 payload, RFC 2003 / RFC 2473 */
+#define RM_IPPROTO_UDP	   17
+#define RM_IPPROTO_IPV6	   41 /* IPv6 payload, RFC 4213 / RFC 2473 */
+#define RM_IPPROTO_GRE	   47
+#define RM_UDP_PORT_GTPU   2152
+#define RM_UDP_PORT_VXLAN  4789
+#define RM_UDP_PORT_GENEVE 6081
+
+/*
+ * Whether IP frame f (parsed from the avail bytes at p) may carry a
+ * tunnel: its protocol is IP-in-IP or GRE, or UDP to a tunnel's
+ * destination port.  Cheap and on every IP frame, so it only looks;
+ * rm_parse_tunnels decides (fragments, lengths, headers).
+ */
+static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *p, uint32_t avail)
+{
+	if (f->proto == RM_IPPROTO_UDP) {
+		if (f->l4_off + 4u > avail)
+			return false;
+		/* One byte's compare turns most ports away: the high bytes of the
+		 * tunnels' ports lie in a range (0x08-0x17) that DNS, HTTP(S)
+		 * and the ephemeral ports are outside of. */
+		const unsigned lo = RM_UDP_PORT_GTPU >> 8, hi = RM_UDP_PORT_GENEVE >> 8;
+		if ((unsigned)(p[f->l4_off + 2] - lo) > hi - lo)
+			return false;
+		uint16_t port = rm_get_be16(p + f->l4_off + 2);
+		return port == RM_UDP_PORT_GTPU || port == RM_UDP_PORT_VXLAN ||
+		       port == RM_UDP_PORT_GENEVE;
+	}
+	return f->proto == RM_IPPROTO_IPIP || f->proto == RM_IPPROTO_IPV6 ||
+	       f->proto == RM_IPPROTO_GRE;
+}
+
+/*
+ * Follow the encapsulations of IP frame outer (parsed by rm_parse_frame or
+ * rm_parse_ip from the avail bytes at p) down to the innermost packet, at
+ * most RM_TUNNEL_MAX levels, into *inner: IPv4 or IPv6 (its addresses
+ * point into p), non-IP (a tunnel carrying ARP, a pseudowire, a GTP-U
+ * echo), or malformed with the first reason found.  A frame that carries
+ * no tunnel (or is a fragment, whose payload is not a whole packet) gives
+ * inner = *outer and t->n = 0.  Each level's length fields are checked
+ * against the packet that carries it, never against the frame: an inner
+ * packet longer than its tunnel's payload is malformed.
+ */
+void rm_parse_tunnels(const uint8_t *p, uint32_t avail, const struct rm_frame *outer,
+		      struct rm_frame *inner, struct rm_tunnels *t);
 
 #endif

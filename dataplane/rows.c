@@ -16,6 +16,10 @@
  *             a row carries the holder's name when it has one
  *   rir_pair  "src>dst" registry pairs, no direction
  *   health    received, attributed, non_ip, malformed[.REASON], port.N.*
+ *   tunnel    the encapsulations crossed by kind, and non_ip and
+ *             malformed.REASON for what they carried (rows seen only)
+ *   inner_*   with --tunnels both, rir, country, holder and rir_pair of the
+ *             innermost addresses
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -465,6 +469,42 @@ bool rm_report_flows_on(void)
 	return flow_rows;
 }
 
+/* The tunnel scope: a row per kind and per inner outcome seen. */
+static void tunnel_rows(const struct rm_counters *c, const char *snap, struct rm_rows *rs)
+{
+	char key[64];
+	for (unsigned k = 0; k < RM_TUN_COUNT; k++)
+		if (c->tunnel[k].pkts)
+			rm_rows_push(rs, snap, "tunnel", NULL, rm_tunnel_name(k), c->tunnel[k].pkts,
+				     c->tunnel[k].bytes, 1);
+	if (c->tunnel_non_ip.pkts)
+		rm_rows_push(rs, snap, "tunnel", NULL, "non_ip", c->tunnel_non_ip.pkts,
+			     c->tunnel_non_ip.bytes, 1);
+	for (unsigned k = 0; k < RM_BAD_COUNT; k++)
+		if (c->tunnel_malformed[k].pkts) {
+			snprintf(key, sizeof(key), "malformed.%s", rm_malformed_name(k));
+			rm_rows_push(rs, snap, "tunnel", NULL, key, c->tunnel_malformed[k].pkts,
+				     c->tunnel_malformed[k].bytes, 1);
+		}
+}
+
+/* The inner scope of an attribution scope (static, as row scopes are), or
+ * NULL for the scopes that have none (health, tunnel). */
+static const char *inner_scope(const char *scope)
+{
+	static const char *const names[][2] = {{"rir", "inner_rir"},
+					       {"country", "inner_country"},
+					       {"holder", "inner_holder"},
+					       {"rir_pair", "inner_rir_pair"}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(scope, names[i][0]) == 0)
+			return names[i][1];
+	return NULL;
+}
+
+static void inner_rows(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		       struct rm_rows *rs);
+
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		struct rm_rows *rs)
 {
@@ -510,6 +550,38 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 		rm_rows_push(rs, snap, "health", NULL, key, c->malformed[k], c->malformed_bytes[k],
 			     1);
 	}
+	tunnel_rows(c, snap, rs);
+	if (c->inner_by_id[RM_SRC])
+		inner_rows(r, c, snap, rs);
+}
+
+/* The inner scopes (--tunnels both): the attribution scopes' rows of the
+ * innermost counts, made by rm_rows_of itself on a view of c whose
+ * per-id counts and pairs are the inner ones, so that they are keyed
+ * exactly as the outer scopes are. */
+static void inner_rows(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
+		       struct rm_rows *rs)
+{
+	struct rm_counters *v = malloc(sizeof(*v));
+	if (!v)
+		abort();
+	*v = *c;
+	memcpy(v->pair, c->inner_pair, sizeof(v->pair));
+	for (int d = 0; d < RM_DIRS; d++) {
+		v->by_id[d] = c->inner_by_id[d];
+		v->inner_by_id[d] = NULL;
+	}
+	struct rm_rows tmp = {0};
+	rm_rows_of(r, v, snap, &tmp);
+	for (uint32_t i = 0; i < tmp.n; i++) {
+		const struct rm_row *w = &tmp.v[i];
+		const char *scope = inner_scope(w->scope);
+		if (scope)
+			rm_rows_push(rs, snap, scope, w->dir, w->key, w->packets, w->bytes,
+				     w->has_bytes);
+	}
+	rm_rows_free(&tmp);
+	free(v);
 }
 
 /* A row's key into the ends of an aggregate record (see rm_rows_to_ipfix). */

@@ -11,6 +11,10 @@
  * IP packet's: no link layer is known there).  Counter samples are skipped
  * (counted), as are samples of frames that are not IP.
  *
+ * Under --tunnels inner (st->inner) a raw header's addresses are those of
+ * its innermost packet (rm_parse_tunnels), and a sample whose tunnel
+ * carries no IP is skipped; otherwise they are the outermost header's.
+ *
  * The frame length counted is frame_length less the stripped bytes, the
  * frame as a NIC that strips the FCS hands it over, so that sampled and
  * mirrored traffic count bytes alike.
@@ -49,8 +53,9 @@ static void ports_of(const struct rm_frame *f, const uint8_t *p, uint32_t hlen, 
 	}
 }
 
-/* Raw packet header record (format 1): parse the header as a frame. */
-static int raw_header(struct rm_cur *r, struct sampled *s)
+/* Raw packet header record (format 1): parse the header as a frame (its
+ * innermost packet when inner). */
+static int raw_header(struct rm_cur *r, struct sampled *s, bool inner)
 {
 	uint32_t proto, frame, stripped, hlen;
 	if (rm_cur_u32(r, &proto) || rm_cur_u32(r, &frame) || rm_cur_u32(r, &stripped) ||
@@ -64,6 +69,13 @@ static int raw_header(struct rm_cur *r, struct sampled *s)
 		rm_parse_ip(r->p, hlen, length, &f);
 	else
 		return 0;
+	if (inner && (f.cls == RM_FRAME_IPV4 || f.cls == RM_FRAME_IPV6) &&
+	    rm_parse_may_tunnel(&f, r->p, hlen)) {
+		struct rm_tunnels t;
+		struct rm_frame in;
+		rm_parse_tunnels(r->p, hlen, &f, &in, &t);
+		f = in;
+	}
 	if (f.cls != RM_FRAME_IPV4 && f.cls != RM_FRAME_IPV6)
 		return 0;
 	s->family = f.cls == RM_FRAME_IPV4 ? 4 : 6;
@@ -95,7 +107,7 @@ static int sampled_ip(struct rm_cur *r, int family, struct sampled *s)
 }
 
 /* The records of one flow sample; -1 when one runs past the sample. */
-static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s)
+static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s, bool inner)
 {
 	struct sampled ip = {0};
 	for (uint32_t i = 0; i < n; i++) {
@@ -105,7 +117,7 @@ static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s)
 			return -1;
 		int got = 0;
 		if (format == 1 && !s->family)
-			got = raw_header(&r, s);
+			got = raw_header(&r, s, inner);
 		else if ((format == 3 || format == 4) && !ip.family)
 			got = sampled_ip(&r, format == 3 ? 4 : 6, &ip);
 		if (got < 0)
@@ -129,7 +141,7 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 	if (n > rm_cur_left(c) / 8)
 		return -1;
 	struct sampled s = {0};
-	if (flow_records(c, n, &s))
+	if (flow_records(c, n, &s, st->inner))
 		return -1;
 	if (!s.family) {
 		e->n[RM_EXP_SAMPLES_SKIPPED]++;

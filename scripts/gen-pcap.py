@@ -2,7 +2,7 @@
 """Generate a pcap of frames whose addresses come from the bundled registry data.
 
     gen-pcap.py --out FILE [--packets N] [--seed S] [--split K] [--manifest FILE]
-                [--kinds all|clean|jumbo]
+                [--kinds all|clean|jumbo|tunnels]
 
 Frames: IPv4 and IPv6, plain, behind 802.1Q, QinQ (802.1ad) and MPLS label
 stacks, IPv4 with options, IPv4 fragments, non-IP (ARP, MPLS pseudowire),
@@ -11,7 +11,21 @@ and (with --kinds all) every malformed case the dataplane counts.  With
 port).  --manifest writes one JSON object per frame (class, reason, src,
 dst, len) so that a test can compute the expected totals on its own.
 --kinds jumbo makes a capture of 2-9 KB IPv4 and IPv6 frames only (more
-than one mbuf each).  Deterministic for a given seed.
+than one mbuf each).  --kinds tunnels makes tunnelled frames (below).
+Deterministic for a given seed.
+
+Tunnels: GRE (with and without checksum, key, sequence; carrying IP or
+Ethernet), ERSPAN types I, II and III, IP-in-IP (4in4, 6in4, 4in6, 6in6),
+VXLAN, Geneve (with options), GTP-U (with extension headers; echo
+messages, which carry no IP), nested once (VLAN + GRE + IPv6, GTP-U inside
+VXLAN, GRE inside IP-in-IP) and five deep (too many); each also with its
+payload cut at a random byte (the outer lengths kept true, so the cut is
+inside the tunnel), and with malformed inner packets.  Each manifest line
+then also has `tunnels` (the kinds crossed, outermost first) and `inner`
+(the innermost packet: class, src, dst, reason), what the dataplane must
+find; the reason for a cut comes from the layers' order: inside a header
+it is `truncated`, past a header whose length field covers the cut it is
+that field's reason.
 """
 import argparse
 import ipaddress
@@ -67,19 +81,19 @@ def csum(b):
     return (~s) & 0xffff
 
 
-def ipv4(src, dst, payload, options=b'', frag=0, total=None, ihl=None, version=4):
+def ipv4(src, dst, payload, options=b'', frag=0, total=None, ihl=None, version=4, proto=17):
     hl = 20 + len(options)
     ihl = hl // 4 if ihl is None else ihl
     total = hl + len(payload) if total is None else total
-    h = struct.pack('!BBHHHBBH4s4s', (version << 4) | ihl, 0, total, 0x1234, frag, 64, 17, 0,
+    h = struct.pack('!BBHHHBBH4s4s', (version << 4) | ihl, 0, total, 0x1234, frag, 64, proto, 0,
                     src.to_bytes(4, 'big'), dst.to_bytes(4, 'big')) + options
     h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
     return h + payload
 
 
-def ipv6(src, dst, payload, plen=None, version=6):
+def ipv6(src, dst, payload, plen=None, version=6, proto=17):
     plen = len(payload) if plen is None else plen
-    return struct.pack('!IHBB16s16s', version << 28, plen, 17, 64,
+    return struct.pack('!IHBB16s16s', version << 28, plen, proto, 64,
                        src.to_bytes(16, 'big'), dst.to_bytes(16, 'big')) + payload
 
 
@@ -176,6 +190,274 @@ BAD_KINDS = ['bad_truncated_eth', 'bad_truncated_ip', 'bad_truncated_vlan', 'bad
              'bad_total', 'bad_version', 'bad_v6_version', 'bad_plen', 'bad_tags']
 
 
+# ---------------------------------------------------------------------------
+# Tunnels.  A packet inside the outer IP header is a list of layers, each
+# (header bytes, reason, kind, kind_from, fallback): reason is what a cut
+# after the header and before the end gives (the header has a length
+# field covering the rest), kind the tunnel counted once the parser has
+# kind_from bytes of the header (fallback before that, or nothing).
+
+def layer(hdr, reason=None, kind=None, kind_from=0, fallback=None):
+    return {'hdr': hdr, 'reason': reason, 'kind': kind, 'kind_from': kind_from,
+            'fallback': fallback}
+
+
+def flat(layers):
+    return b''.join(l['hdr'] for l in layers)
+
+
+def cut_result(layers, cut):
+    """(tunnels crossed, reason) when the layers are cut to `cut` bytes."""
+    total, off, kinds = len(flat(layers)), 0, []
+    for l in layers:
+        if l['kind']:
+            k = l['kind'] if cut >= off + l['kind_from'] else l['fallback']
+            if k:
+                kinds.append(k)
+        if cut < off + len(l['hdr']):
+            return kinds, 'truncated'
+        off += len(l['hdr'])
+        if l['reason'] and cut < total:
+            return kinds, l['reason']
+    return kinds, None
+
+
+def ip_layers(fam, s, d, body_layers, proto=17, kind=None, **kw):
+    """An IP header (length over body_layers) and the body."""
+    body = flat(body_layers)
+    if fam == 4:
+        h = ipv4(s, d, body, proto=proto, **kw)[:len(ipv4(s, d, b'', proto=proto, **kw))]
+        return [layer(h, 'ipv4_length', kind)] + body_layers
+    h = ipv6(s, d, body, proto=proto, **kw)[:40]
+    return [layer(h, 'ipv6_length', kind)] + body_layers
+
+
+def data_layer(rng):
+    return [layer(udp(rng.randrange(0, 60)))]
+
+
+def eth_layers(ethertype, body_layers, tags=()):
+    hdr = b'\x02\x00\x00\x00\x00\x03' + b'\x02\x00\x00\x00\x00\x04'
+    for tpid, vid in tags:
+        hdr += struct.pack('!HH', tpid, vid)
+    return [layer(hdr + struct.pack('!H', ethertype))] + body_layers
+
+
+def gre_layers(ptype, body_layers, c=False, k=False, sq=False, kind='gre', version=0):
+    flags = (0x8000 if c else 0) | (0x2000 if k else 0) | (0x1000 if sq else 0) | version
+    h = struct.pack('!HH', flags, ptype)
+    if c:
+        h += b'\0\0\0\0'
+    if k:
+        h += struct.pack('!I', 0xabcdef)
+    if sq:
+        h += struct.pack('!I', 7)
+    return [layer(h, None, kind, 4 if kind != 'gre' else 0, 'gre')] + body_layers
+
+
+def udp_hdr(dport, n):
+    return struct.pack('!HHHH', 50000, dport, 8 + n, 0)
+
+
+def gtpu_layers(body_layers, exts=0, msg=0xff, bad_ext=False):
+    """GTP-U with `exts` PDU session containers (extension type 0x85)."""
+    opt = b''
+    ext_bytes = b''
+    for i in range(exts):
+        nxt = 0x85 if i + 1 < exts else 0
+        ext_bytes += bytes([0 if bad_ext else 1, 0x10 | i]) + b'\0' + bytes([nxt])
+    flags = 0x30
+    if exts:
+        flags |= 0x04
+        opt = b'\0\0\0\x85'
+    elif msg != 0xff:
+        flags |= 0x02  # a sequence number, as echo requests carry
+        opt = b'\0\x01\0\0'
+    body = flat(body_layers)
+    h = struct.pack('!BBHI', flags, msg, len(opt) + len(ext_bytes) + len(body), 0x1234) + opt \
+        + ext_bytes
+    return [layer(h, 'tunnel_header')] + body_layers
+
+
+def vxlan_hdr(flags=0x08):
+    return bytes([flags, 0, 0, 0, 0, 0x12, 0x34, 0])
+
+
+def geneve_hdr(ptype, nopt, version=0):
+    opts = b''.join(struct.pack('!HBB', 0x0102, 0x80, 1) + b'\xaa\xbb\xcc\xdd'
+                    for _ in range(nopt))  # 8-byte options: class, type, length 1 word
+    return bytes([(version << 6) | (len(opts) // 4), 0]) + struct.pack('!H', ptype) + \
+        b'\0\x56\x78\0' + opts
+
+
+def erspan2_hdr(version=1):
+    return struct.pack('!HHI', (version << 12) | 10, 0x0042, 0)
+
+
+def erspan3_hdr(o=False):
+    return struct.pack('!HHIHBB', (2 << 12) | 10, 0x0042, 12345, 0, 0, 1 if o else 0) + \
+        (b'\x01\x02\x03\x04\x05\x06\x07\x08' if o else b'')
+
+
+TUNNEL_KINDS = ['gre4', 'gre6', 'gre_key_seq', 'gre_csum', 'gre_eth', 'erspan1', 'erspan2',
+                'erspan3', 'erspan3_o', 'ipip', '6in4', '4in6', '6in6', 'vxlan', 'vxlan6',
+                'geneve', 'geneve_ip', 'gtpu', 'gtpu6', 'gtpu_ext', 'vlan_gre_v6',
+                'gtpu_in_vxlan', 'gre_in_ipip']
+TUNNEL_ODD = ['deep', 'gtpu_echo', 'gre_arp', 'gre_v1', 'vxlan_no_i', 'gtpu_ext0', 'geneve_v1',
+              'erspan_badver', 'gtpu_len', 'inner_ihl', 'inner_version', 'inner_total']
+
+
+def inner_packet(rng, v4, v6, fam):
+    a = pick(rng, v4, 32) if fam == 4 else pick(rng, v6, 128)
+    b = pick(rng, v4, 32) if fam == 4 else pick(rng, v6, 128)
+    return a, b, ip_layers(fam, a, b, data_layer(rng))
+
+
+def tunnel_frame(kind, rng, v4, v6, gw4, gw6):
+    """(frame bytes, manifest dict) of one tunnel kind; cut: payload cut at random."""
+    fam_in = 6 if kind in ('gre6', '6in4', '6in6', 'vxlan6', 'gtpu6', 'vlan_gre_v6') else 4
+    fam_out = 6 if kind in ('gre6', '4in6', '6in6') else 4
+    s_in, d_in, pkt = inner_packet(rng, v4, v6, fam_in)
+    et_in = 0x0800 if fam_in == 4 else 0x86DD
+    tags, dport, proto = (), None, 47
+    inner = {'class': 'ipv%d' % fam_in, 'src': str(ipaddress.ip_address(s_in)),
+             'dst': str(ipaddress.ip_address(d_in))}
+    expect = None  # (tunnels, reason) when not what the layers say
+    if kind in ('gre4', 'gre6'):
+        body = gre_layers(et_in, pkt)
+    elif kind == 'gre_key_seq':
+        body = gre_layers(et_in, pkt, k=True, sq=True)
+    elif kind == 'gre_csum':
+        body = gre_layers(et_in, pkt, c=True, k=rng.random() < 0.5)
+    elif kind == 'gre_eth':
+        body = gre_layers(0x6558, eth_layers(et_in, pkt), k=True)
+    elif kind == 'erspan1':
+        body = gre_layers(0x88BE, eth_layers(et_in, pkt), kind='erspan')
+    elif kind == 'erspan2':
+        body = gre_layers(0x88BE, [layer(erspan2_hdr())] +
+                          eth_layers(et_in, pkt, [(0x8100, 20)]), sq=True, kind='erspan')
+    elif kind in ('erspan3', 'erspan3_o'):
+        body = gre_layers(0x22EB, [layer(erspan3_hdr(kind == 'erspan3_o'))] +
+                          eth_layers(et_in, pkt), sq=True, kind='erspan')
+    elif kind in ('ipip', '6in4', '4in6', '6in6'):
+        pkt[0]['kind'] = kind
+        body, proto = pkt, 4 if fam_in == 4 else 41
+    elif kind in ('vxlan', 'vxlan6'):
+        body, dport = [layer(vxlan_hdr(), None, 'vxlan')] + eth_layers(et_in, pkt), 4789
+    elif kind == 'geneve':
+        body = [layer(geneve_hdr(0x6558, rng.randrange(0, 3)), None, 'geneve')] + \
+            eth_layers(et_in, pkt)
+        dport = 6081
+    elif kind == 'geneve_ip':
+        body, dport = [layer(geneve_hdr(et_in, 1), None, 'geneve')] + pkt, 6081
+    elif kind in ('gtpu', 'gtpu6', 'gtpu_ext'):
+        body = gtpu_layers(pkt, exts=rng.randrange(1, 3) if kind == 'gtpu_ext' else 0)
+        body[0]['kind'] = 'gtpu'
+        dport = 2152
+    elif kind == 'vlan_gre_v6':
+        body, tags = gre_layers(0x86DD, pkt, k=True), [(0x8100, 33)]
+    elif kind == 'gtpu_in_vxlan':
+        g = gtpu_layers(pkt)
+        u = layer(udp_hdr(2152, len(flat(g))), 'tunnel_header', 'gtpu', 8)
+        mid = ip_layers(4, gw4[2], gw4[3], [u] + g)
+        body, dport = [layer(vxlan_hdr(), None, 'vxlan')] + eth_layers(0x0800, mid), 4789
+    elif kind == 'gre_in_ipip':
+        mid = ip_layers(4, gw4[2], gw4[3], gre_layers(et_in, pkt), proto=47, kind='ipip')
+        body, proto = mid, 4
+    elif kind == 'deep':  # five IP-in-IP levels: the fifth is one too many
+        body = pkt
+        for i in range(5):
+            body = ip_layers(4, gw4[i % 4], gw4[(i + 1) % 4], body, proto=4, kind='ipip')
+        body, proto = body, 4
+        inner = {'class': 'malformed', 'reason': 'too_many_tunnels'}
+        expect = ['ipip'] * 4
+    elif kind == 'gtpu_echo':
+        body = gtpu_layers([layer(b'\x0e\x00')], msg=1)
+        body[0]['kind'], dport = 'gtpu', 2152
+        inner = {'class': 'non_ip'}
+    elif kind == 'gre_arp':
+        body = gre_layers(0x0806, [layer(bytes(28))])
+        inner = {'class': 'non_ip'}
+    elif kind in ('gre_v1', 'vxlan_no_i', 'gtpu_ext0', 'geneve_v1', 'erspan_badver',
+                  'gtpu_len'):
+        if kind == 'gre_v1':
+            body = gre_layers(0x880B, [layer(bytes(20))], k=True, version=1)
+        elif kind == 'vxlan_no_i':
+            body, dport = [layer(vxlan_hdr(0), None, 'vxlan')] + eth_layers(et_in, pkt), 4789
+        elif kind == 'gtpu_ext0':
+            body, dport = gtpu_layers(pkt, exts=1, bad_ext=True), 2152
+            body[0]['kind'] = 'gtpu'
+        elif kind == 'geneve_v1':
+            body, dport = [layer(geneve_hdr(et_in, 0, 1), None, 'geneve')] + pkt, 6081
+        elif kind == 'erspan_badver':
+            body = gre_layers(0x88BE, [layer(erspan2_hdr(3))] + eth_layers(et_in, pkt),
+                              sq=True, kind='erspan')
+        else:  # a G-PDU whose length runs past its UDP datagram
+            body, dport = gtpu_layers(pkt), 2152
+            body[0]['kind'] = 'gtpu'
+            h = body[0]['hdr']
+            body[0]['hdr'] = h[:2] + struct.pack('!H', struct.unpack('!H', h[2:4])[0] + 9) + h[4:]
+        inner = {'class': 'malformed', 'reason': 'tunnel_header'}
+    elif kind in ('inner_ihl', 'inner_version', 'inner_total'):
+        body = gre_layers(0x0800, [])
+        if kind == 'inner_ihl':
+            bad, why = ipv4(s_in, d_in, udp(10), ihl=4), 'ipv4_ihl'
+        elif kind == 'inner_version':
+            bad, why = ipv4(s_in, d_in, udp(10), version=6), 'ip_version'
+        else:
+            bad, why = ipv4(s_in, d_in, udp(10), total=200), 'ipv4_length'
+        body += [layer(bad)]
+        inner = {'class': 'malformed', 'reason': why}
+    else:
+        raise ValueError(kind)
+    return body, proto, dport, tags, fam_out, inner, expect
+
+
+def tunnel_frames(rng, v4, v6, n):
+    """n frames: every kind, clean and cut, then at random; with plain frames."""
+    gw4 = [pick(rng, v4, 32) for _ in range(4)]
+    gw6 = [pick(rng, v6, 128) for _ in range(2)]
+    kinds = [(k, False) for k in TUNNEL_KINDS + TUNNEL_ODD] + [(k, True) for k in TUNNEL_KINDS]
+    out = []
+    for i in range(n):
+        if i < len(kinds):
+            kind, cut = kinds[i]
+        elif rng.random() < 0.1:
+            out.append(frame_for(rng.choice(['plain4', 'plain6', 'vlan4']), rng, v4, v6))
+            continue
+        else:
+            kind = rng.choice(TUNNEL_KINDS + TUNNEL_ODD)
+            cut = kind in TUNNEL_KINDS and rng.random() < 0.3
+        body, proto, dport, tags, fam_out, inner, expect = \
+            tunnel_frame(kind, rng, v4, v6, gw4, gw6)
+        payload = flat(body)
+        tunnels, reason = cut_result(body, len(payload))
+        if cut:
+            keep = rng.randrange(0, len(payload))
+            tunnels, reason = cut_result(body, keep)
+            payload = payload[:keep]
+            inner = {'class': 'malformed', 'reason': reason}
+        elif expect is not None:
+            tunnels = expect
+        elif inner['class'] != 'malformed':
+            assert reason is None, (kind, reason)
+        if dport:
+            payload = udp_hdr(dport, len(payload)) + payload
+            proto = 17
+        if fam_out == 4:
+            s, d = gw4[0], gw4[1]
+            ip = ipv4(s, d, payload, proto=proto)
+        else:
+            s, d = gw6[0], gw6[1]
+            ip = ipv6(s, d, payload, proto=proto)
+        fr = eth(0x0800 if fam_out == 4 else 0x86DD, ip, tags)
+        m = {'class': 'ipv%d' % fam_out, 'src': str(ipaddress.ip_address(s)),
+             'dst': str(ipaddress.ip_address(d)), 'tunnels': tunnels, 'inner': inner,
+             'kind': kind + ('_cut' if cut else ''), 'check': not cut and kind in TUNNEL_KINDS}
+        out.append((fr, m))
+    return out
+
+
 def bench_frame(shape, rng, v4, v6):
     """One frame of benchmark traffic; sizes exclude the 4-byte FCS."""
     if shape == 'imix':
@@ -206,8 +488,9 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--split', type=int, default=0)
     ap.add_argument('--manifest')
-    ap.add_argument('--kinds', choices=['all', 'clean', 'jumbo'], default='all',
-                    help='clean: no malformed frames; jumbo: only jumbo frames')
+    ap.add_argument('--kinds', choices=['all', 'clean', 'jumbo', 'tunnels'], default='all',
+                    help='clean: no malformed frames; jumbo: only jumbo frames; tunnels: '
+                    'tunnelled frames')
     ap.add_argument('--shape', choices=['mixed', 'v4-64', 'v6-78', 'imix'], default='mixed',
                     help='benchmark traffic: minimum-size IPv4, 78-byte IPv6, or IMIX '
                     '(7:4:1 of 64, 570, 1518 bytes, one in five IPv6)')
@@ -220,10 +503,15 @@ def main():
         write_pcap(a.out, [bench_frame(a.shape, rng, v4, v6) for _ in range(a.packets)])
         return
     frames, manifest = [], []
+    if a.kinds == 'tunnels':
+        for fr, m in tunnel_frames(rng, v4, v6, a.packets):
+            m['len'] = len(fr)
+            frames.append(fr)
+            manifest.append(m)
     kinds = IP_KINDS * 8 + OTHER_KINDS + (BAD_KINDS if a.kinds == 'all' else [])
     if a.kinds == 'jumbo':  # apart: net_pcap's infinite_rx refuses chained mbufs
         kinds = JUMBO_KINDS
-    for i in range(a.packets):
+    for i in range(a.packets if a.kinds != 'tunnels' else 0):
         # Every kind at least once, then at random.
         kind = kinds[i] if i < len(kinds) and a.packets >= len(kinds) else rng.choice(kinds)
         if kind in IP_KINDS or kind in JUMBO_KINDS:

@@ -9,6 +9,7 @@
  *            [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source IPV4] [--ipfix-pen N]]
  *            [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] [--spool DIR]
  *             [--spool-max BYTES]]
+ *            [--tunnels outer|inner|both]
  *
  * (the synopsis of README.md's "## rirmeter", which usage() prints and
  * tests/options.sh compares).  Numeric option values follow one policy,
@@ -73,6 +74,7 @@ struct options {
 	double interval, duration;
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
+	enum rm_tunnel_mode tunnels;
 	struct rm_flow_config flows;
 	const char *flows_allow;     /* --flows-allow as given, or NULL */
 	struct rm_flow_allow *allow; /* parsed at start (and on reload) */
@@ -114,6 +116,7 @@ static void usage(FILE *o)
 		"                [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] "
 		"[--spool DIR]\n"
 		"                 [--spool-max BYTES]]\n"
+		"                [--tunnels outer|inner|both]\n"
 		"\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
@@ -162,7 +165,11 @@ static void usage(FILE *o)
 		"  --spool DIR      batches not yet stored wait here, survive restarts and\n"
 		"                   are sent first (default: in memory only)\n"
 		"  --spool-max BYTES  bound of the waiting batches (default 268435456);\n"
-		"                   what does not fit is dropped and counted\n",
+		"                   what does not fit is dropped and counted\n"
+		"  --tunnels outer|inner|both  attribute the outermost IP header's addresses\n"
+		"                   (default), the innermost's (inside GRE, ERSPAN, IP-in-IP,\n"
+		"                   VXLAN, Geneve, GTP-U), or both: the innermost to scopes\n"
+		"                   inner_rir, inner_country, inner_holder, inner_rir_pair\n",
 		RM_MAX_BURST);
 }
 
@@ -197,6 +204,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"name", required_argument, NULL, 'N'},
 	    {"spool", required_argument, NULL, 'W'},
 	    {"spool-max", required_argument, NULL, 'Z'},
+	    {"tunnels", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -334,6 +342,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (rm_opt_u64(PROG, "--spool-max", optarg, 65536, UINT64_MAX / 2,
 				       &o->ch.spool_max))
 				return -1;
+		case 'T':
+			if (rm_tunnel_mode_parse(optarg, &o->tunnels)) {
+				fprintf(stderr,
+					"rirmeter: --tunnels: '%s' is not outer, inner or both\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -1121,8 +1136,10 @@ static int setup(struct run *r)
 				return -1;
 		if (!r->fs)
 			return -1;
-		for (unsigned w = 0; w < r->n_workers; w++)
+		for (unsigned w = 0; w < r->n_workers; w++) {
 			rm_flow_set_idle(r->fs[w], r->opt.flows_idle_ms);
+			r->fs[w]->inner = r->opt.tunnels == RM_TUNNELS_INNER;
+		}
 		r->allow = r->opt.allow;
 		r->opt.allow = NULL;
 	}
@@ -1131,6 +1148,7 @@ static int setup(struct run *r)
 		wk->index = w;
 		wk->burst = (uint16_t)r->opt.burst;
 		wk->io_only = (uint16_t)r->opt.io_only;
+		wk->tunnels = (uint8_t)r->opt.tunnels;
 		wk->current = &r->rl.current;
 		wk->qsv = r->rl.qsv;
 		wk->stop = &stop_flag;
@@ -1209,6 +1227,7 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
+	rm_counters_layers(r.opt.tunnels == RM_TUNNELS_BOTH); /* before any snapshot */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);

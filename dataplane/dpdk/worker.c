@@ -27,7 +27,7 @@
 #include "worker.h"
 
 /* Headers needed to classify a frame, copied when the first segment is short. */
-#define HEADER_MAX 256
+#define HEADER_MAX 512 /* deep enough for RM_TUNNEL_MAX levels of most tunnels */
 
 struct burst {
 	uint32_t a4[2 * RM_MAX_BURST];
@@ -112,45 +112,158 @@ static int take_flow(const struct rm_worker *w, struct rm_counters *c, struct rt
 	return 1;
 }
 
-/* Classify one frame and queue its addresses, or count it as not
- * attributable; its length, for the burst's received bytes.  The queues'
- * counts are the caller's locals, and flows its copy of w->flows, so that
- * they stay in registers: stores into the burst could alias them. */
-static inline uint32_t take(const struct rm_worker *w, const struct rm_flow_config *flows,
-			    struct rm_counters *c, struct burst *b, uint32_t *n4, uint32_t *n6,
-			    struct rte_mbuf *m)
+/* Count the tunnels IP frame *f crosses (it may carry one: parse.h's
+ * rm_parse_may_tunnel) and what is inside; its innermost packet into
+ * *inner.  Out of line: the untunnelled frame never comes here. */
+static __attribute__((noinline)) void decapsulate(struct rm_counters *c, const uint8_t *p,
+						  uint32_t avail, uint32_t len,
+						  const struct rm_frame *f, struct rm_frame *inner)
 {
-	uint32_t len = rte_pktmbuf_pkt_len(m), avail = rte_pktmbuf_data_len(m);
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint8_t copy[HEADER_MAX];
-	struct rm_frame f;
-	if (avail < len && avail < HEADER_MAX) { /* headers may span segments */
-		avail = len < HEADER_MAX ? len : HEADER_MAX;
-		p = rte_pktmbuf_read(m, 0, avail, copy);
+	struct rm_tunnels t;
+	rm_parse_tunnels(p, avail, f, inner, &t);
+	const rm_cell_add_t add = {1, len};
+	for (unsigned k = 0; k < t.n; k++)
+		rm_cell_add(&c->tunnel[t.kind[k]], add);
+	if (t.n && inner->cls == RM_FRAME_NON_IP)
+		rm_cell_add(&c->tunnel_non_ip, add);
+	else if (t.n && inner->cls == RM_FRAME_MALFORMED)
+		rm_cell_add(&c->tunnel_malformed[inner->reason], add);
+}
+
+/* The same when only the counts matter (--tunnels outer).  The frame by
+ * value, as take_flow's: its address taken, the hot loop would keep it in
+ * memory rather than in registers. */
+static __attribute__((noinline)) void count_tunnels(struct rm_counters *c, const uint8_t *p,
+						    uint32_t avail, uint32_t len,
+						    const struct rm_frame f)
+{
+	struct rm_frame inner;
+	decapsulate(c, p, avail, len, &f, &inner);
+}
+
+/* Queue the addresses of IPv4 frame f (of len bytes) into b. */
+static inline void queue4(struct burst *b, uint32_t *n4, const struct rm_frame *f, uint32_t len)
+{
+	b->a4[2 * *n4] = rm_get_be32(f->src);
+	b->a4[2 * *n4 + 1] = rm_get_be32(f->dst);
+	b->len4[(*n4)++] = len;
+}
+
+/* The same for IPv6. */
+static inline void queue6(struct burst *b, uint32_t *n6, const struct rm_frame *f, uint32_t len)
+{
+	/* Source and destination are adjacent in the header, as here. */
+	memcpy(b->a6[2 * *n6], f->src, 32);
+	b->len6[(*n6)++] = len;
+}
+
+/* Either, by the class of IP frame f. */
+static inline void queue(struct burst *b, uint32_t *n4, uint32_t *n6, const struct rm_frame *f,
+			 uint32_t len)
+{
+	if (f->cls == RM_FRAME_IPV4)
+		queue4(b, n4, f, len);
+	else
+		queue6(b, n6, f, len);
+}
+
+/* Where a burst's addresses go: b the attributed ones (outermost, or
+ * innermost under --tunnels inner), inner the innermost under --tunnels
+ * both (else unused).  The counts are the caller's locals, so that they
+ * stay in registers: stores into the burst could alias them. */
+struct queues {
+	struct burst *b, *inner;
+	uint32_t n4, n6, in4, in6;
+};
+
+/* Count a frame that is not attributed: not IP, or malformed. */
+static inline void not_attributed(struct rm_counters *c, const struct rm_frame *f, uint32_t len)
+{
+	if (f->cls == RM_FRAME_NON_IP) {
+		c->non_ip++;
+		c->non_ip_bytes += len;
+	} else {
+		c->malformed[f->reason]++;
+		c->malformed_bytes[f->reason] += len;
 	}
+}
+
+/* The first bytes of frame m, contiguous: in place, or copied into copy
+ * when the first segment is shorter than the headers may be. */
+static inline const uint8_t *headers(struct rte_mbuf *m, uint32_t len, uint32_t *avail,
+				     uint8_t copy[HEADER_MAX])
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	*avail = rte_pktmbuf_data_len(m);
+	if (*avail < len && *avail < HEADER_MAX) { /* headers may span segments */
+		*avail = len < HEADER_MAX ? len : HEADER_MAX;
+		p = rte_pktmbuf_read(m, 0, *avail, copy);
+	}
+	return p;
+}
+
+/* Classify one frame and queue its addresses, or count it as not
+ * attributable; its length, for the burst's received bytes: --tunnels
+ * outer.  A switch per class, so that the inline parse of untagged IP
+ * jumps straight into its case; a tunnel only adds to the counts.  flows
+ * is the caller's copy of w->flows, kept in a register. */
+static inline uint32_t take(const struct rm_worker *w, const struct rm_flow_config *flows,
+			    struct rm_counters *c, struct queues *q, struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m), avail;
+	uint8_t copy[HEADER_MAX];
+	const uint8_t *p = headers(m, len, &avail, copy);
+	struct rm_frame f;
 	rm_parse_frame(p, avail, len, &f);
 	switch (f.cls) {
 	case RM_FRAME_IPV4:
 		if (flows && take_flow(w, c, m, p, avail, f, 4))
 			break;
-		b->a4[2 * *n4] = rm_get_be32(f.src);
-		b->a4[2 * *n4 + 1] = rm_get_be32(f.dst);
-		b->len4[(*n4)++] = len;
+		if (unlikely(rm_parse_may_tunnel(&f, p, avail)))
+			count_tunnels(c, p, avail, len, f);
+		queue4(q->b, &q->n4, &f, len);
 		break;
 	case RM_FRAME_IPV6:
 		if (flows && take_flow(w, c, m, p, avail, f, 6))
 			break;
-		/* Source and destination are adjacent in the header, as here. */
-		memcpy(b->a6[2 * *n6], f.src, 32);
-		b->len6[(*n6)++] = len;
-		break;
-	case RM_FRAME_NON_IP:
-		c->non_ip++;
-		c->non_ip_bytes += len;
+		if (unlikely(rm_parse_may_tunnel(&f, p, avail)))
+			count_tunnels(c, p, avail, len, f);
+		queue6(q->b, &q->n6, &f, len);
 		break;
 	default:
-		c->malformed[f.reason]++;
-		c->malformed_bytes[f.reason] += len;
+		not_attributed(c, &f, len);
+	}
+	return len;
+}
+
+/* The same under --tunnels inner and both: the innermost packet is
+ * attributed (inner), or queued apart besides the outermost (both). */
+static inline uint32_t take_layers(const struct rm_worker *w, const struct rm_flow_config *flows,
+				   struct rm_counters *c, struct queues *q, struct rte_mbuf *m,
+				   const enum rm_tunnel_mode mode)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m), avail;
+	uint8_t copy[HEADER_MAX];
+	const uint8_t *p = headers(m, len, &avail, copy);
+	struct rm_frame f, inner;
+	rm_parse_frame(p, avail, len, &f);
+	if (f.cls > RM_FRAME_IPV6) {
+		not_attributed(c, &f, len);
+		return len;
+	}
+	if (flows && take_flow(w, c, m, p, avail, f, f.cls == RM_FRAME_IPV4 ? 4 : 6))
+		return len;
+	inner = f;
+	if (rm_parse_may_tunnel(&f, p, avail))
+		decapsulate(c, p, avail, len, &f, &inner);
+	if (mode == RM_TUNNELS_BOTH) {
+		queue(q->b, &q->n4, &q->n6, &f, len);
+		if (inner.cls <= RM_FRAME_IPV6)
+			queue(q->inner, &q->in4, &q->in6, &inner, len);
+	} else if (inner.cls <= RM_FRAME_IPV6) {
+		queue(q->b, &q->n4, &q->n6, &inner, len);
+	} else {
+		not_attributed(c, &inner, len);
 	}
 	return len;
 }
@@ -189,16 +302,37 @@ static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
-/* One burst: parse, free, look up, count.  Out of line: inlined into the
- * poll loop, whose values stay live around it, it spilled its own. */
-static __attribute__((noinline)) void process(const struct rm_worker *w,
-					      const struct rm_gen_view *g, struct rm_counters *c,
-					      struct rte_mbuf **pkts, uint16_t n)
+/* Look up the addresses queued in b and count them into scopes to. */
+static inline void count_burst(const struct rm_gen_view *g, const struct rm_count_to *to,
+			       struct burst *b, uint32_t n4, uint32_t n6, uint64_t *bytes)
 {
-	struct burst b;
+	if (n4)
+		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
+	if (n6)
+		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
+	for (uint32_t k = 0; k < n4; k++) {
+		uint32_t len = b->len4[k];
+		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
+		*bytes += len;
+	}
+	for (uint32_t k = 0; k < n6; k++) {
+		uint32_t len = b->len6[k];
+		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
+		*bytes += len;
+	}
+}
+
+/* One burst: parse, free, look up, count, for one --tunnels mode (a
+ * constant: each mode is its own instance, so the default one carries
+ * nothing of the others). */
+static inline __attribute__((always_inline)) void
+process_as(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
+	   struct rte_mbuf **pkts, uint16_t n, const enum rm_tunnel_mode mode)
+{
+	struct burst b, inner;
+	struct queues q = {&b, &inner, 0, 0, 0, 0};
 	struct flush_ctx fx = {g, c, w->export};
 	const struct rm_flow_config *flows = w->flows;
-	uint32_t n4 = 0, n6 = 0;
 	if (flows) {
 		w->fs->flush = flush_flows;
 		w->fs->flush_ctx = &fx;
@@ -208,31 +342,61 @@ static __attribute__((noinline)) void process(const struct rm_worker *w,
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		rx_bytes += take(w, flows, c, &b, &n4, &n6, pkts[i]);
+		rx_bytes += mode == RM_TUNNELS_OUTER ? take(w, flows, c, &q, pkts[i])
+						     : take_layers(w, flows, c, &q, pkts[i], mode);
 	}
 	c->received += n; /* once a burst: stores through b may alias c */
 	c->rx_bytes += rx_bytes;
 	if (flows && (w->fs->batch.n4 || w->fs->batch.n6))
 		flush_flows(w->fs, &fx);
 	free_burst(pkts, n);
-	if (n4)
-		rm_lookup4_bulk(&g->lookup, b.a4, b.id4, 2 * n4);
-	if (n6)
-		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b.a6, b.id6, 2 * n6);
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
-	uint64_t bytes = 0;
-	for (uint32_t k = 0; k < n4; k++) {
-		uint32_t len = b.len4[k];
-		rm_count(&to, b.id4[2 * k], b.id4[2 * k + 1], 1, len);
-		bytes += len;
-	}
-	for (uint32_t k = 0; k < n6; k++) {
-		uint32_t len = b.len6[k];
-		rm_count(&to, b.id6[2 * k], b.id6[2 * k + 1], 1, len);
-		bytes += len;
-	}
-	c->attributed += n4 + n6;
+	uint64_t bytes = 0, inner_bytes = 0;
+	count_burst(g, &to, &b, q.n4, q.n6, &bytes);
+	c->attributed += q.n4 + q.n6;
 	c->attributed_bytes += bytes;
+	if (mode == RM_TUNNELS_BOTH) {
+		const struct rm_count_to ti = {c->inner_by_id[RM_SRC], c->inner_by_id[RM_DST],
+					       c->inner_pair, g->rir_of};
+		count_burst(g, &ti, &inner, q.in4, q.in6, &inner_bytes);
+	}
+}
+
+/* The instances, out of line: inlined into the poll loop, whose values
+ * stay live around it, a burst spilled its own. */
+static __attribute__((noinline)) void process_outer(const struct rm_worker *w,
+						    const struct rm_gen_view *g,
+						    struct rm_counters *c, struct rte_mbuf **pkts,
+						    uint16_t n)
+{
+	process_as(w, g, c, pkts, n, RM_TUNNELS_OUTER);
+}
+
+static __attribute__((noinline)) void process_inner(const struct rm_worker *w,
+						    const struct rm_gen_view *g,
+						    struct rm_counters *c, struct rte_mbuf **pkts,
+						    uint16_t n)
+{
+	process_as(w, g, c, pkts, n, RM_TUNNELS_INNER);
+}
+
+static __attribute__((noinline)) void process_both(const struct rm_worker *w,
+						   const struct rm_gen_view *g,
+						   struct rm_counters *c, struct rte_mbuf **pkts,
+						   uint16_t n)
+{
+	process_as(w, g, c, pkts, n, RM_TUNNELS_BOTH);
+}
+
+static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
+		    struct rte_mbuf **pkts, uint16_t n)
+{
+	if (likely(w->tunnels == RM_TUNNELS_OUTER))
+		process_outer(w, g, c, pkts, n);
+	else if (w->tunnels == RM_TUNNELS_INNER)
+		process_inner(w, g, c, pkts, n);
+	else
+		process_both(w, g, c, pkts, n);
 }
 
 int rm_worker_main(void *arg)

@@ -42,6 +42,7 @@ struct rm_worker {
 	} queues[RM_MAX_QUEUES];
 	uint16_t burst;
 	uint16_t io_only; /* benchmark baseline: receive and free, no work */
+	uint8_t tunnels;  /* enum rm_tunnel_mode: which addresses are attributed */
 	const struct rm_gen_view *const volatile *current;
 	struct rte_rcu_qsbr *qsv;
 	volatile int *stop;
