@@ -179,18 +179,35 @@ static void prom_name_label(FILE *o, const char *name)
 	prom_label(o, "name", cut);
 }
 
+/* Whether any row is of scope. */
+static bool has_scope(const struct rm_rows *rs, const char *scope)
+{
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].scope, scope) == 0)
+			return true;
+	return false;
+}
+
 /* One metric family from the rows of a scope: country and nir keys split
- * into rir and country (nir) labels, a holder's name as a label. */
+ * into rir and country (nir) labels, a holder's name as a label; an inner
+ * scope (inner_rir, ..., --tunnels both) is labelled as its outer one, and
+ * written only when it has rows. */
 static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, const char *what,
 		       int bytes)
 {
 	char name[96], help[160];
-	snprintf(name, sizeof(name), "rirmeter_%s_%s_total", scope, bytes ? "bytes" : "packets");
+	const char *full = scope;
+	if (strncmp(scope, "inner_", 6) == 0) {
+		if (!has_scope(rs, scope))
+			return;
+		scope += 6;
+	}
+	snprintf(name, sizeof(name), "rirmeter_%s_%s_total", full, bytes ? "bytes" : "packets");
 	snprintf(help, sizeof(help), "%s by %s.", bytes ? "Bytes" : "Packets", what);
 	prom_help(o, name, help, "counter");
 	for (uint32_t i = 0; i < rs->n; i++) {
 		const struct rm_row *w = &rs->v[i];
-		if (strcmp(w->scope, scope) != 0)
+		if (strcmp(w->scope, full) != 0)
 			continue;
 		char k[sizeof(w->key)], *cut;
 		memcpy(k, w->key, sizeof(k));
@@ -427,6 +444,31 @@ static void prom_health(FILE *o, const struct rm_rows *rs, const struct rm_port_
 }
 
 /* The exposition text into f. */
+/* The tunnel scope: each kind crossed, and what tunnels carried that is
+ * not IP (non_ip, or a malformed reason). */
+static void prom_tunnels(FILE *o, const struct rm_rows *rs)
+{
+	for (int inside = 0; inside < 2; inside++) {
+		const char *name = inside ? "rirmeter_tunnel_unattributable_packets_total"
+					  : "rirmeter_tunnel_packets_total";
+		prom_help(o, name,
+			  inside ? "Tunnelled frames whose innermost packet is not IP or malformed"
+				 : "Frames by tunnel kind crossed",
+			  "counter");
+		for (uint32_t i = 0; i < rs->n; i++) {
+			const struct rm_row *w = &rs->v[i];
+			int payload =
+			    strcmp(w->key, "non_ip") == 0 || strncmp(w->key, "malformed.", 10) == 0;
+			if (strcmp(w->scope, "tunnel") != 0 || payload != inside)
+				continue;
+			fprintf(o, "%s{", name);
+			prom_label(o, inside ? "reason" : "kind",
+				   inside && payload && w->key[0] == 'm' ? w->key + 10 : w->key);
+			fprintf(o, "} %" PRIu64 "\n", w->packets);
+		}
+	}
+}
+
 static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows *total,
 		      const struct rm_port_stats *ports, unsigned n_ports, const char *snap_id,
 		      const char *snap_inputs)
@@ -438,15 +480,21 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 		merged.v[i].snap[0] = '\0';
 	rm_rows_finish(o, &merged, NULL, 0, "", &rs);
 	rm_rows_free(&merged);
-	for (int bytes = 0; bytes < 2; bytes++) {
-		prom_scope(f, &rs, "rir", "registry of the address", bytes);
-		prom_scope(f, &rs, "country", "registry and registered country", bytes);
-		prom_scope(f, &rs, "nir", "registry and NIR (empty: under none)", bytes);
-		prom_scope(f, &rs, "holder",
-			   "holder id (top N by bytes, rest other); name is informational", bytes);
-		prom_scope(f, &rs, "rir_pair", "source and destination registry", bytes);
-	}
+	static const char *const scopes[][2] = {
+	    {"rir", "registry of the address"},
+	    {"country", "registry and registered country"},
+	    {"nir", "registry and NIR (empty: under none)"},
+	    {"holder", "holder id (top N by bytes, rest other); name is informational"},
+	    {"rir_pair", "source and destination registry"},
+	    {"inner_rir", "registry of the innermost address"},
+	    {"inner_country", "registry and registered country of the innermost address"},
+	    {"inner_holder", "holder of the innermost address (top N by bytes, rest other)"},
+	    {"inner_rir_pair", "source and destination registry of the innermost addresses"}};
+	for (int bytes = 0; bytes < 2; bytes++)
+		for (size_t k = 0; k < sizeof(scopes) / sizeof(scopes[0]); k++)
+			prom_scope(f, &rs, scopes[k][0], scopes[k][1], bytes);
 	prom_health(f, &rs, ports, n_ports);
+	prom_tunnels(f, &rs);
 	prom_help(f, "rirmeter_snapshot_info", "The snapshot attributing traffic now", "gauge");
 	fputs("rirmeter_snapshot_info{", f);
 	prom_label(f, "snapshot", snap_id);

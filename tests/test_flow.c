@@ -793,6 +793,57 @@ static void eth_ipv4(struct buf *b, const uint8_t *s, const uint8_t *d, unsigned
 	put(b, d, 4);
 }
 
+/* A raw header of an IPv4-in-IPv4 frame: the outer addresses, or under
+ * --tunnels inner (st->inner) the inner ones; a tunnel that carries no IP
+ * skips the sample then. */
+static void sflow_tunnelled_header(void **unused)
+{
+	(void)unused;
+	static const uint8_t in_src[4] = {203, 0, 113, 5}, in_dst[4] = {198, 51, 100, 6};
+	for (int inner = 0; inner < 3; inner++) {
+		struct rm_flow_state *st = state();
+		st->inner = inner > 0;
+		struct buf b;
+		sflow_header(&b, 1, 1);
+		uint32_t s = b.n;
+		put32(&b, 1);
+		put32(&b, 0);
+		put32(&b, 1);	/* sequence */
+		put32(&b, 7);	/* source id */
+		put32(&b, 100); /* rate */
+		for (int i = 0; i < 4; i++)
+			put32(&b, 0);
+		put32(&b, 1); /* records */
+		put32(&b, 1); /* raw header */
+		put32(&b, 16 + 56);
+		put32(&b, 1);
+		put32(&b, 504);
+		put32(&b, 4);
+		put32(&b, 54);
+		uint32_t ip = b.n + 14;
+		eth_ipv4(&b, a_src, a_dst, 486);
+		b.b[ip + 9] = 4; /* IPv4 in IPv4 */
+		eth_ipv4(&b, in_src, in_dst, 466);
+		memmove(b.b + ip + 20, b.b + ip + 20 + 14, 20); /* no link layer inside */
+		b.n -= 14;
+		if (inner == 2)
+			b.b[ip + 20] = 0x44; /* the inner header malformed: skipped */
+		put16(&b, 0);
+		set16(&b, s + 6, b.n - s - 8);
+		feed(st, RM_FLOW_SFLOW, b.b, b.n);
+		if (inner == 2) {
+			assert_int_equal(n_got, 0);
+			assert_int_equal(only_exporter(st)->n[RM_EXP_SAMPLES_SKIPPED], 1);
+		} else {
+			assert_int_equal(n_got, 1);
+			assert_memory_equal(got[0].src, inner ? in_src : a_src, 4);
+			assert_memory_equal(got[0].dst, inner ? in_dst : a_dst, 4);
+			assert_int_equal(got[0].bytes, 100 * 500);
+		}
+		rm_flow_state_free(st);
+	}
+}
+
 static void sflow_flow_samples(void **unused)
 {
 	(void)unused;
@@ -1814,6 +1865,7 @@ int main(void)
 	    cmocka_unit_test(ipfix_sequence_conventions),
 	    cmocka_unit_test(ipfix_malformed),
 	    cmocka_unit_test(sflow_flow_samples),
+	    cmocka_unit_test(sflow_tunnelled_header),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(ageing_frees_slots),
 	    cmocka_unit_test(exporter_survives_flood),

@@ -5,7 +5,7 @@
 #include "helpers.h"
 
 struct frame {
-	uint8_t b[256];
+	uint8_t b[512];
 	uint32_t n;
 };
 
@@ -228,6 +228,403 @@ static void headers_only_in_first_segment(void **state)
 		assert_string_not_equal(rm_malformed_name(k), "invalid");
 }
 
+/* ------------------------------------------------------------------ */
+/* Tunnels: frames built header by header, each length field closed over
+ * what follows it once that is written. */
+
+/* Big-endian 16 bits at offset at. */
+static void set16(struct frame *f, uint32_t at, uint32_t v)
+{
+	f->b[at] = (uint8_t)(v >> 8);
+	f->b[at + 1] = (uint8_t)v;
+}
+
+/* An IPv4 header of protocol proto from addr, to addr + 1; its offset. */
+static uint32_t ip4_open(struct frame *f, uint8_t proto, uint8_t addr)
+{
+	uint32_t at = f->n;
+	uint8_t h[20] = {0x45, 0, 0,   0,  0,	0,    0,   0,  64,  proto,
+			 0,    0, 198, 51, 100, addr, 198, 51, 100, (uint8_t)(addr + 1)};
+	put(f, h, 20);
+	return at;
+}
+
+static void ip4_close(struct frame *f, uint32_t at)
+{
+	set16(f, at + 2, f->n - at);
+}
+
+/* An IPv6 header of next header proto, 2001:db8::addr to 2001:db8::addr+1. */
+static uint32_t ip6_open(struct frame *f, uint8_t proto, uint8_t addr)
+{
+	uint32_t at = f->n;
+	uint8_t h[40] = {0x60, 0, 0, 0, 0, 0, proto, 64, 0x20, 0x01, 0x0d, 0xb8};
+	h[23] = addr;
+	h[24] = 0x20;
+	h[25] = 0x01;
+	h[26] = 0x0d;
+	h[27] = 0xb8;
+	h[39] = (uint8_t)(addr + 1);
+	put(f, h, 40);
+	return at;
+}
+
+static void ip6_close(struct frame *f, uint32_t at)
+{
+	set16(f, at + 4, f->n - at - 40);
+}
+
+static uint32_t udp_open(struct frame *f, uint16_t dport)
+{
+	uint32_t at = f->n;
+	put16(f, 40000);
+	put16(f, dport);
+	put16(f, 0);
+	put16(f, 0);
+	return at;
+}
+
+static void udp_close(struct frame *f, uint32_t at)
+{
+	set16(f, at + 4, f->n - at);
+}
+
+/* The innermost packet: IPv4 (addresses .9 and .10) with 8 bytes of UDP. */
+static void inner4(struct frame *f)
+{
+	uint32_t at = ip4_open(f, 17, 9);
+	put(f, "\x9c\x40\x00\x35\x00\x08\x00\x00", 8);
+	ip4_close(f, at);
+}
+
+static void inner6(struct frame *f)
+{
+	uint32_t at = ip6_open(f, 17, 9);
+	put(f, "\x9c\x40\x00\x35\x00\x08\x00\x00", 8);
+	ip6_close(f, at);
+}
+
+static void inner_eth(struct frame *f, uint16_t type)
+{
+	put(f, "\x02\0\0\0\0\x05\x02\0\0\0\0\x06", 12);
+	put16(f, type);
+}
+
+enum shape {
+	GRE4,
+	GRE_KEY_SEQ_CSUM,
+	GRE_ETH,
+	ERSPAN1,
+	ERSPAN2,
+	ERSPAN3,
+	ERSPAN3_SUB,
+	IPIP,
+	SIX_IN_4,
+	FOUR_IN_6,
+	SIX_IN_6,
+	VXLAN,
+	GENEVE,
+	GENEVE_IP,
+	GTPU,
+	GTPU_EXT,
+	VLAN_GRE_V6,
+	GTPU_IN_VXLAN,
+	SHAPES
+};
+
+/* A frame of shape s: its tunnel kinds (n of them) and inner family. */
+static void build(struct frame *f, enum shape s, uint8_t kinds[2], unsigned *n, int *family)
+{
+	int v6out = s == FOUR_IN_6 || s == SIX_IN_6;
+	eth(f, v6out ? 0x86dd : 0x0800);
+	if (s == VLAN_GRE_V6)
+		tag(f, 0x8100, 0x0800);
+	static const uint8_t proto[SHAPES] = {47, 47, 47, 47, 47, 47, 47, 4,  41,
+					      4,  41, 17, 17, 17, 17, 17, 47, 17};
+	uint32_t out = v6out ? ip6_open(f, proto[s], 1) : ip4_open(f, proto[s], 1), u = 0;
+	*family = s == SIX_IN_4 || s == SIX_IN_6 || s == VLAN_GRE_V6 ? 6 : 4;
+	*n = 1;
+	switch (s) {
+	case GRE4:
+		put(f, "\x00\x00\x08\x00", 4);
+		kinds[0] = RM_TUN_GRE;
+		break;
+	case GRE_KEY_SEQ_CSUM:
+		put(f,
+		    "\xb0\x00\x08\x00"
+		    "\0\0\0\0"
+		    "\0\0\0\x2a"
+		    "\0\0\0\x07",
+		    16);
+		kinds[0] = RM_TUN_GRE;
+		break;
+	case GRE_ETH:
+		put(f,
+		    "\x20\x00\x65\x58"
+		    "\0\0\0\x2a",
+		    8);
+		inner_eth(f, 0x0800);
+		kinds[0] = RM_TUN_GRE;
+		break;
+	case ERSPAN1:
+		put(f, "\x00\x00\x88\xbe", 4);
+		inner_eth(f, 0x0800);
+		kinds[0] = RM_TUN_ERSPAN;
+		break;
+	case ERSPAN2:
+		put(f,
+		    "\x10\x00\x88\xbe"
+		    "\0\0\0\x07"
+		    "\x10\x0a\x00\x42\0\0\0\0",
+		    16);
+		inner_eth(f, 0x8100);
+		put(f, "\x00\x14\x08\x00", 4);
+		kinds[0] = RM_TUN_ERSPAN;
+		break;
+	case ERSPAN3:
+	case ERSPAN3_SUB:
+		put(f,
+		    "\x10\x00\x22\xeb"
+		    "\0\0\0\x07"
+		    "\x20\x0a\x00\x42\0\0\x30\x39\0\0\0",
+		    19);
+		put(f,
+		    s == ERSPAN3_SUB ? "\x01"
+				       "12345678"
+				     : "\x00",
+		    s == ERSPAN3_SUB ? 9 : 1);
+		inner_eth(f, 0x0800);
+		kinds[0] = RM_TUN_ERSPAN;
+		break;
+	case IPIP:
+	case FOUR_IN_6:
+		kinds[0] = s == IPIP ? RM_TUN_IPIP : RM_TUN_4IN6;
+		break;
+	case SIX_IN_4:
+	case SIX_IN_6:
+		kinds[0] = s == SIX_IN_4 ? RM_TUN_6IN4 : RM_TUN_6IN6;
+		break;
+	case VXLAN:
+		u = udp_open(f, 4789);
+		put(f, "\x08\0\0\0\0\x12\x34\0", 8);
+		inner_eth(f, 0x0800);
+		kinds[0] = RM_TUN_VXLAN;
+		break;
+	case GENEVE:
+	case GENEVE_IP:
+		u = udp_open(f, 6081);
+		if (s == GENEVE)
+			put(f,
+			    "\x02\x00\x65\x58\0\x56\x78\0"
+			    "\x01\x02\x80\x01\xaa\xbb\xcc\xdd",
+			    16);
+		else
+			put(f, "\x00\x00\x08\x00\0\x56\x78\0", 8);
+		if (s == GENEVE)
+			inner_eth(f, 0x0800);
+		kinds[0] = RM_TUN_GENEVE;
+		break;
+	case GTPU:
+	case GTPU_EXT:
+		u = udp_open(f, 2152);
+		if (s == GTPU)
+			put(f, "\x30\xff\0\x1c\0\0\x12\x34", 8);
+		else /* E: sequence word, then two PDU session containers */
+			put(f,
+			    "\x34\xff\0\x2c\0\0\x12\x34"
+			    "\0\0\0\x85"
+			    "\x01\x10\x00\x85"
+			    "\x02\x00\x00\x00\x00\x00\x00\x00",
+			    24);
+		kinds[0] = RM_TUN_GTPU;
+		break;
+	case VLAN_GRE_V6:
+		put(f,
+		    "\x20\x00\x86\xdd"
+		    "\0\0\0\x2a",
+		    8);
+		kinds[0] = RM_TUN_GRE;
+		break;
+	case GTPU_IN_VXLAN: {
+		u = udp_open(f, 4789);
+		put(f, "\x08\0\0\0\0\x12\x34\0", 8);
+		inner_eth(f, 0x0800);
+		uint32_t mid = ip4_open(f, 17, 5), mu = udp_open(f, 2152);
+		put(f, "\x30\xff\0\x1c\0\0\x12\x34", 8);
+		inner4(f);
+		udp_close(f, mu);
+		ip4_close(f, mid);
+		kinds[0] = RM_TUN_VXLAN;
+		kinds[1] = RM_TUN_GTPU;
+		*n = 2;
+		break;
+	}
+	default:
+		fail();
+	}
+	if (s != GTPU_IN_VXLAN)
+		(*family == 6 ? inner6 : inner4)(f);
+	if (u)
+		udp_close(f, u);
+	(v6out ? ip6_close : ip4_close)(f, out);
+}
+
+/* Parse the first avail bytes of f (in a block of exactly that size, so
+ * that the sanitizers see any read past them), outer and inner. */
+static struct rm_frame decap(const struct frame *f, uint32_t avail, struct rm_tunnels *t)
+{
+	uint8_t *p = malloc(avail ? avail : 1);
+	assert_non_null(p);
+	memcpy(p, f->b, avail);
+	struct rm_frame outer, inner;
+	rm_parse_frame(p, avail, f->n, &outer);
+	t->n = 0;
+	inner = outer;
+	if ((outer.cls == RM_FRAME_IPV4 || outer.cls == RM_FRAME_IPV6) &&
+	    rm_parse_may_tunnel(&outer, p, avail))
+		rm_parse_tunnels(p, avail, &outer, &inner, t);
+	/* Addresses kept as offsets: the block goes. */
+	if (inner.cls == RM_FRAME_IPV4 || inner.cls == RM_FRAME_IPV6) {
+		assert_true(inner.src >= p &&
+			    inner.dst + (inner.cls == RM_FRAME_IPV4 ? 4 : 16) <= p + avail);
+		inner.src = f->b + (inner.src - p);
+		inner.dst = f->b + (inner.dst - p);
+	}
+	free(p);
+	return inner;
+}
+
+/* Each shape whole: its kinds, and the innermost packet's addresses.
+ * Then cut at every byte (a short first segment, a sampled header):
+ * before the innermost IP header is whole, the frame is truncated, or,
+ * when a UDP tunnel's UDP header is cut, the IP packet that carries it;
+ * from there on, the innermost packet as whole. */
+static void each_tunnel_whole_and_cut(void **state)
+{
+	(void)state;
+	for (int s = 0; s < SHAPES; s++) {
+		struct frame f;
+		uint8_t kinds[2];
+		unsigned n;
+		int family;
+		build(&f, (enum shape)s, kinds, &n, &family);
+		struct rm_tunnels t;
+		struct rm_frame whole = decap(&f, f.n, &t);
+		assert_int_equal(whole.cls, family == 4 ? RM_FRAME_IPV4 : RM_FRAME_IPV6);
+		assert_int_equal(t.n, n);
+		for (unsigned k = 0; k < n; k++)
+			assert_int_equal(t.kind[k], kinds[k]);
+		assert_int_equal(whole.src[family == 4 ? 3 : 15], 9);
+		assert_int_equal(whole.dst[family == 4 ? 3 : 15], 10);
+		assert_int_equal(whole.l4_off + whole.l4_len, f.n); /* the innermost ends it */
+		uint32_t need = whole.l4_off;
+		for (uint32_t k = 0; k < f.n; k++) {
+			struct rm_frame r = decap(&f, k, &t);
+			if (k >= need) {
+				assert_int_equal(r.cls, whole.cls);
+				assert_ptr_equal(r.src, whole.src);
+				assert_int_equal(t.n, n);
+			} else if (r.cls != RM_FRAME_MALFORMED) {
+				/* An IP packet (the outer, or one between two
+				 * tunnels) whose UDP header is cut: it cannot
+				 * say which tunnel follows, so none does. */
+				assert_int_equal(r.proto, 17);
+				assert_true(r.l4_off + 8u > k);
+				assert_int_equal(t.n, r.l3_off > 14 + 4 ? 1 : 0);
+			} else {
+				assert_int_equal(r.cls, RM_FRAME_MALFORMED);
+				assert_int_equal(r.reason, RM_BAD_TRUNCATED);
+			}
+		}
+	}
+}
+
+static void tunnel_malformed(void **state)
+{
+	(void)state;
+	struct frame f;
+	struct rm_tunnels t;
+	uint32_t out, u;
+	struct {
+		const char *hdr;
+		uint32_t len;
+		uint16_t port; /* 0: GRE */
+	} bad[] = {
+	    {"\x00\x01\x88\x0b", 4, 0}, /* GRE version 1 (PPTP) */
+	    {"\x40\x00\x08\x00", 4, 0}, /* GRE routing present */
+	    {"\x10\x00\x88\xbe"
+	     "\0\0\0\x07"
+	     "\x30\x0a\0\x42\0\0\0\0",
+	     16, 0},				       /* ERSPAN v3 in II */
+	    {"\x00\0\0\0\0\x12\x34\0", 8, 4789},       /* VXLAN without I */
+	    {"\x40\x00\x08\x00\0\x56\x78\0", 8, 6081}, /* Geneve version 1 */
+	    {"\x34\xff\0\x24\0\0\x12\x34"
+	     "\0\0\0\x85"
+	     "\x00\x10\x00\x00",
+	     16, 2152},				     /* ext 0 */
+	    {"\x30\xff\0\xf0\0\0\x12\x34", 8, 2152}, /* G-PDU past its datagram */
+	    {"\x50\xff\0\x1c\0\0\x12\x34", 8, 2152}, /* GTP version 2 */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		eth(&f, 0x0800);
+		out = ip4_open(&f, bad[i].port ? 17 : 47, 1);
+		u = bad[i].port ? udp_open(&f, bad[i].port) : 0;
+		put(&f, bad[i].hdr, bad[i].len);
+		inner4(&f);
+		if (u)
+			udp_close(&f, u);
+		ip4_close(&f, out);
+		struct rm_frame r = decap(&f, f.n, &t);
+		assert_int_equal(r.cls, RM_FRAME_MALFORMED);
+		assert_int_equal(r.reason, RM_BAD_TUNNEL_HEADER);
+		assert_int_equal(t.n, 1);
+	}
+	/* Five levels of IP-in-IP: four are followed, the fifth is one too many. */
+	eth(&f, 0x0800);
+	uint32_t lv[5];
+	for (int k = 0; k < 5; k++)
+		lv[k] = ip4_open(&f, 4, (uint8_t)(20 + k));
+	inner4(&f);
+	for (int k = 4; k >= 0; k--)
+		ip4_close(&f, lv[k]);
+	struct rm_frame r = decap(&f, f.n, &t);
+	assert_int_equal(r.reason, RM_BAD_TOO_MANY_TUNNELS);
+	assert_int_equal(t.n, RM_TUNNEL_MAX);
+	/* An inner packet longer than its tunnel's payload. */
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 47, 1);
+	put(&f, "\x00\x00\x08\x00", 4);
+	inner4(&f);
+	set16(&f, f.n - 28 + 2, 200);
+	ip4_close(&f, out);
+	assert_int_equal(decap(&f, f.n, &t).reason, RM_BAD_IPV4_LENGTH);
+	/* GTP-U echo request and ARP over GRE: tunnels that carry no IP. */
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 17, 1);
+	u = udp_open(&f, 2152);
+	put(&f, "\x32\x01\0\x04\0\0\0\0\0\x01\0\0", 12);
+	udp_close(&f, u);
+	ip4_close(&f, out);
+	assert_int_equal(decap(&f, f.n, &t).cls, RM_FRAME_NON_IP);
+	assert_int_equal(t.kind[0], RM_TUN_GTPU);
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 47, 1);
+	put(&f, "\x00\x00\x08\x06", 4);
+	put(&f, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 28);
+	ip4_close(&f, out);
+	assert_int_equal(decap(&f, f.n, &t).cls, RM_FRAME_NON_IP);
+	/* A fragment's payload is not followed; nor is plain UDP. */
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 4, 1);
+	inner4(&f);
+	ip4_close(&f, out);
+	f.b[14 + 6] = 0x20;
+	assert_int_equal(decap(&f, f.n, &t).cls, RM_FRAME_IPV4);
+	assert_int_equal(t.n, 0);
+	for (unsigned k = 0; k < RM_TUN_COUNT; k++)
+		assert_string_not_equal(rm_tunnel_name(k), "invalid");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +633,8 @@ int main(void)
 	    cmocka_unit_test(ipv6_and_mpls),
 	    cmocka_unit_test(each_malformed_reason),
 	    cmocka_unit_test(headers_only_in_first_segment),
+	    cmocka_unit_test(each_tunnel_whole_and_cut),
+	    cmocka_unit_test(tunnel_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,32 @@ def expected(snap, frames, mode):
     return t
 
 
+def prom_of(path):
+    """The tunnel and inner_rir samples of a Prometheus textfile."""
+    out = {}
+    for line in open(path):
+        if line.startswith(('rirmeter_tunnel_', 'rirmeter_inner_rir_packets',
+                            'rirmeter_inner_rir_bytes')):
+            name, value = line.rsplit(' ', 1)
+            out[name] = int(value)
+    return out
+
+
+def prom_want(got):
+    """The same samples as rirmeter's JSON totals say they must be."""
+    out = {}
+    for (scope, d, key), (pk, by) in got.items():
+        if scope == 'tunnel' and (key == 'non_ip' or key.startswith('malformed.')):
+            out['rirmeter_tunnel_unattributable_packets_total{reason="%s"}' %
+                key.replace('malformed.', '')] = pk
+        elif scope == 'tunnel':
+            out['rirmeter_tunnel_packets_total{kind="%s"}' % key] = pk
+        elif scope == 'inner_rir':
+            for unit, v in (('packets', pk), ('bytes', by)):
+                out['rirmeter_inner_rir_%s_total{direction="%s",rir="%s"}' % (unit, d, key)] = v
+    return out
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-tun-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -133,9 +159,9 @@ def main():
         skip('tshark dissection', 'tshark not installed')
 
     for mode in ('outer', 'inner', 'both'):
-        js = os.path.join(tmp, mode + '.jsonl')
-        p = rirmeter(pcap, ['--db', snap, '--json', js, '--top', '100000', '--interval', '0',
-                            '--quiet', '--tunnels', mode])
+        js, prom = os.path.join(tmp, mode + '.jsonl'), os.path.join(tmp, mode + '.prom')
+        p = rirmeter(pcap, ['--db', snap, '--json', js, '--prom', prom, '--top', '100000',
+                            '--interval', '0', '--quiet', '--tunnels', mode])
         check('--tunnels %s: exit 0' % mode, p.returncode == 0, p.stdout + p.stderr)
         got, _ = totals_of(js)
         want = expected(snap, frames, mode)
@@ -149,6 +175,8 @@ def main():
         check('--tunnels %s: received as generated, and the balance holds' % mode,
               h['received'] == want[('health', None, 'received')] and h['received'][0] ==
               h['attributed'][0] + h['non_ip'][0] + h['malformed'][0], str(h))
+        check('--tunnels %s: Prometheus equals JSON for the tunnel and inner scopes' % mode,
+              prom_of(prom) == prom_want(got), diff(prom_of(prom), prom_want(got)))
         if mode == 'inner':
             bad = collections.Counter(f['inner']['reason'] for f in frames
                                       if f.get('inner', {}).get('class') == 'malformed')

@@ -1,6 +1,7 @@
 /*
  * fuzz_parse.c - libFuzzer harness for the frame parser (rm_parse_frame,
- * and rm_parse_ip as sFlow's raw IP headers use it).
+ * and rm_parse_ip as sFlow's raw IP headers use it), and the tunnels
+ * behind either (rm_parse_tunnels, as the worker and sFlow call it).
  *
  * The first input byte says how much longer the frame was than the bytes
  * present (a truncated first segment, or a sampled header); the rest is
@@ -22,6 +23,24 @@ static void check(const struct rm_frame *f, const uint8_t *p, uint32_t n)
 		abort();
 }
 
+/* The tunnels of IP frame f, when it may carry one: the innermost packet
+ * lies in the bytes too, and no more levels are counted than followed. */
+static void tunnels(const struct rm_frame *f, const uint8_t *p, uint32_t n)
+{
+	if ((f->cls != RM_FRAME_IPV4 && f->cls != RM_FRAME_IPV6) || !rm_parse_may_tunnel(f, p, n))
+		return;
+	struct rm_frame inner;
+	struct rm_tunnels t;
+	rm_parse_tunnels(p, n, f, &inner, &t);
+	check(&inner, p, n);
+	if (t.n > RM_TUNNEL_MAX ||
+	    (inner.cls == RM_FRAME_MALFORMED && inner.reason >= RM_BAD_COUNT))
+		abort();
+	for (unsigned k = 0; k < t.n; k++)
+		if (t.kind[k] >= RM_TUN_COUNT)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,8 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rm_frame f;
 	rm_parse_frame(p, n, frame, &f);
 	check(&f, p, n);
+	tunnels(&f, p, n);
 	rm_parse_ip(p, n, frame, &f);
 	check(&f, p, n);
+	tunnels(&f, p, n);
 	free(p);
 	return 0;
 }
