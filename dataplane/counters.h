@@ -16,6 +16,7 @@
 
 #include "model.h"
 #include "parse.h"
+#include "transition.h"
 
 enum rm_dir { RM_SRC, RM_DST, RM_DIRS };
 
@@ -33,7 +34,9 @@ struct rm_cell {
  * its innermost packet is when that is not IP in tunnel_non_ip or
  * tunnel_malformed[reason], whatever --tunnels says.  With --tunnels both,
  * the innermost addresses of every attributed frame count in inner_by_id
- * and inner_pair (NULL otherwise: rm_counters_layers). */
+ * and inner_pair (NULL otherwise: rm_counters_layers).  An address
+ * attributed as the IPv4 it carries (6to4, Teredo, NAT64) counts once in
+ * via[how], with its frame's or record's packets and bytes. */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
 	uint64_t flow, flow_bytes, not_flow, not_flow_bytes, records;
@@ -42,6 +45,7 @@ struct rm_counters {
 	struct rm_cell pair[RM_RIR_COUNT][RM_RIR_COUNT]; /* [source rir][destination rir] */
 	struct rm_cell tunnel[RM_TUN_COUNT], tunnel_non_ip, tunnel_malformed[RM_BAD_COUNT];
 	struct rm_cell inner_pair[RM_RIR_COUNT][RM_RIR_COUNT];
+	struct rm_cell via[RM_VIA_COUNT];     /* addresses attributed as the IPv4 they carry */
 	struct rm_cell *by_id[RM_DIRS];	      /* indexed by attribution id */
 	struct rm_cell *inner_by_id[RM_DIRS]; /* the same, innermost addresses, or NULL */
 	uint32_t n_ids;

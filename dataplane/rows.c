@@ -15,7 +15,8 @@
  *   holder    per direction, the top N holders by bytes, the rest "other";
  *             a row carries the holder's name when it has one
  *   rir_pair  "src>dst" registry pairs, no direction
- *   health    received, attributed, non_ip, malformed[.REASON], port.N.*
+ *   health    received, attributed, non_ip, malformed[.REASON], port.N.*,
+ *             via.HOW (6to4, teredo, nat64: addresses seen only)
  *   tunnel    the encapsulations crossed by kind, and non_ip and
  *             malformed.REASON for what they carried (rows seen only)
  *   inner_*   with --tunnels both, rir, country, holder and rir_pair of the
@@ -551,6 +552,12 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 			     1);
 	}
 	tunnel_rows(c, snap, rs);
+	for (unsigned k = 1; k < RM_VIA_COUNT; k++)
+		if (c->via[k].pkts) {
+			snprintf(key, sizeof(key), "via.%s", rm_via_name(k));
+			rm_rows_push(rs, snap, "health", NULL, key, c->via[k].pkts, c->via[k].bytes,
+				     1);
+		}
 	if (c->inner_by_id[RM_SRC])
 		inner_rows(r, c, snap, rs);
 }

@@ -1,15 +1,19 @@
 /*
  * lookup.c - rirdb lookup -d FILE [--asn] [--format csv|json] [--reference]
- *            [ADDR|ASN ...]
+ *            [--nat64 PREFIX,...] [ADDR|ASN ...]
  *
  * One row per address or AS number (from the arguments, else one per line
  * of standard input): registry, status, country, NIR, holder (its name
  * where one was loaded, and where the name came from), the holder's AS
- * numbers, the block and the record it came from.  A bad address gets an
- * error row and the run goes on, then exits 1.  --reference answers from
- * the range lists (the oracle) instead of the lookup tables.  The holder's
- * AS numbers come from an index built once per run (holders.c): a run may
- * answer millions of addresses.
+ * numbers, with a located layer the country and origin AS, the block and
+ * the record it came from.  A 6to4, Teredo or NAT64 address (well-known
+ * prefixes, and --nat64's) is answered as the IPv4 it carries (Teredo:
+ * the client's), with `via` saying how, `embedded` that IPv4 and
+ * `teredo_server` the Teredo server's (transition.h).  A bad address gets
+ * an error row and the run goes on, then exits 1.  --reference answers
+ * from the range lists (the oracle) instead of the lookup tables.  The
+ * holder's AS numbers come from an index built once per run (holders.c):
+ * a run may answer millions of addresses.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +29,7 @@
 #include "output.h"
 #include "rirdb.h"
 #include "snapshot.h"
+#include "transition.h"
 
 enum out_format { OUT_CSV, OUT_JSON };
 
@@ -36,6 +41,8 @@ struct answer {
 	char holder_asns[RIRDB_HOLDER_ASNS_MAX];
 	char block[RM_TEXT_MAX], range[RM_TEXT_MAX], date[16];
 	unsigned line;
+	const char *via;	       /* "" unless a transition address */
+	char embedded[16], server[16]; /* dotted quads, or "" */
 };
 
 static void csv_field(FILE *o, const char *s, int last)
@@ -50,10 +57,10 @@ static void json_string(FILE *o, const char *key, const char *s, int first)
 	rm_put_json_string(o, s);
 }
 
-static const char *const columns[] = {"addr",	       "rir",	 "cc",	       "status",
-				      "nir",	       "holder", "holder_id",  "holder_asns",
-				      "holder_source", "geo_cc", "origin_asn", "block",
-				      "range",	       "date",	 "source",     "error"};
+static const char *const columns[] = {
+    "addr",	   "rir",	    "cc",	"status",	 "nir",	  "holder", "holder_id",
+    "holder_asns", "holder_source", "geo_cc",	"origin_asn",	 "block", "range",  "date",
+    "source",	   "via",	    "embedded", "teredo_server", "error"};
 #define N_COLUMNS  (sizeof(columns) / sizeof(columns[0]))
 #define COL_GEO_CC 9 /* and origin_asn after it: only with a located layer */
 
@@ -94,6 +101,9 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 				    a->range,
 				    a->date,
 				    src,
+				    a->via ? a->via : "",
+				    a->embedded,
+				    a->server,
 				    a->error ? a->error : ""};
 	if (fmt == OUT_CSV) {
 		for (size_t i = 0; i < N_COLUMNS; i++)
@@ -156,6 +166,32 @@ static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_fam
 	}
 }
 
+/* The NAT64 prefixes: the well-known ones and --nat64's. */
+static struct rm_transition transition;
+
+/* An IPv4 address (host order) as a dotted quad. */
+static void dotted(uint32_t v4, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255, v4 & 255);
+}
+
+/* An IPv6 address: as the IPv4 it carries when it is a transition
+ * address, else as itself. */
+static void answer6(const struct rm_lookup *l, struct answer *a, rm_u128 v6)
+{
+	uint8_t b6[16];
+	uint32_t v4, server;
+	rm_v6_to_bytes(v6, b6);
+	enum rm_via via = rm_transition_embedded(&transition, b6, &v4, &server);
+	if (via == RM_VIA_NONE)
+		return fill_answer(l, a, RM_V6, v6, rm_ref_find6(l->db, v6));
+	fill_answer(l, a, RM_V4, v4, rm_ref_find4(l->db, v4));
+	a->via = rm_via_name(via);
+	dotted(v4, a->embedded);
+	if (via == RM_VIA_TEREDO)
+		dotted(server, a->server);
+}
+
 /* Answer one query; returns 0, or -1 after printing an error row. */
 static int lookup_one(const struct rm_lookup *l, const char *q, int asn_mode, enum out_format fmt)
 {
@@ -172,7 +208,7 @@ static int lookup_one(const struct rm_lookup *l, const char *q, int asn_mode, en
 	} else if (!is_as && !asn_mode && rl_parse_v4(q, len, &v4) == 0) {
 		fill_answer(l, &a, RM_V4, v4, rm_ref_find4(db, v4));
 	} else if (!is_as && !asn_mode && rl_parse_v6(q, len, &v6) == 0) {
-		fill_answer(l, &a, RM_V6, v6, rm_ref_find6(db, v6));
+		answer6(l, &a, v6);
 	} else {
 		a.error = is_as || asn_mode ? "not an AS number" : "not an IPv4 or IPv6 address";
 	}
@@ -183,14 +219,20 @@ static int lookup_one(const struct rm_lookup *l, const char *q, int asn_mode, en
 int rirdb_lookup(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},     {"asn", no_argument, NULL, 'a'},
-	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-	    {"reference", no_argument, NULL, 'r'},    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"asn", no_argument, NULL, 'a'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"reference", no_argument, NULL, 'r'},
+	    {"nat64", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
 	};
+	char err[256];
+	rm_transition_init(&transition);
 	const char *path = NULL;
 	int asn_mode = 0, c;
 	enum out_format fmt = OUT_CSV;
-	while ((c = getopt_long(argc, argv, "d:af:hr", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:af:hrn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			path = optarg;
@@ -200,6 +242,12 @@ int rirdb_lookup(int argc, char **argv)
 			break;
 		case 'r':
 			use_reference = 1;
+			break;
+		case 'n':
+			if (rm_transition_add(&transition, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirdb lookup: %s\n", err);
+				return 2;
+			}
 			break;
 		case 'f':
 			if (strcmp(optarg, "csv") == 0) {

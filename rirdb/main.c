@@ -28,7 +28,9 @@ void rirdb_usage(FILE *o)
 	fprintf(
 	    o,
 	    "usage: rirdb build -o FILE [--lenient] [--quiet] INPUT...\n"
-	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [ADDR|ASN ...]\n"
+	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [--nat64 "
+	    "PREFIX,...] "
+	    "[ADDR|ASN ...]\n"
 	    "       rirdb info -d FILE\n"
 	    "       rirdb diff [--format table|json] [--details] OLD NEW\n"
 	    "       rirdb fetch [--dir DIR] [--output FILE] [--base-url URL] [--url NAME=URL]...\n"

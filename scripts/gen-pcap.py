@@ -2,7 +2,7 @@
 """Generate a pcap of frames whose addresses come from the bundled registry data.
 
     gen-pcap.py --out FILE [--packets N] [--seed S] [--split K] [--manifest FILE]
-                [--kinds all|clean|jumbo|tunnels]
+                [--kinds all|clean|jumbo|tunnels|transition] [--nat64 PREFIX/LEN]
 
 Frames: IPv4 and IPv6, plain, behind 802.1Q, QinQ (802.1ad) and MPLS label
 stacks, IPv4 with options, IPv4 fragments, non-IP (ARP, MPLS pseudowire),
@@ -11,7 +11,10 @@ and (with --kinds all) every malformed case the dataplane counts.  With
 port).  --manifest writes one JSON object per frame (class, reason, src,
 dst, len) so that a test can compute the expected totals on its own.
 --kinds jumbo makes a capture of 2-9 KB IPv4 and IPv6 frames only (more
-than one mbuf each).  --kinds tunnels makes tunnelled frames (below).
+than one mbuf each).  --kinds tunnels makes tunnelled frames (below); --kinds transition IPv6
+frames between 6to4, Teredo and NAT64 addresses (the well-known prefixes,
+and --nat64's) and plain ones, whose manifest lines add `src4` and `dst4`:
+the IPv4 address each end carries (Teredo: the client's), or null.
 Deterministic for a given seed.
 
 Tunnels: GRE (with and without checksum, key, sequence; carrying IP or
@@ -458,6 +461,59 @@ def tunnel_frames(rng, v4, v6, n):
     return out
 
 
+# ---------------------------------------------------------------------------
+# Transition addresses (RFC 3056, RFC 4380, RFC 6052)
+
+def embed_nat64(prefix, plen, v4):
+    """The RFC 6052 address of v4 under prefix/plen: the IPv4's bytes after
+    the prefix, skipping byte 8 (the u octet, zero)."""
+    b = bytearray(prefix.to_bytes(16, 'big'))
+    i = plen // 8
+    for octet in v4.to_bytes(4, 'big'):
+        if i == 8:
+            i += 1
+        b[i] = octet
+        i += 1
+    return int.from_bytes(bytes(b), 'big')
+
+
+def transition_addr(rng, v4, v6, nat64):
+    """(IPv6 address, the IPv4 it stands for or None, kind)."""
+    ip4 = pick(rng, v4, 32) if rng.random() < 0.9 else special_v4(rng)
+    kind = rng.choice(['6to4', 'teredo', 'nat64', 'nat64_local', 'plain'] +
+                      (['operator'] if nat64 else []))
+    if kind == '6to4':
+        return (0x2002 << 112) | (ip4 << 80) | rng.getrandbits(80), ip4, kind
+    if kind == 'teredo':
+        server = pick(rng, v4, 32)
+        return ((0x20010000 << 96) | (server << 64) | (rng.getrandbits(32) << 32) |
+                (ip4 ^ 0xffffffff)), ip4, kind
+    if kind == 'nat64':
+        return embed_nat64(0x0064ff9b << 96, 96, ip4), ip4, kind
+    if kind == 'nat64_local':
+        return embed_nat64(0x0064ff9b0001 << 80, 48, ip4) | rng.getrandbits(32), ip4, kind
+    if kind == 'operator':
+        net = ipaddress.IPv6Network(nat64)
+        a = embed_nat64(int(net.network_address), net.prefixlen, ip4)
+        if net.prefixlen < 96:  # the suffix after the IPv4 is free
+            a |= rng.getrandbits(max(0, 128 - net.prefixlen - 40)) if net.prefixlen > 56 else 0
+        return a, ip4, kind
+    return pick(rng, v6, 128), None, kind
+
+
+def transition_frames(rng, v4, v6, n, nat64):
+    out = []
+    for _ in range(n):
+        s, s4, _ = transition_addr(rng, v4, v6, nat64)
+        d, d4, _ = transition_addr(rng, v4, v6, nat64)
+        fr = eth(0x86DD, ipv6(s, d, udp(rng.randrange(0, 100))))
+        a4 = lambda x: None if x is None else str(ipaddress.IPv4Address(x))
+        out.append((fr, {'class': 'ipv6', 'src': str(ipaddress.IPv6Address(s)),
+                         'dst': str(ipaddress.IPv6Address(d)), 'src4': a4(s4),
+                         'dst4': a4(d4)}))
+    return out
+
+
 def bench_frame(shape, rng, v4, v6):
     """One frame of benchmark traffic; sizes exclude the 4-byte FCS."""
     if shape == 'imix':
@@ -488,7 +544,9 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--split', type=int, default=0)
     ap.add_argument('--manifest')
-    ap.add_argument('--kinds', choices=['all', 'clean', 'jumbo', 'tunnels'], default='all',
+    ap.add_argument('--nat64', help='an operator NAT64 prefix for --kinds transition')
+    ap.add_argument('--kinds', choices=['all', 'clean', 'jumbo', 'tunnels', 'transition'],
+                    default='all',
                     help='clean: no malformed frames; jumbo: only jumbo frames; tunnels: '
                     'tunnelled frames')
     ap.add_argument('--shape', choices=['mixed', 'v4-64', 'v6-78', 'imix'], default='mixed',
@@ -503,15 +561,17 @@ def main():
         write_pcap(a.out, [bench_frame(a.shape, rng, v4, v6) for _ in range(a.packets)])
         return
     frames, manifest = [], []
-    if a.kinds == 'tunnels':
-        for fr, m in tunnel_frames(rng, v4, v6, a.packets):
+    if a.kinds in ('tunnels', 'transition'):
+        made = tunnel_frames(rng, v4, v6, a.packets) if a.kinds == 'tunnels' else \
+            transition_frames(rng, v4, v6, a.packets, a.nat64)
+        for fr, m in made:
             m['len'] = len(fr)
             frames.append(fr)
             manifest.append(m)
     kinds = IP_KINDS * 8 + OTHER_KINDS + (BAD_KINDS if a.kinds == 'all' else [])
     if a.kinds == 'jumbo':  # apart: net_pcap's infinite_rx refuses chained mbufs
         kinds = JUMBO_KINDS
-    for i in range(a.packets if a.kinds != 'tunnels' else 0):
+    for i in range(a.packets if a.kinds not in ('tunnels', 'transition') else 0):
         # Every kind at least once, then at random.
         kind = kinds[i] if i < len(kinds) and a.packets >= len(kinds) else rng.choice(kinds)
         if kind in IP_KINDS or kind in JUMBO_KINDS:

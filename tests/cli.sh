@@ -37,9 +37,9 @@ check "report -o over a symlink replaces the link, not its target" \
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
 check "lookup exits 1 after a bad address" test "$rc" = 1
-check "lookup CSV header" test "$(head -1 "$tmp/l.csv")" = "addr,rir,cc,status,nir,holder,holder_id,holder_asns,holder_source,block,range,date,source,error"
-check "lookup answers IPv4" grep -qx '193.0.6.139,ripencc,NL,allocated,,,,,,193.0.0.0/20,193.0.0.0-193.0.15.255,1993-09-01,.*delegated-ripencc-20140630:18367,' "$tmp/l.csv"
-check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,,,,not an IPv4 or IPv6 address' "$tmp/l.csv"
+check "lookup CSV header" test "$(head -1 "$tmp/l.csv")" = "addr,rir,cc,status,nir,holder,holder_id,holder_asns,holder_source,block,range,date,source,via,embedded,teredo_server,error"
+check "lookup answers IPv4" grep -qx '193.0.6.139,ripencc,NL,allocated,,,,,,193.0.0.0/20,193.0.0.0-193.0.15.255,1993-09-01,.*delegated-ripencc-20140630:18367,,,,' "$tmp/l.csv"
+check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,,,,,,,not an IPv4 or IPv6 address' "$tmp/l.csv"
 check "lookup goes on after a bad address" grep -q '^2001:67c:2e8::1,ripencc,NL,assigned,' "$tmp/l.csv"
 check "lookup answers AS numbers" grep -q '^AS3333,ripencc,EU,allocated,' "$tmp/l.csv"
 check "lookup counts bad queries on stderr" grep -q '1 bad query' "$tmp/l.err"

@@ -33,6 +33,11 @@ def check(name, ok, detail=''):
     return ok
 
 
+def check_refused(name, p, option):
+    """A usage error: exit 2, and stderr names the option."""
+    return check(name, p.returncode == 2 and option in p.stderr, p.stderr)
+
+
 def skip(name, why):
     global _count
     _count += 1

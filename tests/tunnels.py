@@ -27,8 +27,8 @@ import subprocess
 import sys
 import tempfile
 
-from tap import (EAL, build_snapshot, check, diff, finish, gen_pcap, scope_totals, skip,
-                 totals_of)
+from tap import (EAL, build_snapshot, check, check_refused, diff, finish, gen_pcap,
+                 scope_totals, skip, totals_of)
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 ATTRIBUTION = ('rir', 'country', 'holder', 'rir_pair')
@@ -186,8 +186,7 @@ def main():
     if not any(k[0] == 'tunnel' for k in totals_of(os.path.join(tmp, 'outer.jsonl'))[0]):
         check('the tunnel scope is written', False)
     p = rirmeter(pcap, ['--db', snap, '--tunnels', 'middle'])
-    check('--tunnels middle: exit 2, named', p.returncode == 2 and '--tunnels' in p.stderr,
-          p.stderr)
+    check_refused('--tunnels middle: exit 2, named', p, '--tunnels')
     shutil.rmtree(tmp)
     return finish()
 

@@ -9,7 +9,7 @@
  *            [--ipfix-export PORT:IPV4:UDP_PORT[@MAC],... [--ipfix-source IPV4] [--ipfix-pen N]]
  *            [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] [--spool DIR]
  *             [--spool-max BYTES]]
- *            [--tunnels outer|inner|both]
+ *            [--tunnels outer|inner|both] [--nat64 PREFIX,...]
  *
  * (the synopsis of README.md's "## rirmeter", which usage() prints and
  * tests/options.sh compares).  Numeric option values follow one policy,
@@ -75,6 +75,7 @@ struct options {
 	unsigned top, burst, queues, mbufs;
 	int quiet, io_only;
 	enum rm_tunnel_mode tunnels;
+	struct rm_transition transition; /* NAT64 prefixes: well-known and --nat64 */
 	struct rm_flow_config flows;
 	const char *flows_allow;     /* --flows-allow as given, or NULL */
 	struct rm_flow_allow *allow; /* parsed at start (and on reload) */
@@ -116,7 +117,7 @@ static void usage(FILE *o)
 		"                [--clickhouse URL [--clickhouse-auth FILE] [--name NAME] "
 		"[--spool DIR]\n"
 		"                 [--spool-max BYTES]]\n"
-		"                [--tunnels outer|inner|both]\n"
+		"                [--tunnels outer|inner|both] [--nat64 PREFIX,...]\n"
 		"\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
@@ -169,7 +170,10 @@ static void usage(FILE *o)
 		"  --tunnels outer|inner|both  attribute the outermost IP header's addresses\n"
 		"                   (default), the innermost's (inside GRE, ERSPAN, IP-in-IP,\n"
 		"                   VXLAN, Geneve, GTP-U), or both: the innermost to scopes\n"
-		"                   inner_rir, inner_country, inner_holder, inner_rir_pair\n",
+		"                   inner_rir, inner_country, inner_holder, inner_rir_pair\n"
+		"  --nat64 PREFIX,...  NAT64 prefixes (RFC 6052 lengths) besides 64:ff9b::/96\n"
+		"                   and 64:ff9b:1::/48: their addresses, like 6to4 and Teredo\n"
+		"                   ones, are attributed as the IPv4 they carry\n",
 		RM_MAX_BURST);
 }
 
@@ -201,10 +205,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"ipfix-refresh", required_argument, NULL, 'R'},
 	    {"clickhouse", required_argument, NULL, 'C'},
 	    {"clickhouse-auth", required_argument, NULL, 'U'},
-	    {"name", required_argument, NULL, 'N'},
+	    {"name", required_argument, NULL, 'e'},
 	    {"spool", required_argument, NULL, 'W'},
 	    {"spool-max", required_argument, NULL, 'Z'},
 	    {"tunnels", required_argument, NULL, 'T'},
+	    {"nat64", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -214,6 +219,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->export.domain = 1;
 	o->export.mtu = 1500;
 	o->export.refresh_s = 30;
+	rm_transition_init(&o->transition);
 	uint64_t v;
 	int c, only = 0;
 	char err[256];
@@ -332,7 +338,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'U':
 			o->ch.auth_file = optarg;
 			break;
-		case 'N':
+		case 'e':
 			o->ch.name = optarg;
 			break;
 		case 'W':
@@ -342,11 +348,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (rm_opt_u64(PROG, "--spool-max", optarg, 65536, UINT64_MAX / 2,
 				       &o->ch.spool_max))
 				return -1;
+			break;
 		case 'T':
 			if (rm_tunnel_mode_parse(optarg, &o->tunnels)) {
 				fprintf(stderr,
 					"rirmeter: --tunnels: '%s' is not outer, inner or both\n",
 					optarg);
+				return -1;
+			}
+			break;
+		case 'N':
+			if (rm_transition_add(&o->transition, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirmeter: %s\n", err);
 				return -1;
 			}
 			break;
@@ -1228,6 +1241,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rm_counters_layers(r.opt.tunnels == RM_TUNNELS_BOTH); /* before any snapshot */
+	rm_gen_transition(&r.opt.transition);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);

@@ -57,6 +57,14 @@ static void describe_inputs(const struct rm_db *db, char *out, size_t len)
 	}
 }
 
+/* The NAT64 prefixes every generation attributes through (--nat64). */
+static const struct rm_transition *transition;
+
+void rm_gen_transition(const struct rm_transition *t)
+{
+	transition = t;
+}
+
 struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen)
 {
 	struct rm_gen *g = calloc(1, sizeof(*g));
@@ -87,6 +95,16 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 	    .rir_of = g->rep.rir_of, .counters = g->counters, .ends = &g->ends};
 	/* RM_SIMD_BEST always binds: scalar variants run on any CPU. */
 	rm_lookup_bind(&g->view.lookup, g->snap, RM_SIMD_BEST);
+	static struct rm_transition well_known;
+	if (!transition) { /* no --nat64: the well-known prefixes */
+		rm_transition_init(&well_known);
+		transition = &well_known;
+	}
+	if (rm_via_map_init(&g->view.via, &g->view.lookup, transition)) {
+		snprintf(err, errlen, "out of memory for a snapshot generation");
+		rm_gen_free(g);
+		return NULL;
+	}
 	return g;
 }
 
@@ -102,6 +120,7 @@ void rm_gen_free(struct rm_gen *g)
 	rm_counters_free(&g->delta);
 	rm_reporter_free(&g->rep);
 	rm_ipfix_ends_free(&g->ends);
+	rm_via_map_free(&g->view.via);
 	rm_snapshot_close(g->snap);
 	free(g);
 }

@@ -22,6 +22,9 @@ struct rm_gen {
 	char inputs[512];	       /* registry:serial of its statistics files */
 };
 
+/* Process-wide, set once before the first generation opens: the NAT64
+ * prefixes (well-known and --nat64) transition addresses are read by. */
+void rm_gen_transition(const struct rm_transition *t);
 struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);
 void rm_gen_free(struct rm_gen *g);
 /* The sum of the workers' counters so far. */

@@ -43,6 +43,20 @@ struct flush_ctx {
 	struct rm_export *export; /* or NULL */
 };
 
+/* An IPv6 address whose id says it may carry an IPv4 one (g->via): its
+ * attribution, that IPv4's when it does, counted by how.  Out of line:
+ * the rare case. */
+static __attribute__((noinline)) uint32_t via(const struct rm_gen_view *g, struct rm_cell *count,
+					      const uint8_t a[16], uint32_t id, uint64_t pkts,
+					      uint64_t bytes)
+{
+	enum rm_via how;
+	id = rm_via_attribute(&g->via, &g->lookup, a, id, &how);
+	if (how != RM_VIA_NONE)
+		rm_cell_add(&count[how], (rm_cell_add_t){pkts, bytes});
+	return id;
+}
+
 static void flush_flows(struct rm_flow_state *st, void *arg)
 {
 	const struct flush_ctx *x = arg;
@@ -52,6 +66,10 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 		rm_lookup4_bulk(&x->g->lookup, b->a4, id4, 2 * b->n4);
 	if (b->n6)
 		rm_lookup6_bulk(&x->g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+	for (uint32_t k = 0; k < 2 * b->n6; k++)
+		if (unlikely(x->g->via.maybe[id6[k]]))
+			id6[k] = via(x->g, x->c->via, b->a6[k], id6[k], b->pkts6[k / 2],
+				     b->bytes6[k / 2]);
 	const struct rm_count_to to = rm_count_to(x->c, x->g->rir_of);
 	for (uint32_t k = 0; k < b->n4; k++)
 		rm_count(&to, id4[2 * k], id4[2 * k + 1], b->pkts4[k], b->bytes4[k]);
@@ -302,14 +320,19 @@ static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
-/* Look up the addresses queued in b and count them into scopes to. */
+/* Look up the addresses queued in b and count them into scopes to, and
+ * each transition address into via_count[how]. */
 static inline void count_burst(const struct rm_gen_view *g, const struct rm_count_to *to,
-			       struct burst *b, uint32_t n4, uint32_t n6, uint64_t *bytes)
+			       struct rm_cell *via_count, struct burst *b, uint32_t n4, uint32_t n6,
+			       uint64_t *bytes)
 {
 	if (n4)
 		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
 	if (n6)
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
+	for (uint32_t k = 0; k < 2 * n6; k++)
+		if (unlikely(g->via.maybe[b->id6[k]]))
+			b->id6[k] = via(g, via_count, b->a6[k], b->id6[k], 1, b->len6[k / 2]);
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t len = b->len4[k];
 		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
@@ -352,13 +375,14 @@ process_as(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_cou
 	free_burst(pkts, n);
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0, inner_bytes = 0;
-	count_burst(g, &to, &b, q.n4, q.n6, &bytes);
+	count_burst(g, &to, c->via, &b, q.n4, q.n6, &bytes);
 	c->attributed += q.n4 + q.n6;
 	c->attributed_bytes += bytes;
 	if (mode == RM_TUNNELS_BOTH) {
 		const struct rm_count_to ti = {c->inner_by_id[RM_SRC], c->inner_by_id[RM_DST],
 					       c->inner_pair, g->rir_of};
-		count_burst(g, &ti, &inner, q.in4, q.in6, &inner_bytes);
+		struct rm_cell counted[RM_VIA_COUNT] = {{0}}; /* by the outer burst already */
+		count_burst(g, &ti, counted, &inner, q.in4, q.in6, &inner_bytes);
 	}
 }
 

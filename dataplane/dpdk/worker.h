@@ -32,6 +32,7 @@ struct rm_gen_view {
 	const uint8_t *rir_of;
 	struct rm_counters *counters;	  /* indexed by worker */
 	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
+	struct rm_via_map via;		  /* the ids a transition address can have */
 };
 
 struct rm_worker {

@@ -1,0 +1,151 @@
+/*
+ * transition.c - the IPv4 address inside a 6to4, Teredo or NAT64 address
+ * (transition.h).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byteorder.h"
+#include "transition.h"
+
+#define SIXTOFOUR_HI  0x2002	 /* 2002::/16 */
+#define TEREDO_HI     0x20010000 /* 2001::/32 */
+#define U_OCTET	      8		 /* RFC 6052: byte 8 of a NAT64 address is 0 */
+#define TEREDO_SERVER 4		 /* byte offsets of the server and client IPv4 */
+#define TEREDO_CLIENT 12
+
+static const char *const via_names[RM_VIA_COUNT] = {"", "6to4", "teredo", "nat64"};
+
+const char *rm_via_name(unsigned via)
+{
+	return via < RM_VIA_COUNT ? via_names[via] : "invalid";
+}
+
+/* One prefix, its bits past len cleared. */
+static void add(struct rm_transition *t, const uint8_t prefix[16], unsigned len)
+{
+	memset(t->prefix[t->n], 0, 16);
+	memcpy(t->prefix[t->n], prefix, len / 8);
+	t->len[t->n++] = (uint8_t)len;
+}
+
+void rm_transition_init(struct rm_transition *t)
+{
+	static const uint8_t well_known[16] = {0, 0x64, 0xff, 0x9b};
+	static const uint8_t local_use[16] = {0, 0x64, 0xff, 0x9b, 0, 1};
+	t->n = 0;
+	add(t, well_known, 96);
+	add(t, local_use, 48);
+}
+
+int rm_transition_add(struct rm_transition *t, const char *list, char *err, size_t errlen)
+{
+	char item[128];
+	for (const char *s = list; *s;) {
+		size_t n = strcspn(s, ",");
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		memcpy(item, s, n);
+		item[n] = '\0';
+		s += n + (s[n] == ',');
+		char *slash = strchr(item, '/');
+		unsigned len = 0;
+		uint8_t a[16];
+		int ok = slash && sscanf(slash + 1, "%u", &len) == 1;
+		if (ok) {
+			*slash = '\0';
+			char back[8];
+			snprintf(back, sizeof(back), "%u", len);
+			ok = strcmp(slash + 1, back) == 0 && inet_pton(AF_INET6, item, a) == 1 &&
+			     (len == 32 || len == 40 || len == 48 || len == 56 || len == 64 ||
+			      len == 96);
+			*slash = '/';
+		}
+		if (!ok) {
+			snprintf(err, errlen,
+				 "--nat64: '%s' is not an IPv6 prefix of 32, 40, 48, 56, 64 or 96 "
+				 "bits",
+				 item);
+			return -1;
+		}
+		if (t->n >= RM_NAT64_MAX + 2) {
+			snprintf(err, errlen, "--nat64: more than %d prefixes", RM_NAT64_MAX);
+			return -1;
+		}
+		add(t, a, len);
+	}
+	return 0;
+}
+
+/* Whether a lies in prefix k of t. */
+static int in_prefix(const struct rm_transition *t, unsigned k, const uint8_t a[16])
+{
+	return memcmp(a, t->prefix[k], t->len[k] / 8) == 0;
+}
+
+enum rm_via rm_transition_embedded(const struct rm_transition *t, const uint8_t a[16], uint32_t *v4,
+				   uint32_t *server)
+{
+	*server = 0;
+	if (rm_get_be16(a) == SIXTOFOUR_HI) {
+		*v4 = rm_get_be32(a + 2);
+		return RM_VIA_6TO4;
+	}
+	if (rm_get_be32(a) == TEREDO_HI) {
+		*server = rm_get_be32(a + TEREDO_SERVER);
+		*v4 = ~rm_get_be32(a + TEREDO_CLIENT); /* obfuscated: every bit inverted */
+		return RM_VIA_TEREDO;
+	}
+	for (unsigned k = 0; k < t->n; k++) {
+		if (!in_prefix(t, k, a))
+			continue;
+		uint8_t b[4];
+		for (unsigned i = t->len[k] / 8, j = 0; j < 4; i++)
+			if (i != U_OCTET)
+				b[j++] = a[i];
+		*v4 = rm_get_be32(b);
+		return RM_VIA_NAT64;
+	}
+	return RM_VIA_NONE;
+}
+
+/* Flag the id of one address. */
+static void flag(struct rm_via_map *m, const struct rm_lookup *l, const uint8_t a[16])
+{
+	m->maybe[rm_lookup6_one(l, a)] = 1;
+}
+
+int rm_via_map_init(struct rm_via_map *m, const struct rm_lookup *l, const struct rm_transition *t)
+{
+	m->t = t;
+	m->maybe = calloc(l->db->n_attrs ? l->db->n_attrs : 1, 1);
+	if (!m->maybe)
+		return -1;
+	static const uint8_t sixtofour[16] = {0x20, 0x02}, teredo[16] = {0x20, 0x01};
+	flag(m, l, sixtofour);
+	flag(m, l, teredo);
+	for (unsigned k = 0; k < t->n; k++) {
+		uint8_t last[16];
+		memcpy(last, t->prefix[k], 16);
+		memset(last + t->len[k] / 8, 0xff, 16 - t->len[k] / 8);
+		flag(m, l, t->prefix[k]);
+		flag(m, l, last);
+	}
+	return 0;
+}
+
+void rm_via_map_free(struct rm_via_map *m)
+{
+	free(m->maybe);
+	m->maybe = NULL;
+}
+
+uint32_t rm_via_attribute(const struct rm_via_map *m, const struct rm_lookup *l,
+			  const uint8_t a[16], uint32_t id, enum rm_via *via)
+{
+	uint32_t v4, server;
+	*via = m->maybe[id] ? rm_transition_embedded(m->t, a, &v4, &server) : RM_VIA_NONE;
+	return *via == RM_VIA_NONE ? id : rm_lookup4_one(l, v4);
+}
