@@ -3,8 +3,8 @@
  * in text (logs, CSV exports, JSON), plain or gzip-compressed.
  *
  *   rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]
- *              [--threads N] [--quiet] [PATH...]
- *   rirdb scan -d FILE --annotate [--quiet] [PATH...]
+ *              [--threads N] [--quiet] [--nat64 PREFIX,...] [PATH...]
+ *   rirdb scan -d FILE --annotate [--quiet] [--nat64 PREFIX,...] [PATH...]
  *
  * Each input is one stream through the scanner (scan/scanner.c), read in
  * 1 MiB pieces: a plain regular file with read(2) (when counting, straight
@@ -18,7 +18,10 @@
  * `count` is occurrences; `--distinct` also keeps a set of the addresses
  * seen and reports how many distinct addresses each key had.  IPv4-mapped
  * IPv6 counts as IPv4.  --annotate counts nothing: it copies each line
- * with the attribution of its addresses appended.
+ * with the attribution of its addresses appended.  A 6to4, Teredo or
+ * NAT64 address (--nat64 adds prefixes) counts as the IPv4 it carries
+ * (transition.h), and in the scope "via" by how; --annotate adds
+ * " via=HOW" to such an address.
  *
  * Exit codes: 0; 1 when an input could not be read (the others are still
  * scanned and reported); 2 usage errors.
@@ -47,6 +50,7 @@
 #include "snapshot.h"
 #include "output.h"
 #include "record.h"
+#include "transition.h"
 
 #define PIECE (1u << 20)
 #define BATCH 256
@@ -65,8 +69,26 @@ struct tally {
 	uint64_t *count, *distinct; /* per attribution id */
 	struct addr_set seen;	    /* with --distinct */
 	uint64_t found;
+	uint64_t via[RM_VIA_COUNT]; /* addresses counted as the IPv4 they carry */
+	uint64_t via_distinct[RM_VIA_COUNT];
 	int want_distinct, oom;
 };
+
+/* The NAT64 prefixes (well-known, --nat64) and the ids transition
+ * addresses can have: set once before any thread starts, then read-only. */
+static struct rm_transition transition;
+static struct rm_via_map via_map;
+
+/* The attribution of IPv6 address a, looked up as id: its embedded IPv4's
+ * when it carries one, counted in via[how] when via is not NULL. */
+static uint32_t attribute6(const struct rm_lookup *lk, const uint8_t a[16], uint32_t id,
+			   uint64_t *via, enum rm_via *how)
+{
+	id = rm_via_attribute(&via_map, lk, a, id, how);
+	if (via && *how != RM_VIA_NONE)
+		via[*how]++;
+	return id;
+}
 
 static uint64_t hash16(const uint8_t k[16])
 {
@@ -110,13 +132,16 @@ static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
 	return 1;
 }
 
-static void count_id(struct tally *t, uint32_t id, const uint8_t key[16])
+/* Count one address; 1 when it is new to the distinct set. */
+static int count_id(struct tally *t, uint32_t id, const uint8_t key[16])
 {
 	if (id >= t->lk.db->n_attrs)
 		id = 0; /* cannot happen with a validated snapshot; never index past */
 	t->count[id]++;
-	if (t->want_distinct && set_add(&t->seen, key, &t->oom))
-		t->distinct[id]++;
+	if (!t->want_distinct || !set_add(&t->seen, key, &t->oom))
+		return 0;
+	t->distinct[id]++;
+	return 1;
 }
 
 static void flush4(struct tally *t)
@@ -134,10 +159,13 @@ static void flush6(struct tally *t)
 {
 	rm_lookup6_bulk(&t->lk, (const uint8_t(*)[16])t->v6, t->ids, t->n6);
 	for (unsigned i = 0; i < t->n6; i++) {
+		enum rm_via how;
+		t->ids[i] = attribute6(&t->lk, t->v6[i], t->ids[i], t->via, &how);
 		uint8_t k[16];
 		memcpy(k, t->v6[i], 16);
 		k[10] ^= 0x5a; /* keep ::a.b.c.d (an IPv6 key) apart from IPv4 keys */
-		count_id(t, t->ids[i], k);
+		if (count_id(t, t->ids[i], k) && how != RM_VIA_NONE)
+			t->via_distinct[how]++;
 	}
 	t->n6 = 0;
 }
@@ -250,8 +278,10 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 		const struct rl_found *f = &an->found[i];
 		char a[64], key[RM_KEY_MAX];
 		uint32_t id;
+		enum rm_via how = RM_VIA_NONE;
 		if (f->v6) {
-			id = rm_lookup6_one(an->lk, f->v6addr);
+			id = attribute6(an->lk, f->v6addr, rm_lookup6_one(an->lk, f->v6addr), NULL,
+					&how);
 			inet_ntop(AF_INET6, f->v6addr, a, sizeof(a));
 		} else {
 			uint8_t be[4];
@@ -267,6 +297,8 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 			fprintf(an->out, " nir=%s", rm_nir_name(at->nir));
 		fputs(" holder=", an->out);
 		put_value(an->out, key);
+		if (how != RM_VIA_NONE)
+			fprintf(an->out, " via=%s", rm_via_name(how));
 		if (an->lk->db->n_geo)
 			put_located(an->out, an->lk->db, f);
 	}
@@ -521,6 +553,8 @@ static void merge_part(struct tally *t, struct part *w)
 		t->count[id] += w->t.count[id];
 	t->found += w->t.found;
 	t->oom |= w->t.oom;
+	for (unsigned k = 0; k < RM_VIA_COUNT; k++)
+		t->via[k] += w->t.via[k];
 	for (size_t i = 0; t->want_distinct && i < w->t.seen.cap; i++) {
 		const uint8_t *k = w->t.seen.keys[i];
 		if (!k[16] || !set_add(&t->seen, k, &t->oom))
@@ -533,7 +567,10 @@ static void merge_part(struct tally *t, struct part *w)
 			uint8_t a[16];
 			memcpy(a, k, 16);
 			a[10] ^= 0x5a; /* undo flush6's tag */
-			id = rm_lookup6_one(&t->lk, a);
+			enum rm_via how;
+			id = attribute6(&t->lk, a, rm_lookup6_one(&t->lk, a), NULL, &how);
+			if (how != RM_VIA_NONE)
+				t->via_distinct[how]++;
 		}
 		t->distinct[id < t->lk.db->n_attrs ? id : 0]++;
 	}
@@ -769,6 +806,11 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 		emit(s, "nir", &nir.v[i]);
 	for (size_t i = 0; !bad && i < ho.n; i++)
 		emit(s, "holder", &ho.v[i]);
+	for (unsigned k = 1; k < RM_VIA_COUNT; k++)
+		if (t->via[k]) {
+			struct row r = {(char *)rm_via_name(k), t->via[k], t->via_distinct[k]};
+			emit(s, "via", &r);
+		}
 	free_rows(&cc);
 	free_rows(&nir);
 	free_rows(&ho);
@@ -779,8 +821,8 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 
 static const char usage_text[] =
     "usage: rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
-    "                  [--threads N] [--quiet] [PATH...]\n"
-    "       rirdb scan -d FILE --annotate [--quiet] [PATH...]\n"
+    "                  [--threads N] [--quiet] [--nat64 PREFIX,...] [PATH...]\n"
+    "       rirdb scan -d FILE --annotate [--quiet] [--nat64 PREFIX,...] [PATH...]\n"
     "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
     "(plain or gzip; standard input when none or -): counts per rir, country, nir\n"
     "and holder (top N, default 20, then other). A table on standard output unless\n"
@@ -788,6 +830,8 @@ static const char usage_text[] =
     "output with \" addr=A rir=R cc=CC holder=H\" appended for each address\n"
     "(\" nir=N\" after the cc of an address under a NIR; \" geo=CC asn=ASn\" after the\n"
     "holder when the snapshot has a located layer).\n"
+    "A 6to4, Teredo or NAT64 address (64:ff9b::/96, 64:ff9b:1::/48, --nat64's)\n"
+    "counts as the IPv4 it carries, and in the scope via (annotated via=HOW).\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
     "threads (default: one per online CPU).\n";
 
@@ -810,12 +854,20 @@ static int close_out(FILE *f, const char *path)
 int rirdb_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},  {"json", required_argument, NULL, 'j'},
-	    {"csv", required_argument, NULL, 'c'}, {"distinct", no_argument, NULL, 'D'},
-	    {"annotate", no_argument, NULL, 'A'},  {"threads", required_argument, NULL, 'T'},
-	    {"top", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'},
+	    {"distinct", no_argument, NULL, 'D'},
+	    {"annotate", no_argument, NULL, 'A'},
+	    {"threads", required_argument, NULL, 'T'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"nat64", required_argument, NULL, 'N'},
+	    {NULL, 0, NULL, 0},
 	};
+	char err[256];
+	rm_transition_init(&transition);
 	const char *dbpath = NULL, *json = NULL, *csv = NULL;
 	unsigned top = 20;
 	int distinct = 0, quiet = 0, annotate = 0, c;
@@ -849,6 +901,12 @@ int rirdb_scan(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'N':
+			if (rm_transition_add(&transition, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirdb scan: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -867,7 +925,6 @@ int rirdb_scan(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	char err[256];
 	struct rm_snapshot *snap = rm_snapshot_open(dbpath, err, sizeof(err));
 	if (!snap) {
 		fprintf(stderr, "rirdb scan: %s: %s\n", dbpath, err);
@@ -875,6 +932,11 @@ int rirdb_scan(int argc, char **argv)
 	}
 	struct tally t = {.want_distinct = distinct};
 	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST); /* always binds */
+	if (rm_via_map_init(&via_map, &t.lk, &transition)) {
+		fprintf(stderr, "rirdb scan: out of memory\n");
+		rm_snapshot_close(snap);
+		return 1;
+	}
 	t.count = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
 	t.distinct = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
 	char *piece = malloc(PIECE);
@@ -948,6 +1010,7 @@ out:
 	free(t.count);
 	free(t.distinct);
 	free(t.seen.keys);
+	rm_via_map_free(&via_map);
 	rm_snapshot_close(snap);
 	return rc;
 }

@@ -122,8 +122,34 @@ def lookup_checks(snap, gp):
         if (r['via'], r['embedded']) != ('nat64', '192.0.2.33'):
             bad.append('%s %s: %s %s' % (prefix, addr, r['via'], r['embedded']))
     check('RFC 6052 2.4: 192.0.2.33 under a prefix of every length', not bad, '\n'.join(bad))
+    scan_checks(snap, addrs, got, made)
     p = run([RIRDB, 'lookup', '-d', snap, '--nat64', '2001:db8::/33', '::1'])
     check_refused('--nat64 of a length RFC 6052 has not: exit 2, named', p, '--nat64')
+
+
+def scan_checks(snap, addrs, got, made):
+    """rirdb scan over a text of the addresses, split across two threads:
+    each counts (and counts distinct) as the IPv4 it carries, and in via."""
+    text = os.path.join(os.path.dirname(snap), 'addrs.log')
+    reps = 15  # over 2 MiB: cut across the threads
+    with open(text, 'w') as f:
+        for _ in range(reps):
+            for a in addrs:
+                f.write('client %s - GET /x\n' % a)
+    p = run([RIRDB, 'scan', '-d', snap, '--json', '-', '--distinct', '--threads', '2',
+             '--quiet', '--nat64', OPERATOR, text])
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    g = {(r['scope'], r['key']): (r['count'], r['distinct']) for r in recs
+         if r['scope'] in ('rir', 'via') and r['count']}
+    w = collections.defaultdict(lambda: [0, set()])
+    for a in addrs:
+        for key in (('rir', got[a]['rir']),) + ((('via', got[a]['via']),) if got[a]['via']
+                                                  else ()):
+            w[key][0] += reps
+            w[key][1].add(a)
+    w = {k: (v[0], len(v[1])) for k, v in w.items()}
+    check('rirdb scan (two threads, --distinct): rir and via as the embedded IPv4s', g == w,
+          diff(g, w))
 
 
 def want_totals(snap, items):

@@ -43,18 +43,27 @@ struct flush_ctx {
 	struct rm_export *export; /* or NULL */
 };
 
-/* An IPv6 address whose id says it may carry an IPv4 one (g->via): its
- * attribution, that IPv4's when it does, counted by how.  Out of line:
- * the rare case. */
-static __attribute__((noinline)) uint32_t via(const struct rm_gen_view *g, struct rm_cell *count,
-					      const uint8_t a[16], uint32_t id, uint64_t pkts,
-					      uint64_t bytes)
+/* An IPv6 pair (a: source, then destination) of which an id says it may
+ * carry an IPv4 address (g->via): each id becomes that IPv4's
+ * attribution when it does, counted by how.  Out of line: the rare case. */
+static __attribute__((noinline)) void via(const struct rm_gen_view *g, struct rm_cell *count,
+					  const uint8_t (*a)[16], uint32_t ids[2], uint64_t pkts,
+					  uint64_t bytes)
 {
-	enum rm_via how;
-	id = rm_via_attribute(&g->via, &g->lookup, a, id, &how);
-	if (how != RM_VIA_NONE)
-		rm_cell_add(&count[how], (rm_cell_add_t){pkts, bytes});
-	return id;
+	for (int e = 0; e < 2; e++) {
+		enum rm_via how;
+		ids[e] = rm_via_attribute(&g->via, &g->lookup, a[e], ids[e], &how);
+		if (how != RM_VIA_NONE)
+			rm_cell_add(&count[how], (rm_cell_add_t){pkts, bytes});
+	}
+}
+
+/* Whether either id of a pair may be a transition address's (maybe is
+ * g->via.maybe, read once per loop: the counts' stores may alias g): one
+ * load each, on the counting loop's ids. */
+static inline bool via_maybe(const uint8_t *maybe, const uint32_t ids[2])
+{
+	return (maybe[ids[0]] | maybe[ids[1]]) != 0;
 }
 
 static void flush_flows(struct rm_flow_state *st, void *arg)
@@ -66,10 +75,10 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 		rm_lookup4_bulk(&x->g->lookup, b->a4, id4, 2 * b->n4);
 	if (b->n6)
 		rm_lookup6_bulk(&x->g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
-	for (uint32_t k = 0; k < 2 * b->n6; k++)
-		if (unlikely(x->g->via.maybe[id6[k]]))
-			id6[k] = via(x->g, x->c->via, b->a6[k], id6[k], b->pkts6[k / 2],
-				     b->bytes6[k / 2]);
+	for (uint32_t k = 0; k < b->n6; k++)
+		if (unlikely(via_maybe(x->g->via.maybe, &id6[2 * k])))
+			via(x->g, x->c->via, (const uint8_t(*)[16])b->a6[2 * k], &id6[2 * k],
+			    b->pkts6[k], b->bytes6[k]);
 	const struct rm_count_to to = rm_count_to(x->c, x->g->rir_of);
 	for (uint32_t k = 0; k < b->n4; k++)
 		rm_count(&to, id4[2 * k], id4[2 * k + 1], b->pkts4[k], b->bytes4[k]);
@@ -330,16 +339,17 @@ static inline void count_burst(const struct rm_gen_view *g, const struct rm_coun
 		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
 	if (n6)
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
-	for (uint32_t k = 0; k < 2 * n6; k++)
-		if (unlikely(g->via.maybe[b->id6[k]]))
-			b->id6[k] = via(g, via_count, b->a6[k], b->id6[k], 1, b->len6[k / 2]);
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t len = b->len4[k];
 		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
 		*bytes += len;
 	}
+	const uint8_t *maybe = g->via.maybe;
 	for (uint32_t k = 0; k < n6; k++) {
 		uint32_t len = b->len6[k];
+		if (unlikely(via_maybe(maybe, &b->id6[2 * k])))
+			via(g, via_count, (const uint8_t(*)[16])b->a6[2 * k], &b->id6[2 * k], 1,
+			    len);
 		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
 		*bytes += len;
 	}
