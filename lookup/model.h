@@ -167,6 +167,13 @@ struct rm_ranges128 {
 	uint32_t n;
 };
 
+/* A NAT64 prefix of a snapshot: 32, 40, 48, 56, 64 or 96 bits. */
+struct rm_nat64_prefix {
+	uint8_t prefix[16]; /* network order, bits past len zero */
+	uint8_t len;
+	uint8_t reserved[15];
+};
+
 struct rm_db {
 	const struct rm_attr *attrs;
 	uint32_t n_attrs;
@@ -185,6 +192,10 @@ struct rm_db {
 	uint32_t n_geo;
 	struct rm_ranges32 geo_v4;
 	struct rm_ranges128 geo_v6;
+	/* The operator's NAT64 prefixes (rirdb build --nat64; transition.h),
+	 * an optional section: snapshots without one have none. */
+	const struct rm_nat64_prefix *nat64;
+	uint32_t n_nat64;
 };
 
 /*

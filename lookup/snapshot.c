@@ -8,6 +8,7 @@
  * count is checked against the file before a pointer is formed.
  */
 #include "snapshot.h"
+#include "transition.h"
 #include "dir24.h"
 #include "output.h"
 #include "trie6.h"
@@ -53,6 +54,7 @@ _Static_assert(sizeof(struct rm_input) == 32, "input layout");
 _Static_assert(sizeof(struct rm_key) == 16, "key layout");
 _Static_assert(sizeof(struct rm_geo) == 8, "located entry layout");
 _Static_assert(sizeof(struct rm_trie6_node) == 64, "trie node layout");
+_Static_assert(sizeof(struct rm_nat64_prefix) == 32, "NAT64 prefix layout");
 
 enum section_type {
 	SEC_STRINGS = 1,
@@ -82,6 +84,7 @@ enum section_type {
 	SEC_GEO_V4_ID,
 	SEC_GEO_V6_START,
 	SEC_GEO_V6_ID,
+	SEC_NAT64, /* optional: the operator's NAT64 prefixes */
 };
 
 struct rm_snapshot {
@@ -223,6 +226,8 @@ static void plan_db(struct plan *p, const struct rm_db *db, const struct rm_dir2
 			 db->geo_v6.n);
 		plan_add(p, SEC_GEO_V6_ID, db->geo_v6.id, 4, db->geo_v6.n);
 	}
+	if (db->n_nat64) /* optional: earlier readers skip a section they do not know */
+		plan_add(p, SEC_NAT64, db->nat64, sizeof(struct rm_nat64_prefix), db->n_nat64);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)
@@ -404,6 +409,15 @@ static int bind_sections(struct rm_snapshot *s, const struct section *sec, uint3
 				 path, i, x->type);
 			return -1;
 		}
+		if (x->type == SEC_NAT64) {
+			if (x->elem_size != sizeof(struct rm_nat64_prefix) || db->nat64) {
+				snprintf(err, errlen, "%s: NAT64 section repeated or of wrong size",
+					 path);
+				return -1;
+			}
+			db->nat64 = (const void *)((const unsigned char *)s->map + x->offset);
+			db->n_nat64 = (uint32_t)x->count;
+		}
 		for (unsigned k = 0; k < nw; k++) {
 			if (w[k].type != x->type)
 				continue;
@@ -536,6 +550,7 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
 	s->db.build_time = h.build_time;
 	char why[256];
 	if (rm_db_check(&s->db, why, sizeof(why)) ||
+	    rm_transition_check_db(&s->db, why, sizeof(why)) ||
 	    rm_dir24_check(&s->dir24, s->db.n_attrs, why, sizeof(why)) ||
 	    rm_trie6_check(&s->trie6, s->db.n_attrs, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: inconsistent contents: %s", path, why);

@@ -31,6 +31,11 @@ static void add(struct rm_transition *t, const uint8_t prefix[16], unsigned len)
 	t->len[t->n++] = (uint8_t)len;
 }
 
+static int rfc6052_len(unsigned len)
+{
+	return len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
+}
+
 void rm_transition_init(struct rm_transition *t)
 {
 	static const uint8_t well_known[16] = {0, 0x64, 0xff, 0x9b};
@@ -59,8 +64,7 @@ int rm_transition_add(struct rm_transition *t, const char *list, char *err, size
 			char back[8];
 			snprintf(back, sizeof(back), "%u", len);
 			ok = strcmp(slash + 1, back) == 0 && inet_pton(AF_INET6, item, a) == 1 &&
-			     (len == 32 || len == 40 || len == 48 || len == 56 || len == 64 ||
-			      len == 96);
+			     rfc6052_len(len);
 			*slash = '/';
 		}
 		if (!ok) {
@@ -77,6 +81,40 @@ int rm_transition_add(struct rm_transition *t, const char *list, char *err, size
 		add(t, a, len);
 	}
 	return 0;
+}
+
+int rm_transition_check_db(const struct rm_db *db, char *err, size_t errlen)
+{
+	if (db->n_nat64 > RM_NAT64_MAX) {
+		snprintf(err, errlen, "%u NAT64 prefixes, more than %d", db->n_nat64, RM_NAT64_MAX);
+		return -1;
+	}
+	for (uint32_t i = 0; i < db->n_nat64; i++) {
+		const struct rm_nat64_prefix *x = &db->nat64[i];
+		static const uint8_t zero[16];
+		if (!rfc6052_len(x->len) || memcmp(x->prefix + x->len / 8, zero, 16 - x->len / 8)) {
+			snprintf(err, errlen, "NAT64 prefix %u: not of an RFC 6052 length", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void rm_transition_add_db(struct rm_transition *t, const struct rm_db *db)
+{
+	for (uint32_t i = 0; i < db->n_nat64 && t->n < RM_NAT64_MAX + 2; i++)
+		add(t, db->nat64[i].prefix, db->nat64[i].len);
+}
+
+uint32_t rm_transition_to_db(const struct rm_transition *t, struct rm_nat64_prefix *out)
+{
+	uint32_t n = 0;
+	for (unsigned k = 2; k < t->n; k++, n++) { /* past the well-known two */
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(out[n].prefix, t->prefix[k], 16);
+		out[n].len = t->len[k];
+	}
+	return n;
 }
 
 /* Whether a lies in prefix k of t. */

@@ -42,6 +42,18 @@ void rm_transition_init(struct rm_transition *t);
  * there are more than RM_NAT64_MAX. */
 int rm_transition_add(struct rm_transition *t, const char *list, char *err, size_t errlen);
 
+/* A snapshot's NAT64 section (rirdb build --nat64) holds at most
+ * RM_NAT64_MAX prefixes of RFC 6052 lengths, the bits past each length
+ * zero; -1 with a reason otherwise. */
+int rm_transition_check_db(const struct rm_db *db, char *err, size_t errlen);
+
+/* Add a checked snapshot's prefixes to t (as many as fit). */
+void rm_transition_add_db(struct rm_transition *t, const struct rm_db *db);
+
+/* The prefixes t holds beyond the well-known two, as a snapshot's NAT64
+ * section (rirdb build --nat64): into out (RM_NAT64_MAX), their count. */
+uint32_t rm_transition_to_db(const struct rm_transition *t, struct rm_nat64_prefix *out);
+
 /* Whether a (16 bytes, network order) carries an IPv4 address: how, the
  * IPv4 to attribute it to (*v4, host order; Teredo's client), and for
  * Teredo the server's IPv4 in *server (else 0).  RM_VIA_NONE otherwise. */

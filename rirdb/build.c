@@ -16,6 +16,7 @@
 
 #include "loaders.h"
 #include "rirdb.h"
+#include "transition.h"
 #include "snapshot.h"
 
 static double now_ms(void)
@@ -28,13 +29,14 @@ static double now_ms(void)
 int rirdb_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"lenient", no_argument, NULL, 'l'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'}, {"lenient", no_argument, NULL, 'l'},
+	    {"quiet", no_argument, NULL, 'q'},	      {"help", no_argument, NULL, 'h'},
+	    {"nat64", required_argument, NULL, 'N'},  {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
+	struct rm_transition nat64; /* --nat64: stored in the snapshot */
+	char err[512];
+	rm_transition_init(&nat64);
 	struct rl_options ro = {0};
 	int quiet = 0, c;
 	while ((c = getopt_long(argc, argv, "o:lqh", opts, NULL)) != -1) {
@@ -47,6 +49,12 @@ int rirdb_build(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'N':
+			if (rm_transition_add(&nat64, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rirdb build: %s\n", err);
+				return 2;
+			}
 			break;
 		default: /* -h, or a bad option */
 			return rirdb_usage_exit(c);
@@ -91,8 +99,10 @@ int rirdb_build(int argc, char **argv)
 	if (sde && *sde)
 		rm_model_set_build_time(m, strtoull(sde, NULL, 10));
 	struct rm_db db;
+	struct rm_nat64_prefix prefixes[RM_NAT64_MAX];
 	rm_model_view(m, &db);
-	char err[512];
+	db.nat64 = prefixes;
+	db.n_nat64 = rm_transition_to_db(&nat64, prefixes);
 	int rc = 0;
 	if (rm_snapshot_write(&db, out, err, sizeof(err))) {
 		fprintf(stderr, "rirdb build: %s\n", err);

@@ -275,6 +275,7 @@ int rirdb_lookup(int argc, char **argv)
 		return 1;
 	}
 	with_geo = l.db->n_geo > 0;
+	rm_transition_add_db(&transition, l.db); /* rirdb build --nat64's */
 	if (fmt == OUT_CSV)
 		print_header(stdout);
 	unsigned bad = 0;

@@ -27,7 +27,7 @@ void rirdb_usage(FILE *o)
 {
 	fprintf(
 	    o,
-	    "usage: rirdb build -o FILE [--lenient] [--quiet] INPUT...\n"
+	    "usage: rirdb build -o FILE [--lenient] [--quiet] [--nat64 PREFIX,...] INPUT...\n"
 	    "       rirdb lookup -d FILE [--asn] [--format csv|json] [--reference] [--nat64 "
 	    "PREFIX,...] "
 	    "[ADDR|ASN ...]\n"

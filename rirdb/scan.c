@@ -931,7 +931,8 @@ int rirdb_scan(int argc, char **argv)
 		return 1;
 	}
 	struct tally t = {.want_distinct = distinct};
-	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST); /* always binds */
+	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST);  /* always binds */
+	rm_transition_add_db(&transition, t.lk.db); /* rirdb build --nat64's */
 	if (rm_via_map_init(&via_map, &t.lk, &transition)) {
 		fprintf(stderr, "rirdb scan: out of memory\n");
 		rm_snapshot_close(snap);

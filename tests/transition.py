@@ -10,6 +10,8 @@
   local-use 64:ff9b:1::/48 and an operator's prefix (--nat64) against the
   generator's own IPv4s; RFC 6052's table of 192.0.2.33 under every prefix
   length;
+- a snapshot built with `rirdb build --nat64` carries the prefix: lookup
+  and rirmeter read it without the option;
 - rirmeter on a capture between such addresses: the scopes equal the
   reference lookup of the embedded IPv4s (plain addresses as themselves),
   health via.HOW counts each address carried so;
@@ -28,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 
-from tap import (EAL, build_snapshot, check, check_refused, diff, finish, gen_pcap, scope_totals,
-                 skip, totals_of, write_pcap)
+from tap import (EAL, build_snapshot, check, check_refused, data_inputs, diff, finish, gen_pcap,
+                 scope_totals, skip, totals_of, write_pcap)
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 OPERATOR = '2001:db8:64::/96'
@@ -228,11 +230,21 @@ def main():
                     '--nat64', OPERATOR, '--manifest', manifest)
     frames = [json.loads(l) for l in open(manifest)]
     items = [(f['src'], f['dst'], f['src4'], f['dst4'], 1, f['len']) for f in frames]
+    # The operator's prefix from the snapshot this time, not from an option.
+    snap64 = os.path.join(tmp, 'nat64.snap')
+    p = run([RIRDB, 'build', '-q', '-o', snap64, '--nat64', OPERATOR] +
+            [x for x in data_inputs(DATA)])
+    check('rirdb build --nat64 %s' % OPERATOR, p.returncode == 0, p.stderr)
+    ops = sorted({x for f in frames for x in (f['src'], f['dst']) if x.startswith('2001:db8:64:')})
+    g = lookup(snap64, ops)
+    check('rirdb lookup reads the snapshot\'s NAT64 prefix (%d addresses)' % len(ops),
+          ops and all(g[a]['via'] == 'nat64' for a in ops), str(ops[:3]))
     js = os.path.join(tmp, 'frames.jsonl')
     p = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=' + pcap,
-                                '--', '--db', snap, '--json', js, '--top', '100000',
-                                '--interval', '0', '--quiet', '--nat64', OPERATOR])
-    check('rirmeter --nat64 on transition addresses: exit 0', p.returncode == 0, p.stderr)
+                                '--', '--db', snap64, '--json', js, '--top', '100000',
+                                '--interval', '0', '--quiet'])
+    check('rirmeter on transition addresses, the NAT64 prefix in the snapshot: exit 0',
+          p.returncode == 0, p.stderr)
     compare('frames', js, snap, items)
 
     fr, items = flow_datagrams(gp, gf, random.Random(12))

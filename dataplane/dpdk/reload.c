@@ -95,12 +95,13 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size
 	    .rir_of = g->rep.rir_of, .counters = g->counters, .ends = &g->ends};
 	/* RM_SIMD_BEST always binds: scalar variants run on any CPU. */
 	rm_lookup_bind(&g->view.lookup, g->snap, RM_SIMD_BEST);
-	static struct rm_transition well_known;
-	if (!transition) { /* no --nat64: the well-known prefixes */
-		rm_transition_init(&well_known);
-		transition = &well_known;
-	}
-	if (rm_via_map_init(&g->view.via, &g->view.lookup, transition)) {
+	/* --nat64's prefixes (or the well-known ones), then the snapshot's. */
+	if (transition)
+		g->transition = *transition;
+	else
+		rm_transition_init(&g->transition);
+	rm_transition_add_db(&g->transition, db);
+	if (rm_via_map_init(&g->view.via, &g->view.lookup, &g->transition)) {
 		snprintf(err, errlen, "out of memory for a snapshot generation");
 		rm_gen_free(g);
 		return NULL;

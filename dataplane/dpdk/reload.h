@@ -20,10 +20,13 @@ struct rm_gen {
 	struct rm_counters cum, delta; /* scratch for readings, sized for this snapshot */
 	char id[24];		       /* from the snapshot's checksum */
 	char inputs[512];	       /* registry:serial of its statistics files */
+	/* The NAT64 prefixes: --nat64's (or the well-known ones), the snapshot's. */
+	struct rm_transition transition;
 };
 
 /* Process-wide, set once before the first generation opens: the NAT64
- * prefixes (well-known and --nat64) transition addresses are read by. */
+ * prefixes (well-known and --nat64) transition addresses are read by; each
+ * generation adds its snapshot's (rirdb build --nat64). */
 void rm_gen_transition(const struct rm_transition *t);
 struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);
 void rm_gen_free(struct rm_gen *g);
