@@ -262,12 +262,15 @@ static void gtpu(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off, str
 	parse_ip_by_version(p, len, msg_end, off, f);
 }
 
-/* The UDP tunnels: VXLAN, Geneve, GTP-U by destination port. */
+/* The UDP datagram at off, when it is to a tunnel's port (VXLAN, Geneve,
+ * GTP-U): what it carries parsed into f, and the kind; -1, f untouched,
+ * when it is to another port or its UDP header is cut (then no tunnel can
+ * be told apart, and the packet carrying it stands as it is). */
 static int udp_tunnel(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off,
 		      struct rm_frame *f)
 {
 	if (len < off + UDP_LEN)
-		return -1; /* the port was read, so only a sampled header ends here */
+		return -1;
 	uint16_t port = rm_get_be16(p + off + 2);
 	int kind = port == RM_UDP_PORT_GTPU	? RM_TUN_GTPU
 		   : port == RM_UDP_PORT_VXLAN	? RM_TUN_VXLAN
@@ -292,8 +295,10 @@ static int udp_tunnel(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off
 		else
 			parse_ethernet(p, len, end, off + VXLAN_LEN, f);
 	} else {
-		if (len < off + GENEVE_LEN)
-			return rm_parse_bad(f, RM_BAD_TRUNCATED), kind;
+		if (len < off + GENEVE_LEN) {
+			rm_parse_bad(f, RM_BAD_TRUNCATED);
+			return kind;
+		}
 		uint32_t hl = GENEVE_LEN + (p[off] & 0x3f) * 4u;
 		uint16_t type = rm_get_be16(p + off + 2);
 		if (p[off] >> 6 != 0)

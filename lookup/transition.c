@@ -26,8 +26,12 @@ const char *rm_via_name(unsigned via)
 /* One prefix, its bits past len cleared. */
 static void add(struct rm_transition *t, const uint8_t prefix[16], unsigned len)
 {
+	uint8_t mask[16] = {0};
+	memset(mask, 0xff, len / 8);
 	memset(t->prefix[t->n], 0, 16);
 	memcpy(t->prefix[t->n], prefix, len / 8);
+	memcpy(t->word[t->n], t->prefix[t->n], 16);
+	memcpy(t->mask[t->n], mask, 16);
 	t->len[t->n++] = (uint8_t)len;
 }
 
@@ -120,7 +124,10 @@ uint32_t rm_transition_to_db(const struct rm_transition *t, struct rm_nat64_pref
 /* Whether a lies in prefix k of t. */
 static int in_prefix(const struct rm_transition *t, unsigned k, const uint8_t a[16])
 {
-	return memcmp(a, t->prefix[k], t->len[k] / 8) == 0;
+	uint64_t w[2];
+	memcpy(w, a, 16);
+	return (((w[0] ^ t->word[k][0]) & t->mask[k][0]) |
+		((w[1] ^ t->word[k][1]) & t->mask[k][1])) == 0;
 }
 
 enum rm_via rm_transition_embedded(const struct rm_transition *t, const uint8_t a[16], uint32_t *v4,

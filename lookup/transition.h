@@ -31,6 +31,9 @@ const char *rm_via_name(unsigned via);
 struct rm_transition {
 	uint8_t prefix[RM_NAT64_MAX + 2][16];
 	uint8_t len[RM_NAT64_MAX + 2]; /* bits: 32, 40, 48, 56, 64 or 96 */
+	/* The same as two 64-bit words of prefix and of mask (0xff for each
+	 * byte of the prefix), in memory order: a match is two and-nots. */
+	uint64_t word[RM_NAT64_MAX + 2][2], mask[RM_NAT64_MAX + 2][2];
 	unsigned n;
 };
 
