@@ -13,8 +13,9 @@ DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/ia
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev \
               libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium \
-              zlib1g-dev libloc-dev libloc-database location libmaxminddb-dev mmdb-bin libmaxmind-db-writer-perl clickhouse-server clickhouse-client softflowd tcpdump pmacct clang libclang-rt-14-dev \
-              tshark nfdump debhelper lintian dpkg-dev
+              zlib1g-dev libloc-dev libloc-database location libmaxminddb-dev mmdb-bin \
+              libmaxmind-db-writer-perl clickhouse-server clickhouse-client softflowd tcpdump \
+              pmacct clang libclang-rt-14-dev tshark nfdump debhelper lintian dpkg-dev ipv6calc
 
 .PHONY: all deps build run test deb bench fuzz soak format clean
 
