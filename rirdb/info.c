@@ -6,6 +6,7 @@
  * the snapshot carries from its inputs (file names, serials) is printed
  * as display text (output.h), so no control character reaches a terminal.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -221,6 +222,11 @@ int rirdb_info(int argc, char **argv)
 		printf("located    %u (country, origin AS) pairs over %u IPv4 and %u IPv6 ranges "
 		       "(the location inputs below)\n",
 		       db->n_geo - 1, db->geo_v4.n, db->geo_v6.n);
+	for (uint32_t i = 0; i < db->n_nat64; i++) { /* rirdb build --nat64 */
+		char text[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, db->nat64[i].prefix, text, sizeof(text));
+		printf("%-10s %s/%u\n", i ? "" : "nat64", text, db->nat64[i].len);
+	}
 	printf("\ninputs\n  %-14s %-9s %-12s %-10s %-10s %8s  %s\n", "kind", "registry", "serial",
 	       "start", "end", "records", "file");
 	for (uint32_t i = 0; i < db->n_inputs; i++) {

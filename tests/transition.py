@@ -235,6 +235,9 @@ def main():
     p = run([RIRDB, 'build', '-q', '-o', snap64, '--nat64', OPERATOR] +
             [x for x in data_inputs(DATA)])
     check('rirdb build --nat64 %s' % OPERATOR, p.returncode == 0, p.stderr)
+    p = run([RIRDB, 'info', '-d', snap64])
+    check('rirdb info shows the snapshot\'s NAT64 prefix',
+          ('nat64      %s' % OPERATOR) in p.stdout.splitlines(), p.stdout[:600])
     ops = sorted({x for f in frames for x in (f['src'], f['dst']) if x.startswith('2001:db8:64:')})
     g = lookup(snap64, ops)
     check('rirdb lookup reads the snapshot\'s NAT64 prefix (%d addresses)' % len(ops),
