@@ -495,6 +495,10 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 			prom_scope(f, &rs, scopes[k][0], scopes[k][1], bytes);
 	prom_health(f, &rs, ports, n_ports);
 	prom_tunnels(f, &rs);
+	prom_help(f, "rirmeter_transition_addresses_total",
+		  "Addresses attributed as the IPv4 they carry, by how (6to4, teredo, nat64)",
+		  "counter");
+	prom_health_by(f, &rs, "rirmeter_transition_addresses_total", "via", "via.");
 	prom_help(f, "rirmeter_snapshot_info", "The snapshot attributing traffic now", "gauge");
 	fputs("rirmeter_snapshot_info{", f);
 	prom_label(f, "snapshot", snap_id);

@@ -172,7 +172,7 @@ def via_of(snap, items):
     return {k: tuple(x) for k, x in v.items()}
 
 
-def compare(name, js, snap, items):
+def compare(name, js, snap, items, prom=None):
     got, _ = totals_of(js)
     want = want_totals(snap, items)
     for scope in ATTRIBUTION:
@@ -183,6 +183,14 @@ def compare(name, js, snap, items):
     g = {k[2]: v for k, v in got.items() if k[0] == 'health' and k[2].startswith('via.')}
     w = via_of(snap, items)
     check('%s: health via.HOW counts every address carried so' % name, g == w, diff(g, w))
+    if prom:
+        p = {}
+        for line in open(prom):
+            if line.startswith('rirmeter_transition_addresses_total{'):
+                k, v = line.rsplit(' ', 1)
+                p['via.' + k.split('"')[1]] = int(v)
+        check('%s: Prometheus rirmeter_transition_addresses_total as JSON' % name,
+              p == {k: v[0] for k, v in w.items()}, diff(p, w))
 
 
 def flow_datagrams(gp, gf, rng):
@@ -245,10 +253,10 @@ def main():
     js = os.path.join(tmp, 'frames.jsonl')
     p = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=' + pcap,
                                 '--', '--db', snap64, '--json', js, '--top', '100000',
-                                '--interval', '0', '--quiet'])
+                                '--interval', '0', '--quiet', '--prom', js + '.prom'])
     check('rirmeter on transition addresses, the NAT64 prefix in the snapshot: exit 0',
           p.returncode == 0, p.stderr)
-    compare('frames', js, snap, items)
+    compare('frames', js, snap, items, js + '.prom')
 
     fr, items = flow_datagrams(gp, gf, random.Random(12))
     fpcap, fjs = os.path.join(tmp, 'flows.pcap'), os.path.join(tmp, 'flows.jsonl')
