@@ -343,15 +343,15 @@ void rm_parse_tunnels(const uint8_t *p, uint32_t avail, const struct rm_frame *o
 {
 	*inner = *outer;
 	t->n = 0;
+	/* Each level in place: decapsulate leaves the frame as it was when it
+	 * finds no tunnel, and one level too many ends malformed anyway. */
 	while (inner->cls == RM_FRAME_IPV4 || inner->cls == RM_FRAME_IPV6) {
-		struct rm_frame next = *inner;
-		int kind = decapsulate(p, avail, &next);
+		int kind = decapsulate(p, avail, inner);
 		if (kind < 0)
 			return;
 		if (t->n == RM_TUNNEL_MAX)
 			return rm_parse_bad(inner, RM_BAD_TOO_MANY_TUNNELS);
 		t->kind[t->n++] = (uint8_t)kind;
-		*inner = next;
 	}
 }
 
