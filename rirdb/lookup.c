@@ -148,14 +148,6 @@ static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_fam
 	a->nir = rm_nir_name(at->nir);
 	a->holder_source = rm_name_source_name(at->name_source);
 	rirdb_holder_asns(&asn_index, db, at, a->holder_asns, sizeof(a->holder_asns));
-	if (fam != RM_ASN && db->n_geo) {
-		const struct rm_geo *g =
-		    &db->geo[fam == RM_V4 ? rm_ref_geo4(db, (uint32_t)key) : rm_ref_geo6(db, key)];
-		a->geo_cc[0] = g->cc[0];
-		a->geo_cc[1] = g->cc[1];
-		if (g->asn)
-			snprintf(a->origin_asn, sizeof(a->origin_asn), "AS%u", g->asn);
-	}
 	if (blk != RM_NO_BLOCK) {
 		const struct rm_block *b = &db->blocks[blk];
 		rm_format_block(b, key, a->block);
@@ -173,6 +165,21 @@ static struct rm_transition transition;
 static void dotted(uint32_t v4, char out[16])
 {
 	snprintf(out, 16, "%u.%u.%u.%u", v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255, v4 & 255);
+}
+
+/* The located layer's answer for the address as written: a transition
+ * address's own network, as the location database and mmdblookup see it
+ * (rir, country and holder follow the IPv4 it carries). */
+static void fill_located(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key)
+{
+	if (!db->n_geo)
+		return;
+	const struct rm_geo *g =
+	    &db->geo[fam == RM_V4 ? rm_ref_geo4(db, (uint32_t)key) : rm_ref_geo6(db, key)];
+	a->geo_cc[0] = g->cc[0];
+	a->geo_cc[1] = g->cc[1];
+	if (g->asn)
+		snprintf(a->origin_asn, sizeof(a->origin_asn), "AS%u", g->asn);
 }
 
 /* An IPv6 address: as the IPv4 it carries when it is a transition
@@ -207,8 +214,10 @@ static int lookup_one(const struct rm_lookup *l, const char *q, int asn_mode, en
 		fill_answer(l, &a, RM_ASN, asn, rm_ref_findasn(db, asn));
 	} else if (!is_as && !asn_mode && rl_parse_v4(q, len, &v4) == 0) {
 		fill_answer(l, &a, RM_V4, v4, rm_ref_find4(db, v4));
+		fill_located(db, &a, RM_V4, v4);
 	} else if (!is_as && !asn_mode && rl_parse_v6(q, len, &v6) == 0) {
 		answer6(l, &a, v6);
+		fill_located(db, &a, RM_V6, v6);
 	} else {
 		a.error = is_as || asn_mode ? "not an AS number" : "not an IPv4 or IPv6 address";
 	}
