@@ -342,3 +342,20 @@ void rm_atomic_abort(struct rm_atomic_file *a)
 	a->fd = -1;
 	a->tmp[0] = '\0';
 }
+
+int rm_open_regular(const char *path, unsigned long long *size, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	*size = (unsigned long long)st.st_size;
+	return fd;
+}

@@ -129,6 +129,10 @@ int rm_atomic_commit(struct rm_atomic_file *a, char *err, size_t errlen);
 /* fsync the directory that holds path ("." for a bare name), so that a
  * rename into it is on disk; 0, or -1 with errno. */
 int rm_sync_dir(const char *path);
+/* The regular file at path opened read-only, its size in *size: the fd,
+ * or -1 with a reason naming path (files read in place: snapshots,
+ * captures). */
+int rm_open_regular(const char *path, unsigned long long *size, char *err, size_t errlen);
 /* Close and remove the temporary file; path is left as it was.  Safe to
  * call on a closed a. */
 void rm_atomic_abort(struct rm_atomic_file *a);

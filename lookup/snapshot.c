@@ -613,21 +613,14 @@ struct rm_snapshot *rm_snapshot_open(const char *path, char *err, size_t errlen)
 struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, char *err,
 					   size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	unsigned long long size;
+	int fd = rm_open_regular(path, &size, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
 	struct rm_snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		abort();
-	s->size = (size_t)st.st_size;
+	s->size = (size_t)size;
 	if (s->size == 0) {
 		snprintf(err, errlen, "%s: truncated: empty file", path);
 		close(fd);

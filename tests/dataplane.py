@@ -19,11 +19,9 @@ import subprocess
 import sys
 import tempfile
 
-from tap import EAL, RIRS, check, data_inputs, diff, finish, scope_totals, totals_of
+from tap import EAL, REASONS, RIRS, check, data_inputs, diff, expected_totals, finish, totals_of
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
-REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags',
-           'tunnel_header', 'too_many_tunnels']
 
 
 def run(args, **kw):
@@ -41,26 +39,6 @@ def rirmeter(lcores, pcaps, opts):
 
 
 # ---------------------------------------------------------------------------
-# Expected totals, computed from the manifest and the reference lookup
-
-def expected_totals(snap, manifest):
-    frames = [json.loads(l) for l in open(manifest)]
-    ips = [f for f in frames if f['class'] in ('ipv4', 'ipv6')]
-    t = scope_totals(RIRDB, snap, [(f['src'], f['dst'], 1, f['len']) for f in ips])
-
-    def health(key, fs):
-        t[('health', None, key)] = [len(fs), sum(f['len'] for f in fs)]
-    health('received', frames)
-    health('attributed', ips)
-    health('non_ip', [f for f in frames if f['class'] == 'non_ip'])
-    bad = [f for f in frames if f['class'] == 'malformed']
-    health('malformed', bad)
-    for r in REASONS:
-        health('malformed.' + r, [f for f in bad if f['reason'] == r])
-    return {k: tuple(v) for k, v in t.items()}, frames
-
-
-# ---------------------------------------------------------------------------
 
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-e2e-')
@@ -73,7 +51,7 @@ def main():
     p = run(gen + ['--out', pcap, '--manifest', manifest])
     p2 = run(gen + ['--out', os.path.join(tmp, 'part.pcap'), '--split', '2'])
     check('captures generate', p.returncode == 0 and p2.returncode == 0, p.stderr + p2.stderr)
-    want, frames = expected_totals(snap, manifest)
+    want, frames = expected_totals(RIRDB, snap, manifest)
     kinds = collections.Counter(f.get('reason', f['class']) for f in frames)
     check('capture holds every class and malformed case',
           all(kinds[k] for k in ['ipv4', 'ipv6', 'non_ip'] + REASONS[:6]), str(kinds))
@@ -188,7 +166,7 @@ def main():
     jumbo, jm, jjs = (os.path.join(tmp, x) for x in ('jumbo.pcap', 'jumbo.jsonl', 'j.jsonl'))
     p = run(gen[:2] + ['--packets', '3000', '--seed', '7', '--kinds', 'jumbo', '--out', jumbo,
                       '--manifest', jm])
-    jwant, jframes = expected_totals(snap, jm)
+    jwant, jframes = expected_totals(RIRDB, snap, jm)
     check('jumbo capture: IPv4 and IPv6 frames longer than one mbuf',
           p.returncode == 0 and all(any(f['len'] > 2048 and f['class'] == c for f in jframes)
                                     for c in ('ipv4', 'ipv6')), p.stderr)

@@ -21,7 +21,6 @@ time, checks --flows-allow (the flood denied, softflowd attributed
 exactly, the list re-read on SIGHUP) and, without a list, --flows-idle
 (after the flood has been idle that long, softflowd attributed exactly).
 """
-import ctypes
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ import sys
 import tempfile
 import time
 
+import tap
 from tap import EAL, attribute, check, diff, finish, gen_pcap, build_snapshot, read_pcap, \
     scope_totals, skip, totals_of, write_pcap
 
@@ -311,69 +311,16 @@ def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
 # ---------------------------------------------------------------------------
 # Spoofed floods: --flows-allow and --flows-idle, in real time over a veth
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def setns(fd):
-    """This (single-threaded) process into the network namespace of fd."""
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), 'setns')
-
-
-class Veth:
-    """A veth pair inside a network namespace of the test's own: frames
-    written to one end (AF_PACKET) arrive at the other, which rirmeter,
-    started in the namespace, reads through net_pcap rx_iface.  No address
-    anywhere and IPv6 off, so the kernel sends nothing of its own; the
-    host's interfaces are never touched.  The sending socket is made inside
-    the namespace and keeps to it after this process has gone back."""
-
-    def __init__(self):
-        n = os.getpid() % 100000
-        self.ns = 'rmflows%d' % n
-        self.tx, self.rx = 'rmft%d' % n, 'rmfr%d' % n
-        subprocess.run(['ip', 'netns', 'add', self.ns], check=True)
-        ip = ['ip', '-n', self.ns]
-        subprocess.run(ip + ['link', 'add', self.tx, 'type', 'veth', 'peer', 'name', self.rx],
-                       check=True)
-        for d in (self.tx, self.rx):
-            subprocess.run(['ip', 'netns', 'exec', self.ns, 'sysctl', '-q', '-w',
-                            'net.ipv6.conf.%s.disable_ipv6=1' % d], check=True)
-            subprocess.run(ip + ['link', 'set', d, 'up'], check=True)
-        home = os.open('/proc/self/ns/net', os.O_RDONLY)
-        there = os.open('/run/netns/' + self.ns, os.O_RDONLY)
-        try:
-            setns(there)
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-            self.sock.bind((self.tx, 0))
-        finally:
-            setns(home)
-            os.close(home)
-            os.close(there)
-
-    def run(self, cmd, **kw):
-        """cmd started inside the namespace (ip netns exec execs it: the
-        pid is the command's own, so signals reach it)."""
-        return subprocess.Popen(['ip', 'netns', 'exec', self.ns] + cmd, **kw)
+class Veth(tap.Veth):
+    """tap.Veth, whose sends end with filler (traffic to a port that is not
+    a flow port, not_flow under --flows-only): libpcap hands the capture
+    over in blocks, and the filler pushes out the block the last frames are
+    in."""
 
     def send(self, frames, pace=0.0, chunk=0):
-        """frames, then filler (traffic to a port that is not a flow port,
-        not_flow under --flows-only): libpcap hands the capture over in
-        blocks, and the filler pushes out the block the last frames are in."""
-        for i, f in enumerate(frames):
-            self.sock.send(f)
-            if pace:
-                time.sleep(pace)
-            if chunk and i % chunk == chunk - 1:
-                time.sleep(0.02)
-        for _ in range(400):
-            self.sock.send(udp_frame('192.0.2.77', '192.0.2.1', 9, bytes(1400)))
+        super().send(frames, pace, chunk)
+        super().send([udp_frame('192.0.2.77', '192.0.2.1', 9, bytes(1400))] * 400)
         time.sleep(0.5)
-
-    def close(self):
-        self.sock.close()
-        subprocess.run(['ip', 'netns', 'del', self.ns])
 
 
 def flood_frames(port, n=100000):
@@ -437,7 +384,7 @@ def flood_cases(tmp, snap, captures, items4, items6, v9_records):
     flood = flood_frames(port)
     want = nonzero(scope_totals(RIRDB, snap, items4 + items6))
     pre = 'flow/netflow9/127.0.0.1/0/'
-    veth = Veth()
+    veth = Veth('rmf')
     try:
         # 1. An allow-list: the flood is denied, softflowd is attributed.
         # Frames can be lost between the veth and the capture on a loaded

@@ -7,14 +7,19 @@ the bundled registry data and the EAL arguments that let DPDK run on a
 shared machine without huge pages or PCI devices.
 """
 import collections
+import ctypes
 import glob
 import json
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
+import time
 
+REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags',
+           'tunnel_header', 'too_many_tunnels']
 RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
 EAL = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error']
 
@@ -190,3 +195,89 @@ def on_terminal(argv):
         out += chunk
     os.waitpid(pid, 0)
     return out
+
+
+def expected_totals(rirdb, snap, manifest):
+    """The totals a capture from gen-pcap.py must give, computed from its
+    manifest (what each frame is) and the reference lookup (`rirdb lookup
+    --reference`, not the lookup tables); and the manifest's frames."""
+    frames = [json.loads(l) for l in open(manifest)]
+    ips = [f for f in frames if f['class'] in ('ipv4', 'ipv6')]
+    t = scope_totals(rirdb, snap, [(f['src'], f['dst'], 1, f['len']) for f in ips])
+
+    def health(key, fs):
+        t[('health', None, key)] = [len(fs), sum(f['len'] for f in fs)]
+    health('received', frames)
+    health('attributed', ips)
+    health('non_ip', [f for f in frames if f['class'] == 'non_ip'])
+    bad = [f for f in frames if f['class'] == 'malformed']
+    health('malformed', bad)
+    for r in REASONS:
+        health('malformed.' + r, [f for f in bad if f['reason'] == r])
+    return {k: tuple(v) for k, v in t.items()}, frames
+
+
+# ---------------------------------------------------------------------------
+# A veth pair in a network namespace of the test's own
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd):
+    """This (single-threaded) process into the network namespace of fd."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), 'setns')
+
+
+class Veth:
+    """A veth pair inside a network namespace of the test's own: frames
+    written to one end (AF_PACKET) arrive at the other, where rirmeter,
+    started in the namespace, reads them (net_pcap rx_iface, or -i).  No
+    address anywhere and IPv6 off, so the kernel sends nothing of its own;
+    the host's interfaces are never touched.  The sending socket is made
+    inside the namespace and keeps to it after this process has gone back.
+    Each end has `queues` RX and TX queues.  Raises OSError (or CalledProcessError) where namespaces cannot be made."""
+
+    def __init__(self, prefix='rm', queues=1):
+        n = os.getpid() % 100000
+        self.ns = '%sns%d' % (prefix, n)
+        self.tx, self.rx = '%st%d' % (prefix, n), '%sr%d' % (prefix, n)
+        subprocess.run(['ip', 'netns', 'add', self.ns], check=True, capture_output=True)
+        ip = ['ip', '-n', self.ns]
+        q = ['numtxqueues', str(queues), 'numrxqueues', str(queues)]
+        subprocess.run(ip + ['link', 'add', self.tx] + q + ['type', 'veth', 'peer', 'name',
+                                                          self.rx] + q, check=True)
+        for d in (self.tx, self.rx):
+            subprocess.run(['ip', 'netns', 'exec', self.ns, 'sysctl', '-q', '-w',
+                            'net.ipv6.conf.%s.disable_ipv6=1' % d], check=True)
+            subprocess.run(ip + ['link', 'set', d, 'up'], check=True)
+        home = os.open('/proc/self/ns/net', os.O_RDONLY)
+        there = os.open('/run/netns/' + self.ns, os.O_RDONLY)
+        try:
+            setns(there)
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            self.sock.bind((self.tx, 0))
+        finally:
+            setns(home)
+            os.close(home)
+            os.close(there)
+
+    def run(self, cmd, **kw):
+        """cmd started inside the namespace (ip netns exec execs it: the
+        pid is the command's own, so signals reach it)."""
+        return subprocess.Popen(['ip', 'netns', 'exec', self.ns] + cmd, **kw)
+
+    def send(self, frames, pace=0.0, chunk=0):
+        """frames written to the sending end; pace seconds after each, or
+        20 ms after every chunk of them."""
+        for i, f in enumerate(frames):
+            self.sock.send(f)
+            if pace:
+                time.sleep(pace)
+            if chunk and i % chunk == chunk - 1:
+                time.sleep(0.02)
+
+    def close(self):
+        self.sock.close()
+        subprocess.run(['ip', 'netns', 'del', self.ns])

@@ -257,6 +257,14 @@ def main():
     check('rirmeter on transition addresses, the NAT64 prefix in the snapshot: exit 0',
           p.returncode == 0, p.stderr)
     compare('frames', js, snap, items, js + '.prom')
+    # -r attributes through the same generations and burst loop: the
+    # prefix given as --nat64 this time, the snapshot without it.
+    jr = os.path.join(tmp, 'frames-r.jsonl')
+    p = run([RIRMETER, '-r', pcap, '--threads', '2', '--db', snap, '--nat64', OPERATOR,
+             '--json', jr, '--top', '100000', '--quiet', '--prom', jr + '.prom'])
+    check('rirmeter -r on transition addresses, --nat64 %s: exit 0' % OPERATOR,
+          p.returncode == 0, p.stderr)
+    compare('-r frames', jr, snap, items, jr + '.prom')
 
     fr, items = flow_datagrams(gp, gf, random.Random(12))
     fpcap, fjs = os.path.join(tmp, 'flows.pcap'), os.path.join(tmp, 'flows.jsonl')

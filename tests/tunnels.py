@@ -177,6 +177,18 @@ def main():
               h['attributed'][0] + h['non_ip'][0] + h['malformed'][0], str(h))
         check('--tunnels %s: Prometheus equals JSON for the tunnel and inner scopes' % mode,
               prom_of(prom) == prom_want(got), diff(prom_of(prom), prom_want(got)))
+        # -r shares the workers' burst loop (dataplane/burst.h): the same
+        # totals, read from the file by two threads without EAL.
+        jr = os.path.join(tmp, mode + '-r.jsonl')
+        p = run([RIRMETER, '-r', pcap, '--threads', '2', '--db', snap, '--json', jr,
+                 '--top', '100000', '--quiet', '--tunnels', mode])
+        check('-r --tunnels %s: exit 0' % mode, p.returncode == 0, p.stdout + p.stderr)
+        gr, _ = totals_of(jr)
+        same = list(scopes) + ['tunnel']
+        g = {k: v for k, v in gr.items() if k[0] in same}
+        w = {k: v for k, v in got.items() if k[0] in same}
+        check('-r --tunnels %s: every attribution and tunnel total equals the live one' % mode,
+              g == w, diff(g, w))
         if mode == 'inner':
             bad = collections.Counter(f['inner']['reason'] for f in frames
                                       if f.get('inner', {}).get('class') == 'malformed')

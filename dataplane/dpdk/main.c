@@ -1,6 +1,8 @@
 /*
  * main.c - rirmeter: EAL, options, ports, lcores, and the main loop.
  *
+ *   rirmeter -r FILE... --db FILE [--threads N] [OPTIONS]
+ *   rirmeter -i IFACE... --db FILE [--threads N] [OPTIONS] [-- EAL options]
  *   rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] [--prom PATH]
  *            [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] [--top N]
  *            [--burst N] [--queues N] [--mbufs N] [--quiet]
@@ -34,7 +36,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +56,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "batch.h"
 #include "chsink.h"
 #include "flow.h"
 #include "formats.h"
@@ -83,6 +91,9 @@ struct options {
 	struct rm_export_cfg export;
 	int export_source_set;
 	struct rm_chsink_options ch; /* ch.url NULL: no ClickHouse sink */
+	/* -r FILE... or -i IFACE... (operator_mode mode, before any EAL option) */
+	char **files, **ifaces;
+	unsigned n_files, n_ifaces, threads;
 };
 
 static volatile int stop_flag;
@@ -104,7 +115,9 @@ static void usage(FILE *o)
 {
 	fprintf(o,
 		/* README.md's synopsis, word for word: it is the reference. */
-		"usage: rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] "
+		"usage: rirmeter -r FILE... --db FILE [--threads N] [OPTIONS]\n"
+		"       rirmeter -i IFACE... --db FILE [--threads N] [OPTIONS] [-- EAL options]\n"
+		"       rirmeter [EAL options] -- --db FILE [--json PATH|-] [--csv PATH|-] "
 		"[--prom PATH]\n"
 		"                [--prom-listen [ADDR:]PORT] [--interval S] [--duration S] "
 		"[--top N]\n"
@@ -119,6 +132,11 @@ static void usage(FILE *o)
 		"                 [--spool-max BYTES]]\n"
 		"                [--tunnels outer|inner|both] [--nat64 PREFIX,...]\n"
 		"\n"
+		"  -r FILE...       read capture files (pcap, pcapng; gzip'd or zstd'd too)\n"
+		"                   without EAL or DPDK ports; intervals run on capture time\n"
+		"  -i IFACE...      read Linux interfaces (DPDK net_af_packet, one queue per\n"
+		"                   worker with fanout), no binding to DPDK needed\n"
+		"  --threads N      with -r or -i: workers (default: one per CPU)\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
 		"  --csv PATH|-     CSV output\n"
@@ -177,14 +195,28 @@ static void usage(FILE *o)
 		RM_MAX_BURST);
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+/* A list option (-r FILE..., -i IFACE...): its first value, the ones after. */
+static void list_add(char ***list, unsigned *n, char *v)
+{
+	char **nl = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!nl)
+		abort();
+	nl[(*n)++] = v;
+	*list = nl;
+}
+
+/*
+ * The options after EAL's (or all of them in operator_mode mode, -r or -i,
+ * where operator_mode is 1): 0, or -1 after naming what is wrong.
+ */
+static int parse_options(int argc, char **argv, struct options *o, int operator_mode)
 {
 	static const struct option opts[] = {
 	    {"db", required_argument, NULL, 'd'},
 	    {"json", required_argument, NULL, 'j'},
 	    {"csv", required_argument, NULL, 'c'},
 	    {"prom", required_argument, NULL, 'p'},
-	    {"interval", required_argument, NULL, 'i'},
+	    {"interval", required_argument, NULL, 'v'},
 	    {"duration", required_argument, NULL, 't'},
 	    {"top", required_argument, NULL, 'n'},
 	    {"burst", required_argument, NULL, 'b'},
@@ -210,6 +242,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"spool-max", required_argument, NULL, 'Z'},
 	    {"tunnels", required_argument, NULL, 'T'},
 	    {"nat64", required_argument, NULL, 'N'},
+	    {"threads", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -224,8 +257,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c, only = 0;
 	char err[256];
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, operator_mode ? "r:i:" : "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			list_add(&o->files, &o->n_files, optarg);
+			break;
+		case 'i':
+			list_add(&o->ifaces, &o->n_ifaces, optarg);
+			break;
+		case 'H':
+			if (rm_opt_uint(PROG, "--threads", optarg, 1, RM_MAX_QUEUES, &o->threads))
+				return -1;
+			break;
 		case 'd':
 			o->db = optarg;
 			break;
@@ -238,7 +281,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p':
 			o->prom = optarg;
 			break;
-		case 'i':
+		case 'v':
 			if (rm_opt_decimal(PROG, "--interval", optarg, 0, 86400, &o->interval))
 				return -1;
 			break;
@@ -371,8 +414,34 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
+	/* -r a.pcap b.pcap: the values after the first are left as operands. */
+	for (; optind < argc && (o->n_files || o->n_ifaces); optind++)
+		list_add(o->n_files ? &o->files : &o->ifaces,
+			 o->n_files ? &o->n_files : &o->n_ifaces, argv[optind]);
 	if (optind < argc) {
 		fprintf(stderr, "rirmeter: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (operator_mode && !o->n_files == !o->n_ifaces) {
+		fprintf(stderr, "rirmeter: give capture files (-r FILE...) or interfaces (-i "
+				"IFACE...), not both\n");
+		return -1;
+	}
+	if (!operator_mode && o->threads) {
+		fprintf(stderr, "rirmeter: --threads is for -r and -i; with EAL options, "
+				"workers are the lcores (-l)\n");
+		return -1;
+	}
+	if (o->n_files && (o->queues || o->mbufs || o->io_only || o->duration > 0 ||
+			   o->prom_listen || o->export.n)) {
+		fprintf(stderr, "rirmeter: -r reads files without DPDK: --queues, --mbufs, "
+				"--io-only, --duration, --prom-listen and --ipfix-export are for "
+				"ports\n");
+		return -1;
+	}
+	if (o->n_files && o->ch.url) {
+		fprintf(stderr, "rirmeter: --clickhouse sends a live run's intervals; -r "
+				"writes --json, --csv or --prom\n");
 		return -1;
 	}
 	if (!o->ch.url && (o->ch.auth_file || o->ch.name || o->ch.spool || o->ch.spool_max)) {
@@ -1224,17 +1293,183 @@ static struct rm_chsink *open_clickhouse(struct rm_chsink_options *o)
 	return s;
 }
 
+/* Whether the command line is operator mode: -r or -i before any "--". */
+static int operator_command(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "-i") == 0)
+			return 1;
+	return 0;
+}
+
+/* The outputs opened for -r (the DPDK path opens them in setup()). */
+static int batch(struct options *o)
+{
+	FILE *json = NULL, *csv = NULL;
+	int json_fresh = 0, csv_fresh = 0, rc = 1;
+	if ((o->json && !(json = open_output(o->json, &json_fresh))) ||
+	    (o->csv && !(csv = open_output(o->csv, &csv_fresh))) ||
+	    (o->prom && check_prom_path(o->prom)))
+		goto out;
+	if (csv && csv_fresh)
+		rm_record_write_csv_header(csv, RM_RECORD_TRAFFIC);
+	const struct rm_batch_config cfg = {
+	    .db = o->db,
+	    .files = o->files,
+	    .n_files = o->n_files,
+	    .threads = o->threads,
+	    .interval = o->interval,
+	    .out = {json, csv, o->prom, o->top},
+	    .quiet = o->quiet,
+	    .flows = o->flows.n ? &o->flows : NULL,
+	    .allow = o->allow,
+	    .flows_idle_ms = o->flows_idle_ms,
+	    .tunnels = o->tunnels,
+	};
+	rc = rm_batch_run(&cfg);
+out:
+	if (json)
+		rm_close_output(json);
+	if (csv)
+		rm_close_output(csv);
+	return rc;
+}
+
+/* Whether the kernel opens AF_XDP sockets for us (DPDK's net_af_xdp needs
+ * them; RIRMETER_NO_AF_XDP set means it was tried and failed). */
+static int af_xdp_usable(void)
+{
+	if (getenv("RIRMETER_NO_AF_XDP"))
+		return 0;
+	int s = socket(44 /* AF_XDP */, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	close(s);
+	return 1;
+}
+
+/*
+ * The queues net_af_xdp can bind on a Linux interface: its combined
+ * channels (ethtool), or 1 for a device without them (veth, for one),
+ * which DPDK's PMD then treats as one stream.
+ */
+static unsigned xdp_queues(const char *iface)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	ifr.ifr_data = (void *)&ch;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = s < 0 ? -1 : ioctl(s, SIOCETHTOOL, &ifr);
+	if (s >= 0)
+		close(s);
+	return rc == 0 && ch.combined_count ? ch.combined_count : 1;
+}
+
+/*
+ * EAL's arguments for -i: no huge pages, PCI or shared files; one lcore
+ * per worker besides the main one, spread over the CPUs; one port per
+ * interface, then the operator's own EAL arguments (after "--"), which
+ * come last and so win.  The port is net_af_xdp where the kernel allows
+ * (every frame as it came; every RX queue of the interface, spread over
+ * the workers), else net_af_packet (a queue per worker, spread by the
+ * kernel's fanout; DPDK 22.11's PMD asks the fanout to defragment, so
+ * IPv4 fragments arrive reassembled, or not at all when incomplete).
+ * argv[0] first.
+ */
+static char **interface_eal(struct options *o, int extra_argc, char **extra, int *eal_argc,
+			    int *xdp)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned ncpu = cpus > 0 ? (unsigned)cpus : 1;
+	unsigned workers = o->threads ? o->threads : ncpu;
+	size_t n = 0, cap = 16 + 2 * o->n_ifaces + (size_t)extra_argc;
+	char **v = calloc(cap, sizeof(*v)), lcores[1024], *s;
+	if (!v)
+		abort();
+	*xdp = af_xdp_usable();
+	size_t used = (size_t)snprintf(lcores, sizeof(lcores), "0@0");
+	for (unsigned w = 1; w <= workers && used < sizeof(lcores); w++)
+		used +=
+		    (size_t)snprintf(lcores + used, sizeof(lcores) - used, ",%u@%u", w, w % ncpu);
+	v[n++] = PROG;
+	v[n++] = "--no-huge";
+	v[n++] = "--no-pci";
+	v[n++] = "--no-shconf";
+	v[n++] = "-m";
+	v[n++] = "512";
+	v[n++] = "--log-level=error";
+	v[n++] = "--lcores";
+	v[n++] = strdup(lcores);
+	for (unsigned i = 0; i < o->n_ifaces; i++) {
+		/* AF_XDP sees only the queues it binds: all of them, spread over
+		 * the workers (--queues). */
+		unsigned q = xdp_queues(o->ifaces[i]);
+		q = q < RM_MAX_QUEUES ? q : RM_MAX_QUEUES;
+		if (*xdp && q > o->queues)
+			o->queues = q;
+		int rc = *xdp ? asprintf(&s, "net_af_xdp%u,iface=%s,start_queue=0,queue_count=%u",
+					 i, o->ifaces[i], q)
+			      /* A deep ring (8192 frames a queue): a burst the worker
+			       * has not yet polled waits there, not dropped. */
+			      : asprintf(&s, "net_af_packet%u,iface=%s,qpairs=%u,framecnt=8192", i,
+					 o->ifaces[i], workers);
+		if (rc < 0)
+			abort();
+		v[n++] = "--vdev";
+		v[n++] = s;
+	}
+	for (int i = 0; i < extra_argc; i++)
+		v[n++] = extra[i];
+	*eal_argc = (int)n;
+	return v;
+}
+
 int main(int argc, char **argv)
 {
-	int n = rte_eal_init(argc, argv);
-	if (n < 0) {
-		fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
-		return 2;
-	}
 	static struct run r;
-	if (parse_options(argc - n, argv + n, &r.opt)) {
-		rte_eal_cleanup();
-		return 2;
+	int n;
+	if (operator_command(argc, argv)) {
+		int own = 1;
+		while (own < argc && strcmp(argv[own], "--") != 0)
+			own++;
+		if (parse_options(own, argv, &r.opt, 1))
+			return 2;
+		if (r.opt.n_files) {
+			rm_counters_layers(r.opt.tunnels == RM_TUNNELS_BOTH);
+			rm_gen_transition(&r.opt.transition);
+			return batch(&r.opt);
+		}
+		int eal_argc, xdp;
+		char **eal = interface_eal(&r.opt, own < argc ? argc - own - 1 : 0, argv + own + 1,
+					   &eal_argc, &xdp);
+		int ok = rte_eal_init(eal_argc, eal) >= 0;
+		if (xdp && (!ok || rte_eth_dev_count_avail() < r.opt.n_ifaces)) {
+			/* EAL starts once a process: try again as a new one. */
+			fprintf(stderr, "rirmeter: net_af_xdp failed on %s; trying net_af_packet\n",
+				r.opt.ifaces[0]);
+			if (ok)
+				rte_eal_cleanup();
+			setenv("RIRMETER_NO_AF_XDP", "1", 1);
+			execv("/proc/self/exe", argv);
+			fprintf(stderr, "rirmeter: cannot run again: %s\n", strerror(errno));
+			return 1;
+		}
+		if (!ok) {
+			fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
+			return 2;
+		}
+	} else {
+		n = rte_eal_init(argc, argv);
+		if (n < 0) {
+			fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
+			return 2;
+		}
+		if (parse_options(argc - n, argv + n, &r.opt, 0)) {
+			rte_eal_cleanup();
+			return 2;
+		}
 	}
 	if (r.opt.ch.url && !(r.ch = open_clickhouse(&r.opt.ch))) {
 		rte_eal_cleanup();

@@ -6,32 +6,9 @@
 
 #include <limits.h>
 
+#include "gen.h"
 #include "rows.h"
 #include "worker.h"
-
-struct rm_gen {
-	struct rm_gen_view view; /* what workers read */
-	struct rm_snapshot *snap;
-	struct rm_reporter rep;
-	struct rm_ipfix_ends ends;
-	struct rm_counters *counters; /* one block per worker */
-	unsigned n_workers;
-	struct rm_counters prev;       /* cumulative at the last export */
-	struct rm_counters cum, delta; /* scratch for readings, sized for this snapshot */
-	char id[24];		       /* from the snapshot's checksum */
-	char inputs[512];	       /* registry:serial of its statistics files */
-	/* The NAT64 prefixes: --nat64's (or the well-known ones), the snapshot's. */
-	struct rm_transition transition;
-};
-
-/* Process-wide, set once before the first generation opens: the NAT64
- * prefixes (well-known and --nat64) transition addresses are read by; each
- * generation adds its snapshot's (rirdb build --nat64). */
-void rm_gen_transition(const struct rm_transition *t);
-struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);
-void rm_gen_free(struct rm_gen *g);
-/* The sum of the workers' counters so far. */
-void rm_gen_read(const struct rm_gen *g, struct rm_counters *out);
 
 struct rm_reloader {
 	const char *path;

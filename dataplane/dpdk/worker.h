@@ -14,26 +14,15 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include "burst.h"
 #include "counters.h"
+#include "gen.h"
 #include "export.h"
 #include "flow.h"
 #include "ipfix.h"
 #include "lookup.h"
 
-#define RM_MAX_BURST  64
 #define RM_MAX_QUEUES 64
-
-/* What a worker needs of one snapshot generation. */
-struct rm_gen_view {
-	/* Held here, not behind a pointer: a burst's bulk lookup loads its
-	 * function and table from the view it already has, as many loads as
-	 * calling a variant by hand. */
-	struct rm_lookup lookup;
-	const uint8_t *rir_of;
-	struct rm_counters *counters;	  /* indexed by worker */
-	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
-	struct rm_via_map via;		  /* the ids a transition address can have */
-};
 
 struct rm_worker {
 	unsigned index, lcore;

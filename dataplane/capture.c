@@ -1,0 +1,509 @@
+/*
+ * capture.c - classic pcap and pcapng files, plain, gzip'd or zstd'd,
+ * read in place (capture.h).
+ *
+ * Why not libpcap: it copies every frame into its own buffer, one read at
+ * a time, which is what held DPDK's net_pcap to 3.6 Mpps; a mapped file
+ * hands the parser the frame where the page cache has it.  Compressed
+ * files cannot be mapped: they are inflated once into anonymous memory
+ * (what a streaming reader would save is memory, not time, and a batch
+ * run holds the whole file anyway while threads share it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#ifdef RM_HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#include "byteorder.h"
+#include "capture.h"
+#include "cursor.h"
+#include "output.h"
+
+#define PCAPNG_SHB     0x0A0D0D0Au
+#define PCAPNG_IDB     1u
+#define PCAPNG_PB      2u /* obsolete Packet Block */
+#define PCAPNG_SPB     3u
+#define PCAPNG_EPB     6u
+#define PCAPNG_BOM     0x1A2B3C4Du
+#define MAX_INTERFACES 256
+#define MAX_INFLATED   ((uint64_t)1 << 40)
+
+struct iface {
+	uint32_t linktype;
+	uint64_t units;	 /* timestamp units per second */
+	uint64_t ns_mul; /* ns per unit when units divides 1e9, else 0 */
+};
+
+struct rm_capture {
+	char path[512];
+	const uint8_t *base;
+	uint64_t size;
+	int mapped; /* base is a mapping (else malloc'd) */
+	struct rm_cur cur;
+	int ng;	     /* pcapng, else classic pcap */
+	int swapped; /* the file's byte order is not the host's */
+	int done;
+	/* classic pcap */
+	uint32_t linktype;
+	uint32_t ns_per_unit; /* 1000 (microsecond magic) or 1 */
+	/* pcapng: the current section's interfaces */
+	struct iface ifs[MAX_INTERFACES];
+	uint32_t n_ifs;
+};
+
+static inline uint32_t u32(const struct rm_capture *c, const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return c->swapped ? rm_bswap32(v) : v;
+}
+
+static inline uint16_t u16(const struct rm_capture *c, const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return c->swapped ? rm_bswap16(v) : v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decompression                                                       */
+
+/* Room for at least `more` bytes past *len in *buf; -1 past the limit. */
+static int reserve(uint8_t **buf, uint64_t *cap, uint64_t len, uint64_t more)
+{
+	if (len + more <= *cap)
+		return 0;
+	uint64_t ncap = *cap ? *cap : 1u << 20;
+	while (ncap < len + more)
+		ncap *= 2;
+	if (ncap > MAX_INFLATED)
+		return -1;
+	uint8_t *nb = realloc(*buf, ncap);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+/* gzip (every member of a concatenation) inflated into *out; -1 with a
+ * reason. */
+static int inflate_gzip(const uint8_t *in, uint64_t n, uint8_t **out, uint64_t *out_len, char *err,
+			size_t errlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 32) != Z_OK) {
+		snprintf(err, errlen, "cannot start inflating");
+		return -1;
+	}
+	uint8_t *buf = NULL;
+	uint64_t cap = 0, len = 0, pos = 0;
+	int rc = Z_OK;
+	while (pos < n || rc == Z_OK) {
+		if (reserve(&buf, &cap, len, n > (1u << 20) ? n : (1u << 20))) {
+			snprintf(err, errlen, "out of memory inflating (%llu bytes so far)",
+				 (unsigned long long)len);
+			rc = Z_MEM_ERROR;
+			break;
+		}
+		uint64_t in_chunk = n - pos > UINT32_MAX ? UINT32_MAX : n - pos;
+		uint64_t out_chunk = cap - len > UINT32_MAX ? UINT32_MAX : cap - len;
+		z.next_in = (Bytef *)(uintptr_t)(in + pos);
+		z.avail_in = (uInt)in_chunk;
+		z.next_out = buf + len;
+		z.avail_out = (uInt)out_chunk;
+		rc = inflate(&z, Z_NO_FLUSH);
+		pos += in_chunk - z.avail_in;
+		len += out_chunk - z.avail_out;
+		if (rc == Z_STREAM_END) {
+			if (pos >= n)
+				break;
+			inflateReset(&z); /* another member follows */
+			rc = Z_OK;
+			continue;
+		}
+		if (rc == Z_BUF_ERROR && pos >= n) {
+			snprintf(err, errlen, "gzip stream cut short after %llu bytes inflated",
+				 (unsigned long long)len);
+			break;
+		}
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			snprintf(err, errlen, "gzip stream broken at byte %llu: %s",
+				 (unsigned long long)pos, z.msg ? z.msg : "error");
+			break;
+		}
+		rc = Z_OK;
+	}
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+#ifdef RM_HAVE_ZSTD
+/* zstd (every frame of a concatenation) decompressed into *out. */
+static int inflate_zstd(const uint8_t *in, uint64_t n, uint8_t **out, uint64_t *out_len, char *err,
+			size_t errlen)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	if (!z) {
+		snprintf(err, errlen, "cannot start zstd");
+		return -1;
+	}
+	ZSTD_initDStream(z);
+	uint8_t *buf = NULL;
+	uint64_t cap = 0;
+	ZSTD_inBuffer ib = {in, n, 0};
+	size_t rc = 1;
+	ZSTD_outBuffer ob = {NULL, 0, 0};
+	while (ib.pos < ib.size) {
+		if (reserve(&buf, &cap, ob.pos, 4u << 20)) {
+			snprintf(err, errlen, "out of memory decompressing");
+			rc = 1;
+			break;
+		}
+		ob.dst = buf;
+		ob.size = cap;
+		rc = ZSTD_decompressStream(z, &ob, &ib);
+		if (ZSTD_isError(rc)) {
+			snprintf(err, errlen, "zstd stream broken: %s", ZSTD_getErrorName(rc));
+			break;
+		}
+	}
+	ZSTD_freeDStream(z);
+	if (rc != 0) {
+		if (!ZSTD_isError(rc) && ib.pos >= ib.size)
+			snprintf(err, errlen, "zstd stream cut short");
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*out_len = ob.pos;
+	return 0;
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Headers                                                             */
+
+static int open_pcap(struct rm_capture *c, char *err, size_t errlen)
+{
+	const uint8_t *h = rm_cur_take(&c->cur, 24);
+	uint32_t magic;
+	memcpy(&magic, c->base, 4);
+	c->swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+	c->ns_per_unit = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u ? 1 : 1000;
+	if (!h) {
+		snprintf(err, errlen, "%s: cut short in the pcap file header", c->path);
+		return -1;
+	}
+	/* The FCS bits (28-31) of the link type field are not the type. */
+	c->linktype = u32(c, h + 20) & 0x0fffffffu;
+	return 0;
+}
+
+static void clear_ifaces(struct rm_capture *c)
+{
+	c->n_ifs = 0;
+}
+
+/* if_tsresol: 10^-v, or 2^-v with the top bit set; default microseconds. */
+static void set_resolution(struct iface *i, uint8_t v)
+{
+	uint64_t units = 1;
+	unsigned e = v & 0x7f;
+	if (v & 0x80)
+		units = e < 64 ? (uint64_t)1 << e : 0;
+	else
+		for (unsigned k = 0; k < e && units <= UINT64_MAX / 10; k++)
+			units *= 10;
+	if (!units)
+		units = 1000000;
+	i->units = units;
+	i->ns_mul = units <= 1000000000u && 1000000000u % units == 0 ? 1000000000u / units : 0;
+}
+
+static void add_iface(struct rm_capture *c, struct rm_cur body)
+{
+	const uint8_t *h = rm_cur_take(&body, 8);
+	if (!h || c->n_ifs == MAX_INTERFACES) {
+		c->n_ifs += c->n_ifs < MAX_INTERFACES; /* a frame on it is malformed */
+		return;
+	}
+	struct iface *i = &c->ifs[c->n_ifs++];
+	i->linktype = u16(c, h);
+	set_resolution(i, 6);
+	/* Options: code, length, value padded to 4; opt_endofopt ends them. */
+	const uint8_t *o;
+	while ((o = rm_cur_take(&body, 4))) {
+		uint16_t code = u16(c, o), olen = u16(c, o + 2);
+		const uint8_t *v = rm_cur_take(&body, (olen + 3u) & ~3u);
+		if (code == 0 || !v)
+			break;
+		if (code == 9 && olen >= 1)
+			set_resolution(i, v[0]);
+	}
+}
+
+struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen)
+{
+	unsigned long long size;
+	int fd = rm_open_regular(path, &size, err, errlen);
+	if (fd < 0)
+		return NULL;
+	struct rm_capture *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->size = size;
+	if (c->size < 4) {
+		snprintf(err, errlen, "%s: not a capture file (%llu bytes)", path,
+			 (unsigned long long)c->size);
+		goto fail;
+	}
+	/* MAP_POPULATE: the frames are read once, in order, from the page
+	 * cache; faulting them in one page at a time cost more than the parse. */
+	void *m = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		goto fail;
+	}
+	madvise(m, c->size, MADV_SEQUENTIAL);
+	c->base = m;
+	c->mapped = 1;
+	close(fd);
+	fd = -1;
+	uint8_t *plain = NULL;
+	uint64_t plain_len = 0;
+	char why[256];
+	int rc = 1;
+	if (c->base[0] == 0x1f && c->base[1] == 0x8b)
+		rc = inflate_gzip(c->base, c->size, &plain, &plain_len, why, sizeof(why));
+#ifdef RM_HAVE_ZSTD
+	else if (rm_get_be32(c->base) == 0x28b52ffdu)
+		rc = inflate_zstd(c->base, c->size, &plain, &plain_len, why, sizeof(why));
+#endif
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
+	if (rc == 0) {
+		munmap((void *)c->base, c->size);
+		c->base = plain;
+		c->size = plain_len;
+		c->mapped = 0;
+	}
+	c->cur = (struct rm_cur){c->base, c->base + c->size};
+	uint32_t magic = 0;
+	if (c->size >= 4)
+		memcpy(&magic, c->base, 4);
+	if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || magic == 0xd4c3b2a1u ||
+	    magic == 0x4d3cb2a1u) {
+		if (open_pcap(c, err, errlen))
+			goto fail;
+	} else if (magic == PCAPNG_SHB) {
+		c->ng = 1; /* the section header is read as the first block */
+	} else {
+		snprintf(err, errlen,
+			 "%s: not a capture file (neither pcap nor pcapng%s; starts %02x %02x "
+			 "%02x %02x)",
+			 path,
+#ifdef RM_HAVE_ZSTD
+			 ", plain, gzip'd or zstd'd",
+#else
+			 ", plain or gzip'd",
+#endif
+			 c->size > 0 ? c->base[0] : 0, c->size > 1 ? c->base[1] : 0,
+			 c->size > 2 ? c->base[2] : 0, c->size > 3 ? c->base[3] : 0);
+		goto fail;
+	}
+	return c;
+fail:
+	if (fd >= 0)
+		close(fd);
+	rm_capture_close(c);
+	return NULL;
+}
+
+uint64_t rm_capture_size(const struct rm_capture *c)
+{
+	return c->size;
+}
+
+void rm_capture_close(struct rm_capture *c)
+{
+	if (!c)
+		return;
+	if (c->mapped && c->base)
+		munmap((void *)c->base, c->size);
+	else
+		free((void *)c->base);
+	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+
+static int cut(struct rm_capture *c, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: truncated: %s at byte %llu", c->path, what,
+		 (unsigned long long)(c->cur.p - c->base));
+	c->done = 1;
+	return -1;
+}
+
+static int next_pcap(struct rm_capture *c, struct rm_capture_frame *f, char *err, size_t errlen)
+{
+	const uint8_t *h = rm_cur_take(&c->cur, 16);
+	if (!h)
+		return rm_cur_left(&c->cur) ? cut(c, "a record header", err, errlen) : 0;
+	uint32_t caplen = u32(c, h + 8);
+	const uint8_t *data = rm_cur_take(&c->cur, caplen);
+	if (!data) {
+		c->cur.p = h;
+		return cut(c, "a record longer than what is left", err, errlen);
+	}
+	uint32_t len = u32(c, h + 12);
+	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, c->linktype,
+				       (uint64_t)u32(c, h) * 1000000000u +
+					   (uint64_t)u32(c, h + 4) * c->ns_per_unit};
+	return 1;
+}
+
+/* A timestamp of an interface's units in nanoseconds. */
+static uint64_t ts_ns(const struct iface *i, uint64_t t)
+{
+	if (i->ns_mul)
+		return t * i->ns_mul;
+	return t / i->units * 1000000000u + (t % i->units) * 1000000000u / i->units;
+}
+
+/* A frame of a packet block on interface id; -1 for an unknown interface. */
+static int ng_frame(struct rm_capture *c, uint32_t id, uint64_t t, const uint8_t *data,
+		    uint32_t caplen, uint32_t len, struct rm_capture_frame *f)
+{
+	if (id >= c->n_ifs || id >= MAX_INTERFACES)
+		return -1;
+	const struct iface *i = &c->ifs[id];
+	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, i->linktype,
+				       ts_ns(i, t)};
+	return 0;
+}
+
+/* An enhanced or obsolete packet block on interface id, its 20-byte
+ * header at b (timestamp high and low, captured and original length from
+ * byte 4) and its data next in body. */
+static int packet_block(struct rm_capture *c, struct rm_cur *body, const uint8_t *b, uint32_t id,
+			struct rm_capture_frame *f)
+{
+	uint32_t caplen = u32(c, b + 12);
+	const uint8_t *data = rm_cur_take(body, caplen);
+	uint64_t t = (uint64_t)u32(c, b + 4) << 32 | u32(c, b + 8);
+	return data ? ng_frame(c, id, t, data, caplen, u32(c, b + 16), f) : -1;
+}
+
+static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, size_t errlen)
+{
+	for (;;) {
+		const uint8_t *start = c->cur.p;
+		const uint8_t *h = rm_cur_take(&c->cur, 8);
+		if (!h) {
+			if (!rm_cur_left(&c->cur))
+				return 0;
+			return cut(c, "a block header", err, errlen);
+		}
+		uint32_t type;
+		memcpy(&type, h, 4); /* the same in either byte order for the SHB */
+		if (type == PCAPNG_SHB) {
+			const uint8_t *bom = rm_cur_take(&c->cur, 4);
+			if (!bom) {
+				c->cur.p = start;
+				return cut(c, "a section header", err, errlen);
+			}
+			uint32_t m;
+			memcpy(&m, bom, 4);
+			if (m != PCAPNG_BOM && m != rm_bswap32(PCAPNG_BOM)) {
+				c->cur.p = start;
+				snprintf(err, errlen,
+					 "%s: malformed: bad byte-order magic in a section header "
+					 "at byte %llu",
+					 c->path, (unsigned long long)(start - c->base));
+				c->done = 1;
+				return -1;
+			}
+			c->swapped = m != PCAPNG_BOM;
+			clear_ifaces(c);
+			c->cur.p = start + 8;
+		} else {
+			type = u32(c, h);
+		}
+		uint32_t total = u32(c, h + 4);
+		struct rm_cur body;
+		if (total < 12 || total % 4) {
+			c->cur.p = start;
+			snprintf(err, errlen, "%s: malformed: block length %u at byte %llu",
+				 c->path, total, (unsigned long long)(start - c->base));
+			c->done = 1;
+			return -1;
+		}
+		if (rm_cur_sub(&c->cur, total - 8, &body)) {
+			c->cur.p = start;
+			return cut(c, "a block longer than what is left", err, errlen);
+		}
+		body.end -= 4; /* the trailing copy of the length */
+		const uint8_t *b;
+		switch (type) {
+		case PCAPNG_IDB:
+			add_iface(c, body);
+			continue;
+		case PCAPNG_EPB: /* interface id(4) */
+		case PCAPNG_PB:	 /* interface id(2), drops(2) */
+			if ((b = rm_cur_take(&body, 20)) &&
+			    packet_block(c, &body, b, type == PCAPNG_PB ? u16(c, b) : u32(c, b),
+					 f) == 0)
+				return 1;
+			break;
+		case PCAPNG_SPB:
+			if (!(b = rm_cur_take(&body, 4)))
+				break;
+			{
+				uint32_t len = u32(c, b), caplen = (uint32_t)rm_cur_left(&body);
+				caplen = len < caplen ? len : caplen;
+				if (ng_frame(c, 0, 0, body.p, caplen, len, f) == 0)
+					return 1;
+			}
+			break;
+		default:
+			continue; /* name resolution, statistics, custom: not frames */
+		}
+		snprintf(err, errlen,
+			 "%s: malformed: packet block of type %u at byte %llu (its lengths, or "
+			 "an interface not described)",
+			 c->path, type, (unsigned long long)(start - c->base));
+		c->done = 1;
+		return -1;
+	}
+}
+
+int rm_capture_next(struct rm_capture *c, struct rm_capture_frame *f, char *err, size_t errlen)
+{
+	if (c->done)
+		return 0;
+	int rc = c->ng ? next_ng(c, f, err, errlen) : next_pcap(c, f, err, errlen);
+	if (rc == 0)
+		c->done = 1;
+	return rc;
+}

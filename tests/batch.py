@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""rirmeter's operator modes, `-r FILE...` and `-i IFACE...` (TAP).
+
+    batch.py RIRMETER RIRDB DATA_DIR SCRIPTS_DIR
+
+-r: on every kind of capture the tests generate (scripts/gen-pcap.py's
+mixed, malformed, jumbo and benchmark shapes, split captures, and
+gen-flows.py's flow export under --flows), the JSON totals equal those of
+the net_pcap path on the same file, which tests/dataplane.py checks
+against the reference lookup.  The same frames as big-endian pcap,
+nanosecond pcap, pcapng, gzip (and zstd where the zstd tool is) give the
+same totals; a pcapng with three interfaces of two link types and three
+timestamp resolutions counts the other link type as linktype.N and puts
+each frame in the capture-time interval its timestamp says; several files
+over several threads equal one file; a truncated file is named, counted
+and the rest reported (exit 1); a file that is not a capture exits 2.
+
+-i: rirmeter on one end of a veth pair in a network namespace of the
+test's own, with one and two workers: every frame sent is received and
+attributed as the reference lookup says.  Skipped (as a skip) where
+namespaces cannot be made.
+"""
+import gzip
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from tap import EAL, Veth, build_snapshot, check, diff, expected_totals, finish, gen_pcap, \
+    read_pcap, skip, totals_of, write_pcap
+
+RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
+FLOWS = ['--flows', 'netflow:2055,ipfix:4739,sflow:6343']
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, **kw)
+
+
+def via_pcap(tmp, name, pcaps, opts):
+    """JSON totals of the net_pcap path (one port per file, one worker)."""
+    js = os.path.join(tmp, name + '.pcap.jsonl')
+    vdevs = []
+    for i, p in enumerate(pcaps):
+        vdevs += ['--vdev', 'net_pcap%d,rx_pcap=%s' % (i, p)]
+    p = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1'] + vdevs + ['--'] + opts +
+            ['--json', js, '--interval', '0', '--quiet', '--top', '100000'])
+    return p, totals_of(js)[0] if p.returncode == 0 else {}
+
+
+def via_r(tmp, name, files, opts, threads=1):
+    """-r: exit status, stderr, totals and every JSON line."""
+    js = os.path.join(tmp, name + '.r.jsonl')
+    p = run([RIRMETER, '-r'] + files + ['--threads', str(threads), '--json', js, '--quiet',
+                                        '--top', '100000'] + opts)
+    got, lines = totals_of(js) if os.path.exists(js) else ({}, [])
+    return p, got, lines
+
+
+def pcap_bytes(frames, big=False, nano=False, ts=None):
+    """A classic pcap of frames in either byte order and resolution."""
+    e = '>' if big else '<'
+    out = [struct.pack(e + 'IHHiIII', 0xa1b23c4d if nano else 0xa1b2c3d4, 2, 4, 0, 0, 65535,
+                       1)]
+    for i, f in enumerate(frames):
+        sec, frac = ts[i] if ts else (1700000000 + i // 1000, i % 1000)
+        out.append(struct.pack(e + 'IIII', sec, frac, len(f), len(f)) + f)
+    return b''.join(out)
+
+
+def block(kind, body):
+    """A little-endian pcapng block."""
+    body += b'\0' * (-len(body) % 4)
+    return struct.pack('<II', kind, len(body) + 12) + body + struct.pack('<I', len(body) + 12)
+
+
+def idb(linktype, tsresol=None):
+    opts = b''
+    if tsresol is not None:
+        opts = struct.pack('<HHB3x', 9, 1, tsresol) + struct.pack('<HH', 0, 0)
+    return block(1, struct.pack('<HHI', linktype, 0, 0) + opts)
+
+
+def epb(iface, t, frame):
+    return block(6, struct.pack('<IIIII', iface, t >> 32, t & 0xffffffff, len(frame),
+                                len(frame)) + frame)
+
+
+def shb():
+    return block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+
+
+def same_as_pcap_path(tmp, snap, name, pcaps, extra=(), r_files=None, threads=1):
+    opts = ['--db', snap] + list(extra)
+    p, want = via_pcap(tmp, name, pcaps, opts)
+    q, got, _ = via_r(tmp, name, r_files or pcaps, opts, threads)
+    check('-r %s (%d thread%s): totals equal the net_pcap path\'s' %
+          (name, threads, '' if threads == 1 else 's'),
+          p.returncode == 0 and q.returncode == 0 and want and got == want,
+          'net_pcap exit %d, -r exit %d\n%s%s\n%s' % (p.returncode, q.returncode, p.stderr,
+                                                       q.stderr, diff(got, want)))
+    return want
+
+
+def capture_cases(tmp, snap):
+    gen = os.path.join(tmp, 'gen')
+    pcaps = {
+        'mixed': gen_pcap(SCRIPTS, gen + '.mixed.pcap', 4000, 7),
+        'jumbo': gen_pcap(SCRIPTS, gen + '.jumbo.pcap', 1000, 7, '--kinds', 'jumbo'),
+    }
+    for shape in ('v4-64', 'v6-78', 'imix'):
+        pcaps[shape] = gen_pcap(SCRIPTS, gen + '.%s.pcap' % shape, 4096, 1, '--shape', shape)
+    for name, path in pcaps.items():
+        same_as_pcap_path(tmp, snap, name, [path])
+    gen_pcap(SCRIPTS, gen + '.part.pcap', 4000, 7, '--split', '2')
+    parts = [gen + '.part.pcap.0', gen + '.part.pcap.1']
+    want = same_as_pcap_path(tmp, snap, 'split', parts, threads=2)
+    # Several files over several threads equal one file.
+    q, got, _ = via_r(tmp, 'split3', parts, ['--db', snap], threads=3)
+    _, one, _ = via_r(tmp, 'one', [pcaps['mixed']], ['--db', snap])
+    check('-r two files over 3 threads equals one file over 1', q.returncode == 0 and got == one
+          and got == want, q.stderr + diff(got, one))
+    flows = os.path.join(tmp, 'flows.pcap')
+    p = run([sys.executable, os.path.join(SCRIPTS, 'gen-flows.py'), '--out', flows,
+             '--datagrams', '3000', '--seed', '5'])
+    check('flow export capture generates', p.returncode == 0, p.stderr)
+    same_as_pcap_path(tmp, snap, 'flows', [flows], FLOWS)
+    return pcaps, one
+
+
+def format_cases(tmp, snap, pcaps, one):
+    frames = read_pcap(pcaps['mixed'])
+    files = {}
+    for name, kw in (('big-endian', {'big': True}), ('nanosecond', {'nano': True}),
+                     ('nanosecond big-endian', {'big': True, 'nano': True})):
+        files[name] = os.path.join(tmp, name.replace(' ', '-') + '.pcap')
+        open(files[name], 'wb').write(pcap_bytes(frames, **kw))
+    files['pcapng'] = os.path.join(tmp, 'f.pcapng')
+    open(files['pcapng'], 'wb').write(shb() + idb(1) + b''.join(
+        epb(0, 1700000000000000 + i, f) for i, f in enumerate(frames)))
+    files['gzip'] = os.path.join(tmp, 'mixed.pcap.gz')
+    with gzip.open(files['gzip'], 'wb') as g:
+        g.write(open(pcaps['mixed'], 'rb').read())
+    files['gzip pcapng'] = files['pcapng'] + '.gz'
+    with gzip.open(files['gzip pcapng'], 'wb') as g:
+        g.write(open(files['pcapng'], 'rb').read())
+    if shutil.which('zstd'):
+        files['zstd'] = os.path.join(tmp, 'mixed.pcap.zst')
+        run(['zstd', '-q', '-f', pcaps['mixed'], '-o', files['zstd']])
+    else:
+        skip('-r zstd: same totals', 'no zstd tool')
+    for name, path in files.items():
+        q, got, _ = via_r(tmp, name.replace(' ', '-'), [path], ['--db', snap], threads=2)
+        check('-r %s: same totals as the pcap' % name, q.returncode == 0 and got == one,
+              q.stderr + diff(got, one))
+
+
+def pcapng_interfaces_case(tmp, snap, pcaps):
+    """Three interfaces: Ethernet in nanoseconds, raw IP (101) in the
+    default microseconds, Ethernet in 2^-20 s.  Two groups of frames, 1.5 s
+    apart in capture time, each on both Ethernet interfaces."""
+    frames = read_pcap(pcaps['v4-64'])[:400]
+    t0 = 1700000000
+    blocks = [shb(), idb(1, 9), idb(101), idb(1, 0x80 | 20)]
+    times = []
+    for i, f in enumerate(frames):
+        at = t0 + (0.25 if i < 200 else 1.75) + i * 1e-6  # seconds
+        times.append(at)
+        if i % 2:
+            blocks.append(epb(0, int(round(at * 1e9)), f))
+        else:
+            blocks.append(epb(2, int(round(at * (1 << 20))), f))
+        if i % 10 == 0:  # raw IP: the frame without its Ethernet header
+            blocks.append(epb(1, int(round(at * 1e6)), f[14:]))
+    path = os.path.join(tmp, 'ifaces.pcapng')
+    open(path, 'wb').write(b''.join(blocks))
+    plain = os.path.join(tmp, 'ifaces-eth.pcap')
+    write_pcap(plain, frames)
+    q, got, lines = via_r(tmp, 'ifaces', [path], ['--db', snap, '--interval', '1'], threads=2)
+    _, want, _ = via_r(tmp, 'ifaces-eth', [plain], ['--db', snap])
+    other = {k: v for k, v in got.items() if k[2].startswith('linktype.')}
+    rest = {k: v for k, v in got.items() if not k[2].startswith('linktype.')}
+    raw = sum(len(f) - 14 for f in frames[::10])
+    check('pcapng, 3 interfaces: Ethernet frames counted as the plain capture',
+          q.returncode == 0 and rest == want, q.stderr + diff(rest, want))
+    check('pcapng, 3 interfaces: link type 101 counted as linktype.101, not received',
+          other == {('health', None, 'linktype.101'): (40, raw)}, str(other))
+    recv = [(l['ts'], l['packets']) for l in lines
+            if l['scope'] == 'health' and l['key'] == 'received' and l['interval'] != 'total']
+    first = t0 + 0.25
+    want_iv = [(first + 1, 200), (times[-1], 200)]
+    ok = len(recv) == 2 and all(
+        abs(ts_of(a[0]) - b[0]) < 2e-3 and a[1] == b[1] for a, b in zip(recv, want_iv))
+    check('--interval 1 on capture time: each resolution read right, ts = interval end',
+          ok, 'got %s, want %s' % (recv, want_iv))
+
+
+def ts_of(ts):
+    """A JSON line's ts (RFC 3339 text or seconds) as seconds."""
+    if isinstance(ts, (int, float)):
+        return float(ts)
+    from datetime import datetime
+    return datetime.fromisoformat(ts.replace('Z', '+00:00')).timestamp()
+
+
+def bad_input_cases(tmp, snap, pcaps, one):
+    data = open(pcaps['mixed'], 'rb').read()
+    frames = read_pcap(pcaps['mixed'])
+    cut = os.path.join(tmp, 'cut.pcap')
+    # Cut in the middle of the 1000th record: 999 whole records remain.
+    offset = 24 + sum(16 + len(f) for f in frames[:999]) + 16 + 5
+    open(cut, 'wb').write(data[:offset])
+    other = gen_pcap(SCRIPTS, os.path.join(tmp, 'other.pcap'), 500, 3)
+    q, got, _ = via_r(tmp, 'cut', [cut, other], ['--db', snap], threads=2)
+    received = got.get(('health', None, 'received'), (0,))[0]
+    check('a truncated file: exit 1, named, counted; the rest reported',
+          q.returncode == 1 and 'cut.pcap: truncated' in q.stderr and
+          got.get(('health', None, 'capture_truncated')) == (1, None) and received == 1499,
+          'exit %d, received %d\n%s' % (q.returncode, received, q.stderr))
+    for name, content in (('text', b'hello, not a capture\n' * 10), ('empty', b''),
+                          ('short header', data[:10]),
+                          ('gzip of text', gzip.compress(b'not a capture either'))):
+        path = os.path.join(tmp, name.replace(' ', '-') + '.bin')
+        open(path, 'wb').write(content)
+        js = os.path.join(tmp, name.replace(' ', '-') + '.jsonl')
+        q = run([RIRMETER, '-r', pcaps['mixed'], path, '--db', snap, '--json', js])
+        check('-r %s: exit 2, the file named, nothing written' % name,
+              q.returncode == 2 and path in q.stderr and not os.path.getsize(js),
+              'exit %d: %s' % (q.returncode, q.stderr))
+    for args, msg in ((['-r', pcaps['mixed'], '-i', 'lo'], 'not both'),
+                      (['-r', pcaps['mixed'], '--queues', '2'], 'are for ports'),
+                      (['-r', pcaps['mixed'], '--threads', '0'], '--threads: 0 is out of range'),
+                      (['-r', pcaps['mixed'], '--threads', '2x'], 'is not a whole number')):
+        q = run([RIRMETER] + args + ['--db', snap])
+        check('%s: exit 2 with "%s"' % (' '.join(args[2:]), msg),
+              q.returncode == 2 and msg in q.stderr, q.stderr)
+
+
+def fragment(frame):
+    """Whether frame is an IPv4 fragment (behind any VLAN tags)."""
+    off = 12
+    while frame[off:off + 2] in (b'\x81\x00', b'\x88\xa8'):
+        off += 4
+    return frame[off:off + 2] == b'\x08\x00' and \
+        struct.unpack('>H', frame[off + 8:off + 10])[0] & 0x3fff != 0
+
+
+def live(veth, tmp, snap, name, frames, workers, env=None):
+    """rirmeter -i on the veth's receiving end while frames are sent: its
+    exit status, stderr and non-zero totals."""
+    js = os.path.join(tmp, name + '.jsonl')
+    p = veth.run([RIRMETER, '-i', veth.rx, '--threads', str(workers), '--db', snap, '--json',
+                  js, '--interval', '0.5', '--quiet', '--top', '100000'],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=dict(os.environ, **(env or {})))
+    for _ in range(600):  # an interval written: the workers are polling
+        if os.path.exists(js) and os.path.getsize(js) > 0:
+            break
+        time.sleep(0.05)
+    veth.send(frames, chunk=200)
+    for _ in range(100):  # until every frame is counted, or 10 s
+        if sum(json.loads(l)['packets'] for l in open(js)
+               if '"received"' in l and '"health"' in l) >= len(frames):
+            break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    return p.returncode, err, {k: v for k, v in totals_of(js)[0].items() if v[0]}
+
+
+def interface_cases(tmp, snap):
+    pcap = os.path.join(tmp, 'live.pcap')
+    manifest = os.path.join(tmp, 'live.jsonl')
+    gen_pcap(SCRIPTS, pcap, 10000, 13, '--kinds', 'clean', '--manifest', manifest)
+    want, _ = expected_totals(RIRDB, snap, manifest)
+    want = {k: v for k, v in want.items() if v[0]}
+    frames = read_pcap(pcap)
+    try:
+        veth = Veth('rmb')
+    except (OSError, subprocess.CalledProcessError) as e:
+        for w in (1, 2):
+            skip('-i on a veth, %d worker(s): received = sent' % w,
+                 'cannot make a network namespace: %s' % e)
+        return
+    try:
+        for workers in (1, 2):
+            rc, err, got = live(veth, tmp, snap, 'live%d' % workers, frames, workers)
+            n = got.get(('health', None, 'received'), (0,))[0]
+            check('-i on a veth, %d worker(s): received = sent (%d of %d)' %
+                  (workers, n, len(frames)), rc == 0 and n == len(frames),
+                  'exit %d\n%s' % (rc, err))
+            check('-i on a veth, %d worker(s): attributed as the reference lookup says' %
+                  workers, got == want, diff(got, want))
+        # Where AF_XDP is not there: net_af_packet, two queues by fanout.
+        # Its fanout defragments, so whole datagrams only.
+        whole = [f for f in frames if not fragment(f)]
+        rc, err, got = live(veth, tmp, snap, 'packet', whole, 2, {'RIRMETER_NO_AF_XDP': '1'})
+        n = got.get(('health', None, 'received'), (0,))[0]
+        check('-i through net_af_packet, 2 workers: received = sent (%d of %d)' %
+              (n, len(whole)), rc == 0 and n == len(whole), 'exit %d\n%s' % (rc, err))
+    finally:
+        veth.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='rirmeter-batch-')
+    snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
+    pcaps, one = capture_cases(tmp, snap)
+    format_cases(tmp, snap, pcaps, one)
+    pcapng_interfaces_case(tmp, snap, pcaps)
+    bad_input_cases(tmp, snap, pcaps, one)
+    if os.geteuid() != 0:
+        for w in (1, 2):
+            skip('-i on a veth, %d worker(s): received = sent' % w, 'needs root')
+    else:
+        interface_cases(tmp, snap)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
