@@ -37,6 +37,7 @@
 #define MAX_INFLATED   ((uint64_t)1 << 40)
 
 struct iface {
+	int bad; /* its description block was cut short: a frame on it is malformed */
 	uint32_t linktype;
 	uint64_t units;	 /* timestamp units per second */
 	uint64_t ns_mul; /* ns per unit when units divides 1e9, else 0 */
@@ -238,17 +239,19 @@ static void set_resolution(struct iface *i, uint8_t v)
 
 static void add_iface(struct rm_capture *c, struct rm_cur body)
 {
-	const uint8_t *h = rm_cur_take(&body, 8);
-	if (!h || c->n_ifs == MAX_INTERFACES) {
-		c->n_ifs += c->n_ifs < MAX_INTERFACES; /* a frame on it is malformed */
+	if (c->n_ifs == MAX_INTERFACES) {
+		c->n_ifs++; /* beyond the table: a frame on it is malformed */
 		return;
 	}
+	if (c->n_ifs > MAX_INTERFACES)
+		return;
 	struct iface *i = &c->ifs[c->n_ifs++];
-	i->linktype = u16(c, h);
+	const uint8_t *h = rm_cur_take(&body, 8);
+	*i = (struct iface){.bad = !h, .linktype = h ? u16(c, h) : 0};
 	set_resolution(i, 6);
 	/* Options: code, length, value padded to 4; opt_endofopt ends them. */
 	const uint8_t *o;
-	while ((o = rm_cur_take(&body, 4))) {
+	while (h && (o = rm_cur_take(&body, 4))) {
 		uint16_t code = u16(c, o), olen = u16(c, o + 2);
 		const uint8_t *v = rm_cur_take(&body, (olen + 3u) & ~3u);
 		if (code == 0 || !v)
@@ -258,42 +261,21 @@ static void add_iface(struct rm_capture *c, struct rm_cur body)
 	}
 }
 
-struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen)
+/*
+ * c, holding its file's bytes (base, size, mapped), decompressed when they
+ * are gzip or zstd, and its first header read: c, or NULL after closing it
+ * with a reason naming path.
+ */
+static struct rm_capture *start(struct rm_capture *c, const char *path, char *err, size_t errlen)
 {
-	unsigned long long size;
-	int fd = rm_open_regular(path, &size, err, errlen);
-	if (fd < 0)
-		return NULL;
-	struct rm_capture *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
-	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->size = size;
-	if (c->size < 4) {
-		snprintf(err, errlen, "%s: not a capture file (%llu bytes)", path,
-			 (unsigned long long)c->size);
-		goto fail;
-	}
-	/* MAP_POPULATE: the frames are read once, in order, from the page
-	 * cache; faulting them in one page at a time cost more than the parse. */
-	void *m = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (m == MAP_FAILED) {
-		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
-		goto fail;
-	}
-	madvise(m, c->size, MADV_SEQUENTIAL);
-	c->base = m;
-	c->mapped = 1;
-	close(fd);
-	fd = -1;
 	uint8_t *plain = NULL;
 	uint64_t plain_len = 0;
 	char why[256];
 	int rc = 1;
-	if (c->base[0] == 0x1f && c->base[1] == 0x8b)
+	if (c->size >= 2 && c->base[0] == 0x1f && c->base[1] == 0x8b)
 		rc = inflate_gzip(c->base, c->size, &plain, &plain_len, why, sizeof(why));
 #ifdef RM_HAVE_ZSTD
-	else if (rm_get_be32(c->base) == 0x28b52ffdu)
+	else if (c->size >= 4 && rm_get_be32(c->base) == 0x28b52ffdu)
 		rc = inflate_zstd(c->base, c->size, &plain, &plain_len, why, sizeof(why));
 #endif
 	if (rc < 0) {
@@ -301,7 +283,10 @@ struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if (rc == 0) {
-		munmap((void *)c->base, c->size);
+		if (c->mapped)
+			munmap((void *)c->base, c->size);
+		else
+			free((void *)c->base);
 		c->base = plain;
 		c->size = plain_len;
 		c->mapped = 0;
@@ -332,10 +317,50 @@ struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen)
 	}
 	return c;
 fail:
-	if (fd >= 0)
-		close(fd);
 	rm_capture_close(c);
 	return NULL;
+}
+
+struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen)
+{
+	unsigned long long size;
+	int fd = rm_open_regular(path, &size, err, errlen);
+	if (fd < 0)
+		return NULL;
+	if (size < 4) {
+		snprintf(err, errlen, "%s: not a capture file (%llu bytes)", path, size);
+		close(fd);
+		return NULL;
+	}
+	/* MAP_POPULATE: the frames are read once, in order, from the page
+	 * cache; faulting them in one page at a time cost more than the parse. */
+	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(e));
+		return NULL;
+	}
+	madvise(m, size, MADV_SEQUENTIAL);
+	struct rm_capture *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	*c = (struct rm_capture){.base = m, .size = size, .mapped = 1};
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	return start(c, path, err, errlen);
+}
+
+struct rm_capture *rm_capture_open_mem(const uint8_t *p, size_t n, const char *name, char *err,
+				       size_t errlen)
+{
+	struct rm_capture *c = calloc(1, sizeof(*c));
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!c || !copy)
+		abort();
+	memcpy(copy, p, n);
+	*c = (struct rm_capture){.base = copy, .size = n};
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	return start(c, name, err, errlen);
 }
 
 uint64_t rm_capture_size(const struct rm_capture *c)
@@ -395,7 +420,7 @@ static uint64_t ts_ns(const struct iface *i, uint64_t t)
 static int ng_frame(struct rm_capture *c, uint32_t id, uint64_t t, const uint8_t *data,
 		    uint32_t caplen, uint32_t len, struct rm_capture_frame *f)
 {
-	if (id >= c->n_ifs || id >= MAX_INTERFACES)
+	if (id >= c->n_ifs || id >= MAX_INTERFACES || c->ifs[id].bad)
 		return -1;
 	const struct iface *i = &c->ifs[id];
 	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, i->linktype,

@@ -34,6 +34,10 @@ struct rm_capture;
  * a capture file, a bad or truncated header, a broken compressed stream).
  */
 struct rm_capture *rm_capture_open(const char *path, char *err, size_t errlen);
+/* The same for the n bytes at p (copied), named name in reasons: for the
+ * fuzzer (tests/fuzz/fuzz_capture.c). */
+struct rm_capture *rm_capture_open_mem(const uint8_t *p, size_t n, const char *name, char *err,
+				       size_t errlen);
 /*
  * The next frame into *f: 1; 0 at the end of the file; -1 when the file
  * is cut short or a block is malformed, with the reason (naming the file
