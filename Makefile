@@ -13,7 +13,7 @@ DATA        = $(sort $(wildcard data/rir/delegated-*)) $(sort $(wildcard data/ia
 PKGS       := meson ninja-build pkg-config gcc libc6-dev python3 clang-format \
               libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libcmocka-dev \
               libcurl4-openssl-dev man-db libmicrohttpd-dev prometheus chromium \
-              zlib1g-dev libloc-dev libloc-database location libmaxminddb-dev mmdb-bin \
+              zlib1g-dev libzstd-dev zstd libloc-dev libloc-database location libmaxminddb-dev mmdb-bin \
               libmaxmind-db-writer-perl clickhouse-server clickhouse-client softflowd tcpdump \
               pmacct clang libclang-rt-14-dev tshark nfdump debhelper lintian dpkg-dev ipv6calc
 
@@ -79,6 +79,7 @@ bench: build
 	-[ "$$(id -u)" != 0 ] || perf/hugepages.sh
 	$(BUILD)/perf/lookup_bench -d $(SNAP)
 	BUILD=$(BUILD) perf/dataplane_bench.sh
+	BUILD=$(BUILD) perf/batch_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

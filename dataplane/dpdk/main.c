@@ -29,6 +29,11 @@
  * are also queued for the ClickHouse sink (dataplane/chsink.h), whose own
  * thread sends them.
  *
+ * Operator mode, -r or -i before any "--": -r hands the files to
+ * dataplane/batch.c (no EAL at all); -i builds EAL's arguments itself (a
+ * net_af_xdp port per interface where the kernel allows, else
+ * net_af_packet with fanout) and goes on as above.
+ *
  * Exit codes: 0 success, 1 runtime error (or counts that do not balance),
  * 2 bad options.
  */

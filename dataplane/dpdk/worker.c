@@ -6,7 +6,9 @@
  * into one IPv4 and one IPv6 array, frees the mbufs, runs one bulk lookup
  * per family, and adds packets and bytes per attribution id.  Nothing is
  * shared for writing, nothing is allocated, and there is no lock or atomic
- * on the way; the main lcore only reads the counters.
+ * on the way; the main lcore only reads the counters.  The parse, lookup
+ * and count of a burst are dataplane/burst.h, which `rirmeter -r` runs
+ * over frames in capture files (dataplane/batch.c); here they get mbufs.
  *
  * With --flows, a UDP datagram to a flow port is not traffic but flow
  * export: dataplane/flow.c and sflow.c decode it, in place, into records
