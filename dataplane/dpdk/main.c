@@ -99,6 +99,7 @@ struct options {
 	/* -r FILE... or -i IFACE... (operator_mode mode, before any EAL option) */
 	char **files, **ifaces;
 	unsigned n_files, n_ifaces, threads;
+	int interval_set; /* --interval given (-r's default is totals only) */
 };
 
 static volatile int stop_flag;
@@ -148,7 +149,8 @@ static void usage(FILE *o)
 		"  --prom PATH      Prometheus textfile (node_exporter), written atomically\n"
 		"  --prom-listen [ADDR:]PORT  serve /metrics for Prometheus (loopback when\n"
 		"                   only a port is given)\n"
-		"  --interval S     export every S seconds (default 10; 0: only at exit)\n"
+		"  --interval S     export every S seconds (default 10; 0: only at exit);\n"
+		"                   with -r, S seconds of capture time (default 0)\n"
 		"  --duration S     stop after S seconds (default: on a signal, or at the end\n"
 		"                   of the capture files when every port is net_pcap rx_pcap;\n"
 		"                   with --duration, capture files do not end the run)\n"
@@ -289,6 +291,7 @@ static int parse_options(int argc, char **argv, struct options *o, int operator_
 		case 'v':
 			if (rm_opt_decimal(PROG, "--interval", optarg, 0, 86400, &o->interval))
 				return -1;
+			o->interval_set = 1;
 			break;
 		case 't':
 			if (rm_opt_decimal(PROG, "--duration", optarg, 0, 1e9, &o->duration))
@@ -1323,7 +1326,9 @@ static int batch(struct options *o)
 	    .files = o->files,
 	    .n_files = o->n_files,
 	    .threads = o->threads,
-	    .interval = o->interval,
+	    /* A capture is read in one go: its totals, unless intervals of
+	     * capture time are asked for. */
+	    .interval = o->interval_set ? o->interval : 0,
 	    .out = {json, csv, o->prom, o->top},
 	    .quiet = o->quiet,
 	    .flows = o->flows.n ? &o->flows : NULL,
