@@ -191,9 +191,12 @@ static unsigned grab(struct batch *b, struct rm_capture_frame *out, unsigned max
 				continue;
 			}
 			export_interval(b, b->end_ns);
-			/* Intervals without a frame write nothing. */
-			while (b->end_ns <= b->held.ts_ns)
-				b->end_ns += b->interval_ns;
+			/* Intervals without a frame write nothing: the next one is
+			 * the one the held frame falls in (a jump of any size, in
+			 * one step). */
+			b->end_ns +=
+			    ((b->held.ts_ns - b->end_ns) / b->interval_ns + 1) * b->interval_ns;
+			b->start_ns = b->end_ns - b->interval_ns;
 			b->boundary_due = 0;
 		}
 		while (n < max) {
