@@ -426,7 +426,9 @@ int rm_batch_run(const struct rm_batch_config *cfg)
 		}
 		bytes += rm_capture_size(b.caps[i]);
 	}
-	if (!(b.g = rm_gen_open(cfg->db, b.n_threads, err, sizeof(err)))) {
+	/* The snapshot mapped, not copied into huge pages: a batch reads it
+	 * once, and the copy cost more of a run than its lookups gained. */
+	if (!(b.g = rm_gen_open(cfg->db, b.n_threads, 0, err, sizeof(err)))) {
 		fprintf(stderr, "rirmeter: %s\n", err);
 		goto out;
 	}

@@ -36,12 +36,13 @@ void rm_gen_transition(const struct rm_transition *t)
 	transition = t;
 }
 
-struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen)
+struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_flags, char *err,
+			   size_t errlen)
 {
 	struct rm_gen *g = calloc(1, sizeof(*g));
 	if (!g)
 		abort();
-	g->snap = rm_snapshot_open_flags(path, RM_SNAP_HUGEPAGE, err, errlen);
+	g->snap = rm_snapshot_open_flags(path, snap_flags, err, errlen);
 	if (!g->snap) {
 		free(g);
 		return NULL;

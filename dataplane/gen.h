@@ -48,9 +48,13 @@ struct rm_gen {
  * generation adds its snapshot's (rirdb build --nat64). */
 void rm_gen_transition(const struct rm_transition *t);
 
-/* The generation of the snapshot at path, with n_workers counter blocks,
- * or NULL with a reason (a refused file, or out of memory). */
-struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, char *err, size_t errlen);
+/* The generation of the snapshot at path (opened with snap_flags,
+ * snapshot.h: RM_SNAP_HUGEPAGE for a long run, whose lookups repay the
+ * copy; 0 maps the file, for a batch that reads it once), with n_workers
+ * counter blocks, or NULL with a reason (a refused file, or out of
+ * memory). */
+struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_flags, char *err,
+			   size_t errlen);
 void rm_gen_free(struct rm_gen *g);
 /* The sum of the workers' counters so far. */
 void rm_gen_read(const struct rm_gen *g, struct rm_counters *out);

@@ -71,7 +71,7 @@ int rm_reloader_init(struct rm_reloader *r, const char *path, unsigned n_workers
 	r->path = path;
 	r->n_workers = n_workers;
 	r->ifd = -1;
-	r->gen = rm_gen_open(path, n_workers, err, errlen);
+	r->gen = rm_gen_open(path, n_workers, RM_SNAP_HUGEPAGE, err, errlen);
 	if (!r->gen)
 		return -1;
 	r->current = &r->gen->view;
@@ -129,7 +129,7 @@ static void retire(struct rm_reloader *r, struct rm_gen *old, struct rm_rows *fi
 int rm_reload(struct rm_reloader *r, struct rm_rows *final)
 {
 	char err[512];
-	struct rm_gen *ng = rm_gen_open(r->path, r->n_workers, err, sizeof(err));
+	struct rm_gen *ng = rm_gen_open(r->path, r->n_workers, RM_SNAP_HUGEPAGE, err, sizeof(err));
 	if (!ng) {
 		r->failed++;
 		fprintf(stderr, "rirmeter: reload refused: %s; still attributing with %s\n", err,
