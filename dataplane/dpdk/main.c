@@ -1301,6 +1301,20 @@ static struct rm_chsink *open_clickhouse(struct rm_chsink_options *o)
 	return s;
 }
 
+/* -i's EAL arguments (eal_array, as EAL permuted it) and the first eal_own
+ * of them in their first order, this program's own (heap): kept for the
+ * run, since EAL may keep pointers into them, and freed at exit. */
+static char **eal_args, **eal_array;
+static int eal_own;
+
+static void free_eal_args(void)
+{
+	for (int i = 0; i < eal_own; i++)
+		free(eal_args[i]);
+	free(eal_args);
+	free(eal_array);
+}
+
 /* Whether the command line is operator mode: -r or -i before any "--". */
 static int operator_command(int argc, char **argv)
 {
@@ -1403,14 +1417,14 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 	for (unsigned w = 1; w <= workers && used < sizeof(lcores); w++)
 		used +=
 		    (size_t)snprintf(lcores + used, sizeof(lcores) - used, ",%u@%u", w, w % ncpu);
-	v[n++] = PROG;
-	v[n++] = "--no-huge";
-	v[n++] = "--no-pci";
-	v[n++] = "--no-shconf";
-	v[n++] = "-m";
-	v[n++] = "512";
-	v[n++] = "--log-level=error";
-	v[n++] = "--lcores";
+	v[n++] = strdup(PROG);
+	v[n++] = strdup("--no-huge");
+	v[n++] = strdup("--no-pci");
+	v[n++] = strdup("--no-shconf");
+	v[n++] = strdup("-m");
+	v[n++] = strdup("512");
+	v[n++] = strdup("--log-level=error");
+	v[n++] = strdup("--lcores");
 	v[n++] = strdup(lcores);
 	for (unsigned i = 0; i < o->n_ifaces; i++) {
 		/* AF_XDP sees only the queues it binds: all of them, spread over
@@ -1427,9 +1441,13 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 					 o->ifaces[i], workers);
 		if (rc < 0)
 			abort();
-		v[n++] = "--vdev";
+		v[n++] = strdup("--vdev");
 		v[n++] = s;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!v[i])
+			abort();
+	eal_own = (int)n;
 	for (int i = 0; i < extra_argc; i++)
 		v[n++] = extra[i];
 	*eal_argc = (int)n;
@@ -1454,6 +1472,14 @@ int main(int argc, char **argv)
 		int eal_argc, xdp;
 		char **eal = interface_eal(&r.opt, own < argc ? argc - own - 1 : 0, argv + own + 1,
 					   &eal_argc, &xdp);
+		/* EAL permutes the array, not the strings: the strings to free are
+		 * copied in their first order. */
+		eal_args = malloc((size_t)eal_own * sizeof(*eal_args));
+		if (!eal_args)
+			abort();
+		memcpy(eal_args, eal, (size_t)eal_own * sizeof(*eal_args));
+		eal_array = eal;
+		atexit(free_eal_args);
 		int ok = rte_eal_init(eal_argc, eal) >= 0;
 		if (xdp && (!ok || rte_eth_dev_count_avail() < r.opt.n_ifaces)) {
 			/* EAL starts once a process: try again as a new one. */
@@ -1469,6 +1495,11 @@ int main(int argc, char **argv)
 		if (!ok) {
 			fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
 			return 2;
+		}
+		if (rte_eth_dev_count_avail() < r.opt.n_ifaces) {
+			fprintf(stderr, "rirmeter: -i: cannot open every interface (see above)\n");
+			rte_eal_cleanup();
+			return 1;
 		}
 	} else {
 		n = rte_eal_init(argc, argv);
