@@ -234,6 +234,9 @@ def bad_input_cases(tmp, snap, pcaps, one):
               'exit %d: %s' % (q.returncode, q.stderr))
     for args, msg in ((['-r', pcaps['mixed'], '-i', 'lo'], 'not both'),
                       (['-r', pcaps['mixed'], '--queues', '2'], 'are for ports'),
+                      (['-r', pcaps['mixed'], '--clickhouse', 'http://127.0.0.1:1/'],
+                       "--clickhouse sends a live run's intervals"),
+                      (['-r', pcaps['mixed'], '--tunnels', 'middle'], '--tunnels'),
                       (['-r', pcaps['mixed'], '--threads', '0'], '--threads: 0 is out of range'),
                       (['-r', pcaps['mixed'], '--threads', '2x'], 'is not a whole number')):
         q = run([RIRMETER] + args + ['--db', snap])
