@@ -363,6 +363,20 @@ struct rm_capture *rm_capture_open_mem(const uint8_t *p, size_t n, const char *n
 	return start(c, name, err, errlen);
 }
 
+long long rm_capture_count(const char *path, char *err, size_t errlen)
+{
+	struct rm_capture *c = rm_capture_open(path, err, errlen);
+	if (!c)
+		return -1;
+	struct rm_capture_frame f;
+	char why[256];
+	long long n = 0;
+	while (rm_capture_next(c, &f, why, sizeof(why)) == 1)
+		n++;
+	rm_capture_close(c);
+	return n;
+}
+
 uint64_t rm_capture_size(const struct rm_capture *c)
 {
 	return c->size;

@@ -44,6 +44,13 @@ struct rm_capture *rm_capture_open_mem(const uint8_t *p, size_t n, const char *n
  * and offset) in err.  After -1 or 0, every call returns 0.
  */
 int rm_capture_next(struct rm_capture *c, struct rm_capture_frame *f, char *err, size_t errlen);
+/*
+ * Frames in the capture at path, up to its end or to a record cut short
+ * (libpcap, which net_pcap reads through, stops there too): how many
+ * packets a net_pcap port reading the file will deliver, so that rirmeter
+ * stops right after the last.  -1 with a reason when it cannot be opened.
+ */
+long long rm_capture_count(const char *path, char *err, size_t errlen);
 /* Bytes of the capture's image (after decompression). */
 uint64_t rm_capture_size(const struct rm_capture *c);
 void rm_capture_close(struct rm_capture *c);

@@ -62,13 +62,13 @@
 #include <rte_ring.h>
 
 #include "batch.h"
+#include "capture.h"
 #include "chsink.h"
 #include "flow.h"
 #include "formats.h"
 #include "output.h"
 #include "ipfix.h"
 #include "options.h"
-#include "pcapfile.h"
 #include "promhttp.h"
 #include "record.h"
 #include "rows.h"
@@ -560,7 +560,7 @@ static long long capture_packets(uint16_t port)
 			return -1;
 		memcpy(path, s + 8, n);
 		path[n] = '\0';
-		long long c = rm_pcap_count(path, err, sizeof(err));
+		long long c = rm_capture_count(path, err, sizeof(err));
 		if (c < 0) {
 			fprintf(stderr, "rirmeter: %s; will stop when input stays idle\n", err);
 			return -1;
