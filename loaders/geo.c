@@ -44,10 +44,10 @@ void rl_add_geo(struct rl_build *b, unsigned layer, unsigned family, rm_u128 fir
 static int geo_cmp(const void *pa, const void *pb)
 {
 	const struct rl_geo *a = pa, *b = pb;
-	if (a->layer != b->layer)
-		return a->layer < b->layer ? -1 : 1;
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
+	if (a->layer != b->layer)
+		return a->layer < b->layer ? -1 : 1;
 	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
 	if (a->last != b->last)
@@ -210,38 +210,20 @@ void rl_build_geo(struct rl_build *b)
 	struct pairs p = {0};
 	static const char none[2] = {0, 0};
 	pair_id(&p, none, 0); /* id 0: nothing known */
-	/* Where each (layer, family) starts in the sorted claims. */
-	uint32_t from[2][RL_GEO_LAYERS + 1], i = 0;
-	uint32_t bounds[RL_GEO_LAYERS][2] = {{0}};
-	for (int k = 0; k < RL_GEO_LAYERS; k++) {
-		bounds[k][0] = i;
-		while (i < b->n_geo && b->geo[i].layer == (uint32_t)k && b->geo[i].family == RM_V4)
-			i++;
-		bounds[k][1] = i;
-		while (i < b->n_geo && b->geo[i].layer == (uint32_t)k)
-			i++;
-	}
-	/* Per family the layers' claims are not adjacent: copy each family's
-	 * into one array, layer by layer, so that from[] bounds them. */
-	struct rl_geo *fam[2];
+	/* Sorted by family, then layer: each family's claims are one run, and
+	 * its layers runs inside it; from[k] is where layer k starts. */
 	struct segs o[2] = {{0}};
-	for (int f = 0; f < 2; f++) {
-		fam[f] = malloc(((size_t)b->n_geo + 1) * sizeof(**fam));
-		if (!fam[f])
-			rm_out_of_memory();
-		uint32_t n = 0;
-		for (int k = 0; k < RL_GEO_LAYERS; k++) {
-			uint32_t lo = f == 0 ? bounds[k][0] : bounds[k][1];
-			uint32_t hi = f == 0
-					  ? bounds[k][1]
-					  : (k + 1 < RL_GEO_LAYERS ? bounds[k + 1][0] : b->n_geo);
-			from[f][k] = n;
-			memcpy(fam[f] + n, b->geo + lo, (size_t)(hi - lo) * sizeof(**fam));
-			n += hi - lo;
+	uint32_t i = 0;
+	for (unsigned f = RM_V4; f <= RM_V6; f++) {
+		uint32_t base = i, from[RL_GEO_LAYERS + 1];
+		for (unsigned k = 0; k < RL_GEO_LAYERS; k++) {
+			from[k] = i - base;
+			while (i < b->n_geo && b->geo[i].family == f && b->geo[i].layer == k)
+				i++;
 		}
-		from[f][RL_GEO_LAYERS] = n;
-		family_ranges(fam[f], from[f], f == 0 ? 0xffffffffu : ~(rm_u128)0, &p, &o[f]);
-		free(fam[f]);
+		from[RL_GEO_LAYERS] = i - base;
+		family_ranges(b->geo + base, from, f == RM_V4 ? 0xffffffffu : ~(rm_u128)0, &p,
+			      &o[f]);
 	}
 	uint32_t *v4 = malloc(((size_t)o[0].n + 1) * sizeof(*v4));
 	struct rm_key *v6 = malloc(((size_t)o[1].n + 1) * sizeof(*v6));

@@ -29,7 +29,6 @@
 
 struct walk {
 	struct rl_build *b;
-	const char *name;
 	MMDB_s *db;
 	unsigned bits; /* 32 or 128 */
 	unsigned records, bad;
@@ -131,7 +130,7 @@ int rl_load_mmdb(struct rl_build *b, const char *name, const char *path)
 		b->failed_io = 1;
 		return -1;
 	}
-	struct walk w = {.b = b, .name = name, .db = &db};
+	struct walk w = {.b = b, .db = &db};
 	w.bits = db.metadata.ip_version == 4 ? 32 : 128;
 	if (db.metadata.node_count)
 		walk(&w, 0, 0, 0);
