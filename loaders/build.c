@@ -513,22 +513,11 @@ int rl_build_add_file_as(struct rl_build *b, const char *path, const char *name)
 		}
 		unsigned want = cap - len > (1u << 30) ? (1u << 30) : cap - len;
 		int got = gzread(gz, data + len, want);
-		if (got < 0) {
-			int errnum;
-			const char *msg = gzerror(gz, &errnum);
-			why = errnum == Z_BUF_ERROR ? "truncated gzip stream"
-			      : errnum == Z_ERRNO   ? strerror(errno)
-						    : msg;
+		if (got <= 0) {
+			why = rl_gz_why(gz, got);
 			break;
 		}
 		len += (uint32_t)got;
-		if (got == 0) {
-			int errnum;
-			gzerror(gz, &errnum);
-			if (errnum == Z_BUF_ERROR)
-				why = "truncated gzip stream";
-			break;
-		}
 		/* Told once the window is full: a whois dump or a location
 		 * database is then read from the file, not into memory. */
 		if (kind == -2 && len >= DETECT_WINDOW) {

@@ -248,6 +248,10 @@ void rl_stream_open_mem(struct rl_stream *s, const char *name, const char *data,
 /* 1 and the next line, or 0 at the end or on an error (s->error says). */
 int rl_stream_line(struct rl_stream *s, struct rl_span *line);
 void rl_stream_close(struct rl_stream *s);
+/* Why a gzread() on the gzFile gz that returned got stopped: NULL after
+ * bytes or at a clean end of the stream, else the reason ("truncated gzip
+ * stream", the system's or zlib's message). */
+const char *rl_gz_why(void *gz, int got);
 /* Whether data starts as gzip does, and its whole decompressed text in a
  * malloc'd buffer (at most 4 GiB); NULL with *why on a bad or truncated
  * stream. */

@@ -82,25 +82,28 @@ static int refill(struct rl_stream *s)
 	if (want > INT32_MAX)
 		want = INT32_MAX;
 	int got = gzread(s->gz, s->buf + s->end, (unsigned)want);
-	if (got < 0) {
-		int errnum;
-		const char *msg = gzerror(s->gz, &errnum);
-		s->error = errnum == Z_BUF_ERROR ? "truncated gzip stream" : msg;
-		s->eof = 1;
-		return 0;
-	}
-	if (got == 0) {
-		int errnum;
-		gzerror(s->gz, &errnum);
-		if (errnum == Z_BUF_ERROR)
-			s->error = "truncated gzip stream";
-		else if (errnum != Z_OK)
-			s->error = "corrupt gzip stream";
+	if (got <= 0) {
+		s->error = rl_gz_why(s->gz, got);
 		s->eof = 1;
 		return 0;
 	}
 	s->end += (size_t)got;
 	return 1;
+}
+
+const char *rl_gz_why(void *gz, int got)
+{
+	if (got > 0)
+		return NULL;
+	int errnum;
+	const char *msg = gzerror(gz, &errnum);
+	if (errnum == Z_OK)
+		return NULL;
+	if (errnum == Z_BUF_ERROR) /* zlib's word for input that ends mid-stream */
+		return "truncated gzip stream";
+	if (errnum == Z_ERRNO)
+		return strerror(errno);
+	return msg && *msg ? msg : "corrupt gzip stream";
 }
 
 static int cut_line(struct rl_stream *s, const char *base, size_t end, struct rl_span *line)
