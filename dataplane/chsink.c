@@ -47,7 +47,7 @@ struct batch {
 
 struct rm_chsink {
 	struct rm_chsink_options o;
-	char *insert_url, *count_url_base;
+	char *insert_url; /* the URL with the INSERT query; a SELECT is POSTed to o.url */
 	char user[256], password[256];
 	int have_auth;
 	char run_id[128];
@@ -260,7 +260,7 @@ static int already_stored(struct rm_chsink *s, const struct batch *b, unsigned *
 	put_sql_string(f, b->id);
 	fclose(f);
 	struct body resp;
-	int rc = request(s, s->count_url_base, q, qlen, &resp, fail, why, whylen);
+	int rc = request(s, s->o.url, q, qlen, &resp, fail, why, whylen);
 	free(q);
 	if (rc)
 		return -1;
@@ -588,9 +588,6 @@ struct rm_chsink *rm_chsink_open(const struct rm_chsink_options *o, char *err, s
 	snprintf(s->run_id, sizeof(s->run_id), "%.80s-%" PRIu64, o->name,
 		 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	s->insert_url = with_query(o->url, "INSERT INTO " TABLE " FORMAT JSONEachRow");
-	s->count_url_base = strdup(o->url);
-	if (!s->count_url_base)
-		rm_out_of_memory();
 	if ((o->auth_file && read_auth(s, err, errlen)) ||
 	    (o->spool && load_spool(s, err, errlen))) {
 		rm_chsink_close(s, 0, NULL);
@@ -684,6 +681,5 @@ void rm_chsink_close(struct rm_chsink *s, double linger, struct rm_chsink_stats 
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	free(s->insert_url);
-	free(s->count_url_base);
 	free(s);
 }
