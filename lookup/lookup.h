@@ -79,17 +79,45 @@ static inline uint32_t rm_lookup6_one(const struct rm_lookup *l, const uint8_t a
 }
 
 /*
- * The located layer's lookups (model.h struct rm_geo): geo ids of
- * addresses, from tables built from the snapshot's geo ranges when bound
- * (they are not stored in the snapshot: the registry tables are, and a
- * snapshot without the layer is as it was).  The same DIR-24-8 and trie
- * as the registry's, with the same bulk variants: geo ids, not
- * attribution ids, below db->n_geo.  Built on the main lcore or in rirdb,
- * never by a worker; 4-byte entries, since the 2022 location database has
- * 94,000 (country, AS) pairs.
+ * The located layer's lookups (located.c): what the location data says of
+ * an address, with the registry's answer at the same address folded in,
+ * as one "located id" per address.  The counters a dataplane keeps per
+ * located id give every located scope (located country, registered x
+ * located country, origin AS, whether that AS is the block's holder's)
+ * with one count per address, and none of them needs the attribution id
+ * again.
+ *
+ * The ids come from a sweep of the two range lists (the registry's and
+ * the layer's) of each family: each piece of space where neither changes
+ * gets the id of its (geo id, registered country, origin) triple, ids
+ * shared by every piece with the same triple.  For the 2022 location
+ * database and the bundled registry files:
+ *
+ *     registry ranges   |---- NL, holder H ----|---- DE, holder J --------|
+ *     geo ranges        |-- DE AS1 --|------ DE AS2 ------|-- FR AS2 -----|
+ *     located ids       |     7      |    8     |   9     |     10        |
+ *                         NL>DE AS1   NL>DE AS2  DE>DE AS2  DE>FR AS2
+ *                         (AS1 is H's: holder; AS2 is J's: other, other, holder, holder)
+ *
+ * Located id 0 is "nothing known" at all.  The tables are the same
+ * DIR-24-8 and trie as the registry's, with the same bulk variants,
+ * built when a snapshot is bound (on the main lcore or in rirdb, never by
+ * a worker), not stored in the snapshot: a snapshot without the layer is
+ * as it was.  4-byte entries, since the ids exceed the 15 bits of the
+ * 2-byte form.
  */
+struct rm_located {
+	char cc[2];	/* located country, upper case, or "\0\0" */
+	char reg_cc[2]; /* the registry's country at the same address, or "\0\0" */
+	uint32_t asn;	/* origin AS, 0 when none */
+	uint32_t geo;	/* the geo id (model.h) */
+	uint8_t origin; /* enum rm_origin of asn and the block's holder */
+	uint8_t pad[3];
+};
+
 struct rm_geo_lookup {
-	const struct rm_geo *geo; /* NULL: the snapshot has no located layer */
+	const struct rm_located *loc; /* NULL: the snapshot has no located layer */
+	uint32_t n_loc;
 	struct rm_dir24_owned dir24;
 	struct rm_trie6_owned trie6;
 	rm_lookup4_bulk_fn v4;
@@ -97,11 +125,18 @@ struct rm_geo_lookup {
 };
 
 /* Build g for db's located layer at SIMD level `level` (RM_SIMD_BEST as
- * in rm_lookup_bind).  0 (g->geo NULL when db has no layer), or -1 with a
+ * in rm_lookup_bind).  0 (g->loc NULL when db has no layer), or -1 with a
  * reason in err (out of memory, or the level missing). */
 int rm_geo_lookup_build(struct rm_geo_lookup *g, const struct rm_db *db, enum rm_simd level,
 			char *err, size_t errlen);
 void rm_geo_lookup_free(struct rm_geo_lookup *g);
+
+/* The located id of one address, as the bulk lookups answer it (the rare
+ * paths: a transition address's embedded IPv4). */
+static inline uint32_t rm_geo_lookup4_one(const struct rm_geo_lookup *g, uint32_t addr)
+{
+	return rm_dir24_lookup_one(&g->dir24.t, addr);
+}
 
 static inline __attribute__((always_inline)) void
 rm_geo_lookup4_bulk(const struct rm_geo_lookup *g, const uint32_t *addrs, uint32_t *ids, uint32_t n)

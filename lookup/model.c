@@ -176,6 +176,38 @@ uint32_t rm_ref_geo6(const struct rm_db *db, rm_u128 addr)
 	return db->n_geo ? db->geo_v6.id[find128(&db->geo_v6, addr)] : 0;
 }
 
+bool rm_attr_is_holder(const struct rm_db *db, const struct rm_attr *a)
+{
+	const char *id = rm_str(db, a->holder_id);
+	/* IANA's names and operator labels are not a registry's holders. */
+	return a->rir >= RM_RIR_AFRINIC && a->rir < RM_RIR_COUNT && *id &&
+	       strncmp(id, RM_LABEL_PREFIX, sizeof(RM_LABEL_PREFIX) - 1) != 0;
+}
+
+int rm_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b)
+{
+	if (a->rir != b->rir)
+		return a->rir < b->rir ? -1 : 1;
+	return strcmp(rm_str(db, a->holder_id), rm_str(db, b->holder_id));
+}
+
+enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn)
+{
+	const struct rm_attr *a = &db->attrs[attr];
+	if (!asn || !db->asn.n || !rm_attr_is_holder(db, a))
+		return RM_ORIGIN_UNKNOWN;
+	const struct rm_attr *b = &db->attrs[db->asn.id[rm_ref_findasn(db, asn)]];
+	if (!rm_attr_is_holder(db, b))
+		return RM_ORIGIN_UNKNOWN;
+	return rm_holder_cmp(db, a, b) == 0 ? RM_ORIGIN_HOLDER : RM_ORIGIN_OTHER;
+}
+
+const char *rm_origin_name(enum rm_origin o)
+{
+	static const char *const names[RM_ORIGIN_COUNT] = {"unknown", "holder", "other"};
+	return o < RM_ORIGIN_COUNT ? names[o] : "unknown";
+}
+
 /* ------------------------------------------------------------------ */
 /* CIDR arithmetic                                                     */
 

@@ -279,6 +279,30 @@ uint32_t rm_ref_findasn(const struct rm_db *db, uint32_t asn);
 uint32_t rm_ref_geo4(const struct rm_db *db, uint32_t addr);
 uint32_t rm_ref_geo6(const struct rm_db *db, rm_u128 addr);
 
+/*
+ * Holders.  A holder is a (registry, holder id) pair: the extended
+ * statistics files give an organisation's AS numbers and its address
+ * blocks the same opaque id, so the pair joins them.  rm_attr_is_holder:
+ * a is a registry's attribution (not IANA's, nor an operator label's)
+ * with a holder id.  rm_holder_cmp orders by registry, then id text (not
+ * string offset: a snapshot need not intern its strings).
+ */
+bool rm_attr_is_holder(const struct rm_db *db, const struct rm_attr *a);
+int rm_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b);
+
+/*
+ * Whether the origin AS of an address belongs to the holder of its block:
+ * RM_ORIGIN_HOLDER when AS asn is delegated to the same holder as
+ * attribution attr; RM_ORIGIN_OTHER when it is delegated to another
+ * holder (leased, transferred or hijacked space, or a provider announcing
+ * a customer's block); RM_ORIGIN_UNKNOWN when there is no origin AS
+ * (asn 0), or either side has no holder id to compare (standard files,
+ * IANA's space, an AS no extended file delegates).
+ */
+enum rm_origin { RM_ORIGIN_UNKNOWN, RM_ORIGIN_HOLDER, RM_ORIGIN_OTHER, RM_ORIGIN_COUNT };
+enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn);
+const char *rm_origin_name(enum rm_origin o); /* "unknown", "holder", "other" */
+
 /* Attribution id of an address: what every fast structure must return. */
 static inline uint32_t rm_ref_lookup4(const struct rm_db *db, uint32_t addr)
 {

@@ -3,12 +3,9 @@
  * (holder_asns: every AS number of the looked-up holder) and info (how
  * many holders are named, and by what).
  *
- * A holder is a (registry, holder id) pair: the extended statistics files
- * give an AS number record and the address records of one organisation
- * the same opaque id, so the pair joins them.  Attributions are unique
- * tuples of more than that (status, country, name, NIR), so one holder may
- * have several; the pair is compared by text, not by string offset, since
- * a snapshot need not intern its strings.
+ * A holder is a (registry, holder id) pair (model.h: rm_attr_is_holder,
+ * rm_holder_cmp).  Attributions are unique tuples of more than that
+ * (status, country, name, NIR), so one holder may have several.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,26 +13,11 @@
 
 #include "rirdb.h"
 
-int rirdb_is_holder(const struct rm_db *db, const struct rm_attr *a)
-{
-	const char *id = rm_str(db, a->holder_id);
-	/* IANA's names and operator labels are not a registry's holders. */
-	return a->rir >= RM_RIR_AFRINIC && a->rir < RM_RIR_COUNT && *id &&
-	       strncmp(id, RM_LABEL_PREFIX, sizeof(RM_LABEL_PREFIX) - 1) != 0;
-}
-
-int rirdb_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b)
-{
-	if (a->rir != b->rir)
-		return a->rir < b->rir ? -1 : 1;
-	return strcmp(rm_str(db, a->holder_id), rm_str(db, b->holder_id));
-}
-
 static int run_cmp(const void *x, const void *y, void *arg)
 {
 	const struct rm_db *db = arg;
 	const struct rirdb_asn_run *a = x, *b = y;
-	int c = rirdb_holder_cmp(db, &db->attrs[a->attr], &db->attrs[b->attr]);
+	int c = rm_holder_cmp(db, &db->attrs[a->attr], &db->attrs[b->attr]);
 	if (c)
 		return c;
 	return a->first < b->first ? -1 : a->first > b->first;
@@ -52,15 +34,14 @@ int rirdb_asn_index_build(const struct rm_db *db, struct rirdb_asn_index *x)
 		return -1;
 	for (uint32_t i = 0; i < db->asn.n; i++) {
 		const struct rm_attr *a = &db->attrs[db->asn.id[i]];
-		if (!rirdb_is_holder(db, a))
+		if (!rm_attr_is_holder(db, a))
 			continue;
 		uint32_t last = i + 1 < db->asn.n ? db->asn.start[i + 1] - 1 : UINT32_MAX;
 		x->runs[x->n++] = (struct rirdb_asn_run){db->asn.id[i], db->asn.start[i], last, 0};
 	}
 	qsort_r(x->runs, x->n, sizeof(*x->runs), run_cmp, (void *)db);
 	for (size_t i = 0, first = 0; i < x->n; i++) {
-		if (rirdb_holder_cmp(db, &db->attrs[x->runs[i].attr],
-				     &db->attrs[x->runs[first].attr]))
+		if (rm_holder_cmp(db, &db->attrs[x->runs[i].attr], &db->attrs[x->runs[first].attr]))
 			first = i;
 		x->runs[first].total += (uint64_t)x->runs[i].last - x->runs[i].first + 1;
 	}
@@ -85,13 +66,13 @@ void rirdb_holder_asns(const struct rirdb_asn_index *x, const struct rm_db *db,
 		       const struct rm_attr *a, char *out, size_t len)
 {
 	out[0] = '\0';
-	if (!rirdb_is_holder(db, a))
+	if (!rm_attr_is_holder(db, a))
 		return;
 	/* The first run of the holder: runs are sorted by holder, then number. */
 	size_t lo = 0, hi = x->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (rirdb_holder_cmp(db, &db->attrs[x->runs[mid].attr], a) < 0)
+		if (rm_holder_cmp(db, &db->attrs[x->runs[mid].attr], a) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -99,7 +80,7 @@ void rirdb_holder_asns(const struct rirdb_asn_index *x, const struct rm_db *db,
 	size_t at = 0;
 	unsigned shown = 0;
 	for (size_t i = lo; i < x->n && shown < RIRDB_HOLDER_ASNS_SHOWN &&
-			    !rirdb_holder_cmp(db, &db->attrs[x->runs[i].attr], a);
+			    !rm_holder_cmp(db, &db->attrs[x->runs[i].attr], a);
 	     i++)
 		for (uint64_t n = x->runs[i].first;
 		     n <= x->runs[i].last && shown < RIRDB_HOLDER_ASNS_SHOWN; n++, shown++)

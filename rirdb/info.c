@@ -95,8 +95,8 @@ static int delegated(const struct rm_attr *a)
 static int attr_cmp(const void *x, const void *y, void *arg)
 {
 	const struct rm_db *db = arg;
-	return rirdb_holder_cmp(db, &db->attrs[*(const uint32_t *)x],
-				&db->attrs[*(const uint32_t *)y]);
+	return rm_holder_cmp(db, &db->attrs[*(const uint32_t *)x],
+			     &db->attrs[*(const uint32_t *)y]);
 }
 
 /* 0, or -1 when out of memory. */
@@ -125,7 +125,7 @@ static int tally_names(const struct rm_db *db, struct names *t)
 	/* The attributions in use, grouped by holder. */
 	uint32_t n_ids = 0;
 	for (uint32_t id = 0; id < db->n_attrs; id++)
-		if (used[id] && rirdb_is_holder(db, &db->attrs[id]))
+		if (used[id] && rm_attr_is_holder(db, &db->attrs[id]))
 			ids[n_ids++] = id;
 	qsort_r(ids, n_ids, sizeof(*ids), attr_cmp, (void *)db);
 	for (uint32_t i = 0; i < n_ids;) {

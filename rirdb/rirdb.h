@@ -44,13 +44,8 @@ int rirdb_usage_exit(int c);
 /* The snapshot at path (-d), or NULL after saying why on stderr. */
 struct rm_snapshot *rirdb_open_snapshot(const char *path);
 
-/*
- * Holders (holders.c): a registry's (registry, holder id) pairs.
- * rirdb_is_holder: a is a registry's (not IANA's, nor a label's) with a
- * holder id.  rirdb_holder_cmp orders by registry, then id text.
- */
-int rirdb_is_holder(const struct rm_db *db, const struct rm_attr *a);
-int rirdb_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct rm_attr *b);
+/* Holders (holders.c): a registry's (registry, holder id) pairs, as
+ * model.h's rm_attr_is_holder and rm_holder_cmp tell them. */
 
 /* Every holder's AS number ranges, sorted by holder then number: built
  * once per run, so that each lookup is a binary search and at most
