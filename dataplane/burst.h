@@ -19,7 +19,10 @@
  * Each caller instantiates one burst per mode, so that the default one
  * carries nothing of the others.  Transition addresses (6to4, Teredo,
  * NAT64: lookup/transition.h) are checked in the counting loop, one flag
- * per IPv6 id, and attributed out of line.
+ * per IPv6 id, and attributed out of line.  A snapshot with a located
+ * layer (gen.h: view->located) is counted by a loop of its own, one more
+ * bulk lookup per family and one more count per address; one without it
+ * runs the loop it always ran.
  */
 #ifndef RM_BURST_H
 #define RM_BURST_H
@@ -44,6 +47,7 @@ struct rm_burst {
 	uint32_t a4[2 * RM_MAX_BURST];
 	uint8_t a6[2 * RM_MAX_BURST][16];
 	uint32_t id4[2 * RM_MAX_BURST], id6[2 * RM_MAX_BURST];
+	uint32_t loc4[2 * RM_MAX_BURST], loc6[2 * RM_MAX_BURST]; /* located ids */
 	uint32_t len4[RM_MAX_BURST], len6[RM_MAX_BURST];
 };
 
@@ -115,17 +119,22 @@ struct rm_burst_queues {
 
 /* An IPv6 pair (a: source, then destination) of which an id says it may
  * carry an IPv4 address (g->via): each id becomes that IPv4's
- * attribution when it does, counted by how.  Out of line: the rare case. */
-static __attribute__((noinline, unused)) void rm_burst_via(const struct rm_gen_view *g,
-							   struct rm_cell *count,
-							   const uint8_t (*a)[16], uint32_t ids[2],
-							   uint64_t pkts, uint64_t bytes)
+ * attribution when it does, counted by how, and its located id (loc, NULL
+ * without a located layer) that IPv4's too, so that the registered and
+ * the located answers are of one address.  Out of line: the rare case. */
+static __attribute__((noinline, unused)) void
+rm_burst_via(const struct rm_gen_view *g, struct rm_cell *count, const uint8_t (*a)[16],
+	     uint32_t ids[2], uint32_t *loc, uint64_t pkts, uint64_t bytes)
 {
 	for (int e = 0; e < 2; e++) {
 		enum rm_via how;
 		ids[e] = rm_via_attribute(&g->via, &g->lookup, a[e], ids[e], &how);
-		if (how != RM_VIA_NONE)
-			rm_cell_add(&count[how], (rm_cell_add_t){pkts, bytes});
+		if (how == RM_VIA_NONE)
+			continue;
+		rm_cell_add(&count[how], (rm_cell_add_t){pkts, bytes});
+		uint32_t v4, server;
+		if (loc && rm_transition_embedded(g->via.t, a[e], &v4, &server) != RM_VIA_NONE)
+			loc[e] = rm_lookup4_one(&g->located, v4);
 	}
 }
 
@@ -294,8 +303,48 @@ static inline void rm_burst_count_queued(const struct rm_gen_view *g, const stru
 		uint32_t len = b->len6[k];
 		if (rm_unlikely(rm_burst_via_maybe(maybe, &b->id6[2 * k])))
 			rm_burst_via(g, via_count, (const uint8_t(*)[16])b->a6[2 * k],
-				     &b->id6[2 * k], 1, len);
+				     &b->id6[2 * k], NULL, 1, len);
 		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
+		*bytes += len;
+	}
+}
+
+/* The same with a located layer (g->located bound): each address's
+ * located id looked up in bulk beside its attribution, and counted by it
+ * into loc[RM_SRC] and loc[RM_DST].  Apart from the function above, so
+ * that a snapshot without the layer runs exactly the loop it ran before. */
+static inline void rm_burst_count_located(const struct rm_gen_view *g, const struct rm_count_to *to,
+					  struct rm_cell *const loc[RM_DIRS],
+					  struct rm_cell *via_count, struct rm_burst *b,
+					  uint32_t n4, uint32_t n6, uint64_t *bytes)
+{
+	struct rm_cell *ls = loc[RM_SRC], *ld = loc[RM_DST];
+	if (n4) {
+		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
+		rm_lookup4_bulk(&g->located, b->a4, b->loc4, 2 * n4);
+	}
+	if (n6) {
+		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
+		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
+	}
+	for (uint32_t k = 0; k < n4; k++) {
+		uint32_t len = b->len4[k];
+		const rm_cell_add_t add = {1, len};
+		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
+		rm_cell_add(&ls[b->loc4[2 * k]], add);
+		rm_cell_add(&ld[b->loc4[2 * k + 1]], add);
+		*bytes += len;
+	}
+	const uint8_t *maybe = g->via.maybe;
+	for (uint32_t k = 0; k < n6; k++) {
+		uint32_t len = b->len6[k];
+		const rm_cell_add_t add = {1, len};
+		if (rm_unlikely(rm_burst_via_maybe(maybe, &b->id6[2 * k])))
+			rm_burst_via(g, via_count, (const uint8_t(*)[16])b->a6[2 * k],
+				     &b->id6[2 * k], &b->loc6[2 * k], 1, len);
+		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
+		rm_cell_add(&ls[b->loc6[2 * k]], add);
+		rm_cell_add(&ld[b->loc6[2 * k + 1]], add);
 		*bytes += len;
 	}
 }
@@ -307,7 +356,10 @@ static inline void rm_burst_count(const struct rm_gen_view *g, struct rm_counter
 {
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0, inner_bytes = 0;
-	rm_burst_count_queued(g, &to, c->via, q->b, q->n4, q->n6, &bytes);
+	if (rm_unlikely(g->located.v4 != NULL))
+		rm_burst_count_located(g, &to, c->by_loc, c->via, q->b, q->n4, q->n6, &bytes);
+	else
+		rm_burst_count_queued(g, &to, c->via, q->b, q->n4, q->n6, &bytes);
 	c->attributed += q->n4 + q->n6;
 	c->attributed_bytes += bytes;
 	if (mode == RM_TUNNELS_BOTH) {
@@ -315,6 +367,32 @@ static inline void rm_burst_count(const struct rm_gen_view *g, struct rm_counter
 					       c->inner_pair, g->rir_of};
 		struct rm_cell counted[RM_VIA_COUNT] = {{0}}; /* by the outer burst already */
 		rm_burst_count_queued(g, &ti, counted, q->inner, q->in4, q->in6, &inner_bytes);
+	}
+}
+
+/* The located counts of n flow records' addresses (a: their AS numbers,
+ * source then destination, 0 when the record has none; loc: their located
+ * ids; pkts, bytes: each record's): by located id into by_loc, and an
+ * address whose record carries its AS also into by_loc_rec and rec_as
+ * by that AS (counters.h).  Out of line: flows are not the frame path. */
+static __attribute__((noinline, unused)) void
+rm_burst_flow_located(struct rm_counters *c, const uint32_t *as, const uint32_t *loc, uint32_t n,
+		      const uint64_t *pkts, const uint64_t *bytes)
+{
+	for (uint32_t k = 0; k < 2 * n; k++) {
+		int d = k & 1 ? RM_DST : RM_SRC;
+		const rm_cell_add_t add = {pkts[k / 2], bytes[k / 2]};
+		rm_cell_add(&c->by_loc[d][loc[k]], add);
+		if (!c->rec_as[d])
+			continue;
+		if (!as[k]) {
+			c->asn_database++;
+			continue;
+		}
+		c->asn_record++;
+		rm_cell_add(&c->by_loc_rec[d][loc[k]], add);
+		struct rm_cell *cell = rm_as_cell(c->rec_as[d], as[k]);
+		rm_cell_add(cell ? cell : &c->rec_as_full[d], add);
 	}
 }
 
@@ -326,19 +404,29 @@ static inline void rm_burst_flow_records(const struct rm_gen_view *g, struct rm_
 					 struct rm_flow_state *fs, uint32_t *id4, uint32_t *id6)
 {
 	struct rm_flow_batch *b = &fs->batch;
+	uint32_t loc4[2 * RM_FLOW_BATCH], loc6[2 * RM_FLOW_BATCH];
+	const bool located = g->located.v4 != NULL;
 	if (b->n4)
 		rm_lookup4_bulk(&g->lookup, b->a4, id4, 2 * b->n4);
 	if (b->n6)
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+	if (located && b->n4)
+		rm_lookup4_bulk(&g->located, b->a4, loc4, 2 * b->n4);
+	if (located && b->n6)
+		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, loc6, 2 * b->n6);
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	for (uint32_t k = 0; k < b->n6; k++)
 		if (rm_unlikely(rm_burst_via_maybe(g->via.maybe, &id6[2 * k])))
 			rm_burst_via(g, c->via, (const uint8_t(*)[16])b->a6[2 * k], &id6[2 * k],
-				     b->pkts6[k], b->bytes6[k]);
+				     located ? &loc6[2 * k] : NULL, b->pkts6[k], b->bytes6[k]);
 	for (uint32_t k = 0; k < b->n4; k++)
 		rm_count(&to, id4[2 * k], id4[2 * k + 1], b->pkts4[k], b->bytes4[k]);
 	for (uint32_t k = 0; k < b->n6; k++)
 		rm_count(&to, id6[2 * k], id6[2 * k + 1], b->pkts6[k], b->bytes6[k]);
+	if (located) {
+		rm_burst_flow_located(c, b->as4, loc4, b->n4, b->pkts4, b->bytes4);
+		rm_burst_flow_located(c, b->as6, loc6, b->n6, b->pkts6, b->bytes6);
+	}
 	c->records += b->n4 + b->n6;
 }
 

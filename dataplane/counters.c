@@ -7,21 +7,32 @@
 
 #include "counters.h"
 
-static bool with_inner;
+static bool with_inner, with_record_as;
 
 void rm_counters_layers(bool inner)
 {
 	with_inner = inner;
 }
 
-int rm_counters_init(struct rm_counters *c, uint32_t n_ids)
+void rm_counters_record_as(bool on)
+{
+	with_record_as = on;
+}
+
+int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc)
 {
 	memset(c, 0, sizeof(*c));
 	c->n_ids = n_ids;
+	c->n_loc = n_loc;
+	bool rec = n_loc && with_record_as;
 	for (int d = 0; d < RM_DIRS; d++) {
 		c->by_id[d] = calloc(n_ids, sizeof(struct rm_cell));
 		c->inner_by_id[d] = with_inner ? calloc(n_ids, sizeof(struct rm_cell)) : NULL;
-		if (!c->by_id[d] || (with_inner && !c->inner_by_id[d])) {
+		c->by_loc[d] = n_loc ? calloc(n_loc, sizeof(struct rm_cell)) : NULL;
+		c->by_loc_rec[d] = rec ? calloc(n_loc, sizeof(struct rm_cell)) : NULL;
+		c->rec_as[d] = rec ? calloc(1, sizeof(struct rm_as_cells)) : NULL;
+		if (!c->by_id[d] || (with_inner && !c->inner_by_id[d]) ||
+		    (n_loc && !c->by_loc[d]) || (rec && (!c->by_loc_rec[d] || !c->rec_as[d]))) {
 			rm_counters_free(c);
 			return -1;
 		}
@@ -34,26 +45,47 @@ void rm_counters_free(struct rm_counters *c)
 	for (int d = 0; d < RM_DIRS; d++) {
 		free(c->by_id[d]);
 		free(c->inner_by_id[d]);
-		c->by_id[d] = c->inner_by_id[d] = NULL;
+		free(c->by_loc[d]);
+		free(c->by_loc_rec[d]);
+		free(c->rec_as[d]);
+		c->by_id[d] = c->inner_by_id[d] = c->by_loc[d] = c->by_loc_rec[d] = NULL;
+		c->rec_as[d] = NULL;
 	}
 }
 
-/* The per-id arrays of c: by_id, then inner_by_id when there are inner scopes. */
-static struct rm_cell *ids_of(const struct rm_counters *c, int k)
+/* The cell arrays of c, k from 0 while *n is set: by_id, inner_by_id,
+ * by_loc, by_loc_rec, those present.  NULL past the last. */
+static struct rm_cell *array_of(const struct rm_counters *c, int k, uint32_t *n)
 {
-	return k < RM_DIRS ? c->by_id[k] : c->inner_by_id[k - RM_DIRS];
-}
-
-static int n_arrays(const struct rm_counters *c)
-{
-	return c->inner_by_id[0] ? 2 * RM_DIRS : RM_DIRS;
+	struct rm_cell *const *lists[] = {c->by_id, c->inner_by_id, c->by_loc, c->by_loc_rec};
+	const uint32_t sizes[] = {c->n_ids, c->n_ids, c->n_loc, c->n_loc};
+	for (int l = 0; l < 4; l++)
+		for (int d = 0; d < RM_DIRS; d++)
+			if (lists[l][d] && k-- == 0) {
+				*n = sizes[l];
+				return lists[l][d];
+			}
+	return NULL;
 }
 
 void rm_counters_zero(struct rm_counters *c)
 {
 	memset(&c->received, 0, offsetof(struct rm_counters, by_id));
-	for (int k = 0; k < n_arrays(c); k++)
-		memset(ids_of(c, k), 0, c->n_ids * sizeof(struct rm_cell));
+	uint32_t n;
+	struct rm_cell *a;
+	for (int k = 0; (a = array_of(c, k, &n)); k++)
+		memset(a, 0, n * sizeof(*a));
+	for (int d = 0; d < RM_DIRS; d++)
+		if (c->rec_as[d])
+			memset(c->rec_as[d], 0, sizeof(*c->rec_as[d]));
+}
+
+/* t's cell of asn, when t has one or can add it; else the owner's full
+ * cell. */
+static struct rm_cell *as_cell_or_full(struct rm_counters *c, int d, uint32_t asn)
+{
+	struct rm_cell *cell = rm_as_cell(c->rec_as[d], asn);
+	return cell ? cell : &c->rec_as_full[d];
 }
 
 void rm_counters_copy(struct rm_counters *dst, const struct rm_counters *src)
@@ -74,12 +106,24 @@ void rm_counters_add(struct rm_counters *dst, const struct rm_counters *src)
 	const volatile uint64_t *s = SCALARS(src);
 	for (size_t i = 0; i < N_SCALARS; i++)
 		d[i] += s[i];
-	for (int k = 0; k < n_arrays(dst); k++) {
-		const volatile struct rm_cell *sc = ids_of(src, k);
-		struct rm_cell *dc = ids_of(dst, k);
-		for (uint32_t i = 0; i < dst->n_ids; i++) {
+	uint32_t n;
+	struct rm_cell *dc;
+	for (int k = 0; (dc = array_of(dst, k, &n)); k++) {
+		const volatile struct rm_cell *sc = array_of(src, k, &n);
+		for (uint32_t i = 0; i < n; i++) {
 			dc[i].pkts += sc[i].pkts;
 			dc[i].bytes += sc[i].bytes;
+		}
+	}
+	for (int dir = 0; dir < RM_DIRS; dir++) {
+		const volatile struct rm_as_cells *t = src->rec_as[dir];
+		for (uint32_t i = 0; t && i < RM_AS_CELLS_SLOTS; i++) {
+			uint32_t asn = t->asn[i];
+			if (!asn)
+				continue;
+			struct rm_cell *cell = as_cell_or_full(dst, dir, asn);
+			cell->pkts += t->cell[i].pkts;
+			cell->bytes += t->cell[i].bytes;
 		}
 	}
 }
@@ -91,12 +135,33 @@ void rm_counters_sub(struct rm_counters *d, const struct rm_counters *a,
 	const uint64_t *x = SCALARS(a), *y = SCALARS(b);
 	for (size_t i = 0; i < N_SCALARS; i++)
 		o[i] = x[i] - y[i];
-	for (int k = 0; k < n_arrays(d); k++) {
-		struct rm_cell *oc = ids_of(d, k);
-		const struct rm_cell *xc = ids_of(a, k), *yc = ids_of(b, k);
-		for (uint32_t i = 0; i < d->n_ids; i++) {
+	uint32_t n;
+	struct rm_cell *oc;
+	for (int k = 0; (oc = array_of(d, k, &n)); k++) {
+		const struct rm_cell *xc = array_of(a, k, &n), *yc = array_of(b, k, &n);
+		for (uint32_t i = 0; i < n; i++) {
 			oc[i].pkts = xc[i].pkts - yc[i].pkts;
 			oc[i].bytes = xc[i].bytes - yc[i].bytes;
+		}
+	}
+	/* By AS: a number of a is in b (an earlier reading of the same
+	 * counters) or new since; b's numbers are all in a. */
+	for (int dir = 0; dir < RM_DIRS; dir++) {
+		if (!d->rec_as[dir])
+			continue;
+		memset(d->rec_as[dir], 0, sizeof(*d->rec_as[dir]));
+		const struct rm_as_cells *now = a->rec_as[dir];
+		for (uint32_t i = 0; i < RM_AS_CELLS_SLOTS; i++) {
+			if (!now->asn[i])
+				continue;
+			/* d has a's shape, so never fills up (its full cell is
+			 * a's minus b's, a scalar, above). */
+			struct rm_cell was = {0}, *to = as_cell_or_full(d, dir, now->asn[i]);
+			const struct rm_cell *before = rm_as_find(b->rec_as[dir], now->asn[i]);
+			if (before)
+				was = *before;
+			to->pkts += now->cell[i].pkts - was.pkts;
+			to->bytes += now->cell[i].bytes - was.bytes;
 		}
 	}
 }

@@ -36,25 +36,89 @@ struct rm_cell {
  * the innermost addresses of every attributed frame count in inner_by_id
  * and inner_pair (NULL otherwise: rm_counters_layers).  An address
  * attributed as the IPv4 it carries (6to4, Teredo, NAT64) counts once in
- * via[how], with its frame's or record's packets and bytes. */
+ * via[how], with its frame's or record's packets and bytes.
+ *
+ * With a located layer (lookup.h struct rm_located; n_loc > 0), every
+ * attributed address also counts in by_loc by its located id.  A flow
+ * record's address whose AS the record itself carries (the exporter's
+ * BGP view) counts in by_loc_rec too, and in rec_as by that AS: the asn
+ * scope takes by_loc minus by_loc_rec from the database, rec_as from the
+ * records; asn_record and asn_database count the records' addresses by
+ * where their AS came from. */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
 	uint64_t flow, flow_bytes, not_flow, not_flow_bytes, records;
+	uint64_t asn_record, asn_database;
 	uint64_t malformed[RM_BAD_COUNT];
 	uint64_t malformed_bytes[RM_BAD_COUNT];
 	struct rm_cell pair[RM_RIR_COUNT][RM_RIR_COUNT]; /* [source rir][destination rir] */
 	struct rm_cell tunnel[RM_TUN_COUNT], tunnel_non_ip, tunnel_malformed[RM_BAD_COUNT];
 	struct rm_cell inner_pair[RM_RIR_COUNT][RM_RIR_COUNT];
 	struct rm_cell via[RM_VIA_COUNT];     /* addresses attributed as the IPv4 they carry */
+	struct rm_cell rec_as_full[RM_DIRS];  /* record ASes beyond rec_as' capacity */
 	struct rm_cell *by_id[RM_DIRS];	      /* indexed by attribution id */
 	struct rm_cell *inner_by_id[RM_DIRS]; /* the same, innermost addresses, or NULL */
-	uint32_t n_ids;
+	struct rm_cell *by_loc[RM_DIRS];      /* indexed by located id, or NULL */
+	struct rm_cell *by_loc_rec[RM_DIRS];  /* the same, AS from the record, or NULL */
+	struct rm_as_cells *rec_as[RM_DIRS];  /* by the record's AS, or NULL */
+	uint32_t n_ids, n_loc;
 } __attribute__((aligned(64)));
+
+/*
+ * Cells by AS number: open addressing, linear probing, at most half full
+ * (RM_AS_CELLS_MAX numbers; further ones count in the owner's
+ * rec_as_full).  A slot's number, once set, never changes, so a reader on
+ * another lcore sees a number with its cell (which may lag) or an empty
+ * slot.
+ */
+#define RM_AS_CELLS_SLOTS (1u << 17)
+#define RM_AS_CELLS_MAX	  (RM_AS_CELLS_SLOTS / 2)
+struct rm_as_cells {
+	uint32_t asn[RM_AS_CELLS_SLOTS]; /* 0: empty */
+	struct rm_cell cell[RM_AS_CELLS_SLOTS];
+	uint32_t n;
+};
+
+/* The first slot to probe for AS asn: 17 bits of a Fibonacci hash. */
+static inline uint32_t rm_as_slot(uint32_t asn)
+{
+	return (asn * 2654435761u) >> 15;
+}
+
+/* The cell of AS asn in t, NULL when t has none. */
+static inline const struct rm_cell *rm_as_find(const struct rm_as_cells *t, uint32_t asn)
+{
+	for (uint32_t i = rm_as_slot(asn); t->asn[i]; i = (i + 1) & (RM_AS_CELLS_SLOTS - 1))
+		if (t->asn[i] == asn)
+			return &t->cell[i];
+	return NULL;
+}
+
+/* The cell of AS asn (not 0) in t, added when new; NULL when t is full. */
+static inline struct rm_cell *rm_as_cell(struct rm_as_cells *t, uint32_t asn)
+{
+	uint32_t i = rm_as_slot(asn);
+	while (t->asn[i] != asn) {
+		if (!t->asn[i]) {
+			if (t->n >= RM_AS_CELLS_MAX)
+				return NULL;
+			t->n++;
+			t->asn[i] = asn;
+			break;
+		}
+		i = (i + 1) & (RM_AS_CELLS_SLOTS - 1);
+	}
+	return &t->cell[i];
+}
 
 /* Process-wide, set once at start (--tunnels both): every counter block
  * rm_counters_init makes from then on has the inner scopes. */
 void rm_counters_layers(bool inner);
-int rm_counters_init(struct rm_counters *c, uint32_t n_ids);
+/* The same for the flow records' own AS numbers (--flows): by_loc_rec and
+ * rec_as, in blocks with a located layer. */
+void rm_counters_record_as(bool on);
+/* c for n_ids attribution ids and n_loc located ids (0: no layer). */
+int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc);
 void rm_counters_free(struct rm_counters *c);
 void rm_counters_zero(struct rm_counters *c);
 void rm_counters_copy(struct rm_counters *dst, const struct rm_counters *src);

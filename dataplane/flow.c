@@ -790,10 +790,9 @@ void rm_flow_batch_meta(const struct rm_flow_batch *b, int family, uint32_t k,
 
 /* rm_flow_emit, inlined into the decoders of this file; c is NULL unless
  * the records are re-exported. */
-static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st, int family,
-						       const uint8_t *src, const uint8_t *dst,
-						       uint64_t pkts, uint64_t bytes,
-						       struct reexport *c)
+static inline __attribute__((always_inline)) void
+emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst, uint64_t pkts,
+     uint64_t bytes, uint32_t src_as, uint32_t dst_as, struct reexport *c)
 {
 	struct rm_flow_batch *b = &st->batch;
 	if (family == 4) {
@@ -803,6 +802,8 @@ static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st,
 			note_run(b, 0, b->n4, c);
 		b->a4[2 * b->n4] = rm_get_be32(src);
 		b->a4[2 * b->n4 + 1] = rm_get_be32(dst);
+		b->as4[2 * b->n4] = src_as;
+		b->as4[2 * b->n4 + 1] = dst_as;
 		b->pkts4[b->n4] = pkts;
 		b->bytes4[b->n4++] = bytes;
 	} else {
@@ -812,6 +813,8 @@ static inline __attribute__((always_inline)) void emit(struct rm_flow_state *st,
 			note_run(b, 1, b->n6, c);
 		memcpy(b->a6[2 * b->n6], src, 16);
 		memcpy(b->a6[2 * b->n6 + 1], dst, 16);
+		b->as6[2 * b->n6] = src_as;
+		b->as6[2 * b->n6 + 1] = dst_as;
 		b->pkts6[b->n6] = pkts;
 		b->bytes6[b->n6++] = bytes;
 	}
@@ -821,7 +824,7 @@ void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, cons
 		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
 {
 	struct reexport c = {.m = meta ? *meta : (struct rm_flow_meta){0}};
-	emit(st, family, src, dst, pkts, bytes, meta ? &c : NULL);
+	emit(st, family, src, dst, pkts, bytes, 0, 0, meta ? &c : NULL);
 }
 
 static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)
@@ -850,11 +853,13 @@ enum {
  * reads them in place: count, checked once per datagram against the bytes
  * there, bounds every record. */
 enum {
-	V5_REC_SRC = 0,	   /* srcaddr */
-	V5_REC_DST = 4,	   /* dstaddr */
-	V5_REC_PKTS = 16,  /* dPkts */
-	V5_REC_BYTES = 20, /* dOctets */
-	V5_REC_FIRST = 24, /* First: the exporter's uptime at the flow's start, ms */
+	V5_REC_SRC = 0,	    /* srcaddr */
+	V5_REC_DST = 4,	    /* dstaddr */
+	V5_REC_PKTS = 16,   /* dPkts */
+	V5_REC_BYTES = 20,  /* dOctets */
+	V5_REC_FIRST = 24,  /* First: the exporter's uptime at the flow's start, ms */
+	V5_REC_SRC_AS = 40, /* src_as: 16 bits, origin or peer AS as configured */
+	V5_REC_DST_AS = 42, /* dst_as */
 };
 
 /*
@@ -919,7 +924,8 @@ static void netflow5(struct rm_flow_state *st, const uint8_t *src, int family, s
 		for (const uint8_t *r = first; r < first + n * V5_RECORD; r += V5_RECORD)
 			emit(st, 4, r + V5_REC_SRC, r + V5_REC_DST,
 			     rm_get_be32(r + V5_REC_PKTS) * rate,
-			     rm_get_be32(r + V5_REC_BYTES) * rate, NULL);
+			     rm_get_be32(r + V5_REC_BYTES) * rate, rm_get_be16(r + V5_REC_SRC_AS),
+			     rm_get_be16(r + V5_REC_DST_AS), NULL);
 		if (st->want_meta)
 			v5_runs(b, k, first, n, &m, exporter_sysinit(e), e->uptime_ms);
 		i += n;
@@ -962,6 +968,10 @@ static int role_of(uint16_t type, uint16_t flen)
 		return RM_ROLE_SP_SPACE;
 	case 160:
 		return RM_ROLE_SYSINIT;
+	case 16:
+		return flen == 2 || flen == 4 ? RM_ROLE_SRC_AS : -1;
+	case 17:
+		return flen == 2 || flen == 4 ? RM_ROLE_DST_AS : -1;
 	}
 	return -1;
 }
@@ -1240,12 +1250,14 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 		c->m.rec_len = (uint16_t)rec_len;
 		c->m.sampling = (uint32_t)rate;
 	}
+	uint32_t src_as = (uint32_t)field(r, off, len, RM_ROLE_SRC_AS),
+		 dst_as = (uint32_t)field(r, off, len, RM_ROLE_DST_AS);
 	if (family == 4)
 		emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate, bytes * rate,
-		     c);
+		     src_as, dst_as, c);
 	else
 		emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate, bytes * rate,
-		     c);
+		     src_as, dst_as, c);
 	e->n[RM_EXP_RECORDS]++;
 }
 

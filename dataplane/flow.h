@@ -112,6 +112,10 @@ struct rm_flow_run {
 struct rm_flow_batch {
 	uint32_t a4[2 * RM_FLOW_BATCH];
 	uint8_t a6[2 * RM_FLOW_BATCH][16];
+	/* Each record's AS numbers as the exporter's BGP view gave them (v5
+	 * src_as/dst_as, v9/IPFIX elements 16/17), source then destination;
+	 * 0 when it gave none. */
+	uint32_t as4[2 * RM_FLOW_BATCH], as6[2 * RM_FLOW_BATCH];
 	uint64_t pkts4[RM_FLOW_BATCH], bytes4[RM_FLOW_BATCH];
 	uint64_t pkts6[RM_FLOW_BATCH], bytes6[RM_FLOW_BATCH];
 	uint32_t n4, n6;
@@ -159,6 +163,8 @@ enum rm_role {
 	RM_ROLE_SP_INTERVAL, /* samplingPacketInterval (305) */
 	RM_ROLE_SP_SPACE,    /* samplingPacketSpace (306) */
 	RM_ROLE_SYSINIT,     /* systemInitTimeMilliseconds (160), in options */
+	RM_ROLE_SRC_AS,	     /* bgpSourceAsNumber (16): the exporter's BGP view */
+	RM_ROLE_DST_AS,	     /* bgpDestinationAsNumber (17) */
 	RM_ROLES
 };
 

@@ -32,6 +32,15 @@ static int by_bytes(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
+bool rm_scope_is_top(const char *scope)
+{
+	static const char *const top[] = {"holder", "inner_holder", "country_located", "asn"};
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		if (strcmp(scope, top[i]) == 0)
+			return true;
+	return false;
+}
+
 void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 		    const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,
 		    struct rm_rows *out)
@@ -46,8 +55,7 @@ void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 		       (out->v[j].dir == r->dir ||
 			(out->v[j].dir && r->dir && strcmp(out->v[j].dir, r->dir) == 0)))
 			j++;
-		if ((strcmp(r->scope, "holder") == 0 || strcmp(r->scope, "inner_holder") == 0) &&
-		    j - i > o->top) {
+		if (rm_scope_is_top(r->scope) && j - i > o->top) {
 			qsort(r, j - i, sizeof(*r), by_bytes);
 			uint64_t op = 0, ob = 0;
 			for (uint32_t k = i + o->top; k < j; k++) {
@@ -226,6 +234,14 @@ static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, con
 				prom_label(o, "rir", k);
 				fputc(',', o);
 				prom_label(o, scope, cut + 1);
+			} else if (strcmp(scope, "country_located") == 0) {
+				/* "NL>DE", or "other" in both labels */
+				cut = strchr(k, '>');
+				if (cut)
+					*cut = '\0';
+				prom_label(o, "registered", k);
+				fputc(',', o);
+				prom_label(o, "located", cut ? cut + 1 : k);
 			} else {
 				prom_label(o, scope, k);
 			}
@@ -489,7 +505,11 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 	    {"inner_rir", "registry of the innermost address"},
 	    {"inner_country", "registry and registered country of the innermost address"},
 	    {"inner_holder", "holder of the innermost address (top N by bytes, rest other)"},
-	    {"inner_rir_pair", "source and destination registry of the innermost addresses"}};
+	    {"inner_rir_pair", "source and destination registry of the innermost addresses"},
+	    {"geo_country", "located country (location data; ZZ unknown)"},
+	    {"country_located", "registered and located country (top N by bytes, rest other)"},
+	    {"asn", "origin AS (top N by bytes, rest other; a flow record's own when it has one)"},
+	    {"origin", "whether the origin AS is the block holder's (holder, other, unknown)"}};
 	for (int bytes = 0; bytes < 2; bytes++)
 		for (size_t k = 0; k < sizeof(scopes) / sizeof(scopes[0]); k++)
 			prom_scope(f, &rs, scopes[k][0], scopes[k][1], bytes);
@@ -499,6 +519,13 @@ static void prom_text(FILE *f, const struct rm_outputs *o, const struct rm_rows 
 		  "Addresses attributed as the IPv4 they carry, by how (6to4, teredo, nat64)",
 		  "counter");
 	prom_health_by(f, &rs, "rirmeter_transition_addresses_total", "via", "via.");
+	if (rm_report_flows_on() && has_scope(&rs, "asn")) {
+		prom_help(f, "rirmeter_asn_source_total",
+			  "Flow records' addresses by where their origin AS came from (record, "
+			  "database)",
+			  "counter");
+		prom_health_by(f, &rs, "rirmeter_asn_source_total", "source", "asn_source.");
+	}
 	prom_help(f, "rirmeter_snapshot_info", "The snapshot attributing traffic now", "gauge");
 	fputs("rirmeter_snapshot_info{", f);
 	prom_label(f, "snapshot", snap_id);

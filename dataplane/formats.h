@@ -23,13 +23,17 @@ struct rm_port_stats {
 struct rm_outputs {
 	FILE *json, *csv; /* NULL when not wanted */
 	const char *prom; /* textfile path, written atomically */
-	unsigned top;	  /* holders kept by name, per snapshot and direction */
+	unsigned top;	  /* keys kept of a top scope, per snapshot and direction */
 };
 
+/* Whether rows of scope are cut to the top N by bytes (holder,
+ * inner_holder, country_located, asn). */
+bool rm_scope_is_top(const char *scope);
+
 /*
- * The rows as the outputs write them, appended to out: compacted, holders
- * cut to the top N by bytes per snapshot and direction with the rest as
- * "other", and the port lines added under port_snap.
+ * The rows as the outputs write them, appended to out: compacted, the top
+ * scopes cut to the top N by bytes per snapshot and direction with the
+ * rest as "other", and the port lines added under port_snap.
  */
 void rm_rows_finish(const struct rm_outputs *o, const struct rm_rows *in,
 		    const struct rm_port_stats *ports, unsigned n_ports, const char *port_snap,

@@ -48,14 +48,24 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 		return NULL;
 	}
 	const struct rm_db *db = rm_snapshot_db(g->snap);
+	/* The located layer's tables: built before the counters, which are
+	 * sized by its ids.  A few hundred ms for the full location.db, on
+	 * the main lcore while the previous generation still counts. */
+	if (rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, err, errlen)) {
+		rm_snapshot_close(g->snap);
+		free(g);
+		return NULL;
+	}
 	g->n_workers = n_workers;
 	g->counters = calloc(n_workers ? n_workers : 1, sizeof(*g->counters));
+	uint32_t n_loc = g->geo.n_loc;
 	int bad = !g->counters || rm_reporter_init(&g->rep, db) ||
-		  rm_ipfix_ends_init(&g->ends, db) || rm_counters_init(&g->prev, db->n_attrs) ||
-		  rm_counters_init(&g->cum, db->n_attrs) ||
-		  rm_counters_init(&g->delta, db->n_attrs);
+		  rm_reporter_located(&g->rep, &g->geo) || rm_ipfix_ends_init(&g->ends, db) ||
+		  rm_counters_init(&g->prev, db->n_attrs, n_loc) ||
+		  rm_counters_init(&g->cum, db->n_attrs, n_loc) ||
+		  rm_counters_init(&g->delta, db->n_attrs, n_loc);
 	for (unsigned w = 0; !bad && w < n_workers; w++)
-		bad = rm_counters_init(&g->counters[w], db->n_attrs);
+		bad = rm_counters_init(&g->counters[w], db->n_attrs, n_loc);
 	if (bad) {
 		snprintf(err, errlen, "out of memory for a snapshot generation");
 		rm_gen_free(g);
@@ -67,6 +77,12 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	    .rir_of = g->rep.rir_of, .counters = g->counters, .ends = &g->ends};
 	/* RM_SIMD_BEST always binds: scalar variants run on any CPU. */
 	rm_lookup_bind(&g->view.lookup, g->snap, RM_SIMD_BEST);
+	if (g->geo.loc)
+		g->view.located = (struct rm_lookup){.db = db,
+						     .dir24 = &g->geo.dir24.t,
+						     .trie6 = &g->geo.trie6.t,
+						     .v4 = g->geo.v4,
+						     .v6 = g->geo.v6};
 	/* --nat64's prefixes (or the well-known ones), then the snapshot's. */
 	if (transition)
 		g->transition = *transition;
@@ -94,6 +110,7 @@ void rm_gen_free(struct rm_gen *g)
 	rm_reporter_free(&g->rep);
 	rm_ipfix_ends_free(&g->ends);
 	rm_via_map_free(&g->view.via);
+	rm_geo_lookup_free(&g->geo);
 	rm_snapshot_close(g->snap);
 	free(g);
 }

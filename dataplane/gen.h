@@ -1,7 +1,8 @@
 /*
  * gen.h - one snapshot generation (gen.c): the mapped snapshot, its
- * lookups and reporter, and one counter block per worker, since
- * attribution ids mean nothing across snapshots.
+ * lookups (the located layer's too, built here on the main lcore) and
+ * reporter, and one counter block per worker, since attribution ids mean
+ * nothing across snapshots.
  *
  * A worker (an lcore of the live dataplane, a thread of the capture
  * reader) reads only the view; only it writes its own counter block;
@@ -26,6 +27,10 @@ struct rm_gen_view {
 	struct rm_counters *counters;	  /* indexed by worker */
 	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
 	struct rm_via_map via;		  /* the ids a transition address can have */
+	/* The located layer's tables (lookup.h rm_geo_lookup) as a lookup of
+	 * their own: located ids, not attribution ids.  v4 NULL: the
+	 * snapshot has no layer, and bursts count as they did without. */
+	struct rm_lookup located;
 };
 
 struct rm_gen {
@@ -41,6 +46,7 @@ struct rm_gen {
 	char inputs[512];	       /* registry:serial of its statistics files */
 	/* The NAT64 prefixes: --nat64's (or the well-known ones), the snapshot's. */
 	struct rm_transition transition;
+	struct rm_geo_lookup geo; /* the located layer's tables; geo.loc NULL: none */
 };
 
 /* Process-wide, set once before the first generation opens: the NAT64

@@ -21,6 +21,18 @@
  *             malformed.REASON for what they carried (rows seen only)
  *   inner_*   with --tunnels both, rir, country, holder and rir_pair of the
  *             innermost addresses
+ *
+ * and with a located layer (lookup.h struct rm_located), per direction:
+ *
+ *   geo_country      the located country, "DE" ("ZZ" when unknown)
+ *   country_located  "NL>DE": registered, then located country (ZZ when
+ *                    unknown); the top N by bytes, the rest "other"
+ *   asn              the origin AS, "AS3333" ("none" when unknown), the
+ *                    flow record's own when it carries one; top N, "other"
+ *   origin           holder, other or unknown (model.h rm_ref_origin)
+ *
+ * with the health rows asn_source.record and asn_source.database (flow
+ * records' addresses by where their AS came from, with --flows).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -134,8 +146,71 @@ fail:
 	return -1;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The index of v in the sorted distinct list l of n. */
+static uint32_t index_of(const uint32_t *l, uint32_t n, uint32_t v)
+{
+	const uint32_t *at = bsearch(&v, l, n, sizeof(*l), u32_cmp);
+	return at ? (uint32_t)(at - l) : 0;
+}
+
+/* Sort and deduplicate l's n values; how many remain. */
+static uint32_t distinct(uint32_t *l, uint32_t n)
+{
+	qsort(l, n, sizeof(*l), u32_cmp);
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (w == 0 || l[i] != l[w - 1])
+			l[w++] = l[i];
+	return w;
+}
+
+int rm_reporter_located(struct rm_reporter *r, const struct rm_geo_lookup *g)
+{
+	if (!g->loc)
+		return 0;
+	uint32_t n = g->n_loc;
+	r->loc_cc = malloc(n * sizeof(*r->loc_cc));
+	r->loc_pair = malloc(n * sizeof(uint32_t));
+	r->loc_asn = malloc(n * sizeof(uint32_t));
+	r->loc_origin = malloc(n);
+	r->pairs = malloc((n + 1) * sizeof(uint32_t));
+	r->asns = malloc((n + 1) * sizeof(uint32_t));
+	if (!r->loc_cc || !r->loc_pair || !r->loc_asn || !r->loc_origin || !r->pairs || !r->asns)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rm_located *l = &g->loc[i];
+		r->loc_cc[i] = (uint16_t)rm_cc_index(l->cc);
+		r->pairs[i] = rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i];
+		r->asns[i] = l->asn;
+		r->loc_origin[i] = l->origin;
+	}
+	r->asns[n] = 0; /* "none" is always asns[0] */
+	r->n_pairs = distinct(r->pairs, n);
+	r->n_asns = distinct(r->asns, n + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rm_located *l = &g->loc[i];
+		r->loc_pair[i] = index_of(r->pairs, r->n_pairs,
+					  rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i]);
+		r->loc_asn[i] = index_of(r->asns, r->n_asns, l->asn);
+	}
+	r->n_loc = n;
+	return 0;
+}
+
 void rm_reporter_free(struct rm_reporter *r)
 {
+	free(r->loc_cc);
+	free(r->loc_pair);
+	free(r->loc_asn);
+	free(r->loc_origin);
+	free(r->pairs);
+	free(r->asns);
 	for (uint32_t i = 0; r->country_keys && i < r->n_country; i++)
 		free(r->country_keys[i]);
 	for (uint32_t i = 0; r->nir_keys && i < r->n_nir; i++)
@@ -249,7 +324,9 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
 }
 
 static const char *const dirs[RM_DIRS] = {"src", "dst"};
-static const char *const scope_order[] = {"rir", "country", "nir", "holder", "rir_pair", "health"};
+static const char *const scope_order[] = {"rir",	 "country",	    "nir", "holder",
+					  "geo_country", "country_located", "asn", "origin",
+					  "rir_pair",	 "health"};
 #define N_SCOPES (int)(sizeof(scope_order) / sizeof(scope_order[0]))
 
 static int scope_rank(const char *scope)
@@ -506,6 +583,86 @@ static const char *inner_scope(const char *scope)
 static void inner_rows(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		       struct rm_rows *rs);
 
+/* A country index's code ("ZZ" for unknown). */
+static void cc_text(unsigned k, char out[3])
+{
+	out[0] = (char)('A' + k / 26);
+	out[1] = (char)('A' + k % 26);
+	out[2] = '\0';
+}
+
+/* Packets and bytes of a sum added to or taken from. */
+static void sum_add(struct sum *s, const struct rm_cell *c, int sign)
+{
+	s->pkts += sign * c->pkts;
+	s->bytes += sign * c->bytes;
+}
+
+/* The located scopes of direction d: geo_country, country_located, asn
+ * (the database's AS, or the flow record's own: rec_as) and origin. */
+static void located_rows(const struct rm_reporter *r, const struct rm_counters *c, int d,
+			 const char *snap, struct rm_rows *rs)
+{
+	struct sum *cc = calloc(RM_CC_CODES, sizeof(*cc)),
+		   *pair = calloc(r->n_pairs, sizeof(*pair)),
+		   *asn = calloc(r->n_asns, sizeof(*asn)), origin[RM_ORIGIN_COUNT] = {{0}};
+	if (!cc || !pair || !asn)
+		rm_out_of_memory();
+	const struct rm_cell *all = c->by_loc[d], *rec = c->by_loc_rec[d];
+	for (uint32_t i = 0; i < c->n_loc; i++) {
+		if (!all[i].pkts)
+			continue;
+		sum_add(&cc[r->loc_cc[i]], &all[i], 1);
+		sum_add(&pair[r->loc_pair[i]], &all[i], 1);
+		sum_add(&origin[r->loc_origin[i]], &all[i], 1);
+		sum_add(&asn[r->loc_asn[i]], &all[i], 1);
+		if (rec) /* counted by the record's own AS below instead */
+			sum_add(&asn[r->loc_asn[i]], &rec[i], -1);
+	}
+	char key[32], reg[3], loc[3];
+	for (unsigned k = 0; k < RM_CC_CODES; k++)
+		if (cc[k].pkts) {
+			cc_text(k, key);
+			rm_rows_push(rs, snap, "geo_country", dirs[d], key, cc[k].pkts, cc[k].bytes,
+				     1);
+		}
+	for (uint32_t k = 0; k < r->n_pairs; k++)
+		if (pair[k].pkts) {
+			cc_text(r->pairs[k] / RM_CC_CODES, reg);
+			cc_text(r->pairs[k] % RM_CC_CODES, loc);
+			snprintf(key, sizeof(key), "%s>%s", reg, loc);
+			rm_rows_push(rs, snap, "country_located", dirs[d], key, pair[k].pkts,
+				     pair[k].bytes, 1);
+		}
+	for (uint32_t k = 0; k < r->n_asns; k++)
+		if (asn[k].pkts) {
+			if (r->asns[k])
+				snprintf(key, sizeof(key), "AS%" PRIu32, r->asns[k]);
+			else
+				snprintf(key, sizeof(key), "none");
+			rm_rows_push(rs, snap, "asn", dirs[d], key, asn[k].pkts, asn[k].bytes, 1);
+		}
+	/* The records' own ASes: rows of equal keys are summed later
+	 * (rm_rows_compact); those beyond the table's capacity as "other". */
+	const struct rm_as_cells *t = c->rec_as[d];
+	for (uint32_t i = 0; t && i < RM_AS_CELLS_SLOTS; i++)
+		if (t->asn[i] && t->cell[i].pkts) {
+			snprintf(key, sizeof(key), "AS%" PRIu32, t->asn[i]);
+			rm_rows_push(rs, snap, "asn", dirs[d], key, t->cell[i].pkts,
+				     t->cell[i].bytes, 1);
+		}
+	if (c->rec_as_full[d].pkts)
+		rm_rows_push(rs, snap, "asn", dirs[d], "other", c->rec_as_full[d].pkts,
+			     c->rec_as_full[d].bytes, 1);
+	for (unsigned k = 0; k < RM_ORIGIN_COUNT; k++)
+		if (origin[k].pkts)
+			rm_rows_push(rs, snap, "origin", dirs[d], rm_origin_name(k), origin[k].pkts,
+				     origin[k].bytes, 1);
+	free(cc);
+	free(pair);
+	free(asn);
+}
+
 void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const char *snap,
 		struct rm_rows *rs)
 {
@@ -523,6 +680,8 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 		push_groups(rs, snap, "nir", c, d, r->nir_of, r->nir_keys, NULL, r->n_nir);
 		push_groups(rs, snap, "holder", c, d, r->holder_of, r->holder_keys, r->holder_names,
 			    r->n_holder);
+		if (c->by_loc[d] && r->n_loc == c->n_loc)
+			located_rows(r, c, d, snap, rs);
 	}
 	for (unsigned a = 0; a < RM_RIR_COUNT; a++)
 		for (unsigned b = 0; b < RM_RIR_COUNT; b++)
@@ -558,6 +717,11 @@ void rm_rows_of(const struct rm_reporter *r, const struct rm_counters *c, const 
 			rm_rows_push(rs, snap, "health", NULL, key, c->via[k].pkts, c->via[k].bytes,
 				     1);
 		}
+	if (c->by_loc_rec[RM_SRC]) {
+		rm_rows_push(rs, snap, "health", NULL, "asn_source.record", c->asn_record, 0, 0);
+		rm_rows_push(rs, snap, "health", NULL, "asn_source.database", c->asn_database, 0,
+			     0);
+	}
 	if (c->inner_by_id[RM_SRC])
 		inner_rows(r, c, snap, rs);
 }
@@ -577,6 +741,7 @@ static void inner_rows(const struct rm_reporter *r, const struct rm_counters *c,
 	for (int d = 0; d < RM_DIRS; d++) {
 		v->by_id[d] = c->inner_by_id[d];
 		v->inner_by_id[d] = NULL;
+		v->by_loc[d] = v->by_loc_rec[d] = NULL; /* no inner located scopes */
 	}
 	struct rm_rows tmp = {0};
 	rm_rows_of(r, v, snap, &tmp);

@@ -2,7 +2,8 @@
  * rows.h - counters turned into keyed rows (rows.c).
  *
  * A row is one (snapshot, scope, direction, key) with packets and bytes;
- * the scopes are rir, country, nir, holder, rir_pair and health.  Counters of
+ * the scopes are rir, country, nir, holder, rir_pair and health, and with
+ * a located layer geo_country, country_located, asn and origin (rows.c).  Counters of
  * different snapshots (whose ids differ) meet here, after each side has
  * been turned into keys, so outputs never see attribution ids.
  */
@@ -15,6 +16,7 @@
 #include "counters.h"
 #include "flow.h"
 #include "ipfix.h"
+#include "lookup.h"
 #include "model.h"
 
 /*
@@ -32,9 +34,31 @@ struct rm_reporter {
 	char **country_keys, **nir_keys, **holder_keys;
 	const char **holder_names; /* [n_holder] */
 	uint32_t n_country, n_nir, n_holder;
+	/* The located layer (rm_reporter_located; n_loc 0 without one): per
+	 * located id, the located country (rm_cc_index), the registered >
+	 * located pair (an index into pairs, each reg * RM_CC_CODES + loc),
+	 * the AS (an index into asns: distinct, sorted, asns[0] 0 for none)
+	 * and the origin (enum rm_origin). */
+	uint32_t n_loc, n_pairs, n_asns;
+	uint16_t *loc_cc;
+	uint32_t *loc_pair, *loc_asn, *pairs, *asns;
+	uint8_t *loc_origin;
 };
 
+/* A country code as an index below RM_CC_CODES: two letters A-Z, and
+ * "ZZ" (unknown) for none or anything else. */
+#define RM_CC_CODES (26 * 26)
+static inline unsigned rm_cc_index(const char cc[2])
+{
+	if (cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+		return RM_CC_CODES - 1;
+	return (unsigned)(cc[0] - 'A') * 26 + (unsigned)(cc[1] - 'A');
+}
+
 int rm_reporter_init(struct rm_reporter *r, const struct rm_db *db);
+/* The located layer's part of r, from g (no layer: nothing to do).  0, or
+ * -1 out of memory. */
+int rm_reporter_located(struct rm_reporter *r, const struct rm_geo_lookup *g);
 void rm_reporter_free(struct rm_reporter *r);
 
 /*

@@ -68,7 +68,7 @@ static struct fixture *setup(void)
 	rm_model_add_range(f->m, RM_ASN, 0, 0, RM_NO_BLOCK);
 	rm_model_view(f->m, &f->db);
 	assert_int_equal(rm_reporter_init(&f->r, &f->db), 0);
-	assert_int_equal(rm_counters_init(&f->c, f->db.n_attrs), 0);
+	assert_int_equal(rm_counters_init(&f->c, f->db.n_attrs, 0), 0);
 	/* src id i: i packets of 100 bytes; dst always id 5. */
 	for (uint32_t i = 1; i <= 5; i++) {
 		f->c.by_id[RM_SRC][i] = (struct rm_cell){i, 100 * i};

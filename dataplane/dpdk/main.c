@@ -1466,6 +1466,7 @@ int main(int argc, char **argv)
 			return 2;
 		if (r.opt.n_files) {
 			rm_counters_layers(r.opt.tunnels == RM_TUNNELS_BOTH);
+			rm_counters_record_as(r.opt.flows.n > 0);
 			rm_gen_transition(&r.opt.transition);
 			return batch(&r.opt);
 		}
@@ -1517,6 +1518,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rm_counters_layers(r.opt.tunnels == RM_TUNNELS_BOTH); /* before any snapshot */
+	rm_counters_record_as(r.opt.flows.n > 0);
 	rm_gen_transition(&r.opt.transition);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
