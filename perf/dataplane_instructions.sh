@@ -3,6 +3,9 @@
 # stable on a noisy machine, unlike times.
 #
 #   perf/dataplane_instructions.sh [SECONDS]
+#   SNAP=FILE perf/dataplane_instructions.sh     # another snapshot: one with
+#                                                # a located layer (rirdb build
+#                                                # ... location.db), say
 #
 # Counts only inside rm_worker_main (--toggle-collect), which includes the
 # PMD's receive path, for rirmeter --io-only (the I/O cost) and for full
@@ -11,7 +14,7 @@
 set -eu
 secs=${1:-6}
 build=${BUILD:-build}
-snap=$build/rirmeter.snap
+snap=${SNAP:-$build/rirmeter.snap}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv

@@ -6,7 +6,8 @@
 A snapshot of the bundled registry files and Debian's location.db (the
 located layer), and one of the registry files alone.  Generated captures
 (clean frames, and frames with 6to4, Teredo and NAT64 addresses) go
-through `rirmeter -r`: its geo_country, country_located, asn and origin
+through `rirmeter -r` and the DPDK dataplane (net_pcap vdevs): their
+geo_country, country_located, asn and origin
 totals must equal what this test computes for each frame's addresses
 from `rirdb lookup --reference` (binary searches over the range lists,
 not rirmeter's tables): the located country and origin AS of the address
@@ -23,13 +24,15 @@ import collections
 import ipaddress
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
 
-from tap import check, data_inputs, diff, failures, finish, gen_pcap, skip, write_pcap
+from tap import EAL, check, check_promtool, data_inputs, diff, failures, finish, gen_pcap, skip, \
+    write_pcap
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 LOCATION_DB = '/usr/share/libloc-location/location.db'
@@ -196,6 +199,27 @@ def main():
         check('geo_country, country_located, asn and origin totals equal the reference '
               'lookup for %d frames (%d keys)' % (len(items), len(want)),
               rc == 0 and got == want, err + diff(got, want))
+        # The live dataplane (DPDK, net_pcap vdevs, two workers' lcores):
+        # the same burst loop, fed by mbufs; and its Prometheus text.
+        prom = os.path.join(tmp, 'm.prom')
+        p = subprocess.run([RIRMETER] + EAL + ['-m', '512', '--lcores', '0@0,1@1,2@1'] +
+                           sum([['--vdev', 'net_pcap%d,rx_pcap=%s' % (i, c)]
+                                for i, c in enumerate(caps)], []) +
+                           ['--', '--db', geo, '--json', '-', '--prom', prom, '--quiet',
+                            '--interval', '0', '--top', '100000', '--mbufs', '8192'],
+                           capture_output=True, text=True, timeout=300)
+        live = totals([json.loads(l) for l in p.stdout.splitlines() if l.startswith('{')],
+                      LOCATED)
+        check('the DPDK dataplane counts the same located totals',
+              p.returncode == 0 and live == want, p.stderr[-2000:] + diff(live, want))
+        text = open(prom).read() if os.path.exists(prom) else ''
+        check_promtool('Prometheus: located families pass promtool', text)
+        check('Prometheus: rirmeter_country_located_bytes_total has registered and located '
+              'labels; geo_country, asn and origin families present',
+              all('rirmeter_%s_bytes_total{' % f in text
+                  for f in ('geo_country', 'asn', 'origin')) and
+              re.search(r'rirmeter_country_located_bytes_total\{direction="src",'
+                        r'registered="[A-Z]{2}",located="[A-Z]{2}"\} \d+', text), text[:300])
         origins = {k[2] for k in want if k[0] == 'origin'}
         check('the capture has each origin (holder, other, unknown)',
               origins == {'holder', 'other', 'unknown'}, str(origins))
@@ -227,7 +251,7 @@ def main():
         frames += [udp_frame(ipfix_datagram(recs[i:i + 20] + recs6[i // 2:i // 2 + 10], i), 4739)
                    for i in range(0, len(recs), 20)]
         flows = os.path.join(tmp, 'flows.pcap')
-        write_pcap(flows, frames)
+        write_pcap(flows, frames, spacing=1.0)
         v4_in_ipfix = [r for i in range(0, len(recs), 20) for r in recs[i:i + 20]]
         v6_in_ipfix = [r for i in range(0, len(recs), 20) for r in recs6[i // 2:i // 2 + 10]]
         all_recs = recs + v4_in_ipfix + v6_in_ipfix
@@ -254,6 +278,19 @@ def main():
         check('flow records: the asn scope takes a record\'s own AS where not 0 (v5, IPFIX '
               '16/17, IPv4 and IPv6), the database\'s elsewhere; the other located scopes '
               'the database\'s', rc == 0 and got == want, err + diff(got, want))
+        # Intervals of capture time (a datagram a second): their sum is the
+        # total, records' own AS numbers included.
+        rc, fi, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739', '--flows-only',
+                          '--top', '100000', '--interval', '3')
+        summed = collections.defaultdict(lambda: [0, 0])
+        n_intervals = len({r['ts'] for r in fi if r.get('interval') != 'total'})
+        for r in fi:
+            if r.get('interval') != 'total' and r['scope'] in LOCATED:
+                summed[(r['scope'], r.get('dir'), r['key'])][0] += r['packets']
+                summed[(r['scope'], r.get('dir'), r['key'])][1] += r['bytes']
+        summed = {k: tuple(v) for k, v in summed.items()}
+        check('%d intervals of 3 s of capture time sum to the total' % n_intervals,
+              rc == 0 and n_intervals >= 4 and summed == want, err + diff(summed, want))
         check('health counts the records\' addresses by where their AS came from '
               '(%d record, %d database)' % (from_record, from_db),
               health.get('asn_source.record') == from_record and

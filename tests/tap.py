@@ -168,12 +168,15 @@ def check_promtool(name, text):
     check(name, p.returncode == 0, p.stdout + p.stderr)
 
 
-def write_pcap(path, frames):
-    """Ethernet frames into a pcap file, a microsecond apart."""
+def write_pcap(path, frames, spacing=None):
+    """Ethernet frames into a pcap file: a thousand a second, a microsecond
+    apart within it; or each spacing seconds after the last."""
     with open(path, 'wb') as f:
         f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i, fr in enumerate(frames):
-            f.write(struct.pack('<IIII', 1700000000 + i // 1000, i % 1000, len(fr), len(fr)))
+            sec, us = (i // 1000, i % 1000) if spacing is None else \
+                divmod(round(i * spacing * 1e6), 1000000)
+            f.write(struct.pack('<IIII', 1700000000 + sec, us, len(fr), len(fr)))
             f.write(fr)
 
 
