@@ -275,52 +275,113 @@ static void share_chart(FILE *o, const struct times *t, int dir)
 	free(hi);
 }
 
-/* The registry-to-registry matrix, colour by the share of bytes. */
-static void matrix_chart(FILE *o, const struct table *pairs)
+/* Split a pair's key "A>B" at its first '>' into a and b.  0, or -1 for a
+ * key that is no pair (rirmeter's "other" row) or has an empty side. */
+static int split_pair(const char *key, char a[MAX_FIELD], char b[MAX_FIELD])
 {
-	const double C = 56, L = 70, T = 24;
-	double cell[RM_RIR_COUNT][RM_RIR_COUNT] = {{0}}, max = 0;
-	for (size_t i = 0; i < pairs->n; i++) {
-		char a[MAX_FIELD], *gt;
-		snprintf(a, sizeof(a), "%s", pairs->v[i].key);
-		if (!(gt = strchr(a, '>')))
-			continue;
-		*gt = '\0';
-		int s = rm_rir_from_name(a, strlen(a)),
-		    d = rm_rir_from_name(gt + 1, strlen(gt + 1));
-		if (s < 0 || d < 0)
-			continue;
-		cell[s][d] += (double)pairs->v[i].bytes;
-		if (cell[s][d] > max)
-			max = cell[s][d];
+	const char *gt = strchr(key, '>');
+	if (!gt || gt == key || !gt[1])
+		return -1;
+	snprintf(a, MAX_FIELD, "%.*s", (int)(gt - key), key);
+	snprintf(b, MAX_FIELD, "%s", gt + 1);
+	return 0;
+}
+
+/* What a heat map draws: rows x cols cells of bytes, row-major. */
+struct heat {
+	const char *id, *label;		 /* the svg's id and aria-label */
+	const char *row_attr, *col_attr; /* data-* names of a cell's row and column */
+	size_t rows, cols;
+	const char *const *row_names, *const *col_names;
+	const double *cell;
+	const unsigned char *mark; /* rows x cols, non-zero: outlined; NULL: none */
+	double side, left;	   /* a cell's side, the room for the row labels */
+};
+
+/*
+ * A heat map, each cell coloured by its share of the largest, its bytes in
+ * data-bytes and in a title (the tooltip).  One function for every matrix
+ * of the page, so they read alike.  The names may come from the input:
+ * escaped, in text and attributes alike.
+ */
+static void heat_map(FILE *o, const struct heat *h)
+{
+	const double C = h->side, L = h->left, T = 24;
+	double max = 0;
+	for (size_t i = 0; i < h->rows * h->cols; i++)
+		if (h->cell[i] > max)
+			max = h->cell[i];
+	fprintf(o, "<svg id=%s class=chart viewBox=\"0 0 %.0f %.0f\" role=img aria-label=\"%s\">\n",
+		h->id, L + C * (double)h->cols, T + C * (double)h->rows, h->label);
+	for (size_t c = 0; c < h->cols; c++) {
+		fprintf(o, "<text x=\"%.0f\" y=\"16\" class=axis text-anchor=middle>",
+			L + C * (double)c + C / 2);
+		html_text(o, h->col_names[c]);
+		fputs("</text>\n", o);
 	}
-	fprintf(o,
-		"<svg id=matrix class=chart viewBox=\"0 0 %.0f %.0f\" role=img "
-		"aria-label=\"source to destination registry matrix\">\n",
-		L + C * RM_RIR_COUNT, T + C * RM_RIR_COUNT);
-	for (unsigned d = 0; d < RM_RIR_COUNT; d++)
-		fprintf(o, "<text x=\"%.0f\" y=\"16\" class=axis text-anchor=middle>%s</text>\n",
-			L + C * d + C / 2, rm_rir_name(d));
-	for (unsigned s = 0; s < RM_RIR_COUNT; s++) {
-		fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=axis text-anchor=end>%s</text>\n",
-			L - 6, T + C * s + C / 2 + 4, rm_rir_name(s));
-		for (unsigned d = 0; d < RM_RIR_COUNT; d++) {
-			double f = max > 0 ? cell[s][d] / max : 0;
+	for (size_t r = 0; r < h->rows; r++) {
+		fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=axis text-anchor=end>", L - 6,
+			T + C * (double)r + C / 2 + 4);
+		html_text(o, h->row_names[r]);
+		fputs("</text>\n", o);
+		for (size_t c = 0; c < h->cols; c++) {
+			double b = h->cell[r * h->cols + c], f = max > 0 ? b / max : 0;
+			int marked = h->mark && h->mark[r * h->cols + c];
 			char v[32], fill[24] = "#f2f2f2"; /* empty cells stay visible */
-			rm_si_format(v, sizeof(v), cell[s][d], " ");
-			if (cell[s][d] > 0)
+			rm_si_format(v, sizeof(v), b, " ");
+			if (b > 0)
 				snprintf(fill, sizeof(fill), "rgb(%d,%d,255)", (int)(235 - 200 * f),
 					 (int)(240 - 120 * f));
-			fprintf(
-			    o,
-			    "<rect class=cell data-src=%s data-dst=%s data-bytes=%.0f x=\"%.0f\" "
-			    "y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\"><title>%s "
-			    "&gt; %s: %sB</title></rect>\n",
-			    rm_rir_name(s), rm_rir_name(d), cell[s][d], L + C * d, T + C * s, C - 2,
-			    C - 2, fill, rm_rir_name(s), rm_rir_name(d), v);
+			fprintf(o, "<rect class=\"cell%s\" data-%s=\"", marked ? " same" : "",
+				h->row_attr);
+			html_text(o, h->row_names[r]);
+			fprintf(o, "\" data-%s=\"", h->col_attr);
+			html_text(o, h->col_names[c]);
+			/* An outline inside the cell, so that it survives any fill. */
+			fprintf(o,
+				"\" data-bytes=%.0f x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
+				"height=\"%.0f\" fill=\"%s\"%s><title>",
+				b, L + C * (double)c, T + C * (double)r, C - 2, C - 2, fill,
+				marked ? " stroke=\"#2e7d32\" stroke-width=\"3\"" : "");
+			html_text(o, h->row_names[r]);
+			fputs(" &gt; ", o);
+			html_text(o, h->col_names[c]);
+			fprintf(o, ": %sB</title></rect>\n", v);
 		}
 	}
 	fputs("</svg>\n", o);
+}
+
+/* The registry-to-registry matrix, from the rir_pair rows "SRC>DST". */
+static void matrix_chart(FILE *o, const struct table *pairs)
+{
+	double cell[RM_RIR_COUNT][RM_RIR_COUNT] = {{0}};
+	const char *names[RM_RIR_COUNT];
+	for (unsigned k = 0; k < RM_RIR_COUNT; k++)
+		names[k] = rm_rir_name(k);
+	for (size_t i = 0; i < pairs->n; i++) {
+		char a[MAX_FIELD], b[MAX_FIELD];
+		if (split_pair(pairs->v[i].key, a, b))
+			continue;
+		int s = rm_rir_from_name(a, strlen(a)), d = rm_rir_from_name(b, strlen(b));
+		if (s < 0 || d < 0)
+			continue;
+		cell[s][d] += (double)pairs->v[i].bytes;
+	}
+	const struct heat h = {
+	    .id = "matrix",
+	    .label = "source to destination registry matrix",
+	    .row_attr = "src",
+	    .col_attr = "dst",
+	    .rows = RM_RIR_COUNT,
+	    .cols = RM_RIR_COUNT,
+	    .row_names = names,
+	    .col_names = names,
+	    .cell = &cell[0][0],
+	    .side = 56,
+	    .left = 70,
+	};
+	heat_map(o, &h);
 }
 
 /* The top rows of t by bytes; with names, a column of the names the lines
