@@ -12,6 +12,17 @@
  * are summed; totals come from "total" lines where present, else from the
  * sum of the intervals.
  *
+ * Where the lines carry the located layer's scopes (issue #25), the page
+ * also has: the share of bytes located outside their registered country
+ * as a headline, and per direction the registered x located country
+ * matrix (country_located), drawn by the same heat_map() as the registry
+ * matrix, its diagonal outlined; the top located countries (geo_country)
+ * beside the registered ones; the top origin ASes (asn), "none" and
+ * "other" after them, unranked; the origin split (holder, other,
+ * unknown) per direction.  Without those scopes these sections are not
+ * written at all, so an older run's page is as it was.  Every key is
+ * input: html_text() escapes it wherever it is written.
+ *
  * Lines that are not rirmeter records are named on stderr (file:line:
  * reason, the first ten), counted on the page and make the exit status 1;
  * the page is still written, from the lines that were understood.  That
@@ -34,6 +45,9 @@
 
 #define MAX_FIELD   RM_RECORD_TEXT_MAX
 #define MAX_COLUMNS 600 /* of the share charts, one per unit of their width */
+/* Countries on a side of a located matrix before the rest is one "other":
+ * 13 cells of 40 units keep it readable in half the page's width. */
+#define TOP_LOCATED 12
 
 /* A line taken: a record of rirmeter's (common/record.h) with its scope.
  * 0, or -1 with the reason in b->why. */
@@ -66,11 +80,20 @@ struct table {
 	uint32_t cap;
 };
 
-static struct kv *slot(struct table *t, const char *key)
+/* The row of key, or NULL. */
+static struct kv *find(const struct table *t, const char *key)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->v[i].key, key) == 0)
 			return &t->v[i];
+	return NULL;
+}
+
+static struct kv *slot(struct table *t, const char *key)
+{
+	struct kv *found = find(t, key);
+	if (found)
+		return found;
 	RM_GROW_OR_DIE(&t->v, &t->cap, t->n, 1, 64);
 	struct kv *k = &t->v[t->n++];
 	memset(k, 0, sizeof(*k));
@@ -143,6 +166,11 @@ static size_t coarsen(struct times *t, size_t max)
 struct agg {
 	/* [0] from interval lines, [1] from total lines */
 	struct table country[2], nir[2], holder[2], pair[2], health[2], rir[2];
+	/* The located layer's scopes (absent from older lines and from
+	 * snapshots without it): located countries and origin ASes summed over
+	 * both directions like the tables above; the registered x located
+	 * pairs and the origin split per direction, [0] src, [1] dst. */
+	struct table geo[2], asn[2], located[2][2], origin[2][2];
 	struct times times;
 	size_t intervals, per_column; /* before coarsen(), and its merge factor */
 	size_t lines, bad;
@@ -151,6 +179,7 @@ struct agg {
 static void take(struct agg *a, const struct rm_record *r)
 {
 	int t = strcmp(r->interval, "total") == 0; /* a number's text never is */
+	int d = strcmp(r->dir, "dst") == 0;
 	char key[2 * MAX_FIELD + 2], ts[sizeof(a->times.ts[0])];
 	if (strcmp(r->scope, "rir") == 0) {
 		snprintf(key, sizeof(key), "%s %s", r->dir, r->key);
@@ -159,7 +188,7 @@ static void take(struct agg *a, const struct rm_record *r)
 		if (!t && k >= 0) {
 			snprintf(ts, sizeof(ts), "%s", r->ts); /* as kept, for the match */
 			size_t i = time_index(&a->times, ts);
-			a->times.bytes[i][strcmp(r->dir, "dst") == 0][k] += (double)r->bytes;
+			a->times.bytes[i][d][k] += (double)r->bytes;
 		}
 	} else if (strcmp(r->scope, "country") == 0) {
 		add(&a->country[t], r, r->key);
@@ -171,6 +200,14 @@ static void take(struct agg *a, const struct rm_record *r)
 		add(&a->pair[t], r, r->key);
 	} else if (strcmp(r->scope, "health") == 0) {
 		add(&a->health[t], r, r->key);
+	} else if (strcmp(r->scope, "geo_country") == 0) {
+		add(&a->geo[t], r, r->key);
+	} else if (strcmp(r->scope, "asn") == 0) {
+		add(&a->asn[t], r, r->key);
+	} else if (strcmp(r->scope, "country_located") == 0) {
+		add(&a->located[d][t], r, r->key);
+	} else if (strcmp(r->scope, "origin") == 0) {
+		add(&a->origin[d][t], r, r->key);
 	}
 }
 
@@ -287,12 +324,17 @@ static int split_pair(const char *key, char a[MAX_FIELD], char b[MAX_FIELD])
 	return 0;
 }
 
-/* What a heat map draws: rows x cols cells of bytes, row-major. */
+/* The rows or the columns of a heat map. */
+struct axis {
+	const char *attr; /* data-* name of a cell's row (column) */
+	size_t n;
+	const char *const *names;
+};
+
+/* What a heat map draws: row.n x col.n cells of bytes, row-major. */
 struct heat {
-	const char *id, *label;		 /* the svg's id and aria-label */
-	const char *row_attr, *col_attr; /* data-* names of a cell's row and column */
-	size_t rows, cols;
-	const char *const *row_names, *const *col_names;
+	const char *id, *label; /* the svg's id and aria-label */
+	struct axis row, col;
 	const double *cell;
 	const unsigned char *mark; /* rows x cols, non-zero: outlined; NULL: none */
 	double side, left;	   /* a cell's side, the room for the row labels */
@@ -308,44 +350,52 @@ static void heat_map(FILE *o, const struct heat *h)
 {
 	const double C = h->side, L = h->left, T = 24;
 	double max = 0;
-	for (size_t i = 0; i < h->rows * h->cols; i++)
+	for (size_t i = 0; i < h->row.n * h->col.n; i++)
 		if (h->cell[i] > max)
 			max = h->cell[i];
-	fprintf(o, "<svg id=%s class=chart viewBox=\"0 0 %.0f %.0f\" role=img aria-label=\"%s\">\n",
-		h->id, L + C * (double)h->cols, T + C * (double)h->rows, h->label);
-	for (size_t c = 0; c < h->cols; c++) {
+	/* At most 1.4 px a unit: a matrix of few cells stays a matrix, not a
+	 * poster of letters the width of the column. */
+	double w = L + C * (double)h->col.n;
+	fprintf(o,
+		"<svg id=%s class=chart style=\"max-width:%.0fpx\" viewBox=\"0 0 %.0f %.0f\" "
+		"role=img aria-label=\"%s\">\n",
+		h->id, 1.4 * w, w, T + C * (double)h->row.n, h->label);
+	for (size_t c = 0; c < h->col.n; c++) {
 		fprintf(o, "<text x=\"%.0f\" y=\"16\" class=axis text-anchor=middle>",
 			L + C * (double)c + C / 2);
-		html_text(o, h->col_names[c]);
+		html_text(o, h->col.names[c]);
 		fputs("</text>\n", o);
 	}
-	for (size_t r = 0; r < h->rows; r++) {
+	for (size_t r = 0; r < h->row.n; r++) {
 		fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=axis text-anchor=end>", L - 6,
 			T + C * (double)r + C / 2 + 4);
-		html_text(o, h->row_names[r]);
+		html_text(o, h->row.names[r]);
 		fputs("</text>\n", o);
-		for (size_t c = 0; c < h->cols; c++) {
-			double b = h->cell[r * h->cols + c], f = max > 0 ? b / max : 0;
-			int marked = h->mark && h->mark[r * h->cols + c];
+		for (size_t c = 0; c < h->col.n; c++) {
+			double b = h->cell[r * h->col.n + c], f = max > 0 ? b / max : 0;
+			int marked = h->mark && h->mark[r * h->col.n + c];
 			char v[32], fill[24] = "#f2f2f2"; /* empty cells stay visible */
 			rm_si_format(v, sizeof(v), b, " ");
 			if (b > 0)
 				snprintf(fill, sizeof(fill), "rgb(%d,%d,255)", (int)(235 - 200 * f),
 					 (int)(240 - 120 * f));
 			fprintf(o, "<rect class=\"cell%s\" data-%s=\"", marked ? " same" : "",
-				h->row_attr);
-			html_text(o, h->row_names[r]);
-			fprintf(o, "\" data-%s=\"", h->col_attr);
-			html_text(o, h->col_names[c]);
-			/* An outline inside the cell, so that it survives any fill. */
+				h->row.attr);
+			html_text(o, h->row.names[r]);
+			fprintf(o, "\" data-%s=\"", h->col.attr);
+			html_text(o, h->col.names[c]);
+			/* A marked cell's outline is drawn inside the cell (the stroke
+			 * straddles the edge), not over its neighbours. */
+			double in = marked ? 1.5 : 0;
 			fprintf(o,
-				"\" data-bytes=%.0f x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
+				"\" data-bytes=%.0f x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" "
 				"height=\"%.0f\" fill=\"%s\"%s><title>",
-				b, L + C * (double)c, T + C * (double)r, C - 2, C - 2, fill,
+				b, L + C * (double)c + in, T + C * (double)r + in, C - 2 - 2 * in,
+				C - 2 - 2 * in, fill,
 				marked ? " stroke=\"#2e7d32\" stroke-width=\"3\"" : "");
-			html_text(o, h->row_names[r]);
+			html_text(o, h->row.names[r]);
 			fputs(" &gt; ", o);
-			html_text(o, h->col_names[c]);
+			html_text(o, h->col.names[c]);
 			fprintf(o, ": %sB</title></rect>\n", v);
 		}
 	}
@@ -368,26 +418,228 @@ static void matrix_chart(FILE *o, const struct table *pairs)
 			continue;
 		cell[s][d] += (double)pairs->v[i].bytes;
 	}
-	const struct heat h = {
-	    .id = "matrix",
-	    .label = "source to destination registry matrix",
-	    .row_attr = "src",
-	    .col_attr = "dst",
-	    .rows = RM_RIR_COUNT,
-	    .cols = RM_RIR_COUNT,
-	    .row_names = names,
-	    .col_names = names,
-	    .cell = &cell[0][0],
-	    .side = 56,
-	    .left = 70,
-	};
+	const struct heat h = {.id = "matrix",
+			       .label = "source to destination registry matrix",
+			       .row = {"src", RM_RIR_COUNT, names},
+			       .col = {"dst", RM_RIR_COUNT, names},
+			       .cell = &cell[0][0],
+			       .side = 56,
+			       .left = 70};
 	heat_map(o, &h);
 }
 
+/* The names on one side of a located matrix, from t (its countries'
+ * bytes, sorted here): the top TOP_LOCATED, then "other" for the rest;
+ * all of them when only one would be folded (an "other" of one country
+ * hides it for nothing).  The names point into t.  Returns how many. */
+static size_t side_names(struct table *t, const char *names[TOP_LOCATED + 1])
+{
+	if (t->n) /* an empty table has no array at all */
+		qsort(t->v, t->n, sizeof(*t->v), by_bytes);
+	size_t n = t->n <= TOP_LOCATED + 1 ? t->n : TOP_LOCATED;
+	for (size_t i = 0; i < n; i++)
+		names[i] = t->v[i].key;
+	if (n < t->n)
+		names[n++] = "other";
+	return n;
+}
+
+/* A country's row or column among n names from side_names(): its own,
+ * else the last, the "other" it was folded into. */
+static size_t side_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return n - 1;
+}
+
+/*
+ * One direction's registered x located country matrix, from the
+ * country_located rows "REG>LOC": rows the registered countries, columns
+ * the located ones, each side its top countries by bytes and "other".
+ * The diagonal (located in the registered country) is outlined, but not
+ * ZZ>ZZ or other>other, which say nothing of a match.  rirmeter's own
+ * "other" row (beyond its top N) has no countries: its bytes are in no
+ * cell, and a note says how many.
+ */
+static void located_chart(FILE *o, const struct table *t, int dir)
+{
+	struct table reg = {0}, loc = {0};
+	double unplaced = 0;
+	char a[MAX_FIELD], b[MAX_FIELD];
+	for (size_t i = 0; i < t->n; i++) {
+		if (split_pair(t->v[i].key, a, b)) {
+			unplaced += (double)t->v[i].bytes;
+			continue;
+		}
+		slot(&reg, a)->bytes += t->v[i].bytes;
+		slot(&loc, b)->bytes += t->v[i].bytes;
+	}
+	const char *rn[TOP_LOCATED + 1], *cn[TOP_LOCATED + 1];
+	size_t rows = side_names(&reg, rn), cols = side_names(&loc, cn);
+	int rfold = rows < reg.n, cfold = cols < loc.n;
+	/* rows x cols, row-major, as heat_map() takes them */
+	double cell[(TOP_LOCATED + 1) * (TOP_LOCATED + 1)] = {0};
+	unsigned char mark[sizeof(cell) / sizeof(cell[0])] = {0};
+	for (size_t i = 0; i < t->n; i++)
+		if (!split_pair(t->v[i].key, a, b))
+			cell[side_index(rn, rows, a) * cols + side_index(cn, cols, b)] +=
+			    (double)t->v[i].bytes;
+	for (size_t r = 0; r < rows; r++)
+		for (size_t c = 0; c < cols; c++)
+			mark[r * cols + c] = strcmp(rn[r], cn[c]) == 0 &&
+					     strcmp(rn[r], "ZZ") != 0 &&
+					     !(rfold && r == rows - 1) && !(cfold && c == cols - 1);
+	if (rows) {
+		const struct heat h = {.id = dir ? "located-dst" : "located-src",
+				       .label = dir ? "registered to located country, destination"
+						    : "registered to located country, source",
+				       .row = {"reg", rows, rn},
+				       .col = {"loc", cols, cn},
+				       .cell = cell,
+				       .mark = mark,
+				       .side = 40,
+				       .left = 50};
+		heat_map(o, &h);
+		fputs("<p class=note>Rows: registered country; columns: located country; "
+		      "outlined: located in the registered country.",
+		      o);
+	} else {
+		fputs("<p class=note>No pair of countries in this direction.", o);
+	}
+	if (unplaced > 0) {
+		char v[32];
+		rm_si_format(v, sizeof(v), unplaced, " ");
+		fprintf(o,
+			" %sB in rirmeter's \"other\" row (beyond its top pairs) are in no cell.",
+			v);
+	}
+	fputs("</p>\n", o);
+	free(reg.v);
+	free(loc.v);
+}
+
+/* Of the bytes of t's pairs whose countries are both known (neither is
+ * ZZ), those located outside the registered country: added to *known and
+ * *differ.  rirmeter's "other" row counts in neither. */
+static void mismatch(const struct table *t, double *known, double *differ)
+{
+	char a[MAX_FIELD], b[MAX_FIELD];
+	for (size_t i = 0; i < t->n; i++) {
+		if (split_pair(t->v[i].key, a, b) || strcmp(a, "ZZ") == 0 || strcmp(b, "ZZ") == 0)
+			continue;
+		*known += (double)t->v[i].bytes;
+		if (strcmp(a, b) != 0)
+			*differ += (double)t->v[i].bytes;
+	}
+}
+
+static void percent(char *out, size_t n, double part, double whole)
+{
+	if (whole > 0)
+		snprintf(out, n, "%.1f%%", 100 * part / whole);
+	else
+		snprintf(out, n, "&ndash;"); /* no bytes to take a share of */
+}
+
+/* The headline over both located matrices: the share of bytes located
+ * outside their registered country, both directions and each. */
+static void located_headline(FILE *o, const struct table *src, const struct table *dst)
+{
+	double known[2] = {0}, differ[2] = {0};
+	char all[32], s[32], d[32];
+	mismatch(src, &known[0], &differ[0]);
+	mismatch(dst, &known[1], &differ[1]);
+	percent(all, sizeof(all), differ[0] + differ[1], known[0] + known[1]);
+	percent(s, sizeof(s), differ[0], known[0]);
+	percent(d, sizeof(d), differ[1], known[1]);
+	fprintf(
+	    o,
+	    "<section class=wide><h2>Registered and located country</h2>\n"
+	    "<p class=headline><strong id=mismatch data-known=%.0f data-differ=%.0f>%s</strong> "
+	    "of the bytes whose registered and located countries are both known (neither is "
+	    "ZZ) were located outside the registered country (source %s, destination "
+	    "%s).</p></section>\n",
+	    known[0] + known[1], differ[0] + differ[1], all, s, d);
+}
+
+/* The origin split of each direction: holder, other, unknown in that
+ * order (then any other key, as lines gave it), bytes and share. */
+static void origin_table(FILE *o, const struct table *src, const struct table *dst)
+{
+	static const char *const meaning[][2] = {
+	    {"holder", "the origin AS is the block's holder"},
+	    {"other", "the origin AS is someone else's"},
+	    {"unknown", "no origin AS known"},
+	};
+	struct table keys = {0};
+	double sum[2] = {0};
+	for (size_t i = 0; i < sizeof(meaning) / sizeof(meaning[0]); i++)
+		slot(&keys, meaning[i][0]);
+	for (int d = 0; d < 2; d++) {
+		const struct table *t = d ? dst : src;
+		for (size_t i = 0; i < t->n; i++) {
+			slot(&keys, t->v[i].key);
+			sum[d] += (double)t->v[i].bytes;
+		}
+	}
+	fputs("<section><h2>Origin AS of the blocks</h2><table id=origin>\n"
+	      "<tr><th>origin<th>meaning<th>source<th>%<th>destination<th>%</tr>\n",
+	      o);
+	for (size_t i = 0; i < keys.n; i++) {
+		const struct kv *k[2] = {find(src, keys.v[i].key), find(dst, keys.v[i].key)};
+		uint64_t b[2] = {k[0] ? k[0]->bytes : 0, k[1] ? k[1]->bytes : 0};
+		fprintf(o, "<tr data-src=%" PRIu64 " data-dst=%" PRIu64 "><td>", b[0], b[1]);
+		html_text(o, keys.v[i].key);
+		fprintf(o, "<td>%s", i < sizeof(meaning) / sizeof(meaning[0]) ? meaning[i][1] : "");
+		for (int d = 0; d < 2; d++) {
+			char v[32], p[32];
+			rm_si_format(v, sizeof(v), (double)b[d], " ");
+			percent(p, sizeof(p), (double)b[d], sum[d]);
+			fprintf(o, "<td class=num>%sB<td class=num>%s", v, p);
+		}
+		fputs("</tr>\n", o);
+	}
+	fputs("</table></section>\n", o);
+	free(keys.v);
+}
+
+/* One row of a top table, its bar the share of max. */
+static void top_row(FILE *o, const struct kv *k, uint64_t max, int names)
+{
+	char b[32], p[32];
+	rm_si_format(b, sizeof(b), (double)k->bytes, " ");
+	rm_si_format(p, sizeof(p), (double)k->packets, " ");
+	fprintf(o, "<tr data-bytes=%" PRIu64 " data-packets=%" PRIu64 "><td>", k->bytes,
+		k->packets);
+	html_text(o, k->key);
+	if (names) {
+		fputs("<td class=name>", o);
+		html_text(o, k->name);
+	}
+	fprintf(o,
+		"<td class=num>%sB<td class=num>%s<td class=bar><svg viewBox=\"0 0 100 8\" "
+		"preserveAspectRatio=none><rect width=\"%.1f\" height=\"8\" "
+		"fill=\"#1565c0\"/></svg></tr>\n",
+		b, p, max ? 100.0 * (double)k->bytes / (double)max : 0.0);
+}
+
+/* Whether key is one of the NULL-terminated keys (NULL: none). */
+static int listed(const char *const *keys, const char *key)
+{
+	for (; keys && *keys; keys++)
+		if (strcmp(*keys, key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The top rows of t by bytes; with names, a column of the names the lines
- * gave (holders). */
+ * gave (holders).  The keys of aside (NULL-terminated, or NULL) are no
+ * entity to rank (the origin ASes' "none" and "other"): they follow the
+ * ranked rows, in aside's order, where t has them. */
 static void top_list(FILE *o, const char *id, const char *title, const struct table *t, size_t top,
-		     int names)
+		     int names, const char *const *aside)
 {
 	struct kv *v = malloc((t->n + 1) * sizeof(*v));
 	if (!v)
@@ -399,22 +651,15 @@ static void top_list(FILE *o, const char *id, const char *title, const struct ta
 	fprintf(o,
 		"<section><h2>%s</h2><table id=%s>\n<tr><th>key%s<th>bytes<th>packets<th></tr>\n",
 		title, id, names ? "<th>name" : "");
-	for (size_t i = 0; i < t->n && i < top; i++) {
-		char b[32], p[32];
-		rm_si_format(b, sizeof(b), (double)v[i].bytes, " ");
-		rm_si_format(p, sizeof(p), (double)v[i].packets, " ");
-		fprintf(o, "<tr data-bytes=%" PRIu64 " data-packets=%" PRIu64 "><td>", v[i].bytes,
-			v[i].packets);
-		html_text(o, v[i].key);
-		if (names) {
-			fputs("<td class=name>", o);
-			html_text(o, v[i].name);
+	for (size_t i = 0, shown = 0; i < t->n && shown < top; i++)
+		if (!listed(aside, v[i].key)) {
+			top_row(o, &v[i], max, names);
+			shown++;
 		}
-		fprintf(o,
-			"<td class=num>%sB<td class=num>%s<td class=bar><svg viewBox=\"0 0 100 8\" "
-			"preserveAspectRatio=none><rect width=\"%.1f\" height=\"8\" "
-			"fill=\"#1565c0\"/></svg></tr>\n",
-			b, p, max ? 100.0 * (double)v[i].bytes / (double)max : 0.0);
+	for (; aside && *aside; aside++) {
+		const struct kv *k = find(t, *aside);
+		if (k)
+			top_row(o, k, max, names);
 	}
 	fputs("</table></section>\n", o);
 	free(v);
@@ -456,6 +701,8 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	      "td.bar svg{width:100%;height:8px}\n"
 	      ".legend span{margin-right:1em;white-space:nowrap}.legend i{display:inline-block;"
 	      "width:10px;height:10px;margin-right:4px}\n"
+	      ".wide{grid-column:1/-1}.headline strong{font-size:1.6em}"
+	      "p.note{color:#555;font-size:.9em}\n"
 	      "</style></head><body>\n<h1>rirmeter report</h1>\n",
 	      o);
 	fprintf(o, "<p id=summary>%zu line%s from %d file%s", a->lines, a->lines == 1 ? "" : "s",
@@ -475,11 +722,35 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	matrix_chart(o, best(a->pair));
 	fputs("</section>\n", o);
 	health_table(o, best(a->health));
-	top_list(o, "countries", "Top countries", best(a->country), 15, 0);
+	/* The located layer's sections only where the lines have its scopes:
+	 * an older run's page stays as it was, with no empty sections. */
+	const struct table *located[2] = {best(a->located[0]), best(a->located[1])};
+	if (located[0]->n || located[1]->n) {
+		located_headline(o, located[0], located[1]);
+		fputs("<section><h2>Source: registered to located country</h2>\n", o);
+		located_chart(o, located[0], 0);
+		fputs("</section>\n<section><h2>Destination: registered to located "
+		      "country</h2>\n",
+		      o);
+		located_chart(o, located[1], 1);
+		fputs("</section>\n", o);
+	}
+	top_list(o, "countries", "Top countries", best(a->country), 15, 0, NULL);
+	if (best(a->geo)->n) /* beside the registered countries */
+		top_list(o, "located", "Top located countries (ZZ: not located)", best(a->geo), 15,
+			 0, NULL);
 	/* Every NIR key: a registry's own space and its few NIRs. */
 	top_list(o, "nirs", "NIRs (registry: alone is space under no NIR)", best(a->nir), SIZE_MAX,
-		 0);
-	top_list(o, "holders", "Top holders", best(a->holder), 15, 1);
+		 0, NULL);
+	top_list(o, "holders", "Top holders", best(a->holder), 15, 1, NULL);
+	if (best(a->asn)->n) {
+		static const char *const aside[] = {"none", "other", NULL};
+		top_list(o, "asns", "Top origin ASes (other: beyond rirmeter's top)", best(a->asn),
+			 15, 0, aside);
+	}
+	const struct table *origin[2] = {best(a->origin[0]), best(a->origin[1])};
+	if (origin[0]->n || origin[1]->n)
+		origin_table(o, origin[0], origin[1]);
 	fputs("</div>\n</body></html>\n", o);
 }
 
@@ -570,6 +841,12 @@ int rirdb_report(int argc, char **argv)
 		free(a->pair[t].v);
 		free(a->health[t].v);
 		free(a->rir[t].v);
+		free(a->geo[t].v);
+		free(a->asn[t].v);
+		for (int d = 0; d < 2; d++) {
+			free(a->located[d][t].v);
+			free(a->origin[d][t].v);
+		}
 	}
 	free(a->times.ts);
 	free(a->times.bytes);

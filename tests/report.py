@@ -15,6 +15,14 @@ than the window) and any console message of the page itself fails the
 test.  Bad input lines (not JSON, counts that are nan, negative, fractions
 or beyond 64 bits, a \\u escape cut short) must be named with a reason and
 make the exit status 1.
+
+The located layer's sections (issue #25) come from hand-written lines of
+known numbers: each direction's registered x located matrix equals the
+sums of its country_located rows (top countries, the rest in "other"),
+its diagonal outlined; the mismatch share leaves ZZ out; the top origin
+ASes are ranked with "none" and "other" after them; the origin split and
+the located countries table; hostile keys escaped; the same layout probe.
+A page from lines without those scopes has none of the sections.
 """
 import collections
 import html.parser
@@ -31,6 +39,8 @@ from tap import EAL, build_snapshot, check, failures, finish, gen_pcap, skip
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
+LOCATED_SCOPES = ('country_located', 'geo_country', 'asn', 'origin')
+LOCATED_IDS = {'mismatch', 'located-src', 'located-dst', 'located', 'asns', 'origin'}
 
 
 class Page(html.parser.HTMLParser):
@@ -41,7 +51,8 @@ class Page(html.parser.HTMLParser):
         self.ids = set()
         self.tags = collections.Counter()
         self.paths = collections.defaultdict(list)   # svg id -> [(class, d)]
-        self.cells = {}                              # (src, dst) -> bytes
+        self.cells = collections.defaultdict(dict)   # svg id -> {(row, col): bytes}
+        self.marked = collections.defaultdict(set)   # svg id -> {(row, col)} outlined
         self.rows = collections.defaultdict(list)    # table id -> [(key, bytes, pkts)]
         self.refs = []                               # src= / href= values
         self.svg = None
@@ -61,8 +72,12 @@ class Page(html.parser.HTMLParser):
             self.svg = a['id']
         elif tag == 'path' and self.svg:
             self.paths[self.svg].append((a.get('class', ''), a.get('d', '')))
-        elif tag == 'rect' and a.get('class') == 'cell':
-            self.cells[(a['data-src'], a['data-dst'])] = int(a['data-bytes'])
+        elif tag == 'rect' and 'cell' in a.get('class', '').split():
+            # registry matrix: data-src/-dst; located ones: data-reg/-loc
+            at = (a.get('data-src', a.get('data-reg')), a.get('data-dst', a.get('data-loc')))
+            self.cells[self.svg][at] = int(a['data-bytes'])
+            if 'same' in a['class'].split():
+                self.marked[self.svg].add(at)
         elif tag == 'table':
             self.table = a.get('id')
         elif tag == 'tr' and 'data-packets' in a:
@@ -127,8 +142,8 @@ def check_content(page, lines):
     for k, b in totals(lines, 'rir_pair').items():
         s, d = k.split('>')
         want[(s, d)] = want.get((s, d), 0) + b
-    got = {k: v for k, v in page.cells.items() if v}
-    check('matrix cells equal the rir_pair totals', len(page.cells) == len(RIRS) ** 2 and
+    got = {k: v for k, v in page.cells['matrix'].items() if v}
+    check('matrix cells equal the rir_pair totals', len(page.cells['matrix']) == len(RIRS) ** 2 and
           got == {k: v for k, v in want.items() if v}, (got, want))
     for table, scope in (('countries', 'country'), ('holders', 'holder')):
         t = totals(lines, scope)
@@ -140,6 +155,8 @@ def check_content(page, lines):
     rows = {k: p for k, _, p in page.rows['health']}
     check('health table: every counter, exact packets', rows == health and
           'received' in rows and 'port.0.rx' in rows, (rows, health))
+    if not any(r['scope'] in LOCATED_SCOPES for r in lines):
+        check_no_located(page, 'rirmeter lines without the located scopes')
 
 
 def png_size(path):
@@ -150,31 +167,32 @@ def png_size(path):
     return struct.unpack('>II', head[16:24])
 
 
-PROBE = '''<script>
-function box(id){var r=document.getElementById(id).getBoundingClientRect();
- return [Math.round(r.left),Math.round(r.top),Math.round(r.right),Math.round(r.bottom)];}
-var p=document.createElement('pre');p.id='probe';
-p.textContent=JSON.stringify({width:innerWidth,
- scroll:document.documentElement.scrollWidth,
- src:box('share-src'),dst:box('share-dst'),matrix:box('matrix'),
- countries:box('countries'),holders:box('holders')});
-document.body.appendChild(p);
-</script>'''
+def probe_script(ids):
+    # the boxes of ids, null for an id the page lacks
+    return ('<script>\nfunction box(id){var e=document.getElementById(id);if(!e)return null;\n'
+            ' var r=e.getBoundingClientRect();\n'
+            ' return [Math.round(r.left),Math.round(r.top),Math.round(r.right),'
+            'Math.round(r.bottom)];}\n'
+            "var p=document.createElement('pre');p.id='probe';\n"
+            'var o={width:innerWidth,scroll:document.documentElement.scrollWidth};\n'
+            + ''.join("o['%s']=box('%s');\n" % (i, i) for i in ids) +
+            'p.textContent=JSON.stringify(o);\ndocument.body.appendChild(p);\n</script>')
 
 
-def render(chromium, page, tmp, width):
+def render(chromium, page, tmp, width, ids):
     """Screenshot, then the layout probe; returns (png, probe, page console)."""
-    png = os.path.join(tmp, 'shot-%d.png' % width)
+    stem = '%s-%d' % (os.path.splitext(os.path.basename(page))[0], width)
+    png = os.path.join(tmp, 'shot-%s.png' % stem)
     common = [chromium, '--headless', '--no-sandbox', '--disable-gpu',
               '--disable-background-networking', '--disable-component-update',
               '--disable-sync', '--no-first-run', '--enable-logging=stderr', '--v=0',
-              '--user-data-dir=' + os.path.join(tmp, 'profile-%d' % width),
+              '--user-data-dir=' + os.path.join(tmp, 'profile-%s' % stem),
               '--window-size=%d,1600' % width]
     shot = subprocess.run(common + ['--screenshot=' + png, 'file://' + page],
                           capture_output=True, text=True, timeout=120)
-    probe_page = os.path.join(tmp, 'probe-%d.html' % width)
+    probe_page = os.path.join(tmp, 'probe-%s.html' % stem)
     with open(page) as f, open(probe_page, 'w') as o:
-        o.write(f.read().replace('</body>', PROBE + '</body>'))
+        o.write(f.read().replace('</body>', probe_script(ids) + '</body>'))
     dump = subprocess.run(common + ['--dump-dom', 'file://' + probe_page],
                           capture_output=True, text=True, timeout=120)
     console = [l for l in (shot.stderr + dump.stderr).splitlines() if ':CONSOLE' in l]
@@ -183,33 +201,39 @@ def render(chromium, page, tmp, width):
     return png, probe, console, shot.stderr + dump.stderr
 
 
-def check_render(page, tmp):
+def check_render(page, tmp, what, pairs, ids, min_height=100):
+    """Each pair of ids side by side at 1280 px and stacked at 800 px,
+    each of them and of ids of a readable size (wider than 200 px, higher
+    than min_height), nothing wider than the window, no console message."""
     chromium = shutil.which('chromium') or shutil.which('chromium-browser')
     if not chromium:
         for w in (1280, 800):
-            skip('renders at %d px' % w, 'chromium is not installed')
+            skip('%s: renders at %d px' % (what, w), 'chromium is not installed')
         return
+    sized = [i for p in pairs for i in p] + ids
     for width in (1280, 800):
-        png, probe, console, err = render(chromium, page, tmp, width)
+        png, probe, console, err = render(chromium, page, tmp, width, sized)
         size = png_size(png) if os.path.exists(png) else None
-        check('%d px: screenshot written' % width,
+        name = '%s, %d px' % (what, width)
+        check('%s: screenshot written' % name,
               size == (width, 1600) and os.path.getsize(png) > 20000, (size, err[-2000:]))
-        check('%d px: no console message from the page' % width, not console, '\n'.join(console))
+        check('%s: no console message from the page' % name, not console, '\n'.join(console))
         if probe is None:
-            check('%d px: layout probe ran' % width, False, err[-2000:])
+            check('%s: layout probe ran' % name, False, err[-2000:])
             continue
-        check('%d px: nothing wider than the window' % width,
+        check('%s: nothing wider than the window' % name,
               probe['scroll'] <= probe['width'], probe)
-        src, dst = probe['src'], probe['dst']
-        if width >= 1000:
-            ok = abs(src[1] - dst[1]) <= 2 and src[2] <= dst[0]
-            check('%d px: share charts side by side' % width, ok, probe)
-        else:
-            ok = dst[1] >= src[3] and abs(src[0] - dst[0]) <= 2
-            check('%d px: share charts stacked' % width, ok, probe)
-        visible = all(probe[k][2] - probe[k][0] > 200 and probe[k][3] - probe[k][1] > 100
-                      for k in ('src', 'dst', 'matrix', 'countries', 'holders'))
-        check('%d px: charts and tables have a readable size' % width, visible, probe)
+        for a_id, b_id in pairs:
+            a, b = probe[a_id], probe[b_id]
+            if width >= 1000:
+                ok = a and b and abs(a[1] - b[1]) <= 2 and a[2] <= b[0]
+                check('%s: %s and %s side by side' % (name, a_id, b_id), ok, probe)
+            else:
+                ok = a and b and b[1] >= a[3] and abs(a[0] - b[0]) <= 2
+                check('%s: %s and %s stacked' % (name, a_id, b_id), ok, probe)
+        visible = all(probe[k] and probe[k][2] - probe[k][0] > 200 and
+                      probe[k][3] - probe[k][1] > min_height for k in sized)
+        check('%s: charts and tables have a readable size' % name, visible, probe)
 
 
 def check_bad_input(tmp, good):
@@ -291,6 +315,154 @@ def check_names_and_nirs(tmp):
     check('NIR table: every NIR key by bytes',
           [(k, b) for k, b, _ in page.rows['nirs']] ==
           [('apnic:jpnic', 200), ('lacnic:nicbr', 70), ('apnic:', 50)], page.rows['nirs'])
+    check_no_located(page, 'hand-written lines without the located scopes')
+
+
+def check_no_located(page, what):
+    """Input without the located layer's scopes: none of its sections."""
+    found = LOCATED_IDS & page.ids
+    check('%s: no located section' % what, not found and not page.cells.get('located-src'),
+          sorted(found))
+
+
+def located_lines():
+    """Hand-written lines of the located scopes with known numbers: the
+    pairs of each direction, the lines, and (source) rirmeter's "other"."""
+    def line(scope, d, key, b, interval='total', ts='2026-12-01T00:00:00Z'):
+        return json.dumps({'ts': ts, 'interval': interval, 'snapshot': 's', 'scope': scope,
+                           'dir': d, 'key': key, 'packets': b // 10, 'bytes': b},
+                          ensure_ascii=False) + '\n'
+    # source: 15 registered countries, so that the matrix folds 3 into
+    # "other"; each mostly at home, some next door; a hostile key whose
+    # first '>' splits it into '<i' and '&"x>DE'
+    regs = ['NL', 'DE', 'US', 'FR', 'GB', 'JP', 'BR', 'ZA', 'IN', 'AU', 'CA', 'SE', 'NO',
+            'FI', 'ZZ']
+    src = {}
+    for i, r in enumerate(regs):
+        src[r + '>' + r] = 10000 - 500 * i
+        src[r + '>' + regs[(i + 1) % len(regs)]] = 1000 + 37 * i
+    src['NL>ZZ'] = 777
+    src['<i>&"x>DE'] = 20011
+    dst = {'US>US': 5000, 'US>NL': 1200, 'ZZ>US': 300, 'CA>CA': 700, 'NL>NL': 2500,
+           'NL>CA': 90}
+    out = []
+    for k, b in src.items():  # source from two intervals, summed
+        out.append(line('country_located', 'src', k, b - b // 3, '10', '2026-12-01T00:00:00Z'))
+        out.append(line('country_located', 'src', k, b // 3, '10', '2026-12-01T00:00:10Z'))
+    out.append(line('country_located', 'src', 'other', 900, '10'))
+    for k, b in dst.items():  # destination from total lines ...
+        out.append(line('country_located', 'dst', k, b))
+    out.append(line('country_located', 'dst', 'other', 40))
+    # ... which win over its interval lines
+    out.append(line('country_located', 'dst', 'FR>FR', 99999, '10'))
+    asn = {('src', 'AS3333'): 9000, ('dst', 'AS3333'): 1000, ('src', 'AS1'): 8000,
+           ('src', 'none'): 20000, ('dst', 'none'): 5, ('src', 'other'): 7000,
+           ('dst', 'AS<i>&"x'): 8500}
+    for n in range(16):  # more ASes than the table's 15
+        asn[('src', 'AS%d' % (64496 + n))] = 100 + n
+    for (d, k), b in asn.items():
+        out.append(line('asn', d, k, b))
+    for d, k, b in (('src', 'holder', 800), ('src', 'other', 150), ('src', 'unknown', 50),
+                    ('dst', 'holder', 1600), ('dst', 'other', 300)):
+        out.append(line('origin', d, k, b))
+    for d, k, b in (('dst', 'DE', 500), ('dst', 'ZZ', 10), ('dst', 'X"&<Y>', 5),
+                    ('src', 'DE', 100), ('src', 'FR', 300)):
+        out.append(line('geo_country', d, k, b))
+    out.append(line('country', 'src', 'NL', 4000))
+    out.append(line('country', 'src', 'DE', 3000))
+    return src, dst, asn, out
+
+
+def located_matrix(pairs):
+    """What the page should draw from pairs: cells {(reg, loc): bytes},
+    the outlined cells, and the bytes in no cell."""
+    placed = {k: b for k, b in pairs.items() if re.fullmatch(r'[^>]+>.+', k)}
+    rows, cols = collections.Counter(), collections.Counter()
+    for k, b in placed.items():
+        r, c = k.split('>', 1)
+        rows[r] += b
+        cols[c] += b
+
+    def side(tot):
+        order = sorted(tot, key=lambda k: (-tot[k], k))
+        return (order, set(order)) if len(order) <= 13 else \
+            (order[:12] + ['other'], set(order[:12]))
+    (rn, rkeep), (cn, ckeep) = side(rows), side(cols)
+    cells = {(r, c): 0 for r in rn for c in cn}
+    for k, b in placed.items():
+        r, c = k.split('>', 1)
+        cells[(r if r in rkeep else 'other', c if c in ckeep else 'other')] += b
+    marked = {(r, c) for r, c in cells if r == c and r in rkeep and r != 'ZZ'}
+    return cells, marked, sum(pairs.values()) - sum(placed.values())
+
+
+def check_located(tmp):
+    """The located layer's sections from hand-written lines: the matrices
+    equal the sums of the country_located rows, the diagonal outlined,
+    the mismatch share, the origin ASes and split, hostile keys escaped,
+    and the layout in Chromium."""
+    src, dst, asn, lines = located_lines()
+    path = os.path.join(tmp, 'located.jsonl')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.writelines(lines)
+    out = os.path.join(tmp, 'located.html')
+    r = subprocess.run([RIRDB, 'report', '-o', out, path], capture_output=True, text=True)
+    check('located: exit 0', r.returncode == 0, r.stderr)
+    with open(out, encoding='utf-8') as f:
+        text = f.read()
+    page = Page()
+    page.feed(text)
+    check('located: every section', LOCATED_IDS <= page.ids, sorted(page.ids))
+    for d, pairs in (('src', src), ('dst', dst)):
+        cells, marked, unplaced = located_matrix(pairs)
+        got = page.cells['located-' + d]
+        check('located %s: cells equal the sums of the country_located rows, '
+              'top countries and "other"' % d, got == cells,
+              sorted(set(got.items()) ^ set(cells.items())))
+        check('located %s: the diagonal outlined, not ZZ>ZZ or other' % d,
+              page.marked['located-' + d] == marked, (page.marked['located-' + d], marked))
+    check('located src: rirmeter\'s "other" named as in no cell',
+          '900 B in rirmeter\'s "other" row' in text, text[:0])
+    known = differ = 0
+    for pairs in (src, dst):
+        for k, b in pairs.items():
+            m = re.fullmatch(r'([^>]+)>(.+)', k)
+            if m and 'ZZ' not in m.groups():
+                known += b
+                differ += b if m.group(1) != m.group(2) else 0
+    m = re.search(r'<strong id=mismatch data-known=(\d+) data-differ=(\d+)>([^<]*)</strong>',
+                  text)
+    check('located: mismatch share of the known bytes, ZZ left out',
+          m and (int(m.group(1)), int(m.group(2)), m.group(3)) ==
+          (known, differ, '%.1f%%' % (100 * differ / known)), (m and m.groups(), known, differ))
+    ases = collections.Counter()
+    for (_, k), b in asn.items():
+        ases[k] += b
+    ranked = sorted((k for k in ases if k not in ('none', 'other')),
+                    key=lambda k: (-ases[k], k))[:15]
+    want = [(k, ases[k], ases[k] // 10 if k != 'AS3333' else 1000) for k in ranked]
+    want += [('none', 20005, 2000), ('other', 7000, 700)]
+    check('located: top 15 origin ASes by bytes, then none and other, unranked',
+          page.rows['asns'] == want, (page.rows['asns'], want))
+    origin = re.findall(r'<tr data-src=(\d+) data-dst=(\d+)><td>([^<]*)<td>[^<]*'
+                        r'<td class=num>[^<]*<td class=num>([^<]*)<td class=num>[^<]*'
+                        r'<td class=num>([^<]*)</tr>', text)
+    check('located: origin split per direction, holder, other, unknown, with shares',
+          origin == [('800', '1600', 'holder', '80.0%', '84.2%'),
+                     ('150', '300', 'other', '15.0%', '15.8%'),
+                     ('50', '0', 'unknown', '5.0%', '0.0%')], origin)
+    check('located: top located countries beside the registered ones',
+          page.rows['located'] == [('DE', 600, 60), ('FR', 300, 30), ('ZZ', 10, 1),
+                                   ('X"&<Y>', 5, 0)] and
+          text.index('<table id=countries>') < text.index('<table id=located>') <
+          text.index('<table id=nirs>'), page.rows['located'])
+    check('located: hostile keys escaped in text and attributes',
+          '<i>' not in text and '<Y>' not in text and
+          ('<i', '&"x>DE') in page.cells['located-src'] and
+          'AS<i>&"x' in [k for k, _, _ in page.rows['asns']], text.count('<i'))
+    check_render(out, tmp, 'located page',
+                 [('located-src', 'located-dst'), ('countries', 'located'), ('asns', 'origin')],
+                 [], 60)  # tables of two to four rows
 
 
 def check_long_run(tmp):
@@ -347,9 +519,11 @@ def main():
     r = subprocess.run([RIRDB, 'report', '-o', page, jsonl], capture_output=True, text=True)
     check('rirdb report exits 0', r.returncode == 0, r.stderr)
     check_content(parse(page), lines)
-    check_render(page, tmp)
+    check_render(page, tmp, 'rirmeter page', [('share-src', 'share-dst')],
+                 ['matrix', 'countries', 'holders'])
     check_bad_input(tmp, jsonl)
     check_names_and_nirs(tmp)
+    check_located(tmp)
     check_long_run(tmp)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
