@@ -460,8 +460,8 @@ static size_t side_index(const char *const *names, size_t n, const char *name)
  * the located ones, each side its top countries by bytes and "other".
  * The diagonal (located in the registered country) is outlined, but not
  * ZZ>ZZ or other>other, which say nothing of a match.  rirmeter's own
- * "other" row (beyond its top N) has no countries: its bytes are in no
- * cell, and a note says how many.
+ * "other" row (beyond its top N), like any key that is no "A>B", has no
+ * countries: its bytes are in no cell, and a note says how many.
  */
 static void located_chart(FILE *o, const struct table *t, int dir)
 {
@@ -512,7 +512,8 @@ static void located_chart(FILE *o, const struct table *t, int dir)
 		char v[32];
 		rm_si_format(v, sizeof(v), unplaced, " ");
 		fprintf(o,
-			" %sB in rirmeter's \"other\" row (beyond its top pairs) are in no cell.",
+			" %sB in rows of no pair of countries (rirmeter's \"other\", beyond its "
+			"top pairs) are in no cell.",
 			v);
 	}
 	fputs("</p>\n", o);
@@ -557,11 +558,19 @@ static void located_headline(FILE *o, const struct table *src, const struct tabl
 	fprintf(
 	    o,
 	    "<section class=wide><h2>Registered and located country</h2>\n"
-	    "<p class=headline><strong id=mismatch data-known=%.0f data-differ=%.0f>%s</strong> "
-	    "of the bytes whose registered and located countries are both known (neither is "
-	    "ZZ) were located outside the registered country (source %s, destination "
-	    "%s).</p></section>\n",
-	    known[0] + known[1], differ[0] + differ[1], all, s, d);
+	    "<p class=headline><strong id=mismatch data-known=%.0f data-differ=%.0f>%s</strong> ",
+	    known[0] + known[1], differ[0] + differ[1], all);
+	if (known[0] + known[1] > 0)
+		fprintf(o,
+			"of the bytes whose registered and located countries are both known "
+			"(neither is ZZ) were located outside the registered country (source %s, "
+			"destination %s).",
+			s, d);
+	else /* a share of nothing would read as a number */
+		fputs("no bytes have both their registered and located country known (neither "
+		      "ZZ).",
+		      o);
+	fputs("</p></section>\n", o);
 }
 
 /* The origin split of each direction: holder, other, unknown in that

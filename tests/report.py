@@ -422,7 +422,7 @@ def check_located(tmp):
         check('located %s: the diagonal outlined, not ZZ>ZZ or other' % d,
               page.marked['located-' + d] == marked, (page.marked['located-' + d], marked))
     check('located src: rirmeter\'s "other" named as in no cell',
-          '900 B in rirmeter\'s "other" row' in text, text[:0])
+          '900 B in rows of no pair of countries (rirmeter\'s "other"' in text, text[:0])
     known = differ = 0
     for pairs in (src, dst):
         for k, b in pairs.items():
@@ -460,6 +460,16 @@ def check_located(tmp):
           '<i>' not in text and '<Y>' not in text and
           ('<i', '&"x>DE') in page.cells['located-src'] and
           'AS<i>&"x' in [k for k, _, _ in page.rows['asns']], text.count('<i'))
+    # nothing known on both sides: no share of nothing
+    with open(path, 'w', encoding='utf-8') as f:
+        f.writelines(l for l in lines if '"ZZ>' in l or '"other"' in l)
+    r = subprocess.run([RIRDB, 'report', '-o', out + '.zz', path], capture_output=True,
+                       text=True)
+    with open(out + '.zz', encoding='utf-8') as f:
+        zz = f.read()
+    check('located: no bytes known on both sides, no share given',
+          r.returncode == 0 and '<strong id=mismatch data-known=0 data-differ=0>&ndash;'
+          '</strong> no bytes have both' in zz, r.stderr)
     check_render(out, tmp, 'located page',
                  [('located-src', 'located-dst'), ('countries', 'located'), ('asns', 'origin')],
                  [], 60)  # tables of two to four rows
