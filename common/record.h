@@ -28,7 +28,8 @@ enum rm_field {
 	RM_F_TS,       /* RFC 3339, UTC */
 	RM_F_INTERVAL, /* seconds, or "total" for the totals of a run */
 	RM_F_SNAPSHOT, /* the id of the snapshot that attributed the counts */
-	RM_F_SCOPE,    /* rir, country, nir, holder, rir_pair, health */
+	RM_F_SCOPE,    /* rir, country, nir, holder, rir_pair, health, tunnel, inner_*, the
+			located ones (geo_country, ...): dataplane/rows.c lists them */
 	RM_F_DIR,      /* src or dst; rir_pair and health have none */
 	RM_F_KEY,
 	RM_F_PACKETS,

@@ -270,10 +270,9 @@ static void flush_flows(struct rm_flow_state *st, void *arg)
 /* n (<= RM_MAX_BURST) frames attributed into t's counters, as a live
  * worker attributes a receive burst, for one --tunnels mode (a constant:
  * each mode is its own instance, as the workers' are). */
-static inline __attribute__((always_inline)) void attribute_as(struct thread *t,
-							       const struct rm_capture_frame *f,
-							       unsigned n,
-							       const enum rm_tunnel_mode mode)
+static inline __attribute__((always_inline)) void
+attribute_as(struct thread *t, const struct rm_capture_frame *f, unsigned n,
+	     const enum rm_tunnel_mode mode, const bool located)
 {
 	struct batch *b = t->b;
 	const struct rm_gen_view *g = &b->g->view;
@@ -306,7 +305,7 @@ static inline __attribute__((always_inline)) void attribute_as(struct thread *t,
 	c->rx_bytes += rx_bytes;
 	if (fs && (fs->batch.n4 || fs->batch.n6))
 		flush_flows(fs, &fx);
-	rm_burst_count(g, c, &q, mode);
+	rm_burst_count(g, c, &q, mode, located);
 	if (fs && fs->now_ms > t->clock_ms) { /* between bursts, as workers do */
 		t->clock_ms = fs->now_ms;
 		rm_flow_age(fs, t->clock_ms);
@@ -316,25 +315,33 @@ static inline __attribute__((always_inline)) void attribute_as(struct thread *t,
 static __attribute__((noinline)) void attribute_outer(struct thread *t,
 						      const struct rm_capture_frame *f, unsigned n)
 {
-	attribute_as(t, f, n, RM_TUNNELS_OUTER);
+	attribute_as(t, f, n, RM_TUNNELS_OUTER, false);
+}
+
+static __attribute__((noinline)) void
+attribute_outer_located(struct thread *t, const struct rm_capture_frame *f, unsigned n)
+{
+	attribute_as(t, f, n, RM_TUNNELS_OUTER, true);
 }
 
 static __attribute__((noinline)) void attribute_inner(struct thread *t,
 						      const struct rm_capture_frame *f, unsigned n)
 {
-	attribute_as(t, f, n, RM_TUNNELS_INNER);
+	attribute_as(t, f, n, RM_TUNNELS_INNER, t->b->g->view.located.v4 != NULL);
 }
 
 static __attribute__((noinline)) void attribute_both(struct thread *t,
 						     const struct rm_capture_frame *f, unsigned n)
 {
-	attribute_as(t, f, n, RM_TUNNELS_BOTH);
+	attribute_as(t, f, n, RM_TUNNELS_BOTH, t->b->g->view.located.v4 != NULL);
 }
 
 static void attribute(struct thread *t, const struct rm_capture_frame *f, unsigned n)
 {
 	const enum rm_tunnel_mode mode = t->b->cfg->tunnels;
-	if (mode == RM_TUNNELS_OUTER)
+	if (mode == RM_TUNNELS_OUTER && t->b->g->view.located.v4)
+		attribute_outer_located(t, f, n);
+	else if (mode == RM_TUNNELS_OUTER)
 		attribute_outer(t, f, n);
 	else if (mode == RM_TUNNELS_INNER)
 		attribute_inner(t, f, n);

@@ -21,8 +21,8 @@
  * NAT64: lookup/transition.h) are checked in the counting loop, one flag
  * per IPv6 id, and attributed out of line.  A snapshot with a located
  * layer (gen.h: view->located) is counted by a loop of its own, one more
- * bulk lookup per family and one more count per address; one without it
- * runs the loop it always ran.
+ * bulk lookup per family and one more count per address, in an instance
+ * of the caller's own; one without it runs the loop it always ran.
  */
 #ifndef RM_BURST_H
 #define RM_BURST_H
@@ -311,8 +311,7 @@ static inline void rm_burst_count_queued(const struct rm_gen_view *g, const stru
 
 /* The same with a located layer (g->located bound): each address's
  * located id looked up in bulk beside its attribution, and counted by it
- * into loc[RM_SRC] and loc[RM_DST].  Apart from the function above, so
- * that a snapshot without the layer runs exactly the loop it ran before. */
+ * into loc[RM_SRC] and loc[RM_DST]. */
 static inline void rm_burst_count_located(const struct rm_gen_view *g, const struct rm_count_to *to,
 					  struct rm_cell *const loc[RM_DIRS],
 					  struct rm_cell *via_count, struct rm_burst *b,
@@ -349,14 +348,18 @@ static inline void rm_burst_count_located(const struct rm_gen_view *g, const str
 	}
 }
 
-/* Look up and count what a burst queued in q, for --tunnels mode (the
- * caller's constant). */
-static inline void rm_burst_count(const struct rm_gen_view *g, struct rm_counters *c,
-				  const struct rm_burst_queues *q, const enum rm_tunnel_mode mode)
+/* Look up and count what a burst queued in q, for --tunnels mode and
+ * with the located layer (g->located.v4 != NULL) or without: the caller's
+ * constants, each pair its own instance, so that the one without the
+ * layer is the loop that ran before the layer existed, instruction for
+ * instruction. */
+static inline __attribute__((always_inline)) void
+rm_burst_count(const struct rm_gen_view *g, struct rm_counters *c, const struct rm_burst_queues *q,
+	       const enum rm_tunnel_mode mode, const bool located)
 {
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0, inner_bytes = 0;
-	if (rm_unlikely(g->located.v4 != NULL))
+	if (located)
 		rm_burst_count_located(g, &to, c->by_loc, c->via, q->b, q->n4, q->n6, &bytes);
 	else
 		rm_burst_count_queued(g, &to, c->via, q->b, q->n4, q->n6, &bytes);

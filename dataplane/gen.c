@@ -36,6 +36,13 @@ void rm_gen_transition(const struct rm_transition *t)
 	transition = t;
 }
 
+static bool located = true;
+
+void rm_gen_located(bool on)
+{
+	located = on;
+}
+
 struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_flags, char *err,
 			   size_t errlen)
 {
@@ -51,7 +58,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	/* The located layer's tables: built before the counters, which are
 	 * sized by its ids.  A few hundred ms for the full location.db, on
 	 * the main lcore while the previous generation still counts. */
-	if (rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, err, errlen)) {
+	if (located && rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, err, errlen)) {
 		rm_snapshot_close(g->snap);
 		free(g);
 		return NULL;

@@ -53,6 +53,10 @@ struct rm_gen {
  * prefixes (well-known and --nat64) transition addresses are read by; each
  * generation adds its snapshot's (rirdb build --nat64). */
 void rm_gen_transition(const struct rm_transition *t);
+/* Process-wide, set once before the first generation opens: whether a
+ * snapshot's located layer is counted (rirmeter --no-located: not; its
+ * tables are then not built). */
+void rm_gen_located(bool on);
 
 /* The generation of the snapshot at path (opened with snap_flags,
  * snapshot.h: RM_SNAP_HUGEPAGE for a long run, whose lookups repay the

@@ -18,7 +18,8 @@ holder id, "other" when it has another holder's, "unknown" otherwise.
 records (NetFlow v5, IPFIX with elements 16/17) with and without their
 own AS numbers: the asn scope takes the record's AS where it is not 0,
 the database's elsewhere, and health counts both.  Without the layer, the
-output is what it was: no located scope, every other row the same.
+output is what it was: no located scope, every other row the same; and
+so it is with the layer under --no-located.
 """
 import collections
 import ipaddress
@@ -236,6 +237,10 @@ def main():
               rc == 0 and totals(plain_lines) == others and
               not any(r['scope'] in LOCATED for r in plain_lines),
               err + diff(totals(plain_lines), others))
+
+        rc, off_lines, err = run(geo, caps, '--top', '100000', '--no-located')
+        check('--no-located: the layer ignored, every other total the same',
+              rc == 0 and totals(off_lines) == others, err + diff(totals(off_lines), others))
 
         # Flow records with and without their own AS numbers.
         addrs = sorted({i[0] for i in items if ':' not in i[0] and not i[2]})[:200]

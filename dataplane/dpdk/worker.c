@@ -131,7 +131,7 @@ static inline void free_burst(struct rte_mbuf **pkts, uint16_t n)
  * nothing of the others). */
 static inline __attribute__((always_inline)) void
 process_as(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
-	   struct rte_mbuf **pkts, uint16_t n, const enum rm_tunnel_mode mode)
+	   struct rte_mbuf **pkts, uint16_t n, const enum rm_tunnel_mode mode, const bool located)
 {
 	struct rm_burst b, inner;
 	struct rm_burst_queues q = {&b, &inner, 0, 0, 0, 0};
@@ -154,17 +154,26 @@ process_as(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_cou
 	if (flows && (w->fs->batch.n4 || w->fs->batch.n6))
 		flush_flows(w->fs, &fx);
 	free_burst(pkts, n);
-	rm_burst_count(g, c, &q, mode);
+	rm_burst_count(g, c, &q, mode, located);
 }
 
 /* The instances, out of line: inlined into the poll loop, whose values
- * stay live around it, a burst spilled its own. */
+ * stay live around it, a burst spilled its own.  The default mode has one
+ * without the located layer and one with it; the others test for it. */
 static __attribute__((noinline)) void process_outer(const struct rm_worker *w,
 						    const struct rm_gen_view *g,
 						    struct rm_counters *c, struct rte_mbuf **pkts,
 						    uint16_t n)
 {
-	process_as(w, g, c, pkts, n, RM_TUNNELS_OUTER);
+	process_as(w, g, c, pkts, n, RM_TUNNELS_OUTER, false);
+}
+
+static __attribute__((noinline)) void process_outer_located(const struct rm_worker *w,
+							    const struct rm_gen_view *g,
+							    struct rm_counters *c,
+							    struct rte_mbuf **pkts, uint16_t n)
+{
+	process_as(w, g, c, pkts, n, RM_TUNNELS_OUTER, true);
 }
 
 static __attribute__((noinline)) void process_inner(const struct rm_worker *w,
@@ -172,7 +181,7 @@ static __attribute__((noinline)) void process_inner(const struct rm_worker *w,
 						    struct rm_counters *c, struct rte_mbuf **pkts,
 						    uint16_t n)
 {
-	process_as(w, g, c, pkts, n, RM_TUNNELS_INNER);
+	process_as(w, g, c, pkts, n, RM_TUNNELS_INNER, g->located.v4 != NULL);
 }
 
 static __attribute__((noinline)) void process_both(const struct rm_worker *w,
@@ -180,15 +189,18 @@ static __attribute__((noinline)) void process_both(const struct rm_worker *w,
 						   struct rm_counters *c, struct rte_mbuf **pkts,
 						   uint16_t n)
 {
-	process_as(w, g, c, pkts, n, RM_TUNNELS_BOTH);
+	process_as(w, g, c, pkts, n, RM_TUNNELS_BOTH, g->located.v4 != NULL);
 }
 
 static void process(const struct rm_worker *w, const struct rm_gen_view *g, struct rm_counters *c,
 		    struct rte_mbuf **pkts, uint16_t n)
 {
-	if (likely(w->tunnels == RM_TUNNELS_OUTER))
-		process_outer(w, g, c, pkts, n);
-	else if (w->tunnels == RM_TUNNELS_INNER)
+	if (likely(w->tunnels == RM_TUNNELS_OUTER)) {
+		if (g->located.v4)
+			process_outer_located(w, g, c, pkts, n);
+		else
+			process_outer(w, g, c, pkts, n);
+	} else if (w->tunnels == RM_TUNNELS_INNER)
 		process_inner(w, g, c, pkts, n);
 	else
 		process_both(w, g, c, pkts, n);
