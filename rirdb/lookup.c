@@ -5,10 +5,11 @@
  * One row per address or AS number (from the arguments, else one per line
  * of standard input): registry, status, country, NIR, holder (its name
  * where one was loaded, and where the name came from), the holder's AS
- * numbers, with a located layer the country and origin AS, the block and
- * the record it came from.  A 6to4, Teredo or NAT64 address (well-known
- * prefixes, and --nat64's) is answered as the IPv4 it carries (Teredo:
- * the client's), with `via` saying how, `embedded` that IPv4 and
+ * numbers, with a located layer the country, origin AS and origin (whether
+ * that AS is the holder's: rm_ref_origin), the block and the record it
+ * came from.  A 6to4, Teredo or NAT64 address (well-known prefixes, and
+ * --nat64's) is answered as the IPv4 it carries (Teredo: the client's),
+ * with `via` saying how, `embedded` that IPv4 and
  * `teredo_server` the Teredo server's (transition.h).  A bad address gets
  * an error row and the run goes on, then exits 1.  --reference answers
  * from the range lists (the oracle) instead of the lookup tables.  The
@@ -38,6 +39,8 @@ struct answer {
 	const char *error; /* NULL when answered */
 	const char *rir, *status, *nir, *holder, *holder_id, *holder_source, *source;
 	char cc[3], geo_cc[3], origin_asn[16];
+	uint32_t attr;	    /* the attribution answered */
+	const char *origin; /* "" for an AS number */
 	char holder_asns[RIRDB_HOLDER_ASNS_MAX];
 	char block[RM_TEXT_MAX], range[RM_TEXT_MAX], date[16];
 	unsigned line;
@@ -58,18 +61,19 @@ static void json_string(FILE *o, const char *key, const char *s, int first)
 }
 
 static const char *const columns[] = {
-    "addr",	   "rir",	    "cc",	"status",	 "nir",	  "holder", "holder_id",
-    "holder_asns", "holder_source", "geo_cc",	"origin_asn",	 "block", "range",  "date",
-    "source",	   "via",	    "embedded", "teredo_server", "error"};
+    "addr",	   "rir",	    "cc",     "status",	    "nir",	     "holder", "holder_id",
+    "holder_asns", "holder_source", "geo_cc", "origin_asn", "origin",	     "block",  "range",
+    "date",	   "source",	    "via",    "embedded",   "teredo_server", "error"};
 #define N_COLUMNS  (sizeof(columns) / sizeof(columns[0]))
-#define COL_GEO_CC 9 /* and origin_asn after it: only with a located layer */
+#define COL_GEO_CC 9 /* then origin_asn and origin: only with a located layer */
+#define N_GEO_COLS 3
 
-/* The snapshot has a located layer: geo_cc and origin_asn are printed. */
+/* The snapshot has a located layer: geo_cc, origin_asn and origin are printed. */
 static int with_geo;
 
 static int column_shown(size_t i)
 {
-	return with_geo || (i != COL_GEO_CC && i != COL_GEO_CC + 1);
+	return with_geo || i < COL_GEO_CC || i >= COL_GEO_CC + N_GEO_COLS;
 }
 
 /* The CSV header. */
@@ -97,6 +101,7 @@ static void print_answer(FILE *o, enum out_format fmt, const struct answer *a)
 				    a->error ? "" : a->holder_source,
 				    a->error ? "" : a->geo_cc,
 				    a->error ? "" : a->origin_asn,
+				    a->error || !a->origin ? "" : a->origin,
 				    a->block,
 				    a->range,
 				    a->date,
@@ -138,6 +143,7 @@ static void fill_answer(const struct rm_lookup *l, struct answer *a, enum rm_fam
 				     : rm_lookup6_one(l, b6);
 	uint32_t blk = fam == RM_V6 ? db->v6.block[range] : r32->block[range];
 	const struct rm_attr *at = &db->attrs[id];
+	a->attr = id;
 	a->rir = rm_rir_name(at->rir);
 	a->status = rm_status_name(at->status);
 	a->cc[0] = at->cc[0];
@@ -169,7 +175,8 @@ static void dotted(uint32_t v4, char out[16])
 
 /* The located layer's answer for the address as written: a transition
  * address's own network, as the location database and mmdblookup see it
- * (rir, country and holder follow the IPv4 it carries). */
+ * (rir, country and holder follow the IPv4 it carries).  origin: whether
+ * that origin AS is the holder's of the attribution the row shows. */
 static void fill_located(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key)
 {
 	if (!db->n_geo)
@@ -180,6 +187,7 @@ static void fill_located(const struct rm_db *db, struct answer *a, enum rm_famil
 	a->geo_cc[1] = g->cc[1];
 	if (g->asn)
 		snprintf(a->origin_asn, sizeof(a->origin_asn), "AS%u", g->asn);
+	a->origin = rm_origin_name(rm_ref_origin(db, a->attr, g->asn));
 }
 
 /* An IPv6 address: as the IPv4 it carries when it is a transition
