@@ -23,6 +23,16 @@
  * (transition.h), and in the scope "via" by how; --annotate adds
  * " via=HOW" to such an address.
  *
+ * With a located layer (issue #25) each batch is also looked up in the
+ * layer's tables (lookup.h: one located id per address, a transition
+ * address's the IPv4 it carries, so that registered and located speak of
+ * the same address), counted per located id beside the per-attribution
+ * counts, and grouped into four more scopes: geo_country ("DE", ZZ when
+ * unknown), country_located (registered>located, "NL>DE"; top N, then
+ * other), asn ("AS3333", none; top N, then other) and origin (holder,
+ * other, unknown: whether the origin AS is the block holder's).  Without
+ * the layer nothing of this runs and the outputs are as they were.
+ *
  * Exit codes: 0; 1 when an input could not be read (the others are still
  * scanned and reported); 2 usage errors.
  */
@@ -67,7 +77,11 @@ struct tally {
 	uint8_t v6[BATCH][16];
 	unsigned n4, n6;
 	uint64_t *count, *distinct; /* per attribution id */
-	struct addr_set seen;	    /* with --distinct */
+	/* The located layer's tables, NULL without one; counts per located id. */
+	const struct rm_geo_lookup *geo;
+	uint32_t gids[BATCH];
+	uint64_t *lcount, *ldistinct;
+	struct addr_set seen; /* with --distinct */
 	uint64_t found;
 	uint64_t via[RM_VIA_COUNT]; /* addresses counted as the IPv4 they carry */
 	uint64_t via_distinct[RM_VIA_COUNT];
@@ -132,6 +146,27 @@ static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
 	return 1;
 }
 
+/* t's counters, for its lookups (t->lk, t->geo); 0 or -1. */
+static int tally_alloc(struct tally *t)
+{
+	t->count = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
+	t->distinct = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
+	if (t->geo) {
+		t->lcount = calloc(t->geo->n_loc + 1, sizeof(uint64_t));
+		t->ldistinct = calloc(t->geo->n_loc + 1, sizeof(uint64_t));
+	}
+	return t->count && t->distinct && (!t->geo || (t->lcount && t->ldistinct)) ? 0 : -1;
+}
+
+static void tally_free(struct tally *t)
+{
+	free(t->count);
+	free(t->distinct);
+	free(t->lcount);
+	free(t->ldistinct);
+	free(t->seen.keys);
+}
+
 /* Count one address; 1 when it is new to the distinct set. */
 static int count_id(struct tally *t, uint32_t id, const uint8_t key[16])
 {
@@ -144,13 +179,40 @@ static int count_id(struct tally *t, uint32_t id, const uint8_t key[16])
 	return 1;
 }
 
+/* Count one address for its located id; fresh: new to the distinct set
+ * (count_id's answer, so the set is tested once per address). */
+static void count_located(struct tally *t, uint32_t gid, int fresh)
+{
+	if (gid >= t->geo->n_loc)
+		gid = 0; /* as in count_id */
+	t->lcount[gid]++;
+	t->ldistinct[gid] += (unsigned)fresh;
+}
+
+/* The located id of IPv6 address a, looked up as gid: its embedded IPv4's
+ * when it is a transition address (how, from attribute6), as the
+ * registry's answer is. */
+static uint32_t locate6(const struct rm_geo_lookup *g, const uint8_t a[16], uint32_t gid,
+			enum rm_via how)
+{
+	uint32_t v4, server;
+	if (how == RM_VIA_NONE ||
+	    rm_transition_embedded(&transition, a, &v4, &server) == RM_VIA_NONE)
+		return gid;
+	return rm_geo_lookup4_one(g, v4);
+}
+
 static void flush4(struct tally *t)
 {
 	rm_lookup4_bulk(&t->lk, t->v4, t->ids, t->n4);
+	if (t->geo)
+		rm_geo_lookup4_bulk(t->geo, t->v4, t->gids, t->n4);
 	for (unsigned i = 0; i < t->n4; i++) {
 		uint8_t k[16] = {0};
 		rm_put_be32(k + 12, t->v4[i]);
-		count_id(t, t->ids[i], k);
+		int fresh = count_id(t, t->ids[i], k);
+		if (t->geo)
+			count_located(t, t->gids[i], fresh);
 	}
 	t->n4 = 0;
 }
@@ -158,14 +220,19 @@ static void flush4(struct tally *t)
 static void flush6(struct tally *t)
 {
 	rm_lookup6_bulk(&t->lk, (const uint8_t(*)[16])t->v6, t->ids, t->n6);
+	if (t->geo)
+		rm_geo_lookup6_bulk(t->geo, (const uint8_t(*)[16])t->v6, t->gids, t->n6);
 	for (unsigned i = 0; i < t->n6; i++) {
 		enum rm_via how;
 		t->ids[i] = attribute6(&t->lk, t->v6[i], t->ids[i], t->via, &how);
 		uint8_t k[16];
 		memcpy(k, t->v6[i], 16);
 		k[10] ^= 0x5a; /* keep ::a.b.c.d (an IPv6 key) apart from IPv4 keys */
-		if (count_id(t, t->ids[i], k) && how != RM_VIA_NONE)
+		int fresh = count_id(t, t->ids[i], k);
+		if (fresh && how != RM_VIA_NONE)
 			t->via_distinct[how]++;
+		if (t->geo)
+			count_located(t, locate6(t->geo, t->v6[i], t->gids[i], how), fresh);
 	}
 	t->n6 = 0;
 }
@@ -546,11 +613,14 @@ static void show_parts(const char *path, struct part *w, unsigned n, uint64_t be
 	}
 }
 
-/* Add w's counts to t; its distinct addresses new to t count for their id. */
+/* Add w's counts to t; its distinct addresses new to t count for their
+ * id (and located id). */
 static void merge_part(struct tally *t, struct part *w)
 {
 	for (uint32_t id = 0; id < t->lk.db->n_attrs; id++)
 		t->count[id] += w->t.count[id];
+	for (uint32_t id = 0; t->geo && id < t->geo->n_loc; id++)
+		t->lcount[id] += w->t.lcount[id];
 	t->found += w->t.found;
 	t->oom |= w->t.oom;
 	for (unsigned k = 0; k < RM_VIA_COUNT; k++)
@@ -560,9 +630,11 @@ static void merge_part(struct tally *t, struct part *w)
 		if (!k[16] || !set_add(&t->seen, k, &t->oom))
 			continue;
 		static const uint8_t zero[12];
-		uint32_t id;
+		uint32_t id, gid = 0;
 		if (memcmp(k, zero, 12) == 0) {
 			id = rm_lookup4_one(&t->lk, rm_get_be32(k + 12));
+			if (t->geo)
+				gid = rm_geo_lookup4_one(t->geo, rm_get_be32(k + 12));
 		} else {
 			uint8_t a[16];
 			memcpy(a, k, 16);
@@ -571,8 +643,14 @@ static void merge_part(struct tally *t, struct part *w)
 			id = attribute6(&t->lk, a, rm_lookup6_one(&t->lk, a), NULL, &how);
 			if (how != RM_VIA_NONE)
 				t->via_distinct[how]++;
+			if (t->geo) {
+				rm_geo_lookup6_bulk(t->geo, (const uint8_t(*)[16])a, &gid, 1);
+				gid = locate6(t->geo, a, gid, how);
+			}
 		}
 		t->distinct[id < t->lk.db->n_attrs ? id : 0]++;
+		if (t->geo)
+			t->ldistinct[gid < t->geo->n_loc ? gid : 0]++;
 	}
 }
 
@@ -611,11 +689,9 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 		if (end < at)
 			end = at;
 		w[i] = (struct part){.sdb = sdb, .p = m + at, .n = end - at};
-		w[i].t = (struct tally){.lk = t->lk, .want_distinct = t->want_distinct};
-		w[i].t.count = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
-		w[i].t.distinct = calloc(t->lk.db->n_attrs + 1, sizeof(uint64_t));
-		if (!w[i].t.count || !w[i].t.distinct ||
-		    pthread_create(&tid[i], NULL, scan_part, &w[i])) {
+		w[i].t =
+		    (struct tally){.lk = t->lk, .geo = t->geo, .want_distinct = t->want_distinct};
+		if (tally_alloc(&w[i].t) || pthread_create(&tid[i], NULL, scan_part, &w[i])) {
 			rc = -1;
 			break;
 		}
@@ -630,11 +706,8 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 			rc = -1;
 		merge_part(t, &w[i]);
 	}
-	for (unsigned i = 0; w && i < threads; i++) {
-		free(w[i].t.count);
-		free(w[i].t.distinct);
-		free(w[i].t.seen.keys);
-	}
+	for (unsigned i = 0; w && i < threads; i++)
+		tally_free(&w[i].t);
 	free(w);
 	free(tid);
 	munmap((void *)m, len);
@@ -673,6 +746,26 @@ static int by_count(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
+/* m rows, one per id: those of one key added up, sorted by count. */
+static void merge_rows(struct rows *out, size_t m)
+{
+	qsort(out->v, m, sizeof(*out->v), by_key);
+	size_t w = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (w && strcmp(out->v[w - 1].key, out->v[i].key) == 0) {
+			out->v[w - 1].count += out->v[i].count;
+			out->v[w - 1].distinct += out->v[i].distinct;
+			if (!*out->v[w - 1].name) /* ids of one holder: one name */
+				out->v[w - 1].name = out->v[i].name;
+			free(out->v[i].key);
+		} else {
+			out->v[w++] = out->v[i];
+		}
+	}
+	out->n = w;
+	qsort(out->v, w, sizeof(*out->v), by_count);
+}
+
 /* The ids that were seen, grouped by their key; sorted by count. */
 static int group_by(const struct tally *t,
 		    int (*key)(const struct rm_db *, const struct rm_attr *, char *, size_t),
@@ -694,25 +787,65 @@ static int group_by(const struct tally *t,
 		out->v[m++] =
 		    (struct row){k, t->count[id], t->distinct[id], rm_holder_key_name(t->lk.db, a)};
 	}
-	qsort(out->v, m, sizeof(*out->v), by_key);
-	size_t w = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (w && strcmp(out->v[w - 1].key, out->v[i].key) == 0) {
-			out->v[w - 1].count += out->v[i].count;
-			out->v[w - 1].distinct += out->v[i].distinct;
-			if (!*out->v[w - 1].name) /* ids of one holder: one name */
-				out->v[w - 1].name = out->v[i].name;
-			free(out->v[i].key);
-		} else {
-			out->v[w++] = out->v[i];
-		}
-	}
-	out->n = w;
-	qsort(out->v, w, sizeof(*out->v), by_count);
+	merge_rows(out, m);
 	return 0;
 }
 
-/* Holders beyond the top N become one "other" row. */
+/* The located keys (at most 15 characters): country ("ZZ" for "\0\0"),
+ * registered>located country, origin AS, origin. */
+static const char *cc_or_zz(const char cc[2])
+{
+	return cc[0] ? cc : "ZZ";
+}
+
+static void key_geo_country(const struct rm_located *l, char *k, size_t n)
+{
+	snprintf(k, n, "%.2s", cc_or_zz(l->cc));
+}
+
+static void key_country_located(const struct rm_located *l, char *k, size_t n)
+{
+	snprintf(k, n, "%.2s>%.2s", cc_or_zz(l->reg_cc), cc_or_zz(l->cc));
+}
+
+static void key_asn(const struct rm_located *l, char *k, size_t n)
+{
+	if (l->asn)
+		snprintf(k, n, "AS%" PRIu32, l->asn);
+	else
+		snprintf(k, n, "none");
+}
+
+static void key_origin(const struct rm_located *l, char *k, size_t n)
+{
+	snprintf(k, n, "%s", rm_origin_name((enum rm_origin)l->origin));
+}
+
+/* The located ids that were seen, grouped by their key; sorted by count. */
+static int group_located(const struct tally *t,
+			 void (*key)(const struct rm_located *, char *, size_t), struct rows *out)
+{
+	size_t m = 0;
+	out->v = calloc(t->geo->n_loc + 1, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	for (uint32_t id = 0; id < t->geo->n_loc; id++) {
+		if (!t->lcount[id])
+			continue;
+		char k[32];
+		key(&t->geo->loc[id], k, sizeof(k));
+		out->v[m] = (struct row){strdup(k), t->lcount[id], t->ldistinct[id], ""};
+		if (!out->v[m++].key) {
+			out->n = m - 1;
+			return -1;
+		}
+	}
+	merge_rows(out, m);
+	return 0;
+}
+
+/* Keys beyond the top N (holders, country_located, asn) become one "other"
+ * row. */
 static int cut_top(struct rows *r, size_t top)
 {
 	if (r->n <= top)
@@ -741,6 +874,7 @@ struct sink {
 	FILE *json, *csv, *table;
 	char ts[RM_RFC3339_LEN], snap[16];
 	int distinct;
+	int scope_width; /* the table's scope column: wider for the located scopes */
 };
 
 /* The records' fields: the totals of one run, with distinct when asked. */
@@ -770,7 +904,7 @@ static void emit(const struct sink *s, const char *scope, const struct row *r)
 	if (s->table) {
 		char key[4 * RM_KEY_MAX]; /* the display text (output.h) */
 		rm_text_escape(key, sizeof(key), r->key);
-		fprintf(s->table, "%-8s %-40s %14" PRIu64, scope, key, r->count);
+		fprintf(s->table, "%-*s %-40s %14" PRIu64, s->scope_width, scope, key, r->count);
 		if (s->distinct)
 			fprintf(s->table, " %14" PRIu64, r->distinct);
 		if (named) { /* display text, as the key (output.h) */
@@ -779,6 +913,31 @@ static void emit(const struct sink *s, const char *scope, const struct row *r)
 		}
 		fputc('\n', s->table);
 	}
+}
+
+/* The located scopes, after the others (a run without the layer writes
+ * what it wrote before). */
+static int write_located(const struct tally *t, const struct sink *s, unsigned top)
+{
+	static const struct {
+		const char *scope;
+		void (*key)(const struct rm_located *, char *, size_t);
+		int top; /* top N, then other, as for holders */
+	} scopes[] = {{"geo_country", key_geo_country, 0},
+		      {"country_located", key_country_located, 1},
+		      {"asn", key_asn, 1},
+		      {"origin", key_origin, 0}};
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		struct rows r = {0};
+		int bad =
+		    group_located(t, scopes[i].key, &r) || (scopes[i].top && cut_top(&r, top));
+		for (size_t j = 0; !bad && j < r.n; j++)
+			emit(s, scopes[i].scope, &r.v[j]);
+		free_rows(&r);
+		if (bad)
+			return -1;
+	}
+	return 0;
 }
 
 static int write_report(const struct tally *t, const struct sink *s, unsigned top)
@@ -791,8 +950,8 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 	if (s->csv)
 		rm_record_write_csv_header(s->csv, scan_fields(s));
 	if (s->table)
-		fprintf(s->table, "%-8s %-40s %14s%s  name\n", "scope", "key", "count",
-			s->distinct ? "       distinct" : "");
+		fprintf(s->table, "%-*s %-40s %14s%s  name\n", s->scope_width, "scope", "key",
+			"count", s->distinct ? "       distinct" : "");
 	for (unsigned k = 0; k < RM_RIR_COUNT; k++) {
 		struct row r = {(char *)rm_rir_name(k), rc[k], rd[k], NULL};
 		emit(s, "rir", &r);
@@ -814,7 +973,7 @@ static int write_report(const struct tally *t, const struct sink *s, unsigned to
 	free_rows(&cc);
 	free_rows(&nir);
 	free_rows(&ho);
-	return bad ? -1 : 0;
+	return bad || (t->geo && write_located(t, s, top)) ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -825,11 +984,13 @@ static const char usage_text[] =
     "       rirdb scan -d FILE --annotate [--quiet] [--nat64 PREFIX,...] [PATH...]\n"
     "Attributes every IPv4 and IPv6 address literal in the text of each PATH\n"
     "(plain or gzip; standard input when none or -): counts per rir, country, nir\n"
-    "and holder (top N, default 20, then other). A table on standard output unless\n"
-    "--json or --csv is given. --annotate instead copies each line to standard\n"
-    "output with \" addr=A rir=R cc=CC holder=H\" appended for each address\n"
-    "(\" nir=N\" after the cc of an address under a NIR; \" geo=CC asn=ASn\" after the\n"
-    "holder when the snapshot has a located layer).\n"
+    "and holder (top N, default 20, then other); with a located layer also per\n"
+    "geo_country, country_located (registered>located, top N), asn (top N) and\n"
+    "origin (holder, other, unknown). A table on standard output unless --json or\n"
+    "--csv is given. --annotate instead copies each line to standard output with\n"
+    "\" addr=A rir=R cc=CC holder=H\" appended for each address (\" nir=N\" after the\n"
+    "cc of an address under a NIR; \" geo=CC asn=ASn\" after the holder when the\n"
+    "snapshot has a located layer).\n"
     "A 6to4, Teredo or NAT64 address (64:ff9b::/96, 64:ff9b:1::/48, --nat64's)\n"
     "counts as the IPv4 it carries, and in the scope via (annotated via=HOW).\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
@@ -931,6 +1092,7 @@ int rirdb_scan(int argc, char **argv)
 		return 1;
 	}
 	struct tally t = {.want_distinct = distinct};
+	struct rm_geo_lookup geo = {0};
 	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST);  /* always binds */
 	rm_transition_add_db(&transition, t.lk.db); /* rirdb build --nat64's */
 	if (rm_via_map_init(&via_map, &t.lk, &transition)) {
@@ -938,13 +1100,20 @@ int rirdb_scan(int argc, char **argv)
 		rm_snapshot_close(snap);
 		return 1;
 	}
-	t.count = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
-	t.distinct = calloc(t.lk.db->n_attrs + 1, sizeof(uint64_t));
+	/* The located layer's tables, when counting (--annotate answers one
+	 * address at a time from the range lists). */
+	if (!annotate && rm_geo_lookup_build(&geo, t.lk.db, RM_SIMD_BEST, err, sizeof(err))) {
+		fprintf(stderr, "rirdb scan: %s\n", err);
+		rm_via_map_free(&via_map);
+		rm_snapshot_close(snap);
+		return 1;
+	}
+	t.geo = geo.loc ? &geo : NULL;
 	char *piece = malloc(PIECE);
 	struct rl_scan_db *sdb = rl_scan_db_new(err, sizeof(err));
 	struct rl_scanner *sc = sdb ? rl_scanner_new(sdb, err, sizeof(err)) : NULL;
 	int rc = 0;
-	if (!t.count || !t.distinct || !piece || !sc) {
+	if (tally_alloc(&t) || !piece || !sc) {
 		fprintf(stderr, "rirdb scan: %s\n", sc ? "out of memory" : err);
 		rc = 1;
 		goto out;
@@ -981,7 +1150,7 @@ int rirdb_scan(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	struct sink s = {.distinct = distinct};
+	struct sink s = {.distinct = distinct, .scope_width = t.geo ? 15 : 8};
 	int out_bad = 0; /* unreadable inputs still get a report of the others */
 	rm_rfc3339(s.ts, (double)time(NULL), 0);
 	snprintf(s.snap, sizeof(s.snap), "%08x", rm_snapshot_crc(snap));
@@ -1008,9 +1177,8 @@ out:
 	rl_scanner_free(sc);
 	rl_scan_db_free(sdb);
 	free(piece);
-	free(t.count);
-	free(t.distinct);
-	free(t.seen.keys);
+	tally_free(&t);
+	rm_geo_lookup_free(&geo);
 	rm_via_map_free(&via_map);
 	rm_snapshot_close(snap);
 	return rc;
