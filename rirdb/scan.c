@@ -265,7 +265,7 @@ static double now_s(void)
  * token); the line is then written with " addr=A rir=R cc=CC holder=H" for
  * each address appended before its line ending, " nir=N" after the cc of an
  * address under a NIR (so lines of space under none read as before), and
- * with a located layer " geo=CC asn=ASn" after the holder.
+ * with a located layer " geo=CC asn=ASn origin=O" after the holder.
  */
 struct annot {
 	const struct rm_lookup *lk;
@@ -316,10 +316,13 @@ static void put_value(FILE *o, const char *raw)
 	fputc('"', o);
 }
 
-/* With a located layer: " geo=CC asn=ASn" (ZZ and none when the layer
- * knows nothing), from its reference lookup (a binary search: --annotate
- * answers one address at a time anyway). */
-static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *f)
+/* With a located layer: " geo=CC asn=ASn origin=O" (ZZ, none and unknown
+ * when the layer knows nothing), from its reference lookup (a binary
+ * search: --annotate answers one address at a time anyway), for the
+ * address as written, as rirdb lookup's geo_cc, origin_asn and origin;
+ * origin compares that AS with the holder of attribution id, the one the
+ * line shows. */
+static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *f, uint32_t id)
 {
 	uint32_t g = f->v6 ? rm_ref_geo6(db, rm_v6_from_bytes(f->v6addr)) : rm_ref_geo4(db, f->v4);
 	const struct rm_geo *x = &db->geo[g];
@@ -328,6 +331,7 @@ static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *
 		fprintf(o, " asn=AS%u", x->asn);
 	else
 		fputs(" asn=none", o);
+	fprintf(o, " origin=%s", rm_origin_name(rm_ref_origin(db, id, x->asn)));
 }
 
 /* One line (with its newline, if any) as a stream of its own: a newline
@@ -356,7 +360,9 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 			id = rm_lookup4_one(an->lk, f->v4);
 			inet_ntop(AF_INET, be, a, sizeof(a));
 		}
-		const struct rm_attr *at = &an->lk->db->attrs[id < an->lk->db->n_attrs ? id : 0];
+		if (id >= an->lk->db->n_attrs)
+			id = 0;
+		const struct rm_attr *at = &an->lk->db->attrs[id];
 		rm_key_holder(an->lk->db, at, key, sizeof(key));
 		fprintf(an->out, " addr=%s rir=%s cc=%.2s", a, rm_rir_name(at->rir),
 			at->cc[0] ? at->cc : "ZZ");
@@ -367,7 +373,7 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 		if (how != RM_VIA_NONE)
 			fprintf(an->out, " via=%s", rm_via_name(how));
 		if (an->lk->db->n_geo)
-			put_located(an->out, an->lk->db, f);
+			put_located(an->out, an->lk->db, f, id);
 	}
 	fwrite(l + body, 1, n - body, an->out);
 }
@@ -989,8 +995,8 @@ static const char usage_text[] =
     "origin (holder, other, unknown). A table on standard output unless --json or\n"
     "--csv is given. --annotate instead copies each line to standard output with\n"
     "\" addr=A rir=R cc=CC holder=H\" appended for each address (\" nir=N\" after the\n"
-    "cc of an address under a NIR; \" geo=CC asn=ASn\" after the holder when the\n"
-    "snapshot has a located layer).\n"
+    "cc of an address under a NIR; \" geo=CC asn=ASn origin=O\" after the holder\n"
+    "when the snapshot has a located layer).\n"
     "A 6to4, Teredo or NAT64 address (64:ff9b::/96, 64:ff9b:1::/48, --nat64's)\n"
     "counts as the IPv4 it carries, and in the scope via (annotated via=HOW).\n"
     "Plain files of 2 MiB or more are split at line boundaries across --threads\n"
