@@ -9,11 +9,19 @@ lists, picked at random, half uniform), that `rirdb lookup`'s geo_cc and
 origin_asn equal what libloc's own Python bindings (Debian python3-location,
 run by /usr/bin/python3) answer: an independent check of the layer.  Also:
 the registry columns are unchanged by the layer, and a snapshot without it
-prints no located columns.  Skipped, counted, without the database.
+prints no located columns.  `rirdb scan`'s located scopes (geo_country,
+country_located, asn, origin; --distinct; split across threads) add up to
+what `rirdb lookup --reference` answers per address, 6to4 addresses located
+as the IPv4 they carry; lookup's origin equals a recomputation from the AS
+numbers' delegations (AFRINIC's extended file: the only one with holder
+ids); a scan without the layer writes none of this.  Skipped, counted,
+without the database.
 """
+import collections
 import csv
 import io
 import ipaddress
+import json
 import os
 import random
 import re
@@ -57,9 +65,9 @@ def libloc(*args, stdin=None):
     return p.stdout
 
 
-def lookup(snap, addrs):
-    p = subprocess.run([RIRDB, 'lookup', '-d', snap], input='\n'.join(addrs) + '\n',
-                       capture_output=True, text=True, timeout=600)
+def lookup(snap, addrs, *opts):
+    p = subprocess.run([RIRDB, 'lookup', '-d', snap] + list(opts),
+                       input='\n'.join(addrs) + '\n', capture_output=True, text=True, timeout=600)
     return list(csv.DictReader(io.StringIO(p.stdout)))
 
 
@@ -150,6 +158,179 @@ def check_mmdb(tmp, inputs, addrs, libloc_want):
           p.stderr[-500:])
 
 
+LOCATED = ('geo_country', 'country_located', 'asn', 'origin')
+TOP = 5
+
+
+def afrinic_addrs(data, rnd, n):
+    """n addresses inside random blocks of AFRINIC's extended file (holder ids)."""
+    blocks = []
+    with open(os.path.join(data, 'rir', 'delegated-afrinic-extended-20230323')) as f:
+        for line in f:
+            r = line.rstrip('\n').split('|')
+            if len(r) >= 8 and r[2] in ('ipv4', 'ipv6') and r[7] and r[1] != '*':
+                blocks.append(r)
+    out = []
+    for r in rnd.sample(blocks, n):
+        lo = int(ipaddress.ip_address(r[3]))
+        size = int(r[4]) if r[2] == 'ipv4' else 1 << (128 - int(r[4]))
+        out.append(str(ipaddress.ip_address(lo + rnd.randrange(size))))
+    return out
+
+
+def six_to_four(v4):
+    a = int(ipaddress.IPv4Address(v4))
+    return str(ipaddress.IPv6Address((0x2002 << 112) | (a << 80) | 1))
+
+
+def located_keys(row):
+    """The four located keys of a `rirdb lookup` row."""
+    reg, loc = row['cc'] or 'ZZ', row['geo_cc'] or 'ZZ'
+    return {'geo_country': loc, 'country_located': '%s>%s' % (reg, loc),
+            'asn': row['origin_asn'] or 'none', 'origin': row['origin']}
+
+
+def fold(counts, distinct, top):
+    """Top N keys by count (then key), the rest as "other", as scan cuts holders."""
+    keys = sorted(counts, key=lambda k: (-counts[k], k))
+    c = {k: counts[k] for k in keys[:top]}
+    d = {k: distinct[k] for k in keys[:top]}
+    if len(keys) > top:
+        c['other'] = sum(counts[k] for k in keys[top:])
+        d['other'] = sum(distinct[k] for k in keys[top:])
+    return c, d
+
+
+def expected_scopes(geo, text_addrs):
+    """What scan must count per located scope: (count, distinct) per key, from
+    `rirdb lookup --reference` of each address (a 6to4 one's embedded IPv4)."""
+    uniq = sorted(set(text_addrs))
+    rows = {r['addr']: r for r in lookup(geo, uniq, '--reference')}
+    where = {a: rows[a]['embedded'] if rows[a]['via'] else a for a in uniq}
+    inner = sorted(set(where.values()) - set(rows))
+    rows.update({r['addr']: r for r in lookup(geo, inner, '--reference')})
+    keys = {a: located_keys(rows[where[a]]) for a in uniq}
+    want = {}
+    for scope in LOCATED:
+        counts, distinct = collections.Counter(), collections.Counter()
+        for a in text_addrs:
+            counts[keys[a][scope]] += 1
+        for a in uniq:
+            distinct[keys[a][scope]] += 1
+        if scope in ('country_located', 'asn'):
+            counts, distinct = fold(counts, distinct, TOP)
+        for k in counts:
+            want[(scope, k)] = (counts[k], distinct[k])
+    return want
+
+
+def scan_json(snap, path, *opts):
+    p = subprocess.run([RIRDB, 'scan', '-q', '-d', snap, '--json', '-', '--top', str(TOP)] +
+                       list(opts) + [path], capture_output=True, text=True, timeout=600)
+    return [json.loads(l) for l in p.stdout.splitlines()], p
+
+
+def check_scan(tmp, plain, geo, data, addrs, rnd):
+    """rirdb scan's located scopes against per-address lookups."""
+    afr = afrinic_addrs(data, rnd, 1500)
+    v4 = [a for a in addrs + afr if '.' in a]
+    tunnels = [six_to_four(a) for a in rnd.sample(v4, 300)]
+    base = addrs[:1500] + addrs[5000:6000] + addrs[7500:8500] + afr + tunnels
+    # Some addresses more than once (count and distinct differ), in a text
+    # file of over 2 MiB (split across two threads) with addresses in both
+    # parts, some in both.
+    text_addrs = base + rnd.sample(base, 2000)
+    rnd.shuffle(text_addrs)
+    path = os.path.join(tmp, 'scan.log')
+    with open(path, 'w') as f:
+        for i, a in enumerate(text_addrs):
+            f.write('%d seen %s here %s\n' % (i, a, 'x' * 400))
+    text_addrs = [str(ipaddress.ip_address(a)) for a in text_addrs]
+    want = expected_scopes(geo, text_addrs)
+    runs = {}
+    for name, opts in (('count', ['--threads', '1']),
+                       ('distinct', ['--threads', '1', '--distinct']),
+                       ('threads', ['--threads', '2', '--distinct'])):
+        recs, _ = scan_json(geo, path, *opts)
+        runs[name] = {(r['scope'], r['key']): (r['count'], r.get('distinct'))
+                      for r in recs if r['scope'] in LOCATED}
+        runs[name + '-all'] = recs
+    got = runs['distinct']
+    bad = sorted(set(got) ^ set(want)) + sorted(k for k in want if got.get(k) != want[k])
+    origins = {k for s, k in got if s == 'origin'}
+    check('rirdb scan --distinct: geo_country, country_located, asn and origin equal rirdb '
+          'lookup --reference per address (%d addresses, %d distinct, %d 6to4; top %d, then '
+          'other)' % (len(text_addrs), len(set(text_addrs)), len(tunnels), TOP),
+          not bad and {'holder', 'other', 'unknown'} <= origins and
+          ('country_located', 'other') in got and ('asn', 'other') in got,
+          '\n'.join('%s: scan %s want %s' % (k, got.get(k), want.get(k)) for k in bad[:20]))
+    counts = {k: c for k, (c, _) in runs['count'].items()}
+    check('rirdb scan: the same counts without --distinct, and split across two threads',
+          counts == {k: c for k, (c, _) in want.items()} and runs['threads'] == got and
+          all(sum(c for (s, _), c in counts.items() if s == scope) == len(text_addrs)
+              for scope in LOCATED), '%s' % sorted(set(counts.items()) ^
+                                                  {(k, c) for k, (c, _) in want.items()})[:10])
+    # Without the layer: none of it, the other scopes as with the layer, and
+    # the table as it always was (an 8-character scope column).
+    precs, _ = scan_json(plain, path, '--threads', '2', '--distinct')
+    # (location.db also names holders, through their AS numbers: names aside.)
+    drop = ('ts', 'snapshot', 'name')
+    strip = [{k: v for k, v in r.items() if k not in drop} for r in precs]
+    other = [{k: v for k, v in r.items() if k not in drop}
+             for r in runs['threads-all'] if r['scope'] not in LOCATED]
+    table = subprocess.run([RIRDB, 'scan', '-q', '-d', plain, '--top', str(TOP), path],
+                           capture_output=True, text=True).stdout.splitlines()
+    plain_recs, _ = scan_json(plain, path)
+    render = ['%-8s %-40s %14s  name' % ('scope', 'key', 'count')] + \
+        [('%-8s %-40s %14d' % (r['scope'], r['key'], r['count']) +
+          ('  ' + r['name'] if r.get('name') else '')) for r in plain_recs]
+    diff = [(a, b) for a, b in zip(strip, other) if a != b] or \
+        [(a, b) for a, b in zip(table, render) if a != b]
+    check('rirdb scan without the layer: no located scope, the others as with it, the table '
+          'as before', not diff and len(strip) == len(other) and len(table) == len(render) and
+          not any(r['scope'] in LOCATED for r in precs) and len(precs) > 20,
+          '%s' % diff[:4])
+    return afr, tunnels
+
+
+def check_origin(geo, afr, tunnels, addrs):
+    """lookup's origin: holder when the registry delegated the origin AS to the
+    block's own holder (same registry and holder id), as recomputed here from
+    `rirdb lookup --asn`; and --annotate's origin= as lookup's."""
+    sample = afr + addrs[:500] + tunnels[:50]
+    rows = lookup(geo, sample, '--reference')
+    asns = sorted({r['origin_asn'] for r in rows if r['origin_asn']})
+    by_asn = {r['addr']: r for r in lookup(geo, asns, '--asn')}
+    registries = ('afrinic', 'apnic', 'arin', 'lacnic', 'ripencc')
+
+    def holder(r):
+        hid = r['holder_id']
+        return (r['rir'], hid) if r['rir'] in registries and hid and \
+            not hid.startswith('local:') else None
+
+    bad, seen = [], collections.Counter()
+    for r in rows:
+        a = by_asn.get(r['origin_asn'])
+        h, g = holder(r), holder(a) if a else None
+        want = 'unknown' if not h or not g else 'holder' if h == g else 'other'
+        seen[want] += 1
+        if r['origin'] != want:
+            bad.append((r['addr'], r['origin_asn'], r['origin'], want))
+    asn_rows = lookup(geo, asns[:20], '--asn')
+    check('rirdb lookup: origin is holder, other or unknown as recomputed from the AS '
+          'numbers\' delegations (%s); empty for --asn' % dict(seen),
+          not bad and seen['holder'] > 50 and seen['other'] > 5 and
+          all(r['origin'] == '' for r in asn_rows),
+          '\n'.join('%s %s: rirdb %s want %s' % b for b in bad[:20]))
+    text = ''.join('seen %s here\n' % a for a in sample)
+    p = subprocess.run([RIRDB, 'scan', '-d', geo, '--annotate'], input=text,
+                       capture_output=True, text=True)
+    notes = re.findall(r'addr=(\S+) .*? asn=\S+ origin=(\S+)', p.stdout)
+    check('rirdb scan --annotate: origin= after asn=, as lookup\'s origin',
+          notes == [(str(ipaddress.ip_address(r['addr'])), r['origin']) for r in rows],
+          p.stdout[:600] + p.stderr)
+
+
 def main():
     if not os.path.exists(DB) or not os.path.exists(SYS_PY):
         skip('located layer equals libloc', 'no Debian location.db or python3-location')
@@ -208,6 +389,8 @@ def main():
           [(str(ipaddress.ip_address(a)), g, n) for a, g, n in exp] and
           ' geo=' not in plain_out and plain_out.count('addr=') == 300,
           p.stdout[:600] + p.stderr)
+    afr, tunnels = check_scan(tmp, plain, geo, DATA, addrs, rnd)
+    check_origin(geo, afr, tunnels, addrs)
     check_mmdb(tmp, inputs, addrs, want)
     info = subprocess.run([RIRDB, 'info', '-d', geo], capture_output=True, text=True).stdout
     check('rirdb info shows the database\'s provenance (vendor, date, file)',
