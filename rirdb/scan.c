@@ -797,7 +797,7 @@ static int group_by(const struct tally *t,
 	return 0;
 }
 
-/* The located keys (at most 15 characters): country ("ZZ" for "\0\0"),
+/* The located keys (at most 12 characters): country ("ZZ" for "\0\0"),
  * registered>located country, origin AS, origin. */
 static const char *cc_or_zz(const char cc[2])
 {
