@@ -238,6 +238,19 @@ def main():
               not any(r['scope'] in LOCATED for r in plain_lines),
               err + diff(totals(plain_lines), others))
 
+        # rirmeter's own lines into rirdb report: the located sections.
+        jsonl = os.path.join(tmp, 'lines.jsonl')
+        with open(jsonl, 'w') as f:
+            f.writelines(json.dumps(r) + '\n' for r in lines5)
+        page = os.path.join(tmp, 'page.html')
+        p = subprocess.run([RIRDB, 'report', '-o', page, jsonl], capture_output=True, text=True)
+        html = open(page).read() if os.path.exists(page) else ''
+        check('rirdb report on these lines: both located matrices, the mismatch headline, '
+              'the top origin ASes and the origin split',
+              p.returncode == 0 and all('id=' + i in html for i in
+                                        ('located-src', 'located-dst', 'mismatch', 'asns',
+                                         'origin')), p.stderr)
+
         rc, off_lines, err = run(geo, caps, '--top', '100000', '--no-located')
         check('--no-located: the layer ignored, every other total the same',
               rc == 0 and totals(off_lines) == others, err + diff(totals(off_lines), others))
