@@ -21,8 +21,11 @@
  * NAT64: lookup/transition.h) are checked in the counting loop, one flag
  * per IPv6 id, and attributed out of line.  A snapshot with a located
  * layer (gen.h: view->located) is counted by a loop of its own, one more
- * bulk lookup per family and one more count per address, in an instance
- * of the caller's own; one without it runs the loop it always ran.
+ * bulk lookup per family and one more count per address; the default
+ * --tunnels mode has an instance of its own for it (the callers'
+ * process_outer_located, attribute_outer_located), the others test for it
+ * once per burst.  Without the layer the default runs the loop it always
+ * ran.
  */
 #ifndef RM_BURST_H
 #define RM_BURST_H
@@ -375,9 +378,9 @@ rm_burst_count(const struct rm_gen_view *g, struct rm_counters *c, const struct 
 
 /* The located counts of n flow records' addresses (a: their AS numbers,
  * source then destination, 0 when the record has none; loc: their located
- * ids; pkts, bytes: each record's): by located id into by_loc, and an
- * address whose record carries its AS also into by_loc_rec and rec_as
- * by that AS (counters.h).  Out of line: flows are not the frame path. */
+ * ids; pkts, bytes: each record's): by located id into by_loc, or, when
+ * the record carries the address's AS, into by_loc_rec and into rec_as by
+ * that AS (counters.h).  Out of line: flows are not the frame path. */
 static __attribute__((noinline, unused)) void
 rm_burst_flow_located(struct rm_counters *c, const uint32_t *as, const uint32_t *loc, uint32_t n,
 		      const uint64_t *pkts, const uint64_t *bytes)
@@ -385,11 +388,9 @@ rm_burst_flow_located(struct rm_counters *c, const uint32_t *as, const uint32_t 
 	for (uint32_t k = 0; k < 2 * n; k++) {
 		int d = k & 1 ? RM_DST : RM_SRC;
 		const rm_cell_add_t add = {pkts[k / 2], bytes[k / 2]};
-		rm_cell_add(&c->by_loc[d][loc[k]], add);
-		if (!c->rec_as[d])
-			continue;
-		if (!as[k]) {
-			c->asn_database++;
+		if (!c->rec_as[d] || !as[k]) {
+			rm_cell_add(&c->by_loc[d][loc[k]], add);
+			c->asn_database += c->rec_as[d] != NULL;
 			continue;
 		}
 		c->asn_record++;

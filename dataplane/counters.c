@@ -19,7 +19,44 @@ void rm_counters_record_as(bool on)
 	with_record_as = on;
 }
 
-int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc)
+/* An AS table for max numbers (at most half its slots). */
+static struct rm_as_cells *as_cells_new(uint32_t max)
+{
+	uint32_t bits = 1;
+	while ((1u << bits) < 2 * max)
+		bits++;
+	struct rm_as_cells *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	*t = (struct rm_as_cells){.mask = (1u << bits) - 1, .shift = 32 - bits, .max = max};
+	t->asn = calloc((size_t)1 << bits, sizeof(*t->asn));
+	t->cell = calloc((size_t)1 << bits, sizeof(*t->cell));
+	if (!t->asn || !t->cell) {
+		free(t->asn);
+		free(t->cell);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void as_cells_free(struct rm_as_cells *t)
+{
+	if (t) {
+		free(t->asn);
+		free(t->cell);
+		free(t);
+	}
+}
+
+static void as_cells_zero(struct rm_as_cells *t)
+{
+	memset(t->asn, 0, ((size_t)t->mask + 1) * sizeof(*t->asn));
+	memset(t->cell, 0, ((size_t)t->mask + 1) * sizeof(*t->cell));
+	t->n = 0;
+}
+
+int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc, unsigned sums)
 {
 	memset(c, 0, sizeof(*c));
 	c->n_ids = n_ids;
@@ -30,7 +67,7 @@ int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc)
 		c->inner_by_id[d] = with_inner ? calloc(n_ids, sizeof(struct rm_cell)) : NULL;
 		c->by_loc[d] = n_loc ? calloc(n_loc, sizeof(struct rm_cell)) : NULL;
 		c->by_loc_rec[d] = rec ? calloc(n_loc, sizeof(struct rm_cell)) : NULL;
-		c->rec_as[d] = rec ? calloc(1, sizeof(struct rm_as_cells)) : NULL;
+		c->rec_as[d] = rec ? as_cells_new(RM_AS_CELLS_MAX * (sums ? sums : 1)) : NULL;
 		if (!c->by_id[d] || (with_inner && !c->inner_by_id[d]) ||
 		    (n_loc && !c->by_loc[d]) || (rec && (!c->by_loc_rec[d] || !c->rec_as[d]))) {
 			rm_counters_free(c);
@@ -47,7 +84,7 @@ void rm_counters_free(struct rm_counters *c)
 		free(c->inner_by_id[d]);
 		free(c->by_loc[d]);
 		free(c->by_loc_rec[d]);
-		free(c->rec_as[d]);
+		as_cells_free(c->rec_as[d]);
 		c->by_id[d] = c->inner_by_id[d] = c->by_loc[d] = c->by_loc_rec[d] = NULL;
 		c->rec_as[d] = NULL;
 	}
@@ -77,7 +114,7 @@ void rm_counters_zero(struct rm_counters *c)
 		memset(a, 0, n * sizeof(*a));
 	for (int d = 0; d < RM_DIRS; d++)
 		if (c->rec_as[d])
-			memset(c->rec_as[d], 0, sizeof(*c->rec_as[d]));
+			as_cells_zero(c->rec_as[d]);
 }
 
 /* t's cell of asn, when t has one or can add it; else the owner's full
@@ -116,14 +153,16 @@ void rm_counters_add(struct rm_counters *dst, const struct rm_counters *src)
 		}
 	}
 	for (int dir = 0; dir < RM_DIRS; dir++) {
-		const volatile struct rm_as_cells *t = src->rec_as[dir];
-		for (uint32_t i = 0; t && i < RM_AS_CELLS_SLOTS; i++) {
-			uint32_t asn = t->asn[i];
+		const struct rm_as_cells *t = src->rec_as[dir];
+		const volatile uint32_t *asns = t ? t->asn : NULL;
+		const volatile struct rm_cell *cells = t ? t->cell : NULL;
+		for (uint32_t i = 0; t && i <= t->mask; i++) {
+			uint32_t asn = asns[i];
 			if (!asn)
 				continue;
 			struct rm_cell *cell = as_cell_or_full(dst, dir, asn);
-			cell->pkts += t->cell[i].pkts;
-			cell->bytes += t->cell[i].bytes;
+			cell->pkts += cells[i].pkts;
+			cell->bytes += cells[i].bytes;
 		}
 	}
 }
@@ -144,18 +183,17 @@ void rm_counters_sub(struct rm_counters *d, const struct rm_counters *a,
 			oc[i].bytes = xc[i].bytes - yc[i].bytes;
 		}
 	}
-	/* By AS: a number of a is in b (an earlier reading of the same
-	 * counters) or new since; b's numbers are all in a. */
+	/* By AS: a number of b (an earlier reading of the same counters) is
+	 * in a too, at the same count or more, since a reading's table
+	 * never fills (counters.h); the numbers new since count from 0. */
 	for (int dir = 0; dir < RM_DIRS; dir++) {
 		if (!d->rec_as[dir])
 			continue;
-		memset(d->rec_as[dir], 0, sizeof(*d->rec_as[dir]));
+		as_cells_zero(d->rec_as[dir]);
 		const struct rm_as_cells *now = a->rec_as[dir];
-		for (uint32_t i = 0; i < RM_AS_CELLS_SLOTS; i++) {
+		for (uint32_t i = 0; i <= now->mask; i++) {
 			if (!now->asn[i])
 				continue;
-			/* d has a's shape, so never fills up (its full cell is
-			 * a's minus b's, a scalar, above). */
 			struct rm_cell was = {0}, *to = as_cell_or_full(d, dir, now->asn[i]);
 			const struct rm_cell *before = rm_as_find(b->rec_as[dir], now->asn[i]);
 			if (before)

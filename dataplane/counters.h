@@ -39,12 +39,14 @@ struct rm_cell {
  * via[how], with its frame's or record's packets and bytes.
  *
  * With a located layer (lookup.h struct rm_located; n_loc > 0), every
- * attributed address also counts in by_loc by its located id.  A flow
- * record's address whose AS the record itself carries (the exporter's
- * BGP view) counts in by_loc_rec too, and in rec_as by that AS: the asn
- * scope takes by_loc minus by_loc_rec from the database, rec_as from the
- * records; asn_record and asn_database count the records' addresses by
- * where their AS came from. */
+ * attributed address also counts by its located id: in by_loc, or, for a
+ * flow record's address whose AS the record itself carries (the
+ * exporter's BGP view), in by_loc_rec instead and in rec_as by that AS.
+ * The asn scope takes by_loc's AS from the database and rec_as from the
+ * records; the other located scopes the sum of by_loc and by_loc_rec.
+ * Nothing is subtracted, so a reading taken while a worker counts (each
+ * cell read once, at some moment) never goes below zero.  asn_record and
+ * asn_database count the records' addresses by where their AS came from. */
 struct rm_counters {
 	uint64_t received, rx_bytes, attributed, attributed_bytes, non_ip, non_ip_bytes;
 	uint64_t flow, flow_bytes, not_flow, not_flow_bytes, records;
@@ -66,29 +68,31 @@ struct rm_counters {
 
 /*
  * Cells by AS number: open addressing, linear probing, at most half full
- * (RM_AS_CELLS_MAX numbers; further ones count in the owner's
- * rec_as_full).  A slot's number, once set, never changes, so a reader on
- * another lcore sees a number with its cell (which may lag) or an empty
- * slot.
+ * (max numbers; further ones count in the owner's rec_as_full).  A slot's
+ * number, once set, never changes, so a reader on another lcore sees a
+ * number with its cell (which may lag) or an empty slot.  A worker's
+ * table holds RM_AS_CELLS_MAX numbers; a reading's (the sum of n workers'
+ * tables) n times as many, so that it never fills: every number of an
+ * earlier reading is then in a later one (rm_counters_sub relies on it).
  */
-#define RM_AS_CELLS_SLOTS (1u << 17)
-#define RM_AS_CELLS_MAX	  (RM_AS_CELLS_SLOTS / 2)
+#define RM_AS_CELLS_MAX (1u << 16)
 struct rm_as_cells {
-	uint32_t asn[RM_AS_CELLS_SLOTS]; /* 0: empty */
-	struct rm_cell cell[RM_AS_CELLS_SLOTS];
-	uint32_t n;
+	uint32_t mask, shift; /* slots - 1; 32 - log2(slots), for the hash */
+	uint32_t n, max;
+	uint32_t *asn; /* 0: empty */
+	struct rm_cell *cell;
 };
 
-/* The first slot to probe for AS asn: 17 bits of a Fibonacci hash. */
-static inline uint32_t rm_as_slot(uint32_t asn)
+/* The first slot to probe for AS asn: the top bits of a Fibonacci hash. */
+static inline uint32_t rm_as_slot(const struct rm_as_cells *t, uint32_t asn)
 {
-	return (asn * 2654435761u) >> 15;
+	return (asn * 2654435761u) >> t->shift;
 }
 
 /* The cell of AS asn in t, NULL when t has none. */
 static inline const struct rm_cell *rm_as_find(const struct rm_as_cells *t, uint32_t asn)
 {
-	for (uint32_t i = rm_as_slot(asn); t->asn[i]; i = (i + 1) & (RM_AS_CELLS_SLOTS - 1))
+	for (uint32_t i = rm_as_slot(t, asn); t->asn[i]; i = (i + 1) & t->mask)
 		if (t->asn[i] == asn)
 			return &t->cell[i];
 	return NULL;
@@ -97,16 +101,16 @@ static inline const struct rm_cell *rm_as_find(const struct rm_as_cells *t, uint
 /* The cell of AS asn (not 0) in t, added when new; NULL when t is full. */
 static inline struct rm_cell *rm_as_cell(struct rm_as_cells *t, uint32_t asn)
 {
-	uint32_t i = rm_as_slot(asn);
+	uint32_t i = rm_as_slot(t, asn);
 	while (t->asn[i] != asn) {
 		if (!t->asn[i]) {
-			if (t->n >= RM_AS_CELLS_MAX)
+			if (t->n >= t->max)
 				return NULL;
 			t->n++;
 			t->asn[i] = asn;
 			break;
 		}
-		i = (i + 1) & (RM_AS_CELLS_SLOTS - 1);
+		i = (i + 1) & t->mask;
 	}
 	return &t->cell[i];
 }
@@ -117,8 +121,9 @@ void rm_counters_layers(bool inner);
 /* The same for the flow records' own AS numbers (--flows): by_loc_rec and
  * rec_as, in blocks with a located layer. */
 void rm_counters_record_as(bool on);
-/* c for n_ids attribution ids and n_loc located ids (0: no layer). */
-int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc);
+/* c for n_ids attribution ids and n_loc located ids (0: no layer), to
+ * hold the sum of `sums` workers' blocks (1 for a worker's own). */
+int rm_counters_init(struct rm_counters *c, uint32_t n_ids, uint32_t n_loc, unsigned sums);
 void rm_counters_free(struct rm_counters *c);
 void rm_counters_zero(struct rm_counters *c);
 void rm_counters_copy(struct rm_counters *dst, const struct rm_counters *src);

@@ -24,9 +24,15 @@
 #include "output.h"
 #include "record.h"
 
+/* Rows by bytes, largest first; an "other" row already there (the flow
+ * records' AS numbers beyond their table, rows.c) last, so that a cut
+ * folds it into its own "other" rather than writing two. */
 static int by_bytes(const void *pa, const void *pb)
 {
 	const struct rm_row *a = pa, *b = pb;
+	int ao = strcmp(a->key, "other") == 0, bo = strcmp(b->key, "other") == 0;
+	if (ao != bo)
+		return ao - bo;
 	if (a->bytes != b->bytes)
 		return a->bytes > b->bytes ? -1 : 1;
 	return strcmp(a->key, b->key);
@@ -197,9 +203,10 @@ static bool has_scope(const struct rm_rows *rs, const char *scope)
 }
 
 /* One metric family from the rows of a scope: country and nir keys split
- * into rir and country (nir) labels, a holder's name as a label; an inner
- * scope (inner_rir, ..., --tunnels both) is labelled as its outer one, and
- * written only when it has rows. */
+ * into rir and country (nir) labels, country_located's into registered and
+ * located, a holder's name as a label; an inner scope (inner_rir, ...,
+ * --tunnels both) is labelled as its outer one, and written only when it
+ * has rows, as are the located ones. */
 static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, const char *what,
 		       int bytes)
 {
@@ -210,6 +217,12 @@ static void prom_scope(FILE *o, const struct rm_rows *rs, const char *scope, con
 			return;
 		scope += 6;
 	}
+	/* The located scopes only with a located layer: without one the
+	 * exposition is what it was before they existed. */
+	static const char *const located[] = {"geo_country", "country_located", "asn", "origin"};
+	for (size_t i = 0; i < sizeof(located) / sizeof(located[0]); i++)
+		if (strcmp(scope, located[i]) == 0 && !has_scope(rs, scope))
+			return;
 	snprintf(name, sizeof(name), "rirmeter_%s_%s_total", full, bytes ? "bytes" : "packets");
 	snprintf(help, sizeof(help), "%s by %s.", bytes ? "Bytes" : "Packets", what);
 	prom_help(o, name, help, "counter");

@@ -68,11 +68,11 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	uint32_t n_loc = g->geo.n_loc;
 	int bad = !g->counters || rm_reporter_init(&g->rep, db) ||
 		  rm_reporter_located(&g->rep, &g->geo) || rm_ipfix_ends_init(&g->ends, db) ||
-		  rm_counters_init(&g->prev, db->n_attrs, n_loc) ||
-		  rm_counters_init(&g->cum, db->n_attrs, n_loc) ||
-		  rm_counters_init(&g->delta, db->n_attrs, n_loc);
+		  rm_counters_init(&g->prev, db->n_attrs, n_loc, n_workers) ||
+		  rm_counters_init(&g->cum, db->n_attrs, n_loc, n_workers) ||
+		  rm_counters_init(&g->delta, db->n_attrs, n_loc, n_workers);
 	for (unsigned w = 0; !bad && w < n_workers; w++)
-		bad = rm_counters_init(&g->counters[w], db->n_attrs, n_loc);
+		bad = rm_counters_init(&g->counters[w], db->n_attrs, n_loc, 1);
 	if (bad) {
 		snprintf(err, errlen, "out of memory for a snapshot generation");
 		rm_gen_free(g);

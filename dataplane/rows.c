@@ -591,11 +591,10 @@ static void cc_text(unsigned k, char out[3])
 	out[2] = '\0';
 }
 
-/* Packets and bytes of a sum added to or taken from. */
-static void sum_add(struct sum *s, const struct rm_cell *c, int sign)
+static void sum_add(struct sum *s, const struct rm_cell *c)
 {
-	s->pkts += sign * c->pkts;
-	s->bytes += sign * c->bytes;
+	s->pkts += c->pkts;
+	s->bytes += c->bytes;
 }
 
 /* The located scopes of direction d: geo_country, country_located, asn
@@ -608,16 +607,18 @@ static void located_rows(const struct rm_reporter *r, const struct rm_counters *
 		   *asn = calloc(r->n_asns, sizeof(*asn)), origin[RM_ORIGIN_COUNT] = {{0}};
 	if (!cc || !pair || !asn)
 		rm_out_of_memory();
-	const struct rm_cell *all = c->by_loc[d], *rec = c->by_loc_rec[d];
+	const struct rm_cell *db = c->by_loc[d], *rec = c->by_loc_rec[d];
 	for (uint32_t i = 0; i < c->n_loc; i++) {
-		if (!all[i].pkts)
+		/* The database's AS; the records' own ones below, by AS. */
+		struct rm_cell all = db[i];
+		sum_add(&asn[r->loc_asn[i]], &db[i]);
+		if (rec)
+			all = (struct rm_cell){all.pkts + rec[i].pkts, all.bytes + rec[i].bytes};
+		if (!all.pkts)
 			continue;
-		sum_add(&cc[r->loc_cc[i]], &all[i], 1);
-		sum_add(&pair[r->loc_pair[i]], &all[i], 1);
-		sum_add(&origin[r->loc_origin[i]], &all[i], 1);
-		sum_add(&asn[r->loc_asn[i]], &all[i], 1);
-		if (rec) /* counted by the record's own AS below instead */
-			sum_add(&asn[r->loc_asn[i]], &rec[i], -1);
+		sum_add(&cc[r->loc_cc[i]], &all);
+		sum_add(&pair[r->loc_pair[i]], &all);
+		sum_add(&origin[r->loc_origin[i]], &all);
 	}
 	char key[32], reg[3], loc[3];
 	for (unsigned k = 0; k < RM_CC_CODES; k++)
@@ -645,7 +646,7 @@ static void located_rows(const struct rm_reporter *r, const struct rm_counters *
 	/* The records' own ASes: rows of equal keys are summed later
 	 * (rm_rows_compact); those beyond the table's capacity as "other". */
 	const struct rm_as_cells *t = c->rec_as[d];
-	for (uint32_t i = 0; t && i < RM_AS_CELLS_SLOTS; i++)
+	for (uint32_t i = 0; t && i <= t->mask; i++)
 		if (t->asn[i] && t->cell[i].pkts) {
 			snprintf(key, sizeof(key), "AS%" PRIu32, t->asn[i]);
 			rm_rows_push(rs, snap, "asn", dirs[d], key, t->cell[i].pkts,

@@ -131,8 +131,9 @@ int rm_geo_lookup_build(struct rm_geo_lookup *g, const struct rm_db *db, enum rm
 			char *err, size_t errlen);
 void rm_geo_lookup_free(struct rm_geo_lookup *g);
 
-/* The located id of one address, as the bulk lookups answer it (the rare
- * paths: a transition address's embedded IPv4). */
+/* The located id of one address, as the bulk lookups answer it (rirdb
+ * scan's transition addresses; rirmeter binds the same table as a struct
+ * rm_lookup and calls rm_lookup4_one). */
 static inline uint32_t rm_geo_lookup4_one(const struct rm_geo_lookup *g, uint32_t addr)
 {
 	return rm_dir24_lookup_one(&g->dir24.t, addr);

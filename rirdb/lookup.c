@@ -46,6 +46,7 @@ struct answer {
 	unsigned line;
 	const char *via;	       /* "" unless a transition address */
 	char embedded[16], server[16]; /* dotted quads, or "" */
+	uint32_t embedded_v4;	       /* the IPv4 attributed, when via is set */
 };
 
 static void csv_field(FILE *o, const char *s, int last)
@@ -176,7 +177,10 @@ static void dotted(uint32_t v4, char out[16])
 /* The located layer's answer for the address as written: a transition
  * address's own network, as the location database and mmdblookup see it
  * (rir, country and holder follow the IPv4 it carries).  origin: whether
- * that origin AS is the holder's of the attribution the row shows. */
+ * the origin AS of the address attributed is the holder's of the
+ * attribution the row shows; for a transition address that is the IPv4
+ * it carries, as rirmeter and rirdb scan count it, so that the holder and
+ * the AS compared are of one network. */
 static void fill_located(const struct rm_db *db, struct answer *a, enum rm_family fam, rm_u128 key)
 {
 	if (!db->n_geo)
@@ -187,7 +191,8 @@ static void fill_located(const struct rm_db *db, struct answer *a, enum rm_famil
 	a->geo_cc[1] = g->cc[1];
 	if (g->asn)
 		snprintf(a->origin_asn, sizeof(a->origin_asn), "AS%u", g->asn);
-	a->origin = rm_origin_name(rm_ref_origin(db, a->attr, g->asn));
+	uint32_t asn = a->via && *a->via ? db->geo[rm_ref_geo4(db, a->embedded_v4)].asn : g->asn;
+	a->origin = rm_origin_name(rm_ref_origin(db, a->attr, asn));
 }
 
 /* An IPv6 address: as the IPv4 it carries when it is a transition
@@ -202,6 +207,7 @@ static void answer6(const struct rm_lookup *l, struct answer *a, rm_u128 v6)
 		return fill_answer(l, a, RM_V6, v6, rm_ref_find6(l->db, v6));
 	fill_answer(l, a, RM_V4, v4, rm_ref_find4(l->db, v4));
 	a->via = rm_via_name(via);
+	a->embedded_v4 = v4;
 	dotted(v4, a->embedded);
 	if (via == RM_VIA_TEREDO)
 		dotted(server, a->server);

@@ -320,9 +320,11 @@ static void put_value(FILE *o, const char *raw)
  * when the layer knows nothing), from its reference lookup (a binary
  * search: --annotate answers one address at a time anyway), for the
  * address as written, as rirdb lookup's geo_cc, origin_asn and origin;
- * origin compares that AS with the holder of attribution id, the one the
- * line shows. */
-static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *f, uint32_t id)
+ * origin compares the AS of the address attributed (a transition
+ * address's IPv4, how says) with the holder of attribution id, the one
+ * the line shows. */
+static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *f, uint32_t id,
+			enum rm_via how)
 {
 	uint32_t g = f->v6 ? rm_ref_geo6(db, rm_v6_from_bytes(f->v6addr)) : rm_ref_geo4(db, f->v4);
 	const struct rm_geo *x = &db->geo[g];
@@ -331,7 +333,13 @@ static void put_located(FILE *o, const struct rm_db *db, const struct rl_found *
 		fprintf(o, " asn=AS%u", x->asn);
 	else
 		fputs(" asn=none", o);
-	fprintf(o, " origin=%s", rm_origin_name(rm_ref_origin(db, id, x->asn)));
+	/* A transition address's origin: its IPv4's AS against its IPv4's
+	 * holder, as the counts take it (geo= and asn= stay as written). */
+	uint32_t asn = x->asn, v4, server;
+	if (how != RM_VIA_NONE &&
+	    rm_transition_embedded(&transition, f->v6addr, &v4, &server) != RM_VIA_NONE)
+		asn = db->geo[rm_ref_geo4(db, v4)].asn;
+	fprintf(o, " origin=%s", rm_origin_name(rm_ref_origin(db, id, asn)));
 }
 
 /* One line (with its newline, if any) as a stream of its own: a newline
@@ -373,7 +381,7 @@ static void annotate_line(struct annot *an, struct rl_scanner *sc, const char *l
 		if (how != RM_VIA_NONE)
 			fprintf(an->out, " via=%s", rm_via_name(how));
 		if (an->lk->db->n_geo)
-			put_located(an->out, an->lk->db, f, id);
+			put_located(an->out, an->lk->db, f, id, how);
 	}
 	fwrite(l + body, 1, n - body, an->out);
 }

@@ -231,7 +231,13 @@ def main():
               err + diff(got5, want5))
 
         # Without the layer: the same rows but the located ones.
-        rc, plain_lines, err = run(plain, caps, '--top', '100000')
+        plain_prom = os.path.join(tmp, 'plain.prom')
+        rc, plain_lines, err = run(plain, caps, '--top', '100000', '--prom', plain_prom)
+        ptext = open(plain_prom).read() if os.path.exists(plain_prom) else ''
+        check('a snapshot without the layer: no located family in the Prometheus text',
+              rc == 0 and 'rirmeter_rir_packets_total' in ptext and
+              not re.search(r'rirmeter_(geo_country|country_located|asn|origin)_', ptext),
+              ptext[:300])
         others = totals(lines, [s for s in {r['scope'] for r in lines} if s not in LOCATED])
         check('a snapshot without the layer: no located scope, every other total the same',
               rc == 0 and totals(plain_lines) == others and
@@ -245,11 +251,12 @@ def main():
         page = os.path.join(tmp, 'page.html')
         p = subprocess.run([RIRDB, 'report', '-o', page, jsonl], capture_output=True, text=True)
         html = open(page).read() if os.path.exists(page) else ''
-        check('rirdb report on these lines: both located matrices, the mismatch headline, '
-              'the top origin ASes and the origin split',
+        check('rirdb report on these lines: both located matrices, the mismatch headline '
+              '(saying that pairs beyond --top 5 are not in its share), the top origin ASes '
+              'and the origin split',
               p.returncode == 0 and all('id=' + i in html for i in
-                                        ('located-src', 'located-dst', 'mismatch', 'asns',
-                                         'origin')), p.stderr)
+                                        ('located-src', 'located-dst', 'mismatch',
+                                         'mismatch-folded', 'asns', 'origin')), p.stderr)
 
         rc, off_lines, err = run(geo, caps, '--top', '100000', '--no-located')
         check('--no-located: the layer ignored, every other total the same',
@@ -296,6 +303,18 @@ def main():
         check('flow records: the asn scope takes a record\'s own AS where not 0 (v5, IPFIX '
               '16/17, IPv4 and IPv6), the database\'s elsewhere; the other located scopes '
               'the database\'s', rc == 0 and got == want, err + diff(got, want))
+        # The same datagrams to the DPDK dataplane's flow collector.
+        p = subprocess.run([RIRMETER] + EAL + ['-m', '512', '--lcores', '0@0,1@1', '--vdev',
+                                               'net_pcap0,rx_pcap=' + flows, '--', '--db', geo,
+                                               '--json', '-', '--quiet', '--interval', '0',
+                                               '--top', '100000', '--flows',
+                                               'netflow:2055,ipfix:4739', '--flows-only'],
+                           capture_output=True, text=True, timeout=300)
+        live = totals([json.loads(l) for l in p.stdout.splitlines() if l.startswith('{')],
+                      LOCATED)
+        check('the DPDK dataplane counts the flow records\' located totals the same',
+              p.returncode == 0 and live == want, p.stderr[-2000:] + diff(live, want))
+
         # Intervals of capture time (a datagram a second): their sum is the
         # total, records' own AS numbers included.
         rc, fi, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739', '--flows-only',

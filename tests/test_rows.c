@@ -4,7 +4,8 @@
  * with NIRs set (no loader needed): nir rows keyed "registry:NIR" per
  * direction, holder rows carrying the holder's name in JSON Lines (not
  * CSV, whose columns stay), and the Prometheus name label cut to
- * RM_PROM_NAME_MAX bytes between characters and escaped.
+ * RM_PROM_NAME_MAX bytes between characters and escaped; and the flow
+ * records' AS numbers through the counters' readings (counters.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,7 +69,7 @@ static struct fixture *setup(void)
 	rm_model_add_range(f->m, RM_ASN, 0, 0, RM_NO_BLOCK);
 	rm_model_view(f->m, &f->db);
 	assert_int_equal(rm_reporter_init(&f->r, &f->db), 0);
-	assert_int_equal(rm_counters_init(&f->c, f->db.n_attrs, 0), 0);
+	assert_int_equal(rm_counters_init(&f->c, f->db.n_attrs, 0, 1), 0);
 	/* src id i: i packets of 100 bytes; dst always id 5. */
 	for (uint32_t i = 1; i <= 5; i++) {
 		f->c.by_id[RM_SRC][i] = (struct rm_cell){i, 100 * i};
@@ -298,6 +299,83 @@ static void prometheus_cut_on_boundary(void **state)
 	rm_rows_free(&rs);
 }
 
+/* Add n packets of one byte to AS asn of a worker block's source table
+ * (or its full cell), as rm_burst_flow_located does. */
+static void count_as(struct rm_counters *w, uint32_t asn, uint64_t n)
+{
+	struct rm_cell *cell = rm_as_cell(w->rec_as[RM_SRC], asn);
+	if (!cell)
+		cell = &w->rec_as_full[RM_SRC];
+	cell->pkts += n;
+	cell->bytes += n;
+}
+
+/* The packets of AS asn in a reading (its table, or 0), and in all. */
+static uint64_t as_pkts(const struct rm_counters *c, uint32_t asn)
+{
+	const struct rm_cell *cell = rm_as_find(c->rec_as[RM_SRC], asn);
+	return cell ? cell->pkts : 0;
+}
+
+static uint64_t as_total(const struct rm_counters *c)
+{
+	const struct rm_as_cells *t = c->rec_as[RM_SRC];
+	uint64_t n = c->rec_as_full[RM_SRC].pkts;
+	for (uint32_t i = 0; i <= t->mask; i++)
+		n += t->asn[i] ? t->cell[i].pkts : 0;
+	return n;
+}
+
+/*
+ * The flow records' own AS numbers through two workers' tables and the
+ * readings the main lcore takes (rm_counters_add into a reading, then
+ * rm_counters_sub of two readings): a worker's table full past
+ * RM_AS_CELLS_MAX numbers counts the rest in its full cell, the readings
+ * (sized for both workers) never fill, and an interval is exactly what
+ * was counted in it, per AS and in all, when the two workers' numbers
+ * together are more than one table holds.
+ */
+static void record_as_readings(void **state)
+{
+	(void)state;
+	rm_counters_record_as(true);
+	struct rm_counters w[2], prev, cum, delta;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rm_counters_init(&w[i], 4, 8, 1), 0);
+	assert_int_equal(rm_counters_init(&prev, 4, 8, 2), 0);
+	assert_int_equal(rm_counters_init(&cum, 4, 8, 2), 0);
+	assert_int_equal(rm_counters_init(&delta, 4, 8, 2), 0);
+	/* Worker 1: RM_AS_CELLS_MAX numbers of 10 packets, then 5 more
+	 * numbers that find its table full. */
+	for (uint32_t a = 1; a <= RM_AS_CELLS_MAX + 5; a++)
+		count_as(&w[1], 100000 + a, 10);
+	assert_int_equal(w[1].rec_as_full[RM_SRC].pkts, 50);
+	for (int i = 0; i < 2; i++)
+		rm_counters_add(&cum, &w[i]);
+	rm_counters_copy(&prev, &cum);
+	assert_int_equal(as_total(&prev), 10 * (RM_AS_CELLS_MAX + 5));
+	/* Worker 0: 1,000 new numbers of 1 packet and one of worker 1's. */
+	for (uint32_t a = 1; a <= 1000; a++)
+		count_as(&w[0], 500000 + a, 1);
+	count_as(&w[0], 100001, 7);
+	rm_counters_zero(&cum);
+	for (int i = 0; i < 2; i++)
+		rm_counters_add(&cum, &w[i]);
+	rm_counters_sub(&delta, &cum, &prev);
+	assert_int_equal(as_total(&delta), 1007);
+	assert_int_equal(as_pkts(&delta, 500001), 1);
+	assert_int_equal(as_pkts(&delta, 100001), 7);
+	assert_int_equal(as_pkts(&delta, 100002), 0);
+	assert_int_equal(as_pkts(&cum, 100001), 17);
+	assert_int_equal(delta.rec_as_full[RM_SRC].pkts, 0);
+	for (int i = 0; i < 2; i++)
+		rm_counters_free(&w[i]);
+	rm_counters_free(&prev);
+	rm_counters_free(&cum);
+	rm_counters_free(&delta);
+	rm_counters_record_as(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(json_and_csv),
 	    cmocka_unit_test(prometheus),
 	    cmocka_unit_test(prometheus_cut_on_boundary),
+	    cmocka_unit_test(record_as_readings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
