@@ -28,7 +28,8 @@
  *   country_located  "NL>DE": registered, then located country (ZZ when
  *                    unknown); the top N by bytes, the rest "other"
  *   asn              the origin AS, "AS3333" ("none" when unknown), the
- *                    flow record's own when it carries one; top N, "other"
+ *                    flow record's own when it carries one; top N, "other";
+ *                    a row carries its holder's name (rm_asn_name)
  *   origin           holder, other or unknown (model.h rm_ref_origin)
  *
  * with the health rows asn_source.record and asn_source.database (flow
@@ -199,6 +200,11 @@ int rm_reporter_located(struct rm_reporter *r, const struct rm_geo_lookup *g)
 					  rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i]);
 		r->loc_asn[i] = index_of(r->asns, r->n_asns, l->asn);
 	}
+	r->asn_names = malloc(r->n_asns * sizeof(*r->asn_names));
+	if (!r->asn_names)
+		return -1;
+	for (uint32_t k = 0; k < r->n_asns; k++)
+		r->asn_names[k] = rm_name_intern(rm_asn_name(r->db, r->asns[k]));
 	r->n_loc = n;
 	return 0;
 }
@@ -211,6 +217,7 @@ void rm_reporter_free(struct rm_reporter *r)
 	free(r->loc_origin);
 	free(r->pairs);
 	free(r->asns);
+	free(r->asn_names);
 	for (uint32_t i = 0; r->country_keys && i < r->n_country; i++)
 		free(r->country_keys[i]);
 	for (uint32_t i = 0; r->nir_keys && i < r->n_nir; i++)
@@ -642,6 +649,7 @@ static void located_rows(const struct rm_reporter *r, const struct rm_counters *
 			else
 				snprintf(key, sizeof(key), "none");
 			rm_rows_push(rs, snap, "asn", dirs[d], key, asn[k].pkts, asn[k].bytes, 1);
+			rs->v[rs->n - 1].name = r->asn_names[k];
 		}
 	/* The records' own ASes: rows of equal keys are summed later
 	 * (rm_rows_compact); those beyond the table's capacity as "other". */
@@ -651,6 +659,7 @@ static void located_rows(const struct rm_reporter *r, const struct rm_counters *
 			snprintf(key, sizeof(key), "AS%" PRIu32, t->asn[i]);
 			rm_rows_push(rs, snap, "asn", dirs[d], key, t->cell[i].pkts,
 				     t->cell[i].bytes, 1);
+			rm_rows_name_last(rs, rm_asn_name(r->db, t->asn[i]));
 		}
 	if (c->rec_as_full[d].pkts)
 		rm_rows_push(rs, snap, "asn", dirs[d], "other", c->rec_as_full[d].pkts,

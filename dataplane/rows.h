@@ -43,6 +43,7 @@ struct rm_reporter {
 	uint16_t *loc_cc;
 	uint32_t *loc_pair, *loc_asn, *pairs, *asns;
 	uint8_t *loc_origin;
+	const char **asn_names; /* [n_asns]: rm_asn_name's, interned */
 };
 
 /* A country code as an index below RM_CC_CODES: two letters A-Z, and

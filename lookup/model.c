@@ -202,6 +202,14 @@ enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn
 	return rm_holder_cmp(db, a, b) == 0 ? RM_ORIGIN_HOLDER : RM_ORIGIN_OTHER;
 }
 
+const char *rm_asn_name(const struct rm_db *db, uint32_t asn)
+{
+	if (!asn || !db->asn.n)
+		return "";
+	const struct rm_attr *a = &db->attrs[db->asn.id[rm_ref_findasn(db, asn)]];
+	return rm_attr_is_holder(db, a) ? rm_holder_name(db, a) : "";
+}
+
 const char *rm_origin_name(enum rm_origin o)
 {
 	static const char *const names[RM_ORIGIN_COUNT] = {"unknown", "holder", "other"};

@@ -301,6 +301,10 @@ int rm_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct 
  */
 enum rm_origin { RM_ORIGIN_UNKNOWN, RM_ORIGIN_HOLDER, RM_ORIGIN_OTHER, RM_ORIGIN_COUNT };
 enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn);
+/* The name an AS number's row shows: the name of the holder the registry
+ * delegated it to (model.h rm_holder_name), "" when it went to no holder
+ * or the holder has no name. */
+const char *rm_asn_name(const struct rm_db *db, uint32_t asn);
 const char *rm_origin_name(enum rm_origin o); /* "unknown", "holder", "other" */
 
 /* Attribution id of an address: what every fast structure must return. */

@@ -768,7 +768,7 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	if (best(a->asn)->n) {
 		static const char *const aside[] = {"none", "other", NULL};
 		top_list(o, "asns", "Top origin ASes (other: beyond rirmeter's top)", best(a->asn),
-			 15, 0, aside);
+			 15, 1, aside);
 	}
 	const struct table *origin[2] = {best(a->origin[0]), best(a->origin[1])};
 	if (origin[0]->n || origin[1]->n)

@@ -848,7 +848,10 @@ static int group_located(const struct tally *t,
 			continue;
 		char k[32];
 		key(&t->geo->loc[id], k, sizeof(k));
-		out->v[m] = (struct row){strdup(k), t->lcount[id], t->ldistinct[id], ""};
+		/* An AS's row named as rirmeter names it (rm_asn_name); the
+		 * names live in the snapshot, open until the end. */
+		const char *name = key == key_asn ? rm_asn_name(t->lk.db, t->geo->loc[id].asn) : "";
+		out->v[m] = (struct row){strdup(k), t->lcount[id], t->ldistinct[id], name};
 		if (!out->v[m++].key) {
 			out->n = m - 1;
 			return -1;
@@ -897,11 +900,12 @@ static unsigned scan_fields(const struct sink *s)
 	return RM_RECORD_SCAN | (s->distinct ? RM_FIELD(RM_F_DISTINCT) : 0);
 }
 
-/* One record; a holder's name in JSON (record.h: CSV keeps its columns)
- * and at the end of its table line. */
+/* One record; a holder's or an AS's name in JSON (record.h: CSV keeps its
+ * columns) and at the end of its table line. */
 static void emit(const struct sink *s, const char *scope, const struct row *r)
 {
-	int named = r->name && *r->name && strcmp(scope, "holder") == 0;
+	int named =
+	    r->name && *r->name && (strcmp(scope, "holder") == 0 || strcmp(scope, "asn") == 0);
 	struct rm_record rec = {.has = scan_fields(s) | (named ? RM_FIELD(RM_F_NAME) : 0),
 				.ts = s->ts,
 				.interval = "total",

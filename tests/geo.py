@@ -264,6 +264,18 @@ def check_scan(tmp, plain, geo, data, addrs, rnd):
           not bad and {'holder', 'other', 'unknown'} <= origins and
           ('country_located', 'other') in got and ('asn', 'other') in got,
           '\n'.join('%s: scan %s want %s' % (k, got.get(k), want.get(k)) for k in bad[:20]))
+    # An AS's row named as rirmeter names it: the holder its registry
+    # delegated the AS to, where that holder has a name.
+    named = {r['key']: r.get('name', '') for r in runs['distinct-all']
+             if r['scope'] == 'asn' and r['key'].startswith('AS')}
+    by_as = {r['addr']: r for r in lookup(geo, sorted(named), '--asn')}
+    registries = ('afrinic', 'apnic', 'arin', 'lacnic', 'ripencc')
+    want_names = {k: by_as[k]['holder'] if by_as[k]['rir'] in registries and
+                  by_as[k]['holder_id'] else '' for k in named}
+    check('rirdb scan: asn rows carry the AS holder\'s name (%d named)' %
+          sum(1 for v in named.values() if v),
+          named == want_names and any(named.values()),
+          str([(k, named[k], want_names[k]) for k in named if named[k] != want_names[k]][:5]))
     counts = {k: c for k, (c, _) in runs['count'].items()}
     check('rirdb scan: the same counts without --distinct, and split across two threads',
           counts == {k: c for k, (c, _) in want.items()} and runs['threads'] == got and

@@ -221,6 +221,17 @@ def main():
                   for f in ('geo_country', 'asn', 'origin')) and
               re.search(r'rirmeter_country_located_bytes_total\{direction="src",'
                         r'registered="[A-Z]{2}",located="[A-Z]{2}"\} \d+', text), text[:300])
+        # An AS's row carries the name of the holder its registry delegated
+        # it to (rirdb lookup --asn: holder, where the row has a holder id).
+        named = {r['key']: r.get('name', '') for r in lines
+                 if r['scope'] == 'asn' and r['key'].startswith('AS')}
+        by_as = lookup(geo, sorted(named), asn=True)
+        want_names = {k: (by_as[k]['holder'] if holder_of(by_as[k]) else '') for k in named}
+        check('asn rows carry the AS holder\'s name (%d of %d named)' %
+              (sum(1 for v in named.values() if v), len(named)),
+              named == want_names and any(named.values()),
+              str([(k, named[k], want_names[k]) for k in named
+                   if named[k] != want_names[k]][:10]))
         origins = {k[2] for k in want if k[0] == 'origin'}
         check('the capture has each origin (holder, other, unknown)',
               origins == {'holder', 'other', 'unknown'}, str(origins))
