@@ -1430,6 +1430,10 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 	v[n++] = strdup("--no-huge");
 	v[n++] = strdup("--no-pci");
 	v[n++] = strdup("--no-shconf");
+	/* No telemetry socket: every DPDK process of this host shares its
+	 * path (/var/run/dpdk/rte), and one that hangs in its start-up
+	 * listening but not yet accepting blocks the next one's connect(). */
+	v[n++] = strdup("--no-telemetry");
 	v[n++] = strdup("-m");
 	v[n++] = strdup("512");
 	v[n++] = strdup("--log-level=error");
