@@ -160,6 +160,31 @@ dense_pass(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, const 
 	return cnt;
 }
 
+/* dense_pass for level 0, in two loops: the reads first, then the list of
+ * the lanes left on a group from the entries just stored.  In one loop the
+ * store into that list waits for its read (its place is the count so
+ * far), and the loads after it wait on that store's address; level 0's
+ * reads are the ones that miss the cache (a quarter of the allocated
+ * stream's keys take them, from 1.7 MiB of groups), so letting them all
+ * start at once measured 2-6% faster on that stream and the same on the
+ * others.  (Levels 1 and 2 split the same way ran Zipf 2-3% slower.) */
+static inline __attribute__((always_inline)) uint32_t
+dense_pass0(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, const struct lanes *l,
+	    uint8_t *to, uint32_t cnt, uint32_t width)
+{
+	const uint32_t n = l->n_group[0];
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t k = l->group[0][j];
+		e[k] = rm_trie6_dense(t, e[k], a[k][3], width);
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t k = l->group[0][j];
+		to[cnt] = (uint8_t)k;
+		cnt += e[k] >> 31;
+	}
+	return cnt;
+}
+
 /* The walk for a dir24 of `width`-byte entries; ids doubles as the lanes'
  * current entries. */
 static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
@@ -180,7 +205,7 @@ static inline __attribute__((always_inline)) void walk(const struct rm_trie6 *t,
 		first_scalar(t, a, e, 0, m, &l, width);
 #endif
 		_Static_assert(RM_TRIE6_LEVELS == 3, "a pass per dense level");
-		l.n_group[1] = dense_pass(t, a, e, &l, 0, l.group[1], l.n_group[1], width);
+		l.n_group[1] = dense_pass0(t, a, e, &l, l.group[1], l.n_group[1], width);
 		l.n_group[2] = dense_pass(t, a, e, &l, 1, l.group[2], l.n_group[2], width);
 		uint32_t cnt = dense_pass(t, a, e, &l, 2, l.node, l.n_node, width);
 		while (cnt) {
