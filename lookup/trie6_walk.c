@@ -105,12 +105,17 @@ static inline __attribute__((always_inline)) void first_avx2(const struct rm_tri
 	const __m256i one = _mm256_set1_epi32(1), index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
 	const __m256i unit = _mm256_set1_epi32((int)rm_trie6_unit_mask(width));
 	const __m256i byte = _mm256_set1_epi32(0xff);
-	uint32_t k = 0;
+	/* The lists' counts in registers: kept in *l, every byte stored into
+	 * a list (which may alias them) would make them a load and a store
+	 * per group, a chain from one group to the next. */
+	uint32_t k = 0, n0 = l->n_group[0], n1 = l->n_group[1];
 	for (; k + 8 <= m; k += 8) {
 		__m256i top = rm_trie6_top8(a + k);
 		__m256i in = _mm256_cmpeq_epi32(_mm256_srli_epi32(top, 29), one);
 		if (_mm256_movemask_ps(_mm256_castsi256_ps(in)) != 0xff) {
+			l->n_group[0] = n0;
 			first_scalar(t, a, e, k, k + 8, l, width);
+			n0 = l->n_group[0];
 			continue;
 		}
 		__m256i i = _mm256_and_si256(_mm256_srli_epi32(top, 8), index), v;
@@ -123,8 +128,8 @@ static inline __attribute__((always_inline)) void first_avx2(const struct rm_tri
 		if (__builtin_popcount(groups) < GATHER_MIN) {
 			_mm256_storeu_si256((__m256i *)(e + k), v);
 			uint64_t at = lanes_of[groups] + base;
-			__builtin_memcpy(l->group[0] + l->n_group[0], &at, 8);
-			l->n_group[0] += (uint32_t)__builtin_popcount(groups);
+			__builtin_memcpy(l->group[0] + n0, &at, 8);
+			n0 += (uint32_t)__builtin_popcount(groups);
 			continue;
 		}
 		/* Lanes naming a group read its entry; the others keep theirs. */
@@ -137,9 +142,11 @@ static inline __attribute__((always_inline)) void first_avx2(const struct rm_tri
 		_mm256_storeu_si256((__m256i *)(e + k), v);
 		unsigned next = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v));
 		uint64_t at = lanes_of[next] + base;
-		__builtin_memcpy(l->group[1] + l->n_group[1], &at, 8);
-		l->n_group[1] += (uint32_t)__builtin_popcount(next);
+		__builtin_memcpy(l->group[1] + n1, &at, 8);
+		n1 += (uint32_t)__builtin_popcount(next);
 	}
+	l->n_group[0] = n0;
+	l->n_group[1] = n1;
 	first_scalar(t, a, e, k, m, l, width);
 }
 #endif
