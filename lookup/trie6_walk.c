@@ -173,7 +173,7 @@ dense_pass(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, const 
  * far), and the loads after it wait on that store's address; level 0's
  * reads are the ones that miss the cache (a quarter of the allocated
  * stream's keys take them, from 1.7 MiB of groups), so letting them all
- * start at once measured 2-6% faster on that stream and the same on the
+ * start at once measured 1-9% faster on that stream and the same on the
  * others.  (Levels 1 and 2 split the same way ran Zipf 2-3% slower.) */
 static inline __attribute__((always_inline)) uint32_t
 dense_pass0(const struct rm_trie6 *t, const uint8_t (*a)[16], uint32_t *e, const struct lanes *l,
