@@ -77,7 +77,7 @@ check "installed rirdb lookup, as rirmeter, attributes from the packaged data" \
 work=$(as_user mktemp -d)
 python3 "$src/scripts/gen-pcap.py" --out "$tmp/cap.pcap" --packets 2000 --kinds clean >/dev/null 2>&1
 install -o rirmeter -m 0644 "$tmp/cap.pcap" "$work/cap.pcap"
-as_user /usr/bin/rirmeter --no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,1@1 \
+as_user /usr/bin/rirmeter --no-huge --no-pci --no-shconf --no-telemetry -m 512 --log-level=error --lcores 0@0,1@1 \
 	--vdev "net_pcap0,rx_pcap=$work/cap.pcap" -- --db "$snap" --json "$work/out.jsonl" --interval 0 \
 	>"$tmp/rm.log" 2>&1
 rc=$?

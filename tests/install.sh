@@ -21,7 +21,7 @@ for page in rirmeter rirdb; do
 done
 # Every long option the programs accept is in their manual.
 opts() { grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
-"$rirmeter" --no-huge --no-pci --no-shconf -m 64 --log-level=error -l 0 -- --help 2>/dev/null | opts >"$tmp/rm.opts"
+"$rirmeter" --no-huge --no-pci --no-shconf --no-telemetry -m 64 --log-level=error -l 0 -- --help 2>/dev/null | opts >"$tmp/rm.opts"
 { "$rirdb" --help; "$rirdb" fetch --help; "$rirdb" diff --help; "$rirdb" report --help; "$rirdb" scan --help; } 2>/dev/null | opts >"$tmp/db.opts"
 for pair in "rirmeter:$tmp/rm.opts" "rirdb:$tmp/db.opts"; do
 	page=${pair%%:*} list=${pair#*:}

@@ -14,7 +14,7 @@ rirdb=$2
 data=$3
 readme=$4
 . "$(dirname "$0")/tap.sh"
-eal=(--no-huge --no-pci --no-shconf -m 512 --log-level=error --lcores 0@0,1@1 --vdev net_null0)
+eal=(--no-huge --no-pci --no-shconf --no-telemetry -m 512 --log-level=error --lcores 0@0,1@1 --vdev net_null0)
 
 opt_refused() { # opt_refused NAME MESSAGE OPTION...: rirmeter exits 2 with MESSAGE
 	local name=$1 msg=$2; shift 2

@@ -93,7 +93,8 @@ def main():
 
     out = os.path.join(tmp, 'out.jsonl')
     proc = subprocess.Popen(
-        [RIRMETER, '--no-huge', '--no-pci', '--no-shconf', '-m', '512', '--log-level=error',
+        [RIRMETER, '--no-huge', '--no-pci', '--no-shconf', '--no-telemetry', '-m', '512',
+         '--log-level=error',
          '--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap, '--',
          '--db', db, '--json', out, '--interval', '0.25', '--duration', '5', '--quiet',
          '--mbufs', '8192'],

@@ -21,7 +21,7 @@ import time
 REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags',
            'tunnel_header', 'too_many_tunnels']
 RIRS = ['unknown', 'iana', 'afrinic', 'apnic', 'arin', 'lacnic', 'ripencc']
-EAL = ['--no-huge', '--no-pci', '--no-shconf', '-m', '256', '--log-level=error']
+EAL = ['--no-huge', '--no-pci', '--no-shconf', '--no-telemetry', '-m', '256', '--log-level=error']
 
 _count = 0
 _failed = 0
