@@ -821,10 +821,11 @@ emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *ds
 }
 
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
-		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta)
+		  uint64_t pkts, uint64_t bytes, uint32_t src_as, uint32_t dst_as,
+		  const struct rm_flow_meta *meta)
 {
 	struct reexport c = {.m = meta ? *meta : (struct rm_flow_meta){0}};
-	emit(st, family, src, dst, pkts, bytes, 0, 0, meta ? &c : NULL);
+	emit(st, family, src, dst, pkts, bytes, src_as, dst_as, meta ? &c : NULL);
 }
 
 static void bad(struct rm_flow_exporter *e, enum rm_flow_bad why)

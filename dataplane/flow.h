@@ -113,8 +113,8 @@ struct rm_flow_batch {
 	uint32_t a4[2 * RM_FLOW_BATCH];
 	uint8_t a6[2 * RM_FLOW_BATCH][16];
 	/* Each record's AS numbers as the exporter's BGP view gave them (v5
-	 * src_as/dst_as, v9/IPFIX elements 16/17), source then destination;
-	 * 0 when it gave none. */
+	 * src_as/dst_as, v9/IPFIX elements 16/17, sFlow's extended gateway),
+	 * source then destination; 0 when it gave none. */
 	uint32_t as4[2 * RM_FLOW_BATCH], as6[2 * RM_FLOW_BATCH];
 	uint64_t pkts4[RM_FLOW_BATCH], bytes4[RM_FLOW_BATCH];
 	uint64_t pkts6[RM_FLOW_BATCH], bytes6[RM_FLOW_BATCH];
@@ -351,8 +351,11 @@ void rm_flow_drop(struct rm_flow_state *st, enum rm_flow_bad why);
 struct rm_flow_exporter *rm_flow_exporter(struct rm_flow_state *st, unsigned kind,
 					  const uint8_t *addr, int family, uint32_t domain);
 void rm_flow_sequence(struct rm_flow_exporter *e, uint32_t seq, uint32_t advance);
+/* One record into the batch: its AS numbers as the exporter gave them (0:
+ * none), meta for a re-export (NULL: none). */
 void rm_flow_emit(struct rm_flow_state *st, int family, const uint8_t *src, const uint8_t *dst,
-		  uint64_t pkts, uint64_t bytes, const struct rm_flow_meta *meta);
+		  uint64_t pkts, uint64_t bytes, uint32_t src_as, uint32_t dst_as,
+		  const struct rm_flow_meta *meta);
 void rm_sflow_datagram(struct rm_flow_state *st, const uint8_t *p, uint32_t len);
 
 #endif

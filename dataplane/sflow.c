@@ -15,6 +15,10 @@
  * its innermost packet (rm_parse_tunnels), and a sample whose tunnel
  * carries no IP is skipped; otherwise they are the outermost header's.
  *
+ * An extended gateway record gives the sample the router's AS numbers
+ * for the source and the destination, as NetFlow's and IPFIX's BGP fields
+ * do (the asn scope's, counters.h).
+ *
  * The frame length counted is frame_length less the stripped bytes, the
  * frame as a NIC that strips the FCS hands it over, so that sampled and
  * mirrored traffic count bytes alike.
@@ -40,6 +44,11 @@ struct sampled {
 	uint64_t bytes;
 	uint16_t sport, dport;
 	uint8_t proto;
+};
+
+/* The AS numbers of a sample's extended gateway record, 0 when none. */
+struct gateway {
+	uint32_t src_as, dst_as;
 };
 
 /* Ports of a TCP, UDP or SCTP header at l4 when the sampled bytes hold them. */
@@ -106,8 +115,38 @@ static int sampled_ip(struct rm_cur *r, int family, struct sampled *s)
 	return 1;
 }
 
+/*
+ * Extended gateway record (format 1003): the router's BGP view of the
+ * sampled frame.  After the next hop (an address of either type) come the
+ * router's own AS, src_as (the source's origin AS), src_peer_as, then the
+ * path to the destination as segments (type, count, ASes): its last AS is
+ * the destination's origin.  A path of none leaves the destination's AS
+ * 0 (the database's answer is used), as is a src_as of 0: neither names
+ * an origin.  -1 when the record is shorter than its own counts.
+ */
+static int extended_gateway(struct rm_cur *r, struct gateway *g)
+{
+	uint32_t atype, router_as, src_as, peer_as, segments;
+	if (rm_cur_u32(r, &atype) || (atype != 1 && atype != 2) ||
+	    rm_cur_skip(r, atype == 1 ? 4 : 16) || rm_cur_u32(r, &router_as) ||
+	    rm_cur_u32(r, &src_as) || rm_cur_u32(r, &peer_as) || rm_cur_u32(r, &segments))
+		return -1;
+	uint32_t last = 0;
+	for (uint32_t i = 0; i < segments; i++) {
+		uint32_t type, count;
+		if (rm_cur_u32(r, &type) || rm_cur_u32(r, &count) || count > rm_cur_left(r) / 4)
+			return -1;
+		for (uint32_t k = 0; k < count; k++)
+			if (rm_cur_u32(r, &last))
+				return -1;
+	}
+	*g = (struct gateway){src_as, last};
+	return 0;
+}
+
 /* The records of one flow sample; -1 when one runs past the sample. */
-static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s, bool inner)
+static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s, struct gateway *g,
+			bool inner)
 {
 	struct sampled ip = {0};
 	for (uint32_t i = 0; i < n; i++) {
@@ -120,6 +159,8 @@ static int flow_records(struct rm_cur *c, uint32_t n, struct sampled *s, bool in
 			got = raw_header(&r, s, inner);
 		else if ((format == 3 || format == 4) && !ip.family)
 			got = sampled_ip(&r, format == 3 ? 4 : 6, &ip);
+		else if (format == 1003)
+			got = extended_gateway(&r, g);
 		if (got < 0)
 			return -1;
 	}
@@ -141,7 +182,8 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 	if (n > rm_cur_left(c) / 8)
 		return -1;
 	struct sampled s = {0};
-	if (flow_records(c, n, &s, st->inner))
+	struct gateway g = {0, 0};
+	if (flow_records(c, n, &s, &g, st->inner))
 		return -1;
 	if (!s.family) {
 		e->n[RM_EXP_SAMPLES_SKIPPED]++;
@@ -156,7 +198,8 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 				 .sport = s.sport,
 				 .dport = s.dport,
 				 .proto = s.proto};
-	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r, st->want_meta ? &m : NULL);
+	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r, g.src_as, g.dst_as,
+		     st->want_meta ? &m : NULL);
 	e->n[RM_EXP_RECORDS]++;
 	return 0;
 }

@@ -15,7 +15,8 @@ not rirmeter's tables): the located country and origin AS of the address
 origin "holder" when the AS's delegation has the block's registry and
 holder id, "other" when it has another holder's, "unknown" otherwise.
 --top folds country_located and asn into the top N plus "other".  Flow
-records (NetFlow v5, IPFIX with elements 16/17) with and without their
+records (NetFlow v5, IPFIX with elements 16/17, sFlow with extended
+gateway records) with and without their
 own AS numbers: the asn scope takes the record's AS where it is not 0,
 the database's elsewhere, and health counts both.  Without the layer, the
 output is what it was: no located scope, every other row the same; and
@@ -161,6 +162,38 @@ def ipfix_datagram(records, seq):
     return struct.pack('!HHIII', 10, 16 + len(sets), 1700000000, seq, 1) + sets
 
 
+def sflow_datagram(records, seq):
+    """An sFlow v5 datagram, one flow sample per record (src, dst, pkts,
+    bytes, src_as, dst_as; pkts is the sampling rate, bytes/pkts the
+    sampled frame's length): a raw header record (Ethernet/IPv4 or IPv6),
+    and an extended gateway record (router AS 64999, src_as, a path of two
+    segments whose last AS is dst_as; no path when dst_as is 0)."""
+    samples = b''
+    for src, dst, rate, by, s_as, d_as in records:
+        v6 = ':' in src
+        length = by // rate
+        if v6:
+            ip = struct.pack('!IHBB', 6 << 28, length - 54, 17, 64) + \
+                ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
+            eth = b'\x00' * 12 + b'\x86\xdd'
+        else:
+            ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, length - 14, 0, 0, 64, 17, 0,
+                             ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed)
+            eth = b'\x00' * 12 + b'\x08\x00'
+        hdr = eth + ip + bytes(8)
+        hdr += bytes(-len(hdr) % 4)
+        raw = struct.pack('!IIII', 1, length, 0, len(hdr)) + hdr
+        path = struct.pack('!I', 0) if not d_as else \
+            struct.pack('!IIIIIII', 2, 2, 1, 64999, 2, 1, d_as)
+        gw = struct.pack('!I4sIII', 1, bytes([192, 0, 2, 1]), 64999, s_as, 64998) + path + \
+            struct.pack('!II', 0, 100)
+        recs = struct.pack('!II', 1, len(raw)) + raw + struct.pack('!II', 1003, len(gw)) + gw
+        sample = struct.pack('!IIIIIIII', seq, 1, rate, 0, 0, 1, 2, 2) + recs
+        samples += struct.pack('!II', 1, len(sample)) + sample
+    return struct.pack('!II4sIIII', 5, 1, bytes([192, 0, 2, 9]), 0, seq, 1000,
+                       len(records)) + samples
+
+
 def udp_frame(payload, dport):
     """An Ethernet/IPv4/UDP frame from 127.0.0.2 carrying payload."""
     udp = struct.pack('!HHHH', 40000, dport, 8 + len(payload), 0) + payload
@@ -283,14 +316,22 @@ def main():
                          65000 if k % 4 == 0 else 0))
         recs6 = [(a, addrs6[(k * 5 + 1) % len(addrs6)], 2, 300, 0 if k % 2 else 4200000000,
                   64496) for k, a in enumerate(addrs6)]
+        # sFlow: the rate as packets, frames of 60-byte (IPv4) and 100-byte
+        # (IPv6) lengths, AS numbers from extended gateway records.
+        srecs = [(a, addrs[(k * 11 + 5) % len(addrs)], 4, 240, 64510 + k % 3 if k % 2 else 0,
+                  65010 if k % 3 == 0 else 0) for k, a in enumerate(addrs[:60])] + \
+            [(a, addrs6[(k * 3 + 2) % len(addrs6)], 2, 200, 0 if k % 2 else 64777, 0)
+             for k, a in enumerate(addrs6[:30])]
         frames = [udp_frame(v5_datagram(recs[i:i + 30], i), 2055) for i in range(0, len(recs), 30)]
+        frames += [udp_frame(sflow_datagram(srecs[i:i + 8], i), 6343)
+                   for i in range(0, len(srecs), 8)]
         frames += [udp_frame(ipfix_datagram(recs[i:i + 20] + recs6[i // 2:i // 2 + 10], i), 4739)
                    for i in range(0, len(recs), 20)]
         flows = os.path.join(tmp, 'flows.pcap')
         write_pcap(flows, frames, spacing=1.0)
         v4_in_ipfix = [r for i in range(0, len(recs), 20) for r in recs[i:i + 20]]
         v6_in_ipfix = [r for i in range(0, len(recs), 20) for r in recs6[i // 2:i // 2 + 10]]
-        all_recs = recs + v4_in_ipfix + v6_in_ipfix
+        all_recs = recs + v4_in_ipfix + v6_in_ipfix + srecs
         ref.want([a for r in all_recs for a in r[:2]])
         want = collections.defaultdict(lambda: [0, 0])
         from_record = from_db = 0
@@ -306,20 +347,23 @@ def main():
                     want[(scope, d, key)][0] += pk
                     want[(scope, d, key)][1] += by
         want = {k: tuple(v) for k, v in want.items()}
-        rc, fl, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739', '--flows-only',
+        rc, fl, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739,sflow:6343',
+                          '--flows-only',
                           '--top', '100000')
         got = totals(fl, LOCATED)
         health = {r['key']: r['packets'] for r in fl
                   if r['scope'] == 'health' and r.get('interval') == 'total'}
         check('flow records: the asn scope takes a record\'s own AS where not 0 (v5, IPFIX '
-              '16/17, IPv4 and IPv6), the database\'s elsewhere; the other located scopes '
-              'the database\'s', rc == 0 and got == want, err + diff(got, want))
+              '16/17, sFlow extended gateway; IPv4 and IPv6), the database\'s elsewhere; the '
+              'other located scopes the database\'s', rc == 0 and got == want,
+              err + diff(got, want))
         # The same datagrams to the DPDK dataplane's flow collector.
         p = subprocess.run([RIRMETER] + EAL + ['-m', '512', '--lcores', '0@0,1@1', '--vdev',
                                                'net_pcap0,rx_pcap=' + flows, '--', '--db', geo,
                                                '--json', '-', '--quiet', '--interval', '0',
                                                '--top', '100000', '--flows',
-                                               'netflow:2055,ipfix:4739', '--flows-only'],
+                                               'netflow:2055,ipfix:4739,sflow:6343',
+                                               '--flows-only'],
                            capture_output=True, text=True, timeout=300)
         live = totals([json.loads(l) for l in p.stdout.splitlines() if l.startswith('{')],
                       LOCATED)
@@ -328,7 +372,8 @@ def main():
 
         # Intervals of capture time (a datagram a second): their sum is the
         # total, records' own AS numbers included.
-        rc, fi, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739', '--flows-only',
+        rc, fi, err = run(geo, [flows], '--flows', 'netflow:2055,ipfix:4739,sflow:6343',
+                          '--flows-only',
                           '--top', '100000', '--interval', '3')
         summed = collections.defaultdict(lambda: [0, 0])
         n_intervals = len({r['ts'] for r in fi if r.get('interval') != 'total'})
