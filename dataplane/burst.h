@@ -287,66 +287,48 @@ static inline void rm_burst_take_layers(const struct rm_flow_config *flows,
 
 /* Look up the n4 IPv4 and n6 IPv6 frames queued in b and count them into
  * scopes to, their bytes into *bytes, and each transition address into
- * via_count[how]. */
-static inline void rm_burst_count_queued(const struct rm_gen_view *g, const struct rm_count_to *to,
-					 struct rm_cell *via_count, struct rm_burst *b, uint32_t n4,
-					 uint32_t n6, uint64_t *bytes)
+ * via_count[how].  With the located layer (located, the caller's
+ * constant; g->located bound) each address's located id is looked up in
+ * bulk beside its attribution and counted by it into loc[RM_SRC] and
+ * loc[RM_DST]; inlined by force, so that the instance without the layer
+ * carries none of it. */
+static inline __attribute__((always_inline)) void
+rm_burst_count_queued(const struct rm_gen_view *g, const struct rm_count_to *to,
+		      struct rm_cell *const loc[RM_DIRS], struct rm_cell *via_count,
+		      struct rm_burst *b, uint32_t n4, uint32_t n6, uint64_t *bytes,
+		      const bool located)
 {
-	if (n4)
-		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
-	if (n6)
-		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
-	for (uint32_t k = 0; k < n4; k++) {
-		uint32_t len = b->len4[k];
-		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
-		*bytes += len;
-	}
-	const uint8_t *maybe = g->via.maybe;
-	for (uint32_t k = 0; k < n6; k++) {
-		uint32_t len = b->len6[k];
-		if (rm_unlikely(rm_burst_via_maybe(maybe, &b->id6[2 * k])))
-			rm_burst_via(g, via_count, (const uint8_t(*)[16])b->a6[2 * k],
-				     &b->id6[2 * k], NULL, 1, len);
-		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
-		*bytes += len;
-	}
-}
-
-/* The same with a located layer (g->located bound): each address's
- * located id looked up in bulk beside its attribution, and counted by it
- * into loc[RM_SRC] and loc[RM_DST]. */
-static inline void rm_burst_count_located(const struct rm_gen_view *g, const struct rm_count_to *to,
-					  struct rm_cell *const loc[RM_DIRS],
-					  struct rm_cell *via_count, struct rm_burst *b,
-					  uint32_t n4, uint32_t n6, uint64_t *bytes)
-{
-	struct rm_cell *ls = loc[RM_SRC], *ld = loc[RM_DST];
+	struct rm_cell *ls = located ? loc[RM_SRC] : NULL, *ld = located ? loc[RM_DST] : NULL;
 	if (n4) {
 		rm_lookup4_bulk(&g->lookup, b->a4, b->id4, 2 * n4);
-		rm_lookup4_bulk(&g->located, b->a4, b->loc4, 2 * n4);
+		if (located)
+			rm_lookup4_bulk(&g->located, b->a4, b->loc4, 2 * n4);
 	}
 	if (n6) {
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
-		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
+		if (located)
+			rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
 	}
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t len = b->len4[k];
-		const rm_cell_add_t add = {1, len};
 		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
-		rm_cell_add(&ls[b->loc4[2 * k]], add);
-		rm_cell_add(&ld[b->loc4[2 * k + 1]], add);
+		if (located) {
+			rm_cell_add(&ls[b->loc4[2 * k]], (rm_cell_add_t){1, len});
+			rm_cell_add(&ld[b->loc4[2 * k + 1]], (rm_cell_add_t){1, len});
+		}
 		*bytes += len;
 	}
 	const uint8_t *maybe = g->via.maybe;
 	for (uint32_t k = 0; k < n6; k++) {
 		uint32_t len = b->len6[k];
-		const rm_cell_add_t add = {1, len};
 		if (rm_unlikely(rm_burst_via_maybe(maybe, &b->id6[2 * k])))
 			rm_burst_via(g, via_count, (const uint8_t(*)[16])b->a6[2 * k],
-				     &b->id6[2 * k], &b->loc6[2 * k], 1, len);
+				     &b->id6[2 * k], located ? &b->loc6[2 * k] : NULL, 1, len);
 		rm_count(to, b->id6[2 * k], b->id6[2 * k + 1], 1, len);
-		rm_cell_add(&ls[b->loc6[2 * k]], add);
-		rm_cell_add(&ld[b->loc6[2 * k + 1]], add);
+		if (located) {
+			rm_cell_add(&ls[b->loc6[2 * k]], (rm_cell_add_t){1, len});
+			rm_cell_add(&ld[b->loc6[2 * k + 1]], (rm_cell_add_t){1, len});
+		}
 		*bytes += len;
 	}
 }
@@ -362,17 +344,15 @@ rm_burst_count(const struct rm_gen_view *g, struct rm_counters *c, const struct 
 {
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	uint64_t bytes = 0, inner_bytes = 0;
-	if (located)
-		rm_burst_count_located(g, &to, c->by_loc, c->via, q->b, q->n4, q->n6, &bytes);
-	else
-		rm_burst_count_queued(g, &to, c->via, q->b, q->n4, q->n6, &bytes);
+	rm_burst_count_queued(g, &to, c->by_loc, c->via, q->b, q->n4, q->n6, &bytes, located);
 	c->attributed += q->n4 + q->n6;
 	c->attributed_bytes += bytes;
 	if (mode == RM_TUNNELS_BOTH) {
 		const struct rm_count_to ti = {c->inner_by_id[RM_SRC], c->inner_by_id[RM_DST],
 					       c->inner_pair, g->rir_of};
 		struct rm_cell counted[RM_VIA_COUNT] = {{0}}; /* by the outer burst already */
-		rm_burst_count_queued(g, &ti, counted, q->inner, q->in4, q->in6, &inner_bytes);
+		rm_burst_count_queued(g, &ti, NULL, counted, q->inner, q->in4, q->in6, &inner_bytes,
+				      false);
 	}
 }
 

@@ -187,7 +187,9 @@ int rm_reporter_located(struct rm_reporter *r, const struct rm_geo_lookup *g)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct rm_located *l = &g->loc[i];
 		r->loc_cc[i] = (uint16_t)rm_cc_index(l->cc);
-		r->pairs[i] = rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i];
+		/* The pair's code for now; its index once pairs is distinct. */
+		r->loc_pair[i] = rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i];
+		r->pairs[i] = r->loc_pair[i];
 		r->asns[i] = l->asn;
 		r->loc_origin[i] = l->origin;
 	}
@@ -195,10 +197,8 @@ int rm_reporter_located(struct rm_reporter *r, const struct rm_geo_lookup *g)
 	r->n_pairs = distinct(r->pairs, n);
 	r->n_asns = distinct(r->asns, n + 1);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct rm_located *l = &g->loc[i];
-		r->loc_pair[i] = index_of(r->pairs, r->n_pairs,
-					  rm_cc_index(l->reg_cc) * RM_CC_CODES + r->loc_cc[i]);
-		r->loc_asn[i] = index_of(r->asns, r->n_asns, l->asn);
+		r->loc_pair[i] = index_of(r->pairs, r->n_pairs, r->loc_pair[i]);
+		r->loc_asn[i] = index_of(r->asns, r->n_asns, g->loc[i].asn);
 	}
 	r->asn_names = malloc(r->n_asns * sizeof(*r->asn_names));
 	if (!r->asn_names)

@@ -9,7 +9,8 @@
  * either: about 0.9 million for the 2022 location database.  Each piece's
  * (geo id, registered country, origin) triple is interned in an
  * open-addressing table; the origin of an (attribution, AS) pair is
- * rm_ref_origin's, with the AS's attribution looked up once per geo id.
+ * rm_ref_origin's (rm_origin_of), with the AS's attribution looked up
+ * once per geo id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,9 @@ struct sweep {
 	size_t cap;
 	struct rm_located *loc;
 	uint32_t n_loc, cap_loc;
-	/* Per geo id, the attribution of its AS number (UINT32_MAX: none,
-	 * or not looked up yet: asn_done tells). */
+	/* Per geo id, the attribution of its AS number's delegation
+	 * (rm_ref_asn_attr): each AS looked up once, not once per piece. */
 	uint32_t *asn_attr;
-	uint8_t *asn_done;
 	int oom;
 };
 
@@ -76,33 +76,12 @@ static int rehash(struct sweep *s)
 	return 0;
 }
 
-/* The origin of geo id geo's AS on attribution attr. */
-static enum rm_origin origin_of(struct sweep *s, uint32_t attr, uint32_t geo)
-{
-	const struct rm_db *db = s->db;
-	uint32_t asn = db->geo[geo].asn;
-	if (!asn)
-		return RM_ORIGIN_UNKNOWN;
-	/* rm_ref_origin, with the AS's binary search done once per geo id. */
-	if (!s->asn_done[geo]) {
-		s->asn_attr[geo] = db->asn.n ? db->asn.id[rm_ref_findasn(db, asn)] : UINT32_MAX;
-		s->asn_done[geo] = 1;
-	}
-	const struct rm_attr *a = &db->attrs[attr];
-	if (s->asn_attr[geo] == UINT32_MAX || !rm_attr_is_holder(db, a))
-		return RM_ORIGIN_UNKNOWN;
-	const struct rm_attr *b = &db->attrs[s->asn_attr[geo]];
-	if (!rm_attr_is_holder(db, b))
-		return RM_ORIGIN_UNKNOWN;
-	return rm_holder_cmp(db, a, b) == 0 ? RM_ORIGIN_HOLDER : RM_ORIGIN_OTHER;
-}
-
 /* The located id of attribution attr under geo id geo (UINT32_MAX when
  * out of memory). */
 static uint32_t located_id(struct sweep *s, uint32_t attr, uint32_t geo)
 {
 	const struct rm_attr *a = &s->db->attrs[attr];
-	enum rm_origin o = origin_of(s, attr, geo);
+	enum rm_origin o = rm_origin_of(s->db, attr, s->asn_attr[geo]);
 	uint64_t k = triple_key(geo, a->cc, o);
 	if (k == 0) /* id 0, kept out of the table */
 		return 0;
@@ -189,16 +168,16 @@ int rm_geo_lookup_build(struct rm_geo_lookup *g, const struct rm_db *db, enum rm
 		snprintf(err, errlen, "this CPU lacks the SIMD level asked for");
 		return -1;
 	}
-	struct sweep s = {.db = db,
-			  .asn_attr = malloc(db->n_geo * sizeof(uint32_t)),
-			  .asn_done = calloc(db->n_geo, 1)};
+	struct sweep s = {.db = db, .asn_attr = malloc(db->n_geo * sizeof(uint32_t))};
 	struct swept w4 = {0}, w6 = {0};
 	uint32_t *s4 = NULL, *i4 = NULL, *i6 = NULL;
 	struct rm_key *s6 = NULL;
 	int rc = -1;
 	snprintf(err, errlen, "out of memory for the located layer");
-	if (!s.asn_attr || !s.asn_done)
+	if (!s.asn_attr)
 		goto out;
+	for (uint32_t i = 0; i < db->n_geo; i++)
+		s.asn_attr[i] = rm_ref_asn_attr(db, db->geo[i].asn);
 	/* Located id 0 is "nothing known": no geo, no registered country. */
 	if (RM_GROW(&s.loc, &s.cap_loc, 0, 1, 1024) || rehash(&s))
 		goto out;
@@ -240,7 +219,6 @@ out:
 	free(s.slot_key);
 	free(s.loc);
 	free(s.asn_attr);
-	free(s.asn_done);
 	free(w4.v);
 	free(w6.v);
 	free(s4);

@@ -191,23 +191,33 @@ int rm_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct 
 	return strcmp(rm_str(db, a->holder_id), rm_str(db, b->holder_id));
 }
 
-enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn)
+uint32_t rm_ref_asn_attr(const struct rm_db *db, uint32_t asn)
+{
+	return asn && db->asn.n ? db->asn.id[rm_ref_findasn(db, asn)] : UINT32_MAX;
+}
+
+enum rm_origin rm_origin_of(const struct rm_db *db, uint32_t attr, uint32_t asn_attr)
 {
 	const struct rm_attr *a = &db->attrs[attr];
-	if (!asn || !db->asn.n || !rm_attr_is_holder(db, a))
+	if (asn_attr == UINT32_MAX || !rm_attr_is_holder(db, a))
 		return RM_ORIGIN_UNKNOWN;
-	const struct rm_attr *b = &db->attrs[db->asn.id[rm_ref_findasn(db, asn)]];
+	const struct rm_attr *b = &db->attrs[asn_attr];
 	if (!rm_attr_is_holder(db, b))
 		return RM_ORIGIN_UNKNOWN;
 	return rm_holder_cmp(db, a, b) == 0 ? RM_ORIGIN_HOLDER : RM_ORIGIN_OTHER;
 }
 
+enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn)
+{
+	return rm_origin_of(db, attr, rm_ref_asn_attr(db, asn));
+}
+
 const char *rm_asn_name(const struct rm_db *db, uint32_t asn)
 {
-	if (!asn || !db->asn.n)
+	uint32_t id = rm_ref_asn_attr(db, asn);
+	if (id == UINT32_MAX)
 		return "";
-	const struct rm_attr *a = &db->attrs[db->asn.id[rm_ref_findasn(db, asn)]];
-	return rm_attr_is_holder(db, a) ? rm_holder_name(db, a) : "";
+	return rm_attr_is_holder(db, &db->attrs[id]) ? rm_holder_name(db, &db->attrs[id]) : "";
 }
 
 const char *rm_origin_name(enum rm_origin o)

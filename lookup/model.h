@@ -301,6 +301,11 @@ int rm_holder_cmp(const struct rm_db *db, const struct rm_attr *a, const struct 
  */
 enum rm_origin { RM_ORIGIN_UNKNOWN, RM_ORIGIN_HOLDER, RM_ORIGIN_OTHER, RM_ORIGIN_COUNT };
 enum rm_origin rm_ref_origin(const struct rm_db *db, uint32_t attr, uint32_t asn);
+/* Its two steps, for a caller that looks each AS up once: the
+ * attribution of AS asn's delegation (UINT32_MAX for asn 0 or a db
+ * without AS numbers), and the origin of attribution attr against it. */
+uint32_t rm_ref_asn_attr(const struct rm_db *db, uint32_t asn);
+enum rm_origin rm_origin_of(const struct rm_db *db, uint32_t attr, uint32_t asn_attr);
 /* The name an AS number's row shows: the name of the holder the registry
  * delegated it to (model.h rm_holder_name), "" when it went to no holder
  * or the holder has no name. */
