@@ -11,8 +11,10 @@ snapshots into place, one at a time, each waited for.  Each is the same
 model with another build time, so each has its own id (checksum): that is
 what made retired counters pile up per snapshot.  The swaps take about
 0.1 s each.  Checked: resident memory
-(VmRSS) and the main lcore's longest pass between reloads (rirmeter's
-"longest other pass" line) stay flat from the first swaps to the last; and
+(VmRSS) and the main lcore's longest passes between reloads (rirmeter's
+"longest other pass" lines; the third longest of 100 swaps, so that a
+pass another process stretched does not count) stay flat from the first
+swaps to the last; and
 nothing counted is lost: every snapshot's "total" lines add up to the
 balance printed at exit, and so does the Prometheus counter.
 """
@@ -129,9 +131,11 @@ def main():
     # Under AddressSanitizer freed memory waits in a quarantine (256 MiB by
     # default) that fills over the first swaps and would read as growth: a
     # small one keeps the resident-memory check about rirmeter's own memory.
+    # Set whether or not the caller set ASAN_OPTIONS (`meson test` alone does
+    # not); a build without the sanitizer ignores it.
     env = dict(os.environ)
-    if 'ASAN_OPTIONS' in env:
-        env['ASAN_OPTIONS'] += ':quarantine_size_mb=4'
+    env['ASAN_OPTIONS'] = (env['ASAN_OPTIONS'] + ':' if env.get('ASAN_OPTIONS') else '') + \
+        'quarantine_size_mb=4'
     proc = subprocess.Popen(
         [RIRMETER] + EAL + ['-m', '1024', '--lcores', '0@0,1@1', '--vdev',
                             'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap, '--', '--db', live,
@@ -187,12 +191,22 @@ def main():
                                            err)]
     # Windows of 50 swaps, each a few seconds: several exports and scrapes.
     e_rss, l_rss = statistics.median(rss[10:60] or [0]), statistics.median(rss[-50:] or [0])
-    e_pass, l_pass = max(passes[10:60] or [0]), max(passes[-50:] or [0])
-    print('# VmRSS (median) swaps 10-60 %d KiB, last 50 %d KiB; longest main-lcore pass '
-          'swaps 10-60 %.0f us, last 50 %.0f us' % (e_rss, l_rss, e_pass, l_pass))
+    # Most windows between two reloads hold no export (one a second, a
+    # swap takes 0.05-0.1 s), so a median of the longest passes says
+    # nothing; the longest of a window is an export, but one stretched by
+    # another process on a shared machine (CI failed once on a window's
+    # maximum).  The third longest of 100 swaps (4-10 exports) is still an
+    # export, and two stretched ones do not move it.
+    def third(w):
+        return sorted(w + [0, 0, 0], reverse=True)[2]
+    e_pass, l_pass = third(passes[10:110]), third(passes[-100:])
+    print('# VmRSS (median) swaps 10-60 %d KiB, last 50 %d KiB; third longest main-lcore '
+          'pass swaps 10-110 %.0f us, last 100 %.0f us (longest %.0f us, %.0f us)'
+          % (e_rss, l_rss, e_pass, l_pass, max(passes[10:110] or [0]), max(passes[-100:] or [0])))
     check('resident memory flat over the swaps (grows < 16 MiB from swaps 10-60 to the last 50)',
           taken == SWAPS and l_rss - e_rss < 16 * 1024, '%d -> %d KiB' % (e_rss, l_rss))
-    check('the main lcore\'s longest pass flat over the swaps (last 50 < 2x swaps 10-60 + 5 ms)',
+    check('the main lcore\'s longest passes flat over the swaps (third longest of the last '
+          '100 < 2x that of swaps 10-110 + 5 ms)',
           taken == SWAPS and l_pass < 2 * e_pass + 5000, '%.0f -> %.0f us' % (e_pass, l_pass))
 
     m = re.search(r'rirmeter: (\d+) packets in', err)
