@@ -56,7 +56,7 @@ r_rate() { # shape threads -> "wall_mpps core_mpps core_gbps"
 		sed -n 's/.*: \([0-9.]*\) Mpps, [0-9.]* GB\/s with.*CPU) \([0-9.]*\) Mpps, \([0-9.]*\) GB\/s/\1 \2 \3/p'
 }
 pcap_rate() { # shape -> Mpps of the net_pcap path, one worker
-	"$rirmeter" --no-huge --no-pci --no-shconf -m 1024 --log-level=error --lcores 0@0,1@1 \
+	"$rirmeter" --no-huge --no-pci --no-shconf --no-telemetry -m 1024 --log-level=error --lcores 0@0,1@1 \
 		--vdev "net_pcap0,rx_pcap=$tmp/$1.pcap" -- --db "$snap" --quiet --interval 0 2>&1 |
 		sed -n 's/.*: \([0-9.]*\) Mpps with.*/\1/p'
 }

@@ -29,7 +29,7 @@ run() { # shape workers mode
 		vdev="net_pcap0,rx_pcap=$tmp/$1.pcap,rx_pcap=$tmp/$1.b.pcap,infinite_rx=1"
 		lcores="0@0,1@1,2@0"
 	fi
-	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf --no-telemetry -m 1024 --log-level=error \
 		--lcores "$lcores" --vdev "$vdev" -- --db "$snap" --duration "$secs" --quiet \
 		--mbufs 32768 $3 2>&1 | sed -n 's/.*: \([0-9.]*\) Mpps.*/\1/p'
 }
@@ -40,7 +40,7 @@ testpmd() { # shape workers
 		vdev="net_pcap0,rx_pcap=$tmp/$1.pcap,rx_pcap=$tmp/$1.b.pcap,infinite_rx=1"
 		lcores="0@0,1@1,2@0"
 	fi
-	timeout -s INT $((secs + 2)) dpdk-testpmd --no-huge --no-pci --no-shconf -m 1024 \
+	timeout -s INT $((secs + 2)) dpdk-testpmd --no-huge --no-pci --no-shconf --no-telemetry -m 1024 \
 		--log-level=error --lcores "$lcores" --vdev "$vdev" -- --forward-mode=io \
 		--auto-start --stats-period 1 --total-num-mbufs 32768 --nb-cores "$2" \
 		--rxq "$2" --txq "$2" </dev/null 2>/dev/null |

@@ -25,7 +25,7 @@ for shape in v4-64 v6-78 imix; do
 	for mode in --io-only ""; do
 		out=$(valgrind --tool=callgrind --toggle-collect=rm_worker_main \
 			--callgrind-out-file="$tmp/cg.out" "$build"/dataplane/dpdk/rirmeter --no-huge \
-			--no-pci --no-shconf -m 1024 --log-level=error --lcores 0@0,1@1 \
+			--no-pci --no-shconf --no-telemetry -m 1024 --log-level=error --lcores 0@0,1@1 \
 			--vdev "net_pcap0,rx_pcap=$tmp/$shape.pcap,infinite_rx=1" -- --db "$snap" \
 			--quiet --interval 0 --duration "$secs" --mbufs 16384 $mode 2>&1)
 		pk=$(echo "$out" | sed -n 's/^rirmeter: \([0-9]*\) packets.*/\1/p')

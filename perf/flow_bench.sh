@@ -119,7 +119,7 @@ rirmeter() { # capture proto extra rx-args [eal...] -> "records seconds" (flow_r
 	local cap=$1 proto=$2 extra=$3 rxargs=$4
 	shift 4
 	rm -f "$tmp/rm.jsonl" # rirmeter appends
-	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+	"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf --no-telemetry -m 1024 --log-level=error \
 		--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap$rxargs" "$@" -- --db "$snap" \
 		--flows "$proto:$port" --quiet --interval 0 --mbufs 32768 --json "$tmp/rm.jsonl" $extra \
 		2>"$tmp/rm.err" >/dev/null
@@ -149,7 +149,7 @@ for v in 5 9 10; do
 		awk -v r="$xrecs" -v s="$xs" 'BEGIN {print r / s / 1e6}' >>"$tmp/ex"
 		paste -d' ' <(tail -1 "$tmp/ex") <(tail -1 "$tmp/rm") |
 			awk '{print 100 * (1 - $1 / $2)}' >>"$tmp/cost"
-		"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf -m 1024 --log-level=error \
+		"$build"/dataplane/dpdk/rirmeter --no-huge --no-pci --no-shconf --no-telemetry -m 1024 --log-level=error \
 			--lcores 0@0,1@1 --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --db "$snap" \
 			--quiet --interval 0 --mbufs 32768 --duration "$secs" --io-only 2>&1 |
 			sed -n 's/.*: \([0-9.]*\) Mpps.*/\1/p' >>"$tmp/io"

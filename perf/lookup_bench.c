@@ -967,7 +967,9 @@ int main(int argc, char **argv)
 
 	/* DPDK gets real huge pages when the machine has them reserved
 	 * (perf/hugepages.sh), as in production; otherwise --no-huge memory
-	 * with a madvise for transparent huge pages. */
+	 * with a madvise for transparent huge pages.  No telemetry socket:
+	 * a jammed one on a shared machine blocked every DPDK process's
+	 * start (tenth session). */
 	int huge = hugetlb_free_mib() >= 3072;
 	char *eal_huge[] = {"lookup_bench",
 			    "--in-memory",
@@ -978,6 +980,7 @@ int main(int argc, char **argv)
 			    "0",
 			    "--force-max-simd-bitwidth=512",
 			    "--log-level=error",
+			    "--no-telemetry",
 			    NULL};
 	char *eal_nohuge[] = {"lookup_bench",
 			      "--no-huge",
@@ -989,8 +992,9 @@ int main(int argc, char **argv)
 			      "0",
 			      "--force-max-simd-bitwidth=512",
 			      "--log-level=error",
+			      "--no-telemetry",
 			      NULL};
-	if (huge ? rte_eal_init(9, eal_huge) < 0 : rte_eal_init(10, eal_nohuge) < 0) {
+	if (huge ? rte_eal_init(10, eal_huge) < 0 : rte_eal_init(11, eal_nohuge) < 0) {
 		fprintf(stderr, "lookup_bench: EAL init failed\n");
 		return 1;
 	}

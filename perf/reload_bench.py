@@ -54,8 +54,8 @@ def run(swapping):
     out = os.path.join(tmp, 'o.jsonl')
     if os.path.exists(out):
         os.remove(out)  # rirmeter appends
-    p = subprocess.Popen([rirmeter, '--no-huge', '--no-pci', '--no-shconf', '-m', '1024',
-                          '--log-level=error', '--lcores', '0@0,1@1', '--vdev',
+    p = subprocess.Popen([rirmeter, '--no-huge', '--no-pci', '--no-shconf', '--no-telemetry',
+                          '-m', '1024', '--log-level=error', '--lcores', '0@0,1@1', '--vdev',
                           'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap, '--', '--db', live,
                           '--json', out, '--interval', '0.1', '--duration', str(a.seconds),
                           '--quiet', '--mbufs', '16384'],
