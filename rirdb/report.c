@@ -689,9 +689,10 @@ static void top_list(FILE *o, const char *id, const char *title, const struct ta
 
 static void health_table(FILE *o, const struct table *h)
 {
-	fputs(
-	    "<section><h2>Health</h2><table id=health>\n<tr><th>counter<th>packets<th>bytes</tr>\n",
-	    o);
+	/* "count", not "packets": some counters count events, flow records or
+	 * addresses (asn_source.*: one per address of a frame or record). */
+	fputs("<section><h2>Health</h2><table id=health>\n<tr><th>counter<th>count<th>bytes</tr>\n",
+	      o);
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kv *k = &h->v[i];
 		fprintf(o, "<tr data-packets=%" PRIu64 "><td>", k->packets);
@@ -757,7 +758,9 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 		located_chart(o, located[1], 1);
 		fputs("</section>\n", o);
 	}
-	top_list(o, "countries", "Top countries", best(a->country), 15, 0, NULL);
+	/* With the located layer's list beside it, say which country this is. */
+	top_list(o, "countries", best(a->geo)->n ? "Top registered countries" : "Top countries",
+		 best(a->country), 15, 0, NULL);
 	if (best(a->geo)->n) /* beside the registered countries */
 		top_list(o, "located", "Top located countries (ZZ: not located)", best(a->geo), 15,
 			 0, NULL);

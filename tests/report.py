@@ -60,6 +60,10 @@ class Page(html.parser.HTMLParser):
         self.row = None
         self.cell_text = None
 
+    def feed(self, data):
+        self.text = getattr(self, 'text', '') + data  # the page as read
+        super().feed(data)
+
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self.tags[tag] += 1
@@ -323,6 +327,8 @@ def check_no_located(page, what):
     found = LOCATED_IDS & page.ids
     check('%s: no located section' % what, not found and not page.cells.get('located-src'),
           sorted(found))
+    check('%s: the countries table plain "Top countries"' % what,
+          '<h2>Top countries</h2><table id=countries>' in page.text, '')
 
 
 def located_lines():
@@ -456,6 +462,11 @@ def check_located(tmp):
                                    ('X"&<Y>', 5, 0)] and
           text.index('<table id=countries>') < text.index('<table id=located>') <
           text.index('<table id=nirs>'), page.rows['located'])
+    check('located: the registered countries\' table says so beside the located one',
+          '<h2>Top registered countries</h2><table id=countries>' in text and
+          '<h2>Top countries</h2>' not in text, text[:0])
+    check('located: the health table counts addresses (asn_source), not packets',
+          '<table id=health>\n<tr><th>counter<th>count<th>bytes</tr>' in text, text[:0])
     check('located: hostile keys escaped in text and attributes',
           '<i>' not in text and '<Y>' not in text and
           ('<i', '&"x>DE') in page.cells['located-src'] and
