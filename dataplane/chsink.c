@@ -47,7 +47,10 @@ struct batch {
 
 struct rm_chsink {
 	struct rm_chsink_options o;
-	char *insert_url; /* the URL with the INSERT query; a SELECT is POSTed to o.url */
+	char *insert_url;	  /* the URL with the INSERT query; a SELECT is POSTed to o.url */
+	char *insert_url_unnamed; /* the same, for a table without `name` (table_columns) */
+	int columns;	  /* the sender's: 1 name, 0 no name, -1 not asked since a failure */
+	int told_unnamed; /* "no column name" said on stderr */
 	char user[256], password[256];
 	int have_auth;
 	char run_id[128];
@@ -117,6 +120,10 @@ static char *serialize(const struct rm_chsink *s, const char *id, const struct r
 		rm_put_json_string(f, r->dir ? r->dir : "");
 		fputs(",\"key\":", f);
 		rm_put_json_string(f, r->key);
+		if (r->name && r->name[0]) { /* holder and asn rows; the column's default '' */
+			fputs(",\"name\":", f);
+			rm_put_json_string(f, r->name);
+		}
 		fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}\n", r->packets,
 			r->has_bytes ? r->bytes : 0);
 	}
@@ -267,6 +274,61 @@ static int already_stored(struct rm_chsink *s, const struct batch *b, unsigned *
 	return strtoull(resp.buf, NULL, 10) > 0;
 }
 
+/* Whether line `want` is one of the newline-separated lines of text. */
+static int has_line(const char *text, const char *want)
+{
+	size_t n = strlen(want);
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len == n && memcmp(p, want, n) == 0)
+			return 1;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * The raw table's columns, asked before the first insert and again after
+ * any failure (the table may have been altered or made anew meanwhile): 1
+ * when it has `name`, 0 when it has every other column a row fills but
+ * not that one (a table made before names were stored: rows go in
+ * without them), -1 when the request failed or a column rows need is
+ * missing, with *fail and why set as for a failed insert.  Asked by name,
+ * so that a table with columns of the user's own still fits the answer's
+ * buffer.
+ */
+static int table_columns(struct rm_chsink *s, unsigned *fail, char *why, size_t whylen)
+{
+	static const char q[] =
+	    "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '" TABLE
+	    "' AND name IN ('appliance', 'batch', 'snapshot', 'start', 'end', 'scope', 'dir', "
+	    "'key', 'name', 'packets', 'bytes') FORMAT TabSeparated";
+	static const char *const need[] = {"appliance", "batch", "snapshot", "start",	"end",
+					   "scope",	"dir",	 "key",	     "packets", "bytes"};
+	struct body resp;
+	if (request(s, s->o.url, q, sizeof(q) - 1, &resp, fail, why, whylen))
+		return -1;
+	if (!resp.buf[0]) {
+		*fail = RM_CH_FAIL_HTTP;
+		snprintf(why, whylen,
+			 "no table " TABLE " in the URL's database (rirdb "
+			 "clickhouse-schema makes it)");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!has_line(resp.buf, need[i])) {
+			*fail = RM_CH_FAIL_HTTP;
+			snprintf(why, whylen,
+				 "table " TABLE " has no column %s (rirdb clickhouse-schema)",
+				 need[i]);
+			return -1;
+		}
+	return has_line(resp.buf, "name");
+}
+
 /* ------------------------------------------------------------------ */
 /* The sender                                                          */
 
@@ -342,7 +404,21 @@ static int send_oldest(struct rm_chsink *s)
 		if (stored < 0)
 			goto failed;
 	}
-	if (!stored && request(s, s->insert_url, b->body, b->len, &resp, &fail, why, sizeof(why)))
+	if (!stored && s->columns < 0) {
+		s->columns = table_columns(s, &fail, why, sizeof(why));
+		if (s->columns < 0)
+			goto failed;
+		if (!s->columns && !s->told_unnamed) {
+			s->told_unnamed = 1;
+			report("table " TABLE " has no column name: holder and AS names are not "
+			       "stored (ALTER TABLE " TABLE " ADD COLUMN name String DEFAULT '' "
+			       "AFTER key adds it)");
+		}
+	}
+	/* Without the column, its field is the one unknown field skipped: the
+	 * others were found by table_columns. */
+	if (!stored && request(s, s->columns ? s->insert_url : s->insert_url_unnamed, b->body,
+			       b->len, &resp, &fail, why, sizeof(why)))
 		goto failed;
 	if (b->spooled) {
 		char path[PATH_MAX];
@@ -370,6 +446,7 @@ static int send_oldest(struct rm_chsink *s)
 	return 0;
 failed:
 	b->maybe_stored = 1; /* a timeout may have stored it */
+	s->columns = -1;
 	pthread_mutex_lock(&s->lock);
 	s->st.failures[fail]++;
 	int first = !s->failing;
@@ -588,6 +665,10 @@ struct rm_chsink *rm_chsink_open(const struct rm_chsink_options *o, char *err, s
 	snprintf(s->run_id, sizeof(s->run_id), "%.80s-%" PRIu64, o->name,
 		 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	s->insert_url = with_query(o->url, "INSERT INTO " TABLE " FORMAT JSONEachRow");
+	if (asprintf(&s->insert_url_unnamed, "%s&input_format_skip_unknown_fields=1",
+		     s->insert_url) < 0)
+		rm_out_of_memory();
+	s->columns = -1;
 	if ((o->auth_file && read_auth(s, err, errlen)) ||
 	    (o->spool && load_spool(s, err, errlen))) {
 		rm_chsink_close(s, 0, NULL);
@@ -681,5 +762,6 @@ void rm_chsink_close(struct rm_chsink *s, double linger, struct rm_chsink_stats 
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	free(s->insert_url);
+	free(s->insert_url_unnamed);
 	free(s);
 }

@@ -9,7 +9,9 @@
  *      on the network)                  v
  *                                   oldest pending batch
  *                                     |  sent before? SELECT count() ... WHERE batch = id
- *                                     v  (0: not stored yet)
+ *                                     |  (0: not stored yet)
+ *                                     |  first, or after a failure: the table's columns
+ *                                     v  (system.columns; without `name`, rows go without it)
  *                                   INSERT ... FORMAT JSONEachRow
  *                                     |  acknowledged: spool file removed, counted
  *                                     '- not (down, timeout, HTTP error): kept, retried

@@ -64,24 +64,29 @@ int rirdb_clickhouse_schema(int argc, char **argv)
 	if (cluster)
 		printf("-- Run on every node of cluster %s.\n", cluster);
 	printf("CREATE DATABASE IF NOT EXISTS %s;\n\n", db);
-	printf("-- Every row rirmeter --clickhouse inserts: one batch per interval.\n"
-	       "CREATE TABLE IF NOT EXISTS %s.rirmeter_raw\n"
-	       "(\n"
-	       "    appliance String,           -- rirmeter --name\n"
-	       "    batch     String,           -- unique per batch, kept across retries\n"
-	       "    snapshot  String,           -- the snapshot that attributed the row\n"
-	       "    start     DateTime('UTC'),  -- the interval\n"
-	       "    end       DateTime('UTC'),\n"
-	       "    scope     String,           -- rir, country, holder, nir, rir_pair, health\n"
-	       "    dir       String,           -- src, dst, or '' (rir_pair, health)\n"
-	       "    key       String,\n"
-	       "    packets   UInt64,\n"
-	       "    bytes     UInt64\n"
-	       ")\n"
-	       "ENGINE = ReplacingMergeTree\n"
-	       "PARTITION BY toYYYYMM(start)\n"
-	       "ORDER BY (scope, dir, key, appliance, batch);\n\n",
-	       db);
+	printf(
+	    "-- Every row rirmeter --clickhouse inserts: one batch per interval.\n"
+	    "CREATE TABLE IF NOT EXISTS %s.rirmeter_raw\n"
+	    "(\n"
+	    "    appliance String,           -- rirmeter --name\n"
+	    "    batch     String,           -- unique per batch, kept across retries\n"
+	    "    snapshot  String,           -- the snapshot that attributed the row\n"
+	    "    start     DateTime('UTC'),  -- the interval\n"
+	    "    end       DateTime('UTC'),\n"
+	    "    scope     String,           -- rir, country, holder, nir, rir_pair, health, ...\n"
+	    "    dir       String,           -- src, dst, or '' (rir_pair, health)\n"
+	    "    key       String,           -- the stable key (a holder's id, AS3333)\n"
+	    "    name      String DEFAULT '', -- holder and asn rows: the name (informational)\n"
+	    "    packets   UInt64,\n"
+	    "    bytes     UInt64\n"
+	    ")\n"
+	    "ENGINE = ReplacingMergeTree\n"
+	    "PARTITION BY toYYYYMM(start)\n"
+	    "ORDER BY (scope, dir, key, appliance, batch);\n"
+	    "-- A table made before names were stored takes rows without them.  To add\n"
+	    "-- the column (once: the server refuses it when it exists), run\n"
+	    "--   ALTER TABLE %s.rirmeter_raw ADD COLUMN name String DEFAULT '' AFTER key\n\n",
+	    db, db);
 	printf("-- Per hour, appliance, direction and registry.\n"
 	       "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.rirmeter_rir_1h\n"
 	       "ENGINE = SummingMergeTree\n"

@@ -19,7 +19,10 @@ clickhouse-schema`, and checks, against rirmeter's own JSON Lines:
   - a bad URL, a refused connection and a wrong password give a clear
     message and rirmeter keeps counting;
   - the sink's Prometheus metrics equal its health lines; the --cluster
-    schema's Distributed tables read what was inserted.
+    schema's Distributed tables read what was inserted;
+  - with a snapshot of Debian's location.db (names), every holder and asn
+    row's name is in the name column; a table made before that column
+    still takes every row, without names, and the sink says so once.
 Skipped, counted as skipped, when clickhouse-server is not installed.
 """
 import collections
@@ -37,11 +40,12 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import EAL, build_snapshot, check, finish, gen_pcap, skip  # noqa: E402
+from tap import EAL, build_snapshot, check, data_inputs, finish, gen_pcap, skip  # noqa: E402
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 SERVER = shutil.which('clickhouse-server') or '/usr/sbin/clickhouse-server'
 CONFIG = '/etc/clickhouse-server/config.xml'
+LOCATION_DB = '/usr/share/libloc-location/location.db'
 
 
 def free_port():
@@ -107,9 +111,12 @@ class Server:
         return r.read().decode()
 
 
-def schema(server, db):
+def schema(server, db, drop=None):
+    """The schema rirdb prints, into db; drop: a column line left out."""
     text = subprocess.run([RIRDB, 'clickhouse-schema', '--database', db], check=True,
                           capture_output=True, text=True).stdout
+    if drop:
+        text = '\n'.join(l for l in text.splitlines() if not l.strip().startswith(drop + ' '))
     for stmt in text.split(';'):
         lines = [l for l in stmt.strip().splitlines() if not l.startswith('--')]
         if lines:
@@ -173,6 +180,53 @@ def diff(got, want):
                      for k in keys if got.get(k, 0) != want.get(k, 0))
 
 
+def json_names(path):
+    """(scope, dir, key) -> name of rirmeter's named lines."""
+    out = {}
+    for line in open(path):
+        r = json.loads(line)
+        if r.get('name'):
+            out[(r['scope'], r.get('dir') or '', r['key'])] = r['name']
+    return out
+
+
+def names_case(server, db, tmp, eal, pcap):
+    """Holder and AS names into the name column; a table without it."""
+    if not os.access(LOCATION_DB, os.R_OK):
+        skip('names stored', '%s missing (Debian libloc-database)' % LOCATION_DB)
+        skip('a table without names', '%s missing' % LOCATION_DB)
+        return
+    snap = tmp + '/named.snap'
+    subprocess.run([RIRDB, 'build', '-q', '-o', snap] + data_inputs(DATA) + [LOCATION_DB],
+                   check=True, capture_output=True)
+    out = tmp + '/n.jsonl'
+    rc, err = run(eal, pcap, snap, out, server.url + '?database=' + db, ['--name', 'n'], 2)
+    want = json_names(out)
+    got = {}
+    for line in server.query("SELECT DISTINCT scope, dir, key, name FROM %s.rirmeter_raw "
+                             "WHERE appliance = 'n' AND name != '' FORMAT JSONEachRow"
+                             % db).splitlines():
+        r = json.loads(line)
+        got[(r['scope'], r['dir'], r['key'])] = r['name']
+    scopes = {k[0] for k in want}
+    check('names: every holder and asn row\'s name stored, equal to the JSON line\'s '
+          '(%d keys)' % len(want),
+          rc == 0 and got == want and {'holder', 'asn'} <= scopes and
+          'has no column name' not in err,
+          '%s\n%s' % (sorted(set(got.items()) ^ set(want.items()))[:10], err[-500:]))
+    # A table made before the name column (the schema without its line).
+    schema(server, 'old', drop='name')
+    out = tmp + '/o.jsonl'
+    rc, err = run(eal, pcap, snap, out, server.url + '?database=old', ['--name', 'o'], 2)
+    sums, _, health = json_sums(out)
+    got = sql_sums(server, 'old', 'o')
+    check('a table without the name column: every row stored, names left out, said once',
+          rc == 0 and got == sums and len(json_names(out)) > 0 and
+          err.count('has no column name') == 1 and
+          not any(v for k, v in health.items() if k.startswith('clickhouse.failed.')),
+          '%s\n%s\n%s' % (diff(got, sums), err[-500:], health))
+
+
 def main():
     if not os.path.exists(SERVER):
         for name in ('totals equal', 'server restarted mid-run', 'spool replayed',
@@ -205,6 +259,7 @@ def main():
               len(sums) > 50 and health.get('clickhouse.batches_sent', 0) >= 3,
               '%s\nrc %s %s\n%s' % (diff(got, sums), rc, err[-500:], health))
         check('no row stored twice', duplicates(server, db, 'a') == 0)
+        names_case(server, db, tmp, eal, pcap)
         text = open(prom).read() if os.path.exists(prom) else ''
         m = re.search(r'^rirmeter_clickhouse_batches_sent_total (\d+)$', text, re.M)
         promtool = shutil.which('promtool')
