@@ -14,6 +14,8 @@
  * Under --tunnels inner (st->inner) a raw header's addresses are those of
  * its innermost packet (rm_parse_tunnels), and a sample whose tunnel
  * carries no IP is skipped; otherwise they are the outermost header's.
+ * The innermost addresses take no AS numbers from the sample (below):
+ * the router's are the outermost packet's.
  *
  * An extended gateway record gives the sample the router's AS numbers
  * for the source and the destination, as NetFlow's and IPFIX's BGP fields
@@ -44,6 +46,7 @@ struct sampled {
 	uint64_t bytes;
 	uint16_t sport, dport;
 	uint8_t proto;
+	bool inner; /* the innermost packet's addresses, not the outermost's */
 };
 
 /* The AS numbers of a sample's extended gateway record, 0 when none. */
@@ -84,6 +87,7 @@ static int raw_header(struct rm_cur *r, struct sampled *s, bool inner)
 		struct rm_frame in;
 		rm_parse_tunnels(r->p, hlen, &f, &in, &t);
 		f = in;
+		s->inner = t.n > 0;
 	}
 	if (f.cls != RM_FRAME_IPV4 && f.cls != RM_FRAME_IPV6)
 		return 0;
@@ -117,19 +121,25 @@ static int sampled_ip(struct rm_cur *r, int family, struct sampled *s)
 
 /*
  * Extended gateway record (format 1003): the router's BGP view of the
- * sampled frame.  After the next hop (an address of either type) come the
- * router's own AS, src_as (the source's origin AS), src_peer_as, then the
- * path to the destination as segments (type, count, ASes): its last AS is
- * the destination's origin.  A path of none leaves the destination's AS
- * 0 (the database's answer is used), as is a src_as of 0: neither names
- * an origin.  -1 when the record is shorter than its own counts.
+ * sampled frame.  After the next hop (an address: type 0, unknown, has no
+ * bytes; 1 IPv4, 2 IPv6) come the router's own AS, src_as (the source's
+ * origin AS), src_peer_as, then the path to the destination as segments
+ * (type, count, ASes): its last AS is the destination's origin.  A path of
+ * none leaves the destination's AS 0 (the database's answer is used), as
+ * is a src_as of 0: neither names an origin.  A next hop of another type
+ * leaves the record unread (0: the sample counts without its ASes); -1
+ * when the record is shorter than its own counts.
  */
 static int extended_gateway(struct rm_cur *r, struct gateway *g)
 {
+	static const uint8_t nh_len[3] = {0, 4, 16};
 	uint32_t atype, router_as, src_as, peer_as, segments;
-	if (rm_cur_u32(r, &atype) || (atype != 1 && atype != 2) ||
-	    rm_cur_skip(r, atype == 1 ? 4 : 16) || rm_cur_u32(r, &router_as) ||
-	    rm_cur_u32(r, &src_as) || rm_cur_u32(r, &peer_as) || rm_cur_u32(r, &segments))
+	if (rm_cur_u32(r, &atype))
+		return -1;
+	if (atype > 2)
+		return 0;
+	if (rm_cur_skip(r, nh_len[atype]) || rm_cur_u32(r, &router_as) || rm_cur_u32(r, &src_as) ||
+	    rm_cur_u32(r, &peer_as) || rm_cur_u32(r, &segments))
 		return -1;
 	uint32_t last = 0;
 	for (uint32_t i = 0; i < segments; i++) {
@@ -198,6 +208,9 @@ static int flow_sample(struct rm_flow_state *st, struct rm_flow_exporter *e, str
 				 .sport = s.sport,
 				 .dport = s.dport,
 				 .proto = s.proto};
+	/* The router's ASes are of the outermost packet's addresses. */
+	if (s.inner)
+		g = (struct gateway){0, 0};
 	rm_flow_emit(st, s.family, s.src, s.dst, r, s.bytes * r, g.src_as, g.dst_as,
 		     st->want_meta ? &m : NULL);
 	e->n[RM_EXP_RECORDS]++;

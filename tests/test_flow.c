@@ -28,6 +28,7 @@ struct rec {
 	int family;
 	uint8_t src[16], dst[16];
 	uint64_t pkts, bytes;
+	uint32_t src_as, dst_as;
 	struct rm_flow_meta meta;
 };
 
@@ -47,6 +48,8 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		}
 		r->pkts = b->pkts4[i];
 		r->bytes = b->bytes4[i];
+		r->src_as = b->as4[2 * i];
+		r->dst_as = b->as4[2 * i + 1];
 		rm_flow_batch_meta(b, 4, i, &r->meta);
 	}
 	for (uint32_t i = 0; i < b->n6; i++) {
@@ -56,6 +59,8 @@ static void collect(struct rm_flow_state *st, void *ctx)
 		memcpy(r->dst, b->a6[2 * i + 1], 16);
 		r->pkts = b->pkts6[i];
 		r->bytes = b->bytes6[i];
+		r->src_as = b->as6[2 * i];
+		r->dst_as = b->as6[2 * i + 1];
 		rm_flow_batch_meta(b, 6, i, &r->meta);
 	}
 	b->n4 = b->n6 = 0;
@@ -840,6 +845,84 @@ static void sflow_tunnelled_header(void **unused)
 			assert_memory_equal(got[0].dst, inner ? in_dst : a_dst, 4);
 			assert_int_equal(got[0].bytes, 100 * 500);
 		}
+		rm_flow_state_free(st);
+	}
+}
+
+/* A flow sample of a raw header (an IPv4-in-IPv4 frame when tunnel) and an
+ * extended gateway record (1003) whose next hop is of address type nh_type
+ * (0: unknown, no address; 1: IPv4), src_as 65001, a path of one segment
+ * ending in 65002. */
+static void sflow_gateway_sample(struct buf *b, uint32_t nh_type, int tunnel)
+{
+	static const uint8_t in_src[4] = {203, 0, 113, 5}, in_dst[4] = {198, 51, 100, 6};
+	sflow_header(b, 1, 1);
+	uint32_t s = b->n;
+	put32(b, 1);
+	put32(b, 0);
+	put32(b, 1);   /* sequence */
+	put32(b, 7);   /* source id */
+	put32(b, 100); /* rate */
+	for (int i = 0; i < 4; i++)
+		put32(b, 0);
+	put32(b, 2); /* records */
+	put32(b, 1); /* raw header */
+	put32(b, tunnel ? 16 + 56 : 16 + 36);
+	put32(b, 1);
+	put32(b, 504);
+	put32(b, 4);
+	put32(b, tunnel ? 54 : 34);
+	uint32_t ip = b->n + 14;
+	eth_ipv4(b, a_src, a_dst, 486);
+	if (tunnel) {
+		b->b[ip + 9] = 4; /* IPv4 in IPv4 */
+		eth_ipv4(b, in_src, in_dst, 466);
+		memmove(b->b + ip + 20, b->b + ip + 20 + 14, 20); /* no link layer inside */
+		b->n -= 14;
+	}
+	put16(b, 0);
+	put32(b, 1003); /* extended gateway */
+	uint32_t len = b->n;
+	put32(b, 0);
+	put32(b, nh_type);
+	if (nh_type == 1)
+		put(b, exporter4, 4);
+	put32(b, 64999); /* the router's AS */
+	put32(b, 65001); /* src_as */
+	put32(b, 64998); /* src_peer_as */
+	put32(b, 1);	 /* one segment */
+	put32(b, 2);	 /* AS_SEQUENCE */
+	put32(b, 2);
+	put32(b, 64998);
+	put32(b, 65002);
+	put32(b, 0);   /* communities */
+	put32(b, 100); /* localpref */
+	set16(b, len + 2, b->n - len - 4);
+	set16(b, s + 6, b->n - s - 8);
+}
+
+/* The extended gateway's AS numbers go with the sample's record, whatever
+ * type of next hop it names: sFlow's address type 0 (unknown) has no
+ * address bytes, and is no reason to drop the datagram.  They are the
+ * router's view of the outermost packet: under --tunnels inner, where the
+ * record's addresses are the innermost packet's, they are not theirs. */
+static void sflow_extended_gateway(void **unused)
+{
+	(void)unused;
+	for (int k = 0; k < 6; k++) {
+		uint32_t nh = (uint32_t)k % 2;
+		int tunnel = k >= 2, inner = k >= 4;
+		struct rm_flow_state *st = state();
+		st->inner = inner;
+		struct buf b;
+		sflow_gateway_sample(&b, nh, tunnel);
+		feed(st, RM_FLOW_SFLOW, b.b, b.n);
+		struct rm_flow_exporter *e = only_exporter(st);
+		assert_int_equal(e->bad[RM_FLOWBAD_SAMPLE], 0);
+		assert_int_equal(n_got, 1);
+		assert_int_equal(got[0].bytes, 100 * 500);
+		assert_int_equal(got[0].src_as, inner ? 0 : 65001);
+		assert_int_equal(got[0].dst_as, inner ? 0 : 65002);
 		rm_flow_state_free(st);
 	}
 }
@@ -1866,6 +1949,7 @@ int main(void)
 	    cmocka_unit_test(ipfix_malformed),
 	    cmocka_unit_test(sflow_flow_samples),
 	    cmocka_unit_test(sflow_tunnelled_header),
+	    cmocka_unit_test(sflow_extended_gateway),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(ageing_frees_slots),
 	    cmocka_unit_test(exporter_survives_flood),
