@@ -356,11 +356,16 @@ rm_burst_count(const struct rm_gen_view *g, struct rm_counters *c, const struct 
 	}
 }
 
+/* AS_TRANS (RFC 6793): what a 2-byte AS field (NetFlow v5's, IPFIX's of
+ * 2 bytes) carries for every 4-byte AS; it names no origin. */
+#define RM_AS_TRANS 23456
+
 /* The located counts of n flow records' addresses (a: their AS numbers,
  * source then destination, 0 when the record has none; loc: their located
  * ids; pkts, bytes: each record's): by located id into by_loc, or, when
- * the record carries the address's AS, into by_loc_rec and into rec_as by
- * that AS (counters.h).  Out of line: flows are not the frame path. */
+ * the record carries the address's AS (neither 0 nor AS_TRANS), into
+ * by_loc_rec and into rec_as by that AS (counters.h).  Out of line: flows
+ * are not the frame path. */
 static __attribute__((noinline, unused)) void
 rm_burst_flow_located(struct rm_counters *c, const uint32_t *as, const uint32_t *loc, uint32_t n,
 		      const uint64_t *pkts, const uint64_t *bytes)
@@ -368,7 +373,7 @@ rm_burst_flow_located(struct rm_counters *c, const uint32_t *as, const uint32_t 
 	for (uint32_t k = 0; k < 2 * n; k++) {
 		int d = k & 1 ? RM_DST : RM_SRC;
 		const rm_cell_add_t add = {pkts[k / 2], bytes[k / 2]};
-		if (!c->rec_as[d] || !as[k]) {
+		if (!c->rec_as[d] || !as[k] || as[k] == RM_AS_TRANS) {
 			rm_cell_add(&c->by_loc[d][loc[k]], add);
 			c->asn_database += c->rec_as[d] != NULL;
 			continue;

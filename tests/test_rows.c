@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "burst.h"
 #include "formats.h"
 #include "model.h"
 #include "rows.h"
@@ -310,6 +311,13 @@ static void count_as(struct rm_counters *w, uint32_t asn, uint64_t n)
 	cell->bytes += n;
 }
 
+/* The packets of AS asn in direction d of a reading (its table, or 0). */
+static uint64_t as_pkts_dir(const struct rm_counters *c, int d, uint32_t asn)
+{
+	const struct rm_cell *cell = rm_as_find(c->rec_as[d], asn);
+	return cell ? cell->pkts : 0;
+}
+
 /* The packets of AS asn in a reading (its table, or 0), and in all. */
 static uint64_t as_pkts(const struct rm_counters *c, uint32_t asn)
 {
@@ -376,6 +384,28 @@ static void record_as_readings(void **state)
 	rm_counters_record_as(false);
 }
 
+/* A flow record's AS_TRANS (23456, RFC 6793: what a 2-byte AS field of
+ * NetFlow v5 or IPFIX carries for any 4-byte AS) names no origin: the
+ * address counts by the database's AS, as a 0 does, not as AS23456. */
+static void record_as_trans(void **state)
+{
+	(void)state;
+	rm_counters_record_as(true);
+	struct rm_counters c;
+	assert_int_equal(rm_counters_init(&c, 4, 8, 1), 0);
+	const uint32_t as[2] = {23456, 64500}, loc[2] = {3, 5};
+	const uint64_t pkts[1] = {2}, bytes[1] = {200};
+	rm_burst_flow_located(&c, as, loc, 1, pkts, bytes);
+	assert_null(rm_as_find(c.rec_as[RM_SRC], 23456));
+	assert_int_equal(c.by_loc[RM_SRC][3].pkts, 2);
+	assert_int_equal(c.by_loc_rec[RM_SRC][3].pkts, 0);
+	assert_int_equal(as_pkts_dir(&c, RM_DST, 64500), 2);
+	assert_int_equal(c.asn_database, 1);
+	assert_int_equal(c.asn_record, 1);
+	rm_counters_free(&c);
+	rm_counters_record_as(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +417,7 @@ int main(void)
 	    cmocka_unit_test(prometheus),
 	    cmocka_unit_test(prometheus_cut_on_boundary),
 	    cmocka_unit_test(record_as_readings),
+	    cmocka_unit_test(record_as_trans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
