@@ -22,10 +22,11 @@
  * file's name).  A batch that ClickHouse stored but whose acknowledgement
  * was lost is found by the check before its next attempt and not sent
  * again; the raw table is also a ReplacingMergeTree whose sorting key
- * starts with (appliance, batch), so a duplicate that slipped past the
- * check would be merged away (queries that must be exact before merges
- * use FINAL).  A batch is inserted in one request, which ClickHouse applies
- * atomically below max_insert_block_size rows (1,048,576; an interval has
+ * is a row's identity (scope, dir, key, appliance, batch, snapshot: an
+ * interval across a reload has two snapshots' rows of one key in its
+ * batch), so a duplicate that slipped past the check would be merged away
+ * (queries that must be exact before merges use FINAL).  A batch is inserted in one request, which
+ * ClickHouse applies atomically below max_insert_block_size rows (1,048,576; an interval has
  * thousands).
  *
  * Bounded: pending batches (in the spool directory, or in memory without

@@ -82,10 +82,13 @@ int rirdb_clickhouse_schema(int argc, char **argv)
 	    ")\n"
 	    "ENGINE = ReplacingMergeTree\n"
 	    "PARTITION BY toYYYYMM(start)\n"
-	    "ORDER BY (scope, dir, key, appliance, batch);\n"
+	    "ORDER BY (scope, dir, key, appliance, batch, snapshot);\n"
 	    "-- A table made before names were stored takes rows without them.  To add\n"
 	    "-- the column (once: the server refuses it when it exists), run\n"
-	    "--   ALTER TABLE %s.rirmeter_raw ADD COLUMN name String DEFAULT '' AFTER key\n\n",
+	    "--   ALTER TABLE %s.rirmeter_raw ADD COLUMN name String DEFAULT '' AFTER key\n"
+	    "-- A table sorted without snapshot (made before it was in the key) merges\n"
+	    "-- away the retired snapshot's rows of an interval across a reload: make\n"
+	    "-- it anew, the sorting key cannot be altered to take an old column.\n\n",
 	    db, db);
 	printf("-- Per hour, appliance, direction and registry.\n"
 	       "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.rirmeter_rir_1h\n"

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -170,7 +171,7 @@ def sql_sums(server, db, appliance):
 def duplicates(server, db, appliance):
     """Rows stored more than once, before any merge (no FINAL)."""
     return int(server.query(
-        "SELECT count() - uniqExact(batch, scope, dir, key) FROM %s.rirmeter_raw "
+        "SELECT count() - uniqExact(batch, snapshot, scope, dir, key) FROM %s.rirmeter_raw "
         "WHERE appliance = '%s'" % (db, appliance)).strip())
 
 
@@ -227,6 +228,23 @@ def names_case(server, db, tmp, eal, pcap):
           '%s\n%s\n%s' % (diff(got, sums), err[-500:], health))
 
 
+def snapshots_case(server):
+    """An interval across a reload: one batch holds the retired snapshot's
+    rows and the new one's, with equal scope, dir and key; a merge keeps
+    both (the sorting key has the snapshot)."""
+    schema(server, 'snaps')
+    rows = ''.join(
+        '{"appliance":"a","batch":"a-1-0","snapshot":"%s","start":1700000000,'
+        '"end":1700000001,"scope":"rir","dir":"src","key":"ripencc","packets":%d,'
+        '"bytes":%d}\n' % (snap, p, 100 * p) for snap, p in (('0badcafe', 5), ('1badcafe', 7)))
+    server.query(rows, '?database=snaps&query=' +
+                 urllib.parse.quote('INSERT INTO rirmeter_raw FORMAT JSONEachRow'))
+    server.query('OPTIMIZE TABLE snaps.rirmeter_raw FINAL')
+    got = server.query('SELECT sum(packets) FROM snaps.rirmeter_raw FINAL').strip()
+    check('a batch with two snapshots\' rows of one key: both kept by a merge', got == '12',
+          got)
+
+
 def main():
     if not os.path.exists(SERVER):
         for name in ('totals equal', 'server restarted mid-run', 'spool replayed',
@@ -260,6 +278,7 @@ def main():
               '%s\nrc %s %s\n%s' % (diff(got, sums), rc, err[-500:], health))
         check('no row stored twice', duplicates(server, db, 'a') == 0)
         names_case(server, db, tmp, eal, pcap)
+        snapshots_case(server)
         text = open(prom).read() if os.path.exists(prom) else ''
         m = re.search(r'^rirmeter_clickhouse_batches_sent_total (\d+)$', text, re.M)
         promtool = shutil.which('promtool')
