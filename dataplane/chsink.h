@@ -25,9 +25,9 @@
  * is a row's identity (scope, dir, key, appliance, batch, snapshot: an
  * interval across a reload has two snapshots' rows of one key in its
  * batch), so a duplicate that slipped past the check would be merged away
- * (queries that must be exact before merges use FINAL).  A batch is inserted in one request, which
- * ClickHouse applies atomically below max_insert_block_size rows (1,048,576; an interval has
- * thousands).
+ * (queries that must be exact before merges use FINAL).  A batch is
+ * inserted in one request, which ClickHouse applies atomically below
+ * max_insert_block_size rows (1,048,576; an interval has thousands).
  *
  * Bounded: pending batches (in the spool directory, or in memory without
  * one) take at most spool_max bytes; a batch that does not fit is dropped
