@@ -101,7 +101,8 @@
 static const char *const proto_names[RM_FLOW_PROTOS] = {"netflow", "ipfix", "sflow"};
 static const char *const kind_names[] = {"netflow5", "netflow9", "ipfix", "sflow"};
 static const char *const bad_names[RM_FLOWBAD_COUNT] = {
-    "fragment", "udp", "short", "version", "length", "set", "template", "record", "sample",
+    "fragment", "udp",	    "short",  "version", "length",
+    "set",	"template", "record", "sample",	 "counts",
 };
 static const char *const exp_names[RM_EXP_COUNTERS] = {
     "datagrams", "records",	   "no_template",     "no_address", "options",
@@ -1213,7 +1214,7 @@ record_sampling(const uint8_t *r, const int32_t *off, const uint8_t *len)
 		return s;
 	uint64_t iv = field(r, off, len, RM_ROLE_SP_INTERVAL);
 	uint64_t sp = field(r, off, len, RM_ROLE_SP_SPACE);
-	return iv ? (iv + sp) / iv : 0;
+	return iv ? 1 + sp / iv : 0; /* (iv + sp) / iv, which the sum could wrap */
 }
 
 /* One data record of template t at r: counted, or read for its options.
@@ -1251,14 +1252,24 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 		c->m.rec_len = (uint16_t)rec_len;
 		c->m.sampling = (uint32_t)rate;
 	}
+	/* 8-byte counts times an interval of the exporter's choosing: a
+	 * product past 64 bits would add a wrapped count, so the record is
+	 * dropped and counted instead. */
+	if (__builtin_expect(__builtin_mul_overflow(pkts, rate, &pkts) |
+				 __builtin_mul_overflow(bytes, rate, &bytes),
+			     0)) {
+		e->bad[RM_FLOWBAD_COUNTS]++;
+		skip(c);
+		return;
+	}
 	uint32_t src_as = (uint32_t)field(r, off, len, RM_ROLE_SRC_AS),
 		 dst_as = (uint32_t)field(r, off, len, RM_ROLE_DST_AS);
 	if (family == 4)
-		emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts * rate, bytes * rate,
-		     src_as, dst_as, c);
+		emit(st, 4, r + off[RM_ROLE_SRC4], r + off[RM_ROLE_DST4], pkts, bytes, src_as,
+		     dst_as, c);
 	else
-		emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts * rate, bytes * rate,
-		     src_as, dst_as, c);
+		emit(st, 6, r + off[RM_ROLE_SRC6], r + off[RM_ROLE_DST6], pkts, bytes, src_as,
+		     dst_as, c);
 	e->n[RM_EXP_RECORDS]++;
 }
 

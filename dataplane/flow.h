@@ -37,6 +37,7 @@ enum rm_flow_bad {
 	RM_FLOWBAD_TEMPLATE, /* a template that cannot describe records */
 	RM_FLOWBAD_RECORD,   /* a record that runs past its set */
 	RM_FLOWBAD_SAMPLE,   /* an sFlow sample or flow record with bad lengths */
+	RM_FLOWBAD_COUNTS,   /* counts that, times the sampling interval, overflow 64 bits */
 	RM_FLOWBAD_COUNT
 };
 const char *rm_flow_bad_name(unsigned reason);

@@ -434,6 +434,48 @@ static void netflow9_options_sampling(void **unused)
 	rm_flow_state_free(st);
 }
 
+/* 8-byte counts times a sampling interval past 64 bits: the record is
+ * dropped and counted (malformed.counts), never added wrapped; one that
+ * fits is counted as usual. */
+static void netflow9_counts_overflow(void **unused)
+{
+	(void)unused;
+	struct rm_flow_state *st = state();
+	struct buf b;
+	v9_header(&b, 0, 1);
+	uint32_t s = open_set(&b, 0);
+	put16(&b, 256);
+	put16(&b, 5);
+	static const uint16_t fields[5][2] = {{8, 4}, {12, 4}, {2, 8}, {1, 8}, {34, 4}};
+	for (int i = 0; i < 5; i++) {
+		put16(&b, fields[i][0]);
+		put16(&b, fields[i][1]);
+	}
+	close_set(&b, s);
+	s = open_set(&b, 256);
+	static const uint64_t recs[4][3] = {{UINT64_C(1) << 62, 10, 4},	  /* packets overflow */
+					    {3, UINT64_C(1) << 61, 4},	  /* fits: 2^63 bytes */
+					    {1, UINT64_MAX / 3 + 1, 3},	  /* bytes overflow */
+					    {UINT64_MAX, UINT64_MAX, 1}}; /* fits: interval 1 */
+	for (int i = 0; i < 4; i++) {
+		put(&b, a_src, 4);
+		put(&b, a_dst, 4);
+		put64(&b, recs[i][0]);
+		put64(&b, recs[i][1]);
+		put32(&b, (uint32_t)recs[i][2]);
+	}
+	close_set(&b, s);
+	feed(st, RM_FLOW_NETFLOW, b.b, b.n);
+	struct rm_flow_exporter *e = only_exporter(st);
+	assert_int_equal(e->bad[RM_FLOWBAD_COUNTS], 2);
+	assert_int_equal(e->n[RM_EXP_RECORDS], 2);
+	assert_int_equal(n_got, 2);
+	assert_true(got[0].pkts == 12 && got[0].bytes == UINT64_C(1) << 63);
+	assert_true(got[1].pkts == UINT64_MAX && got[1].bytes == UINT64_MAX);
+	assert_string_equal(rm_flow_bad_name(RM_FLOWBAD_COUNTS), "counts");
+	rm_flow_state_free(st);
+}
+
 static void netflow9_malformed(void **unused)
 {
 	(void)unused;
@@ -1942,6 +1984,7 @@ int main(void)
 	    cmocka_unit_test(ipv6_exporters),
 	    cmocka_unit_test(netflow9_template_data_and_order),
 	    cmocka_unit_test(netflow9_options_sampling),
+	    cmocka_unit_test(netflow9_counts_overflow),
 	    cmocka_unit_test(netflow9_malformed),
 	    cmocka_unit_test(ipfix_variable_enterprise_ipv6),
 	    cmocka_unit_test(ipfix_withdrawal_sequence_options),
