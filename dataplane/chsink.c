@@ -313,9 +313,10 @@ static int table_columns(struct rm_chsink *s, unsigned *fail, char *why, size_t 
 		return -1;
 	if (!resp.buf[0]) {
 		*fail = RM_CH_FAIL_HTTP;
+		/* system.columns shows only what the user may read. */
 		snprintf(why, whylen,
-			 "no table " TABLE " in the URL's database (rirdb "
-			 "clickhouse-schema makes it)");
+			 "no table " TABLE " in the URL's database, or none this user may "
+			 "read (rirdb clickhouse-schema makes it)");
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
