@@ -295,10 +295,13 @@ static int has_line(const char *text, const char *want)
  * any failure (the table may have been altered or made anew meanwhile): 1
  * when it has `name`, 0 when it has every other column a row fills but
  * not that one (a table made before names were stored: rows go in
- * without them), -1 when the request failed or a column rows need is
- * missing, with *fail and why set as for a failed insert.  Asked by name,
- * so that a table with columns of the user's own still fits the answer's
- * buffer.
+ * without them), -1 when the server cannot be reached or a column rows
+ * need is missing, with *fail and why set as for a failed insert.  An
+ * answer that tells nothing (the question refused, or no columns: a user
+ * may insert into a table whose columns system.columns does not show
+ * it) is 1: the insert is tried as before there was a question, and its
+ * own answer decides.  Asked by name, so that a table with columns of the
+ * user's own still fits the answer's buffer.
  */
 static int table_columns(struct rm_chsink *s, unsigned *fail, char *why, size_t whylen)
 {
@@ -310,15 +313,9 @@ static int table_columns(struct rm_chsink *s, unsigned *fail, char *why, size_t 
 					   "scope",	"dir",	 "key",	     "packets", "bytes"};
 	struct body resp;
 	if (request(s, s->o.url, q, sizeof(q) - 1, &resp, fail, why, whylen))
-		return -1;
-	if (!resp.buf[0]) {
-		*fail = RM_CH_FAIL_HTTP;
-		/* system.columns shows only what the user may read. */
-		snprintf(why, whylen,
-			 "no table " TABLE " in the URL's database, or none this user may "
-			 "read (rirdb clickhouse-schema makes it)");
-		return -1;
-	}
+		return *fail == RM_CH_FAIL_CONNECT || *fail == RM_CH_FAIL_TIMEOUT ? -1 : 1;
+	if (!resp.buf[0])
+		return 1;
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!has_line(resp.buf, need[i])) {
 			*fail = RM_CH_FAIL_HTTP;
