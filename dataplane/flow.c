@@ -1255,7 +1255,7 @@ static void data_record(struct rm_flow_state *st, struct rm_flow_exporter *e,
 	/* 8-byte counts times an interval of the exporter's choosing: a
 	 * product past 64 bits would add a wrapped count, so the record is
 	 * dropped and counted instead. */
-	if (__builtin_expect(__builtin_mul_overflow(pkts, rate, &pkts) |
+	if (__builtin_expect(__builtin_mul_overflow(pkts, rate, &pkts) ||
 				 __builtin_mul_overflow(bytes, rate, &bytes),
 			     0)) {
 		e->bad[RM_FLOWBAD_COUNTS]++;
