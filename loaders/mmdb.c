@@ -17,8 +17,12 @@
  * from ::ffff:0:0/96 and 2002::/16, and those paths are walked too, as the
  * IPv6 networks they are, so that every address answers as mmdblookup
  * answers it.  Every record is bounded by the metadata's node count and
- * the tree's depth (a walk ends at 128 bits), so a hostile file cannot
- * make the walk run away.
+ * the tree's depth (a walk ends at 128 bits), and the nodes visited in all
+ * by a budget of a few times the node count: a tree is a DAG once aliases
+ * share the IPv4 subtree, and a hostile one whose every node links both
+ * sides to the next names 2^depth networks in a few hundred bytes (2^32
+ * of them, hundreds of GB, from an IPv4 file).  A file over budget is
+ * refused whole.
  */
 #include <maxminddb.h>
 #include <string.h>
@@ -32,8 +36,15 @@ struct walk {
 	MMDB_s *db;
 	unsigned bits; /* 32 or 128 */
 	unsigned records, bad;
-	int country, asn; /* the layers found in the file */
+	uint64_t visits, budget; /* nodes read, and how many may be */
+	int over;		 /* the budget ran out */
+	int country, asn;	 /* the layers found in the file */
 };
+
+/* Nodes a walk may read: each node once per path to it, and the aliases
+ * of the IPv4 subtree (::ffff:0:0/96, 2001::/32, 2002::/16) are the only
+ * shared paths a real file has. */
+#define VISITS_PER_NODE 16
 
 /* The fields of a data record: 1 for each found. */
 static void record_fields(MMDB_entry_s *e, char cc[2], int *has_cc, uint32_t *asn, int *has_asn)
@@ -96,6 +107,10 @@ static void add_network(struct walk *w, rm_u128 prefix, unsigned depth, MMDB_ent
 static void walk(struct walk *w, uint32_t node, unsigned depth, rm_u128 prefix)
 {
 	MMDB_search_node_s n;
+	if (w->visits++ >= w->budget) {
+		w->over = 1;
+		return;
+	}
 	if (depth >= w->bits || MMDB_read_node(w->db, node, &n) != MMDB_SUCCESS) {
 		w->bad++;
 		return;
@@ -132,8 +147,19 @@ int rl_load_mmdb(struct rl_build *b, const char *name, const char *path)
 	}
 	struct walk w = {.b = b, .db = &db};
 	w.bits = db.metadata.ip_version == 4 ? 32 : 128;
+	w.budget = (uint64_t)db.metadata.node_count * VISITS_PER_NODE + 1024;
+	uint32_t n_geo = b->n_geo;
 	if (db.metadata.node_count)
 		walk(&w, 0, 0, 0);
+	if (w.over) {
+		b->n_geo = n_geo; /* none of its networks */
+		rl_error(b, name, 0,
+			 "search tree of %u nodes reaches more than %llu of them by its paths "
+			 "(nodes shared beyond the IPv4 aliases): not read",
+			 db.metadata.node_count, (unsigned long long)w.budget);
+		MMDB_close(&db);
+		return -1;
+	}
 	struct rm_input *in = rm_model_input_at(b->model, input);
 	in->records = w.records;
 	const char *type = db.metadata.database_type;

@@ -363,6 +363,66 @@ static void nirs(void **state)
 	free(ids);
 }
 
+/*
+ * A MaxMind DB whose search tree is a chain of nodes, each linking both
+ * sides to the next, the last both to one record: a valid file of a few
+ * hundred bytes naming 2^depth networks (an IPv4 file of depth 32: four
+ * billion, hundreds of GB).  Refused as a whole, at once.
+ */
+static void mmdb_shared_nodes_refused(void **state)
+{
+	(void)state;
+	enum { DEPTH = 22 };
+	unsigned char f[1024];
+	size_t n = 0;
+	for (unsigned i = 0; i < DEPTH; i++) {
+		uint32_t r = i + 1 < DEPTH ? i + 1 : DEPTH + 16; /* the record at offset 0 */
+		for (int side = 0; side < 2; side++) {
+			f[n++] = (unsigned char)(r >> 16);
+			f[n++] = (unsigned char)(r >> 8);
+			f[n++] = (unsigned char)r;
+		}
+	}
+	memset(f + n, 0, 16);
+	n += 16;
+	static const char data[] = "\xe1\x4c"
+				   "country_code\x42"
+				   "DE";
+	memcpy(f + n, data, sizeof(data) - 1);
+	n += sizeof(data) - 1;
+	static const char meta[] = "\xab\xcd\xefMaxMind.com"
+				   "\xe9"
+				   "\x4anode_count\xc4\x00\x00\x00\x16"
+				   "\x4brecord_size\xa2\x00\x18"
+				   "\x4aip_version\xa2\x00\x04"
+				   "\x4d"
+				   "database_type\x47hostile"
+				   "\x49languages\x00\x04"
+				   "\x4b"
+				   "description\xe0"
+				   "\x5b"
+				   "binary_format_major_version\xa2\x00\x02"
+				   "\x5b"
+				   "binary_format_minor_version\xa2\x00\x00"
+				   "\x4b"
+				   "build_epoch\x08\x02\x00\x00\x00\x00\x65\x53\xf1\x00";
+	memcpy(f + n, meta, sizeof(meta) - 1);
+	n += sizeof(meta) - 1;
+	char stats[64], mmdb[64];
+	snprintf(stats, sizeof(stats), "/tmp/rm-names-chain-%d", (int)getpid());
+	snprintf(mmdb, sizeof(mmdb), "/tmp/rm-names-chain-%d.mmdb", (int)getpid());
+	write_file(stats, RIPE_STATS, strlen(RIPE_STATS));
+	write_file(mmdb, f, n);
+	const char *paths[] = {stats, mmdb, NULL};
+	struct built *r = build_files(1, paths);
+	assert_non_null(r->m);
+	assert_true(diag_has(r, "nodes shared beyond the IPv4 aliases"));
+	assert_int_equal(r->db.n_geo, 0);
+	built_free(r);
+	unlink(stats);
+	unlink(mmdb);
+}
+
 static void detection(void **state)
 {
 	(void)state;
@@ -389,6 +449,7 @@ int main(void)
 	    cmocka_unit_test(gzip_files_and_buffers),
 	    cmocka_unit_test(location_db_names_as3333s_holder),
 	    cmocka_unit_test(nirs),
+	    cmocka_unit_test(mmdb_shared_nodes_refused),
 	    cmocka_unit_test(detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
