@@ -40,6 +40,13 @@ int rl_stream_open_file(struct rl_stream *s, const char *path)
 		s->error = "out of memory";
 		return -1;
 	}
+	/* A UTF-8 byte-order mark is not part of the first line, as in memory
+	 * (rl_stream_open_mem) and for format detection (rl_lines_init). */
+	int got = gzread(gz, s->buf, 3);
+	if (got > 0)
+		s->end = (size_t)got;
+	if (got == 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0)
+		s->pos = 3;
 	return 0;
 }
 

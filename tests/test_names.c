@@ -423,6 +423,27 @@ static void mmdb_shared_nodes_refused(void **state)
 	unlink(mmdb);
 }
 
+/* An RPSL dump that starts with a UTF-8 byte-order mark, read from its
+ * file: its first object names the block, as from a buffer. */
+static void rpsl_file_with_bom(void **state)
+{
+	(void)state;
+	char stats[64], dump[64];
+	snprintf(stats, sizeof(stats), "/tmp/rm-names-bom-%d", (int)getpid());
+	snprintf(dump, sizeof(dump), "/tmp/rm-names-bom-%d.db", (int)getpid());
+	write_file(stats, RIPE_STATS, strlen(RIPE_STATS));
+	static const char text[] = "\xEF\xBB\xBFinetnum: 193.0.0.0 - 193.0.7.255\n"
+				   "owner: Holder Of The First Object\n";
+	write_file(dump, text, sizeof(text) - 1);
+	const char *paths[] = {stats, dump, NULL};
+	struct built *r = build_files(0, paths);
+	assert_non_null(r->m);
+	assert_string_equal(name_of(&r->db, "193.0.3.1"), "Holder Of The First Object");
+	built_free(r);
+	unlink(stats);
+	unlink(dump);
+}
+
 static void detection(void **state)
 {
 	(void)state;
@@ -450,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(location_db_names_as3333s_holder),
 	    cmocka_unit_test(nirs),
 	    cmocka_unit_test(mmdb_shared_nodes_refused),
+	    cmocka_unit_test(rpsl_file_with_bom),
 	    cmocka_unit_test(detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
