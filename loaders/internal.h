@@ -242,7 +242,12 @@ struct rl_stream {
 	int eof;
 	unsigned lineno;
 	const char *error; /* why the stream ended early; NULL at a clean end */
+	/* Lines of RL_STREAM_LINE_MAX bytes or more (files only): skipped,
+	 * counted, and the first one's number kept for the caller to report. */
+	int skipping;
+	unsigned long_lines, long_line_at;
 };
+#define RL_STREAM_LINE_MAX (2u << 20)
 int rl_stream_open_file(struct rl_stream *s, const char *path);
 void rl_stream_open_mem(struct rl_stream *s, const char *name, const char *data, size_t len);
 /* 1 and the next line, or 0 at the end or on an error (s->error says). */

@@ -346,6 +346,10 @@ static void read_dump(struct join *j, struct rl_stream *s, uint32_t input)
 	}
 	if (o.cls != -1)
 		flush(j, name, input, &o, &records);
+	if (s->long_lines)
+		rl_error(b, name, s->long_line_at,
+			 "%u line%s of %u MiB or more, not read (the first here)", s->long_lines,
+			 s->long_lines == 1 ? "" : "s", RL_STREAM_LINE_MAX >> 20);
 	if (s->error)
 		rl_error(b, name, s->lineno, "%s", s->error);
 	rm_model_input_at(b->model, input)->records = records;

@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-enum { STREAM_WINDOW = 1 << 20, LINE_MAX_BYTES = 1 << 20 };
+enum { STREAM_WINDOW = 1 << 20 };
 
 int rl_stream_open_file(struct rl_stream *s, const char *path)
 {
@@ -72,11 +72,14 @@ static int refill(struct rl_stream *s)
 		s->end -= s->pos;
 		s->pos = 0;
 	}
-	if (s->end == s->cap) {
-		if (s->cap >= LINE_MAX_BYTES + STREAM_WINDOW) {
-			s->error = "a line longer than 1 MiB";
-			return 0;
-		}
+	if (s->end == s->cap && s->cap >= RL_STREAM_LINE_MAX) {
+		/* The window is one line: dropped, and the rest of it skipped
+		 * (cut_line); the lines after it are read as ever. */
+		if (!s->skipping && s->long_lines++ == 0)
+			s->long_line_at = s->lineno + 1;
+		s->skipping = 1;
+		s->end = 0;
+	} else if (s->end == s->cap) {
 		char *n = realloc(s->buf, s->cap * 2);
 		if (!n) {
 			s->error = "out of memory";
@@ -115,6 +118,14 @@ const char *rl_gz_why(void *gz, int got)
 
 static int cut_line(struct rl_stream *s, const char *base, size_t end, struct rl_span *line)
 {
+	if (s->skipping) { /* the rest of a line too long to keep */
+		const char *nl = memchr(base + s->pos, '\n', end - s->pos);
+		s->pos = nl ? (size_t)(nl + 1 - base) : end;
+		if (!nl && !s->eof)
+			return 0;
+		s->skipping = 0;
+		s->lineno++;
+	}
 	const char *p = base + s->pos;
 	const char *nl = memchr(p, '\n', end - s->pos);
 	if (!nl && !s->eof)

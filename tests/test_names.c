@@ -423,15 +423,22 @@ static void mmdb_shared_nodes_refused(void **state)
 	unlink(mmdb);
 }
 
+/* RIPE_STATS in a file, and the path of a dump file beside it, both
+ * named by tag. */
+static void stats_and_dump(const char *tag, char stats[64], char dump[64])
+{
+	snprintf(stats, 64, "/tmp/rm-names-%s-%d", tag, (int)getpid());
+	snprintf(dump, 64, "/tmp/rm-names-%s-%d.db", tag, (int)getpid());
+	write_file(stats, RIPE_STATS, strlen(RIPE_STATS));
+}
+
 /* An RPSL dump that starts with a UTF-8 byte-order mark, read from its
  * file: its first object names the block, as from a buffer. */
 static void rpsl_file_with_bom(void **state)
 {
 	(void)state;
 	char stats[64], dump[64];
-	snprintf(stats, sizeof(stats), "/tmp/rm-names-bom-%d", (int)getpid());
-	snprintf(dump, sizeof(dump), "/tmp/rm-names-bom-%d.db", (int)getpid());
-	write_file(stats, RIPE_STATS, strlen(RIPE_STATS));
+	stats_and_dump("bom", stats, dump);
 	static const char text[] = "\xEF\xBB\xBFinetnum: 193.0.0.0 - 193.0.7.255\n"
 				   "owner: Holder Of The First Object\n";
 	write_file(dump, text, sizeof(text) - 1);
@@ -439,6 +446,40 @@ static void rpsl_file_with_bom(void **state)
 	struct built *r = build_files(0, paths);
 	assert_non_null(r->m);
 	assert_string_equal(name_of(&r->db, "193.0.3.1"), "Holder Of The First Object");
+	built_free(r);
+	unlink(stats);
+	unlink(dump);
+}
+
+/* A line too long to keep in a dump read from its file is reported at its
+ * own number and skipped; the objects after it are read (before, the dump
+ * ended there, under --lenient silently). */
+static void rpsl_file_long_line(void **state)
+{
+	(void)state;
+	char stats[64], dump[64];
+	stats_and_dump("long", stats, dump);
+	static const char head[] = "inetnum: 10.0.0.0 - 10.0.0.255\nremarks: ";
+	static const char tail[] = "\n\ninetnum: 193.0.0.0 - 193.0.7.255\n"
+				   "owner: Holder After The Long Line\n";
+	size_t long_len = 3u << 20, n = sizeof(head) - 1 + long_len + sizeof(tail) - 1;
+	char *text = malloc(n);
+	assert_non_null(text);
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, 'x', long_len);
+	memcpy(text + sizeof(head) - 1 + long_len, tail, sizeof(tail) - 1);
+	write_file(dump, text, n);
+	free(text);
+	const char *paths[] = {stats, dump, NULL};
+	struct built *r = build_files(1, paths);
+	assert_non_null(r->m);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:2: 1 line of 2 MiB or more", dump);
+	assert_true(diag_has(r, want));
+	assert_string_equal(name_of(&r->db, "193.0.3.1"), "Holder After The Long Line");
+	built_free(r);
+	r = build_files(0, paths);
+	assert_null(r->m);
 	built_free(r);
 	unlink(stats);
 	unlink(dump);
@@ -472,6 +513,7 @@ int main(void)
 	    cmocka_unit_test(nirs),
 	    cmocka_unit_test(mmdb_shared_nodes_refused),
 	    cmocka_unit_test(rpsl_file_with_bom),
+	    cmocka_unit_test(rpsl_file_long_line),
 	    cmocka_unit_test(detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
