@@ -226,6 +226,10 @@ int rl_load_csv(struct rl_build *b, const char *name, const char *data, size_t l
 			rl_error(b, name, row.line, "%s", why);
 			continue;
 		}
+		/* Comment lines, which format detection skips too: before the
+		 * header, the header would otherwise be read as a record. */
+		if (f[0].len && (f[0].s[0] == '#' || f[0].s[0] == '%'))
+			continue;
 		if (rows++ == 0 && has_header)
 			continue;
 		row.index = rows - 1 - (has_header != 0);

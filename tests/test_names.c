@@ -154,6 +154,16 @@ static void precedence_csv_rpsl_asname(void **state)
 	assert_string_equal(holder_of(&r->db, "193.1.0.1"), "Operator's name");
 	assert_string_equal(rm_str(&r->db, attr_of(&r->db, "193.1.0.1")->holder_id), "uuid-de");
 	built_free(r);
+	/* Comment lines before the header, as format detection skips them:
+	 * not the header, and the header not a record. */
+	r = build_texts(0, "stats", RIPE_STATS, "names.csv",
+			"# the operator's names\nregistry,holder_id,name\n"
+			"ripencc,uuid-de,Operator's name\n",
+			NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 0);
+	assert_string_equal(name_of(&r->db, "193.1.0.1"), "Operator's name");
+	built_free(r);
 }
 
 static void lacnic_cidr_and_owner(void **state)
