@@ -126,7 +126,12 @@ static int inflate_gzip(const uint8_t *in, uint64_t n, uint8_t **out, uint64_t *
 		pos += in_chunk - z.avail_in;
 		len += out_chunk - z.avail_out;
 		if (rc == Z_STREAM_END) {
-			if (pos >= n)
+			/* Zeros after the last member pad the file (gzip(1) ignores
+			 * them too); anything else is another member. */
+			uint64_t k = pos;
+			while (k < n && in[k] == 0)
+				k++;
+			if (k >= n)
 				break;
 			inflateReset(&z); /* another member follows */
 			rc = Z_OK;

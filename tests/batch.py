@@ -146,6 +146,10 @@ def format_cases(tmp, snap, pcaps, one):
     files['gzip'] = os.path.join(tmp, 'mixed.pcap.gz')
     with gzip.open(files['gzip'], 'wb') as g:
         g.write(open(pcaps['mixed'], 'rb').read())
+    # Zeros after the gzip stream pad the file, as gzip -d takes them.
+    files['gzip zero-padded'] = os.path.join(tmp, 'padded.pcap.gz')
+    open(files['gzip zero-padded'], 'wb').write(
+        gzip.compress(open(pcaps['mixed'], 'rb').read()) + bytes(4096))
     files['gzip pcapng'] = files['pcapng'] + '.gz'
     with gzip.open(files['gzip pcapng'], 'wb') as g:
         g.write(open(files['pcapng'], 'rb').read())
