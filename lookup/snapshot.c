@@ -567,7 +567,7 @@ static int validate(struct rm_snapshot *s, const char *path, char *err, size_t e
  * or fault the tables under a running reader; a reload reads it afresh and
  * a half-written file fails validation.
  */
-static void *read_private(int fd, size_t size, size_t *mapped)
+static void *read_private(int fd, size_t size, size_t *mapped, size_t *short_at)
 {
 	size_t len = (size + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
 	unsigned char *raw =
@@ -590,6 +590,8 @@ static void *read_private(int fd, size_t size, size_t *mapped)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n == 0) /* the file ends before its size: changed since */
+				*short_at = got;
 			munmap(al, len);
 			return NULL;
 		}
@@ -628,7 +630,17 @@ struct rm_snapshot *rm_snapshot_open_flags(const char *path, unsigned flags, cha
 		return NULL;
 	}
 	if (flags & RM_SNAP_HUGEPAGE) {
-		s->map = read_private(fd, s->size, &s->huge_size);
+		size_t short_at = SIZE_MAX;
+		s->map = read_private(fd, s->size, &s->huge_size, &short_at);
+		if (!s->map && short_at != SIZE_MAX) {
+			snprintf(err, errlen,
+				 "%s: truncated while being read: %zu of its %zu bytes (changed "
+				 "since it was opened?)",
+				 path, short_at, s->size);
+			close(fd);
+			free(s);
+			return NULL;
+		}
 		if (!s->map)
 			s->map = MAP_FAILED;
 	} else {
