@@ -474,7 +474,8 @@ static void rpsl_file_long_line(void **state)
 				   "owner: Holder After The Long Line\n";
 	size_t long_len = 3u << 20, n = sizeof(head) - 1 + long_len + sizeof(tail) - 1;
 	char *text = malloc(n);
-	assert_non_null(text);
+	if (!text) /* not assert_non_null: GCC's bounds warning saw a path past it */
+		abort();
 	memcpy(text, head, sizeof(head) - 1);
 	memset(text + sizeof(head) - 1, 'x', long_len);
 	memcpy(text + sizeof(head) - 1 + long_len, tail, sizeof(tail) - 1);
