@@ -62,9 +62,8 @@ static void variants_agree(const struct rm_dir24 *t)
 	free(got);
 }
 
-/* Each kind of out-of-bounds entry, anywhere, is refused and named.  The
- * first-level entries are not at a /16's first /24, which the /16 summary
- * must repeat (the check would stop there first). */
+/* Each kind of out-of-bounds entry, anywhere, is refused and named, and
+ * so is a first-level entry that its /16's summary does not repeat. */
 static void refuses_bad_entries(const struct rm_dir24 *t, uint32_t n_attrs)
 {
 	uint16_t *tbl24 = (uint16_t *)t->tbl24, *tbl8 = (uint16_t *)t->tbl8;
@@ -91,6 +90,21 @@ static void refuses_bad_entries(const struct rm_dir24 *t, uint32_t n_attrs)
 		assert_string_equal(err, cases[i].want);
 		cases[i].tbl[cases[i].at] = keep;
 	}
+	assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), 0);
+	/* An entry in bounds that its /16's summary, an id, does not repeat:
+	 * the lookups would answer the whole /16 from the summary. */
+	uint32_t h = 0;
+	while (h < RM_DIR24_TBL16 && (((const uint16_t *)t->tbl16)[h] & 0x8000u))
+		h++;
+	assert_true(h < RM_DIR24_TBL16);
+	size_t at = ((size_t)h << 8) + 77;
+	uint16_t keep = tbl24[at];
+	tbl24[at] = (uint16_t)((keep + 1) % n_attrs);
+	assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), -1);
+	char want[64];
+	snprintf(want, sizeof(want), "IPv4 summary entry %u disagrees with the table", h);
+	assert_string_equal(err, want);
+	tbl24[at] = keep;
 	assert_int_equal(rm_dir24_check(t, n_attrs, err, sizeof(err)), 0);
 }
 
