@@ -381,7 +381,9 @@ static int download(CURL *c, const char *url, const char *path, const struct fet
 		}
 		if (rc == 0)
 			return close(fd);
-		int final = rc == -3 || strncmp(err, "HTTP 4", 6) == 0;
+		/* A 4xx is final, but for 416 to a resumed request (-2: the file
+		 * changed, or was whole already), which starts over. */
+		int final = rc == -3 || (rc == -1 && strncmp(err, "HTTP 4", 6) == 0);
 		if (rc == -2 || final)
 			(void)!ftruncate(fd, 0); /* start over, or give up for good */
 		if (final || attempt >= o->retries) {
@@ -577,7 +579,8 @@ static int build_new(const struct fetch_opts *o, const char *tmp, int with_names
 	struct rm_model *m = rl_build_finish(b);
 	rl_build_free(b);
 	if (!m) {
-		fprintf(stderr, "rirdb fetch: the new files do not build; nothing replaced\n");
+		fprintf(stderr, "rirdb fetch: the new files do not build%s\n",
+			with_names ? "" : "; nothing replaced");
 		return -1;
 	}
 	struct rm_db db;
@@ -745,6 +748,16 @@ static int parse_fetch_opts(int argc, char **argv, struct fetch_opts *o)
 	return 0;
 }
 
+/* A source's downloads of this run removed: its previous copy stays. */
+static void drop_parts(const struct fetch_opts *o, size_t i)
+{
+	char part[4200];
+	path_of(part, sizeof(part), o->dir, defaults[i].file, ".part");
+	unlink(part);
+	path_of(part, sizeof(part), o->dir, defaults[i].file, ".md5.part");
+	unlink(part);
+}
+
 int rirdb_fetch(int argc, char **argv)
 {
 	struct fetch_opts o;
@@ -781,11 +794,7 @@ int rirdb_fetch(int argc, char **argv)
 			}
 			/* Optional: the previous copy stays, the rest goes on. */
 			names_failed++;
-			char part[4096];
-			path_of(part, sizeof(part), o.dir, defaults[i].file, ".part");
-			unlink(part);
-			path_of(part, sizeof(part), o.dir, defaults[i].file, ".md5.part");
-			unlink(part);
+			drop_parts(&o, i);
 			continue;
 		}
 		fetched[i] = 1;
@@ -812,6 +821,12 @@ int rirdb_fetch(int argc, char **argv)
 		fprintf(stderr, "rirdb fetch: the name sources do not build (see above); the "
 				"snapshot is built without them\n");
 		names_failed++;
+		/* Which one failed is not known: none replaces its previous copy. */
+		for (size_t i = 0; i < N_SOURCES; i++)
+			if (defaults[i].names && fetched[i]) {
+				fetched[i] = 0;
+				drop_parts(&o, i);
+			}
 	}
 	if (rename(tmp, output)) {
 		fprintf(stderr, "rirdb fetch: %s: %s\n", output, strerror(errno));

@@ -170,6 +170,25 @@ def handler_for(root, ftp_port, plain=None):
                 self.send_error(404)
                 return
             body = open(path, 'rb').read()
+            if mode == 'shrink' and name == 'delegated-lacnic-extended-latest':
+                # Cut short once; the resumed request then finds the file
+                # changed under it (416), and must start over.
+                if HITS[(mode, name)] == 1:
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[:len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if self.headers.get('Range'):
+                    self.send_response(416)
+                    self.send_header('Content-Range', 'bytes */%d' % len(body))
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
+            if mode == 'namesunbuildable' and name == 'asn.txt':
+                body = b'this is not an AS names file\n'
             if mode == 'namesbad' and name == 'afrinic.db.gz':
                 body = gzip.compress(b'organisation: ORG-CHANGED\n')  # not what the .md5 says
             if mode == 'badmd5' and name == 'delegated-afrinic-extended-latest.md5':
@@ -307,6 +326,14 @@ def check_names(fetch, work, serve, snap):
           all(open(os.path.join(work, n), 'rb').read() == before[n]
               for n in ('afrinic.db.gz', 'nicbr-asn-blk-latest.txt')) and
           not [f for f in os.listdir(work) if f.endswith('.part')], sorted(os.listdir(work)))
+    before = {n: open(os.path.join(work, n), 'rb').read() for n in NAME_FILES}
+    p = fetch('namesunbuildable', '--names')
+    check('--names, a fetched dump that does not build: the snapshot without names, exit 1',
+          p.returncode == 1 and 'built without them' in p.stderr and 'updated' in p.stderr
+          and 'nothing replaced' not in p.stderr, p.stderr)
+    check('--names, a fetched dump that does not build: the previous copies kept',
+          all(open(os.path.join(work, n), 'rb').read() == before[n] for n in NAME_FILES) and
+          not [f for f in os.listdir(work) if f.endswith('.part')], sorted(os.listdir(work)))
     asked = HITS.get(('namesbad', 'afrinic.db.gz'))
     p = fetch('namesbad')
     check('without --names the name sources are not asked for',
@@ -385,6 +412,10 @@ def main():
         check('%s: the snapshot in use is untouched' % mode, open(snap, 'rb').read() == before)
         if mode == 'stall':
             check('stall: gives up after the timeouts, not never', took < 30, took)
+    p = fetch('shrink', '--retries', '2')
+    check('shrink: a resumed download answered 416 starts over: exit 0',
+          p.returncode == 0 and HITS.get(('shrink', 'delegated-lacnic-extended-latest')) == 3,
+          (p.stderr, HITS.get(('shrink', 'delegated-lacnic-extended-latest'))))
     check_names(fetch, work, serve, snap)
     check_hostile(fetch, snap, work, ftp)
     check_https(tmp, serve, ftp, base, snap, work, special)
