@@ -331,9 +331,10 @@ void rm_rows_append(struct rm_rows *dst, const struct rm_rows *src)
 }
 
 static const char *const dirs[RM_DIRS] = {"src", "dst"};
-static const char *const scope_order[] = {"rir",	 "country",	    "nir", "holder",
-					  "geo_country", "country_located", "asn", "origin",
-					  "rir_pair",	 "health"};
+static const char *const scope_order[] = {
+    "rir",	     "country",	     "nir",	      "holder", "geo_country", "country_located",
+    "asn",	     "origin",	     "rir_pair",      "health", "tunnel",      "inner_rir",
+    "inner_country", "inner_holder", "inner_rir_pair"};
 #define N_SCOPES (int)(sizeof(scope_order) / sizeof(scope_order[0]))
 
 static int scope_rank(const char *scope)
@@ -350,8 +351,13 @@ static int row_cmp(const void *pa, const void *pb)
 	int c = strcmp(a->snap, b->snap);
 	if (c)
 		return c;
-	if (scope_rank(a->scope) != scope_rank(b->scope))
-		return scope_rank(a->scope) - scope_rank(b->scope);
+	int ra = scope_rank(a->scope), rb = scope_rank(b->scope);
+	if (ra != rb)
+		return ra - rb;
+	/* Scopes apart, even one not listed: rows of two are never summed,
+	 * and a scope's rows stay together for the top-N cut. */
+	if (ra == N_SCOPES && (c = strcmp(a->scope, b->scope)))
+		return c;
 	c = strcmp(a->dir ? a->dir : "", b->dir ? b->dir : "");
 	if (c)
 		return c;

@@ -406,6 +406,49 @@ static void record_as_trans(void **state)
 	rm_counters_record_as(false);
 }
 
+/* The inner scopes (--tunnels both) sort as scopes of their own: their
+ * rows are not interleaved by key, so each top scope is cut once, and
+ * rows of two scopes are never summed as one. */
+static void inner_scopes_apart(void **state)
+{
+	(void)state;
+	struct rm_rows rs = {0}, out = {0};
+	rm_rows_push(&rs, "s1", "inner_holder", "src", "afrinic:A1", 1, 10, 1);
+	rm_rows_push(&rs, "s1", "inner_country", "src", "afrinic:ZA", 1, 10, 1);
+	rm_rows_push(&rs, "s1", "inner_holder", "src", "arin:B1", 1, 20, 1);
+	rm_rows_push(&rs, "s1", "inner_country", "src", "arin:US", 1, 10, 1);
+	rm_rows_push(&rs, "s1", "inner_holder", "src", "ripencc:C1", 1, 30, 1);
+	rm_rows_push(&rs, "s1", "inner_holder", "src", "ripencc:DE", 1, 5, 1);
+	rm_rows_push(&rs, "s1", "inner_country", "src", "ripencc:DE", 1, 7, 1);
+	rm_rows_push(&rs, "s1", "tunnel", NULL, "gre", 2, 60, 1);
+	rm_rows_push(&rs, "s1", "inner_rir_pair", NULL, "afrinic>arin", 1, 10, 1);
+	rm_rows_push(&rs, "s1", "inner_rir_pair", NULL, "ripencc>arin", 1, 10, 1);
+	struct rm_outputs o = {NULL, NULL, NULL, 1};
+	rm_rows_finish(&o, &rs, NULL, 0, "", &out);
+	unsigned holders = 0, others = 0, countries = 0;
+	for (uint32_t i = 0; i < out.n; i++) {
+		const struct rm_row *w = &out.v[i];
+		if (strcmp(w->scope, "inner_holder") == 0) {
+			holders++;
+			others += strcmp(w->key, "other") == 0;
+		}
+		if (strcmp(w->scope, "inner_country") == 0) {
+			countries++;
+			if (strcmp(w->key, "ripencc:DE") == 0)
+				assert_int_equal(w->bytes, 7);
+		}
+		/* Each scope's rows together. */
+		if (i && strcmp(out.v[i - 1].scope, w->scope) != 0)
+			for (uint32_t k = i + 1; k < out.n; k++)
+				assert_string_not_equal(out.v[k].scope, out.v[i - 1].scope);
+	}
+	assert_int_equal(holders, 2); /* the top one and one "other" */
+	assert_int_equal(others, 1);
+	assert_int_equal(countries, 3);
+	rm_rows_free(&rs);
+	rm_rows_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(prometheus_cut_on_boundary),
 	    cmocka_unit_test(record_as_readings),
 	    cmocka_unit_test(record_as_trans),
+	    cmocka_unit_test(inner_scopes_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
