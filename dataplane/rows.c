@@ -764,9 +764,11 @@ static void inner_rows(const struct rm_reporter *r, const struct rm_counters *c,
 	for (uint32_t i = 0; i < tmp.n; i++) {
 		const struct rm_row *w = &tmp.v[i];
 		const char *scope = inner_scope(w->scope);
-		if (scope)
+		if (scope) {
 			rm_rows_push(rs, snap, scope, w->dir, w->key, w->packets, w->bytes,
 				     w->has_bytes);
+			rs->v[rs->n - 1].name = w->name; /* interned already */
+		}
 	}
 	rm_rows_free(&tmp);
 	free(v);

@@ -406,6 +406,25 @@ static void record_as_trans(void **state)
 	rm_counters_record_as(false);
 }
 
+/* inner_holder rows (--tunnels both) carry the holder's name as holder
+ * rows do. */
+static void inner_holder_names(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	for (int d = 0; d < RM_DIRS; d++)
+		f->c.inner_by_id[d] = calloc(f->db.n_attrs, sizeof(struct rm_cell));
+	f->c.inner_by_id[RM_SRC][3] = (struct rm_cell){2, 200};
+	struct rm_rows rs = {0};
+	rm_rows_of(&f->r, &f->c, "s1", &rs);
+	const struct rm_row *w = find(&rs, "inner_holder", "src", "apnic:A92B");
+	assert_non_null(w);
+	assert_int_equal(w->packets, 2);
+	assert_string_equal(w->name, "Say \"hi\" \\ there");
+	rm_rows_free(&rs);
+	teardown(f);
+}
+
 /* The inner scopes (--tunnels both) sort as scopes of their own: their
  * rows are not interleaved by key, so each top scope is cut once, and
  * rows of two scopes are never summed as one. */
@@ -462,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(record_as_readings),
 	    cmocka_unit_test(record_as_trans),
 	    cmocka_unit_test(inner_scopes_apart),
+	    cmocka_unit_test(inner_holder_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
