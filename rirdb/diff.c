@@ -22,6 +22,7 @@
  * key in the other outputs ("afrinic:F364712F", stable across renames)
  * and its name ("" when none).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -271,5 +272,9 @@ int rirdb_diff(int argc, char **argv)
 	free(d);
 	rm_snapshot_close(so);
 	rm_snapshot_close(sn);
-	return fflush(stdout) ? 1 : 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "rirdb diff: write error: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
 }

@@ -261,5 +261,9 @@ int rirdb_info(int argc, char **argv)
 	}
 	print_names(&names);
 	rm_snapshot_close(s);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "rirdb info: write error: %s\n", strerror(errno));
+		return 1;
+	}
 	return 0;
 }

@@ -183,6 +183,14 @@ EOT
 check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*delegated-ripencc-20140630' "$tmp/info"
 check "info marks the superseded file" grep -q 'delegated-afrinic-20140630 (superseded)' "$tmp/info"
 check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/info"
+if [ -w /dev/full ]; then
+	"$rirdb" info -d "$snap" >/dev/full 2>"$tmp/e"; rc=$?
+	check "info to a full disk: exit 1, the write error named" \
+		test "$rc" = 1 -a -n "$(grep 'rirdb info: write error: No space left' "$tmp/e")"
+	"$rirdb" diff "$snap" "$snap" >/dev/full 2>"$tmp/e"; rc=$?
+	check "diff to a full disk: exit 1, the write error named" \
+		test "$rc" = 1 -a -n "$(grep 'rirdb diff: write error: No space left' "$tmp/e")"
+fi
 
 # Named holders and named space, against a count made here from the inputs:
 # the extended AFRINIC file and a CSV naming every third holder id.
