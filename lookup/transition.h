@@ -65,10 +65,11 @@ enum rm_via rm_transition_embedded(const struct rm_transition *t, const uint8_t 
 
 /*
  * Which attribution ids a transition address can have, for a bound
- * snapshot: the ids of 2002::/16, 2001::/32 and of each NAT64 prefix's
- * first and last address (special space, or, for an operator's prefix,
- * the record around it).  A fast path looks an IPv6 address up as usual
- * and checks maybe[id], one load, before anything else.
+ * snapshot: the ids of every range that meets 2002::/16, 2001::/32 or a
+ * NAT64 prefix (special space; for an operator's prefix the record around
+ * it, and any label or more specific record inside it).  A fast path
+ * looks an IPv6 address up as usual and checks maybe[id], one load,
+ * before anything else.
  */
 struct rm_via_map {
 	uint8_t *maybe; /* indexed by attribution id */

@@ -183,6 +183,17 @@ EOT
 check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*delegated-ripencc-20140630' "$tmp/info"
 check "info marks the superseded file" grep -q 'delegated-afrinic-20140630 (superseded)' "$tmp/info"
 check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/info"
+# A NAT64 address inside a label within the operator's prefix is taken as
+# the IPv4 it carries by scan (the dataplane's path) as by lookup.
+printf 'prefix,label\n2a00:1000:64:c100::/64,lab\n' >"$tmp/nat64-labels.csv"
+"$rirdb" build -q -o "$tmp/nat64.snap" "$data/rir/delegated-ripencc-20140630" \
+	"$data"/iana/*.csv "$tmp/nat64-labels.csv" 2>"$tmp/e"
+printf '2a00:1000:64:c100:6:8b00::\n2a00:1000:64:c200:6:8b00::\n' >"$tmp/nat64-addrs"
+"$rirdb" scan -d "$tmp/nat64.snap" --nat64 2a00:1000:64::/48 --annotate "$tmp/nat64-addrs" \
+	>"$tmp/nat64-scan" 2>"$tmp/e"
+check "scan: a NAT64 address inside a label in the prefix is its IPv4's, as lookup says" \
+	test "$(grep -c 'via=nat64' "$tmp/nat64-scan")" = 2 -a \
+	-n "$(grep -x '2a00:1000:64:c100:6:8b00:: .* cc=NL .*via=nat64' "$tmp/nat64-scan")"
 if [ -w /dev/full ]; then
 	"$rirdb" info -d "$snap" >/dev/full 2>"$tmp/e"; rc=$?
 	check "info to a full disk: exit 1, the write error named" \
