@@ -158,17 +158,15 @@ enum rm_via rm_transition_embedded(const struct rm_transition *t, const uint8_t 
 
 /* Flag the ids of [first, last]: of every range that meets it (a label
  * or a more specific record inside a prefix gives its addresses an id of
- * their own), and of its ends as the tables answer them. */
-static void flag(struct rm_via_map *m, const struct rm_lookup *l, const uint8_t first[16],
+ * their own), from the one that holds first (the ranges cover the whole
+ * space) to the one that holds last. */
+static void flag(struct rm_via_map *m, const struct rm_db *db, const uint8_t first[16],
 		 const uint8_t last[16])
 {
-	const struct rm_db *db = l->db;
 	rm_u128 end = rm_v6_from_bytes(last);
 	for (uint32_t i = rm_ref_find6(db, rm_v6_from_bytes(first));
 	     i < db->v6.n && rm_key_get(db->v6.start[i]) <= end; i++)
 		m->maybe[db->v6.id[i]] = 1;
-	m->maybe[rm_lookup6_one(l, first)] = 1;
-	m->maybe[rm_lookup6_one(l, last)] = 1;
 }
 
 /* The last address of the prefix of len bits (a multiple of 8) at p. */
@@ -187,12 +185,12 @@ int rm_via_map_init(struct rm_via_map *m, const struct rm_lookup *l, const struc
 	static const uint8_t sixtofour[16] = {0x20, 0x02}, teredo[16] = {0x20, 0x01};
 	uint8_t last[16];
 	last_of(sixtofour, 16, last);
-	flag(m, l, sixtofour, last);
+	flag(m, l->db, sixtofour, last);
 	last_of(teredo, 32, last);
-	flag(m, l, teredo, last);
+	flag(m, l->db, teredo, last);
 	for (unsigned k = 0; k < t->n; k++) {
 		last_of(t->prefix[k], t->len[k], last);
-		flag(m, l, t->prefix[k], last);
+		flag(m, l->db, t->prefix[k], last);
 	}
 	return 0;
 }
