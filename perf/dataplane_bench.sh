@@ -3,6 +3,11 @@
 #
 #   perf/dataplane_bench.sh [SECONDS] [ROUNDS]      (SHAPES="v6-78" for one shape)
 #
+# Snapshot: $BUILD/rirmeter.snap, built from the bundled data when missing;
+# LOCATED=0 or LOCATED=1 builds one for the run instead, without or with
+# the located layer (Debian's location.db), which costs IPv6 frames about a
+# third of their rate (perf/README.md).  The first line says which.
+#
 # Source: net_pcap with infinite_rx=1, which preloads a capture (4096
 # frames, addresses drawn from the bundled registry data) and replays it
 # from memory.  For each shape (64-byte IPv4, 78-byte IPv6, IMIX) and for
@@ -21,7 +26,18 @@ build=${BUILD:-build}
 snap=$build/rirmeter.snap
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv
+locdb=/usr/share/libloc-location/location.db
+case "${LOCATED:-}" in
+0) snap=$tmp/rirmeter.snap
+   "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv 2>/dev/null ;;
+1) [ -f "$locdb" ] || { echo "LOCATED=1 needs $locdb (libloc-database)" >&2; exit 1; }
+   snap=$tmp/rirmeter.snap
+   "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv "$locdb" 2>/dev/null ;;
+*) [ -f "$snap" ] || "$build"/rirdb/rirdb build -q -o "$snap" data/rir/delegated-* data/iana/*.csv ;;
+esac
+layer=no
+"$build"/rirdb/rirdb info -d "$snap" | grep -q '^located ' && layer=yes
+echo "snapshot $snap, located layer: $layer"
 
 run() { # shape workers mode
 	local vdev="net_pcap0,rx_pcap=$tmp/$1.pcap,infinite_rx=1" lcores="0@0,1@1"
