@@ -517,6 +517,18 @@ static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, 
 			return cut(c, "a block longer than what is left", err, errlen);
 		}
 		body.end -= 4; /* the trailing copy of the length */
+		/* A leading length that was damaged would step over the blocks
+		 * it covers, their frames lost without a word; the trailing copy
+		 * tells (libpcap refuses such a block too). */
+		if (u32(c, body.end) != total) {
+			c->cur.p = start;
+			snprintf(err, errlen,
+				 "%s: malformed: block length %u at byte %llu, but %u at its end",
+				 c->path, total, (unsigned long long)(start - c->base),
+				 u32(c, body.end));
+			c->done = 1;
+			return -1;
+		}
 		const uint8_t *b;
 		switch (type) {
 		case PCAPNG_IDB:
