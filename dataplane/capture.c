@@ -216,8 +216,11 @@ static int open_pcap(struct rm_capture *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cut short in the pcap file header", c->path);
 		return -1;
 	}
-	/* The FCS bits (28-31) of the link type field are not the type. */
-	c->linktype = u32(c, h + 20) & 0x0fffffffu;
+	/* The link type is the field's low 16 bits; above them are the FCS
+	 * length (28-31), its presence flag P (26) and reserved bits, which
+	 * left in made an Ethernet capture with an FCS a link type of its own
+	 * (libpcap's LT_LINKTYPE takes the low 16 bits too). */
+	c->linktype = u32(c, h + 20) & 0xffffu;
 	return 0;
 }
 

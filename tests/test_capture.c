@@ -155,11 +155,54 @@ static void pcapng_length_mismatch(void **state)
 	rm_capture_close(c);
 }
 
+/* A classic pcap header of link type field linktype (microseconds). */
+static void pcap_header(struct image *m, uint32_t linktype)
+{
+	put32(m, 0xa1b2c3d4u);
+	put16(m, 2);
+	put16(m, 4);
+	put32(m, 0);
+	put32(m, 0);
+	put32(m, 65535);
+	put32(m, linktype);
+}
+
+static void pcap_record(struct image *m, uint32_t sec, const void *data, uint32_t caplen,
+			uint32_t len)
+{
+	put32(m, sec);
+	put32(m, 0);
+	put32(m, caplen);
+	put32(m, len);
+	put(m, data, caplen);
+}
+
+/* The link type field's upper bits say whether frames end in an FCS and
+ * how long it is (FCS length 28-31, P 26: libpcap's LT_FCS_DATALINK_EXT);
+ * the link type is the low 16 bits, Ethernet here whatever they say. */
+static void pcap_linktype_with_fcs_bits(void **state)
+{
+	(void)state;
+	static const uint32_t fields[] = {1, 0x24000001u, 0x04000001u, 0xf4000001u};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct image m = {0};
+		pcap_header(&m, fields[i]);
+		pcap_record(&m, 1, frame64, 64, 64);
+		struct rm_capture *c = open_image(&m);
+		struct rm_capture_frame f;
+		char err[768];
+		assert_int_equal(rm_capture_next(c, &f, err, sizeof(err)), 1);
+		assert_int_equal(f.linktype, RM_LINKTYPE_ETHERNET);
+		rm_capture_close(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(pcapng_two_frames),
 	    cmocka_unit_test(pcapng_length_mismatch),
+	    cmocka_unit_test(pcap_linktype_with_fcs_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
