@@ -39,8 +39,9 @@
 struct iface {
 	int bad; /* its description block was cut short: a frame on it is malformed */
 	uint32_t linktype;
-	uint64_t units;	 /* timestamp units per second */
-	uint64_t ns_mul; /* ns per unit when units divides 1e9, else 0 */
+	uint32_t snaplen; /* 0: none */
+	uint64_t units;	  /* timestamp units per second */
+	uint64_t ns_mul;  /* ns per unit when units divides 1e9, else 0 */
 };
 
 struct rm_capture {
@@ -255,7 +256,8 @@ static void add_iface(struct rm_capture *c, struct rm_cur body)
 		return;
 	struct iface *i = &c->ifs[c->n_ifs++];
 	const uint8_t *h = rm_cur_take(&body, 8);
-	*i = (struct iface){.bad = !h, .linktype = h ? u16(c, h) : 0};
+	*i = (struct iface){
+	    .bad = !h, .linktype = h ? u16(c, h) : 0, .snaplen = h ? u32(c, h + 4) : 0};
 	set_resolution(i, 6);
 	/* Options: code, length, value padded to 4; opt_endofopt ends them. */
 	const uint8_t *o;
@@ -548,8 +550,13 @@ static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, 
 			if (!(b = rm_cur_take(&body, 4)))
 				break;
 			{
+				/* The frame is min(original length, interface 0's snap
+				 * length), padded to 4: what is left of the block past
+				 * that is padding, not the frame's. */
 				uint32_t len = u32(c, b), caplen = (uint32_t)rm_cur_left(&body);
+				uint32_t snap = c->n_ifs ? c->ifs[0].snaplen : 0;
 				caplen = len < caplen ? len : caplen;
+				caplen = snap && snap < caplen ? snap : caplen;
 				if (ng_frame(c, 0, 0, body.p, caplen, len, f) == 0)
 					return 1;
 			}

@@ -98,6 +98,14 @@ static void epb(struct image *m, uint32_t ts_low, const void *data, uint32_t cap
 	block_close(m, at);
 }
 
+static void spb(struct image *m, const void *data, uint32_t caplen, uint32_t len)
+{
+	uint32_t at = block_open(m, 3);
+	put32(m, len);
+	put(m, data, caplen);
+	block_close(m, at);
+}
+
 static struct rm_capture *open_image(const struct image *m)
 {
 	char err[768];
@@ -197,12 +205,41 @@ static void pcap_linktype_with_fcs_bits(void **state)
 	}
 }
 
+/* A simple packet block holds min(original length, the interface's
+ * snap length) bytes, padded to 4: the padding is not the frame's. */
+static void pcapng_simple_packet_snaplen(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t snaplen, stored, len, want;
+	} cases[] = {
+	    {33, 33, 64, 33}, /* cut at 33, 3 bytes of padding */
+	    {0, 61, 61, 61},  /* no snap length; padding past the original length */
+	    {64, 61, 61, 61},
+	    {62, 62, 100, 62},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct image m = {0};
+		shb(&m);
+		idb(&m, 1, cases[i].snaplen);
+		spb(&m, frame64, cases[i].stored, cases[i].len);
+		struct rm_capture *c = open_image(&m);
+		struct rm_capture_frame f;
+		char err[768];
+		assert_int_equal(rm_capture_next(c, &f, err, sizeof(err)), 1);
+		assert_int_equal(f.caplen, cases[i].want);
+		assert_int_equal(f.len, cases[i].len);
+		rm_capture_close(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(pcapng_two_frames),
 	    cmocka_unit_test(pcapng_length_mismatch),
 	    cmocka_unit_test(pcap_linktype_with_fcs_bits),
+	    cmocka_unit_test(pcapng_simple_packet_snaplen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
