@@ -283,7 +283,11 @@ static int udp_tunnel(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off
 		rm_parse_bad(f, RM_BAD_TUNNEL_HEADER);
 		return kind;
 	}
+	/* The tunnel is the datagram's payload: what follows the datagram in
+	 * the IP packet is not its header, which would otherwise be read
+	 * there as whole (and an Ethernet frame found in it). */
 	end = off + ulen;
+	len = len < end ? len : end;
 	off += UDP_LEN;
 	if (kind == RM_TUN_GTPU) {
 		gtpu(p, len, end, off, f);

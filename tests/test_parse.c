@@ -625,6 +625,39 @@ static void tunnel_malformed(void **state)
 		assert_string_not_equal(rm_tunnel_name(k), "invalid");
 }
 
+/* A UDP tunnel's headers lie within its UDP datagram: bytes past the UDP
+ * length (the rest of the IP payload) are not the tunnel's, so a header
+ * that runs into them is cut short, as one past the IP packet's end is. */
+static void udp_tunnel_within_datagram(void **state)
+{
+	(void)state;
+	struct frame f;
+	struct rm_tunnels t;
+	static const struct {
+		const char *hdr;
+		uint32_t len, in_udp; /* header bytes, of them inside the datagram */
+		uint16_t port;
+	} cases[] = {
+	    {"\x08\0\0\0\0\x12\x34\0", 8, 8, 4789},		 /* VXLAN; Ethernet outside */
+	    {"\x08\0\0\0\0\x12\x34\0", 8, 4, 4789},		 /* VXLAN header cut */
+	    {"\x01\0\x65\x58\0\x56\x78\0\0\0\0\0", 12, 8, 6081}, /* Geneve options */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		eth(&f, 0x0800);
+		uint32_t out = ip4_open(&f, 17, 1);
+		uint32_t u = udp_open(&f, cases[i].port);
+		put(&f, cases[i].hdr, cases[i].len);
+		inner_eth(&f, 0x0806); /* ARP, had it been inside */
+		put(&f, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 28);
+		ip4_close(&f, out);
+		set16(&f, u + 4, 8 + cases[i].in_udp);
+		struct rm_frame r = decap(&f, f.n, &t);
+		assert_int_equal(t.n, 1);
+		assert_int_equal(r.cls, RM_FRAME_MALFORMED);
+		assert_int_equal(r.reason, RM_BAD_TRUNCATED);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +668,7 @@ int main(void)
 	    cmocka_unit_test(headers_only_in_first_segment),
 	    cmocka_unit_test(each_tunnel_whole_and_cut),
 	    cmocka_unit_test(tunnel_malformed),
+	    cmocka_unit_test(udp_tunnel_within_datagram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
