@@ -163,6 +163,25 @@ static void pcapng_length_mismatch(void **state)
 	rm_capture_close(c);
 }
 
+/* An interface block too short for its link type, its lengths whole (the
+ * path of fuzz regression idb-cut-short-then-epb, whose trailing length
+ * no longer gets that far): a frame on it ends the file as malformed. */
+static void pcapng_interface_cut_short(void **state)
+{
+	(void)state;
+	struct image m = {0};
+	shb(&m);
+	uint32_t at = block_open(&m, 1);
+	block_close(&m, at);
+	epb(&m, 1, frame64, 60, 60);
+	struct rm_capture *c = open_image(&m);
+	struct rm_capture_frame f;
+	char err[768] = "";
+	assert_int_equal(rm_capture_next(c, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "an interface not described"));
+	rm_capture_close(c);
+}
+
 /* A classic pcap header of link type field linktype (microseconds). */
 static void pcap_header(struct image *m, uint32_t linktype)
 {
@@ -238,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(pcapng_two_frames),
 	    cmocka_unit_test(pcapng_length_mismatch),
+	    cmocka_unit_test(pcapng_interface_cut_short),
 	    cmocka_unit_test(pcap_linktype_with_fcs_bits),
 	    cmocka_unit_test(pcapng_simple_packet_snaplen),
 	};
