@@ -317,6 +317,27 @@ static int udp_tunnel(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off
 	return kind;
 }
 
+/* Past the IPv6 extension headers that may stand before a tunnel's
+ * header, from *off with protocol *proto: hop-by-hop and destination
+ * options and routing (Linux's ip6_tnl sends a destination options header,
+ * RFC 2473's encapsulation limit, before every 4in6 and 6in6 packet).  -1
+ * when the chain is cut short or runs past the packet: then no tunnel can
+ * be told, and the packet stands as it is.  A fragment header is left as
+ * the protocol: a fragment's payload is not a whole packet. */
+static int ipv6_past_options(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *proto)
+{
+	while (rm_ipv6_options(*proto)) {
+		if (len < *off + 2)
+			return -1;
+		uint32_t n = (p[*off + 1] + 1u) * 8;
+		if (len < *off + n)
+			return -1;
+		*proto = p[*off];
+		*off += n;
+	}
+	return 0;
+}
+
 /* One level: the tunnel IP packet f carries, parsed into f; its kind, or
  * -1 (f untouched) when it carries none. */
 static int decapsulate(const uint8_t *p, uint32_t avail, struct rm_frame *f)
@@ -326,7 +347,10 @@ static int decapsulate(const uint8_t *p, uint32_t avail, struct rm_frame *f)
 	uint32_t end = f->l4_off + f->l4_len, off = f->l4_off;
 	uint32_t len = avail < end ? avail : end;
 	int v6 = f->cls == RM_FRAME_IPV6;
-	switch (f->proto) {
+	uint8_t proto = f->proto;
+	if (v6 && ipv6_past_options(p, len, &off, &proto))
+		return -1;
+	switch (proto) {
 	case RM_IPPROTO_IPIP:
 		rm_parse_ipv4_at(p, len, end, off, f);
 		return v6 ? RM_TUN_4IN6 : RM_TUN_IPIP;

@@ -99,7 +99,9 @@ static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t fra
 	f->dst = p + off + 16;
 }
 
-/* The IPv6 header at p + off; extension headers are not followed. */
+/* The IPv6 header at p + off; extension headers are not followed (proto
+ * is the first next header; rm_parse_tunnels looks past those a tunnel
+ * may stand behind). */
 static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
 				    struct rm_frame *f)
 {
@@ -188,14 +190,26 @@ struct rm_tunnels {
 #define RM_IPPROTO_UDP	   17
 #define RM_IPPROTO_IPV6	   41 /* IPv6 payload, RFC 4213 / RFC 2473 */
 #define RM_IPPROTO_GRE	   47
+#define RM_IPPROTO_HOPOPTS 0  /* IPv6 extension headers: hop-by-hop options, */
+#define RM_IPPROTO_ROUTING 43 /* routing, */
+#define RM_IPPROTO_DSTOPTS 60 /* destination options */
 #define RM_UDP_PORT_GTPU   2152
 #define RM_UDP_PORT_VXLAN  4789
 #define RM_UDP_PORT_GENEVE 6081
 
+/* Whether IPv6 next header proto is one of the extension headers that may
+ * stand between the IPv6 header and a tunnel's (parse.c follows them). */
+static inline bool rm_ipv6_options(uint8_t proto)
+{
+	return proto == RM_IPPROTO_HOPOPTS || proto == RM_IPPROTO_ROUTING ||
+	       proto == RM_IPPROTO_DSTOPTS;
+}
+
 /*
  * Whether IP frame f (parsed from the avail bytes at p) may carry a
  * tunnel: its protocol is IP-in-IP or GRE, or UDP to a tunnel's
- * destination port.  Cheap and on every IP frame, so it only looks;
+ * destination port, or (IPv6) an extension header a tunnel may stand
+ * behind.  Cheap and on every IP frame, so it only looks;
  * rm_parse_tunnels decides (fragments, lengths, headers).
  */
 static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *p, uint32_t avail)
@@ -214,7 +228,7 @@ static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *
 		       port == RM_UDP_PORT_GENEVE;
 	}
 	return f->proto == RM_IPPROTO_IPIP || f->proto == RM_IPPROTO_IPV6 ||
-	       f->proto == RM_IPPROTO_GRE;
+	       f->proto == RM_IPPROTO_GRE || (f->cls == RM_FRAME_IPV6 && rm_ipv6_options(f->proto));
 }
 
 /*

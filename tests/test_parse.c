@@ -658,6 +658,68 @@ static void udp_tunnel_within_datagram(void **state)
 	}
 }
 
+/* IPv6 extension headers before a tunnel: Linux's ip6_tnl puts a
+ * destination options header (the tunnel encapsulation limit, RFC 2473)
+ * before every 4in6 and 6in6 packet it sends; hop-by-hop options and a
+ * routing header may stand there too.  A fragment header, or a chain cut
+ * short, stops the search: no tunnel, the packet stands as it is. */
+static void ipv6_extension_headers_before_tunnel(void **state)
+{
+	(void)state;
+	struct frame f;
+	struct rm_tunnels t;
+	/* Encapsulation limit 4, then PadN; next header filled in below. */
+	static const uint8_t dst_opts[8] = {0, 0, 4, 1, 4, 1, 1, 0};
+	static const uint8_t hbh[16] = {0, 1, 1, 12};	/* PadN over the rest */
+	static const uint8_t routing[8] = {0, 0, 0, 0}; /* type 0, no segments left */
+	for (int chain = 0; chain < 3; chain++) {
+		eth(&f, 0x86dd);
+		uint32_t out = ip6_open(&f, chain == 1 ? 0 : 60, 1);
+		if (chain == 1) {
+			put(&f, hbh, 16);
+			f.b[f.n - 16] = 43;
+			put(&f, routing, 8);
+			f.b[f.n - 8] = 60;
+		}
+		put(&f, dst_opts, 8);
+		f.b[f.n - 8] = chain == 2 ? 47 : 4;
+		if (chain == 2)
+			put(&f, "\x00\x00\x86\xdd", 4);
+		if (chain == 2)
+			inner6(&f);
+		else
+			inner4(&f);
+		ip6_close(&f, out);
+		struct rm_frame r = decap(&f, f.n, &t);
+		assert_int_equal(t.n, 1);
+		assert_int_equal(t.kind[0], chain == 2 ? RM_TUN_GRE : RM_TUN_4IN6);
+		assert_int_equal(r.cls, chain == 2 ? RM_FRAME_IPV6 : RM_FRAME_IPV4);
+		assert_int_equal(r.src[chain == 2 ? 15 : 3], 9);
+		assert_int_equal(r.l4_off + r.l4_len, f.n);
+	}
+	/* A fragment header: its payload is not a whole packet. */
+	eth(&f, 0x86dd);
+	uint32_t out = ip6_open(&f, 44, 1);
+	put(&f, "\x04\0\0\x01\0\0\0\x07", 8); /* first fragment, more follow */
+	inner4(&f);
+	ip6_close(&f, out);
+	struct rm_frame r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(r.cls, RM_FRAME_IPV6);
+	assert_int_equal(r.src[15], 1);
+	/* An options header longer than the packet: no tunnel found in it. */
+	eth(&f, 0x86dd);
+	out = ip6_open(&f, 60, 1);
+	put(&f, dst_opts, 8);
+	f.b[f.n - 8] = 4;
+	f.b[f.n - 7] = 200;
+	inner4(&f);
+	ip6_close(&f, out);
+	r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(r.cls, RM_FRAME_IPV6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(each_tunnel_whole_and_cut),
 	    cmocka_unit_test(tunnel_malformed),
 	    cmocka_unit_test(udp_tunnel_within_datagram),
+	    cmocka_unit_test(ipv6_extension_headers_before_tunnel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
