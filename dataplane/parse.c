@@ -259,7 +259,9 @@ static void gtpu(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off, str
 		f->cls = RM_FRAME_NON_IP;
 		return;
 	}
-	parse_ip_by_version(p, len, msg_end, off, f);
+	/* The user packet is the message's: what follows it in the datagram
+	 * is not (a G-PDU of no bytes would take its version from there). */
+	parse_ip_by_version(p, len < msg_end ? len : msg_end, msg_end, off, f);
 }
 
 /* The UDP datagram at off, when it is to a tunnel's port (VXLAN, Geneve,

@@ -656,6 +656,19 @@ static void udp_tunnel_within_datagram(void **state)
 		assert_int_equal(r.cls, RM_FRAME_MALFORMED);
 		assert_int_equal(r.reason, RM_BAD_TRUNCATED);
 	}
+	/* The same within a GTP-U message: a G-PDU of no bytes, the datagram
+	 * going on past it, carries no user packet to read. */
+	eth(&f, 0x0800);
+	uint32_t out = ip4_open(&f, 17, 1);
+	uint32_t u = udp_open(&f, 2152);
+	put(&f, "\x30\xff\0\0\0\0\x12\x34", 8);
+	put(&f, "\x01\x02\x03\x04\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 28);
+	udp_close(&f, u);
+	ip4_close(&f, out);
+	struct rm_frame r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(r.cls, RM_FRAME_MALFORMED);
+	assert_int_equal(r.reason, RM_BAD_TRUNCATED);
 }
 
 /* IPv6 extension headers before a tunnel: Linux's ip6_tnl puts a
