@@ -65,9 +65,13 @@
 #define PIECE (1u << 20)
 #define BATCH 256
 
-/* Open-addressing set of addresses (16 bytes; IPv4 as ::a.b.c.d). */
+/* Open-addressing set of addresses: 16 bytes (IPv4 as ::a.b.c.d) and the
+ * family in [16] (KEY_V4 or KEY_V6; 0: the slot is free).  The family is
+ * a byte of its own because every 16 bytes are some IPv6 address: no tag
+ * inside them keeps ::a.b.c.d-like addresses apart from IPv4. */
+enum { KEY_V4 = 1, KEY_V6 = 2 };
 struct addr_set {
-	uint8_t (*keys)[17]; /* [16] = occupied */
+	uint8_t (*keys)[17];
 	size_t n, cap;
 };
 
@@ -104,16 +108,16 @@ static uint32_t attribute6(const struct rm_lookup *lk, const uint8_t a[16], uint
 	return id;
 }
 
-static uint64_t hash16(const uint8_t k[16])
+static uint64_t hash17(const uint8_t k[17])
 {
 	uint64_t a, b;
 	memcpy(&a, k, 8);
 	memcpy(&b, k + 8, 8);
-	return (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ (b >> 29);
+	return (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ (b >> 29) ^ k[16];
 }
 
-/* 1 when k was not in the set yet. */
-static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
+/* 1 when k (address and family) was not in the set yet. */
+static int set_add(struct addr_set *s, const uint8_t k[17], int *oom)
 {
 	if (2 * (s->n + 1) > s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 1u << 16;
@@ -125,7 +129,7 @@ static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
 		for (size_t i = 0; i < s->cap; i++) {
 			if (!s->keys[i][16])
 				continue;
-			size_t j = hash16(s->keys[i]) & (cap - 1);
+			size_t j = hash17(s->keys[i]) & (cap - 1);
 			while (keys[j][16])
 				j = (j + 1) & (cap - 1);
 			memcpy(keys[j], s->keys[i], 17);
@@ -134,14 +138,13 @@ static int set_add(struct addr_set *s, const uint8_t k[16], int *oom)
 		s->keys = keys;
 		s->cap = cap;
 	}
-	size_t j = hash16(k) & (s->cap - 1);
+	size_t j = hash17(k) & (s->cap - 1);
 	while (s->keys[j][16]) {
-		if (memcmp(s->keys[j], k, 16) == 0)
+		if (memcmp(s->keys[j], k, 17) == 0)
 			return 0;
 		j = (j + 1) & (s->cap - 1);
 	}
-	memcpy(s->keys[j], k, 16);
-	s->keys[j][16] = 1;
+	memcpy(s->keys[j], k, 17);
 	s->n++;
 	return 1;
 }
@@ -168,7 +171,7 @@ static void tally_free(struct tally *t)
 }
 
 /* Count one address; 1 when it is new to the distinct set. */
-static int count_id(struct tally *t, uint32_t id, const uint8_t key[16])
+static int count_id(struct tally *t, uint32_t id, const uint8_t key[17])
 {
 	if (id >= t->lk.db->n_attrs)
 		id = 0; /* cannot happen with a validated snapshot; never index past */
@@ -208,8 +211,9 @@ static void flush4(struct tally *t)
 	if (t->geo)
 		rm_geo_lookup4_bulk(t->geo, t->v4, t->gids, t->n4);
 	for (unsigned i = 0; i < t->n4; i++) {
-		uint8_t k[16] = {0};
+		uint8_t k[17] = {0};
 		rm_put_be32(k + 12, t->v4[i]);
+		k[16] = KEY_V4;
 		int fresh = count_id(t, t->ids[i], k);
 		if (t->geo)
 			count_located(t, t->gids[i], fresh);
@@ -225,9 +229,9 @@ static void flush6(struct tally *t)
 	for (unsigned i = 0; i < t->n6; i++) {
 		enum rm_via how;
 		t->ids[i] = attribute6(&t->lk, t->v6[i], t->ids[i], t->via, &how);
-		uint8_t k[16];
+		uint8_t k[17];
 		memcpy(k, t->v6[i], 16);
-		k[10] ^= 0x5a; /* keep ::a.b.c.d (an IPv6 key) apart from IPv4 keys */
+		k[16] = KEY_V6; /* ::a.b.c.d is not a.b.c.d */
 		int fresh = count_id(t, t->ids[i], k);
 		if (fresh && how != RM_VIA_NONE)
 			t->via_distinct[how]++;
@@ -643,16 +647,14 @@ static void merge_part(struct tally *t, struct part *w)
 		const uint8_t *k = w->t.seen.keys[i];
 		if (!k[16] || !set_add(&t->seen, k, &t->oom))
 			continue;
-		static const uint8_t zero[12];
 		uint32_t id, gid = 0;
-		if (memcmp(k, zero, 12) == 0) {
+		if (k[16] == KEY_V4) {
 			id = rm_lookup4_one(&t->lk, rm_get_be32(k + 12));
 			if (t->geo)
 				gid = rm_geo_lookup4_one(t->geo, rm_get_be32(k + 12));
 		} else {
 			uint8_t a[16];
 			memcpy(a, k, 16);
-			a[10] ^= 0x5a; /* undo flush6's tag */
 			enum rm_via how;
 			id = attribute6(&t->lk, a, rm_lookup6_one(&t->lk, a), NULL, &how);
 			if (how != RM_VIA_NONE)

@@ -181,6 +181,22 @@ def check_names(tmp):
           head == 'ts,interval,snapshot,scope,key,count' and 'Caf' not in p.stdout, p.stdout)
 
 
+def check_distinct_families(tmp, snap):
+    """--distinct keeps an IPv4 address apart from every IPv6 address, also
+    from ::5a00:a.b.c.d, whose 16 bytes once matched the IPv4's key; in one
+    stream and across threads (the sets merged)."""
+    line = b'1.2.3.4 ::5a00:102:304 5.6.7.8 ::5a00:506:708\n'
+    path = os.path.join(tmp, 'families.log')
+    with open(path, 'wb') as f:
+        f.write(line * ((3 << 20) // len(line)))
+    for name, args in (('one stream', ['--threads', '1']), ('threads', ['--threads', '2'])):
+        p = run(['-d', snap, '--json', '-', '--distinct', '--quiet'] + args + [path])
+        rirs = [json.loads(l) for l in p.stdout.splitlines()]
+        rirs = [r for r in rirs if r['scope'] == 'rir']
+        check('--distinct (%s): 1.2.3.4 and ::5a00:102:304 are two addresses' % name,
+              p.returncode == 0 and sum(r['distinct'] for r in rirs) == 4, p.stdout + p.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-scan-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -300,6 +316,7 @@ def main():
     p = run(['-d', log, log])
     check('not a snapshot: exit 1', p.returncode == 1 and log in p.stderr, p.stderr)
     check_names(tmp)
+    check_distinct_families(tmp, snap)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
