@@ -182,6 +182,15 @@ void rm_si_format(char *out, size_t n, double v, const char *sep)
 		v /= 1000;
 		u++;
 	}
+	/* Rounding may carry into a fourth digit (999999 would read
+	 * "1000.0k"): that is 1.0 of the next prefix.  Asked of the digits
+	 * printf writes, so that the test rounds exactly as they do. */
+	char digits[64];
+	snprintf(digits, sizeof(digits), u ? "%.1f" : "%.0f", v);
+	if (u < 5 && strtod(digits, NULL) >= 1000) {
+		v /= 1000;
+		u++;
+	}
 	snprintf(out, n, u ? "%.1f%s%s" : "%.0f%s%s", v, sep, unit[u]);
 }
 

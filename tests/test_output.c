@@ -255,6 +255,39 @@ static void rfc3339(void **state)
 	assert_string_equal(t, "2024-05-01T12:00:00Z");
 }
 
+/* Counts for people: a value that rounds up to 1000 of a prefix is 1.0 of
+ * the next one ("1000.0k" read as a thousand kilo, and took the column's
+ * room). */
+static void si_prefixes(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+	    {0, "0"},
+	    {999, "999"},
+	    {999.7, "1.0k"},
+	    {1000, "1.0k"},
+	    {1234, "1.2k"},
+	    {999949, "999.9k"},
+	    {999999, "1.0M"},
+	    {1e6, "1.0M"},
+	    {999999999, "1.0G"},
+	    {999999999999, "1.0T"},
+	    {1e18, "1000.0P"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[32];
+		rm_si_format(out, sizeof(out), cases[i].v, "");
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("%.0f: got \"%s\", want \"%s\"", cases[i].v, out, cases[i].want);
+	}
+	char out[32];
+	rm_si_format(out, sizeof(out), 999999, " ");
+	assert_string_equal(out, "1.0 M");
+}
+
 /* What f writes for s, into out. */
 static void written(void (*f)(FILE *, const char *), const char *s, char *out, size_t n)
 {
@@ -363,6 +396,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(dash_is_stdout, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(append_completes_lines, make_dir, remove_dir),
 	    cmocka_unit_test(rfc3339),
+	    cmocka_unit_test(si_prefixes),
 	    cmocka_unit_test(utf8),
 	    cmocka_unit_test(display_text),
 	    cmocka_unit_test(json_strings),
