@@ -16,6 +16,7 @@
  *                      inserts into its own shard's rirmeter_raw (the
  *                      check before a retry asks the same table).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,12 @@ int rirdb_clickhouse_schema(int argc, char **argv)
 		       "CREATE TABLE IF NOT EXISTS %s.rirmeter_rir_1h_all AS %s.rirmeter_rir_1h\n"
 		       "ENGINE = Distributed(%s, %s, rirmeter_rir_1h, rand());\n",
 		       db, db, cluster, db, db, db, cluster, db);
+	}
+	/* The schema is usually redirected into a file: a short one must not
+	 * pass for the whole (as for every other subcommand's output). */
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "rirdb clickhouse-schema: write error: %s\n", strerror(errno));
+		return 1;
 	}
 	return 0;
 }

@@ -201,6 +201,9 @@ if [ -w /dev/full ]; then
 	"$rirdb" diff "$snap" "$snap" >/dev/full 2>"$tmp/e"; rc=$?
 	check "diff to a full disk: exit 1, the write error named" \
 		test "$rc" = 1 -a -n "$(grep 'rirdb diff: write error: No space left' "$tmp/e")"
+	"$rirdb" clickhouse-schema >/dev/full 2>"$tmp/e"; rc=$?
+	check "clickhouse-schema to a full disk: exit 1, the write error named" \
+		test "$rc" = 1 -a -n "$(grep 'rirdb clickhouse-schema: write error: No space left' "$tmp/e")"
 fi
 
 # Named holders and named space, against a count made here from the inputs:
