@@ -834,6 +834,12 @@ int rirdb_report(int argc, char **argv)
 			a->lines++;
 			take(a, &r.r);
 		}
+		/* getline's -1 is also a read error (a directory opens but
+		 * reads EISDIR): not an empty input. */
+		if (ferror(f)) {
+			fprintf(stderr, "rirdb report: %s: %s\n", argv[i], strerror(errno));
+			rc = 1;
+		}
 		if (f != stdin)
 			fclose(f);
 	}

@@ -33,6 +33,12 @@ ln -sf "$tmp/victim" "$tmp/page.html"
 "$rirdb" report -o "$tmp/page.html" "$tmp/one.jsonl" 2>/dev/null; rc=$?
 check "report -o over a symlink replaces the link, not its target" \
 	bash -c "test $rc = 0 && test ! -L '$tmp/page.html' && grep -qi '<html' '$tmp/page.html' && test \"\$(cat '$tmp/victim')\" = precious"
+# An input that opens but cannot be read (a directory: EISDIR) is an
+# input error, not an empty file.
+mkdir -p "$tmp/notafile"
+"$rirdb" report -o "$tmp/page2.html" "$tmp/one.jsonl" "$tmp/notafile" 2>"$tmp/e"; rc=$?
+check "report: an unreadable input exits 1 and is named with the reason" \
+	test "$rc" = 1 -a -n "$(grep "rirdb report: $tmp/notafile: Is a directory" "$tmp/e")"
 
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
