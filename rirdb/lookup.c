@@ -302,6 +302,7 @@ int rirdb_lookup(int argc, char **argv)
 	if (fmt == OUT_CSV)
 		print_header(stdout);
 	unsigned bad = 0;
+	int read_failed = 0;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)
 			bad += lookup_one(&l, argv[i], asn_mode, fmt) != 0;
@@ -321,6 +322,12 @@ int rirdb_lookup(int argc, char **argv)
 				continue;
 			bad += lookup_one(&l, p, asn_mode, fmt) != 0;
 		}
+		/* getline's -1 is also a read error: the queries after it were
+		 * never answered. */
+		if (ferror(stdin)) {
+			fprintf(stderr, "rirdb lookup: standard input: %s\n", strerror(errno));
+			read_failed = 1;
+		}
 		free(line);
 	}
 	rirdb_asn_index_free(&asn_index);
@@ -331,5 +338,5 @@ int rirdb_lookup(int argc, char **argv)
 	}
 	if (bad)
 		fprintf(stderr, "rirdb lookup: %u bad quer%s\n", bad, bad == 1 ? "y" : "ies");
-	return bad ? 1 : 0;
+	return bad || read_failed ? 1 : 0;
 }

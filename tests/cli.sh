@@ -49,6 +49,11 @@ check "bad address gives an error row" grep -qx 'not-an-address,,,,,,,,,,,,,,,,n
 check "lookup goes on after a bad address" grep -q '^2001:67c:2e8::1,ripencc,NL,assigned,' "$tmp/l.csv"
 check "lookup answers AS numbers" grep -q '^AS3333,ripencc,EU,allocated,' "$tmp/l.csv"
 check "lookup counts bad queries on stderr" grep -q '1 bad query' "$tmp/l.err"
+# Queries from standard input that cannot be read (a directory: EISDIR)
+# are a failed run, not an empty list.
+"$rirdb" lookup -d "$snap" <"$tmp/notafile" >/dev/null 2>"$tmp/e"; rc=$?
+check "lookup: unreadable standard input exits 1 with the reason" \
+	test "$rc" = 1 -a -n "$(grep 'rirdb lookup: standard input: Is a directory' "$tmp/e")"
 
 printf '# comment\n\n  41.0.0.1  \r\n8.8.8.8\n' | "$rirdb" lookup -d "$snap" >"$tmp/s.csv"
 check "stdin: one per line, blanks and comments skipped" test "$(wc -l <"$tmp/s.csv")" = 3
