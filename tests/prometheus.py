@@ -198,6 +198,16 @@ def main():
         check('other paths: 404', False, 'got 200')
     except urllib.error.HTTPError as e:
         check('other paths: 404', e.code == 404, e.code)
+    # RFC 9110 15.5.6: a 405 must say which methods the resource takes.
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, data=b'x', method='POST'),
+                               timeout=5)
+        check('POST: 405 with an Allow header naming GET and HEAD', False, 'got 200')
+    except urllib.error.HTTPError as e:
+        allow = e.headers.get('Allow') or ''
+        check('POST: 405 with an Allow header naming GET and HEAD',
+              e.code == 405 and {m.strip() for m in allow.split(',')} == {'GET', 'HEAD'},
+              (e.code, allow))
 
     check_promtool('promtool check metrics accepts the endpoint', text)
 

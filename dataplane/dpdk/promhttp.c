@@ -107,6 +107,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	unsigned status = get ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED;
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    get ? sizeof(msg) - 1 : 0, (void *)(get ? msg : ""), MHD_RESPMEM_PERSISTENT);
+	/* A 405 must name the methods that are allowed (RFC 9110 15.5.6). */
+	if (!r || (!get && MHD_add_response_header(r, "Allow", "GET, HEAD") != MHD_YES))
+		abort();
 	enum MHD_Result rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
