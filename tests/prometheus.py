@@ -189,6 +189,13 @@ def main():
             pass
     check('/metrics is served on loopback and reaches the final count',
           'rirmeter_received_packets_total 3000' in text, text[:500])
+    # Holder names are UTF-8: a text/plain without a charset is US-ASCII
+    # to any client that follows RFC 6657 (curl, browsers, proxies).
+    with urllib.request.urlopen(url, timeout=5) as r:
+        ctype = r.headers.get('Content-Type', '')
+    check('/metrics is text/plain version 0.0.4 in UTF-8, as the exposition format says',
+          ctype.replace(' ', '').split(';') == ['text/plain', 'version=0.0.4', 'charset=utf-8'],
+          ctype)
     check('/metrics has the nir family and named holder series',
           '# TYPE rirmeter_nir_packets_total counter' in text and
           'rirmeter_holder_packets_total{direction="src",holder="afrinic:' in text and

@@ -74,13 +74,15 @@ static void log_limited(void *cls, const char *fmt, va_list ap)
 }
 
 /* A response of the len bytes at text (malloc'd; freed with the response),
- * typed as Prometheus's text format; aborts when out of memory. */
+ * typed as Prometheus's text format; aborts when out of memory.  The
+ * charset is said: label values (holder names) are UTF-8, and text/plain
+ * without one is US-ASCII (RFC 6657) to clients other than Prometheus. */
 static struct MHD_Response *metrics_response(char *text, size_t len)
 {
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer_with_free_callback(len, text, free);
-	if (!r ||
-	    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4") != MHD_YES)
+	if (!r || MHD_add_response_header(r, "Content-Type",
+					  "text/plain; version=0.0.4; charset=utf-8") != MHD_YES)
 		abort();
 	return r;
 }
