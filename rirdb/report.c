@@ -792,10 +792,11 @@ int rirdb_report(int argc, char **argv)
 		if (c == 'o') {
 			out = optarg;
 		} else if (c == 'h') {
+			/* The synopsis is README's (tests/cli.sh). */
 			printf(
-			    "usage: rirdb report -o|--output report.html JSONL...\n"
-			    "Writes one self-contained HTML page from rirmeter's --json output;\n"
-			    "a JSONL of - reads standard input.\n");
+			    "usage: rirdb report -o report.html JSONL...\n"
+			    "Writes one self-contained HTML page (-o or --output) from rirmeter's\n"
+			    "--json output; a JSONL of - reads standard input.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "usage: rirdb report -o report.html JSONL...\n");

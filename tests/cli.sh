@@ -400,5 +400,24 @@ check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"'
 # The usage's synopsis is README's "## rirdb" block.
 "$rirdb" --help >"$tmp/usage"
 synopsis_is_readme "$tmp/usage" "$readme" rirdb
+# And each subcommand's --help gives README's line for it, whitespace aside
+# (the usage a subcommand prints is the README's, as rirdb's own is).
+check "each subcommand's --help has README's synopsis of it" python3 -c '
+import subprocess, sys
+rirdb, readme = sys.argv[1:3]
+block = open(readme).read().split("## rirdb\n", 1)[1].split("```\n")[1]
+lines = []
+for l in block.splitlines():
+    if l.startswith("rirdb "):
+        lines.append(l)
+    else:
+        lines[-1] += " " + l
+bad = []
+for l in lines:
+    out = subprocess.run([rirdb, l.split()[1], "--help"], capture_output=True, text=True)
+    if out.returncode != 0 or " ".join(l.split()) not in " ".join(out.stdout.split()):
+        bad.append(l)
+print("\n".join(bad))
+sys.exit(1 if bad else 0)' "$rirdb" "$readme"
 
 tap_end
