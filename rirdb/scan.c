@@ -509,13 +509,33 @@ static void input_close(struct input *in)
 		close(in->fd);
 }
 
+/* "rirdb scan: PATH: " on stderr, the path as display text (output.h): a
+ * file name is third-party text (a log directory others write into), as
+ * in rirdb build's messages, so it cannot send terminal escapes. */
+static void say_path(const char *path)
+{
+	fputs("rirdb scan: ", stderr);
+	rm_put_text(stderr, path);
+	fputs(": ", stderr);
+}
+
+/* The start of a progress line: the line cleared, then the path as
+ * display text. */
+static void progress_path(const char *path)
+{
+	fputs("\r\033[K", stderr);
+	rm_put_text(stderr, path);
+}
+
 /* Scan one input; 0, or -1 with the reason on stderr. */
 static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, char *piece,
 		      uint64_t *bytes, int progress, double t0, struct annot *an)
 {
 	struct input in;
 	if (input_open(&in, path)) {
-		fprintf(stderr, "rirdb scan: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		int e = errno ? errno : ENOMEM;
+		say_path(path);
+		fprintf(stderr, "%s\n", strerror(e));
 		return -1;
 	}
 	int rc = 0;
@@ -524,7 +544,8 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 		/* Counting reads straight into the scanner's window (no copy). */
 		char *room = an ? piece : rl_scanner_room(sc, PIECE);
 		if (!room) {
-			fprintf(stderr, "rirdb scan: %s: out of memory\n", path);
+			say_path(path);
+			fputs("out of memory\n", stderr);
 			rc = -1;
 			n = 0;
 			break;
@@ -535,20 +556,23 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 		if (an) {
 			annotate_piece(an, sc, piece, (size_t)n);
 		} else if (rl_scanner_commit(sc, (size_t)n, on_found, t)) {
-			fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
+			say_path(path);
+			fputs("scanner failed\n", stderr);
 			rc = -1;
 			break;
 		}
 		if (progress) {
 			double s = now_s() - t0;
-			fprintf(stderr, "\r\033[K%s: %.1f MB, %" PRIu64 " addresses, %.1f MB/s",
-				path, (double)*bytes / 1e6, t->found,
+			progress_path(path);
+			fprintf(stderr, ": %.1f MB, %" PRIu64 " addresses, %.1f MB/s",
+				(double)*bytes / 1e6, t->found,
 				s > 0 ? (double)*bytes / 1e6 / s : 0.0);
 		}
 	}
 	const char *why = input_error(&in);
 	if (n < 0 || why) {
-		fprintf(stderr, "rirdb scan: %s: %s\n", path, why ? why : "read error");
+		say_path(path);
+		fprintf(stderr, "%s\n", why ? why : "read error");
 		rc = -1; /* what was read so far still counts, and is said to */
 	}
 	if (an) { /* the last line, when it has no newline */
@@ -558,11 +582,13 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 			an->oom = 1;
 		an->len = 0;
 		if (an->oom) {
-			fprintf(stderr, "rirdb scan: %s: out of memory or scanner failure\n", path);
+			say_path(path);
+			fputs("out of memory or scanner failure\n", stderr);
 			rc = -1;
 		}
 	} else if (rl_scanner_end(sc, on_found, t) && rc == 0) {
-		fprintf(stderr, "rirdb scan: %s: scanner failed\n", path);
+		say_path(path);
+		fputs("scanner failed\n", stderr);
 		rc = -1;
 	}
 	input_close(&in);
@@ -623,8 +649,9 @@ static void show_parts(const char *path, struct part *w, unsigned n, uint64_t be
 			finished += (unsigned)__atomic_load_n(&w[i].finished, __ATOMIC_ACQUIRE);
 		}
 		double s = now_s() - t0;
-		fprintf(stderr, "\r\033[K%s: %.1f MB, %u threads, %.1f MB/s", path,
-			(double)done / 1e6, n, s > 0 ? (double)done / 1e6 / s : 0.0);
+		progress_path(path);
+		fprintf(stderr, ": %.1f MB, %u threads, %.1f MB/s", (double)done / 1e6, n,
+			s > 0 ? (double)done / 1e6 / s : 0.0);
 		if (finished == n)
 			return;
 		usleep(200000);
@@ -727,10 +754,10 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 	free(w);
 	free(tid);
 	munmap((void *)m, len);
-	if (rc < 0)
-		fprintf(stderr, "rirdb scan: %s: out of memory, or a thread or scanner failed\n",
-			path);
-	else
+	if (rc < 0) {
+		say_path(path);
+		fputs("out of memory, or a thread or scanner failed\n", stderr);
+	} else
 		*bytes += len;
 	return rc;
 }
@@ -1019,8 +1046,11 @@ static const char usage_text[] =
 static FILE *open_out(const char *path)
 {
 	FILE *f = rm_open_output(path);
-	if (!f)
-		fprintf(stderr, "rirdb scan: %s: %s\n", path, strerror(errno));
+	if (!f) {
+		int e = errno;
+		say_path(path);
+		fprintf(stderr, "%s\n", strerror(e));
+	}
 	return f;
 }
 
@@ -1028,7 +1058,9 @@ static int close_out(FILE *f, const char *path)
 {
 	if (rm_close_output(f) == 0)
 		return 0;
-	fprintf(stderr, "rirdb scan: %s: write failed: %s\n", path, strerror(errno));
+	int e = errno;
+	say_path(path);
+	fprintf(stderr, "write failed: %s\n", strerror(e));
 	return 1;
 }
 

@@ -197,6 +197,25 @@ def check_distinct_families(tmp, snap):
               p.returncode == 0 and sum(r['distinct'] for r in rirs) == 4, p.stdout + p.stderr)
 
 
+def check_hostile_file_names(tmp, snap):
+    """File names are third-party text too (a log directory others write
+    into): messages and progress show them as display text, as rirdb
+    build's do, never a terminal escape."""
+    evil = os.path.join(tmp, 'x\x1b]0;pwned\x07\x1b[2J.log')
+    with open(evil, 'w') as f:
+        f.write('193.0.6.139\n' * 200000)
+    missing = evil + '.missing'
+    p = subprocess.run([RIRDB, 'scan', '-d', snap, '--quiet', missing], capture_output=True)
+    check('a missing input with escapes in its name: named as display text',
+          p.returncode == 1 and b'\x1b' not in p.stderr and
+          b'x\\x1b]0;pwned\\x07\\x1b[2J.log.missing: ' in p.stderr, p.stderr)
+    for name, extra in (('one stream', ['--threads', '1']), ('threads', ['--threads', '2'])):
+        out = on_terminal(['-d', snap, '--json', os.devnull] + extra + [evil])
+        check('progress (%s) shows such a name as display text' % name,
+              b'MB/s' in out and b'\x1b]0;' not in out and b'\x1b[2J' not in out and
+              b'x\\x1b]0;pwned' in out, out[:300])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix='rirmeter-scan-')
     snap = build_snapshot(RIRDB, DATA, os.path.join(tmp, 'r.snap'))
@@ -317,6 +336,7 @@ def main():
     check('not a snapshot: exit 1', p.returncode == 1 and log in p.stderr, p.stderr)
     check_names(tmp)
     check_distinct_families(tmp, snap)
+    check_hostile_file_names(tmp, snap)
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
