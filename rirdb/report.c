@@ -779,6 +779,14 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	fputs("</div>\n</body></html>\n", o);
 }
 
+/* "rirdb report: FILE" on stderr, the file name as display text
+ * (output.h): names are third-party text, as in rirdb build's messages. */
+static void say_file(const char *path)
+{
+	fputs("rirdb report: ", stderr);
+	rm_put_text(stderr, path);
+}
+
 int rirdb_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -816,7 +824,9 @@ int rirdb_report(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
 		if (!f) {
-			fprintf(stderr, "rirdb report: %s: %s\n", argv[i], strerror(errno));
+			int e = errno;
+			say_file(argv[i]);
+			fprintf(stderr, ": %s\n", strerror(e));
 			rc = 1;
 			continue;
 		}
@@ -827,9 +837,10 @@ int rirdb_report(int argc, char **argv)
 			if (line[strspn(line, " \t\r\n")] == '\0')
 				continue; /* blank lines are not data */
 			if (parse_record(line, &r)) {
-				if (a->bad++ < 10)
-					fprintf(stderr, "rirdb report: %s:%u: %s\n", argv[i],
-						lineno, r.why);
+				if (a->bad++ < 10) {
+					say_file(argv[i]);
+					fprintf(stderr, ":%u: %s\n", lineno, r.why);
+				}
 				continue;
 			}
 			a->lines++;
@@ -838,7 +849,9 @@ int rirdb_report(int argc, char **argv)
 		/* getline's -1 is also a read error (a directory opens but
 		 * reads EISDIR): not an empty input. */
 		if (ferror(f)) {
-			fprintf(stderr, "rirdb report: %s: %s\n", argv[i], strerror(errno));
+			int e = errno;
+			say_file(argv[i]);
+			fprintf(stderr, ": %s\n", strerror(e));
 			rc = 1;
 		}
 		if (f != stdin)

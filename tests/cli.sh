@@ -39,6 +39,15 @@ mkdir -p "$tmp/notafile"
 "$rirdb" report -o "$tmp/page2.html" "$tmp/one.jsonl" "$tmp/notafile" 2>"$tmp/e"; rc=$?
 check "report: an unreadable input exits 1 and is named with the reason" \
 	test "$rc" = 1 -a -n "$(grep "rirdb report: $tmp/notafile: Is a directory" "$tmp/e")"
+# File names are third-party text (output.h): named as display text, never
+# a terminal escape, as rirdb build names them.
+evil=$tmp/$'x\e]0;pwned\a'.jsonl
+printf 'not json\n' >"$evil"
+"$rirdb" report -o "$tmp/page3.html" "$evil" "$evil.missing" 2>"$tmp/e"; rc=$?
+check "report: file names with escapes in messages are display text" \
+	test "$rc" = 1 -a -z "$(grep -c $'\e' "$tmp/e" | grep -v '^0$')" \
+	-a -n "$(grep -F 'x\x1b]0;pwned\x07.jsonl:1: ' "$tmp/e")" \
+	-a -n "$(grep -F 'x\x1b]0;pwned\x07.jsonl.missing: No such file' "$tmp/e")"
 
 "$rirdb" lookup -d "$snap" 193.0.6.139 not-an-address 2001:67c:2e8::1 AS3333 >"$tmp/l.csv" 2>"$tmp/l.err"
 rc=$?
