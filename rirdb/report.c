@@ -231,9 +231,17 @@ static int by_bytes(const void *pa, const void *pb)
 static const char *const colors[RM_RIR_COUNT] = {"#9e9e9e", "#795548", "#2e7d32", "#c62828",
 						 "#1565c0", "#f9a825", "#6a1b9a"};
 
-static void html_text(FILE *o, const char *s)
+/* Text from the input in the page: its display text (output.h: a control
+ * character or an invalid byte as \xNN, as in every other output, so that
+ * none reaches the HTML), then escaped for text and attributes alike. */
+static void html_text(FILE *o, const char *raw)
 {
-	for (; *s; s++) {
+	char stack[4 * MAX_FIELD], *text = stack;
+	size_t need = rm_text_escape(NULL, 0, raw);
+	if (need >= sizeof(stack) && !(text = malloc(need + 1)))
+		abort();
+	rm_text_escape(text, need + 1, raw);
+	for (const char *s = text; *s; s++) {
 		switch (*s) {
 		case '<':
 			fputs("&lt;", o);
@@ -251,6 +259,8 @@ static void html_text(FILE *o, const char *s)
 			fputc(*s, o);
 		}
 	}
+	if (text != stack)
+		free(text);
 }
 
 static void legend(FILE *o)

@@ -39,6 +39,16 @@ mkdir -p "$tmp/notafile"
 "$rirdb" report -o "$tmp/page2.html" "$tmp/one.jsonl" "$tmp/notafile" 2>"$tmp/e"; rc=$?
 check "report: an unreadable input exits 1 and is named with the reason" \
 	test "$rc" = 1 -a -n "$(grep "rirdb report: $tmp/notafile: Is a directory" "$tmp/e")"
+# Keys and names in the lines are third-party text: the page shows them as
+# display text (output.h), no control character in the HTML.
+printf '%s\n' '{"ts":"2026-01-01T00:00:00.000Z","interval":"total","snapshot":"00000000","scope":"holder","dir":"src","key":"ripencc:O\u001b]0;k\u0007","packets":1,"bytes":60,"name":"Evil\u001b[2J <b>"}' >"$tmp/ctl.jsonl"
+"$rirdb" report -o "$tmp/ctl.html" "$tmp/ctl.jsonl" 2>"$tmp/e"; rc=$?
+check "report: control characters in keys and names are display text in the page" python3 -c '
+import re, sys
+page = open(sys.argv[1], "rb").read()
+sys.exit(not (sys.argv[2] == "0" and not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", page) and
+              b"ripencc:O\\x1b]0;k\\x07" in page and b"Evil\\x1b[2J &lt;b&gt;" in page))' \
+	"$tmp/ctl.html" "$rc"
 # File names are third-party text (output.h): named as display text, never
 # a terminal escape, as rirdb build names them.
 evil=$tmp/$'x\e]0;pwned\a'.jsonl
