@@ -134,6 +134,12 @@ static int parse_string(const char **p, char *out, size_t cap)
 				ch = '\n';
 			} else if (ch == 't') {
 				ch = '\t';
+			} else if (ch == 'r') { /* and \b, \f: jq and Python write them */
+				ch = '\r';
+			} else if (ch == 'b') {
+				ch = '\b';
+			} else if (ch == 'f') {
+				ch = '\f';
 			} else if (ch != '"' && ch != '\\' && ch != '/') {
 				return -1;
 			}
