@@ -107,8 +107,52 @@ void rm_record_write_csv(FILE *o, const struct rm_record *r, unsigned cols)
 /* ------------------------------------------------------------------ */
 /* Reader                                                              */
 
+/* The 4 hex digits at s (never read past a NUL) into *v; 0 or -1. */
+static int hex4(const char *s, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)s[i], d = c >= '0' && c <= '9'	? c - '0'
+						 : c >= 'a' && c <= 'f' ? c - 'a' + 10
+						 : c >= 'A' && c <= 'F' ? c - 'A' + 10
+									: -1;
+		if (d < 0)
+			return -1;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return 0;
+}
+
+/* Code point cp as UTF-8 into u; its length. */
+static size_t utf8_put(char u[4], unsigned cp)
+{
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	u[0] = (char)(0xf0 | cp >> 18);
+	u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	u[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 /* A JSON string at *p into out (cut to cap, between characters); *p moves
- * past it.  0 or -1. */
+ * past it.  0 or -1.  A \u escape is its character in UTF-8 (writers such
+ * as Python's json escape every non-ASCII one), a surrogate pair one
+ * character; a lone surrogate, and \u0000 (it would end the text), are
+ * U+FFFD. */
 static int parse_string(const char **p, char *out, size_t cap)
 {
 	const char *s = *p;
@@ -117,37 +161,48 @@ static int parse_string(const char **p, char *out, size_t cap)
 	if (*s++ != '"')
 		return -1;
 	while (*s && *s != '"') {
-		char ch = *s++;
-		if (ch == '\\') {
-			ch = *s++;
-			if (ch == 'u') { /* keep it simple: \u00XX only, others as '?' */
-				char hex[5] = {0};
-				for (int i = 0; i < 4; i++) {
-					if (!isxdigit((unsigned char)s[i]))
-						return -1; /* and never past the line's end */
-					hex[i] = s[i];
-				}
-				unsigned long v = strtoul(hex, NULL, 16);
+		char u[4];
+		size_t k = 1;
+		u[0] = *s++;
+		if (u[0] == '\\') {
+			char ch = *s++;
+			unsigned cp, lo;
+			if (ch == 'u') {
+				if (hex4(s, &cp))
+					return -1; /* and never past the line's end */
 				s += 4;
-				ch = v < 0x80 ? (char)v : '?';
+				if (cp >= 0xd800 && cp <= 0xdbff && s[0] == '\\' && s[1] == 'u' &&
+				    hex4(s + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					s += 6;
+				} else if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
+					cp = 0xfffd;
+				}
+				k = utf8_put(u, cp);
 			} else if (ch == 'n') {
-				ch = '\n';
+				u[0] = '\n';
 			} else if (ch == 't') {
-				ch = '\t';
+				u[0] = '\t';
 			} else if (ch == 'r') { /* and \b, \f: jq and Python write them */
-				ch = '\r';
+				u[0] = '\r';
 			} else if (ch == 'b') {
-				ch = '\b';
+				u[0] = '\b';
 			} else if (ch == 'f') {
-				ch = '\f';
-			} else if (ch != '"' && ch != '\\' && ch != '/') {
+				u[0] = '\f';
+			} else if (ch == '"' || ch == '\\' || ch == '/') {
+				u[0] = ch;
+			} else {
 				return -1;
 			}
 		}
-		if (n + 1 < cap)
-			out[n++] = ch;
-		else
+		/* Past cap nothing more is kept: a later, shorter character
+		 * would otherwise follow a gap. */
+		if (!cut && n + k < cap) {
+			memcpy(out + n, u, k);
+			n += k;
+		} else {
 			cut = 1;
+		}
 	}
 	if (*s != '"')
 		return -1;

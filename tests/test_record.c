@@ -48,7 +48,7 @@ static void reads_rirmeter_line(void **state)
 	assert_true(b.r.has & RM_FIELD(RM_F_BYTES));
 	assert_int_equal(read_line(" { } ", &b), 0);
 	assert_int_equal(read_line("{\"other\":-1.5e-3,\"key\":\"a\\u0041\\u00e9\"}", &b), 0);
-	assert_string_equal(b.r.key, "aA?");
+	assert_string_equal(b.r.key, "aA\xc3\xa9");
 	assert_int_equal(read_line("{\"interval\":\"total\",\"packets\":\"7\"}", &b), 0);
 	assert_string_equal(b.r.interval, "total");
 	assert_false(b.r.has & RM_FIELD(RM_F_PACKETS)); /* a string is passed over */
@@ -62,6 +62,28 @@ static void reads_short_escapes(void **state)
 	struct rm_record_buf b;
 	assert_int_equal(read_line("{\"key\":\"a\\rb\\bc\\fd\\ne\\tf\\/\\\"\\\\\"}", &b), 0);
 	assert_string_equal(b.r.key, "a\rb\bc\fd\ne\tf/\"\\");
+}
+
+/* \u escapes are characters, as Python's json.dumps writes every non-ASCII
+ * one: a pair of surrogates one character, a lone surrogate or \u0000 (which
+ * would end the text) U+FFFD; a cut keeps whole characters. */
+static void reads_unicode_escapes(void **state)
+{
+	(void)state;
+	struct rm_record_buf b;
+	assert_int_equal(read_line("{\"name\":\"Caf\\u00e9 \\u20ac \\ud83d\\ude00\"}", &b), 0);
+	assert_string_equal(b.r.name, "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	assert_int_equal(read_line("{\"name\":\"a\\ud800b\\udc00c\\u0000d\"}", &b), 0);
+	assert_string_equal(b.r.name, "a\xef\xbf\xbd"
+				      "b\xef\xbf\xbd"
+				      "c\xef\xbf\xbd"
+				      "d");
+	char line[1400] = "{\"key\":\"";
+	for (int i = 0; i < 200; i++)
+		strcat(line, "\\u00e9");
+	strcat(line, "\"}");
+	assert_int_equal(read_line(line, &b), 0);
+	assert_true(strlen(b.r.key) == RM_RECORD_TEXT_MAX - 2); /* whole characters */
 }
 
 static void refuses_bad_counts(void **state)
@@ -169,7 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reads_rirmeter_line),	   cmocka_unit_test(reads_short_escapes),
 	    cmocka_unit_test(refuses_bad_counts),	   cmocka_unit_test(refuses_bad_objects),
-	    cmocka_unit_test(short_unicode_escape_at_end),
+	    cmocka_unit_test(short_unicode_escape_at_end), cmocka_unit_test(reads_unicode_escapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
