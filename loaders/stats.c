@@ -131,7 +131,8 @@ static const char *parse_extent(int type, struct rl_span start, struct rl_span v
 			return "bad IPv4 start address";
 		if (rl_parse_u64(value, &v) || v == 0)
 			return "IPv4 count is not a positive number";
-		if ((uint64_t)a + v - 1 > UINT32_MAX)
+		/* Not a + v - 1: with v near 2^64 the sum wraps and passes. */
+		if (v - 1 > (uint64_t)UINT32_MAX - a)
 			return "IPv4 count runs past 255.255.255.255";
 		c->family = RM_V4;
 		c->first = a;
@@ -155,7 +156,7 @@ static const char *parse_extent(int type, struct rl_span start, struct rl_span v
 			return "bad AS number";
 		if (rl_parse_u64(value, &v) || v == 0)
 			return "AS count is not a positive number";
-		if ((uint64_t)a + v - 1 > UINT32_MAX)
+		if (v - 1 > (uint64_t)UINT32_MAX - a)
 			return "AS count runs past 4294967295";
 		c->family = RM_ASN;
 		c->first = a;
