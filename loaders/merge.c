@@ -116,27 +116,50 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
  * Registry records must not overlap at all.  IANA rows and labels may nest
  * (IANA lists 3ffe::/16 inside 3000::/4; the most specific wins) but must
  * not repeat an extent.  idx is sorted by extent.
+ *
+ * A registry record is checked against every earlier record still open at
+ * its start, not only the widest: two records nested in a third overlap
+ * each other too, and which of them wins there must be reported as well.
+ * The open list holds more than one record only where records overlap,
+ * each of which is a reported conflict anyway.
  */
 static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned layer)
 {
-	int have = 0;
-	uint32_t widest = 0;
+	if (layer != RL_LAYER_DELEGATED) {
+		int have = 0;
+		uint32_t prev = 0;
+		for (uint32_t k = 0; k < n; k++) {
+			const struct rl_claim *c = &b->claims[idx[k]];
+			if (c->layer != layer)
+				continue;
+			const struct rl_claim *p = &b->claims[prev];
+			if (have && c->first == p->first && c->last == p->last)
+				report_overlap(b, c, p);
+			prev = idx[k];
+			have = 1;
+		}
+		return;
+	}
+	uint32_t *open = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t n_open = 0;
+	if (!open)
+		abort();
 	for (uint32_t k = 0; k < n; k++) {
 		const struct rl_claim *c = &b->claims[idx[k]];
 		if (c->layer != layer)
 			continue;
-		if (have) {
-			const struct rl_claim *w = &b->claims[widest];
-			int clash = layer == RL_LAYER_DELEGATED
-					? c->first <= w->last
-					: (c->first == w->first && c->last == w->last);
-			if (clash)
-				report_overlap(b, c, w);
+		uint32_t kept = 0;
+		for (uint32_t j = 0; j < n_open; j++) {
+			const struct rl_claim *w = &b->claims[open[j]];
+			if (w->last < c->first)
+				continue; /* ended before c: closed for good */
+			report_overlap(b, c, w);
+			open[kept++] = open[j];
 		}
-		if (!have || layer != RL_LAYER_DELEGATED || c->last > b->claims[widest].last)
-			widest = idx[k];
-		have = 1;
+		open[kept++] = idx[k];
+		n_open = kept;
 	}
+	free(open);
 }
 
 /* ------------------------------------------------------------------ */

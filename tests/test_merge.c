@@ -79,6 +79,25 @@ static void newer_file_wins_between_registries(void **state)
 	built_free(r);
 }
 
+/* Two records that overlap each other inside a third, wider one: every
+ * pair is a conflict, not only each record against the widest. */
+static void every_overlapping_pair_is_reported(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(
+	    0, "ripe", RIPE_2014 "ripencc|EG|ipv4|41.0.0.0|65536|20100101|allocated\n", "afrinic",
+	    AFRINIC_2023 "afrinic|EG|ipv4|41.0.1.0|512|20200101|allocated|F9\n", "arin",
+	    "2|arin|1|1|00000000|20200101|-0500\n"
+	    "arin|US|ipv4|41.0.2.0|256|20200101|allocated\n",
+	    NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.conflicts, 3);
+	assert_true(diag_has(r, "arin:2: overlaps afrinic:2 (arin vs afrinic); afrinic:2 wins "
+				"as the newer file"));
+	assert_string_equal(rir_of(&r->db, "41.0.2.1"), "afrinic");
+	built_free(r);
+}
+
 static void newest_file_of_a_registry_replaces_older(void **state)
 {
 	(void)state;
@@ -291,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(registry_beats_iana_and_legacy_falls_back),
 	    cmocka_unit_test(special_beats_registry),
 	    cmocka_unit_test(newer_file_wins_between_registries),
+	    cmocka_unit_test(every_overlapping_pair_is_reported),
 	    cmocka_unit_test(newest_file_of_a_registry_replaces_older),
 	    cmocka_unit_test(holder_names_join),
 	    cmocka_unit_test(labels_most_specific_keep_registry),
