@@ -141,8 +141,10 @@ static const char *parse_extent(int type, struct rl_span start, struct rl_span v
 		rm_u128 a;
 		if (rl_parse_v6(start.s, start.len, &a))
 			return "bad IPv6 start address";
-		if (rl_parse_u64(value, &v) || v > 128)
-			return "IPv6 prefix length is not 0..128";
+		/* No registry delegates ::/0: such a record would take the
+		 * whole IPv6 space, IANA's special blocks included. */
+		if (rl_parse_u64(value, &v) || v == 0 || v > 128)
+			return "IPv6 prefix length is not 1..128";
 		unsigned host = 128 - (unsigned)v;
 		rm_u128 mask = host >= 128 ? ~(rm_u128)0 : (((rm_u128)1 << host) - 1);
 		if (a & mask)

@@ -96,7 +96,9 @@ static const struct {
     /* Counts near 2^64: start + count must not wrap before the check. */
     {"ripencc|DE|ipv4|0.0.0.2|18446744073709551615|20100101|allocated", "IPv4 count runs past"},
     {"ripencc|DE|ipv6|2001:db8:::|32|20100101|allocated", "bad IPv6 start address"},
-    {"ripencc|DE|ipv6|2001:db8::|129|20100101|allocated", "IPv6 prefix length is not 0..128"},
+    {"ripencc|DE|ipv6|2001:db8::|129|20100101|allocated", "IPv6 prefix length is not 1..128"},
+    /* ::/0 would claim the whole IPv6 space for one registry record. */
+    {"ripencc|DE|ipv6|::|0|20100101|allocated", "IPv6 prefix length is not 1..128"},
     {"ripencc|DE|ipv6|2001:db8::1|32|20100101|allocated", "IPv6 start has bits set"},
     {"ripencc|DE|asn|AS-X|1|20100101|allocated", "bad AS number"},
     {"ripencc|DE|asn|100|0|20100101|allocated", "AS count is not a positive number"},
