@@ -151,8 +151,10 @@ static int special_token(int kind, struct rl_span tok, struct rl_claim *out)
 		out->family = RM_ASN;
 		out->first = lo;
 		out->last = hi;
-		/* Smaller ranges are more specific, like longer prefixes. */
-		out->rank = (uint64_t)__builtin_clzll((uint64_t)hi - lo + 1);
+		/* Smaller ranges are more specific, like longer prefixes.  The
+		 * size itself, not its bit length: ranges of 17 and 24 ASes
+		 * would otherwise tie, and the later row win. */
+		out->rank = (uint64_t)UINT32_MAX - (hi - lo);
 		return 0;
 	}
 	if (rl_parse_prefix(tok.s, tok.len, &fam, &out->first, &out->last, &plen, &why) ||

@@ -63,6 +63,24 @@ static void special_beats_registry(void **state)
 	built_free(r);
 }
 
+/* AS ranges nest like prefixes: the smaller range wins inside the larger
+ * one, even when both are of nearly the same size and the larger comes
+ * later. */
+static void special_asn_most_specific_wins(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(0, "special-asn",
+				      "AS Number,Reason for Reservation,RFC\n"
+				      "0-16,Inner,[RFC0]\n"
+				      "0-23,Outer,[RFC0]\n",
+				      NULL);
+	assert_non_null(r->m);
+	assert_string_equal(holder_of(&r->db, "AS5"), "Inner");
+	assert_string_equal(holder_of(&r->db, "AS16"), "Inner");
+	assert_string_equal(holder_of(&r->db, "AS17"), "Outer");
+	built_free(r);
+}
+
 static void newer_file_wins_between_registries(void **state)
 {
 	(void)state;
@@ -309,6 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(registry_beats_iana_and_legacy_falls_back),
 	    cmocka_unit_test(special_beats_registry),
+	    cmocka_unit_test(special_asn_most_specific_wins),
 	    cmocka_unit_test(newer_file_wins_between_registries),
 	    cmocka_unit_test(every_overlapping_pair_is_reported),
 	    cmocka_unit_test(newest_file_of_a_registry_replaces_older),
