@@ -64,7 +64,6 @@ static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, un
 	}
 	int rir = rm_rir_from_name(f[1].s, f[1].len);
 	sf->header_rir = rir >= RM_RIR_AFRINIC ? rir : -1;
-	in->rir = sf->header_rir >= 0 ? (uint32_t)sf->header_rir : RM_RIR_UNKNOWN;
 	in->serial = rl_intern(sf->b, f[2].s, f[2].len);
 	if (rl_parse_u64(f[3], &sf->header_records)) {
 		rl_error(sf->b, sf->name, line, "header record count '%.*s' is not a number",
@@ -76,6 +75,9 @@ static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, un
 			 (int)f[4].len, f[4].s, (int)f[5].len, f[5].s);
 		return -1;
 	}
+	/* Only a file read past its header is one of its registry's files: a
+	 * file given up on must not supersede a good one (merge.c). */
+	in->rir = sf->header_rir >= 0 ? (uint32_t)sf->header_rir : RM_RIR_UNKNOWN;
 	return 0;
 }
 

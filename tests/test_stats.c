@@ -147,6 +147,23 @@ static void bad_header(void **state)
 	built_free(r);
 }
 
+/* A file given up on at its header takes no part in "the newest file of a
+ * registry wins": it must not supersede a good file of that registry,
+ * not even one whose end date is unknown. */
+static void bad_header_supersedes_nothing(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(1, "good",
+				      "2|ripencc|1|1|19830705||+0200\n"
+				      "ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n",
+				      "broken", "2|ripencc|1|x|19830705|20140630|+0200\n", NULL);
+	assert_non_null(r->m);
+	assert_true(diag_has(r, "broken:1: header record count 'x' is not a number"));
+	assert_false(diag_has(r, "superseded"));
+	assert_cc(&r->db, "10.0.0.1", "DE");
+	built_free(r);
+}
+
 static void overlap_within_a_file(void **state)
 {
 	(void)state;
@@ -187,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(summary_mismatch_is_reported),
 	    cmocka_unit_test(every_malformed_field),
 	    cmocka_unit_test(bad_header),
+	    cmocka_unit_test(bad_header_supersedes_nothing),
 	    cmocka_unit_test(overlap_within_a_file),
 	    cmocka_unit_test(unknown_format_and_binary),
 	};
