@@ -27,7 +27,10 @@ struct stats_file {
 	int header_rir; /* enum rm_rir, or -1 for a multi-registry file */
 	uint64_t header_records;
 	unsigned errors_at_start;
-	int64_t summary[T_COUNT];
+	/* A summary's count, and whether there was one: every u64 value is
+	 * a count a file may state, so "no summary" needs its own flag. */
+	uint64_t summary[T_COUNT];
+	int have_summary[T_COUNT];
 	uint64_t seen[T_COUNT];
 };
 
@@ -90,7 +93,8 @@ static void parse_summary(struct stats_file *sf, struct rl_span *f, unsigned lin
 			 (int)f[2].len, f[2].s, (int)f[4].len, f[4].s);
 		return;
 	}
-	sf->summary[t] = (int64_t)count;
+	sf->summary[t] = count;
+	sf->have_summary[t] = 1;
 }
 
 static int parse_cc(struct rl_span s, char cc[2])
@@ -239,10 +243,10 @@ static void check_counts(struct stats_file *sf, unsigned line)
 	uint64_t total = 0;
 	for (int t = 0; t < T_COUNT; t++) {
 		total += sf->seen[t];
-		if (sf->summary[t] >= 0 && (uint64_t)sf->summary[t] != sf->seen[t])
+		if (sf->have_summary[t] && sf->summary[t] != sf->seen[t])
 			rl_notice(sf->b, sf->name, line,
-				  "summary says %lld %s records, the file has %llu (truncated?)",
-				  (long long)sf->summary[t], type_names[t],
+				  "summary says %llu %s records, the file has %llu (truncated?)",
+				  (unsigned long long)sf->summary[t], type_names[t],
 				  (unsigned long long)sf->seen[t]);
 	}
 	rm_model_input_at(sf->b->model, sf->input)->records = (uint32_t)total;
@@ -261,8 +265,6 @@ int rl_load_stats(struct rl_build *b, const char *name, const char *data, size_t
 	sf.name = name;
 	sf.input = rl_new_input(b, name, RM_IN_STATS);
 	sf.errors_at_start = b->counts.errors;
-	for (int t = 0; t < T_COUNT; t++)
-		sf.summary[t] = -1;
 
 	struct rl_lines l;
 	struct rl_span line, f[16];

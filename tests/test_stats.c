@@ -77,6 +77,17 @@ static void summary_mismatch_is_reported(void **state)
 	assert_true(diag_has(r, "trunc:3: summary says 7 ipv4 records, the file has 1"));
 	assert_true(diag_has(r, "header says 5 records, the file has 1"));
 	built_free(r);
+	/* A count past 2^63 is a count too, not "no summary". */
+	r = build_texts(0, "huge",
+			"2|ripencc|1|1|19830705|20140630|+0200\n"
+			"ripencc|*|ipv4|*|18446744073709551615|summary\n"
+			"ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n",
+			NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.notices, 1);
+	assert_true(
+	    diag_has(r, "huge:3: summary says 18446744073709551615 ipv4 records, the file has 1"));
+	built_free(r);
 }
 
 static const struct {
