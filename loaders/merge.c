@@ -113,9 +113,10 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 }
 
 /*
- * Registry records must not overlap at all.  IANA rows and labels may nest
- * (IANA lists 3ffe::/16 inside 3000::/4; the most specific wins) but must
- * not repeat an extent.  idx is sorted by extent.
+ * Registry records must not overlap at all.  IANA rows (designations and
+ * special-purpose rows alike) and labels may nest (IANA lists 3ffe::/16
+ * inside 3000::/4; the most specific wins) but must not repeat an extent:
+ * of two rows of one extent the later would win only by its position.  idx is sorted by extent.
  *
  * A registry record is checked against every earlier record still open at
  * its start, not only the widest: two records nested in a third overlap
@@ -397,6 +398,7 @@ static int resolve_family(struct rl_build *b, unsigned family)
 	for (int k = 0; k < OV_LISTS; k++)
 		qsort(idx[k], n[k], sizeof(uint32_t), extent_cmp);
 	audit_overlaps(b, idx[OV_REG], n[OV_REG], RL_LAYER_IANA);
+	audit_overlaps(b, idx[OV_REG], n[OV_REG], RL_LAYER_SPECIAL);
 	audit_overlaps(b, idx[OV_REG], n[OV_REG], RL_LAYER_DELEGATED);
 	audit_overlaps(b, idx[OV_LABEL], n[OV_LABEL], RL_LAYER_LABEL);
 

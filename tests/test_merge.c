@@ -81,6 +81,21 @@ static void special_asn_most_specific_wins(void **state)
 	built_free(r);
 }
 
+/* Two special-purpose rows of one extent: which name wins is not for the
+ * row order to decide silently. */
+static void special_rows_repeating_an_extent_are_reported(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(0, "sp",
+				      "Address Block,Name,RFC\n"
+				      "10.0.0.0/8,Private-Use,[RFC1918]\n"
+				      "10.0.0.0/8,Something Else,[RFC0]\n",
+				      NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "sp:3: overlaps the record at line 2"));
+	built_free(r);
+}
+
 static void newer_file_wins_between_registries(void **state)
 {
 	(void)state;
@@ -328,6 +343,7 @@ int main(void)
 	    cmocka_unit_test(registry_beats_iana_and_legacy_falls_back),
 	    cmocka_unit_test(special_beats_registry),
 	    cmocka_unit_test(special_asn_most_specific_wins),
+	    cmocka_unit_test(special_rows_repeating_an_extent_are_reported),
 	    cmocka_unit_test(newer_file_wins_between_registries),
 	    cmocka_unit_test(every_overlapping_pair_is_reported),
 	    cmocka_unit_test(newest_file_of_a_registry_replaces_older),
