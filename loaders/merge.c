@@ -106,10 +106,14 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 			 y->line);
 		return;
 	}
-	rl_conflict(b, input_name(b, x->input), x->line,
-		    "overlaps %s:%u (%s vs %s); %s:%u wins as the newer file",
+	/* The reason stronger() chose: a registry file's end date (its rank),
+	 * else only the input order, which the report must not call newer. */
+	const char *why = x->rank != y->rank		   ? "as the newer file"
+			  : x->layer == RL_LAYER_DELEGATED ? "as the later input of the same date"
+							   : "as the later input";
+	rl_conflict(b, input_name(b, x->input), x->line, "overlaps %s:%u (%s vs %s); %s:%u wins %s",
 		    input_name(b, y->input), y->line, rm_rir_name(x->attr.rir),
-		    rm_rir_name(y->attr.rir), input_name(b, win->input), win->line);
+		    rm_rir_name(y->attr.rir), input_name(b, win->input), win->line, why);
 }
 
 /*

@@ -112,6 +112,24 @@ static void newer_file_wins_between_registries(void **state)
 	built_free(r);
 }
 
+/* Files of one end date: the later input wins, and the report says so
+ * rather than calling it the newer file. */
+static void same_date_conflict_names_its_reason(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(
+	    0, "ripe", RIPE_2014 "ripencc|EG|ipv4|41.64.0.0|65536|20100101|allocated\n", "afrinic",
+	    "2|afrinic|1|1|00000000|20140630|00000\n"
+	    "afrinic|EG|ipv4|41.64.128.0|256|20100101|allocated|F9\n",
+	    NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.conflicts, 1);
+	assert_true(diag_has(r, "afrinic:2: overlaps ripe:2 (afrinic vs ripencc); afrinic:2 wins "
+				"as the later input of the same date"));
+	assert_string_equal(rir_of(&r->db, "41.64.128.7"), "afrinic");
+	built_free(r);
+}
+
 /* Two records that overlap each other inside a third, wider one: every
  * pair is a conflict, not only each record against the widest. */
 static void every_overlapping_pair_is_reported(void **state)
@@ -345,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(special_asn_most_specific_wins),
 	    cmocka_unit_test(special_rows_repeating_an_extent_are_reported),
 	    cmocka_unit_test(newer_file_wins_between_registries),
+	    cmocka_unit_test(same_date_conflict_names_its_reason),
 	    cmocka_unit_test(every_overlapping_pair_is_reported),
 	    cmocka_unit_test(newest_file_of_a_registry_replaces_older),
 	    cmocka_unit_test(holder_names_join),
