@@ -78,6 +78,15 @@ void rl_error(struct rl_build *b, const char *file, unsigned line, const char *f
 	va_end(ap);
 }
 
+void rl_data_error(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	b->counts.errors++;
+	vreport(b, file, line, "", fmt, ap);
+	va_end(ap);
+}
+
 void rl_conflict(struct rl_build *b, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;

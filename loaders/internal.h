@@ -129,6 +129,11 @@ struct rl_build {
 /* Diagnostics: "NAME:LINE: reason". */
 __attribute__((format(printf, 4, 5))) void rl_error(struct rl_build *b, const char *file,
 						    unsigned line, const char *fmt, ...);
+/* A data error that lenient mode does not skip: overlapping records of one
+ * file are both kept and resolved by merge.c, so they count as errors (a
+ * strict build fails) but not as skipped lines. */
+__attribute__((format(printf, 4, 5))) void rl_data_error(struct rl_build *b, const char *file,
+							 unsigned line, const char *fmt, ...);
 __attribute__((format(printf, 4, 5))) void rl_conflict(struct rl_build *b, const char *file,
 						       unsigned line, const char *fmt, ...);
 __attribute__((format(printf, 4, 5))) void rl_notice(struct rl_build *b, const char *file,

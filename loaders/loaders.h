@@ -33,7 +33,8 @@
  * Malformed input is reported as "FILE:LINE: reason".  Strict mode (the
  * default) fails the build on any such error; lenient mode skips the line
  * and counts it.  Overlapping records within one file are a data error
- * naming both lines.
+ * naming both lines and the one that wins; lenient mode keeps both (it
+ * skips neither), the later line winning where they overlap.
  */
 #ifndef RL_LOADERS_H
 #define RL_LOADERS_H

@@ -102,8 +102,8 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 {
 	const struct rl_claim *win = stronger(x, y) ? x : y;
 	if (x->input == y->input) {
-		rl_error(b, input_name(b, x->input), x->line, "overlaps the record at line %u",
-			 y->line);
+		rl_data_error(b, input_name(b, x->input), x->line,
+			      "overlaps the record at line %u; line %u wins", y->line, win->line);
 		return;
 	}
 	/* The reason stronger() chose: a registry file's end date (its rank),

@@ -190,9 +190,14 @@ static void overlap_within_a_file(void **state)
 	assert_true(diag_has(r, "ov:5: overlaps the record at line 4"));
 	assert_true(diag_has(r, "ov:7: overlaps the record at line 6"));
 	built_free(r);
-	/* Lenient keeps both and lets the later line win. */
+	/* Lenient keeps both and lets the later line win: nothing is skipped,
+	 * and the report says which line wins rather than "(skipped)". */
 	r = build_texts(1, "ov", t, NULL);
 	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 3);
+	assert_int_equal(r->counts.skipped, 0);
+	assert_true(diag_has(r, "ov:3: overlaps the record at line 2; line 3 wins\n"));
+	assert_false(diag_has(r, "(skipped)"));
 	assert_cc(&r->db, "10.0.255.1", "FR");
 	assert_cc(&r->db, "10.0.254.1", "DE");
 	built_free(r);
