@@ -119,32 +119,18 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 /*
  * Registry records must not overlap at all.  IANA rows (designations and
  * special-purpose rows alike) and labels may nest (IANA lists 3ffe::/16
- * inside 3000::/4; the most specific wins) but must not repeat an extent:
- * of two rows of one extent the later would win only by its position.  idx is sorted by extent.
+ * inside 3000::/4; the most specific wins), but must neither repeat an
+ * extent nor overlap without nesting (AS ranges can): there the winner
+ * would be chosen by position, not by being the more specific.  idx is
+ * sorted by extent (first up, then last down).
  *
- * A registry record is checked against every earlier record still open at
- * its start, not only the widest: two records nested in a third overlap
- * each other too, and which of them wins there must be reported as well.
- * The open list holds more than one record only where records overlap,
- * each of which is a reported conflict anyway.
+ * Each claim is checked against every earlier claim still open at its
+ * start, not only the widest: two registry records nested in a third
+ * overlap each other too, and which of them wins there must be reported
+ * as well.  The open list is long only where claims overlap or nest.
  */
 static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned layer)
 {
-	if (layer != RL_LAYER_DELEGATED) {
-		int have = 0;
-		uint32_t prev = 0;
-		for (uint32_t k = 0; k < n; k++) {
-			const struct rl_claim *c = &b->claims[idx[k]];
-			if (c->layer != layer)
-				continue;
-			const struct rl_claim *p = &b->claims[prev];
-			if (have && c->first == p->first && c->last == p->last)
-				report_overlap(b, c, p);
-			prev = idx[k];
-			have = 1;
-		}
-		return;
-	}
 	uint32_t *open = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	uint32_t n_open = 0;
 	if (!open)
@@ -158,7 +144,11 @@ static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, 
 			const struct rl_claim *w = &b->claims[open[j]];
 			if (w->last < c->first)
 				continue; /* ended before c: closed for good */
-			report_overlap(b, c, w);
+			/* w starts no later than c: c nests in w unless it ends past
+			 * w, or has w's very extent. */
+			if (layer == RL_LAYER_DELEGATED || c->last > w->last ||
+			    (c->first == w->first && c->last == w->last))
+				report_overlap(b, c, w);
 			open[kept++] = open[j];
 		}
 		open[kept++] = idx[k];

@@ -79,6 +79,15 @@ static void special_asn_most_specific_wins(void **state)
 	assert_string_equal(holder_of(&r->db, "AS16"), "Inner");
 	assert_string_equal(holder_of(&r->db, "AS17"), "Outer");
 	built_free(r);
+	/* Ranges that overlap without nesting have no most specific one. */
+	r = build_texts(0, "partial",
+			"AS Number,Reason for Reservation,RFC\n"
+			"0-20,A,[RFC0]\n"
+			"10-30,B,[RFC0]\n",
+			NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "partial:3: overlaps the record at line 2"));
+	built_free(r);
 }
 
 /* Two special-purpose rows of one extent: which name wins is not for the
