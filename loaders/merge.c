@@ -106,11 +106,13 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 			      "overlaps the record at line %u; line %u wins", y->line, win->line);
 		return;
 	}
-	/* The reason stronger() chose: a registry file's end date (its rank),
-	 * else only the input order, which the report must not call newer. */
-	const char *why = x->rank != y->rank		   ? "as the newer file"
-			  : x->layer == RL_LAYER_DELEGATED ? "as the later input of the same date"
-							   : "as the later input";
+	/* The reason stronger() chose: a registry file's end date, or an IANA
+	 * row's or label's size (their rank), else only the input order,
+	 * which the report must not call newer. */
+	const char *why =
+	    x->layer == RL_LAYER_DELEGATED
+		? (x->rank != y->rank ? "as the newer file" : "as the later input of the same date")
+		: (x->rank != y->rank ? "as the smaller range" : "as the later input");
 	rl_conflict(b, input_name(b, x->input), x->line, "overlaps %s:%u (%s vs %s); %s:%u wins %s",
 		    input_name(b, y->input), y->line, rm_rir_name(x->attr.rir),
 		    rm_rir_name(y->attr.rir), input_name(b, win->input), win->line, why);

@@ -88,6 +88,13 @@ static void special_asn_most_specific_wins(void **state)
 	assert_null(r->m);
 	assert_true(diag_has(r, "partial:3: overlaps the record at line 2"));
 	built_free(r);
+	/* Between files the report says why the winner won: not by a date. */
+	r = build_texts(0, "a", "AS Number,Reason for Reservation,RFC\n0-20,A,[RFC0]\n", "b",
+			"AS Number,Reason for Reservation,RFC\n10-25,B,[RFC0]\n", NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.conflicts, 1);
+	assert_true(diag_has(r, "b:2: overlaps a:2 (iana vs iana); b:2 wins as the smaller range"));
+	built_free(r);
 }
 
 /* Two special-purpose rows of one extent: which name wins is not for the
