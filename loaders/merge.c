@@ -129,11 +129,19 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
  * Each claim is checked against every earlier claim still open at its
  * start, not only the widest: two registry records nested in a third
  * overlap each other too, and which of them wins there must be reported
- * as well.  The open list is long only where claims overlap or nest.
+ * as well.  The open list is long only where claims overlap or nest, and
+ * it holds at most OPEN_MAX of them, those that reach farthest: a file
+ * that repeats one line 100,000 times (a broken download) would otherwise
+ * cost 5 * 10^9 comparisons and as many reports.  Past OPEN_MAX claims
+ * open at once, a claim is still reported against OPEN_MAX others, and
+ * the pairs among the rest go unlisted (the build has failed on the first
+ * of them already, or counted it under --lenient).
  */
+#define OPEN_MAX 64
+
 static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned layer)
 {
-	uint32_t *open = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *open = malloc((OPEN_MAX + 1) * sizeof(uint32_t));
 	uint32_t n_open = 0;
 	if (!open)
 		abort();
@@ -153,7 +161,16 @@ static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, 
 				report_overlap(b, c, w);
 			open[kept++] = open[j];
 		}
-		open[kept++] = idx[k];
+		if (kept < OPEN_MAX) {
+			open[kept++] = idx[k];
+		} else { /* full: c replaces the claim that ends first, if c ends later */
+			uint32_t first_end = 0;
+			for (uint32_t j = 1; j < kept; j++)
+				if (b->claims[open[j]].last < b->claims[open[first_end]].last)
+					first_end = j;
+			if (c->last > b->claims[open[first_end]].last)
+				open[first_end] = idx[k];
+		}
 		n_open = kept;
 	}
 	free(open);

@@ -203,6 +203,30 @@ static void overlap_within_a_file(void **state)
 	built_free(r);
 }
 
+/* A file repeating one line n times (a broken download): each line is
+ * reported against at most 64 others still open, not against every
+ * earlier one (n^2 / 2 reports and comparisons), and the last line wins. */
+static void repeated_line_bounded(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	size_t cap = sizeof(HDR) + N * 64, off = 0;
+	char *t = malloc(cap);
+	off += (size_t)snprintf(t, cap, "%s", HDR);
+	for (int i = 0; i < N; i++)
+		off += (size_t)snprintf(t + off, cap - off,
+					"ripencc|%s|ipv4|10.0.0.0|256|20100101|allocated\n",
+					i + 1 < N ? "DE" : "FR");
+	struct built *r = build_texts(1, "rep", t, NULL);
+	free(t);
+	assert_non_null(r->m);
+	assert_true(r->counts.errors >= N - 1);
+	assert_true(r->counts.errors <= 64u * N);
+	assert_int_equal(r->counts.skipped, 0);
+	assert_cc(&r->db, "10.0.0.1", "FR");
+	built_free(r);
+}
+
 static void unknown_format_and_binary(void **state)
 {
 	(void)state;
@@ -222,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(bad_header),
 	    cmocka_unit_test(bad_header_supersedes_nothing),
 	    cmocka_unit_test(overlap_within_a_file),
+	    cmocka_unit_test(repeated_line_bounded),
 	    cmocka_unit_test(unknown_format_and_binary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
