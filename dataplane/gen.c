@@ -22,8 +22,12 @@ static void describe_inputs(const struct rm_db *db, char *out, size_t len)
 			continue;
 		int w = snprintf(out + n, len - n, "%s%s:%s", n ? "," : "", rm_rir_name(in->rir),
 				 rm_str(db, in->serial));
-		if (w < 0 || (size_t)w >= len - n)
+		if (w < 0 || (size_t)w >= len - n) {
+			/* snprintf wrote what fit: a cut serial would read as
+			 * another one, so the entry goes whole or not at all. */
+			out[n] = '\0';
 			break;
+		}
 		n += (size_t)w;
 	}
 }

@@ -14,13 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "burst.h"
+#include "gen.h"
 #include "formats.h"
 #include "model.h"
 #include "rows.h"
+#include "snapshot.h"
 
 /* 63 bytes of 'a' then "é" (2 bytes): the cut at 64 falls inside "é". */
 #define LONG_NAME "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9 and more"
@@ -468,6 +471,39 @@ static void inner_scopes_apart(void **state)
 	rm_rows_free(&out);
 }
 
+/* A generation's inputs label (gen.c) lists whole "registry:serial"
+ * entries: one that does not fit in what is left is left out, not cut, so
+ * that a serial is never shown shortened as if it were another. */
+static void gen_inputs_whole_entries(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	char serial[400];
+	memset(serial, '7', sizeof(serial) - 1);
+	serial[sizeof(serial) - 1] = '\0';
+	const unsigned rirs[2] = {RM_RIR_APNIC, RM_RIR_ARIN};
+	for (int k = 0; k < 2; k++) {
+		struct rm_input in = {.kind = RM_IN_STATS, .rir = rirs[k]};
+		in.name = rm_model_intern(f->m, "delegated", 9);
+		in.serial = rm_model_intern(f->m, serial, sizeof(serial) - 1 - (size_t)k);
+		rm_model_input(f->m, &in);
+	}
+	struct rm_db db;
+	rm_model_view(f->m, &db);
+	char path[64], err[512];
+	snprintf(path, sizeof(path), "/tmp/rm-test-gen-%ld", (long)getpid());
+	assert_int_equal(rm_snapshot_write(&db, path, err, sizeof(err)), 0);
+	struct rm_gen *g = rm_gen_open(path, 1, 0, err, sizeof(err));
+	unlink(path);
+	assert_non_null(g);
+	/* The first entry fits (6 + 1 + 399 bytes); the second does not. */
+	char want[512];
+	snprintf(want, sizeof(want), "apnic:%s", serial);
+	assert_string_equal(g->inputs, want);
+	rm_gen_free(g);
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +518,7 @@ int main(void)
 	    cmocka_unit_test(record_as_trans),
 	    cmocka_unit_test(inner_scopes_apart),
 	    cmocka_unit_test(inner_holder_names),
+	    cmocka_unit_test(gen_inputs_whole_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
