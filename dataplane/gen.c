@@ -62,7 +62,9 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	/* The located layer's tables: built before the counters, which are
 	 * sized by its ids.  A few hundred ms for the full location.db, on
 	 * the main lcore while the previous generation still counts. */
-	if (located && rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, err, errlen)) {
+	char why[256]; /* located.c's reason, given here with the file it is about */
+	if (located && rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		rm_snapshot_close(g->snap);
 		free(g);
 		return NULL;
@@ -78,7 +80,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	for (unsigned w = 0; !bad && w < n_workers; w++)
 		bad = rm_counters_init(&g->counters[w], db->n_attrs, n_loc, 1);
 	if (bad) {
-		snprintf(err, errlen, "out of memory for a snapshot generation");
+		snprintf(err, errlen, "%s: out of memory for a snapshot generation", path);
 		rm_gen_free(g);
 		return NULL;
 	}
@@ -101,7 +103,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 		rm_transition_init(&g->transition);
 	rm_transition_add_db(&g->transition, db);
 	if (rm_via_map_init(&g->view.via, &g->view.lookup, &g->transition)) {
-		snprintf(err, errlen, "out of memory for a snapshot generation");
+		snprintf(err, errlen, "%s: out of memory for a snapshot generation", path);
 		rm_gen_free(g);
 		return NULL;
 	}
