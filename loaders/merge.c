@@ -141,10 +141,7 @@ static void report_overlap(struct rl_build *b, const struct rl_claim *x, const s
 
 static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, unsigned layer)
 {
-	uint32_t *open = malloc((OPEN_MAX + 1) * sizeof(uint32_t));
-	uint32_t n_open = 0;
-	if (!open)
-		abort();
+	uint32_t open[OPEN_MAX], n_open = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		const struct rl_claim *c = &b->claims[idx[k]];
 		if (c->layer != layer)
@@ -173,7 +170,6 @@ static void audit_overlaps(struct rl_build *b, const uint32_t *idx, uint32_t n, 
 		}
 		n_open = kept;
 	}
-	free(open);
 }
 
 /* ------------------------------------------------------------------ */
