@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,16 @@ void rm_put_text(FILE *o, const char *s)
 		size_t k = text_unit(&s, u);
 		fwrite(u, 1, k, o);
 	}
+}
+
+void rm_say_file(const char *who, const char *path, const char *fmt, ...)
+{
+	fprintf(stderr, "%s: ", who);
+	rm_put_text(stderr, path);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 }
 
 size_t rm_text_escape(char *out, size_t n, const char *s)

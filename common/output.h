@@ -46,6 +46,12 @@ size_t rm_utf8_cut(const char *s, size_t n);
 
 /* Display text of s (above) to o. */
 void rm_put_text(FILE *o, const char *s);
+/* "WHO: PATH" and the rest (fmt) on stderr, the path as display text: a
+ * file name is third-party text (a log directory others write into), so
+ * it must not send terminal escapes.  fmt begins with the separator:
+ * ": reason" or ":LINE: reason". */
+__attribute__((format(printf, 3, 4))) void rm_say_file(const char *who, const char *path,
+						       const char *fmt, ...);
 /* The same into out of n bytes, NUL-terminated and cut at a whole escape or
  * character; like snprintf, the length the whole text needs. */
 size_t rm_text_escape(char *out, size_t n, const char *s);

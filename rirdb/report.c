@@ -789,14 +789,6 @@ static void write_page(FILE *o, struct agg *a, int n_files)
 	fputs("</div>\n</body></html>\n", o);
 }
 
-/* "rirdb report: FILE" on stderr, the file name as display text
- * (output.h): names are third-party text, as in rirdb build's messages. */
-static void say_file(const char *path)
-{
-	fputs("rirdb report: ", stderr);
-	rm_put_text(stderr, path);
-}
-
 int rirdb_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -834,9 +826,7 @@ int rirdb_report(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
 		if (!f) {
-			int e = errno;
-			say_file(argv[i]);
-			fprintf(stderr, ": %s\n", strerror(e));
+			rm_say_file("rirdb report", argv[i], ": %s\n", strerror(errno));
 			rc = 1;
 			continue;
 		}
@@ -848,8 +838,8 @@ int rirdb_report(int argc, char **argv)
 				continue; /* blank lines are not data */
 			if (parse_record(line, &r)) {
 				if (a->bad++ < 10) {
-					say_file(argv[i]);
-					fprintf(stderr, ":%u: %s\n", lineno, r.why);
+					rm_say_file("rirdb report", argv[i], ":%u: %s\n", lineno,
+						    r.why);
 				}
 				continue;
 			}
@@ -859,9 +849,7 @@ int rirdb_report(int argc, char **argv)
 		/* getline's -1 is also a read error (a directory opens but
 		 * reads EISDIR): not an empty input. */
 		if (ferror(f)) {
-			int e = errno;
-			say_file(argv[i]);
-			fprintf(stderr, ": %s\n", strerror(e));
+			rm_say_file("rirdb report", argv[i], ": %s\n", strerror(errno));
 			rc = 1;
 		}
 		if (f != stdin)

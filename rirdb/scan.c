@@ -509,16 +509,6 @@ static void input_close(struct input *in)
 		close(in->fd);
 }
 
-/* "rirdb scan: PATH: " on stderr, the path as display text (output.h): a
- * file name is third-party text (a log directory others write into), as
- * in rirdb build's messages, so it cannot send terminal escapes. */
-static void say_path(const char *path)
-{
-	fputs("rirdb scan: ", stderr);
-	rm_put_text(stderr, path);
-	fputs(": ", stderr);
-}
-
 /* The start of a progress line: the line cleared, then the path as
  * display text. */
 static void progress_path(const char *path)
@@ -533,9 +523,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 {
 	struct input in;
 	if (input_open(&in, path)) {
-		int e = errno ? errno : ENOMEM;
-		say_path(path);
-		fprintf(stderr, "%s\n", strerror(e));
+		rm_say_file("rirdb scan", path, ": %s\n", strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
 	int rc = 0;
@@ -544,8 +532,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 		/* Counting reads straight into the scanner's window (no copy). */
 		char *room = an ? piece : rl_scanner_room(sc, PIECE);
 		if (!room) {
-			say_path(path);
-			fputs("out of memory\n", stderr);
+			rm_say_file("rirdb scan", path, ": out of memory\n");
 			rc = -1;
 			n = 0;
 			break;
@@ -556,8 +543,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 		if (an) {
 			annotate_piece(an, sc, piece, (size_t)n);
 		} else if (rl_scanner_commit(sc, (size_t)n, on_found, t)) {
-			say_path(path);
-			fputs("scanner failed\n", stderr);
+			rm_say_file("rirdb scan", path, ": scanner failed\n");
 			rc = -1;
 			break;
 		}
@@ -571,8 +557,7 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 	}
 	const char *why = input_error(&in);
 	if (n < 0 || why) {
-		say_path(path);
-		fprintf(stderr, "%s\n", why ? why : "read error");
+		rm_say_file("rirdb scan", path, ": %s\n", why ? why : "read error");
 		rc = -1; /* what was read so far still counts, and is said to */
 	}
 	if (an) { /* the last line, when it has no newline */
@@ -582,13 +567,11 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
 			an->oom = 1;
 		an->len = 0;
 		if (an->oom) {
-			say_path(path);
-			fputs("out of memory or scanner failure\n", stderr);
+			rm_say_file("rirdb scan", path, ": out of memory or scanner failure\n");
 			rc = -1;
 		}
 	} else if (rl_scanner_end(sc, on_found, t) && rc == 0) {
-		say_path(path);
-		fputs("scanner failed\n", stderr);
+		rm_say_file("rirdb scan", path, ": scanner failed\n");
 		rc = -1;
 	}
 	input_close(&in);
@@ -755,8 +738,7 @@ static int scan_split(const struct rl_scan_db *sdb, const char *path, struct tal
 	free(tid);
 	munmap((void *)m, len);
 	if (rc < 0) {
-		say_path(path);
-		fputs("out of memory, or a thread or scanner failed\n", stderr);
+		rm_say_file("rirdb scan", path, ": out of memory, or a thread or scanner failed\n");
 	} else
 		*bytes += len;
 	return rc;
@@ -1046,11 +1028,8 @@ static const char usage_text[] =
 static FILE *open_out(const char *path)
 {
 	FILE *f = rm_open_output(path);
-	if (!f) {
-		int e = errno;
-		say_path(path);
-		fprintf(stderr, "%s\n", strerror(e));
-	}
+	if (!f)
+		rm_say_file("rirdb scan", path, ": %s\n", strerror(errno));
 	return f;
 }
 
@@ -1058,9 +1037,7 @@ static int close_out(FILE *f, const char *path)
 {
 	if (rm_close_output(f) == 0)
 		return 0;
-	int e = errno;
-	say_path(path);
-	fprintf(stderr, "write failed: %s\n", strerror(e));
+	rm_say_file("rirdb scan", path, ": write failed: %s\n", strerror(errno));
 	return 1;
 }
 
