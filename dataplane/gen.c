@@ -62,7 +62,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	/* The located layer's tables: built before the counters, which are
 	 * sized by its ids.  A few hundred ms for the full location.db, on
 	 * the main lcore while the previous generation still counts. */
-	char why[256]; /* located.c's reason, given here with the file it is about */
+	char why[256]; /* a reason, given here with the file it is about */
 	if (located && rm_geo_lookup_build(&g->geo, db, RM_SIMD_BEST, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		rm_snapshot_close(g->snap);
@@ -101,7 +101,11 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 		g->transition = *transition;
 	else
 		rm_transition_init(&g->transition);
-	rm_transition_add_db(&g->transition, db);
+	if (rm_transition_add_db(&g->transition, db, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		rm_gen_free(g);
+		return NULL;
+	}
 	if (rm_via_map_init(&g->view.via, &g->view.lookup, &g->transition)) {
 		snprintf(err, errlen, "%s: out of memory for a snapshot generation", path);
 		rm_gen_free(g);

@@ -24,6 +24,17 @@ const char *rm_via_name(unsigned via)
 }
 
 /* One prefix, its bits past len cleared. */
+/* Whether t holds prefix/len already (the operator may give a prefix both
+ * to rirdb build --nat64 and to --nat64, or a well-known one again). */
+static int held(const struct rm_transition *t, const uint8_t prefix[16], unsigned len)
+{
+	for (unsigned k = 0; k < t->n; k++)
+		if (t->len[k] == len && memcmp(t->prefix[k], prefix, len / 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add prefix/len to t, which has room. */
 static void add(struct rm_transition *t, const uint8_t prefix[16], unsigned len)
 {
 	uint8_t mask[16] = {0};
@@ -78,6 +89,8 @@ int rm_transition_add(struct rm_transition *t, const char *list, char *err, size
 				 item);
 			return -1;
 		}
+		if (held(t, a, len))
+			continue;
 		if (t->n >= RM_NAT64_MAX + 2) {
 			snprintf(err, errlen, "--nat64: more than %d prefixes", RM_NAT64_MAX);
 			return -1;
@@ -104,10 +117,22 @@ int rm_transition_check_db(const struct rm_db *db, char *err, size_t errlen)
 	return 0;
 }
 
-void rm_transition_add_db(struct rm_transition *t, const struct rm_db *db)
+int rm_transition_add_db(struct rm_transition *t, const struct rm_db *db, char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < db->n_nat64 && t->n < RM_NAT64_MAX + 2; i++)
-		add(t, db->nat64[i].prefix, db->nat64[i].len);
+	for (uint32_t i = 0; i < db->n_nat64; i++) {
+		const struct rm_nat64_prefix *x = &db->nat64[i];
+		if (held(t, x->prefix, x->len))
+			continue;
+		if (t->n >= RM_NAT64_MAX + 2) {
+			snprintf(err, errlen,
+				 "the snapshot's NAT64 prefixes and --nat64's together are more "
+				 "than %d",
+				 RM_NAT64_MAX);
+			return -1;
+		}
+		add(t, x->prefix, x->len);
+	}
+	return 0;
 }
 
 uint32_t rm_transition_to_db(const struct rm_transition *t, struct rm_nat64_prefix *out)

@@ -40,9 +40,10 @@ struct rm_transition {
 /* The well-known NAT64 prefixes only. */
 void rm_transition_init(struct rm_transition *t);
 
-/* Add the operator's prefixes from "PREFIX/LEN,..." (--nat64); -1 with a
- * reason in err when one is not an IPv6 prefix of an RFC 6052 length, or
- * there are more than RM_NAT64_MAX. */
+/* Add the operator's prefixes from "PREFIX/LEN,..." (--nat64), each one
+ * once (a prefix t holds is skipped); -1 with a reason in err when one is
+ * not an IPv6 prefix of an RFC 6052 length, or there are more than
+ * RM_NAT64_MAX. */
 int rm_transition_add(struct rm_transition *t, const char *list, char *err, size_t errlen);
 
 /* A snapshot's NAT64 section (rirdb build --nat64) holds at most
@@ -50,8 +51,11 @@ int rm_transition_add(struct rm_transition *t, const char *list, char *err, size
  * zero; -1 with a reason otherwise. */
 int rm_transition_check_db(const struct rm_db *db, char *err, size_t errlen);
 
-/* Add a checked snapshot's prefixes to t (as many as fit). */
-void rm_transition_add_db(struct rm_transition *t, const struct rm_db *db);
+/* Add a checked snapshot's prefixes to t, skipping those t holds; -1 with
+ * a reason in err when the operator's (--nat64's) and the snapshot's
+ * together are more than RM_NAT64_MAX: a prefix left out would count its
+ * addresses as themselves, so the caller refuses to start. */
+int rm_transition_add_db(struct rm_transition *t, const struct rm_db *db, char *err, size_t errlen);
 
 /* The prefixes t holds beyond the well-known two, as a snapshot's NAT64
  * section (rirdb build --nat64): into out (RM_NAT64_MAX), their count. */

@@ -298,7 +298,12 @@ int rirdb_lookup(int argc, char **argv)
 		return 1;
 	}
 	with_geo = l.db->n_geo > 0;
-	rm_transition_add_db(&transition, l.db); /* rirdb build --nat64's */
+	if (rm_transition_add_db(&transition, l.db, err, sizeof(err))) { /* build --nat64's */
+		fprintf(stderr, "rirdb lookup: %s\n", err);
+		rirdb_asn_index_free(&asn_index);
+		rm_snapshot_close(s);
+		return 1;
+	}
 	if (fmt == OUT_CSV)
 		print_header(stdout);
 	unsigned bad = 0;

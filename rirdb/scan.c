@@ -1122,8 +1122,12 @@ int rirdb_scan(int argc, char **argv)
 	}
 	struct tally t = {.want_distinct = distinct};
 	struct rm_geo_lookup geo = {0};
-	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST);  /* always binds */
-	rm_transition_add_db(&transition, t.lk.db); /* rirdb build --nat64's */
+	rm_lookup_bind(&t.lk, snap, RM_SIMD_BEST);			    /* always binds */
+	if (rm_transition_add_db(&transition, t.lk.db, err, sizeof(err))) { /* build --nat64's */
+		fprintf(stderr, "rirdb scan: %s\n", err);
+		rm_snapshot_close(snap);
+		return 1;
+	}
 	if (rm_via_map_init(&via_map, &t.lk, &transition)) {
 		fprintf(stderr, "rirdb scan: out of memory\n");
 		rm_snapshot_close(snap);

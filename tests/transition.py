@@ -56,6 +56,37 @@ def lookup(snap, addrs, *opts):
     return {r['addr']: r for r in map(json.loads, p.stdout.splitlines())}
 
 
+def many_prefixes(tmp):
+    """A snapshot holding the most NAT64 prefixes there may be (16): a
+    prefix given again with --nat64 is held once; one more stops every
+    reader (exit 1, as other faults of the snapshot it reads) instead of
+    one of them being left out."""
+    full = ['2001:db8:1%02x::/96' % i for i in range(16)]
+    snap16 = os.path.join(tmp, 'nat64-16.snap')
+    p = run([RIRDB, 'build', '-q', '-o', snap16, '--nat64', ','.join(full)] + data_inputs(DATA))
+    check('rirdb build --nat64 with 16 prefixes', p.returncode == 0, p.stderr)
+    addrs = [x.replace('::/96', '::c000:221') for x in full]  # 192.0.2.33 in each
+    g = lookup(snap16, addrs, '--nat64', full[3])
+    check('16 prefixes in the snapshot, one of them again as --nat64: every one held',
+          all(g[a]['via'] == 'nat64' and g[a]['embedded'] == '192.0.2.33' for a in addrs),
+          str([g.get(a) for a in addrs][:2]))
+    extra = '2001:db8:200::/96'
+    why = 'more than 16'
+    p = run([RIRDB, 'lookup', '-d', snap16, '--nat64', extra, addrs[0]])
+    check('rirdb lookup: 16 prefixes in the snapshot and one more as --nat64: exit 1, said',
+          p.returncode == 1 and why in p.stderr, p.stderr)
+    text = os.path.join(tmp, 'addrs.txt')
+    with open(text, 'w') as f:
+        f.write('\n'.join(addrs) + '\n')
+    p = run([RIRDB, 'scan', '-d', snap16, '--nat64', extra, text])
+    check('rirdb scan: 16 prefixes in the snapshot and one more as --nat64: exit 1, said',
+          p.returncode == 1 and why in p.stderr, p.stderr)
+    p = run([RIRMETER] + EAL + ['--vdev', 'net_null0', '--', '--db', snap16, '--nat64', extra,
+                                '--duration', '1'])
+    check('rirmeter: 16 prefixes in the snapshot and one more as --nat64: exit 1, said',
+          p.returncode == 1 and why in p.stderr, p.stderr)
+
+
 def ipv6calc(addrs):
     """ipv6calc's reading of each address: (kind, client IPv4, server IPv4)."""
     p = run(['ipv6calc', '--showinfo', '-m'], input='\n'.join(addrs) + '\n')
@@ -250,6 +281,7 @@ def main():
     g = lookup(snap64, ops)
     check('rirdb lookup reads the snapshot\'s NAT64 prefix (%d addresses)' % len(ops),
           ops and all(g[a]['via'] == 'nat64' for a in ops), str(ops[:3]))
+    many_prefixes(tmp)
     js = os.path.join(tmp, 'frames.jsonl')
     p = run([RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=' + pcap,
                                 '--', '--db', snap64, '--json', js, '--top', '100000',
