@@ -233,7 +233,6 @@ int rm_worker_main(void *arg)
 				process(w, g, c, pkts, n);
 			}
 		}
-		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 		uint64_t now = rte_rdtsc();
 		/* Exporter ageing runs on the TSC: monotonic, and what the idle
 		 * time of a live collector is (not the capture's timestamps). */
@@ -245,6 +244,9 @@ int rm_worker_main(void *arg)
 			w->fs->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 			rm_export_tick(w->export, g, now);
 		}
+		/* Quiescent only now: g is not used past this point (the
+		 * export tick compares it with the generation it last saw). */
+		rte_rcu_qsbr_quiescent(w->qsv, w->index);
 		if (now - last > w->max_loop_tsc) {
 			w->max_loop_tsc = now - last;
 			w->max_loop_at = now;
