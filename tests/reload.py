@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from tap import check, finish
@@ -96,11 +97,29 @@ def main():
         [RIRMETER, '--no-huge', '--no-pci', '--no-shconf', '--no-telemetry', '-m', '512',
          '--log-level=error',
          '--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap, '--',
-         '--db', db, '--json', out, '--interval', '0.25', '--duration', '5', '--quiet',
+         '--db', db, '--json', out, '--interval', '0.25', '--duration', '120', '--quiet',
          '--mbufs', '8192'],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    said = []  # stderr's lines so far
+
+    def read_stderr():
+        for line in proc.stderr:
+            said.append(line)
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+
+    def await_line(word, before):
+        """Until stderr has more lines with word than before (a reload
+        takes up to a second on a loaded machine: a swap before it ends
+        would be taken together with the next one)."""
+        end = time.monotonic() + 30
+        while sum(word in l for l in said) <= before and time.monotonic() < end:
+            time.sleep(0.05)
+
     time.sleep(0.8)
     for step in ['B', 'A', 'B', 'corrupt', 'A', 'hup-B']:
+        word = 'reload refused' if step == 'corrupt' else 'reloaded'
+        before = sum(word in l for l in said)
         if step == 'corrupt':
             swap(corrupt)
         elif step == 'hup-B':
@@ -108,8 +127,12 @@ def main():
             proc.send_signal(signal.SIGHUP)
         else:
             swap(snaps[step])
-        time.sleep(0.5)
-    so, se = proc.communicate(timeout=60)
+        await_line(word, before)
+        time.sleep(0.3)  # traffic counted under each snapshot
+    proc.send_signal(signal.SIGINT)  # stops as at the end of --duration
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    se = ''.join(said)
     check('runs to the end with balanced counts (exit 0)', proc.returncode == 0, se)
     check('the corrupt file is refused and the old snapshot keeps serving',
           se.count('reload refused') >= 1, se)
