@@ -42,7 +42,19 @@ static int parse_type(struct rl_span s)
 	return -1;
 }
 
-/* YYYYMMDD, empty, or 00000000 (unknown); 0 for the latter two. */
+/* The number of days of month m (1..12) of year y (Gregorian). */
+static unsigned month_days(unsigned y, unsigned m)
+{
+	static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[m - 1] + (m == 2 && leap);
+}
+
+/*
+ * YYYYMMDD, empty, or 00000000 (unknown); 0 for the latter two.  A day
+ * the month does not have (20230231) is refused like any other bad date:
+ * it is no date, and as a header's end date it would rank the file.
+ */
 static int parse_date(struct rl_span s, uint32_t *out)
 {
 	uint64_t v;
@@ -52,7 +64,7 @@ static int parse_date(struct rl_span s, uint32_t *out)
 	if (s.len != 8 || rl_parse_u64(s, &v))
 		return -1;
 	unsigned y = (unsigned)(v / 10000), m = (unsigned)(v / 100 % 100), d = (unsigned)(v % 100);
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -76,6 +88,13 @@ static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, un
 	if (parse_date(f[4], &in->start_date) || parse_date(f[5], &in->end_date)) {
 		rl_error(sf->b, sf->name, line, "header dates '%.*s', '%.*s' are not YYYYMMDD",
 			 (int)f[4].len, f[4].s, (int)f[5].len, f[5].s);
+		return -1;
+	}
+	/* The file covers startdate to enddate; the other way round one of
+	 * them is wrong, and the end date ranks the file (merge.c). */
+	if (in->start_date && in->end_date && in->end_date < in->start_date) {
+		rl_error(sf->b, sf->name, line, "header end date %u is before its start date %u",
+			 in->end_date, in->start_date);
 		return -1;
 	}
 	/* Only a file read past its header is one of its registry's files: a

@@ -117,6 +117,11 @@ static const struct {
     {"ripencc|DE|asn|2|18446744073709551615|20100101|allocated", "AS count runs past 4294967295"},
     {"ripencc|DE|ipv4|10.0.0.0|256|2010-01-01|allocated", "bad date '2010-01-01'"},
     {"ripencc|DE|ipv4|10.0.0.0|256|20101301|allocated", "bad date '20101301'"},
+    /* Days the month does not have, leap years by the Gregorian rule. */
+    {"ripencc|DE|ipv4|10.0.0.0|256|20230231|allocated", "bad date '20230231'"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|20230229|allocated", "bad date '20230229'"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|19000229|allocated", "bad date '19000229'"},
+    {"ripencc|DE|ipv4|10.0.0.0|256|20230431|allocated", "bad date '20230431'"},
     {"ripencc|DE|ipv4|10.0.0.0|256|20100101|stolen", "unknown status 'stolen'"},
     {"ripencc|*|ipv7|*|3|summary", "bad summary line"},
 };
@@ -155,6 +160,35 @@ static void bad_header(void **state)
 	r = build_texts(0, "hdr2", "2|ripencc|1|x|19830705|20140630|+0200\n", NULL);
 	assert_null(r->m);
 	assert_true(diag_has(r, "hdr2:1: header record count 'x' is not a number"));
+	built_free(r);
+}
+
+/* A header's dates must be days of the calendar, the end not before the
+ * start: the end date ranks the file against others of its registry. */
+static void header_dates(void **state)
+{
+	(void)state;
+	struct built *r = build_texts(0, "feb", "2|ripencc|1|0|19830705|20230231|+0200\n", NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "feb:1: header dates '19830705', '20230231' are not"));
+	built_free(r);
+	r = build_texts(0, "rev",
+			"2|ripencc|1|1|20140630|19830705|+0200\n"
+			"ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n",
+			NULL);
+	assert_null(r->m);
+	assert_true(
+	    diag_has(r, "rev:1: header end date 19830705 is before its start date 20140630"));
+	built_free(r);
+	/* Leap days and one-day files are dates; an unknown start is not
+	 * compared. */
+	r = build_texts(0, "leap",
+			"2|ripencc|1|2|20240229|20240229|+0200\n"
+			"ripencc|DE|ipv4|10.0.0.0|256|20000229|allocated\n"
+			"ripencc|DE|ipv4|10.0.1.0|256|20240229|allocated\n",
+			"unknown", "2|apnic|1|0|00000000|20140630|+1000\n", NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 0);
 	built_free(r);
 }
 
@@ -244,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(summary_mismatch_is_reported),
 	    cmocka_unit_test(every_malformed_field),
 	    cmocka_unit_test(bad_header),
+	    cmocka_unit_test(header_dates),
 	    cmocka_unit_test(bad_header_supersedes_nothing),
 	    cmocka_unit_test(overlap_within_a_file),
 	    cmocka_unit_test(repeated_line_bounded),
