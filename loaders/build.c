@@ -133,6 +133,7 @@ void rl_build_free(struct rl_build *b)
 	free(b->pool.s);
 	free(b->geo);
 	free(b->range_index);
+	free(b->incomplete);
 	free(b);
 }
 

@@ -124,6 +124,10 @@ struct rl_build {
 	uint32_t n_range_index;
 	int range_index_built;
 	int failed_io;
+	/* Statistics files that lack records their header or summaries count
+	 * (stats.c): input ids, for merge.c's choice of a registry's file. */
+	uint32_t *incomplete;
+	uint32_t n_incomplete, incomplete_cap;
 };
 
 /* Diagnostics: "NAME:LINE: reason". */

@@ -3,7 +3,9 @@
  *
  * 1. Of several statistics files of one registry only the newest (header
  *    end date, then serial order of the command line) is used; the others
- *    are marked superseded and a notice names both.
+ *    are marked superseded and a notice names both.  A file with records
+ *    missing (stats.c: a truncated download) is used only when no
+ *    complete file of its registry is given.
  * 2. Holder names and NIRs are resolved, one per holder (names.c, which
  *    also reads the RPSL dumps: rpsl.c).
  * 3. Overlaps are audited: within one file they are data errors naming
@@ -41,6 +43,27 @@ static int newer_input(const struct rm_input *a, uint32_t ia, const struct rm_in
 	return ia > ib;
 }
 
+/* Whether input i is a statistics file with records missing (stats.c). */
+static int incomplete(const struct rl_build *b, uint32_t i)
+{
+	for (uint32_t k = 0; k < b->n_incomplete; k++)
+		if (b->incomplete[k] == i)
+			return 1;
+	return 0;
+}
+
+/* Whether input i is to be used rather than input best of the same
+ * registry: a complete file before one with records missing (a newer
+ * truncated download must not replace the last good file), then the
+ * newer. */
+static int better_input(const struct rl_build *b, const struct rm_db *db, uint32_t i, uint32_t best)
+{
+	int ci = !incomplete(b, i), cb = !incomplete(b, best);
+	if (ci != cb)
+		return ci;
+	return newer_input(&db->inputs[i], i, &db->inputs[best], best);
+}
+
 static void mark_superseded(struct rl_build *b)
 {
 	struct rm_db db;
@@ -51,7 +74,7 @@ static void mark_superseded(struct rl_build *b)
 			const struct rm_input *in = &db.inputs[i];
 			if (in->kind != RM_IN_STATS || in->rir != (uint32_t)rir)
 				continue;
-			if (best < 0 || newer_input(in, i, &db.inputs[best], (uint32_t)best))
+			if (best < 0 || better_input(b, &db, i, (uint32_t)best))
 				best = (int)i;
 		}
 		for (uint32_t i = 0; best >= 0 && i < db.n_inputs; i++) {
@@ -60,10 +83,19 @@ static void mark_superseded(struct rl_build *b)
 			    i == (uint32_t)best)
 				continue;
 			in->superseded = 1;
-			rl_notice(b, input_name(b, i), 0,
-				  "superseded by the newer %s file %s (end date %u, not %u)",
-				  rm_rir_name((unsigned)rir), input_name(b, (uint32_t)best),
-				  db.inputs[best].end_date, in->end_date);
+			if (newer_input(in, i, &db.inputs[best], (uint32_t)best))
+				rl_notice(
+				    b, input_name(b, i), 0,
+				    "not used: records are missing (truncated?); the older "
+				    "complete %s file %s is used instead (end date %u, not %u)",
+				    rm_rir_name((unsigned)rir), input_name(b, (uint32_t)best),
+				    db.inputs[best].end_date, in->end_date);
+			else
+				rl_notice(
+				    b, input_name(b, i), 0,
+				    "superseded by the newer %s file %s (end date %u, not %u)",
+				    rm_rir_name((unsigned)rir), input_name(b, (uint32_t)best),
+				    db.inputs[best].end_date, in->end_date);
 		}
 	}
 }

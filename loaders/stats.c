@@ -32,6 +32,9 @@ struct stats_file {
 	uint64_t summary[T_COUNT];
 	int have_summary[T_COUNT];
 	uint64_t seen[T_COUNT];
+	/* Record lines, whether read or skipped for an error, by their type
+	 * field (untyped: none known): what a truncated download lacks. */
+	uint64_t lines, typed[T_COUNT], untyped;
 };
 
 static int parse_type(struct rl_span s)
@@ -257,6 +260,36 @@ static void parse_record(struct stats_file *sf, struct rl_span *f, unsigned n, u
 		c->attr.holder_id = rl_intern(b, f[7].s, f[7].len);
 }
 
+/* Count a record line (n fields f) before it is parsed, so that a line
+ * skipped for an error still counts as present (check_counts). */
+static void count_line(struct stats_file *sf, const struct rl_span *f, unsigned n)
+{
+	int t = n >= 3 ? parse_type(f[2]) : -1;
+	sf->lines++;
+	if (t >= 0)
+		sf->typed[t]++;
+	else
+		sf->untyped++;
+}
+
+/*
+ * Whether the file has fewer record lines than its header or a summary
+ * counts: records are missing, not only bad (a line skipped for an error
+ * is there).  A line of no known type may be of any.
+ */
+static int records_missing(const struct stats_file *sf)
+{
+	if (sf->header_records > sf->lines)
+		return 1;
+	for (int t = 0; t < T_COUNT; t++)
+		if (sf->have_summary[t] && sf->summary[t] > sf->typed[t] + sf->untyped)
+			return 1;
+	return 0;
+}
+
+/* Report counts that disagree with the records read, and mark a file
+ * with records missing as incomplete: merge.c then keeps a complete
+ * older file of its registry rather than let this one supersede it. */
 static void check_counts(struct stats_file *sf, unsigned line)
 {
 	uint64_t total = 0;
@@ -274,6 +307,11 @@ static void check_counts(struct stats_file *sf, unsigned line)
 	if (sf->header_records != total && sf->b->counts.errors == sf->errors_at_start)
 		rl_notice(sf->b, sf->name, line, "header says %llu records, the file has %llu",
 			  (unsigned long long)sf->header_records, (unsigned long long)total);
+	if (records_missing(sf)) {
+		struct rl_build *b = sf->b;
+		RM_GROW_OR_DIE(&b->incomplete, &b->incomplete_cap, b->n_incomplete, 1, 4);
+		b->incomplete[b->n_incomplete++] = sf->input;
+	}
 }
 
 int rl_load_stats(struct rl_build *b, const char *name, const char *data, size_t len)
@@ -301,6 +339,7 @@ int rl_load_stats(struct rl_build *b, const char *name, const char *data, size_t
 		} else if (n >= 6 && rl_span_eq(f[5], "summary") && rl_span_eq(f[1], "*")) {
 			parse_summary(&sf, f, l.lineno);
 		} else {
+			count_line(&sf, f, n);
 			parse_record(&sf, f, n, l.lineno);
 		}
 	}

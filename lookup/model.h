@@ -137,7 +137,7 @@ struct rm_input {
 	uint32_t start_date; /* YYYYMMDD or 0 */
 	uint32_t end_date;   /* YYYYMMDD or 0 */
 	uint32_t records;    /* records read */
-	uint32_t superseded; /* 1 when a newer file of the same registry replaced it */
+	uint32_t superseded; /* 1 when another file of its registry is used instead */
 };
 
 /*

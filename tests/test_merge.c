@@ -169,8 +169,10 @@ static void newest_file_of_a_registry_replaces_older(void **state)
 {
 	(void)state;
 	struct built *r = build_texts(
-	    0, "new", AFRINIC_2023 "afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n", "old",
-	    AFRINIC_2014 "afrinic|NG|ipv4|41.0.0.0|512|20071126|allocated\n", NULL);
+	    0, "new",
+	    "2|afrinic|1|1|00000000|20230323|00000\n"
+	    "afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n",
+	    "old", AFRINIC_2014 "afrinic|NG|ipv4|41.0.0.0|512|20071126|allocated\n", NULL);
 	assert_non_null(r->m);
 	assert_true(diag_has(r, "old: superseded by the newer afrinic file new"));
 	assert_int_equal(r->counts.conflicts, 0);
@@ -178,6 +180,64 @@ static void newest_file_of_a_registry_replaces_older(void **state)
 	/* What only the older file had is gone, not silently kept. */
 	assert_string_equal(rir_of(&r->db, "41.0.1.1"), "unknown");
 	assert_true(r->db.inputs[1].superseded);
+	built_free(r);
+}
+
+/* A newer file with records missing (a truncated download: its header or
+ * a summary counts more record lines than it has) must not replace the
+ * complete older file of its registry: the older one is used, and a
+ * notice names both and says why. */
+static void truncated_newer_file_keeps_the_complete_one(void **state)
+{
+	(void)state;
+	const char *old = AFRINIC_2014 "afrinic|NG|ipv4|41.0.0.0|512|20071126|allocated\n";
+	struct built *r = build_texts(0, "new",
+				      "2|afrinic|1|1|00000000|20230323|00000\n"
+				      "afrinic|*|ipv4|*|3|summary\n"
+				      "afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n",
+				      "old", old, NULL);
+	assert_non_null(r->m);
+	assert_true(diag_has(r, "new: not used: records are missing (truncated?); the older "
+				"complete afrinic file old is used instead (end date 20140630, "
+				"not 20230323)"));
+	assert_false(diag_has(r, "superseded by"));
+	assert_cc(&r->db, "41.0.1.1", "NG");
+	assert_true(r->db.inputs[0].superseded);
+	assert_false(r->db.inputs[1].superseded);
+	built_free(r);
+	/* The header's count alone says so too. */
+	r = build_texts(0, "new",
+			"2|afrinic|1|2|00000000|20230323|00000\n"
+			"afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n",
+			"old", old, NULL);
+	assert_non_null(r->m);
+	assert_true(diag_has(r, "new: not used: records are missing"));
+	assert_cc(&r->db, "41.0.1.1", "NG");
+	built_free(r);
+	/* A line skipped for an error is there: the newer file is complete
+	 * and replaces the older one. */
+	r = build_texts(1, "new",
+			"2|afrinic|1|2|00000000|20230323|00000\n"
+			"afrinic|*|ipv4|*|2|summary\n"
+			"afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n"
+			"afrinic|za|ipv4|41.0.1.0|256|20071126|allocated|F1\n",
+			"old", old, NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.skipped, 1);
+	assert_true(diag_has(r, "old: superseded by the newer afrinic file new"));
+	assert_string_equal(rir_of(&r->db, "41.0.1.1"), "unknown");
+	built_free(r);
+	/* With no complete file of the registry, the newest is used. */
+	r = build_texts(0, "new",
+			"2|afrinic|1|2|00000000|20230323|00000\n"
+			"afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n",
+			"old",
+			"2|afrinic|1|2|00000000|20140630|00000\n"
+			"afrinic|NG|ipv4|41.0.0.0|512|20071126|allocated\n",
+			NULL);
+	assert_non_null(r->m);
+	assert_true(diag_has(r, "old: superseded by the newer afrinic file new"));
+	assert_cc(&r->db, "41.0.0.1", "ZA");
 	built_free(r);
 }
 
@@ -382,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(same_date_conflict_names_its_reason),
 	    cmocka_unit_test(every_overlapping_pair_is_reported),
 	    cmocka_unit_test(newest_file_of_a_registry_replaces_older),
+	    cmocka_unit_test(truncated_newer_file_keeps_the_complete_one),
 	    cmocka_unit_test(holder_names_join),
 	    cmocka_unit_test(labels_most_specific_keep_registry),
 	    cmocka_unit_test(random_layers_match_oracle),
