@@ -81,33 +81,42 @@ static int is_control(unsigned cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+/* The bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069): they reorder what a terminal or page shows after them
+ * ("Trojan Source"), so a line could read other than its bytes are. */
+static int is_bidi_control(unsigned cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Room for the longest unit text_unit writes ("\u202e"), with a NUL. */
+#define TEXT_UNIT_MAX 7
+
 /*
  * The one walk every escape makes: the character at *s (advanced past it)
- * as it is written in display text into out (at least 5 bytes), its
- * length returned.
+ * as it is written in display text into out, its length returned.
  */
-static size_t text_unit(const char **s, char out[5])
+static size_t text_unit(const char **s, char out[TEXT_UNIT_MAX])
 {
 	unsigned cp;
 	size_t k = rm_utf8_char(*s, strnlen(*s, 4), &cp);
 	if (k == 0) { /* an invalid byte */
-		snprintf(out, 5, "\\x%02x", (unsigned char)**s);
+		snprintf(out, TEXT_UNIT_MAX, "\\x%02x", (unsigned char)**s);
 		*s += 1;
 		return 4;
 	}
-	if (is_control(cp)) {
-		snprintf(out, 5, "\\x%02x", cp);
-		*s += k;
-		return 4;
-	}
-	memcpy(out, *s, k);
 	*s += k;
+	if (is_control(cp))
+		return (size_t)snprintf(out, TEXT_UNIT_MAX, "\\x%02x", cp);
+	if (is_bidi_control(cp))
+		return (size_t)snprintf(out, TEXT_UNIT_MAX, "\\u%04x", cp);
+	memcpy(out, *s - k, k);
 	return k;
 }
 
 void rm_put_text(FILE *o, const char *s)
 {
-	char u[5];
+	char u[TEXT_UNIT_MAX];
 	while (*s) {
 		size_t k = text_unit(&s, u);
 		fwrite(u, 1, k, o);
@@ -127,7 +136,7 @@ void rm_say_file(const char *who, const char *path, const char *fmt, ...)
 size_t rm_text_escape(char *out, size_t n, const char *s)
 {
 	size_t len = 0;
-	char u[5];
+	char u[TEXT_UNIT_MAX];
 	while (*s) {
 		size_t k = text_unit(&s, u);
 		if (len + k < n)
@@ -154,7 +163,7 @@ void rm_put_json_string(FILE *o, const char *s)
 		}
 		if (cp == '"' || cp == '\\')
 			fprintf(o, "\\%c", (char)cp);
-		else if (is_control(cp))
+		else if (is_control(cp) || is_bidi_control(cp))
 			fprintf(o, "\\u%04x", cp);
 		else
 			fwrite(s, 1, k, o);
@@ -170,7 +179,7 @@ void rm_put_csv_field(FILE *o, const char *s)
 	 * formula. */
 	int quote = strpbrk(s, ",\"") != NULL;
 	int formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
-	char u[5];
+	char u[TEXT_UNIT_MAX];
 	if (quote)
 		fputc('"', o);
 	if (formula)

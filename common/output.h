@@ -22,12 +22,16 @@
  *     CSV cells, Prometheus label values): each control character, C0
  *     (U+0000-U+001F), DEL and C1 (U+0080-U+009F), is written as \xNN (its
  *     code point, two lower-case hex digits), and so is each byte that is
- *     not part of a valid UTF-8 character; everything else is copied.  No
- *     terminal escape, no line break and no invalid UTF-8 comes out.  The
- *     form is for reading, not reversible: a backslash is copied as is.
+ *     not part of a valid UTF-8 character; each bidirectional embedding,
+ *     override or isolate (U+202A-U+202E, U+2066-U+2069) is written as
+ *     \uNNNN; everything else is copied.  No terminal escape, no line
+ *     break, no reordering of the line as shown ("Trojan Source") and no
+ *     invalid UTF-8 comes out.  The form is for reading, not reversible:
+ *     a backslash is copied as is.
  *   - JSON strings: quote and backslash escaped, control characters as
- *     \u00NN, and each invalid byte as U+FFFD, so strict parsers accept
- *     the line.
+ *     \u00NN and the bidirectional controls above as \uNNNN (the same
+ *     text to a parser, and none reordered where the line is shown), and
+ *     each invalid byte as U+FFFD, so strict parsers accept the line.
  */
 
 /*

@@ -3,7 +3,8 @@
  * or at the target are not followed, the mode is set, an abort leaves the
  * old file), "-" as standard output, the RFC 3339 times, and the text
  * helpers: UTF-8 checks and cuts, display text, JSON strings and CSV cells
- * (control characters, invalid bytes, formula prefixes), and the record
+ * (control characters, bidirectional controls, invalid bytes, formula
+ * prefixes), and the record
  * reader's cut of a long field.
  */
 #include <errno.h>
@@ -340,6 +341,39 @@ static void display_text(void **state)
 	assert_int_equal(rm_text_escape(NULL, 0, "\x01"), 4);
 }
 
+/* The bidirectional embeddings, overrides and isolates reorder a line as
+ * shown ("Trojan Source"): every output that takes display text or JSON
+ * shows each as \uNNNN, and leaves the characters beside them (U+2029,
+ * U+202F, U+2065, U+206A: not such controls) as they are. */
+static void bidi_controls(void **state)
+{
+	(void)state;
+	static const unsigned bidi[] = {0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+					0x2066, 0x2067, 0x2068, 0x2069};
+	char in[16], want[32], out[64];
+	for (size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+		unsigned cp = bidi[i];
+		snprintf(in, sizeof(in), "a%c%c%cb", (char)(0xe0 | cp >> 12),
+			 (char)(0x80 | (cp >> 6 & 0x3f)), (char)(0x80 | (cp & 0x3f)));
+		snprintf(want, sizeof(want), "a\\u%04xb", cp);
+		written(rm_put_text, in, out, sizeof(out));
+		assert_string_equal(out, want);
+		assert_int_equal(rm_text_escape(out, sizeof(out), in), 8);
+		assert_string_equal(out, want);
+		written(rm_put_csv_field, in, out, sizeof(out));
+		assert_string_equal(out, want);
+		snprintf(want, sizeof(want), "\"a\\u%04xb\"", cp);
+		written(rm_put_json_string, in, out, sizeof(out));
+		assert_string_equal(out, want);
+	}
+	const char *plain = "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa";
+	written(rm_put_text, plain, out, sizeof(out));
+	assert_string_equal(out, plain);
+	/* A cut never splits the escape. */
+	assert_int_equal(rm_text_escape(out, 7, "a\xe2\x80\xae"), 7);
+	assert_string_equal(out, "a");
+}
+
 static void json_strings(void **state)
 {
 	(void)state;
@@ -399,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(si_prefixes),
 	    cmocka_unit_test(utf8),
 	    cmocka_unit_test(display_text),
+	    cmocka_unit_test(bidi_controls),
 	    cmocka_unit_test(json_strings),
 	    cmocka_unit_test(csv_cells),
 	    cmocka_unit_test(record_reader_cuts_whole_characters),

@@ -9,11 +9,13 @@ UTF-8 of 1-200 bytes, and no registry holder id starting "local:" (the
 labels' keys); a malformed line is `FILE:LINE: reason`, skipped with
 --lenient.  What a build takes reaches the outputs as follows, checked
 here with escape sequences (ESC]0;...BEL, ESC[2J), newlines, C1 controls,
+bidirectional overrides and isolates (U+202E, U+2066: "Trojan Source"),
 two long labels that share a 190-byte prefix of two-byte characters, and
 spreadsheet formulas:
 
-  - rirdb lookup CSV, rirdb scan --csv, rirmeter --csv: no control byte,
-    valid UTF-8, cells starting =, +, -, @ prefixed with a single quote;
+  - rirdb lookup CSV, rirdb scan --csv, rirmeter --csv: no control byte
+    or bidirectional control (shown escaped), valid UTF-8, cells starting
+    =, +, -, @ prefixed with a single quote;
   - rirdb lookup --format json, rirdb scan --json, rirmeter --json: every
     line a strict JSON object, the text itself preserved;
   - rirdb info, the scan table, scan --annotate, build diagnostics: no
@@ -39,6 +41,7 @@ RIRMETER = sys.argv[2] if len(sys.argv) > 2 else None
 ESC_TITLE = b'\x1b]0;pwned\x07'
 ESC_CLEAR = b'\x1b[2J'
 C1_CSI = b'\xc2\x9b'  # U+009B, a CSI for terminals that take C1 controls
+BIDI = '\u202e\u2066'.encode()  # right-to-left override, left-to-right isolate
 LONG_A = 'é' * 95 + 'A' * 10  # 200 bytes; the two differ only after 190
 LONG_B = 'é' * 95 + 'B' * 10
 
@@ -54,11 +57,11 @@ NAMES = ('registry,holder_id,name\n'
          'ripencc,ORG3,-2+3\n'
          'ripencc,ORG4,@SUM(1+1)\n'
          'ripencc,ORG5,+cmd\n').encode() + \
-    b'ripencc,ORG2,"Evil' + ESC_TITLE + ESC_CLEAR + b'\nline2' + C1_CSI + b'"\n'
+    b'ripencc,ORG2,"Evil' + ESC_TITLE + ESC_CLEAR + b'\nline2' + C1_CSI + BIDI + b'"\n'
 LABELS = ('prefix,label\n10.0.6.0/24,%s\n10.0.7.0/24,%s\n10.0.8.0/24,=cmd|x\n'
           % (LONG_A, LONG_B)).encode() + b'10.0.9.0/24,lab' + C1_CSI + b'el\n'
 SPECIAL = (b'Address Block,Name,RFC,Allocation Date\n'
-           b'10.0.10.0/24,"Evil\nname' + ESC_CLEAR + b'",[RFC1],2000-01\n')
+           b'10.0.10.0/24,"Evil\nname' + ESC_CLEAR + BIDI + b'",[RFC1],2000-01\n')
 ADDRS = ['10.0.%d.1' % i for i in range(11)]
 
 
@@ -68,13 +71,15 @@ def run(argv, data=None):
 
 def clean(out):
     """'' when out is valid UTF-8 without a control character other than a
-    line break; else what is wrong."""
+    line break, and without a bidirectional embedding, override or isolate
+    (which would reorder the line as shown); else what is wrong."""
     try:
         text = out.decode('utf-8')
     except UnicodeDecodeError as e:
         return 'not UTF-8: %s' % e
     bad = sorted({'%04x' % ord(c) for c in text
-                  if c != '\n' and (ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f)})
+                  if c != '\n' and (ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or
+                                    0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069)})
     return 'control characters %s' % bad if bad else ''
 
 
@@ -162,8 +167,9 @@ def lookup_checks(snap):
     check('lookup CSV: formula cells start with a single quote',
           all(holder.get(a) == v for a, v in want.items()),
           {a: holder.get(a) for a in want})
-    check('lookup CSV: control characters shown as \\xNN',
-          holder.get('10.0.1.1') == 'Evil\\x1b]0;pwned\\x07\\x1b[2J\\x0aline2\\x9b',
+    check('lookup CSV: control characters shown as \\xNN, bidi controls as \\uNNNN',
+          holder.get('10.0.1.1') ==
+          'Evil\\x1b]0;pwned\\x07\\x1b[2J\\x0aline2\\x9b\\u202e\\u2066',
           holder.get('10.0.1.1'))
     check('lookup CSV: plain cells unchanged', holder.get('10.0.5.1') == 'ORG6' and
           rows[0]['range'] == '10.0.0.0-10.0.0.255', rows[:1])
@@ -175,7 +181,7 @@ def lookup_checks(snap):
     by = {r['addr']: r for r in recs or []}
     check('lookup JSON: the text itself is kept',
           by.get('10.0.1.1', {}).get('holder') ==
-          (b'Evil' + ESC_TITLE + ESC_CLEAR + b'\nline2' + C1_CSI).decode() and
+          (b'Evil' + ESC_TITLE + ESC_CLEAR + b'\nline2' + C1_CSI + BIDI).decode() and
           by.get('10.0.6.1', {}).get('holder') == 'local:' + LONG_A,
           [by.get('10.0.1.1'), by.get('10.0.6.1')])
     check('lookup JSON: no raw control byte', clean(p.stdout) == '', clean(p.stdout))
@@ -190,7 +196,8 @@ def scan_checks(snap):
           len(out) == len(ADDRS), p.stdout.decode(errors='replace'))
     check('scan --annotate: no control character', clean(p.stdout) == '', clean(p.stdout))
     check('scan --annotate: the IANA name with a newline stays on its line',
-          all(b'holder="iana:Evil\\\\x0aname\\\\x1b[2J"' in line for line in out), out[:1])
+          all(b'holder="iana:Evil\\\\x0aname\\\\x1b[2J\\\\u202e\\\\u2066"' in line
+              for line in out), out[:1])
 
     p = run([RIRDB, 'scan', '-d', snap], lines)
     check('scan table: no control character', p.returncode == 0 and clean(p.stdout) == '',
@@ -243,7 +250,7 @@ def rirmeter_checks(tmp, snap):
     keys = {r['key'] for r in recs or [] if r['scope'] == 'holder'}
     check('rirmeter JSON Lines: strict JSON, the long labels two keys, names kept',
           recs is not None and {'local:' + LONG_A, 'local:' + LONG_B} <= keys and
-          'iana:Evil\nname\x1b[2J' in keys, err or sorted(keys))
+          'iana:Evil\nname\x1b[2J\u202e\u2066' in keys, err or sorted(keys))
     data = open(cs, 'rb').read() if os.path.exists(cs) else b''
     check('rirmeter CSV: valid UTF-8, no control character', data and clean(data) == '',
           clean(data))
