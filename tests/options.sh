@@ -62,6 +62,19 @@ opt_refused "--ipfix-mtu 575 refused" "rirmeter: --ipfix-mtu: 575 is out of rang
 opt_refused "--prom-listen port with garbage" "rirmeter: --prom-listen: port '9100x' is not a whole number" --prom-listen 127.0.0.1:9100x
 opt_refused "--prom-listen port out of range" "rirmeter: --prom-listen: port 65536 is out of range 1..65535" --prom-listen 65536
 opt_refused "--prom-listen empty port" "rirmeter: --prom-listen: port '' is not a whole number" --prom-listen '[::1]:'
+# fe80::1:9100 is fe80::1 port 9100 or fe80::1:9100 with no port: IPv6 in brackets only.
+for v in fe80::1:9100 ::1 ::1:9100; do
+	opt_refused "--prom-listen $v refused" \
+		"rirmeter: --prom-listen: '$v': an IPv6 address goes in brackets, [ADDR]:PORT" --prom-listen "$v"
+done
+# Bracketed IPv6, IPv4 and a bare port get past the options: the run stops
+# at the missing snapshot (exit 1), not at --prom-listen (exit 2).
+for v in '[::1]:9100' '[fe80::1]:9100' 127.0.0.1:9100 9100; do
+	timeout 120 "$rirmeter" "${eal[@]}" -- --db "$tmp/none.snap" --prom-listen "$v" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 1 ] && ! grep -q -- --prom-listen "$tmp/err"; then ok "--prom-listen $v accepted"
+	else not_ok "--prom-listen $v accepted" "exit $rc" "$(head -c 600 "$tmp/err")"; fi
+done
 for v in 2055.0 +2055 -1 "" 2055x; do
 	opt_refused "--flows port '$v' refused" "rirmeter: --flows: port '$v' is not a whole number" --flows "netflow:$v"
 done

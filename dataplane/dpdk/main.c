@@ -149,7 +149,7 @@ static void usage(FILE *o)
 		"  --csv PATH|-     CSV output\n"
 		"  --prom PATH      Prometheus textfile (node_exporter), written atomically\n"
 		"  --prom-listen [ADDR:]PORT  serve /metrics for Prometheus (loopback when\n"
-		"                   only a port is given)\n"
+		"                   only a port is given; IPv6 in brackets: [::1]:9100)\n"
 		"  --interval S     export every S seconds (default 10; 0: only at exit);\n"
 		"                   with -r, S seconds of capture time (default 0)\n"
 		"  --duration S     stop after S seconds (default: on a signal, or at the end\n"

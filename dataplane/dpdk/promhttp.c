@@ -117,7 +117,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	return rc;
 }
 
-/* "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback) into a socket address. */
+/*
+ * "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback) into a socket address.
+ * An IPv6 address must be in brackets: without them its last group and
+ * the port cannot be told apart ("fe80::1:9100" is fe80::1 port 9100, or
+ * fe80::1:9100 with no port), so an unbracketed address with a ':' in it
+ * is refused rather than guessed at.
+ */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
 	char host[256] = "127.0.0.1";
@@ -131,6 +137,13 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char *err, s
 		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
 		port = close + 2;
 	} else if (colon) {
+		if (memchr(s, ':', (size_t)(colon - s))) {
+			snprintf(err, errlen,
+				 "--prom-listen: '%s': an IPv6 address goes in brackets, "
+				 "[ADDR]:PORT",
+				 s);
+			return -1;
+		}
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
 		port = colon + 1;
 	}

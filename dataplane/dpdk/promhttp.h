@@ -9,6 +9,7 @@
 
 struct rm_promhttp;
 /* Listen on "ADDR:PORT", "[ADDR6]:PORT" or "PORT" (loopback); NULL + err.
+ * An IPv6 address without brackets is refused (it reads two ways).
  * At most 16 connections per client address and 256 in all; idle ones
  * are closed after 5 s (promhttp.c). */
 struct rm_promhttp *rm_promhttp_start(const char *listen, char *err, size_t errlen);
