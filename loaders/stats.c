@@ -76,7 +76,10 @@ static int parse_date(struct rl_span s, uint32_t *out)
 static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, unsigned line)
 {
 	struct rm_input *in = rm_model_input_at(sf->b->model, sf->input);
-	if (n < 6) {
+	/* The format's header has seven fields; the UTC offset is not used
+	 * here, but a header without it is not the format's (a cut line, or
+	 * another format), and the fields before it cannot be trusted. */
+	if (n < 7) {
 		rl_error(sf->b, sf->name, line, "header has %u '|' fields, expected 7", n);
 		return -1;
 	}

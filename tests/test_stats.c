@@ -157,6 +157,14 @@ static void bad_header(void **state)
 	    1, "hdr", "2|ripencc|1|2|3\nripencc|DE|ipv4|1.0.0.0|256||allocated\n", NULL);
 	assert_true(diag_has(r, "hdr:1: header has 5 '|' fields, expected 7"));
 	built_free(r);
+	/* Only the UTC offset missing: still not the format's header. */
+	r = build_texts(0, "six",
+			"2|ripencc|1|1|19830705|20140630\n"
+			"ripencc|DE|ipv4|1.0.0.0|256||allocated\n",
+			NULL);
+	assert_null(r->m);
+	assert_true(diag_has(r, "six:1: header has 6 '|' fields, expected 7"));
+	built_free(r);
 	r = build_texts(0, "hdr2", "2|ripencc|1|x|19830705|20140630|+0200\n", NULL);
 	assert_null(r->m);
 	assert_true(diag_has(r, "hdr2:1: header record count 'x' is not a number"));
