@@ -5,6 +5,8 @@
  *   registry|*|type|*|count|summary                               summaries
  *   registry|cc|type|start|value|date|status[|opaque-id[|ext...]] records
  *
+ * The header's registry is one of the five, or "nro" for the NRO's file
+ * that combines them (its records name their own registries).
  * ipv4 value is an address count (any positive count, not only powers of
  * two); ipv6 value is a prefix length; asn value is a count of AS numbers.
  * Each record becomes one claim in the delegated layer, ranked later by
@@ -24,7 +26,7 @@ struct stats_file {
 	struct rl_build *b;
 	const char *name;
 	uint32_t input;
-	int header_rir; /* enum rm_rir, or -1 for a multi-registry file */
+	int header_rir; /* enum rm_rir, or -1 for the NRO's combined file */
 	uint64_t header_records;
 	unsigned errors_at_start;
 	/* A summary's count, and whether there was one: every u64 value is
@@ -83,7 +85,25 @@ static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, un
 		rl_error(sf->b, sf->name, line, "header has %u '|' fields, expected 7", n);
 		return -1;
 	}
+	/* A registry's file names one of the five registries; the NRO's
+	 * combined file names "nro", and its records name their own.  Any
+	 * other name (a misspelling: "ripe") would make a file that neither
+	 * supersedes nor is superseded.  The format lists "iana" too, but
+	 * IANA's space is read from its CSV registries here, and a record of
+	 * registry "iana" would be refused line by line. */
 	int rir = rm_rir_from_name(f[1].s, f[1].len);
+	if (rir == RM_RIR_IANA) {
+		rl_error(sf->b, sf->name, line,
+			 "IANA's statistics file is not read: give IANA's CSV registries");
+		return -1;
+	}
+	if (rir < RM_RIR_AFRINIC && !rl_span_eq(f[1], "nro")) {
+		rl_error(sf->b, sf->name, line,
+			 "header registry '%.*s' is none of afrinic, apnic, arin, lacnic, ripencc, "
+			 "nro",
+			 (int)f[1].len, f[1].s);
+		return -1;
+	}
 	sf->header_rir = rir >= RM_RIR_AFRINIC ? rir : -1;
 	in->serial = rl_intern(sf->b, f[2].s, f[2].len);
 	if (rl_parse_u64(f[3], &sf->header_records)) {

@@ -126,6 +126,16 @@ static const struct {
     {"ripencc|*|ipv7|*|3|summary", "bad summary line"},
 };
 
+/* A strict build of the one file text, named name, fails and its
+ * messages hold want ("NAME:LINE: reason"). */
+static void assert_refused(const char *name, const char *text, const char *want)
+{
+	struct built *r = build_texts(0, name, text, NULL);
+	if (r->m || !diag_has(r, want))
+		fail_msg("want '%s', got '%s'", want, r->diag);
+	built_free(r);
+}
+
 static void every_malformed_field(void **state)
 {
 	(void)state;
@@ -135,13 +145,10 @@ static void every_malformed_field(void **state)
 			 HDR "ripencc|DE|ipv4|1.0.0.0|256|20100101|allocated\n%s\n",
 			 malformed[i].record);
 		/* Strict: the build fails and names file, line and reason. */
-		struct built *r = build_texts(0, "bad", text, NULL);
 		snprintf(want, sizeof(want), "bad:3: %s", malformed[i].reason);
-		if (r->m || !diag_has(r, want))
-			fail_msg("case %zu: want '%s', got '%s'", i, want, r->diag);
-		built_free(r);
+		assert_refused("bad", text, want);
 		/* Lenient: the line is skipped and counted, the rest is kept. */
-		r = build_texts(1, "bad", text, NULL);
+		struct built *r = build_texts(1, "bad", text, NULL);
 		assert_non_null(r->m);
 		assert_int_equal(r->counts.skipped, 1);
 		assert_true(diag_has(r, "(skipped)"));
@@ -197,6 +204,45 @@ static void header_dates(void **state)
 			"unknown", "2|apnic|1|0|00000000|20140630|+1000\n", NULL);
 	assert_non_null(r->m);
 	assert_int_equal(r->counts.errors, 0);
+	built_free(r);
+}
+
+/* A header names one of the five registries, or "nro" for the NRO's
+ * combined file; a misspelled or unknown name gives up the file, which
+ * would otherwise take part in no "newest file of a registry" choice. */
+static void header_registry(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *reason;
+	} bad[] = {
+	    {"ripe",
+	     "header registry 'ripe' is none of afrinic, apnic, arin, lacnic, ripencc, nro"},
+	    {"unknown", "header registry 'unknown' is none of"},
+	    {"ripenc", "header registry 'ripenc' is none of"},
+	    {"iana", "IANA's statistics file is not read: give IANA's CSV registries"},
+	};
+	char text[256], want[128];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "2|%s|1|1|19830705|20140630|+0200\n"
+			 "ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n",
+			 bad[i].name);
+		snprintf(want, sizeof(want), "reg:1: %s", bad[i].reason);
+		assert_refused("reg", text, want);
+	}
+	/* The NRO's file: records of several registries, each its own. */
+	struct built *r = build_texts(0, "nro",
+				      "2|nro|20230324|2|19821105|20230323|+0000\n"
+				      "nro|*|ipv4|*|2|summary\n"
+				      "ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated|A1|e-stats\n"
+				      "apnic|JP|ipv4|10.0.1.0|256|20100101|allocated|B2|e-stats\n",
+				      NULL);
+	assert_non_null(r->m);
+	assert_int_equal(r->counts.errors, 0);
+	assert_int_equal(r->counts.notices, 0);
+	assert_string_equal(rir_of(&r->db, "10.0.0.1"), "ripencc");
+	assert_string_equal(rir_of(&r->db, "10.0.1.1"), "apnic");
 	built_free(r);
 }
 
@@ -287,6 +333,7 @@ int main(void)
 	    cmocka_unit_test(every_malformed_field),
 	    cmocka_unit_test(bad_header),
 	    cmocka_unit_test(header_dates),
+	    cmocka_unit_test(header_registry),
 	    cmocka_unit_test(bad_header_supersedes_nothing),
 	    cmocka_unit_test(overlap_within_a_file),
 	    cmocka_unit_test(repeated_line_bounded),
