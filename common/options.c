@@ -102,3 +102,10 @@ int rm_opt_decimal(const char *prog, const char *opt, const char *s, double min,
 	}
 	return 0;
 }
+
+unsigned rm_default_threads(long online, unsigned max)
+{
+	if (online < 1)
+		return 1;
+	return (unsigned long)online > max ? max : (unsigned)online;
+}

@@ -57,4 +57,12 @@ int rm_opt_uint(const char *prog, const char *opt, const char *s, unsigned min, 
 int rm_opt_decimal(const char *prog, const char *opt, const char *s, double min, double max,
 		   double *out);
 
+/*
+ * The default of a --threads option: one thread per online CPU, online
+ * being what sysconf(_SC_NPROCESSORS_ONLN) returned (-1 when it failed),
+ * but at least 1 and at most max: a machine with more CPUs than the
+ * command can use gets max threads, not a fallback of 1.
+ */
+unsigned rm_default_threads(long online, unsigned max);
+
 #endif

@@ -33,6 +33,7 @@
 #include "burst.h"
 #include "capture.h"
 #include "gen.h"
+#include "options.h"
 #include "rows.h"
 
 #define CHUNK	     1024 /* frames a thread takes at a time */
@@ -375,9 +376,9 @@ static unsigned thread_count(const struct rm_batch_config *cfg)
 {
 	if (cfg->flows && cfg->flows->n)
 		return 1;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = cfg->threads ? cfg->threads : cpus > 0 ? (unsigned)cpus : 1;
-	return n > MAX_THREADS ? MAX_THREADS : n;
+	if (!cfg->threads)
+		return rm_default_threads(sysconf(_SC_NPROCESSORS_ONLN), MAX_THREADS);
+	return cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads;
 }
 
 /* The totals (ts: the last frame's capture time), the Prometheus file,

@@ -590,6 +590,8 @@ static int scan_input(struct rl_scanner *sc, const char *path, struct tally *t, 
  * own tally; the main thread adds the counts and merges the address sets.
  */
 #define MIN_SPLIT (1u << 20)
+/* The most --threads may ask for, and the default on larger machines. */
+#define SCAN_THREADS_MAX 256
 
 struct part {
 	const struct rl_scan_db *sdb;
@@ -1061,8 +1063,7 @@ int rirdb_scan(int argc, char **argv)
 	const char *dbpath = NULL, *json = NULL, *csv = NULL;
 	unsigned top = 20;
 	int distinct = 0, quiet = 0, annotate = 0, c;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
+	unsigned threads = rm_default_threads(sysconf(_SC_NPROCESSORS_ONLN), SCAN_THREADS_MAX);
 	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -1081,7 +1082,8 @@ int rirdb_scan(int argc, char **argv)
 			annotate = 1;
 			break;
 		case 'T':
-			if (rm_opt_uint("rirdb scan", "--threads", optarg, 1, 256, &threads))
+			if (rm_opt_uint("rirdb scan", "--threads", optarg, 1, SCAN_THREADS_MAX,
+					&threads))
 				return 2;
 			break;
 		case 'n':

@@ -123,12 +123,28 @@ static void option_forms(void **state)
 	assert_true(v == UINT32_MAX);
 }
 
+/* One thread per online CPU, within 1..max: 256 CPUs or more give max
+ * threads (rirdb scan once fell back to 1 there), an error 1. */
+static void default_threads(void **state)
+{
+	(void)state;
+	assert_int_equal(rm_default_threads(8, 256), 8);
+	assert_int_equal(rm_default_threads(255, 256), 255);
+	assert_int_equal(rm_default_threads(256, 256), 256);
+	assert_int_equal(rm_default_threads(257, 256), 256);
+	assert_int_equal(rm_default_threads(4096, 256), 256);
+	assert_int_equal(rm_default_threads(128, 64), 64);
+	assert_int_equal(rm_default_threads(1, 256), 1);
+	assert_int_equal(rm_default_threads(0, 256), 1);
+	assert_int_equal(rm_default_threads(-1, 256), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(whole_numbers),	  cmocka_unit_test(not_whole_numbers),
 	    cmocka_unit_test(whole_out_of_range), cmocka_unit_test(decimals),
-	    cmocka_unit_test(option_forms),
+	    cmocka_unit_test(option_forms),	  cmocka_unit_test(default_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
