@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,7 +307,9 @@ int rirdb_lookup(int argc, char **argv)
 	}
 	if (fmt == OUT_CSV)
 		print_header(stdout);
-	unsigned bad = 0;
+	/* 64 bits: a count of 2^32 bad queries in 32 would read 0, and the
+	 * run would exit 0 as if every query had been answered. */
+	uint64_t bad = 0;
 	int read_failed = 0;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)
@@ -342,6 +345,7 @@ int rirdb_lookup(int argc, char **argv)
 		return 1;
 	}
 	if (bad)
-		fprintf(stderr, "rirdb lookup: %u bad quer%s\n", bad, bad == 1 ? "y" : "ies");
+		fprintf(stderr, "rirdb lookup: %" PRIu64 " bad quer%s\n", bad,
+			bad == 1 ? "y" : "ies");
 	return bad || read_failed ? 1 : 0;
 }
