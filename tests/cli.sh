@@ -13,6 +13,16 @@ snap=$tmp/r.snap
 check "build from the bundled data" test "$rc" = 0
 check "build reports the superseded AFRINIC file" grep -q "superseded by the newer afrinic file" "$tmp/build.err"
 
+# SOURCE_DATE_EPOCH sets the build time; a malformed one is refused naming
+# the variable, never read as 1970.
+SOURCE_DATE_EPOCH=1700000000 "$rirdb" build -q -o "$tmp/sde.snap" "$data"/rir/delegated-lacnic-20140627
+check "SOURCE_DATE_EPOCH sets the build time" \
+	bash -c "'$rirdb' info -d '$tmp/sde.snap' | grep -q '^built  *2023-11-14T22:13:20Z'"
+for v in 17x -1 1e9 253402300800; do
+	refuses "SOURCE_DATE_EPOCH='$v' refused" "rirdb build: SOURCE_DATE_EPOCH: " \
+		env SOURCE_DATE_EPOCH="$v" "$rirdb" build -q -o "$tmp/sde.snap" "$data"/rir/delegated-lacnic-20140627
+done
+
 # Temporary files are unguessable and created exclusively: links planted at
 # the names an older writer used (PATH.tmp.PID, PATH.tmp) are never written
 # through, and a link at PATH itself is replaced, not followed.
