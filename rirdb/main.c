@@ -37,7 +37,7 @@ void rirdb_usage(FILE *o)
 	    "                   [--with FILE]... [--timeout S] [--retries N] [--retry-delay S]\n"
 	    "                   [--max-size BYTES] [--max-time S] [--ca-file FILE] [--names]\n"
 	    "                   [--lenient] [--quiet]\n"
-	    "       rirdb report -o report.html JSONL...\n"
+	    "       rirdb report -o FILE JSONL...\n"
 	    "       rirdb scan -d FILE [--json PATH|-] [--csv PATH|-] [--distinct] [--top N]\n"
 	    "                  [--threads N] [--quiet] [--nat64 PREFIX,...] [PATH...]\n"
 	    "       rirdb scan -d FILE --annotate [--quiet] [--nat64 PREFIX,...] [PATH...]\n"

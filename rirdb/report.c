@@ -804,12 +804,12 @@ int rirdb_report(int argc, char **argv)
 		} else if (c == 'h') {
 			/* The synopsis is README's (tests/cli.sh). */
 			printf(
-			    "usage: rirdb report -o report.html JSONL...\n"
+			    "usage: rirdb report -o FILE JSONL...\n"
 			    "Writes one self-contained HTML page (-o or --output) from rirmeter's\n"
 			    "--json output; a JSONL of - reads standard input.\n");
 			return 0;
 		} else {
-			fprintf(stderr, "usage: rirdb report -o report.html JSONL...\n");
+			fprintf(stderr, "usage: rirdb report -o FILE JSONL...\n");
 			return 2;
 		}
 	}

@@ -426,9 +426,10 @@ echo "src 193.0.6.139 dst 8.8.8.8" >"$tmp/one.log"
 check "rirdb scan: valid --top and --threads accepted" test "$rc" = 0
 check "rirdb scan: with them, the counts are written" grep -q '"scope":"holder"' "$tmp/scan.jsonl"
 
-# The usage's synopsis is README's "## rirdb" block.
+# The usage's synopsis is README's "## rirdb" block, and the man page's.
 "$rirdb" --help >"$tmp/usage"
 synopsis_is_readme "$tmp/usage" "$readme" rirdb
+synopsis_is_man "$tmp/usage" "$(dirname "$readme")/docs/man/rirdb.1"
 # And each subcommand's --help gives README's line for it, whitespace aside
 # (the usage a subcommand prints is the README's, as rirdb's own is).
 check "each subcommand's --help has README's synopsis of it" python3 -c '

@@ -97,8 +97,9 @@ if [ "$rc" = 0 ] && grep -q '"interval":"total"' "$tmp/o.jsonl"; then
 	ok "valid values accepted (--duration 0.5 --interval 0.25 --top 3 --burst 16 ...)"
 else not_ok "valid values accepted" "exit $rc" "$(head -c 600 "$tmp/err")"; fi
 
-# The usage's synopsis is README's "## rirmeter" block.
+# The usage's synopsis is README's "## rirmeter" block, and the man page's.
 timeout 120 "$rirmeter" "${eal[@]}" -- --help >"$tmp/usage" 2>/dev/null
 synopsis_is_readme "$tmp/usage" "$readme" rirmeter
+synopsis_is_man "$tmp/usage" "$(dirname "$readme")/docs/man/rirmeter.1"
 
 tap_end
