@@ -6,9 +6,9 @@
  * 0x8848) whose payload is IPv4 or IPv6 by its first nibble, then the IP
  * header.  A frame is IPv4, IPv6, non-IP (another EtherType, or an MPLS
  * payload that is not IP, such as a pseudowire), or malformed, with the
- * first reason found.  Nothing beyond the IP header is read, so every
- * fragment of a datagram counts, and Ethernet padding after the IP
- * datagram is allowed.  The parser reads only the len bytes it is given;
+ * first reason found.  Nothing beyond the IP header (and IPv6's extension
+ * headers) is read, so every fragment of a datagram counts, and Ethernet
+ * padding after the IP datagram is allowed.  The parser reads only the len bytes it is given;
  * the IP length fields are checked against the whole frame's length.
  *
  * The IP header checks and untagged Ethernet live in parse.h, inline,
@@ -73,6 +73,38 @@ void rm_parse_ip(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame
 	if (p[0] >> 4 == 6)
 		return rm_parse_ipv6_at(p, len, frame, 0, f);
 	return rm_parse_ipv4_at(p, len, frame, 0, f);
+}
+
+/* IPv6 extension headers (RFC 8200): next header and length in the first
+ * two bytes, the length in 8-byte units not counting the first 8; the
+ * fragment header is 8 bytes, its offset (in 8 bytes) and M flag in the
+ * third and fourth.  Linux's ip6_tnl sends a destination options header,
+ * RFC 2473's encapsulation limit, before every 4in6 and 6in6 packet. */
+#define IPV6_FRAG_LEN 8
+#define MAX_EXT	      8
+
+void rm_parse_ipv6_ext(const uint8_t *p, uint32_t len, struct rm_frame *f)
+{
+	uint32_t off = f->l4_off, end = off + f->l4_len;
+	len = len < end ? len : end;
+	for (unsigned n = 0; n < MAX_EXT && rm_ipv6_ext(f->proto); n++) {
+		if (len < off + 2)
+			return;
+		uint32_t hl =
+		    f->proto == RM_IPPROTO_FRAGMENT ? IPV6_FRAG_LEN : (p[off + 1] + 1u) * 8;
+		if (len < off + hl)
+			return;
+		if (f->proto == RM_IPPROTO_FRAGMENT) {
+			uint16_t frag = rm_get_be16(p + off + 2);
+			f->fragment = frag >> 3 ? 2 : frag & 1 ? 1 : 0; /* later, first, none */
+		}
+		f->proto = p[off];
+		off += hl;
+		f->l4_off = (uint16_t)off;
+		f->l4_len = end - off;
+		if (f->fragment == 2) /* the rest is payload, not headers */
+			return;
+	}
 }
 
 /* From an EtherType at off (the bytes after it start at off): tags, MPLS,
@@ -319,27 +351,6 @@ static int udp_tunnel(const uint8_t *p, uint32_t len, uint32_t end, uint32_t off
 	return kind;
 }
 
-/* Past the IPv6 extension headers that may stand before a tunnel's
- * header, from *off with protocol *proto: hop-by-hop and destination
- * options and routing (Linux's ip6_tnl sends a destination options header,
- * RFC 2473's encapsulation limit, before every 4in6 and 6in6 packet).  -1
- * when the chain is cut short or runs past the packet: then no tunnel can
- * be told, and the packet stands as it is.  A fragment header is left as
- * the protocol: a fragment's payload is not a whole packet. */
-static int ipv6_past_options(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *proto)
-{
-	while (rm_ipv6_options(*proto)) {
-		if (len < *off + 2)
-			return -1;
-		uint32_t n = (p[*off + 1] + 1u) * 8;
-		if (len < *off + n)
-			return -1;
-		*proto = p[*off];
-		*off += n;
-	}
-	return 0;
-}
-
 /* One level: the tunnel IP packet f carries, parsed into f; its kind, or
  * -1 (f untouched) when it carries none. */
 static int decapsulate(const uint8_t *p, uint32_t avail, struct rm_frame *f)
@@ -349,10 +360,7 @@ static int decapsulate(const uint8_t *p, uint32_t avail, struct rm_frame *f)
 	uint32_t end = f->l4_off + f->l4_len, off = f->l4_off;
 	uint32_t len = avail < end ? avail : end;
 	int v6 = f->cls == RM_FRAME_IPV6;
-	uint8_t proto = f->proto;
-	if (v6 && ipv6_past_options(p, len, &off, &proto))
-		return -1;
-	switch (proto) {
+	switch (f->proto) {
 	case RM_IPPROTO_IPIP:
 		rm_parse_ipv4_at(p, len, end, off, f);
 		return v6 ? RM_TUN_4IN6 : RM_TUN_IPIP;

@@ -2,7 +2,9 @@
  * parse.h - one frame -> IPv4/IPv6 addresses, non-IP, or malformed (parse.c).
  *
  * Ethernet, 802.1Q/802.1ad/QinQ tags and MPLS label stacks down to the IP
- * header.  The common cases (untagged IPv4 and IPv6) are inline so that
+ * header, and in IPv6 past the extension headers to the transport header
+ * (a fragment header marks the frame as a fragment, as IPv4's fragment
+ * fields do).  The common cases (untagged IPv4 and IPv6) are inline so that
  * the worker's hot loop decides them without a call; everything else goes
  * through rm_parse_frame_tagged.  Every length is checked before it is
  * used: a frame that ends early is malformed, never read past its end.
@@ -41,10 +43,12 @@ struct rm_frame {
 	uint8_t reason;		  /* enum rm_malformed when malformed */
 	uint16_t l3_off;	  /* offset of the IP header */
 	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
-	/* For IP: the protocol (IPv6: the first next header), whether this is
-	 * an IPv4 fragment (1: the first, with the transport header; 2: a later
-	 * one, whose payload is not a transport header), where the IP payload
-	 * starts and how long the IP header says it is. */
+	/* For IP: the protocol (IPv6: the next header after the extension
+	 * headers followed, rm_parse_ipv6_ext), whether this is a fragment
+	 * (IPv4 by its header, IPv6 by a fragment header; 1: the first, with
+	 * the transport header; 2: a later one, whose payload is not a
+	 * transport header), where that protocol's header starts and how many
+	 * bytes of the packet the IP length says follow from there. */
 	uint8_t proto, fragment;
 	uint16_t l4_off;
 	uint32_t l4_len;
@@ -99,9 +103,37 @@ static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t fra
 	f->dst = p + off + 16;
 }
 
-/* The IPv6 header at p + off; extension headers are not followed (proto
- * is the first next header; rm_parse_tunnels looks past those a tunnel
- * may stand behind). */
+#define RM_IPPROTO_HOPOPTS  0  /* IPv6 extension headers: hop-by-hop options, */
+#define RM_IPPROTO_ROUTING  43 /* routing, */
+#define RM_IPPROTO_FRAGMENT 44 /* fragment, */
+#define RM_IPPROTO_DSTOPTS  60 /* destination options */
+
+/* Whether IPv6 next header proto is an extension header that
+ * rm_parse_ipv6_ext follows: one compare and a bit test, on every IPv6
+ * frame. */
+static inline bool rm_ipv6_ext(uint8_t proto)
+{
+	const uint64_t ext = 1ull << RM_IPPROTO_HOPOPTS | 1ull << RM_IPPROTO_ROUTING |
+			     1ull << RM_IPPROTO_FRAGMENT | 1ull << RM_IPPROTO_DSTOPTS;
+	return proto < 64 && (ext >> proto & 1);
+}
+
+/*
+ * IPv6 frame f (parsed from the len bytes present at p), whose next header
+ * is an extension header: past hop-by-hop, routing and destination
+ * options headers and a fragment header, to the header that follows them
+ * (proto, l4_off and l4_len say where it is).  A fragment header marks
+ * the frame as IPv4's fragment bits do (fragment 1 or 2; an atomic
+ * fragment, offset 0 without more to follow, is none), and after a later
+ * fragment's the walk stops: its payload is not a header.  A header cut
+ * short by len, or running past the packet, or one more than the most
+ * followed (8), stops the walk at that header: the frame keeps its
+ * addresses, and no transport header or tunnel is found behind it.
+ */
+void rm_parse_ipv6_ext(const uint8_t *p, uint32_t len, struct rm_frame *f);
+
+/* The IPv6 header at p + off, and its extension headers (rm_parse_ipv6_ext,
+ * out of line: few frames have them). */
 static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
 				    struct rm_frame *f)
 {
@@ -120,6 +152,8 @@ static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t fra
 	f->l4_len = payload;
 	f->src = p + off + 8;
 	f->dst = p + off + 24;
+	if (__builtin_expect(rm_ipv6_ext(f->proto), 0))
+		rm_parse_ipv6_ext(p, len, f);
 }
 
 /* rm_parse_frame past an EtherType that is not IP: tags, MPLS, or not IP. */
@@ -130,9 +164,10 @@ void rm_parse_frame_tagged(const uint8_t *p, uint32_t avail, uint32_t frame, str
  * label stack (up to 16 labels), then IPv4 or IPv6.  avail is the bytes
  * present at p (the headers must lie within them), frame the length of
  * the whole frame (what the IP length fields are checked against).  Every
- * IPv4 fragment counts (the header has both addresses); IPv4 options are
- * skipped by IHL.  Untagged IP, what nearly every frame is, is parsed
- * inline; the rest (a loop GCC compiles badly when inlined) is not.
+ * fragment counts (the header has both addresses); IPv4 options are
+ * skipped by IHL, IPv6 extension headers followed (rm_parse_ipv6_ext).
+ * Untagged IP, what nearly every frame is, is parsed inline; the rest (a
+ * loop GCC compiles badly when inlined) is not.
  */
 static inline void rm_parse_frame(const uint8_t *p, uint32_t avail, uint32_t frame,
 				  struct rm_frame *out)
@@ -190,26 +225,15 @@ struct rm_tunnels {
 #define RM_IPPROTO_UDP	   17
 #define RM_IPPROTO_IPV6	   41 /* IPv6 payload, RFC 4213 / RFC 2473 */
 #define RM_IPPROTO_GRE	   47
-#define RM_IPPROTO_HOPOPTS 0  /* IPv6 extension headers: hop-by-hop options, */
-#define RM_IPPROTO_ROUTING 43 /* routing, */
-#define RM_IPPROTO_DSTOPTS 60 /* destination options */
 #define RM_UDP_PORT_GTPU   2152
 #define RM_UDP_PORT_VXLAN  4789
 #define RM_UDP_PORT_GENEVE 6081
 
-/* Whether IPv6 next header proto is one of the extension headers that may
- * stand between the IPv6 header and a tunnel's (parse.c follows them). */
-static inline bool rm_ipv6_options(uint8_t proto)
-{
-	return proto == RM_IPPROTO_HOPOPTS || proto == RM_IPPROTO_ROUTING ||
-	       proto == RM_IPPROTO_DSTOPTS;
-}
-
 /*
  * Whether IP frame f (parsed from the avail bytes at p) may carry a
- * tunnel: its protocol is IP-in-IP or GRE, or UDP to a tunnel's
- * destination port, or (IPv6) an extension header a tunnel may stand
- * behind.  Cheap and on every IP frame, so it only looks;
+ * tunnel: its protocol (past IPv6 extension headers) is IP-in-IP or GRE,
+ * or UDP to a tunnel's destination port.  Cheap and on every IP frame, so
+ * it only looks;
  * rm_parse_tunnels decides (fragments, lengths, headers).
  */
 static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *p, uint32_t avail)
@@ -228,7 +252,7 @@ static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *
 		       port == RM_UDP_PORT_GENEVE;
 	}
 	return f->proto == RM_IPPROTO_IPIP || f->proto == RM_IPPROTO_IPV6 ||
-	       f->proto == RM_IPPROTO_GRE || (f->cls == RM_FRAME_IPV6 && rm_ipv6_options(f->proto));
+	       f->proto == RM_IPPROTO_GRE;
 }
 
 /*

@@ -13,9 +13,9 @@ sfprobe is the agent; it samples most packets but not all (it never
 samples QinQ, loses IPv6 over MPLS and the last few frames of a file), so
 the expected totals come from decoding its datagrams here, independently
 of rirmeter's decoder.  Hand-built
-datagrams check the drops a collector must count (fragments, bad UDP
-lengths) and that flow export and traffic mix on one port, with and
-without --flows-only.  A spoofed flood (100,000 sources, valid NetFlow v9
+datagrams check the drops a collector must count (fragments, over IPv4 and
+IPv6 alike; bad UDP lengths) and that flow export and traffic mix on one
+port, with and without --flows-only.  A spoofed flood (100,000 sources, valid NetFlow v9
 headers) sent ahead of softflowd's datagrams through a veth pair, in real
 time, checks --flows-allow (the flood denied, softflowd attributed
 exactly, the list re-read on SIGHUP) and, without a list, --flows-idle
@@ -255,6 +255,18 @@ def udp_frame(src, dst, dport, payload, frag=0, udp_len=None):
     return b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00' + ip + udp
 
 
+def udp6_fragment(src, dst, dport, payload, offset=0):
+    """A UDP datagram over IPv6 as a fragment at offset (bytes, a multiple
+    of 8) with more to follow, the fragment header behind a destination
+    options header; a later fragment's payload starts as the first's does,
+    with what looks like a UDP header."""
+    udp = struct.pack('>HHHH', 40000, dport, 8 + len(payload), 0) + payload
+    ext = bytes([44, 0, 1, 4, 0, 0, 0, 0]) + struct.pack('>BBHI', 17, 0, offset | 1, 7)
+    ip = struct.pack('>IHBB', 0x60000000, len(ext) + len(udp), 60, 64) + \
+        socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+    return b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd' + ip + ext + udp
+
+
 def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
     """Traffic and v9 export on one port; then drops that must be counted."""
     v9, port = captures[9]
@@ -287,23 +299,30 @@ def mixed_and_hostile(tmp, snap, traffic, captures, items4, items6):
     good = udp_payloads(v9)[0]
     hostile = [
         udp_frame('192.0.2.9', '192.0.2.1', port, good, frag=0x2000),  # first fragment
+        udp6_fragment('2001:db8::9', '2001:db8::1', port, good),  # the same over IPv6
         udp_frame('192.0.2.9', '192.0.2.1', port, good, udp_len=len(good) + 100),
         udp_frame('192.0.2.9', '192.0.2.1', port, good, udp_len=4),
         udp_frame('192.0.2.9', '192.0.2.1', port, good[:10]),
         udp_frame('192.0.2.9', '192.0.2.1', port, b'\0\x07' + good[2:]),
         udp_frame('192.0.2.9', '192.0.2.1', port, good[:len(good) // 2]),
     ]
+    # A later fragment has no UDP header (what its payload starts with is
+    # not one): traffic, not_flow under --flows-only, over IPv6 as over IPv4.
+    later = [udp_frame('192.0.2.9', '192.0.2.1', port, good[:64], frag=0x2002),
+             udp6_fragment('2001:db8::9', '2001:db8::1', port, good[:64], offset=16)]
     bad = os.path.join(tmp, 'hostile.pcap')
-    write_pcap(bad, hostile + [udp_frame('192.0.2.9', '192.0.2.1', port, good)])
+    write_pcap(bad, hostile + later + [udp_frame('192.0.2.9', '192.0.2.1', port, good)])
     js = os.path.join(tmp, 'hostile.jsonl')
-    r = rirmeter(bad, ['--db', snap, '--flows', 'netflow:%d' % port, '--json', js,
-                       '--interval', '0', '--quiet'])
+    r = rirmeter(bad, ['--db', snap, '--flows', 'netflow:%d' % port, '--flows-only',
+                       '--json', js, '--interval', '0', '--quiet'])
     _, allrows = flow_totals(js)
     h = {k[2]: v[0] for k, v in allrows.items() if k[0] == 'health'}
     pre = 'flow/netflow9/192.0.2.9/0/'
-    want_h = {'flow/malformed.fragment': 1, 'flow/malformed.udp': 2, 'flow/malformed.short': 1,
-              'flow/malformed.version': 1, pre + 'malformed.set': 1, 'flow_datagrams': 7}
-    check('hostile datagrams: counted by reason, exit 0, the good one still decoded',
+    want_h = {'flow/malformed.fragment': 2, 'flow/malformed.udp': 2, 'flow/malformed.short': 1,
+              'flow/malformed.version': 1, pre + 'malformed.set': 1, 'flow_datagrams': 8,
+              'not_flow': 2}
+    check('hostile datagrams: counted by reason (fragments over IPv4 and IPv6 alike), '
+          'exit 0, the good one still decoded',
           r.returncode == 0 and all(h.get(k) == v for k, v in want_h.items())
           and h.get(pre + 'records', 0) > 0, r.stderr + str(h))
 

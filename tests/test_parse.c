@@ -1,6 +1,7 @@
 /*
  * test_parse.c - the frame parser, case by case, without DPDK.
  */
+#include "burst.h"
 #include "parse.h"
 #include "helpers.h"
 
@@ -719,6 +720,7 @@ static void ipv6_extension_headers_before_tunnel(void **state)
 	struct rm_frame r = decap(&f, f.n, &t);
 	assert_int_equal(t.n, 0);
 	assert_int_equal(r.cls, RM_FRAME_IPV6);
+	assert_int_equal(r.fragment, 1);
 	assert_int_equal(r.src[15], 1);
 	/* An options header longer than the packet: no tunnel found in it. */
 	eth(&f, 0x86dd);
@@ -733,6 +735,128 @@ static void ipv6_extension_headers_before_tunnel(void **state)
 	assert_int_equal(r.cls, RM_FRAME_IPV6);
 }
 
+/* A UDP datagram to port dport in an IPv4 (v6: IPv6) packet whose
+ * fragment fields say frag: 0 none, 1 the first of several, 2 a later one
+ * (offset 1480, more follow).  In IPv6 the fragment header stands behind
+ * a destination options header when opts (extension headers before it are
+ * followed too).  The later fragment's payload looks like a UDP header
+ * all the same: it must not be read as one. */
+static void fragmented_udp(struct frame *f, int v6, int frag, int opts, uint16_t dport)
+{
+	eth(f, v6 ? 0x86dd : 0x0800);
+	uint32_t out = v6 ? ip6_open(f, frag ? (opts ? 60 : 44) : 17, 1) : ip4_open(f, 17, 1);
+	uint16_t bits = frag == 2 ? 1480 / 8 : 0;
+	if (v6 && frag) {
+		if (opts)
+			put(f, "\x2c\0\x01\x04\0\0\0\0", 8); /* PadN over the rest */
+		put(f, "\x11\0", 2);
+		put16(f, (uint16_t)(bits << 3 | 1)); /* offset, M */
+		put(f, "\0\0\x12\x34", 4);
+	} else if (frag) {
+		set16(f, out + 6, 0x2000u | bits); /* MF, offset */
+	}
+	uint32_t u = udp_open(f, dport);
+	put(f, "\0\x05\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	udp_close(f, u);
+	(v6 ? ip6_close : ip4_close)(f, out);
+}
+
+/* IPv6 fragments are marked as IPv4's are: the first one has its
+ * transport header where l4_off says (behind the fragment header and any
+ * extension header before it), a later one has none; an atomic fragment
+ * (offset 0, no more to follow) is none.  A fragment carries no tunnel. */
+static void ipv6_fragments_as_ipv4(void **state)
+{
+	(void)state;
+	struct frame f;
+	for (int frag = 0; frag <= 2; frag++) {
+		for (int opts = 0; opts <= 1; opts++) {
+			fragmented_udp(&f, 0, frag, 0, 53);
+			struct rm_frame v4 = parse(&f);
+			fragmented_udp(&f, 1, frag, opts, 53);
+			struct rm_frame v6 = parse(&f);
+			assert_int_equal(v4.cls, RM_FRAME_IPV4);
+			assert_int_equal(v6.cls, RM_FRAME_IPV6);
+			assert_int_equal(v6.fragment, v4.fragment);
+			assert_int_equal(v6.fragment, frag);
+			assert_int_equal(v6.proto, 17);
+			/* Both point at what follows the IP headers: the UDP header
+			 * (the later fragment's payload, its bytes alike). */
+			assert_int_equal(v4.l4_off, 14 + 20);
+			assert_int_equal(v6.l4_off,
+					 14 + 40 + (frag ? 8 : 0) + (frag && opts ? 8 : 0));
+			assert_int_equal(v6.l4_off + v6.l4_len, f.n);
+			assert_int_equal(v4.l4_len, 32);
+			assert_int_equal(v6.l4_len, 32);
+		}
+	}
+	/* An atomic fragment: a whole packet behind a fragment header. */
+	fragmented_udp(&f, 1, 1, 0, 53);
+	set16(&f, 14 + 40 + 2, 0);
+	struct rm_frame r = parse(&f);
+	assert_int_equal(r.fragment, 0);
+	assert_int_equal(r.proto, 17);
+	/* A chain cut before the fragment header (a sampled header): the
+	 * frame stands, its transport header not found. */
+	fragmented_udp(&f, 1, 1, 1, 53);
+	rm_parse_frame(f.b, 14 + 40 + 8 + 4, f.n, &r);
+	assert_int_equal(r.cls, RM_FRAME_IPV6);
+	assert_int_equal(r.fragment, 0);
+	assert_int_equal(r.proto, 44); /* the fragment header */
+	assert_int_equal(r.l4_off, 14 + 40 + 8);
+	/* A later fragment of 6in6: its payload is not followed. */
+	eth(&f, 0x86dd);
+	uint32_t out = ip6_open(&f, 44, 1);
+	put(&f, "\x29\0\x05\xc9\0\0\0\x07", 8); /* offset 185, M */
+	inner6(&f);
+	ip6_close(&f, out);
+	struct rm_tunnels t;
+	r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(r.fragment, 2);
+	assert_int_equal(r.src[15], 1);
+}
+
+static const uint8_t *in_place(const void *frame, uint32_t off, uint32_t len, void *buf)
+{
+	const struct frame *f = frame;
+	(void)buf;
+	return off + len <= f->n ? f->b + off : NULL;
+}
+
+/* A datagram to a flow port, fragmented: its first fragment is counted as
+ * a flow datagram dropped for being a fragment, its later ones are traffic
+ * (not_flow under --flows-only), over IPv6 as over IPv4. */
+static void flow_fragments_either_family(void **state)
+{
+	(void)state;
+	struct frame f;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		for (int frag = 1; frag <= 2; frag++) {
+			for (int only = 0; only <= 1; only++) {
+				struct rm_flow_config cfg = {.port = {2055},
+							     .proto = {RM_FLOW_NETFLOW},
+							     .n = 1,
+							     .only = only};
+				fragmented_udp(&f, v6, frag, v6, 2055);
+				struct rm_frame r = parse(&f);
+				struct rm_flow_state *fs = rm_flow_state_new();
+				struct rm_counters *c = calloc(1, sizeof(*c));
+				assert_non_null(fs);
+				assert_non_null(c);
+				int took = rm_burst_flow(&cfg, fs, c, f.b, f.n, f.n, &r, v6 ? 6 : 4,
+							 in_place, &f);
+				assert_int_equal(took, frag == 1 || only);
+				assert_int_equal(c->flow, frag == 1);
+				assert_int_equal(fs->bad[RM_FLOWBAD_FRAGMENT], frag == 1);
+				assert_int_equal(c->not_flow, frag == 2 && only);
+				free(c);
+				rm_flow_state_free(fs);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +869,8 @@ int main(void)
 	    cmocka_unit_test(tunnel_malformed),
 	    cmocka_unit_test(udp_tunnel_within_datagram),
 	    cmocka_unit_test(ipv6_extension_headers_before_tunnel),
+	    cmocka_unit_test(ipv6_fragments_as_ipv4),
+	    cmocka_unit_test(flow_fragments_either_family),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
