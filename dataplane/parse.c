@@ -7,9 +7,10 @@
  * header.  A frame is IPv4, IPv6, non-IP (another EtherType, or an MPLS
  * payload that is not IP, such as a pseudowire), or malformed, with the
  * first reason found.  Nothing beyond the IP header (and IPv6's extension
- * headers) is read, so every fragment of a datagram counts, and Ethernet
- * padding after the IP datagram is allowed.  The parser reads only the len bytes it is given;
- * the IP length fields are checked against the whole frame's length.
+ * headers, or an authentication header) is read, so every fragment of a
+ * datagram counts, and Ethernet padding after the IP datagram is allowed.
+ * The parser reads only the len bytes it is given; the IP length fields
+ * are checked against the whole frame's length.
  *
  * The IP header checks and untagged Ethernet live in parse.h, inline,
  * so that a worker parses the common frame without a call; this file has
@@ -78,20 +79,26 @@ void rm_parse_ip(const uint8_t *p, uint32_t len, uint32_t frame, struct rm_frame
 /* IPv6 extension headers (RFC 8200): next header and length in the first
  * two bytes, the length in 8-byte units not counting the first 8; the
  * fragment header is 8 bytes, its offset (in 8 bytes) and M flag in the
- * third and fourth.  Linux's ip6_tnl sends a destination options header,
- * RFC 2473's encapsulation limit, before every 4in6 and 6in6 packet. */
+ * third and fourth.  The authentication header (RFC 4302), in IPv4 and
+ * IPv6: next header and length too, in 4-byte units less 2.  Linux's
+ * ip6_tnl sends a destination options header, RFC 2473's encapsulation
+ * limit, before every 4in6 and 6in6 packet. */
 #define IPV6_FRAG_LEN 8
 #define MAX_EXT	      8
 
-void rm_parse_ipv6_ext(const uint8_t *p, uint32_t len, struct rm_frame *f)
+void rm_parse_ext(const uint8_t *p, uint32_t len, struct rm_frame *f)
 {
 	uint32_t off = f->l4_off, end = off + f->l4_len;
 	len = len < end ? len : end;
-	for (unsigned n = 0; n < MAX_EXT && rm_ipv6_ext(f->proto); n++) {
+	int v6 = f->cls == RM_FRAME_IPV6;
+	for (unsigned n = 0; n < MAX_EXT && f->fragment != 2 &&
+			     (v6 ? rm_ipv6_ext(f->proto) : f->proto == RM_IPPROTO_AH);
+	     n++) {
 		if (len < off + 2)
 			return;
-		uint32_t hl =
-		    f->proto == RM_IPPROTO_FRAGMENT ? IPV6_FRAG_LEN : (p[off + 1] + 1u) * 8;
+		uint32_t hl = f->proto == RM_IPPROTO_FRAGMENT ? IPV6_FRAG_LEN
+			      : f->proto == RM_IPPROTO_AH     ? (p[off + 1] + 2u) * 4
+							      : (p[off + 1] + 1u) * 8;
 		if (len < off + hl)
 			return;
 		if (f->proto == RM_IPPROTO_FRAGMENT) {
@@ -102,8 +109,6 @@ void rm_parse_ipv6_ext(const uint8_t *p, uint32_t len, struct rm_frame *f)
 		off += hl;
 		f->l4_off = (uint16_t)off;
 		f->l4_len = end - off;
-		if (f->fragment == 2) /* the rest is payload, not headers */
-			return;
 	}
 }
 

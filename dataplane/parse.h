@@ -43,12 +43,12 @@ struct rm_frame {
 	uint8_t reason;		  /* enum rm_malformed when malformed */
 	uint16_t l3_off;	  /* offset of the IP header */
 	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
-	/* For IP: the protocol (IPv6: the next header after the extension
-	 * headers followed, rm_parse_ipv6_ext), whether this is a fragment
-	 * (IPv4 by its header, IPv6 by a fragment header; 1: the first, with
-	 * the transport header; 2: a later one, whose payload is not a
-	 * transport header), where that protocol's header starts and how many
-	 * bytes of the packet the IP length says follow from there. */
+	/* For IP: the protocol past the extension headers followed
+	 * (rm_parse_ext: IPv4's authentication header, IPv6's), whether this
+	 * is a fragment (IPv4 by its header, IPv6 by a fragment header; 1:
+	 * the first, with the transport header; 2: a later one, whose payload
+	 * is not a transport header), where that protocol's header starts and
+	 * how many bytes of the packet the IP length says follow from there. */
 	uint8_t proto, fragment;
 	uint16_t l4_off;
 	uint32_t l4_len;
@@ -76,6 +76,37 @@ static inline bool rm_parse_version(const uint8_t *p, uint32_t len, uint32_t off
 	return false;
 }
 
+#define RM_IPPROTO_HOPOPTS  0  /* IPv6 extension headers: hop-by-hop options, */
+#define RM_IPPROTO_ROUTING  43 /* routing, */
+#define RM_IPPROTO_FRAGMENT 44 /* fragment, */
+#define RM_IPPROTO_AH	    51 /* IPsec authentication header (IPv4 too), */
+#define RM_IPPROTO_DSTOPTS  60 /* destination options */
+
+/* Whether IPv6 next header proto is an extension header that rm_parse_ext
+ * follows: one compare and a bit test, on every IPv6 frame. */
+static inline bool rm_ipv6_ext(uint8_t proto)
+{
+	const uint64_t ext = 1ull << RM_IPPROTO_HOPOPTS | 1ull << RM_IPPROTO_ROUTING |
+			     1ull << RM_IPPROTO_FRAGMENT | 1ull << RM_IPPROTO_AH |
+			     1ull << RM_IPPROTO_DSTOPTS;
+	return proto < 64 && (ext >> proto & 1);
+}
+
+/*
+ * IP frame f (parsed from the len bytes present at p), whose protocol is
+ * an extension header (IPv4: an authentication header; IPv6: any of
+ * rm_ipv6_ext's): past them to the header that follows (proto, l4_off and
+ * l4_len then say where it is).  An IPv6 fragment header marks the frame
+ * as IPv4's fragment bits do (fragment 1 or 2; an atomic fragment, offset
+ * 0 without more to follow, is none), and after a later fragment's the
+ * walk stops: its payload is not a header (nor is a later IPv4
+ * fragment's, which is not walked).  A header cut short by len, or
+ * running past the packet, or one more than the most followed (8), stops
+ * the walk at that header: the frame keeps its addresses, and no
+ * transport header or tunnel is found behind it.
+ */
+void rm_parse_ext(const uint8_t *p, uint32_t len, struct rm_frame *f);
+
 /* The IPv4 header at p + off, of a frame whose first len bytes are at p. */
 static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
 				    struct rm_frame *f)
@@ -101,38 +132,11 @@ static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t fra
 	f->l4_len = total - hl;
 	f->src = p + off + 12;
 	f->dst = p + off + 16;
+	if (__builtin_expect(f->proto == RM_IPPROTO_AH, 0) && f->fragment != 2)
+		rm_parse_ext(p, len, f);
 }
 
-#define RM_IPPROTO_HOPOPTS  0  /* IPv6 extension headers: hop-by-hop options, */
-#define RM_IPPROTO_ROUTING  43 /* routing, */
-#define RM_IPPROTO_FRAGMENT 44 /* fragment, */
-#define RM_IPPROTO_DSTOPTS  60 /* destination options */
-
-/* Whether IPv6 next header proto is an extension header that
- * rm_parse_ipv6_ext follows: one compare and a bit test, on every IPv6
- * frame. */
-static inline bool rm_ipv6_ext(uint8_t proto)
-{
-	const uint64_t ext = 1ull << RM_IPPROTO_HOPOPTS | 1ull << RM_IPPROTO_ROUTING |
-			     1ull << RM_IPPROTO_FRAGMENT | 1ull << RM_IPPROTO_DSTOPTS;
-	return proto < 64 && (ext >> proto & 1);
-}
-
-/*
- * IPv6 frame f (parsed from the len bytes present at p), whose next header
- * is an extension header: past hop-by-hop, routing and destination
- * options headers and a fragment header, to the header that follows them
- * (proto, l4_off and l4_len say where it is).  A fragment header marks
- * the frame as IPv4's fragment bits do (fragment 1 or 2; an atomic
- * fragment, offset 0 without more to follow, is none), and after a later
- * fragment's the walk stops: its payload is not a header.  A header cut
- * short by len, or running past the packet, or one more than the most
- * followed (8), stops the walk at that header: the frame keeps its
- * addresses, and no transport header or tunnel is found behind it.
- */
-void rm_parse_ipv6_ext(const uint8_t *p, uint32_t len, struct rm_frame *f);
-
-/* The IPv6 header at p + off, and its extension headers (rm_parse_ipv6_ext,
+/* The IPv6 header at p + off, and its extension headers (rm_parse_ext,
  * out of line: few frames have them). */
 static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t frame, uint32_t off,
 				    struct rm_frame *f)
@@ -153,7 +157,7 @@ static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t fra
 	f->src = p + off + 8;
 	f->dst = p + off + 24;
 	if (__builtin_expect(rm_ipv6_ext(f->proto), 0))
-		rm_parse_ipv6_ext(p, len, f);
+		rm_parse_ext(p, len, f);
 }
 
 /* rm_parse_frame past an EtherType that is not IP: tags, MPLS, or not IP. */
@@ -165,7 +169,8 @@ void rm_parse_frame_tagged(const uint8_t *p, uint32_t avail, uint32_t frame, str
  * present at p (the headers must lie within them), frame the length of
  * the whole frame (what the IP length fields are checked against).  Every
  * fragment counts (the header has both addresses); IPv4 options are
- * skipped by IHL, IPv6 extension headers followed (rm_parse_ipv6_ext).
+ * skipped by IHL, authentication and IPv6 extension headers followed
+ * (rm_parse_ext).
  * Untagged IP, what nearly every frame is, is parsed inline; the rest (a
  * loop GCC compiles badly when inlined) is not.
  */

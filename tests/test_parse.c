@@ -817,6 +817,80 @@ static void ipv6_fragments_as_ipv4(void **state)
 	assert_int_equal(r.src[15], 1);
 }
 
+/* An authentication header (RFC 4302) of words 4-byte words, next header
+ * next: its length field is words - 2. */
+static void ah(struct frame *f, uint8_t next, unsigned words)
+{
+	uint8_t h[2] = {next, (uint8_t)(words - 2)};
+	put(f, h, 2);
+	put(f, "\0\0\0\0\x01\0\0\0\0\x07", 10); /* reserved, SPI 256, sequence 7 */
+	for (unsigned k = 12; k < 4 * words; k++)
+		put(f, "\0", 1); /* the integrity check value */
+}
+
+/* IPsec's authentication header is followed, in IPv4 and in IPv6 (after
+ * other extension headers), to a tunnel or a transport header; one that
+ * runs past the packet, or a later IPv4 fragment's payload, is not. */
+static void authentication_header_followed(void **state)
+{
+	(void)state;
+	struct frame f;
+	struct rm_tunnels t;
+	/* GRE behind AH in IPv4: a 96-bit ICV, 24 bytes in all. */
+	eth(&f, 0x0800);
+	uint32_t out = ip4_open(&f, 51, 1);
+	ah(&f, 47, 6);
+	put(&f, "\x00\x00\x08\x00", 4);
+	inner4(&f);
+	ip4_close(&f, out);
+	struct rm_frame r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.kind[0], RM_TUN_GRE);
+	assert_int_equal(r.cls, RM_FRAME_IPV4);
+	assert_int_equal(r.src[3], 9);
+	/* 4in6 behind a destination options header and AH (IPv6's AH a
+	 * multiple of 8 bytes). */
+	eth(&f, 0x86dd);
+	out = ip6_open(&f, 60, 1);
+	put(&f, "\x33\0\x01\x04\0\0\0\0", 8);
+	ah(&f, 4, 8);
+	inner4(&f);
+	ip6_close(&f, out);
+	r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.kind[0], RM_TUN_4IN6);
+	assert_int_equal(r.src[3], 9);
+	/* UDP behind AH: its header where l4_off says, for flows and sFlow. */
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 51, 1);
+	ah(&f, 17, 6);
+	uint32_t u = udp_open(&f, 2055);
+	udp_close(&f, u);
+	ip4_close(&f, out);
+	r = parse(&f);
+	assert_int_equal(r.proto, 17);
+	assert_int_equal(r.l4_off, u);
+	assert_int_equal(r.l4_len, 8);
+	/* An AH longer than the packet: not followed, no tunnel. */
+	eth(&f, 0x0800);
+	out = ip4_open(&f, 51, 1);
+	ah(&f, 4, 6);
+	inner4(&f);
+	ip4_close(&f, out);
+	f.b[out + 21] = 20; /* 88 bytes */
+	r = decap(&f, f.n, &t);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(r.proto, 51);
+	assert_int_equal(r.l4_off, out + 20);
+	/* A later IPv4 fragment: its payload is not an AH. */
+	f.b[out + 21] = 4;
+	set16(&f, out + 6, 185);
+	r = decap(&f, f.n, &t);
+	assert_int_equal(r.fragment, 2);
+	assert_int_equal(r.proto, 51);
+	assert_int_equal(t.n, 0);
+}
+
 static const uint8_t *in_place(const void *frame, uint32_t off, uint32_t len, void *buf)
 {
 	const struct frame *f = frame;
@@ -871,6 +945,7 @@ int main(void)
 	    cmocka_unit_test(ipv6_extension_headers_before_tunnel),
 	    cmocka_unit_test(ipv6_fragments_as_ipv4),
 	    cmocka_unit_test(flow_fragments_either_family),
+	    cmocka_unit_test(authentication_header_followed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
