@@ -42,6 +42,7 @@ struct iface {
 	uint32_t snaplen; /* 0: none */
 	uint64_t units;	  /* timestamp units per second */
 	uint64_t ns_mul;  /* ns per unit when units divides 1e9, else 0 */
+	int64_t tsoffset; /* if_tsoffset: seconds added to every timestamp */
 };
 
 struct rm_capture {
@@ -66,6 +67,13 @@ static inline uint32_t u32(const struct rm_capture *c, const uint8_t *p)
 	uint32_t v;
 	memcpy(&v, p, 4);
 	return c->swapped ? rm_bswap32(v) : v;
+}
+
+static inline uint64_t u64(const struct rm_capture *c, const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return c->swapped ? rm_bswap64(v) : v;
 }
 
 static inline uint16_t u16(const struct rm_capture *c, const uint8_t *p)
@@ -268,6 +276,8 @@ static void add_iface(struct rm_capture *c, struct rm_cur body)
 			break;
 		if (code == 9 && olen >= 1)
 			set_resolution(i, v[0]);
+		if (code == 14 && olen >= 8) /* if_tsoffset, signed */
+			i->tsoffset = (int64_t)u64(c, v);
 	}
 }
 
@@ -440,23 +450,38 @@ static int next_pcap(struct rm_capture *c, struct rm_capture_frame *f, char *err
 	return 1;
 }
 
-/* A timestamp of an interface's units in nanoseconds. */
-static uint64_t ts_ns(const struct iface *i, uint64_t t)
+/* A timestamp of an interface's units, with the interface's if_tsoffset
+ * added, into *ns (nanoseconds since the epoch): -1 when that lies outside
+ * what 64 bits of them hold (before 1970, or after 2554).  In 128 bits:
+ * the offset is any signed 64-bit count of seconds. */
+static int ts_ns(const struct iface *i, uint64_t t, uint64_t *ns)
 {
-	if (i->ns_mul)
-		return t * i->ns_mul;
-	return t / i->units * 1000000000u + (t % i->units) * 1000000000u / i->units;
+	__int128 v = i->ns_mul ? (__int128)t * i->ns_mul
+			       : (__int128)(t / i->units) * 1000000000 +
+				     (__int128)((t % i->units) * 1000000000u / i->units);
+	v += (__int128)i->tsoffset * 1000000000;
+	if (v < 0 || v > (__int128)UINT64_MAX)
+		return -1;
+	*ns = (uint64_t)v;
+	return 0;
 }
 
-/* A frame of a packet block on interface id; -1 for an unknown interface. */
-static int ng_frame(struct rm_capture *c, uint32_t id, uint64_t t, const uint8_t *data,
+/* Why ng_frame refused a packet block. */
+enum { NG_NO_IFACE = -1, NG_BAD_TIME = -2 };
+
+/* A frame of a packet block on interface id at time t (its units), or
+ * without a time (ts NULL: a simple packet block, ts_ns 0); NG_NO_IFACE
+ * for an unknown interface, NG_BAD_TIME for a time out of range. */
+static int ng_frame(struct rm_capture *c, uint32_t id, const uint64_t *t, const uint8_t *data,
 		    uint32_t caplen, uint32_t len, struct rm_capture_frame *f)
 {
 	if (id >= c->n_ifs || id >= MAX_INTERFACES || c->ifs[id].bad)
-		return -1;
+		return NG_NO_IFACE;
 	const struct iface *i = &c->ifs[id];
-	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, i->linktype,
-				       ts_ns(i, t)};
+	uint64_t ns = 0;
+	if (t && ts_ns(i, *t, &ns))
+		return NG_BAD_TIME;
+	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, i->linktype, ns};
 	return 0;
 }
 
@@ -469,7 +494,7 @@ static int packet_block(struct rm_capture *c, struct rm_cur *body, const uint8_t
 	uint32_t caplen = u32(c, b + 12);
 	const uint8_t *data = rm_cur_take(body, caplen);
 	uint64_t t = (uint64_t)u32(c, b + 4) << 32 | u32(c, b + 8);
-	return data ? ng_frame(c, id, t, data, caplen, u32(c, b + 16), f) : -1;
+	return data ? ng_frame(c, id, &t, data, caplen, u32(c, b + 16), f) : NG_NO_IFACE;
 }
 
 static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, size_t errlen)
@@ -535,15 +560,18 @@ static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, 
 			return -1;
 		}
 		const uint8_t *b;
+		int rc = NG_NO_IFACE;
+		uint32_t id = 0;
 		switch (type) {
 		case PCAPNG_IDB:
 			add_iface(c, body);
 			continue;
 		case PCAPNG_EPB: /* interface id(4) */
 		case PCAPNG_PB:	 /* interface id(2), drops(2) */
-			if ((b = rm_cur_take(&body, 20)) &&
-			    packet_block(c, &body, b, type == PCAPNG_PB ? u16(c, b) : u32(c, b),
-					 f) == 0)
+			if (!(b = rm_cur_take(&body, 20)))
+				break;
+			id = type == PCAPNG_PB ? u16(c, b) : u32(c, b);
+			if ((rc = packet_block(c, &body, b, id, f)) == 0)
 				return 1;
 			break;
 		case PCAPNG_SPB:
@@ -557,17 +585,26 @@ static int next_ng(struct rm_capture *c, struct rm_capture_frame *f, char *err, 
 				uint32_t snap = c->n_ifs ? c->ifs[0].snaplen : 0;
 				caplen = len < caplen ? len : caplen;
 				caplen = snap && snap < caplen ? snap : caplen;
-				if (ng_frame(c, 0, 0, body.p, caplen, len, f) == 0)
+				if (ng_frame(c, 0, NULL, body.p, caplen, len, f) == 0)
 					return 1;
 			}
 			break;
 		default:
 			continue; /* name resolution, statistics, custom: not frames */
 		}
-		snprintf(err, errlen,
-			 "%s: malformed: packet block of type %u at byte %llu (its lengths, or "
-			 "an interface not described)",
-			 c->path, type, (unsigned long long)(start - c->base));
+		if (rc == NG_BAD_TIME) /* ng_frame checked id */
+			snprintf(err, errlen,
+				 "%s: malformed: packet block at byte %llu: its timestamp, with "
+				 "interface %u's if_tsoffset of %lld s, is before 1970 or after "
+				 "2554",
+				 c->path, (unsigned long long)(start - c->base), id,
+				 (long long)c->ifs[id].tsoffset);
+		else
+			snprintf(
+			    err, errlen,
+			    "%s: malformed: packet block of type %u at byte %llu (its lengths, or "
+			    "an interface not described)",
+			    c->path, type, (unsigned long long)(start - c->base));
 		c->done = 1;
 		return -1;
 	}

@@ -1,8 +1,8 @@
 /*
  * capture.h - capture files read in place (capture.c): classic pcap
  * (microsecond and nanosecond, both byte orders) and pcapng (several
- * interfaces, each with its link type and timestamp resolution, several
- * sections, either byte order), plain or gzip-compressed.
+ * interfaces, each with its link type, timestamp resolution and offset,
+ * several sections, either byte order), plain or gzip-compressed.
  *
  * A plain file is mapped; a compressed one is inflated into memory once,
  * at open.  Frames are handed out as pointers into that image, never
@@ -24,7 +24,7 @@ struct rm_capture_frame {
 	uint32_t caplen; /* bytes at data */
 	uint32_t len;	 /* on the wire (>= caplen) */
 	uint32_t linktype;
-	uint64_t ts_ns; /* capture time, nanoseconds since the epoch */
+	uint64_t ts_ns; /* capture time, ns since the epoch; 0 in a pcapng SPB */
 };
 
 struct rm_capture;

@@ -10,7 +10,8 @@ the net_pcap path on the same file, which tests/dataplane.py checks
 against the reference lookup.  The same frames as big-endian pcap,
 nanosecond pcap, pcapng, gzip (and zstd where the zstd tool is) give the
 same totals; a pcapng with three interfaces of two link types and three
-timestamp resolutions counts the other link type as linktype.N and puts
+timestamp resolutions (one with an if_tsoffset) counts the other link type
+as linktype.N and puts
 each frame in the capture-time interval its timestamp says; several files
 over several threads equal one file; a truncated file is named, counted
 and the rest reported (exit 1); a file that is not a capture exits 2.
@@ -79,10 +80,15 @@ def block(kind, body):
     return struct.pack('<II', kind, len(body) + 12) + body + struct.pack('<I', len(body) + 12)
 
 
-def idb(linktype, tsresol=None):
+def idb(linktype, tsresol=None, tsoffset=None):
+    """An interface; if_tsresol and if_tsoffset (seconds) when given."""
     opts = b''
     if tsresol is not None:
-        opts = struct.pack('<HHB3x', 9, 1, tsresol) + struct.pack('<HH', 0, 0)
+        opts += struct.pack('<HHB3x', 9, 1, tsresol)
+    if tsoffset is not None:
+        opts += struct.pack('<HHq', 14, 8, tsoffset)
+    if opts:
+        opts += struct.pack('<HH', 0, 0)
     return block(1, struct.pack('<HHI', linktype, 0, 0) + opts)
 
 
@@ -166,11 +172,12 @@ def format_cases(tmp, snap, pcaps, one):
 
 def pcapng_interfaces_case(tmp, snap, pcaps):
     """Three interfaces: Ethernet in nanoseconds, raw IP (101) in the
-    default microseconds, Ethernet in 2^-20 s.  Two groups of frames, 1.5 s
-    apart in capture time, each on both Ethernet interfaces."""
+    default microseconds, Ethernet in 2^-20 s whose timestamps are an hour
+    behind (if_tsoffset 3600).  Two groups of frames, 1.5 s apart in
+    capture time, each on both Ethernet interfaces."""
     frames = read_pcap(pcaps['v4-64'])[:400]
     t0 = 1700000000
-    blocks = [shb(), idb(1, 9), idb(101), idb(1, 0x80 | 20)]
+    blocks = [shb(), idb(1, 9), idb(101), idb(1, 0x80 | 20, 3600)]
     times = []
     for i, f in enumerate(frames):
         at = t0 + (0.25 if i < 200 else 1.75) + i * 1e-6  # seconds
@@ -178,7 +185,7 @@ def pcapng_interfaces_case(tmp, snap, pcaps):
         if i % 2:
             blocks.append(epb(0, int(round(at * 1e9)), f))
         else:
-            blocks.append(epb(2, int(round(at * (1 << 20))), f))
+            blocks.append(epb(2, int(round((at - 3600) * (1 << 20))), f))
         if i % 10 == 0:  # raw IP: the frame without its Ethernet header
             blocks.append(epb(1, int(round(at * 1e6)), f[14:]))
     path = os.path.join(tmp, 'ifaces.pcapng')
@@ -200,7 +207,8 @@ def pcapng_interfaces_case(tmp, snap, pcaps):
     want_iv = [(first + 1, 200), (times[-1], 200)]
     ok = len(recv) == 2 and all(
         abs(ts_of(a[0]) - b[0]) < 2e-3 and a[1] == b[1] for a, b in zip(recv, want_iv))
-    check('--interval 1 on capture time: each resolution read right, ts = interval end',
+    check('--interval 1 on capture time: each resolution and offset read right, '
+          'ts = interval end',
           ok, 'got %s, want %s' % (recv, want_iv))
 
 

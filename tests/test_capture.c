@@ -86,16 +86,23 @@ static void idb(struct image *m, uint16_t linktype, uint32_t snaplen)
 	block_close(m, at);
 }
 
-static void epb(struct image *m, uint32_t ts_low, const void *data, uint32_t caplen, uint32_t len)
+/* An enhanced packet block on interface id, at ts (the interface's units). */
+static void epb_on(struct image *m, uint32_t id, uint64_t ts, const void *data, uint32_t caplen,
+		   uint32_t len)
 {
 	uint32_t at = block_open(m, 6);
-	put32(m, 0);
-	put32(m, 0);
-	put32(m, ts_low);
+	put32(m, id);
+	put32(m, (uint32_t)(ts >> 32));
+	put32(m, (uint32_t)ts);
 	put32(m, caplen);
 	put32(m, len);
 	put(m, data, caplen);
 	block_close(m, at);
+}
+
+static void epb(struct image *m, uint32_t ts_low, const void *data, uint32_t caplen, uint32_t len)
+{
+	epb_on(m, 0, ts_low, data, caplen, len);
 }
 
 static void spb(struct image *m, const void *data, uint32_t caplen, uint32_t len)
@@ -182,6 +189,102 @@ static void pcapng_interface_cut_short(void **state)
 	rm_capture_close(c);
 }
 
+/* An Ethernet interface with if_tsresol tsresol (none when negative) and
+ * if_tsoffset seconds (none when 0). */
+static void idb_time(struct image *m, int tsresol, int64_t tsoffset)
+{
+	uint32_t at = block_open(m, 1);
+	put16(m, 1);
+	put16(m, 0);
+	put32(m, 0);
+	if (tsresol >= 0) {
+		put16(m, 9);
+		put16(m, 1);
+		put32(m, (uint32_t)tsresol); /* the byte, then padding */
+	}
+	if (tsoffset) {
+		put16(m, 14);
+		put16(m, 8);
+		put32(m, (uint32_t)(uint64_t)tsoffset);
+		put32(m, (uint32_t)((uint64_t)tsoffset >> 32));
+	}
+	put32(m, 0); /* opt_endofopt */
+	block_close(m, at);
+}
+
+/* The next frame's capture time, in nanoseconds. */
+static uint64_t next_ts(struct rm_capture *c)
+{
+	struct rm_capture_frame f;
+	char err[768] = "";
+	int rc = rm_capture_next(c, &f, err, sizeof(err));
+	if (rc != 1)
+		fail_msg("%d %s", rc, err);
+	return f.ts_ns;
+}
+
+/* if_tsoffset, seconds added to every timestamp of its interface: per
+ * interface, signed, in the interface's own resolution; a new section's
+ * interfaces start without it, and a simple packet block has no time. */
+static void pcapng_tsoffset(void **state)
+{
+	(void)state;
+	const uint64_t t0 = 1700000000;
+	struct image m = {0};
+	shb(&m);
+	idb_time(&m, -1, 3600);		  /* microseconds, an hour ahead */
+	idb_time(&m, 9, -60);		  /* nanoseconds, a minute back */
+	idb_time(&m, 0x80 | 10, 1000000); /* 2^-10 s */
+	idb_time(&m, -1, 0);
+	epb_on(&m, 0, t0 * 1000000 + 5, frame64, 60, 60);
+	epb_on(&m, 1, t0 * 1000000000 + 7, frame64, 60, 60);
+	epb_on(&m, 2, t0 * 1024 + 512, frame64, 60, 60);
+	epb_on(&m, 3, t0 * 1000000 + 5, frame64, 60, 60);
+	spb(&m, frame64, 60, 60);
+	shb(&m);
+	idb_time(&m, -1, 0);
+	epb_on(&m, 0, t0 * 1000000 + 5, frame64, 60, 60);
+	struct rm_capture *c = open_image(&m);
+	assert_int_equal(next_ts(c), (t0 + 3600) * 1000000000 + 5000);
+	assert_int_equal(next_ts(c), (t0 - 60) * 1000000000 + 7);
+	assert_int_equal(next_ts(c), (t0 + 1000000) * 1000000000 + 500000000);
+	assert_int_equal(next_ts(c), t0 * 1000000000 + 5000);
+	assert_int_equal(next_ts(c), 0);
+	assert_int_equal(next_ts(c), t0 * 1000000000 + 5000);
+	rm_capture_close(c);
+}
+
+/* An offset that takes a timestamp before 1970, or past what 64 bits of
+ * nanoseconds hold (2554), is a malformed block named in the error, not a
+ * time that wrapped around. */
+static void pcapng_tsoffset_out_of_range(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t offset;
+		uint64_t ts; /* microseconds */
+	} cases[] = {
+	    {-100, 50000000},
+	    {INT64_MAX, 0},
+	    {INT64_MIN, 1700000000000000},
+	    {1, 18446744073709551ull - 500000}, /* half a second before the end */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct image m = {0};
+		shb(&m);
+		idb_time(&m, -1, cases[i].offset);
+		epb_on(&m, 0, cases[i].ts, frame64, 60, 60);
+		struct rm_capture *c = open_image(&m);
+		struct rm_capture_frame f;
+		char err[768] = "", want[64];
+		assert_int_equal(rm_capture_next(c, &f, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "if_tsoffset of %lld s", (long long)cases[i].offset);
+		assert_non_null(strstr(err, want));
+		assert_non_null(strstr(err, "at byte 64"));
+		rm_capture_close(c);
+	}
+}
+
 /* A classic pcap header of link type field linktype (microseconds). */
 static void pcap_header(struct image *m, uint32_t linktype)
 {
@@ -260,6 +363,8 @@ int main(void)
 	    cmocka_unit_test(pcapng_interface_cut_short),
 	    cmocka_unit_test(pcap_linktype_with_fcs_bits),
 	    cmocka_unit_test(pcapng_simple_packet_snaplen),
+	    cmocka_unit_test(pcapng_tsoffset),
+	    cmocka_unit_test(pcapng_tsoffset_out_of_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
