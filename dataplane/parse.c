@@ -107,7 +107,7 @@ void rm_parse_ext(const uint8_t *p, uint32_t len, struct rm_frame *f)
 		}
 		f->proto = p[off];
 		off += hl;
-		f->l4_off = (uint16_t)off;
+		f->l4_off = off;
 		f->l4_len = end - off;
 	}
 }

@@ -38,21 +38,27 @@ enum rm_malformed {
 
 const char *rm_malformed_name(unsigned reason);
 
+/* The offsets are 32 bits: a frame may be longer than 64 KiB (a capture's
+ * snap length, a tunnel inside an IPv6 packet of 65,535 bytes behind tags
+ * or labels), and an inner header past 64 KiB lies there; the small fields
+ * first, so that it is still 32 bytes, passed by value in the hot loop. */
 struct rm_frame {
-	uint8_t cls;		  /* enum rm_frame_class */
-	uint8_t reason;		  /* enum rm_malformed when malformed */
-	uint16_t l3_off;	  /* offset of the IP header */
-	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
+	uint8_t cls;	/* enum rm_frame_class */
+	uint8_t reason; /* enum rm_malformed when malformed */
 	/* For IP: the protocol past the extension headers followed
 	 * (rm_parse_ext: IPv4's authentication header, IPv6's), whether this
 	 * is a fragment (IPv4 by its header, IPv6 by a fragment header; 1:
 	 * the first, with the transport header; 2: a later one, whose payload
-	 * is not a transport header), where that protocol's header starts and
-	 * how many bytes of the packet the IP length says follow from there. */
+	 * is not a transport header), where that protocol's header starts
+	 * (l4_off) and how many bytes of the packet the IP length says follow
+	 * from there. */
 	uint8_t proto, fragment;
-	uint16_t l4_off;
+	uint32_t l3_off;	  /* offset of the IP header */
+	const uint8_t *src, *dst; /* into the frame: 4 or 16 bytes */
+	uint32_t l4_off;
 	uint32_t l4_len;
 };
+_Static_assert(sizeof(struct rm_frame) == 32, "struct rm_frame grew");
 
 #define RM_ET_IPV4 0x0800
 #define RM_ET_IPV6 0x86dd
@@ -124,11 +130,11 @@ static inline void rm_parse_ipv4_at(const uint8_t *p, uint32_t len, uint32_t fra
 	if (total < hl || off + total > frame)
 		return rm_parse_bad(f, RM_BAD_IPV4_LENGTH);
 	f->cls = RM_FRAME_IPV4;
-	f->l3_off = (uint16_t)off;
+	f->l3_off = off;
 	f->proto = p[off + 9];
 	uint16_t frag = rm_get_be16(p + off + 6);
 	f->fragment = frag & 0x1fff ? 2 : frag & 0x2000 ? 1 : 0; /* later, first, none */
-	f->l4_off = (uint16_t)(off + hl);
+	f->l4_off = off + hl;
 	f->l4_len = total - hl;
 	f->src = p + off + 12;
 	f->dst = p + off + 16;
@@ -149,10 +155,10 @@ static inline void rm_parse_ipv6_at(const uint8_t *p, uint32_t len, uint32_t fra
 	if (off + 40 + payload > frame)
 		return rm_parse_bad(f, RM_BAD_IPV6_LENGTH);
 	f->cls = RM_FRAME_IPV6;
-	f->l3_off = (uint16_t)off;
+	f->l3_off = off;
 	f->proto = p[off + 6];
 	f->fragment = 0;
-	f->l4_off = (uint16_t)(off + 40);
+	f->l4_off = off + 40;
 	f->l4_len = payload;
 	f->src = p + off + 8;
 	f->dst = p + off + 24;

@@ -6,12 +6,13 @@
 #include "helpers.h"
 
 struct frame {
-	uint8_t b[512];
+	uint8_t b[1 << 17]; /* past 64 KiB: headers_past_64k */
 	uint32_t n;
 };
 
 static void put(struct frame *f, const void *p, uint32_t n)
 {
+	assert_true(f->n + n <= sizeof(f->b));
 	memcpy(f->b + f->n, p, n);
 	f->n += n;
 }
@@ -891,6 +892,47 @@ static void authentication_header_followed(void **state)
 	assert_int_equal(t.n, 0);
 }
 
+/* A frame longer than 64 KiB (a capture's snap length allows it) whose
+ * innermost header lies past 64 KiB: an IPv6 packet of 65,535 bytes of
+ * payload, GTP-U in it with extension headers filling all but the last 31
+ * bytes, an IPv4 packet there.  Its offsets are where it is, not 64 KiB
+ * short of it. */
+static void headers_past_64k(void **state)
+{
+	(void)state;
+	struct frame *f = malloc(sizeof(*f));
+	assert_non_null(f);
+	eth(f, 0x86dd);
+	uint32_t out = ip6_open(f, 17, 1), u = udp_open(f, 2152), gtp = f->n;
+	put(f, "\x34\xff\0\0\0\0\x12\x34\0\0\0\x85", 12); /* E, G-PDU; next: extension */
+	for (int k = 0; k <= 64; k++) {			  /* 64 of 1020 bytes, one of 204 */
+		uint8_t words = k < 64 ? 255 : 51, zero[1020] = {0};
+		put(f, &words, 1);
+		put(f, zero, words * 4u - 2);
+		put(f, k < 64 ? "\x85" : "\0", 1);
+	}
+	uint32_t in = ip4_open(f, 17, 9);
+	put(f, "\x9c\x40\x00\x35\x00\x0b\0\0\0\0\0", 11);
+	ip4_close(f, in);
+	set16(f, gtp + 2, f->n - gtp - 8);
+	udp_close(f, u);
+	ip6_close(f, out);
+	assert_int_equal(f->n, 14 + 40 + 65535);
+	assert_true(in > 65535);
+	struct rm_tunnels t;
+	struct rm_frame r = decap(f, f->n, &t);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.kind[0], RM_TUN_GTPU);
+	assert_int_equal(r.cls, RM_FRAME_IPV4);
+	assert_int_equal(r.l3_off, in);
+	assert_ptr_equal(r.src, f->b + in + 12);
+	assert_int_equal(r.src[3], 9);
+	assert_int_equal(r.l4_off, in + 20);
+	assert_int_equal(r.l4_len, 11);
+	assert_int_equal(r.proto, 17);
+	free(f);
+}
+
 static const uint8_t *in_place(const void *frame, uint32_t off, uint32_t len, void *buf)
 {
 	const struct frame *f = frame;
@@ -946,6 +988,7 @@ int main(void)
 	    cmocka_unit_test(ipv6_fragments_as_ipv4),
 	    cmocka_unit_test(flow_fragments_either_family),
 	    cmocka_unit_test(authentication_header_followed),
+	    cmocka_unit_test(headers_past_64k),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,11 @@
  * The first input byte says how much longer the frame was than the bytes
  * present (a truncated first segment, or a sampled header); the rest is
  * the frame, copied into a heap block of exactly its length.  Whatever the
- * parser answers must point inside those bytes.
+ * parser answers must point inside those bytes, and its offsets must say
+ * where: the addresses in the IP header at l3_off, the transport header
+ * at l4_off after it.  Frames may be longer than 64 KiB, as in a capture
+ * (the regression gtpu-inner-past-64k has its innermost header there);
+ * the fuzzing itself keeps to 4096 bytes (run.sh).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +21,12 @@ static void check(const struct rm_frame *f, const uint8_t *p, uint32_t n)
 {
 	if (f->cls != RM_FRAME_IPV4 && f->cls != RM_FRAME_IPV6)
 		return;
-	uint32_t alen = f->cls == RM_FRAME_IPV4 ? 4 : 16;
+	int v4 = f->cls == RM_FRAME_IPV4;
+	uint32_t alen = v4 ? 4 : 16;
 	if (f->src < p || f->dst < p || f->src + alen > p + n || f->dst + alen > p + n ||
 	    f->l4_off > n)
+		abort();
+	if (f->src != p + f->l3_off + (v4 ? 12 : 8) || f->l4_off < f->l3_off + (v4 ? 20 : 40))
 		abort();
 }
 
@@ -45,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1 || size > 65536)
+	if (size < 1 || size > (1u << 18))
 		return 0;
 	uint32_t n = (uint32_t)size - 1, frame = n + data[0];
 	uint8_t *p = malloc(n ? n : 1);
