@@ -453,12 +453,14 @@ static int next_pcap(struct rm_capture *c, struct rm_capture_frame *f, char *err
 /* A timestamp of an interface's units, with the interface's if_tsoffset
  * added, into *ns (nanoseconds since the epoch): -1 when that lies outside
  * what 64 bits of them hold (before 1970, or after 2554).  In 128 bits:
- * the offset is any signed 64-bit count of seconds. */
+ * the offset is any signed 64-bit count of seconds, and a fraction of a
+ * second in units finer than 1e-10 s (up to 2^63 a second) times 1e9 does
+ * not fit 64. */
 static int ts_ns(const struct iface *i, uint64_t t, uint64_t *ns)
 {
 	__int128 v = i->ns_mul ? (__int128)t * i->ns_mul
 			       : (__int128)(t / i->units) * 1000000000 +
-				     (__int128)((t % i->units) * 1000000000u / i->units);
+				     (__int128)(t % i->units) * 1000000000 / i->units;
 	v += (__int128)i->tsoffset * 1000000000;
 	if (v < 0 || v > (__int128)UINT64_MAX)
 		return -1;

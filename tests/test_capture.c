@@ -254,6 +254,27 @@ static void pcapng_tsoffset(void **state)
 	rm_capture_close(c);
 }
 
+/* Resolutions finer than 1e-10 s: the fraction of a second, in units,
+ * times 1e9 is past 64 bits, and was cut to them.  Picoseconds, 2^-40 s
+ * and 2^-63 s (what 64 bits of them reach lies in 1970). */
+static void pcapng_fine_resolution(void **state)
+{
+	(void)state;
+	struct image m = {0};
+	shb(&m);
+	idb_time(&m, 12, 0);
+	idb_time(&m, 0x80 | 40, 0);
+	idb_time(&m, 0x80 | 63, 0);
+	epb_on(&m, 0, 1500000000000ull + 250, frame64, 60, 60);	     /* 1.5 s and 250 ps */
+	epb_on(&m, 1, (3ull << 40) + (3ull << 38), frame64, 60, 60); /* 3.75 s */
+	epb_on(&m, 2, (1ull << 63) - 1, frame64, 60, 60);	     /* all but 2^-63 s of 1 s */
+	struct rm_capture *c = open_image(&m);
+	assert_int_equal(next_ts(c), 1500000000);
+	assert_int_equal(next_ts(c), 3750000000);
+	assert_int_equal(next_ts(c), 999999999);
+	rm_capture_close(c);
+}
+
 /* An offset that takes a timestamp before 1970, or past what 64 bits of
  * nanoseconds hold (2554), is a malformed block named in the error, not a
  * time that wrapped around. */
@@ -365,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(pcapng_simple_packet_snaplen),
 	    cmocka_unit_test(pcapng_tsoffset),
 	    cmocka_unit_test(pcapng_tsoffset_out_of_range),
+	    cmocka_unit_test(pcapng_fine_resolution),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
