@@ -21,7 +21,8 @@
  * NAT64: lookup/transition.h) are checked in the counting loop, one flag
  * per IPv6 id, and attributed out of line.  A snapshot with a located
  * layer (gen.h: view->located) is counted by a loop of its own, one more
- * bulk lookup per family and one more count per address; the default
+ * bulk lookup for IPv4 (IPv6's one walk answers both ids: lookup.h
+ * rm_loc_pair) and one more count per address; the default
  * --tunnels mode has an instance of its own for it (the callers'
  * process_outer_located, attribute_outer_located), the others test for it
  * once per burst.  Without the layer the default runs the loop it always
@@ -289,7 +290,8 @@ static inline void rm_burst_take_layers(const struct rm_flow_config *flows,
  * scopes to, their bytes into *bytes, and each transition address into
  * via_count[how].  With the located layer (located, the caller's
  * constant; g->located bound) each address's located id is looked up in
- * bulk beside its attribution and counted by it into loc[RM_SRC] and
+ * bulk beside its attribution (for IPv6 in the same walk) and counted by
+ * it into loc[RM_SRC] and
  * loc[RM_DST]; inlined by force, so that the instance without the layer
  * carries none of it. */
 static inline __attribute__((always_inline)) void
@@ -304,10 +306,12 @@ rm_burst_count_queued(const struct rm_gen_view *g, const struct rm_count_to *to,
 		if (located)
 			rm_lookup4_bulk(&g->located, b->a4, b->loc4, 2 * n4);
 	}
-	if (n6) {
+	if (n6 && located) {
+		/* Pair ids, split into both answers. */
+		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
+		rm_loc_pair_split(g->pair6, b->id6, b->loc6, 2 * n6);
+	} else if (n6) {
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
-		if (located)
-			rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
 	}
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t len = b->len4[k];
@@ -397,12 +401,14 @@ static inline void rm_burst_flow_records(const struct rm_gen_view *g, struct rm_
 	const bool located = g->located.v4 != NULL;
 	if (b->n4)
 		rm_lookup4_bulk(&g->lookup, b->a4, id4, 2 * b->n4);
-	if (b->n6)
-		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
 	if (located && b->n4)
 		rm_lookup4_bulk(&g->located, b->a4, loc4, 2 * b->n4);
-	if (located && b->n6)
+	if (located && b->n6) {
 		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, loc6, 2 * b->n6);
+		rm_loc_pair_split(g->pair6, id6, loc6, 2 * b->n6);
+	} else if (b->n6) {
+		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
+	}
 	const struct rm_count_to to = rm_count_to(c, g->rir_of);
 	for (uint32_t k = 0; k < b->n6; k++)
 		if (rm_unlikely(rm_burst_via_maybe(g->via.maybe, &id6[2 * k])))

@@ -90,12 +90,14 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 	    .rir_of = g->rep.rir_of, .counters = g->counters, .ends = &g->ends};
 	/* RM_SIMD_BEST always binds: scalar variants run on any CPU. */
 	rm_lookup_bind(&g->view.lookup, g->snap, RM_SIMD_BEST);
-	if (g->geo.loc)
+	if (g->geo.loc) {
 		g->view.located = (struct rm_lookup){.db = db,
 						     .dir24 = &g->geo.dir24.t,
 						     .trie6 = &g->geo.trie6.t,
 						     .v4 = g->geo.v4,
 						     .v6 = g->geo.v6};
+		g->view.pair6 = g->geo.pair6;
+	}
 	/* --nat64's prefixes (or the well-known ones), then the snapshot's. */
 	if (transition)
 		g->transition = *transition;

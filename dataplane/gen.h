@@ -28,9 +28,12 @@ struct rm_gen_view {
 	const struct rm_ipfix_ends *ends; /* each id's enrichment, encoded for export */
 	struct rm_via_map via;		  /* the ids a transition address can have */
 	/* The located layer's tables (lookup.h rm_geo_lookup) as a lookup of
-	 * their own: located ids, not attribution ids.  v4 NULL: the
-	 * snapshot has no layer, and bursts count as they did without. */
+	 * their own: IPv4 answers located ids, IPv6 pair ids (both answers
+	 * in one walk), which pair6 splits into attribution and located ids
+	 * (rm_loc_pair_split).  v4 NULL: the snapshot has no layer, and
+	 * bursts count as they did without. */
 	struct rm_lookup located;
+	const struct rm_loc_pair *pair6;
 };
 
 struct rm_gen {

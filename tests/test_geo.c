@@ -5,7 +5,9 @@
  * rm_ref_origin for the origin), on a snapshot of the bundled registry
  * files and Debian's location.db: every boundary of either range list and
  * its neighbour, and a million random addresses of each family, through
- * every SIMD level this CPU has.
+ * every SIMD level this CPU has; and IPv6's pair walk (both ids in one
+ * walk) against the references, the registry's trie and its own simple
+ * walk, in bursts of every size.
  */
 #include <inttypes.h>
 #include <time.h>
@@ -75,20 +77,58 @@ static void check_v4(const struct rm_db *db, const struct rm_geo_lookup *g, cons
 	free(ids);
 }
 
-static void check_v6(const struct rm_db *db, const struct rm_geo_lookup *g, uint8_t (*a)[16],
-		     uint32_t n, uint64_t *origins)
+/* IPv6: the located ids against the references, and the pair walk's
+ * (rm_geo_lookup6_pair_bulk) both answers: its attribution ids must be
+ * the reference's and the registry trie's (reg, walked one address at a
+ * time), its located ids rm_geo_lookup6_bulk's. */
+static void check_v6(const struct rm_db *db, const struct rm_geo_lookup *g,
+		     const struct rm_trie6 *reg, uint8_t (*a)[16], uint32_t n, uint64_t *origins)
 {
-	uint32_t *ids = malloc(n * sizeof(*ids));
+	uint32_t *ids = malloc(n * sizeof(*ids)), *attr = malloc(n * sizeof(*attr)),
+		 *loc = malloc(n * sizeof(*loc));
 	rm_geo_lookup6_bulk(g, (const uint8_t(*)[16])a, ids, n);
+	rm_geo_lookup6_pair_bulk(g, (const uint8_t(*)[16])a, attr, loc, n);
 	for (uint32_t i = 0; i < n; i++) {
 		rm_u128 v = rm_v6_from_bytes(a[i]);
-		uint32_t geo = rm_ref_geo6(db, v), attr = rm_ref_lookup6(db, v);
-		if (located_is(db, g, ids[i], geo, attr))
+		uint32_t geo = rm_ref_geo6(db, v), want = rm_ref_lookup6(db, v);
+		if (located_is(db, g, ids[i], geo, want))
 			fail_msg("IPv6 lookup %u: located id %u, reference geo %u attribution %u",
-				 i, ids[i], geo, attr);
+				 i, ids[i], geo, want);
+		if (attr[i] != want || rm_trie6_lookup1(reg, a[i]) != want || loc[i] != ids[i])
+			fail_msg("IPv6 lookup %u: pair walk says attribution %u located id %u, "
+				 "reference attribution %u, located id %u",
+				 i, attr[i], loc[i], want, ids[i]);
 		origins[g->loc[ids[i]].origin]++;
 	}
 	free(ids);
+	free(attr);
+	free(loc);
+}
+
+/* The pair walk in bursts of every size from 1 to 2 x 64 + 3 (the bulk
+ * walks go by groups of 8 and batches of 64: every tail and split), each
+ * answer against the simple walk of the pair trie (rm_trie6_lookup1) split
+ * by hand; and every pair names ids in bounds. */
+static void pair_batches(const struct rm_db *db, const struct rm_geo_lookup *g, uint8_t (*a)[16],
+			 uint32_t n)
+{
+	for (uint32_t p = 0; p < g->n_pair6; p++)
+		if (g->pair6[p].attr >= db->n_attrs || g->pair6[p].loc >= g->n_loc)
+			fail_msg("pair %u: attribution %u of %u, located id %u of %u", p,
+				 g->pair6[p].attr, db->n_attrs, g->pair6[p].loc, g->n_loc);
+	uint32_t attr[131], loc[131];
+	for (uint32_t size = 1; size <= 131; size++)
+		for (uint32_t at = 0; at + size <= n; at += size * 97) {
+			rm_geo_lookup6_pair_bulk(g, (const uint8_t(*)[16])a + at, attr, loc, size);
+			for (uint32_t i = 0; i < size; i++) {
+				uint32_t p = rm_trie6_lookup1(&g->trie6.t, a[at + i]);
+				if (p >= g->n_pair6 || attr[i] != g->pair6[p].attr ||
+				    loc[i] != g->pair6[p].loc)
+					fail_msg("burst of %u at %u, lane %u: %u/%u, simple walk "
+						 "pair %u",
+						 size, at, i, attr[i], loc[i], p);
+			}
+		}
 }
 
 static void fast_equals_reference(void **state)
@@ -129,6 +169,10 @@ static void fast_equals_reference(void **state)
 			v = (v >> 3) | ((rm_u128)1 << 125);
 		rm_v6_to_bytes(v, a6[k++]);
 	}
+	struct rm_trie6_owned reg;
+	char why[256];
+	if (rm_trie6_build(db, &reg, why, sizeof(why)))
+		fail_msg("%s", why);
 	for (int level = RM_SIMD_SCALAR; level <= RM_SIMD_BEST; level++) {
 		struct rm_geo_lookup g;
 		char err[256];
@@ -141,13 +185,15 @@ static void fast_equals_reference(void **state)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("# level %d: %u located ids, tables built in %.0f ms, IPv4 %u-byte entries "
-		       "%u groups, IPv6 %.1f MiB\n",
+		       "%u groups, IPv6 %.1f MiB, %u pairs\n",
 		       level, g.n_loc,
 		       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-		       g.dir24.t.width, g.dir24.t.n_groups, rm_trie6_bytes(&g.trie6.t) / 1048576.0);
+		       g.dir24.t.width, g.dir24.t.n_groups, rm_trie6_bytes(&g.trie6.t) / 1048576.0,
+		       g.n_pair6);
 		uint64_t origins[RM_ORIGIN_COUNT] = {0};
 		check_v4(db, &g, a4, n4, origins);
-		check_v6(db, &g, a6, n6, origins);
+		check_v6(db, &g, &reg.t, a6, n6, origins);
+		pair_batches(db, &g, a6, n6);
 		/* The afrinic extended file's holders and location.db's ASes
 		 * meet: each origin occurs, or the check above proved little. */
 		printf("# origins: unknown %" PRIu64 ", holder %" PRIu64 ", other %" PRIu64 "\n",
@@ -156,6 +202,7 @@ static void fast_equals_reference(void **state)
 		assert_true(origins[RM_ORIGIN_HOLDER] > 100 && origins[RM_ORIGIN_OTHER] > 100);
 		rm_geo_lookup_free(&g);
 	}
+	rm_trie6_free(&reg);
 	free(a4);
 	free(a6);
 	built_free(r);
