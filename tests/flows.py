@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import tap
@@ -141,7 +142,16 @@ class Capture:
         raise RuntimeError('tcpdump did not start: ' + open(self.err).read())
 
     def stop(self):
-        time.sleep(0.3)  # the last datagrams cross lo
+        # The last datagrams cross lo and are written (-U: each as it is
+        # read): the file has not grown for 0.3 s.
+        last, since = -1, time.time()
+        for _ in range(600):
+            size = os.path.getsize(self.out) if os.path.exists(self.out) else 0
+            if size != last:
+                last, since = size, time.time()
+            elif time.time() - since >= 0.3:
+                break
+            time.sleep(0.05)
         self.p.send_signal(signal.SIGINT)
         self.p.wait(timeout=30)
         err = open(self.err).read()
@@ -353,7 +363,8 @@ def flood_frames(port, n=100000):
 
 
 class Live:
-    """rirmeter on the veth's receiving end until stop()."""
+    """rirmeter on the veth's receiving end until stop(); its stderr read
+    as it comes."""
 
     def __init__(self, veth, tmp, name, opts):
         self.js = os.path.join(tmp, name + '.jsonl')
@@ -362,11 +373,28 @@ class Live:
             [RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev',
                                 'net_pcap0,rx_iface=%s' % veth.rx, '--'] + opts +
             ['--json', self.js, '--prom', self.prom, '--interval', '1', '--top', '100000',
-             '--quiet'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.err, self.cond = [], threading.Condition()
+        self.reader = threading.Thread(target=self.read_err, daemon=True)
+        self.reader.start()
         for _ in range(600):  # an interval written: the workers are polling
             if os.path.exists(self.js) and os.path.getsize(self.js) > 0:
                 break
             time.sleep(0.05)
+
+    def read_err(self):
+        for line in self.p.stderr:
+            with self.cond:
+                self.err.append(line)
+                self.cond.notify_all()
+
+    def said(self, what, count=1, timeout=60):
+        """Wait until count lines of stderr have what in them, or timeout
+        seconds."""
+        end = time.time() + timeout
+        with self.cond:
+            while sum(what in l for l in self.err) < count and time.time() < end:
+                self.cond.wait(end - time.time())
 
     def received(self):
         n = 0
@@ -393,8 +421,9 @@ class Live:
     def stop(self):
         self.settle()
         self.p.send_signal(signal.SIGINT)
-        out, err = self.p.communicate(timeout=60)
-        return self.p.returncode, err
+        self.p.wait(timeout=60)
+        self.reader.join(timeout=10)
+        return self.p.returncode, ''.join(self.err)
 
 
 def flood_cases(tmp, snap, captures, items4, items6, v9_records):
@@ -477,13 +506,17 @@ def flood_cases(tmp, snap, captures, items4, items6, v9_records):
         with open(allow, 'w') as f:
             f.write('192.0.2.0/24\n127.0.0.0/8  # softflowd\n')
         live.p.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+        live.said('--flows-allow reloaded')  # the new list is in use
+        # Frames sent right after a swap were lost (the worker's first
+        # passes over the new generation are long: 48 ms): a second more.
+        time.sleep(1)
         veth.send(real, pace=0.0005)
         live.settle(1.0)
         with open(allow, 'w') as f:
             f.write('127.0.0.0/8\n127.0.0.1/8\n')
         live.p.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+        live.said('--flows-allow reload refused')
+        time.sleep(1)  # as above: the snapshot was swapped too
         veth.send(real[:1])  # the old list still allows it
         rc, err = live.stop()
         rows = totals_of(live.js)[0]
@@ -553,6 +586,18 @@ def as_received(r):
                         not k.startswith(('pie.', 'tcpflags.'))))
 
 
+def udp_queue(port):
+    """Bytes waiting to be read on the UDP socket bound to 127.0.0.1:port
+    (/proc/net/udp), or None while none is bound there."""
+    want = '%08X:%04X' % (struct.unpack('=I', socket.inet_aton('127.0.0.1'))[0], port)
+    with open('/proc/net/udp') as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == want:
+                return int(fields[4].split(':')[1], 16)
+    return None
+
+
 def nfcapd_flows(tmp, name, pcap):
     """Debian's nfcapd receives the datagrams of pcap on loopback; returns
     nfdump's summary (dict) and its flows as lines (times, addresses, ports,
@@ -563,12 +608,18 @@ def nfcapd_flows(tmp, name, pcap):
     d = subprocess.Popen(['nfcapd', '-w', nf, '-p', str(nport), '-b', '127.0.0.1',
                           '-B', '8000000'], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    time.sleep(1)
+    for _ in range(600):  # bound, its buffer set: what is sent now waits there
+        if udp_queue(nport) is not None:
+            break
+        time.sleep(0.05)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for payload in udp_payloads(pcap):
         sock.sendto(payload, ('127.0.0.1', nport))
         time.sleep(0.0005)
-    time.sleep(0.5)
+    for _ in range(600):  # every datagram read by nfcapd (or it is gone)
+        if not udp_queue(nport):
+            break
+        time.sleep(0.05)
     d.send_signal(signal.SIGTERM)
     d.wait(timeout=30)
     info = run(['nfdump', '-R', nf, '-I']).stdout
