@@ -7,8 +7,9 @@
  *
  * A caller parses each frame with rm_burst_take, which queues the two
  * addresses of an IP frame (or decodes a flow export datagram) and counts
- * everything else; then rm_burst_count looks the queued addresses up, one
- * bulk lookup per family, and adds packets and bytes per attribution id.
+ * everything else (without flow ports a plain frame, parse.h's
+ * rm_parse_plain, is queued straight from where its addresses are); then rm_burst_count looks the
+ * queued addresses up, one bulk lookup per family, and adds packets and bytes per attribution id.
  * Where a frame's bytes are is the caller's: a flow datagram that is not
  * contiguous in the buffer rm_burst_take was given is fetched through the
  * caller's read function.
@@ -180,22 +181,35 @@ static __attribute__((noinline, unused)) void rm_burst_count_tunnels(struct rm_c
 	rm_burst_decapsulate(c, p, avail, len, &f, &inner);
 }
 
-/* Queue the addresses of IPv4 frame f (of len bytes) into b. */
-static inline void rm_burst_queue4(struct rm_burst *b, uint32_t *n4, const struct rm_frame *f,
-				   uint32_t len)
+/* Queue the addresses of an IPv4 frame of len bytes, its source at src
+ * and its destination right after (as in the header), into b. */
+static inline void rm_burst_queue4_at(struct rm_burst *b, uint32_t *n4, const uint8_t *src,
+				      uint32_t len)
 {
-	b->a4[2 * *n4] = rm_get_be32(f->src);
-	b->a4[2 * *n4 + 1] = rm_get_be32(f->dst);
+	b->a4[2 * *n4] = rm_get_be32(src);
+	b->a4[2 * *n4 + 1] = rm_get_be32(src + 4);
 	b->len4[(*n4)++] = len;
 }
 
 /* The same for IPv6. */
+static inline void rm_burst_queue6_at(struct rm_burst *b, uint32_t *n6, const uint8_t *src,
+				      uint32_t len)
+{
+	memcpy(b->a6[2 * *n6], src, 32);
+	b->len6[(*n6)++] = len;
+}
+
+/* The same from IP frame f (its addresses are adjacent in the header). */
+static inline void rm_burst_queue4(struct rm_burst *b, uint32_t *n4, const struct rm_frame *f,
+				   uint32_t len)
+{
+	rm_burst_queue4_at(b, n4, f->src, len);
+}
+
 static inline void rm_burst_queue6(struct rm_burst *b, uint32_t *n6, const struct rm_frame *f,
 				   uint32_t len)
 {
-	/* Source and destination are adjacent in the header, as here. */
-	memcpy(b->a6[2 * *n6], f->src, 32);
-	b->len6[(*n6)++] = len;
+	rm_burst_queue6_at(b, n6, f->src, len);
 }
 
 /* Either, by the class of IP frame f. */
@@ -233,6 +247,15 @@ static inline void rm_burst_take(const struct rm_flow_config *flows, struct rm_f
 				 uint32_t avail, uint32_t len, rm_burst_read_fn read,
 				 const void *frame)
 {
+	/* Without flow ports a plain frame needs nothing of the parse but
+	 * its addresses, whose place rm_parse_plain knows. */
+	if (!flows) {
+		int plain = rm_parse_plain(p, avail, len);
+		if (plain == 6)
+			return rm_burst_queue6_at(q->b, &q->n6, p + RM_PLAIN6_SRC, len);
+		if (plain == 4)
+			return rm_burst_queue4_at(q->b, &q->n4, p + RM_PLAIN4_SRC, len);
+	}
 	struct rm_frame f;
 	rm_parse_frame(p, avail, len, &f);
 	switch (f.cls) {

@@ -13,6 +13,12 @@
  * rm_parse_may_tunnel, inline and a few compares, tells whether an IP
  * frame may carry one; only then does rm_parse_tunnels, out of line, go
  * through the encapsulations to the innermost IP header.
+ *
+ * A caller that needs only the addresses (no flow ports) asks
+ * rm_parse_plain first: the untagged IP frame without options, extension
+ * headers or a tunnel, decided from one 8-byte load and the protocol,
+ * without filling a struct rm_frame; anything else it leaves to
+ * rm_parse_frame.
  */
 #ifndef RM_PARSE_H
 #define RM_PARSE_H
@@ -279,5 +285,70 @@ static inline bool rm_parse_may_tunnel(const struct rm_frame *f, const uint8_t *
  */
 void rm_parse_tunnels(const uint8_t *p, uint32_t avail, const struct rm_frame *outer,
 		      struct rm_frame *inner, struct rm_tunnels *t);
+
+/* ------------------------------------------------------------------ */
+/* Plain frames                                                        */
+
+/* Where a plain frame's source address is (the destination follows). */
+#define RM_PLAIN4_SRC (14 + 12)
+#define RM_PLAIN6_SRC (14 + 8)
+
+/* Protocols after which a plain frame is not plain: IPv4's
+ * authentication header and IPv6's extension headers (rm_ipv6_ext's),
+ * and the tunnels rm_parse_may_tunnel names by protocol.  UDP is decided
+ * by its port, apart; protocols 64 and above are never plain. */
+#define RM_PLAIN_NOT                                                                               \
+	(1ull << RM_IPPROTO_HOPOPTS | 1ull << RM_IPPROTO_ROUTING | 1ull << RM_IPPROTO_FRAGMENT |   \
+	 1ull << RM_IPPROTO_AH | 1ull << RM_IPPROTO_DSTOPTS | 1ull << RM_IPPROTO_IPIP |            \
+	 1ull << RM_IPPROTO_IPV6 | 1ull << RM_IPPROTO_GRE)
+
+/* Whether transport protocol proto, whose header starts at p + l4 (p
+ * holding avail bytes, at least l4 + 4), makes a frame plain: no
+ * extension header to follow and no tunnel to look for (the port test of
+ * rm_parse_may_tunnel, on the port's high byte). */
+static inline bool rm_plain_proto(const uint8_t *p, uint32_t l4, uint8_t proto)
+{
+	if (proto == RM_IPPROTO_UDP)
+		return (unsigned)(p[l4 + 2] - (RM_UDP_PORT_GTPU >> 8)) >
+		       (RM_UDP_PORT_GENEVE >> 8) - (RM_UDP_PORT_GTPU >> 8);
+	return proto < 64 && !(RM_PLAIN_NOT >> proto & 1);
+}
+
+/*
+ * Whether the frame at p (avail bytes present, frame in all) is plain, and
+ * of which family: 6 for untagged IPv6 without extension headers, 4 for
+ * untagged IPv4 without options, whose length field fits the frame and
+ * whose protocol rm_plain_proto passes; 0 for any other frame.  A plain
+ * frame is what rm_parse_frame would parse into an IP frame with its
+ * addresses at RM_PLAIN4_SRC or RM_PLAIN6_SRC and on which
+ * rm_parse_may_tunnel would say no, decided from one 8-byte load of the
+ * EtherType and the IP header's first fields, the length and the
+ * protocol; it says nothing of fragments (IPv4's fields are not read), so
+ * only a caller that has no use for them (no flow ports) may take it for
+ * the parse.  A frame it turns away is not wrong, only not decided here:
+ * rm_parse_frame then decides it, as it decides the plain ones.
+ */
+static inline int rm_parse_plain(const uint8_t *p, uint32_t avail, uint32_t frame)
+{
+	if (avail < 14 + 20 + 4) /* IPv4's header and the ports */
+		return 0;
+	/* The EtherType, then the version and IPv4's header length or
+	 * IPv6's traffic class, flow label and payload length. */
+	uint64_t w = rm_get_be64(p + 12);
+	if (w >> 44 == ((uint64_t)RM_ET_IPV6 << 4 | 6)) {
+		uint32_t payload = (uint16_t)w;
+		if (avail < 14 + 40 + 4 || 14 + 40 + payload > frame ||
+		    !rm_plain_proto(p, 14 + 40, p[14 + 6]))
+			return 0;
+		return 6;
+	}
+	if (w >> 40 == ((uint64_t)RM_ET_IPV4 << 8 | 0x45)) { /* version 4, 20-byte header */
+		uint32_t total = (uint16_t)(w >> 16);
+		if (total < 20 || 14 + total > frame || !rm_plain_proto(p, 14 + 20, p[14 + 9]))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
 
 #endif

@@ -973,6 +973,96 @@ static void flow_fragments_either_family(void **state)
 	}
 }
 
+/*
+ * rm_parse_plain against the parse, over frames of every kind it turns on:
+ * either family, tagged or not, IPv4 with options, protocols that are
+ * extension headers, tunnels or neither, UDP to tunnel ports and to
+ * others (one, 0x0900, sharing their high bytes' range), a length field
+ * past the frame, and every cut of the bytes present.  Whatever it calls
+ * plain, the parse must make an IP frame of that family with the
+ * addresses where it says, which rm_parse_may_tunnel turns away; and the
+ * untagged, whole frames of TCP, ICMPv6 and UDP to ordinary ports must
+ * be plain (the worker's fast way).
+ */
+/* One frame of plain_frames_as_parsed: its checks at every cut; how many
+ * cuts rm_parse_plain took. */
+static unsigned plain_case(int v6, int tagged, int opts, uint8_t proto, uint16_t port, int longer)
+{
+	static struct frame f;
+	eth(&f, v6 ? 0x86dd : 0x0800);
+	if (tagged)
+		tag(&f, 0x8100, v6 ? 0x86dd : 0x0800);
+	uint32_t at = v6 ? ip6_open(&f, proto, 1) : ip4_open(&f, proto, 1);
+	if (opts) {
+		f.b[at] = 0x46;
+		put(&f, "\x01\x01\x01\x00", 4);
+	}
+	uint32_t u = udp_open(&f, port);
+	put(&f, "payload!", 8);
+	udp_close(&f, u);
+	if (v6)
+		ip6_close(&f, at);
+	else
+		ip4_close(&f, at);
+	while (f.n < 60)
+		put(&f, "\0", 1); /* Ethernet padding */
+	if (longer)		  /* the length field says one byte more than the frame has */
+		set16(&f, at + (v6 ? 4 : 2), f.n - at + 1 - (v6 ? 40 : 0));
+	uint32_t hl = v6 ? 40 : 20 + 4 * (uint32_t)opts;
+	bool ordinary = proto == 6 || proto == 58 || (proto == 17 && (port == 53 || port == 443));
+	unsigned taken = 0;
+	for (uint32_t avail = 0; avail <= f.n; avail++) {
+		int plain = rm_parse_plain(f.b, avail, f.n);
+		if (!tagged && !opts && !longer && avail == f.n && ordinary)
+			assert_int_equal(plain, v6 ? 6 : 4);
+		if (!plain)
+			continue;
+		taken++;
+		struct rm_frame r = {0};
+		rm_parse_frame(f.b, avail, f.n, &r);
+		assert_int_equal(plain, v6 ? 6 : 4);
+		assert_int_equal(r.cls, v6 ? RM_FRAME_IPV6 : RM_FRAME_IPV4);
+		assert_ptr_equal(r.src, f.b + (v6 ? RM_PLAIN6_SRC : RM_PLAIN4_SRC));
+		assert_ptr_equal(r.dst, r.src + (v6 ? 16 : 4));
+		assert_int_equal(r.l4_off, 14 + hl);
+		assert_false(rm_parse_may_tunnel(&r, f.b, avail));
+	}
+	return taken;
+}
+
+/*
+ * rm_parse_plain against the parse, over frames of every kind it turns on:
+ * either family, tagged or not, IPv4 with options, protocols that are
+ * extension headers, tunnels or neither, UDP to tunnel ports and to
+ * others (one, 0x0900, sharing their high bytes' range), a length field
+ * past the frame, and every cut of the bytes present.  Whatever it calls
+ * plain, the parse must make an IP frame of that family with the
+ * addresses where it says, which rm_parse_may_tunnel turns away; and the
+ * untagged, whole frames of TCP, ICMPv6 and UDP to ordinary ports must
+ * be plain (the worker's fast way).
+ */
+static void plain_frames_as_parsed(void **state)
+{
+	(void)state;
+	static const uint8_t protos[] = {0, 4, 6, 17, 41, 43, 44, 47, 50, 51, 58, 60, 132, 255};
+	static const uint16_t ports[] = {53, 443, 2152, 0x0900, 4789, 6081};
+	const unsigned n_ports = sizeof(ports) / sizeof(ports[0]);
+	unsigned taken = 0;
+	/* Every combination, counted through: family, tag, options (IPv4),
+	 * protocol, port, length. */
+	for (unsigned i = 0; i < 2 * 2 * 2 * sizeof(protos) * n_ports * 2; i++) {
+		unsigned x = i;
+		int longer = x % 2;
+		uint16_t port = ports[(x /= 2) % n_ports];
+		uint8_t proto = protos[(x /= n_ports) % sizeof(protos)];
+		int opts = (x /= sizeof(protos)) % 2, tagged = (x /= 2) % 2, v6 = (x / 2) % 2;
+		if (v6 && opts)
+			continue;
+		taken += plain_case(v6, tagged, opts, proto, port, longer);
+	}
+	assert_true(taken > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,6 +1079,7 @@ int main(void)
 	    cmocka_unit_test(flow_fragments_either_family),
 	    cmocka_unit_test(authentication_header_followed),
 	    cmocka_unit_test(headers_past_64k),
+	    cmocka_unit_test(plain_frames_as_parsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

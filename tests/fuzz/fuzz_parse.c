@@ -10,7 +10,8 @@
  * where: the addresses in the IP header at l3_off, the transport header
  * at l4_off after it.  Frames may be longer than 64 KiB, as in a capture
  * (the regression gtpu-inner-past-64k has its innermost header there);
- * the fuzzing itself keeps to 4096 bytes (run.sh).
+ * the fuzzing itself keeps to 4096 bytes (run.sh).  What rm_parse_plain
+ * (the worker's fast way) calls plain, the parse must parse the same.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,22 @@ static void tunnels(const struct rm_frame *f, const uint8_t *p, uint32_t n)
 			abort();
 }
 
+/* What rm_parse_plain calls plain, the parse must agree with: an IP frame
+ * of that family, its addresses where rm_parse_plain says, no tunnel to
+ * look for. */
+static void plain(const struct rm_frame *f, const uint8_t *p, uint32_t n, uint32_t frame)
+{
+	int fam = rm_parse_plain(p, n, frame);
+	if (!fam)
+		return;
+	if (fam != (f->cls == RM_FRAME_IPV4   ? 4
+		    : f->cls == RM_FRAME_IPV6 ? 6
+					      : -1) ||
+	    f->src != p + (fam == 4 ? RM_PLAIN4_SRC : RM_PLAIN6_SRC) ||
+	    rm_parse_may_tunnel(f, p, n))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -62,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rm_frame f;
 	rm_parse_frame(p, n, frame, &f);
 	check(&f, p, n);
+	plain(&f, p, n, frame);
 	tunnels(&f, p, n);
 	rm_parse_ip(p, n, frame, &f);
 	check(&f, p, n);
