@@ -235,6 +235,22 @@ static inline void rm_burst_not_attributed(struct rm_counters *c, const struct r
 	}
 }
 
+/* Queue the addresses of the frame at p (avail bytes present, len in all)
+ * into b when it is plain (parse.h's rm_parse_plain) and return true;
+ * false, and nothing queued, for any other frame.  Only for a caller
+ * without flow ports: a plain frame needs nothing of the parse but its
+ * addresses, whose place rm_parse_plain knows. */
+static inline bool rm_burst_take_plain(struct rm_burst *b, uint32_t *n4, uint32_t *n6,
+				       const uint8_t *p, uint32_t avail, uint32_t len)
+{
+	int plain = rm_parse_plain(p, avail, len);
+	if (plain == 6)
+		rm_burst_queue6_at(b, n6, p + RM_PLAIN6_SRC, len);
+	else if (plain == 4)
+		rm_burst_queue4_at(b, n4, p + RM_PLAIN4_SRC, len);
+	return plain != 0;
+}
+
 /*
  * Classify one frame (its first avail bytes at p, len in all) and queue
  * its addresses in q, or count it as not attributable: --tunnels outer.
@@ -247,15 +263,8 @@ static inline void rm_burst_take(const struct rm_flow_config *flows, struct rm_f
 				 uint32_t avail, uint32_t len, rm_burst_read_fn read,
 				 const void *frame)
 {
-	/* Without flow ports a plain frame needs nothing of the parse but
-	 * its addresses, whose place rm_parse_plain knows. */
-	if (!flows) {
-		int plain = rm_parse_plain(p, avail, len);
-		if (plain == 6)
-			return rm_burst_queue6_at(q->b, &q->n6, p + RM_PLAIN6_SRC, len);
-		if (plain == 4)
-			return rm_burst_queue4_at(q->b, &q->n4, p + RM_PLAIN4_SRC, len);
-	}
+	if (!flows && rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len))
+		return;
 	struct rm_frame f;
 	rm_parse_frame(p, avail, len, &f);
 	switch (f.cls) {
@@ -286,6 +295,12 @@ static inline void rm_burst_take_layers(const struct rm_flow_config *flows,
 					uint32_t len, rm_burst_read_fn read, const void *frame,
 					const enum rm_tunnel_mode mode)
 {
+	/* A plain frame carries no tunnel: it is its own innermost packet. */
+	if (!flows && rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len)) {
+		if (mode == RM_TUNNELS_BOTH)
+			rm_burst_take_plain(q->inner, &q->in4, &q->in6, p, avail, len);
+		return;
+	}
 	struct rm_frame f, inner;
 	rm_parse_frame(p, avail, len, &f);
 	if (f.cls > RM_FRAME_IPV6) {
