@@ -5,7 +5,8 @@
  *    end date, then serial order of the command line) is used; the others
  *    are marked superseded and a notice names both.  A file with records
  *    missing (stats.c: a truncated download) is used only when no
- *    complete file of its registry is given.
+ *    complete file of its registry is given; newer than the one used, it
+ *    is marked as set aside for that (RM_RECORDS_MISSING), not superseded.
  * 2. Holder names and NIRs are resolved, one per holder (names.c, which
  *    also reads the RPSL dumps: rpsl.c).
  * 3. Overlaps are audited: within one file they are data errors naming
@@ -82,8 +83,11 @@ static void mark_superseded(struct rl_build *b)
 			if (in->kind != RM_IN_STATS || in->rir != (uint32_t)rir ||
 			    i == (uint32_t)best)
 				continue;
-			in->superseded = 1;
-			if (newer_input(in, i, &db.inputs[best], (uint32_t)best))
+			/* Newer than the file used, it was set aside for its
+			 * missing records; rirdb info says which. */
+			int newer = newer_input(in, i, &db.inputs[best], (uint32_t)best);
+			in->unused = newer ? RM_RECORDS_MISSING : RM_SUPERSEDED;
+			if (newer)
 				rl_notice(
 				    b, input_name(b, i), 0,
 				    "not used: records are missing (truncated?); the older "
@@ -427,8 +431,7 @@ static int resolve_family(struct rl_build *b, unsigned family)
 		const struct rl_claim *c = &b->claims[i];
 		if (c->family != family)
 			continue;
-		if (c->layer == RL_LAYER_DELEGATED &&
-		    rm_model_input_at(b->model, c->input)->superseded)
+		if (c->layer == RL_LAYER_DELEGATED && rm_model_input_at(b->model, c->input)->unused)
 			continue;
 		int k = c->layer == RL_LAYER_LABEL ? OV_LABEL
 			: c->layer == RL_LAYER_NIR ? OV_NIR

@@ -32,6 +32,12 @@ static const char *const kind_names[RM_IN_KIND_COUNT] = {
     "location",	   "nicbr",	   "nir-ids",	  "mmdb",
 };
 
+static const char *const unused_names[RM_UNUSED_COUNT] = {
+    "",
+    "superseded",
+    "set aside: records missing",
+};
+
 static const char *const nir_names[RM_NIR_COUNT] = {
     "", "jpnic", "krnic", "cnnic", "twnic", "idnic", "vnnic", "irinn", "nicbr",
 };
@@ -53,6 +59,11 @@ const char *rm_status_name(unsigned status)
 const char *rm_input_kind_name(unsigned kind)
 {
 	return kind < RM_IN_KIND_COUNT ? kind_names[kind] : "invalid";
+}
+
+const char *rm_input_unused_name(unsigned unused)
+{
+	return unused < RM_UNUSED_COUNT ? unused_names[unused] : "invalid";
 }
 
 const char *rm_nir_name(unsigned nir)
@@ -463,7 +474,8 @@ int rm_db_check(const struct rm_db *db, char *err, size_t errlen)
 	for (uint32_t i = 0; i < db->n_inputs; i++) {
 		const struct rm_input *in = &db->inputs[i];
 		if (!check_string(db, in->name) || !check_string(db, in->serial) ||
-		    in->kind >= RM_IN_KIND_COUNT || in->rir >= RM_RIR_COUNT)
+		    in->kind >= RM_IN_KIND_COUNT || in->rir >= RM_RIR_COUNT ||
+		    in->unused >= RM_UNUSED_COUNT)
 			return fail(err, errlen, "bad input record", i);
 	}
 	for (uint32_t i = 0; i < db->n_blocks; i++) {

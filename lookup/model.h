@@ -129,6 +129,20 @@ enum rm_input_kind {
 	RM_IN_KIND_COUNT
 };
 
+/*
+ * Whether an input's records are used, and if not why (rm_input.unused):
+ * only a statistics file is ever left unused, when another file of its
+ * registry is used instead (loaders/merge.c).
+ */
+enum rm_input_unused {
+	RM_USED,
+	RM_SUPERSEDED,	    /* a newer file of its registry is used */
+	RM_RECORDS_MISSING, /* fewer records than its header or summaries count
+			     * (a truncated download?): an older complete file of
+			     * its registry is used */
+	RM_UNUSED_COUNT
+};
+
 struct rm_input {
 	uint32_t name;	     /* string offset: file name as given */
 	uint32_t serial;     /* string offset: header serial, stats files only */
@@ -137,7 +151,7 @@ struct rm_input {
 	uint32_t start_date; /* YYYYMMDD or 0 */
 	uint32_t end_date;   /* YYYYMMDD or 0 */
 	uint32_t records;    /* records read */
-	uint32_t superseded; /* 1 when another file of its registry is used instead */
+	uint32_t unused;     /* enum rm_input_unused: why its records are not used */
 };
 
 /*
@@ -214,6 +228,9 @@ struct rm_db {
 const char *rm_rir_name(unsigned rir);
 const char *rm_status_name(unsigned status);
 const char *rm_input_kind_name(unsigned kind);
+/* Why an input is not used (enum rm_input_unused), as rirdb info says it:
+ * "" for a used one. */
+const char *rm_input_unused_name(unsigned unused);
 const char *rm_nir_name(unsigned nir);		 /* "" for RM_NIR_NONE */
 const char *rm_name_source_name(unsigned src);	 /* "" for RM_NAME_NONE */
 int rm_nir_from_name(const char *s, size_t len); /* -1 when not a NIR */

@@ -243,7 +243,11 @@ int rirdb_info(int argc, char **argv)
 		printf(" ");
 		printf("%8u  ", in->records);
 		rm_put_text(stdout, rm_str(db, in->name));
-		printf("%s\n", in->superseded ? " (superseded)" : "");
+		/* Why a file's records are not used: superseded by a newer
+		 * one, or set aside for an older complete one. */
+		if (in->unused)
+			printf(" (%s)", rm_input_unused_name(in->unused));
+		printf("\n");
 	}
 	struct tally t[RM_RIR_COUNT];
 	tally_db(db, t);

@@ -223,6 +223,14 @@ EOT
 check "info lists inputs with serials" grep -q 'stats .*ripencc .*1404165599 .*delegated-ripencc-20140630' "$tmp/info"
 check "info marks the superseded file" grep -q 'delegated-afrinic-20140630 (superseded)' "$tmp/info"
 check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/info"
+# A newer file cut short (its header counts more records than it has) is
+# set aside for the complete older one, and info says why, not "superseded".
+{ sed -n '1s/|20140627|/|20140727|/p' "$data/rir/delegated-lacnic-20140627"; sed -n '2,100p' "$data/rir/delegated-lacnic-20140627"; } >"$tmp/lacnic-cut"
+"$rirdb" build -q -o "$tmp/cut.snap" "$data/rir/delegated-lacnic-20140627" "$tmp/lacnic-cut" 2>"$tmp/e"
+"$rirdb" info -d "$tmp/cut.snap" >"$tmp/cut.info"
+check "info says a newer file cut short was set aside, and why" \
+	grep -q 'lacnic-cut (set aside: records missing)$' "$tmp/cut.info"
+check "info leaves the complete file used unmarked" grep -q 'delegated-lacnic-20140627$' "$tmp/cut.info"
 # A NAT64 address inside a label within the operator's prefix is taken as
 # the IPv4 it carries by scan (the dataplane's path) as by lookup.
 printf 'prefix,label\n2a00:1000:64:c100::/64,lab\n' >"$tmp/nat64-labels.csv"

@@ -179,7 +179,7 @@ static void newest_file_of_a_registry_replaces_older(void **state)
 	assert_cc(&r->db, "41.0.0.1", "ZA");
 	/* What only the older file had is gone, not silently kept. */
 	assert_string_equal(rir_of(&r->db, "41.0.1.1"), "unknown");
-	assert_true(r->db.inputs[1].superseded);
+	assert_int_equal(r->db.inputs[1].unused, RM_SUPERSEDED);
 	built_free(r);
 }
 
@@ -202,8 +202,12 @@ static void truncated_newer_file_keeps_the_complete_one(void **state)
 				"not 20230323)"));
 	assert_false(diag_has(r, "superseded by"));
 	assert_cc(&r->db, "41.0.1.1", "NG");
-	assert_true(r->db.inputs[0].superseded);
-	assert_false(r->db.inputs[1].superseded);
+	/* Set aside for its missing records, which rirdb info says: not
+	 * superseded, since it is the newer file. */
+	assert_int_equal(r->db.inputs[0].unused, RM_RECORDS_MISSING);
+	assert_string_equal(rm_input_unused_name(r->db.inputs[0].unused),
+			    "set aside: records missing");
+	assert_int_equal(r->db.inputs[1].unused, RM_USED);
 	built_free(r);
 	/* The header's count alone says so too. */
 	r = build_texts(0, "new",
@@ -238,6 +242,7 @@ static void truncated_newer_file_keeps_the_complete_one(void **state)
 	assert_non_null(r->m);
 	assert_true(diag_has(r, "old: superseded by the newer afrinic file new"));
 	assert_cc(&r->db, "41.0.0.1", "ZA");
+	assert_int_equal(r->db.inputs[1].unused, RM_SUPERSEDED);
 	built_free(r);
 }
 

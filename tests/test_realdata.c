@@ -99,7 +99,7 @@ static void hand_checked_answers(void **state)
 				 holder_of(db, want[i].q), want[i].rir, want[i].cc, want[i].status,
 				 want[i].holder);
 	}
-	assert_true(real->db.inputs[1].superseded); /* AFRINIC 2014 */
+	assert_int_equal(real->db.inputs[1].unused, RM_SUPERSEDED); /* AFRINIC 2014 */
 	assert_int_equal(real->counts.errors, 0);
 }
 

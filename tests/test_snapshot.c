@@ -242,6 +242,13 @@ static void hostile_contents_with_valid_checksum(void **state)
 	reseal(b, len);
 	expect_refused(b, len, "a 'local:' holder outside a label's block");
 
+	/* Why an input is not used is one of the reasons rirdb info names. */
+	memcpy(b, orig, len);
+	uint32_t unused = RM_UNUSED_COUNT;
+	memcpy(section(b, 4 /* inputs */, &count) + offsetof(struct rm_input, unused), &unused, 4);
+	reseal(b, len);
+	expect_refused(b, len, "bad input record");
+
 	memcpy(b, orig, len);
 	str = section(b, 1, &count);
 	str[count - 1] = 'x'; /* the pool no longer ends in NUL */
