@@ -75,9 +75,19 @@ static int parse_date(struct rl_span s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The header line (n fields f): 0 when it is accepted, its serial, dates
+ * and registry then set on the file's input record; -1 with the reason
+ * reported when it is refused, the record then marked so (rirdb info
+ * says "refused at its header") and holding nothing from the line: the
+ * file is given up on, and dates it claimed would read as the dates of
+ * a file that was used.
+ */
 static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, unsigned line)
 {
 	struct rm_input *in = rm_model_input_at(sf->b->model, sf->input);
+	uint32_t start_date, end_date;
+	in->unused = RM_REFUSED_HEADER; /* until the header is accepted */
 	/* The format's header has seven fields; the UTC offset is not used
 	 * here, but a header without it is not the format's (a cut line, or
 	 * another format), and the fields before it cannot be trusted. */
@@ -105,27 +115,30 @@ static int parse_header(struct stats_file *sf, struct rl_span *f, unsigned n, un
 		return -1;
 	}
 	sf->header_rir = rir >= RM_RIR_AFRINIC ? rir : -1;
-	in->serial = rl_intern(sf->b, f[2].s, f[2].len);
 	if (rl_parse_u64(f[3], &sf->header_records)) {
 		rl_error(sf->b, sf->name, line, "header record count '%.*s' is not a number",
 			 (int)f[3].len, f[3].s);
 		return -1;
 	}
-	if (parse_date(f[4], &in->start_date) || parse_date(f[5], &in->end_date)) {
+	if (parse_date(f[4], &start_date) || parse_date(f[5], &end_date)) {
 		rl_error(sf->b, sf->name, line, "header dates '%.*s', '%.*s' are not YYYYMMDD",
 			 (int)f[4].len, f[4].s, (int)f[5].len, f[5].s);
 		return -1;
 	}
 	/* The file covers startdate to enddate; the other way round one of
 	 * them is wrong, and the end date ranks the file (merge.c). */
-	if (in->start_date && in->end_date && in->end_date < in->start_date) {
+	if (start_date && end_date && end_date < start_date) {
 		rl_error(sf->b, sf->name, line, "header end date %u is before its start date %u",
-			 in->end_date, in->start_date);
+			 end_date, start_date);
 		return -1;
 	}
 	/* Only a file read past its header is one of its registry's files: a
 	 * file given up on must not supersede a good one (merge.c). */
 	in->rir = sf->header_rir >= 0 ? (uint32_t)sf->header_rir : RM_RIR_UNKNOWN;
+	in->serial = rl_intern(sf->b, f[2].s, f[2].len);
+	in->start_date = start_date;
+	in->end_date = end_date;
+	in->unused = RM_USED;
 	return 0;
 }
 

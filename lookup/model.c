@@ -36,6 +36,7 @@ static const char *const unused_names[RM_UNUSED_COUNT] = {
     "",
     "superseded",
     "set aside: records missing",
+    "refused at its header",
 };
 
 static const char *const nir_names[RM_NIR_COUNT] = {

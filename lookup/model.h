@@ -132,7 +132,8 @@ enum rm_input_kind {
 /*
  * Whether an input's records are used, and if not why (rm_input.unused):
  * only a statistics file is ever left unused, when another file of its
- * registry is used instead (loaders/merge.c).
+ * registry is used instead (loaders/merge.c) or when its header was
+ * refused (loaders/stats.c; a lenient build goes on without it).
  */
 enum rm_input_unused {
 	RM_USED,
@@ -140,6 +141,8 @@ enum rm_input_unused {
 	RM_RECORDS_MISSING, /* fewer records than its header or summaries count
 			     * (a truncated download?): an older complete file of
 			     * its registry is used */
+	RM_REFUSED_HEADER,  /* its header was refused: nothing of it read, and
+			     * its record holds no registry, serial or dates */
 	RM_UNUSED_COUNT
 };
 

@@ -235,7 +235,9 @@ int rirdb_info(int argc, char **argv)
 		/* The serial is the file's own text: shown escaped (output.h). */
 		rm_text_escape(serial, sizeof(serial), rm_str(db, in->serial));
 		printf("  %-14s %-9s %-12s ", rm_input_kind_name(in->kind),
-		       in->kind == RM_IN_STATS ? rm_rir_name(in->rir) : "-",
+		       in->kind == RM_IN_STATS && in->unused != RM_REFUSED_HEADER
+			   ? rm_rir_name(in->rir)
+			   : "-",
 		       *serial ? serial : "-");
 		print_date(in->start_date);
 		printf(" ");
@@ -244,7 +246,8 @@ int rirdb_info(int argc, char **argv)
 		printf("%8u  ", in->records);
 		rm_put_text(stdout, rm_str(db, in->name));
 		/* Why a file's records are not used: superseded by a newer
-		 * one, or set aside for an older complete one. */
+		 * one, set aside for an older complete one, or its header
+		 * refused (a lenient build: then no dates are claimed). */
 		if (in->unused)
 			printf(" (%s)", rm_input_unused_name(in->unused));
 		printf("\n");

@@ -231,6 +231,13 @@ check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/inf
 check "info says a newer file cut short was set aside, and why" \
 	grep -q 'lacnic-cut (set aside: records missing)$' "$tmp/cut.info"
 check "info leaves the complete file used unmarked" grep -q 'delegated-lacnic-20140627$' "$tmp/cut.info"
+# A file refused at its header (a lenient build goes on without it) is
+# listed as refused, with none of the header's serial and dates.
+printf '2|lacnic|20140729|1|19870101|20140231|-0300\n' >"$tmp/lacnic-bad"
+"$rirdb" build -q --lenient -o "$tmp/bad-hdr.snap" "$data/rir/delegated-lacnic-20140627" "$tmp/lacnic-bad" 2>"$tmp/e"
+"$rirdb" info -d "$tmp/bad-hdr.snap" >"$tmp/bad-hdr.info"
+check "info lists a file refused at its header as such, claiming none of its dates" \
+	grep -qE '^  stats +- +- +- +- +0  .*lacnic-bad \(refused at its header\)$' "$tmp/bad-hdr.info"
 # A NAT64 address inside a label within the operator's prefix is taken as
 # the IPv4 it carries by scan (the dataplane's path) as by lookup.
 printf 'prefix,label\n2a00:1000:64:c100::/64,lab\n' >"$tmp/nat64-labels.csv"

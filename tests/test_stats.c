@@ -252,6 +252,41 @@ static void bad_header_supersedes_nothing(void **state)
 	built_free(r);
 }
 
+/* A file refused at its header claims nothing from it in its input
+ * record, which rirdb info shows: no serial, no dates, no registry, and
+ * marked as refused, however far into the header the refusal came. */
+static void refused_header_claims_no_dates(void **state)
+{
+	(void)state;
+	static const char *const headers[] = {
+	    "2|ripencc|1404165599|x|19830705|20140630|+0200\n", /* record count */
+	    "2|ripencc|1404165599|1|19830705|20140631|+0200\n", /* end date */
+	    "2|ripencc|1404165599|1|20140630|19830705|+0200\n", /* end before start */
+	    "2|ripencc|1404165599|1|19830705|20140630\n",	/* six fields */
+	    "2|ripe|1404165599|1|19830705|20140630|+0200\n",	/* registry */
+	};
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		struct built *r =
+		    build_texts(1, "good", HDR "ripencc|DE|ipv4|10.0.0.0|256||allocated\n",
+				"refused", headers[i], NULL);
+		assert_non_null(r->m);
+		assert_int_equal(r->counts.errors, 1);
+		const struct rm_input *in = &r->db.inputs[1];
+		assert_int_equal(in->unused, RM_REFUSED_HEADER);
+		assert_string_equal(rm_input_unused_name(in->unused), "refused at its header");
+		assert_int_equal(in->start_date, 0);
+		assert_int_equal(in->end_date, 0);
+		assert_string_equal(rm_str(&r->db, in->serial), "");
+		assert_int_equal(in->rir, RM_RIR_UNKNOWN);
+		assert_int_equal(in->records, 0);
+		/* The accepted header's are kept. */
+		assert_int_equal(r->db.inputs[0].unused, RM_USED);
+		assert_int_equal(r->db.inputs[0].end_date, 20140630);
+		assert_string_equal(rm_str(&r->db, r->db.inputs[0].serial), "1404165599");
+		built_free(r);
+	}
+}
+
 static void overlap_within_a_file(void **state)
 {
 	(void)state;
@@ -324,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(header_dates),
 	    cmocka_unit_test(header_registry),
 	    cmocka_unit_test(bad_header_supersedes_nothing),
+	    cmocka_unit_test(refused_header_claims_no_dates),
 	    cmocka_unit_test(overlap_within_a_file),
 	    cmocka_unit_test(repeated_line_bounded),
 	    cmocka_unit_test(unknown_format_and_binary),
