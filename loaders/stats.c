@@ -12,7 +12,8 @@
  * Each record becomes one claim in the delegated layer, ranked later by
  * the file's end date.  Summary and header counts are checked against the
  * records actually read, and a mismatch is reported, since it usually
- * means a truncated download.
+ * means a truncated download; a summary's notice tells record lines that
+ * are missing from lines only skipped for an error.
  */
 #include <string.h>
 
@@ -323,6 +324,39 @@ static int records_missing(const struct stats_file *sf)
 	return 0;
 }
 
+/*
+ * Report a summary of type t that disagrees with the records read, saying
+ * why: lines missing (a truncated download?), or only lines skipped for an
+ * error (each reported already; they are there, so nothing is missing), or
+ * more records than the summary counts.  A skipped line of no known type
+ * may have been one of type t.
+ */
+static void check_summary(const struct stats_file *sf, int t, unsigned line)
+{
+	unsigned long long said = sf->summary[t], read = sf->seen[t];
+	unsigned long long lines = sf->typed[t] + sf->untyped, skipped = lines - read;
+	if (said == read)
+		return;
+	if (said > lines && !skipped)
+		rl_notice(sf->b, sf->name, line,
+			  "summary says %llu %s records, the file has %llu (truncated?)", said,
+			  type_names[t], read);
+	else if (said > lines)
+		rl_notice(sf->b, sf->name, line,
+			  "summary says %llu %s records, the file has %llu and lines skipped for "
+			  "errors (%llu): %llu are missing (truncated?)",
+			  said, type_names[t], read, skipped, said - lines);
+	else if (said > read)
+		rl_notice(sf->b, sf->name, line,
+			  "summary says %llu %s records, the file has %llu; the other %llu are "
+			  "among the lines skipped for errors (%llu), not missing",
+			  said, type_names[t], read, said - read, skipped);
+	else
+		rl_notice(sf->b, sf->name, line,
+			  "summary says %llu %s records, the file has %llu, more than it counts",
+			  said, type_names[t], read);
+}
+
 /* Report counts that disagree with the records read, and mark a file
  * with records missing as incomplete: merge.c then keeps a complete
  * older file of its registry rather than let this one supersede it. */
@@ -331,11 +365,8 @@ static void check_counts(struct stats_file *sf, unsigned line)
 	uint64_t total = 0;
 	for (int t = 0; t < T_COUNT; t++) {
 		total += sf->seen[t];
-		if (sf->have_summary[t] && sf->summary[t] != sf->seen[t])
-			rl_notice(sf->b, sf->name, line,
-				  "summary says %llu %s records, the file has %llu (truncated?)",
-				  (unsigned long long)sf->summary[t], type_names[t],
-				  (unsigned long long)sf->seen[t]);
+		if (sf->have_summary[t])
+			check_summary(sf, t, line);
 	}
 	rm_model_input_at(sf->b->model, sf->input)->records = (uint32_t)total;
 	/* The header count is checked only when the file has no errors: skipped

@@ -90,6 +90,48 @@ static void summary_mismatch_is_reported(void **state)
 	built_free(r);
 }
 
+/* A summary's count that differs from the records read says why: lines
+ * missing (truncated?), lines only skipped for errors (there, so not
+ * missing: a line of no known type may be of any), or more records than
+ * it counts; "truncated?" only for the first. */
+static void summary_mismatch_says_why(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *summary, *records, *want;
+		int missing;
+	} cases[] = {
+	    {"2", "ripencc|de|ipv4|10.0.1.0|256|20100101|allocated\n",
+	     "s:4: summary says 2 ipv4 records, the file has 1; the other 1 are among the lines "
+	     "skipped for errors (1), not missing",
+	     0},
+	    {"2", "ripencc|DE|ipv9|10.0.1.0|256|20100101|allocated\n",
+	     "s:4: summary says 2 ipv4 records, the file has 1; the other 1 are among the lines "
+	     "skipped for errors (1), not missing",
+	     0},
+	    {"4", "ripencc|de|ipv4|10.0.1.0|256|20100101|allocated\n",
+	     "s:4: summary says 4 ipv4 records, the file has 1 and lines skipped for errors (1): "
+	     "2 are missing (truncated?)",
+	     1},
+	    {"1", "ripencc|DE|ipv4|10.0.1.0|256|20100101|allocated\n",
+	     "s:4: summary says 1 ipv4 records, the file has 2, more than it counts", 0},
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "2|ripencc|1|0|19830705|20140630|+0200\n"
+			 "ripencc|*|ipv4|*|%s|summary\n"
+			 "ripencc|DE|ipv4|10.0.0.0|256|20100101|allocated\n%s",
+			 cases[i].summary, cases[i].records);
+		struct built *r = build_texts(1, "s", text, NULL);
+		assert_non_null(r->m);
+		if (!diag_has(r, cases[i].want))
+			fail_msg("want '%s', got '%s'", cases[i].want, r->diag);
+		assert_int_equal(diag_has(r, "truncated?"), cases[i].missing);
+		built_free(r);
+	}
+}
+
 static const struct {
 	const char *record;
 	const char *reason;
@@ -354,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(standard_file),
 	    cmocka_unit_test(extended_and_quirks),
 	    cmocka_unit_test(summary_mismatch_is_reported),
+	    cmocka_unit_test(summary_mismatch_says_why),
 	    cmocka_unit_test(every_malformed_field),
 	    cmocka_unit_test(bad_header),
 	    cmocka_unit_test(header_dates),
