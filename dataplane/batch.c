@@ -14,7 +14,9 @@
  * waits until no chunk is in flight, writes the interval from the summed
  * counters (every frame before the end counted, none after), and goes on.
  * So each line's ts is the capture time of its interval's end, and a
- * capture from last month lines up with when its traffic happened.
+ * capture from last month lines up with when its traffic happened.  A
+ * frame without a time of its own (capture.h: a pcapng simple packet
+ * block) falls in the interval of the last time before it.
  *
  * Flow export (--flows) is read by one thread: templates are learned per
  * exporter, in the order the datagrams came, as RSS keeps one exporter on
@@ -59,7 +61,7 @@ struct batch {
 	int have_held, boundary_due;
 	uint64_t interval_ns, start_ns, end_ns; /* the open interval [start, end) */
 	uint64_t first_ns, last_ns;		/* capture time seen */
-	int have_ts;
+	int have_ts, saw_untimed;
 	struct linktype lt[MAX_LINKTYPE];
 	unsigned n_lt;
 	uint64_t lt_other; /* frames of link types beyond MAX_LINKTYPE */
@@ -208,18 +210,28 @@ static unsigned grab(struct batch *b, struct rm_capture_frame *out, unsigned max
 			} else if (!next_frame(b, &f)) {
 				break;
 			}
-			if (!b->have_ts) {
-				b->have_ts = 1;
-				b->first_ns = b->start_ns = f.ts_ns;
-				b->end_ns = f.ts_ns + b->interval_ns;
+			/* A frame without a time (a pcapng simple packet block before
+			 * any packet with one in its file) takes the latest time of
+			 * the run; before any, it opens no interval (in 1970) and is
+			 * counted in the first one, which the next frame with a time
+			 * opens. */
+			if (f.untimed) {
+				f.ts_ns = b->last_ns;
+				b->saw_untimed = 1;
+			} else {
+				if (!b->have_ts) {
+					b->have_ts = 1;
+					b->first_ns = b->start_ns = f.ts_ns;
+					b->end_ns = f.ts_ns + b->interval_ns;
+				}
+				if (b->interval_ns && f.ts_ns >= b->end_ns) {
+					b->held = f;
+					b->have_held = b->boundary_due = 1;
+					break;
+				}
+				if (f.ts_ns > b->last_ns)
+					b->last_ns = f.ts_ns;
 			}
-			if (b->interval_ns && f.ts_ns >= b->end_ns) {
-				b->held = f;
-				b->have_held = b->boundary_due = 1;
-				break;
-			}
-			if (f.ts_ns > b->last_ns)
-				b->last_ns = f.ts_ns;
 			if (f.linktype != RM_LINKTYPE_ETHERNET) {
 				count_linktype(b, &f);
 				continue;
@@ -474,6 +486,10 @@ int rm_batch_run(const struct rm_batch_config *cfg)
 	/* The last interval, partial: it ends at the last frame. */
 	if (b.interval_ns && b.have_ts && b.last_ns >= b.start_ns)
 		export_interval(&b, b.last_ns > b.start_ns ? b.last_ns : b.start_ns + 1);
+	else if (b.interval_ns && !b.have_ts && b.saw_untimed)
+		fprintf(stderr,
+			"rirmeter: no frame had a capture time (pcapng simple packet blocks "
+			"only): no interval written, only the totals\n");
 	rm_gen_read(b.g, &b.g->cum);
 	finish(&b, b.g->cum.received, seconds, cpu, bytes);
 	rc = b.rc;

@@ -60,6 +60,10 @@ struct rm_capture {
 	/* pcapng: the current section's interfaces */
 	struct iface ifs[MAX_INTERFACES];
 	uint32_t n_ifs;
+	/* The time of the file's last packet block that had one, for a simple
+	 * packet block (which has none); have_time once there was one. */
+	uint64_t last_ns;
+	int have_time;
 };
 
 static inline uint32_t u32(const struct rm_capture *c, const uint8_t *p)
@@ -444,9 +448,13 @@ static int next_pcap(struct rm_capture *c, struct rm_capture_frame *f, char *err
 		return cut(c, "a record longer than what is left", err, errlen);
 	}
 	uint32_t len = u32(c, h + 12);
-	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, c->linktype,
-				       (uint64_t)u32(c, h) * 1000000000u +
-					   (uint64_t)u32(c, h + 4) * c->ns_per_unit};
+	*f = (struct rm_capture_frame){
+	    data,
+	    caplen,
+	    len > caplen ? len : caplen,
+	    c->linktype,
+	    0,
+	    (uint64_t)u32(c, h) * 1000000000u + (uint64_t)u32(c, h + 4) * c->ns_per_unit};
 	return 1;
 }
 
@@ -471,19 +479,28 @@ static int ts_ns(const struct iface *i, uint64_t t, uint64_t *ns)
 /* Why ng_frame refused a packet block. */
 enum { NG_NO_IFACE = -1, NG_BAD_TIME = -2 };
 
-/* A frame of a packet block on interface id at time t (its units), or
- * without a time (ts NULL: a simple packet block, ts_ns 0); NG_NO_IFACE
- * for an unknown interface, NG_BAD_TIME for a time out of range. */
+/*
+ * A frame of a packet block on interface id at time t (its units), or
+ * without a time (t NULL: a simple packet block), which takes the time of
+ * the file's last packet that had one: a time of 0 would put the frame in
+ * 1970, and under rirmeter -r --interval open an interval there (batch.c
+ * counts a frame still untimed, before any time, in the first interval).
+ * NG_NO_IFACE for an unknown interface, NG_BAD_TIME for a time out of
+ * range.
+ */
 static int ng_frame(struct rm_capture *c, uint32_t id, const uint64_t *t, const uint8_t *data,
 		    uint32_t caplen, uint32_t len, struct rm_capture_frame *f)
 {
 	if (id >= c->n_ifs || id >= MAX_INTERFACES || c->ifs[id].bad)
 		return NG_NO_IFACE;
 	const struct iface *i = &c->ifs[id];
-	uint64_t ns = 0;
-	if (t && ts_ns(i, *t, &ns))
-		return NG_BAD_TIME;
-	*f = (struct rm_capture_frame){data, caplen, len > caplen ? len : caplen, i->linktype, ns};
+	if (t) {
+		if (ts_ns(i, *t, &c->last_ns))
+			return NG_BAD_TIME;
+		c->have_time = 1;
+	}
+	*f = (struct rm_capture_frame){data,	    caplen,	   len > caplen ? len : caplen,
+				       i->linktype, !c->have_time, c->last_ns};
 	return 0;
 }
 

@@ -24,7 +24,11 @@ struct rm_capture_frame {
 	uint32_t caplen; /* bytes at data */
 	uint32_t len;	 /* on the wire (>= caplen) */
 	uint32_t linktype;
-	uint64_t ts_ns; /* capture time, ns since the epoch; 0 in a pcapng SPB */
+	/* A pcapng simple packet block has no timestamp: it takes the time of
+	 * the last packet before it in the file that had one, and untimed is
+	 * set (ts_ns 0) only when none had. */
+	uint32_t untimed;
+	uint64_t ts_ns; /* capture time, ns since the epoch */
 };
 
 struct rm_capture;

@@ -12,7 +12,9 @@ nanosecond pcap, pcapng, gzip (and zstd where the zstd tool is) give the
 same totals; a pcapng with three interfaces of two link types and three
 timestamp resolutions (one with an if_tsoffset) counts the other link type
 as linktype.N and puts
-each frame in the capture-time interval its timestamp says; several files
+each frame in the capture-time interval its timestamp says, and simple
+packet blocks (no timestamp) in the interval of the time before them;
+several files
 over several threads equal one file; a truncated file is named, counted
 and the rest reported (exit 1); a file that is not a capture exits 2.
 
@@ -216,6 +218,50 @@ def pcapng_interfaces_case(tmp, snap, pcaps):
           ok, 'got %s, want %s' % (recv, want_iv))
 
 
+def spb(frame):
+    """A simple packet block: no interface, no timestamp."""
+    return block(3, struct.pack('<I', len(frame)) + frame)
+
+
+def pcapng_simple_packets_case(tmp, snap, pcaps):
+    """Simple packet blocks have no time: under --interval each falls in
+    the interval of the last time before it, those before any time in the
+    first interval, never in one of 1970; a file of them alone writes the
+    totals and says why no interval."""
+    frames = read_pcap(pcaps['v4-64'])[:280]
+    t0 = 1700000000
+    blocks = [shb(), idb(1, 9)] + [spb(f) for f in frames[:50]]
+    times = []
+    for i, f in enumerate(frames[50:]):
+        if 100 <= i < 130:
+            blocks.append(spb(f))
+            continue
+        at = t0 + (0.25 if i < 100 else 1.75) + i * 1e-6
+        times.append(at)
+        blocks.append(epb(0, int(round(at * 1e9)), f))
+    path = os.path.join(tmp, 'spb.pcapng')
+    open(path, 'wb').write(b''.join(blocks))
+    q, got, lines = via_r(tmp, 'spb', [path], ['--db', snap, '--interval', '1'])
+    recv = [(ts_of(l['ts']), l['packets']) for l in lines
+            if l['scope'] == 'health' and l['key'] == 'received' and l['interval'] != 'total']
+    want = [(t0 + 1.25, 180), (times[-1], 100)]
+    ok = q.returncode == 0 and len(recv) == 2 and all(
+        abs(a[0] - b[0]) < 2e-3 and a[1] == b[1] for a, b in zip(recv, want))
+    check('pcapng simple packet blocks under --interval 1: in the interval of the time '
+          'before them (the first ones in the first), none in 1970',
+          ok, 'got %s, want %s\n%s' % (recv, want, q.stderr))
+    only = os.path.join(tmp, 'spb-only.pcapng')
+    open(only, 'wb').write(b''.join([shb(), idb(1, 9)] + [spb(f) for f in frames]))
+    q, got, lines = via_r(tmp, 'spb-only', [only], ['--db', snap, '--interval', '1'])
+    ivs = [l for l in lines if l['interval'] != 'total']
+    check('pcapng of simple packet blocks only under --interval: no interval, the totals, '
+          'and why',
+          q.returncode == 0 and not ivs and
+          got.get(('health', None, 'received'), (0,))[0] == len(frames) and
+          'no frame had a capture time' in q.stderr,
+          '%d interval lines\n%s' % (len(ivs), q.stderr))
+
+
 def ts_of(ts):
     """A JSON line's ts (RFC 3339 text or seconds) as seconds."""
     if isinstance(ts, (int, float)):
@@ -346,6 +392,7 @@ def main():
         pcaps, one = capture_cases(tmp, snap)
         format_cases(tmp, snap, pcaps, one)
         pcapng_interfaces_case(tmp, snap, pcaps)
+        pcapng_simple_packets_case(tmp, snap, pcaps)
         bad_input_cases(tmp, snap, pcaps, one)
     if part != 'files' and os.geteuid() != 0:
         for w in (1, 2):

@@ -225,7 +225,8 @@ static uint64_t next_ts(struct rm_capture *c)
 
 /* if_tsoffset, seconds added to every timestamp of its interface: per
  * interface, signed, in the interface's own resolution; a new section's
- * interfaces start without it, and a simple packet block has no time. */
+ * interfaces start without it, and a simple packet block has no time (it
+ * takes the previous packet's, offset and all). */
 static void pcapng_tsoffset(void **state)
 {
 	(void)state;
@@ -249,7 +250,7 @@ static void pcapng_tsoffset(void **state)
 	assert_int_equal(next_ts(c), (t0 - 60) * 1000000000 + 7);
 	assert_int_equal(next_ts(c), (t0 + 1000000) * 1000000000 + 500000000);
 	assert_int_equal(next_ts(c), t0 * 1000000000 + 5000);
-	assert_int_equal(next_ts(c), 0);
+	assert_int_equal(next_ts(c), t0 * 1000000000 + 5000);
 	assert_int_equal(next_ts(c), t0 * 1000000000 + 5000);
 	rm_capture_close(c);
 }
@@ -376,6 +377,53 @@ static void pcapng_simple_packet_snaplen(void **state)
 	}
 }
 
+/* A simple packet block has no timestamp: it takes the time of the last
+ * packet before it in the file that had one (across sections, whatever
+ * its interface's resolution), and is untimed (time 0, not a time in
+ * 1970) only before any. */
+static void pcapng_simple_packet_time(void **state)
+{
+	(void)state;
+	const uint64_t t0 = 1700000000;
+	struct image m = {0};
+	shb(&m);
+	idb_time(&m, 9, 0); /* nanoseconds */
+	spb(&m, frame64, 60, 60);
+	spb(&m, frame64, 60, 60);
+	epb_on(&m, 0, t0 * 1000000000 + 7, frame64, 60, 60);
+	spb(&m, frame64, 60, 60);
+	epb_on(&m, 0, (t0 + 5) * 1000000000, frame64, 60, 60);
+	shb(&m);
+	idb_time(&m, -1, 0); /* microseconds */
+	spb(&m, frame64, 60, 60);
+	epb_on(&m, 0, (t0 + 9) * 1000000, frame64, 60, 60);
+	spb(&m, frame64, 60, 60);
+	static const struct {
+		uint32_t untimed;
+		uint64_t ts;
+	} want[] = {
+	    {1, 0},
+	    {1, 0},
+	    {0, t0 * 1000000000 + 7},
+	    {0, t0 * 1000000000 + 7},
+	    {0, (t0 + 5) * 1000000000},
+	    {0, (t0 + 5) * 1000000000}, /* a new section: still the file's last time */
+	    {0, (t0 + 9) * 1000000000},
+	    {0, (t0 + 9) * 1000000000},
+	};
+	struct rm_capture *c = open_image(&m);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct rm_capture_frame f;
+		char err[768] = "";
+		assert_int_equal(rm_capture_next(c, &f, err, sizeof(err)), 1);
+		if (f.untimed != want[i].untimed || f.ts_ns != want[i].ts)
+			fail_msg("frame %zu: untimed %u, ts %llu; want %u, %llu", i, f.untimed,
+				 (unsigned long long)f.ts_ns, want[i].untimed,
+				 (unsigned long long)want[i].ts);
+	}
+	rm_capture_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +432,7 @@ int main(void)
 	    cmocka_unit_test(pcapng_interface_cut_short),
 	    cmocka_unit_test(pcap_linktype_with_fcs_bits),
 	    cmocka_unit_test(pcapng_simple_packet_snaplen),
+	    cmocka_unit_test(pcapng_simple_packet_time),
 	    cmocka_unit_test(pcapng_tsoffset),
 	    cmocka_unit_test(pcapng_tsoffset_out_of_range),
 	    cmocka_unit_test(pcapng_fine_resolution),
