@@ -109,3 +109,9 @@ unsigned rm_default_threads(long online, unsigned max)
 		return 1;
 	return (unsigned long)online > max ? max : (unsigned)online;
 }
+
+unsigned rm_interface_workers(long online, unsigned max, unsigned queues)
+{
+	unsigned n = rm_default_threads(online, max);
+	return queues && queues < n ? queues : n;
+}

@@ -65,4 +65,13 @@ int rm_opt_decimal(const char *prog, const char *opt, const char *s, double min,
  */
 unsigned rm_default_threads(long online, unsigned max);
 
+/*
+ * The workers of rirmeter -i when --threads is not given: one per online
+ * CPU as rm_default_threads counts them, at most max (what one run has
+ * room for), and at most queues when it is not 0: the RX queues the
+ * interfaces have between them when each is bound whole (net_af_xdp),
+ * since a worker past them would have none to poll.  At least 1.
+ */
+unsigned rm_interface_workers(long online, unsigned max, unsigned queues);
+
 #endif

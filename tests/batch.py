@@ -20,8 +20,9 @@ and the rest reported (exit 1); a file that is not a capture exits 2.
 
 -i: rirmeter on one end of a veth pair in a network namespace of the
 test's own, with one and two workers: every frame sent is received and
-attributed as the reference lookup says.  Skipped (as a skip) where
-namespaces cannot be made.
+attributed as the reference lookup says; without --threads, one worker per
+CPU, but under net_af_xdp no more than the RX queues it binds.  Skipped (as
+a skip) where namespaces cannot be made.
 
 `-i` runs in real time, where a busy machine drops frames, so it can be
 run on its own (`interfaces`), apart from the capture files (`files`,
@@ -315,15 +316,22 @@ def fragment(frame):
         struct.unpack('>H', frame[off + 8:off + 10])[0] & 0x3fff != 0
 
 
+def xdp_env(env=None):
+    """The environment with env added, for rirmeter -i: under
+    LeakSanitizer, libxdp's own leak suppressed (lsan-libxdp.supp says
+    which)."""
+    env = dict(os.environ, **(env or {}))
+    supp = 'suppressions=' + os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          'lsan-libxdp.supp')
+    env['LSAN_OPTIONS'] = ':'.join(filter(None, [env.get('LSAN_OPTIONS'), supp]))
+    return env
+
+
 def live(veth, tmp, snap, name, frames, workers, env=None):
     """rirmeter -i on the veth's receiving end while frames are sent: its
     exit status, stderr and non-zero totals."""
     js = os.path.join(tmp, name + '.jsonl')
-    env = dict(os.environ, **(env or {}))
-    # Under LeakSanitizer: libxdp's own leak (lsan-libxdp.supp says which).
-    supp = 'suppressions=' + os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                          'lsan-libxdp.supp')
-    env['LSAN_OPTIONS'] = ':'.join(filter(None, [env.get('LSAN_OPTIONS'), supp]))
+    env = xdp_env(env)
     p = veth.run([RIRMETER, '-i', veth.rx, '--threads', str(workers), '--db', snap, '--json',
                   js, '--interval', '0.5', '--quiet', '--top', '100000'],
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -340,6 +348,35 @@ def live(veth, tmp, snap, name, frames, workers, env=None):
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     return p.returncode, err, {k: v for k, v in totals_of(js)[0].items() if v[0]}
+
+
+def default_workers_case(veth, snap):
+    """Without --threads, -i starts a worker per CPU, but under net_af_xdp
+    no more than the RX queues it binds (the veth has one), and says so;
+    net_af_packet makes a queue per worker and keeps one per CPU."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        skip('-i without --threads: one worker per RX queue under net_af_xdp',
+             'one CPU: nothing to bound')
+        return
+    for env, name in (({}, 'net_af_xdp'), ({'RIRMETER_NO_AF_XDP': '1'}, 'net_af_packet')):
+        p = veth.run([RIRMETER, '-i', veth.rx, '--db', snap, '--duration', '1', '--quiet'],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                     env=xdp_env(env))
+        _, err = p.communicate(timeout=120)
+        if name == 'net_af_xdp' and 'trying net_af_packet' in err:
+            skip('-i without --threads under net_af_xdp: one worker per RX queue',
+                 'net_af_xdp did not start here')
+            continue
+        bound = name == 'net_af_xdp'
+        said = ('-i: 1 worker, not one per CPU (%d): net_af_xdp binds 1 RX queue on %s'
+                % (cpus, veth.rx))
+        workers = 1 if bound else cpus
+        check('-i without --threads under %s: %d worker%s%s' %
+              (name, workers, '' if workers == 1 else 's',
+               ', one per RX queue, and says why' if bound else ', one per CPU'),
+              p.returncode == 0 and 'with %d worker%s;' % (workers, '' if workers == 1 else 's')
+              in err and (said in err) == bound, 'exit %d\n%s' % (p.returncode, err))
 
 
 def interface_cases(tmp, snap):
@@ -370,6 +407,7 @@ def interface_cases(tmp, snap):
         _, err = p.communicate(timeout=120)
         check('-i on an interface that does not exist: exit 1, said so',
               p.returncode == 1 and 'cannot open every interface' in err, err)
+        default_workers_case(veth, snap)
         # Where AF_XDP is not there: net_af_packet, two queues by fanout.
         # Its fanout defragments, so whole datagrams only.
         whole = [f for f in frames if not fragment(f)]

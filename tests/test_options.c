@@ -139,12 +139,30 @@ static void default_threads(void **state)
 	assert_int_equal(rm_default_threads(-1, 256), 1);
 }
 
+/* rirmeter -i's default workers: one per CPU, but no more than one run
+ * has lcores for, nor than the RX queues net_af_xdp binds (0: no such
+ * bound, as under net_af_packet, which makes a queue per worker). */
+static void interface_workers(void **state)
+{
+	(void)state;
+	assert_int_equal(rm_interface_workers(2, 64, 0), 2);
+	assert_int_equal(rm_interface_workers(256, 64, 0), 64);
+	assert_int_equal(rm_interface_workers(4096, 64, 0), 64);
+	assert_int_equal(rm_interface_workers(2, 64, 1), 1);
+	assert_int_equal(rm_interface_workers(256, 64, 8), 8);
+	assert_int_equal(rm_interface_workers(256, 64, 100), 64);
+	assert_int_equal(rm_interface_workers(4, 64, 8), 4);
+	assert_int_equal(rm_interface_workers(-1, 64, 8), 1);
+	assert_int_equal(rm_interface_workers(0, 64, 0), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(whole_numbers),	  cmocka_unit_test(not_whole_numbers),
 	    cmocka_unit_test(whole_out_of_range), cmocka_unit_test(decimals),
 	    cmocka_unit_test(option_forms),	  cmocka_unit_test(default_threads),
+	    cmocka_unit_test(interface_workers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

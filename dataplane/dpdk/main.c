@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -144,7 +145,8 @@ static void usage(FILE *o)
 		"                   without EAL or DPDK ports; intervals run on capture time\n"
 		"  -i IFACE...      read Linux interfaces (DPDK net_af_packet, one queue per\n"
 		"                   worker with fanout), no binding to DPDK needed\n"
-		"  --threads N      with -r or -i: workers (default: one per CPU)\n"
+		"  --threads N      with -r or -i: workers (default: one per CPU; with -i at\n"
+		"                   most 64, and under net_af_xdp the RX queues it binds)\n"
 		"  --db FILE        snapshot made by 'rirdb build' (required)\n"
 		"  --json PATH|-    JSON Lines output\n"
 		"  --csv PATH|-     CSV output\n"
@@ -1417,12 +1419,44 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned ncpu = cpus > 0 ? (unsigned)cpus : 1;
-	unsigned workers = o->threads ? o->threads : ncpu;
 	size_t n = 0, cap = 16 + 2 * o->n_ifaces + (size_t)extra_argc;
 	char **v = calloc(cap, sizeof(*v)), lcores[1024], *s;
-	if (!v)
+	unsigned *queues = calloc(o->n_ifaces, sizeof(*queues)), all_queues = 0;
+	if (!v || !queues)
 		abort();
 	*xdp = af_xdp_usable();
+	/* AF_XDP sees only the queues it binds: all of them, spread over the
+	 * workers (--queues). */
+	for (unsigned i = 0; i < o->n_ifaces; i++) {
+		unsigned q = xdp_queues(o->ifaces[i]);
+		queues[i] = q < RM_MAX_QUEUES ? q : RM_MAX_QUEUES;
+		all_queues += queues[i];
+		if (*xdp && queues[i] > o->queues)
+			o->queues = queues[i];
+	}
+	unsigned workers = o->threads;
+	if (!workers) {
+		/* One per CPU, but an lcore each (the main one has lcore 0) and
+		 * no more than --threads takes; under net_af_xdp no more than
+		 * the queues it binds, where a worker past them would poll
+		 * nothing (net_af_packet makes a queue per worker). */
+		unsigned max =
+		    RM_MAX_QUEUES < RTE_MAX_LCORE - 1 ? RM_MAX_QUEUES : RTE_MAX_LCORE - 1;
+		unsigned per_cpu = rm_default_threads(cpus, UINT_MAX);
+		workers = rm_interface_workers(cpus, max, *xdp ? all_queues : 0);
+		if (workers < per_cpu && *xdp && workers == all_queues)
+			fprintf(stderr,
+				"rirmeter: -i: %u worker%s, not one per CPU (%u): net_af_xdp binds "
+				"%u RX queue%s on %s (--threads N to choose)\n",
+				workers, workers == 1 ? "" : "s", per_cpu, all_queues,
+				all_queues == 1 ? "" : "s",
+				o->n_ifaces == 1 ? o->ifaces[0] : "the interfaces");
+		else if (workers < per_cpu)
+			fprintf(stderr,
+				"rirmeter: -i: %u workers, not one per CPU (%u): at most %u in one "
+				"run\n",
+				workers, per_cpu, max);
+	}
 	size_t used = (size_t)snprintf(lcores, sizeof(lcores), "0@0");
 	for (unsigned w = 1; w <= workers && used < sizeof(lcores); w++)
 		used +=
@@ -1441,14 +1475,8 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 	v[n++] = strdup("--lcores");
 	v[n++] = strdup(lcores);
 	for (unsigned i = 0; i < o->n_ifaces; i++) {
-		/* AF_XDP sees only the queues it binds: all of them, spread over
-		 * the workers (--queues). */
-		unsigned q = xdp_queues(o->ifaces[i]);
-		q = q < RM_MAX_QUEUES ? q : RM_MAX_QUEUES;
-		if (*xdp && q > o->queues)
-			o->queues = q;
 		int rc = *xdp ? asprintf(&s, "net_af_xdp%u,iface=%s,start_queue=0,queue_count=%u",
-					 i, o->ifaces[i], q)
+					 i, o->ifaces[i], queues[i])
 			      /* A deep ring (8192 frames a queue): a burst the worker
 			       * has not yet polled waits there, not dropped. */
 			      : asprintf(&s, "net_af_packet%u,iface=%s,qpairs=%u,framecnt=8192", i,
@@ -1458,6 +1486,7 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 		v[n++] = strdup("--vdev");
 		v[n++] = s;
 	}
+	free(queues);
 	for (size_t i = 0; i < n; i++)
 		if (!v[i])
 			abort();
