@@ -379,6 +379,21 @@ def default_workers_case(veth, snap):
               in err and (said in err) == bound, 'exit %d\n%s' % (p.returncode, err))
 
 
+def no_xdp_case(veth, snap):
+    """An interface that net_af_xdp opens but cannot bind a queue on (no
+    XDP there: the namespace's lo on this kernel): -i starts again through
+    net_af_packet, as when net_af_xdp cannot open it at all, instead of
+    failing at the queue's setup."""
+    subprocess.run(['ip', '-n', veth.ns, 'link', 'set', 'lo', 'up'], check=True)
+    p = veth.run([RIRMETER, '-i', 'lo', '--db', snap, '--duration', '1', '--quiet'],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=xdp_env())
+    _, err = p.communicate(timeout=120)
+    how = ('net_af_packet after net_af_xdp failed' if 'trying net_af_packet' in err
+           else 'net_af_xdp bound it')
+    check('-i on an interface without XDP (lo): runs (%s)' % how,
+          p.returncode == 0 and ' packets in ' in err, 'exit %d\n%s' % (p.returncode, err))
+
+
 def interface_cases(tmp, snap):
     pcap = os.path.join(tmp, 'live.pcap')
     manifest = os.path.join(tmp, 'live.jsonl')
@@ -408,6 +423,7 @@ def interface_cases(tmp, snap):
         check('-i on an interface that does not exist: exit 1, said so',
               p.returncode == 1 and 'cannot open every interface' in err, err)
         default_workers_case(veth, snap)
+        no_xdp_case(veth, snap)
         # Where AF_XDP is not there: net_af_packet, two queues by fanout.
         # Its fanout defragments, so whole datagrams only.
         whole = [f for f in frames if not fragment(f)]

@@ -689,6 +689,7 @@ struct run {
 	 * reloads aside, since the last reload and in all: what must not grow
 	 * with the run's length or its number of swaps. */
 	uint64_t pass_max_since_reload, pass_max;
+	int port_failed; /* setup failed at a port's configuration */
 };
 
 static volatile int reload_flag;
@@ -1222,8 +1223,10 @@ static int setup(struct run *r)
 	RTE_ETH_FOREACH_DEV(pid)
 	{
 		r->ports[i].id = pid;
-		if (setup_port(&r->ports[i], want, exports_on(r, pid) ? r->n_workers : 0, pool))
+		if (setup_port(&r->ports[i], want, exports_on(r, pid) ? r->n_workers : 0, pool)) {
+			r->port_failed = 1;
 			return -1;
+		}
 		total_q += r->ports[i].n_queues;
 		i++;
 	}
@@ -1497,10 +1500,22 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 	return v;
 }
 
+/* -i through net_af_xdp failed on iface (or one of the interfaces): run
+ * again as a new process, through net_af_packet, since EAL starts once a
+ * process.  Returns only when that cannot be done (exit 1). */
+static int again_without_af_xdp(const char *iface, char **argv)
+{
+	fprintf(stderr, "rirmeter: net_af_xdp failed on %s; trying net_af_packet\n", iface);
+	setenv("RIRMETER_NO_AF_XDP", "1", 1);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "rirmeter: cannot run again: %s\n", strerror(errno));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
-	int n;
+	int n, xdp = 0; /* -i, through net_af_xdp */
 	if (operator_command(argc, argv)) {
 		int own = 1;
 		while (own < argc && strcmp(argv[own], "--") != 0)
@@ -1514,7 +1529,7 @@ int main(int argc, char **argv)
 			rm_gen_located(!r.opt.no_located);
 			return batch(&r.opt);
 		}
-		int eal_argc, xdp;
+		int eal_argc;
 		char **eal = interface_eal(&r.opt, own < argc ? argc - own - 1 : 0, argv + own + 1,
 					   &eal_argc, &xdp);
 		/* EAL permutes the array, not the strings: the strings to free are
@@ -1527,15 +1542,9 @@ int main(int argc, char **argv)
 		atexit(free_eal_args);
 		int ok = rte_eal_init(eal_argc, eal) >= 0;
 		if (xdp && (!ok || rte_eth_dev_count_avail() < r.opt.n_ifaces)) {
-			/* EAL starts once a process: try again as a new one. */
-			fprintf(stderr, "rirmeter: net_af_xdp failed on %s; trying net_af_packet\n",
-				r.opt.ifaces[0]);
 			if (ok)
 				rte_eal_cleanup();
-			setenv("RIRMETER_NO_AF_XDP", "1", 1);
-			execv("/proc/self/exe", argv);
-			fprintf(stderr, "rirmeter: cannot run again: %s\n", strerror(errno));
-			return 1;
+			return again_without_af_xdp(r.opt.ifaces[0], argv);
 		}
 		if (!ok) {
 			fprintf(stderr, "rirmeter: EAL initialisation failed (see above)\n");
@@ -1573,6 +1582,13 @@ int main(int argc, char **argv)
 		for (unsigned w = 0; w < r.n_workers; w++)
 			rte_eal_remote_launch(rm_worker_main, &r.workers[w], r.workers[w].lcore);
 		rc = main_loop(&r) | finish(&r) ? 1 : 0;
+	} else if (xdp && r.port_failed) {
+		/* net_af_xdp opened the interface but would not bind its queues
+		 * (no XDP on it, as on lo here): nothing has been counted yet,
+		 * and outputs are closed (flushed) before the new start. */
+		teardown(&r);
+		rte_eal_cleanup();
+		return again_without_af_xdp(r.opt.ifaces[0], argv);
 	}
 	teardown(&r);
 	rte_eal_cleanup();
