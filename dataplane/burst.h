@@ -347,7 +347,7 @@ rm_burst_count_queued(const struct rm_gen_view *g, const struct rm_count_to *to,
 	if (n6 && located) {
 		/* Pair ids, split into both answers. */
 		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, b->loc6, 2 * n6);
-		rm_loc_pair_split(g->pair6, b->id6, b->loc6, 2 * n6);
+		rm_loc_pair_split(g->pair6, (const uint8_t(*)[16])b->a6, b->id6, b->loc6, 2 * n6);
 	} else if (n6) {
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
 	}
@@ -443,7 +443,7 @@ static inline void rm_burst_flow_records(const struct rm_gen_view *g, struct rm_
 		rm_lookup4_bulk(&g->located, b->a4, loc4, 2 * b->n4);
 	if (located && b->n6) {
 		rm_lookup6_bulk(&g->located, (const uint8_t(*)[16])b->a6, loc6, 2 * b->n6);
-		rm_loc_pair_split(g->pair6, id6, loc6, 2 * b->n6);
+		rm_loc_pair_split(g->pair6, (const uint8_t(*)[16])b->a6, id6, loc6, 2 * b->n6);
 	} else if (b->n6) {
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, id6, 2 * b->n6);
 	}

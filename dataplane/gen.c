@@ -96,7 +96,7 @@ struct rm_gen *rm_gen_open(const char *path, unsigned n_workers, unsigned snap_f
 						     .trie6 = &g->geo.trie6.t,
 						     .v4 = g->geo.v4,
 						     .v6 = g->geo.v6};
-		g->view.pair6 = g->geo.pair6;
+		g->view.pair6 = &g->geo.pair6;
 	}
 	/* --nat64's prefixes (or the well-known ones), then the snapshot's. */
 	if (transition)

@@ -30,10 +30,10 @@ struct rm_gen_view {
 	/* The located layer's tables (lookup.h rm_geo_lookup) as a lookup of
 	 * their own: IPv4 answers located ids, IPv6 pair ids (both answers
 	 * in one walk), which pair6 splits into attribution and located ids
-	 * (rm_loc_pair_split).  v4 NULL: the snapshot has no layer, and
-	 * bursts count as they did without. */
+	 * (rm_loc_pair_split, by the address's region).  v4 NULL: the
+	 * snapshot has no layer, and bursts count as they did without. */
 	struct rm_lookup located;
-	const struct rm_loc_pair *pair6;
+	const struct rm_loc_pairs *pair6;
 };
 
 struct rm_gen {

@@ -103,16 +103,23 @@ static inline uint32_t rm_lookup6_one(const struct rm_lookup *l, const uint8_t a
  * DIR-24-8 and trie as the registry's, with the same bulk variants,
  * built when a snapshot is bound (on the main lcore or in rirdb, never by
  * a worker), not stored in the snapshot: a snapshot without the layer is
- * as it was.  4-byte entries, since the ids exceed the 15 bits of the
- * 2-byte form.
+ * as it was.  IPv4's table has 4-byte entries, since the located ids
+ * exceed the 15 bits of the 2-byte form.
  *
  * The IPv6 trie answers pair ids: one per distinct (attribution id,
  * located id) of the swept pieces, cut where either changes, and pair6
  * gives the two ids of each.  rm_geo_lookup6_pair_bulk answers both with
  * one walk, where the registry's trie and a located one took two (each
- * walk costs its cache misses; the two tries are 6 and 39 MiB).  The
- * attribution ids are the registry's (the sweep reads db->v6's ids), the
- * ones rm_lookup6_bulk gives.
+ * walk costs its cache misses).  The attribution ids are the registry's
+ * (the sweep reads db->v6's ids), the ones rm_lookup6_bulk gives.  Pair
+ * ids are numbered per region, the address's first byte (pieces are cut
+ * where a region starts too), and the split takes the region from the
+ * address: with the bundled data and the 2022 location database the
+ * largest region (2a00::/8) has 12,783 pairs where the whole space has
+ * 38,001, so the ids fit the trie's 2-byte entries (20 MiB) where global
+ * ones needed 4-byte entries (39 MiB).  Its dense groups must fit 15 bits
+ * too: 31,908 of 32,768 there.  A larger database that exceeds either
+ * bound gets 4-byte entries (rm_trie6_build chooses), the same answers.
  */
 struct rm_located {
 	char cc[2];	/* located country, upper case, or "\0\0" */
@@ -129,13 +136,22 @@ struct rm_loc_pair {
 	uint32_t loc;  /* located id */
 };
 
+/* IPv6 pair ids are numbered per region: the address's first byte. */
+#define RM_LOC_REGIONS 256
+
+/* The pairs of every region: pair id p of an address whose first byte is r
+ * stands for pair[first[r] + p], p below first[r + 1] - first[r]. */
+struct rm_loc_pairs {
+	const struct rm_loc_pair *pair;
+	uint32_t first[RM_LOC_REGIONS + 1];
+};
+
 struct rm_geo_lookup {
 	const struct rm_located *loc; /* NULL: the snapshot has no located layer */
 	uint32_t n_loc;
 	struct rm_dir24_owned dir24; /* IPv4 -> located id */
-	struct rm_trie6_owned trie6; /* IPv6 -> pair id */
-	const struct rm_loc_pair *pair6;
-	uint32_t n_pair6;
+	struct rm_trie6_owned trie6; /* IPv6 -> pair id of its region */
+	struct rm_loc_pairs pair6;
 	rm_lookup4_bulk_fn v4;
 	rm_lookup6_bulk_fn v6;
 };
@@ -161,17 +177,22 @@ rm_geo_lookup4_bulk(const struct rm_geo_lookup *g, const uint32_t *addrs, uint32
 	g->v4(&g->dir24.t, addrs, ids, n);
 }
 
-/* n pair ids in loc (pair6's, each below its count) split in place: loc[i]
- * becomes the pair's located id, attr[i] (when attr is not NULL) its
- * attribution id. */
-static inline __attribute__((always_inline)) void
-rm_loc_pair_split(const struct rm_loc_pair *pair6, uint32_t *attr, uint32_t *loc, uint32_t n)
+/* The pair ids in loc of n IPv6 addresses a (each id below its region's
+ * count in p) split in place: loc[i] becomes the pair's located id,
+ * attr[i] (when attr is not NULL) its attribution id.  The region is
+ * a[i]'s first byte: a read of the address the walk just read. */
+static inline __attribute__((always_inline)) void rm_loc_pair_split(const struct rm_loc_pairs *p,
+								    const uint8_t (*a)[16],
+								    uint32_t *attr, uint32_t *loc,
+								    uint32_t n)
 {
+	/* Once: the stores into attr and loc may alias p. */
+	const struct rm_loc_pair *pair = p->pair;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct rm_loc_pair p = pair6[loc[i]];
+		const struct rm_loc_pair q = pair[p->first[a[i][0]] + loc[i]];
 		if (attr)
-			attr[i] = p.attr;
-		loc[i] = p.loc;
+			attr[i] = q.attr;
+		loc[i] = q.loc;
 	}
 }
 
@@ -182,7 +203,7 @@ static inline __attribute__((always_inline)) void rm_geo_lookup6_bulk(const stru
 								      uint32_t *ids, uint32_t n)
 {
 	g->v6(&g->trie6.t, addrs, ids, n);
-	rm_loc_pair_split(g->pair6, NULL, ids, n);
+	rm_loc_pair_split(&g->pair6, addrs, NULL, ids, n);
 }
 
 /* Attribution ids (as rm_lookup6_bulk on the same snapshot answers them)
@@ -192,7 +213,7 @@ rm_geo_lookup6_pair_bulk(const struct rm_geo_lookup *g, const uint8_t (*addrs)[1
 			 uint32_t *loc, uint32_t n)
 {
 	g->v6(&g->trie6.t, addrs, loc, n);
-	rm_loc_pair_split(g->pair6, attr, loc, n);
+	rm_loc_pair_split(&g->pair6, addrs, attr, loc, n);
 }
 
 #endif

@@ -7,7 +7,8 @@
  * its neighbour, and a million random addresses of each family, through
  * every SIMD level this CPU has; and IPv6's pair walk (both ids in one
  * walk) against the references, the registry's trie and its own simple
- * walk, in bursts of every size.
+ * walk, in bursts of every size, with the first and last address of every
+ * region its pair ids are numbered in.
  */
 #include <inttypes.h>
 #include <time.h>
@@ -108,25 +109,41 @@ static void check_v6(const struct rm_db *db, const struct rm_geo_lookup *g,
 /* The pair walk in bursts of every size from 1 to 2 x 64 + 3 (the bulk
  * walks go by groups of 8 and batches of 64: every tail and split), each
  * answer against the simple walk of the pair trie (rm_trie6_lookup1) split
- * by hand; and every pair names ids in bounds. */
+ * by hand; and every pair names ids in bounds, every region's pairs are
+ * its own (in order, none empty: each region holds a piece) and the trie's
+ * entries are 2 bytes whenever the largest region's ids fit them
+ * (the trie's other bounds permitting: the bundled data's do). */
 static void pair_batches(const struct rm_db *db, const struct rm_geo_lookup *g, uint8_t (*a)[16],
 			 uint32_t n)
 {
-	for (uint32_t p = 0; p < g->n_pair6; p++)
-		if (g->pair6[p].attr >= db->n_attrs || g->pair6[p].loc >= g->n_loc)
+	const struct rm_loc_pairs *pp = &g->pair6;
+	uint32_t most = 0;
+	assert_int_equal(pp->first[0], 0);
+	for (uint32_t r = 0; r < RM_LOC_REGIONS; r++) {
+		if (pp->first[r + 1] <= pp->first[r])
+			fail_msg("region %u: pairs [%u, %u)", r, pp->first[r], pp->first[r + 1]);
+		if (pp->first[r + 1] - pp->first[r] > most)
+			most = pp->first[r + 1] - pp->first[r];
+	}
+	for (uint32_t p = 0; p < pp->first[RM_LOC_REGIONS]; p++)
+		if (pp->pair[p].attr >= db->n_attrs || pp->pair[p].loc >= g->n_loc)
 			fail_msg("pair %u: attribution %u of %u, located id %u of %u", p,
-				 g->pair6[p].attr, db->n_attrs, g->pair6[p].loc, g->n_loc);
+				 pp->pair[p].attr, db->n_attrs, pp->pair[p].loc, g->n_loc);
+	const struct rm_trie6 *t = &g->trie6.t;
+	if (most <= 0x8000u && t->n_dense <= 0x8000u && t->n_units <= 0x8000u)
+		assert_int_equal(t->width, 2);
 	uint32_t attr[131], loc[131];
 	for (uint32_t size = 1; size <= 131; size++)
 		for (uint32_t at = 0; at + size <= n; at += size * 97) {
 			rm_geo_lookup6_pair_bulk(g, (const uint8_t(*)[16])a + at, attr, loc, size);
 			for (uint32_t i = 0; i < size; i++) {
-				uint32_t p = rm_trie6_lookup1(&g->trie6.t, a[at + i]);
-				if (p >= g->n_pair6 || attr[i] != g->pair6[p].attr ||
-				    loc[i] != g->pair6[p].loc)
+				uint32_t p = rm_trie6_lookup1(t, a[at + i]), r = a[at + i][0];
+				const struct rm_loc_pair *want = &pp->pair[pp->first[r] + p];
+				if (p >= pp->first[r + 1] - pp->first[r] || attr[i] != want->attr ||
+				    loc[i] != want->loc)
 					fail_msg("burst of %u at %u, lane %u: %u/%u, simple walk "
-						 "pair %u",
-						 size, at, i, attr[i], loc[i], p);
+						 "pair %u of region %u",
+						 size, at, i, attr[i], loc[i], p, r);
 			}
 		}
 }
@@ -138,7 +155,7 @@ static void fast_equals_reference(void **state)
 	const struct rm_db *db = &r->db;
 	uint64_t rnd = 42;
 	uint32_t n4 = 2 * (db->geo_v4.n + db->v4.n) + (1u << 20),
-		 n6 = 2 * (db->geo_v6.n + db->v6.n) + (1u << 20);
+		 n6 = 2 * (db->geo_v6.n + db->v6.n + RM_LOC_REGIONS) + (1u << 20);
 	uint32_t *a4 = malloc(n4 * sizeof(*a4)), k = 0;
 	uint8_t(*a6)[16] = malloc((size_t)n6 * 16);
 	for (uint32_t i = 0; i < db->geo_v4.n; i++) {
@@ -159,6 +176,13 @@ static void fast_equals_reference(void **state)
 	}
 	for (uint32_t i = 0; i < db->v6.n; i++) {
 		rm_u128 s = rm_key_get(db->v6.start[i]);
+		rm_v6_to_bytes(s, a6[k++]);
+		rm_v6_to_bytes(s - 1, a6[k++]);
+	}
+	/* Where the pair ids' regions meet: a piece that crosses one must be
+	 * cut there, each part numbered in its own region. */
+	for (uint32_t reg = 0; reg < RM_LOC_REGIONS; reg++) {
+		rm_u128 s = (rm_u128)reg << 120;
 		rm_v6_to_bytes(s, a6[k++]);
 		rm_v6_to_bytes(s - 1, a6[k++]);
 	}
@@ -185,11 +209,11 @@ static void fast_equals_reference(void **state)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("# level %d: %u located ids, tables built in %.0f ms, IPv4 %u-byte entries "
-		       "%u groups, IPv6 %.1f MiB, %u pairs\n",
+		       "%u groups, IPv6 %u-byte entries %u groups %.1f MiB, %u pairs by region\n",
 		       level, g.n_loc,
 		       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-		       g.dir24.t.width, g.dir24.t.n_groups, rm_trie6_bytes(&g.trie6.t) / 1048576.0,
-		       g.n_pair6);
+		       g.dir24.t.width, g.dir24.t.n_groups, g.trie6.t.width, g.trie6.t.n_dense,
+		       rm_trie6_bytes(&g.trie6.t) / 1048576.0, g.pair6.first[RM_LOC_REGIONS]);
 		uint64_t origins[RM_ORIGIN_COUNT] = {0};
 		check_v4(db, &g, a4, n4, origins);
 		check_v6(db, &g, &reg.t, a6, n6, origins);
