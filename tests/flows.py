@@ -30,7 +30,6 @@ which may share the machine); without either, everything.
 import json
 import os
 import shutil
-import xml.etree.ElementTree as ET
 import signal
 import socket
 import struct
@@ -42,7 +41,7 @@ import time
 
 import tap
 from tap import EAL, attribute, check, diff, finish, gen_pcap, build_snapshot, read_pcap, \
-    scope_totals, skip, totals_of, write_pcap
+    scope_totals, skip, totals_of, tshark_flows, write_pcap
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 SCOPES = ('rir', 'country', 'nir', 'holder', 'rir_pair')
@@ -560,27 +559,6 @@ def flood_cases(tmp, snap, captures, items4, items6, v9_records):
 
 # ---------------------------------------------------------------------------
 # --ipfix-export
-
-def tshark_flows(pcap, port, aggregates=False):
-    """Every data record tshark decodes in pcap (NetFlow/IPFIX to port), as
-    dicts of field name -> shown value; enterprise elements as 'pie.N' -> text."""
-    p = run(['tshark', '-r', pcap, '-d', 'udp.port==%d,cflow' % port, '-T', 'pdml'])
-    recs = []
-    for flow in ET.fromstring(p.stdout).iter('field'):
-        if flow.get('name') != '' or not flow.get('show', '').startswith(('Flow ', 'pdu ')):
-            continue
-        r = {}
-        for f in flow.iter('field'):
-            name, show = f.get('name', ''), f.get('show', '')
-            if name == 'cflow.enterprise_private_entry':
-                t = f.get('showname', '').split(' Type ')[1].split(':')[0]
-                r['pie.' + t] = bytes.fromhex(f.get('value', '')).decode()
-            elif name.startswith('cflow.') and name not in r:
-                r[name[6:]] = show
-        if 'srcaddr' in r or 'srcaddrv6' in r or (aggregates and 'pie.8' in r):
-            recs.append(r)
-    return recs
-
 
 def original_fields(r):
     return (r.get('srcaddr') or r.get('srcaddrv6'), r.get('dstaddr') or r.get('dstaddrv6'),

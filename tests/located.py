@@ -23,7 +23,6 @@ output is what it was: no located scope, every other row the same; and
 so it is with the layer under --no-located.
 """
 import collections
-import ipaddress
 import json
 import os
 import re
@@ -33,8 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-from tap import EAL, check, check_promtool, data_inputs, diff, failures, finish, gen_pcap, skip, \
-    write_pcap
+from tap import EAL, check, check_promtool, data_inputs, diff, failures, finish, flow_frame, \
+    gen_pcap, ipfix_datagram, sflow_datagram, skip, v5_datagram, write_pcap
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 LOCATION_DB = '/usr/share/libloc-location/location.db'
@@ -129,77 +128,6 @@ def fold(t, top):
             rest = rows[top:]
             out[(scope, d, 'other')] = (sum(v[0] for _, v in rest), sum(v[1] for _, v in rest))
     return out
-
-
-def v5_datagram(records, seq):
-    """A NetFlow v5 datagram of records (src, dst, pkts, bytes, src_as, dst_as)."""
-    h = struct.pack('!HHIIIIBBH', 5, len(records), 1000, 1700000000, 0, seq, 0, 0, 0)
-    body = b''
-    for src, dst, pk, by, sa, da in records:
-        body += (ipaddress.IPv4Address(src).packed + ipaddress.IPv4Address(dst).packed +
-                 bytes(4) + struct.pack('!HHIIIIHHBBBBHHBBH', 0, 0, pk, by, 10, 20, 1, 2, 0,
-                                        0, 6, 0, sa, da, 24, 24, 0))
-    return h + body
-
-
-def ipfix_datagram(records, seq):
-    """An IPFIX message: a template (8, 12, 2, 1, 16, 17 of 4 bytes each;
-    27, 28 for IPv6) and its records (src, dst, pkts, bytes, src_as,
-    dst_as)."""
-    sets = b''
-    for tid, (sa, da, alen) in ((256, (8, 12, 4)), (257, (27, 28, 16))):
-        fields = struct.pack('!HHHHHHHHHHHH', sa, alen, da, alen, 2, 4, 1, 4, 16, 4, 17, 4)
-        sets += struct.pack('!HHHH', 2, 8 + len(fields), tid, 6) + fields
-    for tid, v6 in ((256, False), (257, True)):
-        body = b''
-        for src, dst, pk, by, s_as, d_as in records:
-            if (':' in src) != v6:
-                continue
-            body += (ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed +
-                     struct.pack('!IIII', pk, by, s_as, d_as))
-        if body:
-            sets += struct.pack('!HH', tid, 4 + len(body)) + body
-    return struct.pack('!HHIII', 10, 16 + len(sets), 1700000000, seq, 1) + sets
-
-
-def sflow_datagram(records, seq):
-    """An sFlow v5 datagram, one flow sample per record (src, dst, pkts,
-    bytes, src_as, dst_as; pkts is the sampling rate, bytes/pkts the
-    sampled frame's length): a raw header record (Ethernet/IPv4 or IPv6),
-    and an extended gateway record (router AS 64999, src_as, a path of two
-    segments whose last AS is dst_as; no path when dst_as is 0)."""
-    samples = b''
-    for src, dst, rate, by, s_as, d_as in records:
-        v6 = ':' in src
-        length = by // rate
-        if v6:
-            ip = struct.pack('!IHBB', 6 << 28, length - 54, 17, 64) + \
-                ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
-            eth = b'\x00' * 12 + b'\x86\xdd'
-        else:
-            ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, length - 14, 0, 0, 64, 17, 0,
-                             ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed)
-            eth = b'\x00' * 12 + b'\x08\x00'
-        hdr = eth + ip + bytes(8)
-        hdr += bytes(-len(hdr) % 4)
-        raw = struct.pack('!IIII', 1, length, 0, len(hdr)) + hdr
-        path = struct.pack('!I', 0) if not d_as else \
-            struct.pack('!IIIIIII', 2, 2, 1, 64999, 2, 1, d_as)
-        gw = struct.pack('!I4sIII', 1, bytes([192, 0, 2, 1]), 64999, s_as, 64998) + path + \
-            struct.pack('!II', 0, 100)
-        recs = struct.pack('!II', 1, len(raw)) + raw + struct.pack('!II', 1003, len(gw)) + gw
-        sample = struct.pack('!IIIIIIII', seq, 1, rate, 0, 0, 1, 2, 2) + recs
-        samples += struct.pack('!II', 1, len(sample)) + sample
-    return struct.pack('!II4sIIII', 5, 1, bytes([192, 0, 2, 9]), 0, seq, 1000,
-                       len(records)) + samples
-
-
-def udp_frame(payload, dport):
-    """An Ethernet/IPv4/UDP frame from 127.0.0.2 carrying payload."""
-    udp = struct.pack('!HHHH', 40000, dport, 8 + len(payload), 0) + payload
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                     bytes([127, 0, 0, 2]), bytes([127, 0, 0, 1]))
-    return b'\x00' * 12 + b'\x08\x00' + ip + udp
 
 
 def main():
@@ -322,10 +250,10 @@ def main():
                   65010 if k % 3 == 0 else 0) for k, a in enumerate(addrs[:60])] + \
             [(a, addrs6[(k * 3 + 2) % len(addrs6)], 2, 200, 0 if k % 2 else 64777, 0)
              for k, a in enumerate(addrs6[:30])]
-        frames = [udp_frame(v5_datagram(recs[i:i + 30], i), 2055) for i in range(0, len(recs), 30)]
-        frames += [udp_frame(sflow_datagram(srecs[i:i + 8], i), 6343)
+        frames = [flow_frame(v5_datagram(recs[i:i + 30], i), 2055) for i in range(0, len(recs), 30)]
+        frames += [flow_frame(sflow_datagram(srecs[i:i + 8], i), 6343)
                    for i in range(0, len(srecs), 8)]
-        frames += [udp_frame(ipfix_datagram(recs[i:i + 20] + recs6[i // 2:i // 2 + 10], i), 4739)
+        frames += [flow_frame(ipfix_datagram(recs[i:i + 20] + recs6[i // 2:i // 2 + 10], i), 4739)
                    for i in range(0, len(recs), 20)]
         flows = os.path.join(tmp, 'flows.pcap')
         write_pcap(flows, frames, spacing=1.0)

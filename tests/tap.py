@@ -4,11 +4,14 @@ Each test prints numbered `ok` / `not ok` lines with the details of a
 failure as `#` comments, counts a skip as a skip (never as a pass) and
 ends with its plan; `finish()` returns the exit status.  The fixtures are
 the bundled registry data and the EAL arguments that let DPDK run on a
-shared machine without huge pages or PCI devices.
+shared machine without huge pages or PCI devices; flow export datagrams
+(NetFlow v5, IPFIX, sFlow) are built here, and rirmeter's IPFIX export is
+read back through tshark.
 """
 import collections
 import ctypes
 import glob
+import ipaddress
 import json
 import os
 import shutil
@@ -17,6 +20,7 @@ import struct
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 REASONS = ['truncated', 'ipv4_ihl', 'ipv4_length', 'ip_version', 'ipv6_length', 'too_many_tags',
            'tunnel_header', 'too_many_tunnels']
@@ -154,6 +158,101 @@ def read_pcap(path):
         out.append(d[off + 16:off + 16 + incl])
         off += 16 + incl
     return out
+
+
+# Flow export datagrams, built here, and the IPFIX rirmeter sends, decoded.
+
+def v5_datagram(records, seq):
+    """A NetFlow v5 datagram of records (src, dst, pkts, bytes, src_as, dst_as)."""
+    h = struct.pack('!HHIIIIBBH', 5, len(records), 1000, 1700000000, 0, seq, 0, 0, 0)
+    body = b''
+    for src, dst, pk, by, sa, da in records:
+        body += (ipaddress.IPv4Address(src).packed + ipaddress.IPv4Address(dst).packed +
+                 bytes(4) + struct.pack('!HHIIIIHHBBBBHHBBH', 0, 0, pk, by, 10, 20, 1, 2, 0,
+                                        0, 6, 0, sa, da, 24, 24, 0))
+    return h + body
+
+
+def ipfix_datagram(records, seq):
+    """An IPFIX message: a template (8, 12, 2, 1, 16, 17 of 4 bytes each;
+    27, 28 for IPv6) and its records (src, dst, pkts, bytes, src_as,
+    dst_as)."""
+    sets = b''
+    for tid, (sa, da, alen) in ((256, (8, 12, 4)), (257, (27, 28, 16))):
+        fields = struct.pack('!HHHHHHHHHHHH', sa, alen, da, alen, 2, 4, 1, 4, 16, 4, 17, 4)
+        sets += struct.pack('!HHHH', 2, 8 + len(fields), tid, 6) + fields
+    for tid, v6 in ((256, False), (257, True)):
+        body = b''
+        for src, dst, pk, by, s_as, d_as in records:
+            if (':' in src) != v6:
+                continue
+            body += (ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed +
+                     struct.pack('!IIII', pk, by, s_as, d_as))
+        if body:
+            sets += struct.pack('!HH', tid, 4 + len(body)) + body
+    return struct.pack('!HHIII', 10, 16 + len(sets), 1700000000, seq, 1) + sets
+
+
+def sflow_datagram(records, seq):
+    """An sFlow v5 datagram, one flow sample per record (src, dst, pkts,
+    bytes, src_as, dst_as; pkts is the sampling rate, bytes/pkts the
+    sampled frame's length): a raw header record (Ethernet/IPv4 or IPv6),
+    and an extended gateway record (router AS 64999, src_as, a path of two
+    segments whose last AS is dst_as; no path when dst_as is 0)."""
+    samples = b''
+    for src, dst, rate, by, s_as, d_as in records:
+        v6 = ':' in src
+        length = by // rate
+        if v6:
+            ip = struct.pack('!IHBB', 6 << 28, length - 54, 17, 64) + \
+                ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
+            eth = b'\x00' * 12 + b'\x86\xdd'
+        else:
+            ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, length - 14, 0, 0, 64, 17, 0,
+                             ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed)
+            eth = b'\x00' * 12 + b'\x08\x00'
+        hdr = eth + ip + bytes(8)
+        hdr += bytes(-len(hdr) % 4)
+        raw = struct.pack('!IIII', 1, length, 0, len(hdr)) + hdr
+        path = struct.pack('!I', 0) if not d_as else \
+            struct.pack('!IIIIIII', 2, 2, 1, 64999, 2, 1, d_as)
+        gw = struct.pack('!I4sIII', 1, bytes([192, 0, 2, 1]), 64999, s_as, 64998) + path + \
+            struct.pack('!II', 0, 100)
+        recs = struct.pack('!II', 1, len(raw)) + raw + struct.pack('!II', 1003, len(gw)) + gw
+        sample = struct.pack('!IIIIIIII', seq, 1, rate, 0, 0, 1, 2, 2) + recs
+        samples += struct.pack('!II', 1, len(sample)) + sample
+    return struct.pack('!II4sIIII', 5, 1, bytes([192, 0, 2, 9]), 0, seq, 1000,
+                       len(records)) + samples
+
+
+def flow_frame(payload, dport):
+    """An Ethernet/IPv4/UDP frame from 127.0.0.2 carrying payload."""
+    udp = struct.pack('!HHHH', 40000, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 2]), bytes([127, 0, 0, 1]))
+    return b'\x00' * 12 + b'\x08\x00' + ip + udp
+
+
+def tshark_flows(pcap, port, aggregates=False):
+    """Every data record tshark decodes in pcap (NetFlow/IPFIX to port), as
+    dicts of field name -> shown value; enterprise elements as 'pie.N' -> text."""
+    p = subprocess.run(['tshark', '-r', pcap, '-d', 'udp.port==%d,cflow' % port, '-T', 'pdml'],
+                       capture_output=True, text=True, timeout=120)
+    recs = []
+    for flow in ET.fromstring(p.stdout).iter('field'):
+        if flow.get('name') != '' or not flow.get('show', '').startswith(('Flow ', 'pdu ')):
+            continue
+        r = {}
+        for f in flow.iter('field'):
+            name, show = f.get('name', ''), f.get('show', '')
+            if name == 'cflow.enterprise_private_entry':
+                t = f.get('showname', '').split(' Type ')[1].split(':')[0]
+                r['pie.' + t] = bytes.fromhex(f.get('value', '')).decode()
+            elif name.startswith('cflow.') and name not in r:
+                r[name[6:]] = show
+        if 'srcaddr' in r or 'srcaddrv6' in r or (aggregates and 'pie.8' in r):
+            recs.append(r)
+    return recs
 
 
 def check_promtool(name, text):
