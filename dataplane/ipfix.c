@@ -49,7 +49,7 @@
 
 #define HEADER	   16
 #define SET_HEADER 4
-#define TEMPLATES  4 /* record templates; then the aggregate template */
+#define TEMPLATES  4 /* the standard record templates (the aggregate one: agg_epoch) */
 
 /* Template id of a record family and an exporter family. */
 static uint16_t template_id(int family, int exp_family)
@@ -143,25 +143,6 @@ static void write_templates(struct rm_ipfix *x)
 			rm_put_be32(p + x->len + 4, x->pen);
 		}
 	}
-	/* Per-interval aggregates of the scopes (rm_ipfix_add_aggregate). */
-	static const uint16_t agg[][2] = {{152, 8}, {153, 8}, {2, 8}, {1, 8}};
-	static const uint16_t agg_e[][2] = {
-	    {RM_IE_SCOPE, 65535},      {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_DST_REGISTRY, 65535},
-	    {RM_IE_SRC_COUNTRY, 2},    {RM_IE_DST_COUNTRY, 2},	    {RM_IE_SRC_HOLDER, 65535},
-	    {RM_IE_DST_HOLDER, 65535},
-	};
-	rm_put_be16(p + x->len, RM_IPFIX_AGGREGATE);
-	rm_put_be16(p + x->len + 2, 4 + 7);
-	x->len += 4;
-	for (unsigned i = 0; i < 4; i++, x->len += 4) {
-		rm_put_be16(p + x->len, agg[i][0]);
-		rm_put_be16(p + x->len + 2, agg[i][1]);
-	}
-	for (unsigned i = 0; i < 7; i++, x->len += 8) {
-		rm_put_be16(p + x->len, 0x8000 | agg_e[i][0]);
-		rm_put_be16(p + x->len + 2, agg_e[i][1]);
-		rm_put_be32(p + x->len + 4, x->pen);
-	}
 	rm_put_be16(p + at + 2, x->len - at);
 	x->template_sends++;
 }
@@ -245,6 +226,66 @@ static inline uint8_t *room(struct rm_ipfix *x, uint16_t id, uint32_t need, uint
 	return room_slow(x, id, need, now_s);
 }
 
+/*
+ * Put template record t (tlen bytes) in the open message, a set of its own,
+ * before a record of need bytes that uses it: the open message is sent
+ * first when the two do not fit in it, or when the standard templates are
+ * due (they lead a message).  -1 when the template cannot be sent at all.
+ */
+static int put_template_set(struct rm_ipfix *x, const uint8_t *t, uint32_t tlen, uint32_t need,
+			    uint64_t now_s)
+{
+	if (HEADER + SET_HEADER + tlen > x->max)
+		return -1;
+	if (x->len && (x->templates_due || x->len + 2 * SET_HEADER + tlen + need > x->max))
+		rm_ipfix_flush(x, now_s);
+	if (x->len == 0)
+		start_message(x);
+	if (x->len + SET_HEADER + tlen > x->max) { /* the standard templates fill it */
+		rm_ipfix_flush(x, now_s);
+		start_message(x);
+	}
+	close_set(x);
+	rm_put_be16(x->msg + x->len, 2);
+	rm_put_be16(x->msg + x->len + 2, (uint16_t)(SET_HEADER + tlen));
+	memcpy(x->msg + x->len + SET_HEADER, t, tlen);
+	x->len += SET_HEADER + tlen;
+	return 0;
+}
+
+/* The elements of the aggregate template (260): the interval, the counts,
+ * then the enterprise ones. */
+static const uint16_t agg_fields[][2] = {{152, 8}, {153, 8}, {2, 8}, {1, 8}};
+static const uint16_t agg_enterprise[][2] = {
+    {RM_IE_SCOPE, 65535},      {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_DST_REGISTRY, 65535},
+    {RM_IE_SRC_COUNTRY, 2},    {RM_IE_DST_COUNTRY, 2},	    {RM_IE_SRC_HOLDER, 65535},
+    {RM_IE_DST_HOLDER, 65535},
+};
+#define N_AGG	       (sizeof(agg_fields) / sizeof(agg_fields[0]))
+#define N_AGG_E	       (sizeof(agg_enterprise) / sizeof(agg_enterprise[0]))
+#define AGGREGATE_TMPL (4 + 4 * N_AGG + 8 * N_AGG_E)
+
+/* The aggregate template's record at p (AGGREGATE_TMPL bytes). */
+static void aggregate_template(const struct rm_ipfix *x, uint8_t *p)
+{
+	rm_put_be16(p, RM_IPFIX_AGGREGATE);
+	rm_put_be16(p + 2, (uint16_t)(N_AGG + N_AGG_E));
+	p += 4;
+	for (unsigned i = 0; i < N_AGG; i++, p += 4) {
+		rm_put_be16(p, agg_fields[i][0]);
+		rm_put_be16(p + 2, agg_fields[i][1]);
+	}
+	for (unsigned i = 0; i < N_AGG_E; i++, p += 8) {
+		rm_put_be16(p, 0x8000 | agg_enterprise[i][0]);
+		rm_put_be16(p + 2, agg_enterprise[i][1]);
+		rm_put_be32(p + 4, x->pen);
+	}
+}
+
+/* The aggregate template is announced before the first aggregate of each
+ * epoch, as a mirrored one is, not among the standard templates: workers
+ * never send aggregates, and it leaves room in the smallest message (548
+ * bytes) for the standard templates (436 with the message header) to grow. */
 void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s)
 {
 	const char *str[5] = {a->scope, a->end[0].rir, a->end[1].rir, a->end[0].holder,
@@ -253,6 +294,13 @@ void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate 
 	for (int k = 0; k < 5; k++) {
 		slen[k] = (uint32_t)strlen(str[k]);
 		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
+	}
+	if (x->agg_epoch != x->epoch) {
+		uint8_t t[AGGREGATE_TMPL];
+		aggregate_template(x, t);
+		(void)put_template_set(x, t, sizeof(t), need, now_s); /* 76 bytes: fits any max */
+		x->agg_epoch = x->epoch;
+		x->template_sends++;
 	}
 	uint8_t *p = room(x, RM_IPFIX_AGGREGATE, need, now_s);
 	rm_put_be64(p, a->start_ms);
@@ -443,30 +491,15 @@ static uint32_t mirror_template(const struct rm_ipfix *x, const struct rm_flow_s
 /* Largest mirrored template record: every field an enterprise one. */
 #define MIRROR_TEMPLATE_MAX (4 + 8 * (RM_FLOW_MAX_FIELDS + 10))
 
-/*
- * Put slot's template in the open message (a set of its own) before a
- * record of need bytes that uses it; -1 when the two cannot be sent at all.
- */
+/* Put slot's template in the open message before a record of need bytes
+ * that uses it (put_template_set); -1 when it cannot be sent at all. */
 static int announce(struct rm_ipfix *x, const struct rm_flow_state *st, unsigned slot,
 		    int exp_family, int uptime, uint64_t mark, uint32_t need, uint64_t now_s)
 {
 	uint8_t t[MIRROR_TEMPLATE_MAX];
 	uint32_t tlen = mirror_template(x, st, slot, exp_family, uptime, t);
-	if (HEADER + SET_HEADER + tlen > x->max)
+	if (put_template_set(x, t, tlen, need, now_s))
 		return -1;
-	if (x->len && (x->templates_due || x->len + 2 * SET_HEADER + tlen + need > x->max))
-		rm_ipfix_flush(x, now_s);
-	if (x->len == 0)
-		start_message(x);
-	if (x->len + SET_HEADER + tlen > x->max) { /* the standard templates fill it */
-		rm_ipfix_flush(x, now_s);
-		start_message(x);
-	}
-	close_set(x);
-	rm_put_be16(x->msg + x->len, 2);
-	rm_put_be16(x->msg + x->len + 2, (uint16_t)(SET_HEADER + tlen));
-	memcpy(x->msg + x->len + SET_HEADER, t, tlen);
-	x->len += SET_HEADER + tlen;
 	x->sent[slot] = mark;
 	x->mirror_sends++;
 	return 0;

@@ -144,6 +144,7 @@ struct rm_ipfix {
 	 * epoch << 32 | version last announced.  A new epoch (refresh, new
 	 * snapshot) announces each again before its next record. */
 	uint32_t epoch;
+	uint32_t agg_epoch; /* the epoch the aggregate template was last announced in */
 	uint64_t sent[RM_FLOW_POOL + 2];
 	uint8_t *msg; /* the message being built: own, or the sender's buffer */
 	uint8_t own[9216 + RM_IPFIX_SLACK];
