@@ -21,8 +21,8 @@
  * keep their meaning), samplingInterval (counts are carried as sent, not
  * multiplied), and, under one Private Enterprise Number (default 32473,
  * the number RFC 5612 reserves for documentation; --ipfix-pen sets the
- * operator's own), the registry, registered country and holder id of the
- * source and of the destination.  Copying a record is cheaper than
+ * operator's own), the registry, registered country, holder id and NIR
+ * of the source and of the destination.  Copying a record is cheaper than
  * decoding and encoding its fields, and keeps every field a collector may
  * want (interfaces, AS numbers, TCP flags, ToS, next hop, vendor fields).
  * Such a template is announced before its first record in each epoch (a
@@ -78,12 +78,13 @@ static unsigned standard_fields(int family, int exp_family, uint16_t f[][2])
 }
 
 /* The enterprise elements, in record order: id, length (65535: variable).
- * Each end's three are adjacent, so that a record copies one precomputed
- * block per end (rm_ipfix_end_encode). */
+ * Each end's four are adjacent, so that a record copies one precomputed
+ * block per end (rm_ipfix_end_encode); the NIR, added after the other
+ * three had ids, is the last of each end's. */
 static const uint16_t enterprise_fields[][2] = {
-    {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_SRC_COUNTRY, 2}, {RM_IE_SRC_HOLDER, 65535},
-    {RM_IE_DST_REGISTRY, 65535}, {RM_IE_DST_COUNTRY, 2}, {RM_IE_DST_HOLDER, 65535},
-    {RM_IE_SAMPLING_APPLIED, 4},
+    {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_SRC_COUNTRY, 2},      {RM_IE_SRC_HOLDER, 65535},
+    {RM_IE_SRC_NIR, 65535},	 {RM_IE_DST_REGISTRY, 65535}, {RM_IE_DST_COUNTRY, 2},
+    {RM_IE_DST_HOLDER, 65535},	 {RM_IE_DST_NIR, 65535},      {RM_IE_SAMPLING_APPLIED, 4},
 };
 #define N_ENTERPRISE (sizeof(enterprise_fields) / sizeof(enterprise_fields[0]))
 
@@ -181,18 +182,23 @@ void rm_ipfix_flush(struct rm_ipfix *x, uint64_t now_s)
 	x->in_msg = 0;
 }
 
-/* Bytes of a variable-length string field: one length byte, then the text,
- * cut at RM_IPFIX_MAX_STRING so that the largest record (about 360 bytes)
- * fits the smallest MTU allowed (576). */
-/* A variable-length string: IPFIX strings are UTF-8 (RFC 7011), so a long
- * one is cut between two characters, never inside one. */
-static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
+/* A variable-length string field of n bytes of s at p: one length byte,
+ * then the text, cut at max bytes (RM_IPFIX_MAX_STRING, so that the largest
+ * record, about 375 bytes, fits the smallest MTU allowed, 576).  IPFIX
+ * strings are UTF-8 (RFC 7011), so a long one is cut between two
+ * characters, never inside one.  Returns the bytes written. */
+static uint32_t put_string_max(uint8_t *p, const char *s, uint32_t n, uint32_t max)
 {
-	if (n > RM_IPFIX_MAX_STRING)
-		n = (uint32_t)rm_utf8_cut(s, RM_IPFIX_MAX_STRING);
+	if (n > max)
+		n = (uint32_t)rm_utf8_cut(s, max);
 	p[0] = (uint8_t)n;
 	memcpy(p + 1, s, n);
 	return n + 1;
+}
+
+static uint32_t put_string(uint8_t *p, const char *s, uint32_t n)
+{
+	return put_string_max(p, s, n, RM_IPFIX_MAX_STRING);
 }
 
 /* The slow path of room(): send, start a message, open a set. */
@@ -284,8 +290,8 @@ static void aggregate_template(const struct rm_ipfix *x, uint8_t *p)
 
 /* The aggregate template is announced before the first aggregate of each
  * epoch, as a mirrored one is, not among the standard templates: workers
- * never send aggregates, and it leaves room in the smallest message (548
- * bytes) for the standard templates (436 with the message header) to grow. */
+ * never send aggregates, and the smallest message (548 bytes) holds the
+ * standard templates (500 with the message header) but not all five (576). */
 void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s)
 {
 	const char *str[5] = {a->scope, a->end[0].rir, a->end[1].rir, a->end[0].holder,
@@ -326,6 +332,7 @@ uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out)
 	memcpy(p, e->cc, 2);
 	p += 2;
 	p += put_string(p, e->holder, (uint32_t)strlen(e->holder));
+	p += put_string_max(p, e->nir, (uint32_t)strlen(e->nir), RM_IPFIX_MAX_NIR);
 	return (uint32_t)(p - out);
 }
 
@@ -344,7 +351,8 @@ int rm_ipfix_ends_init(struct rm_ipfix_ends *t, const struct rm_db *db)
 		struct rm_ipfix_end e = {
 		    rm_rir_name(a->rir),
 		    rm_str(db, *rm_str(db, a->holder_id) ? a->holder_id : a->holder_name),
-		    {a->cc[0] ? a->cc[0] : 'Z', a->cc[0] ? a->cc[1] : 'Z'}};
+		    {a->cc[0] ? a->cc[0] : 'Z', a->cc[0] ? a->cc[1] : 'Z'},
+		    rm_nir_name(a->nir)};
 		uint32_t len = rm_ipfix_end_encode(&e, t->bytes + off);
 		t->at[id] = RM_IPFIX_END_AT(off, len);
 		off += len;
@@ -488,8 +496,9 @@ static uint32_t mirror_template(const struct rm_ipfix *x, const struct rm_flow_s
 	return at;
 }
 
-/* Largest mirrored template record: every field an enterprise one. */
-#define MIRROR_TEMPLATE_MAX (4 + 8 * (RM_FLOW_MAX_FIELDS + 10))
+/* Largest mirrored template record: every field an enterprise one, and
+ * the 12 added (exporter, domain, time base, sampling, the two ends). */
+#define MIRROR_TEMPLATE_MAX (4 + 8 * (RM_FLOW_MAX_FIELDS + 12))
 
 /* Put slot's template in the open message before a record of need bytes
  * that uses it (put_template_set); -1 when it cannot be sent at all. */

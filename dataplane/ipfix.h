@@ -2,8 +2,8 @@
  * ipfix.h - the IPFIX export of enriched records (ipfix.c, ipfix_put.c).
  *
  * Each worker is one observation domain: its records, as received, under
- * a template per input template, with the registry, country and holder of
- * both ends as enterprise-specific elements (docs/ipfix-export.md).
+ * a template per input template, with the registry, country, holder and
+ * NIR of both ends as enterprise-specific elements (docs/ipfix-export.md).
  */
 #ifndef RM_IPFIX_H
 #define RM_IPFIX_H
@@ -21,6 +21,9 @@
 #define RM_IPFIX_MAX_STRING                                                                        \
 	64 /* longer strings (an operator's label) are cut, between characters */
 
+/* The longest NIR name exported (model.c's names: 5 bytes at most). */
+#define RM_IPFIX_MAX_NIR 8
+
 /* Enterprise-specific information elements (docs/ipfix-export.md). */
 enum rm_ie {
 	RM_IE_SRC_REGISTRY = 1, /* string: afrinic, apnic, arin, lacnic, ripencc, iana, unknown */
@@ -31,17 +34,20 @@ enum rm_ie {
 	RM_IE_DST_HOLDER,
 	RM_IE_SAMPLING_APPLIED, /* unsigned32: the interval the counts were multiplied by */
 	RM_IE_SCOPE,		/* string: rir, country, holder or rir_pair (aggregates) */
+	RM_IE_SRC_NIR = 9,	/* string: jpnic, krnic, ..., nicbr; "" under no NIR */
+	RM_IE_DST_NIR = 10,
 };
 
 /* One end's attribution, as exported. */
 struct rm_ipfix_end {
 	const char *rir, *holder; /* NUL-terminated */
 	char cc[2];
+	const char *nir; /* NUL-terminated, at most RM_IPFIX_MAX_NIR bytes; "" for none */
 };
 
-/* An end's three enterprise elements as they go on the wire (registry,
- * country, holder); at most this long. */
-#define RM_IPFIX_END_MAX (2 * (1 + RM_IPFIX_MAX_STRING) + 2)
+/* An end's four enterprise elements as they go on the wire (registry,
+ * country, holder, NIR); at most this long. */
+#define RM_IPFIX_END_MAX (2 * (1 + RM_IPFIX_MAX_STRING) + 2 + 1 + RM_IPFIX_MAX_NIR)
 uint32_t rm_ipfix_end_encode(const struct rm_ipfix_end *e, uint8_t *out);
 
 /* Every attribution id's end, encoded once per snapshot: id's bytes are

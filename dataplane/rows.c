@@ -812,9 +812,10 @@ void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t s
 	for (uint32_t i = 0; i < rows->n; i++) {
 		const struct rm_row *w = &rows->v[i];
 		char buf[sizeof(w->key)];
-		struct rm_ipfix_aggregate a = {w->scope,   {{"", "", {0, 0}}, {"", "", {0, 0}}},
-					       w->packets, w->bytes,
-					       start_ms,   end_ms};
+		struct rm_ipfix_aggregate a = {
+		    w->scope,	{{"", "", {0, 0}, ""}, {"", "", {0, 0}, ""}},
+		    w->packets, w->bytes,
+		    start_ms,	end_ms};
 		if (w->packets && row_ends(w, buf, sizeof(buf), &a) == 0)
 			rm_ipfix_add_aggregate(x, &a, now_s);
 	}

@@ -11,6 +11,9 @@ capture on a net_pcap vdev) and `rirdb scan`: their nir totals must equal
 what the test's own table says, and what `rirdb lookup --reference` says
 where the lookup names NIRs (its nir column); every other scope must equal
 the reference lookup too, and the named holder's rows carry its name.
+With --ipfix-export, flow records between the same addresses (NetFlow v5,
+IPFIX, sFlow) go out enriched: tshark reads each record's NIR elements
+(9, 10) back, and they must say the same.
 """
 import collections
 import ipaddress
@@ -23,7 +26,8 @@ import sys
 import tempfile
 
 from tap import EAL, attribute, check, check_promtool, data_inputs, diff, failures, finish, \
-    scope_totals, skip, totals_of, write_pcap
+    flow_frame, ipfix_datagram, scope_totals, sflow_datagram, skip, totals_of, tshark_flows, \
+    v5_datagram, write_pcap
 
 RIRDB, DATA = sys.argv[1:3]
 RIRMETER = sys.argv[3] if len(sys.argv) > 3 else None
@@ -76,6 +80,60 @@ def own_nir_totals(items):
             t[('nir', d, ADDRS[a])][0] += pk
             t[('nir', d, ADDRS[a])][1] += by
     return {k: tuple(v) for k, v in t.items()}
+
+
+def flow_records():
+    """Flow records (src, dst, packets, bytes, 0, 0) between the addresses,
+    each to every other of its family, and their datagrams as frames:
+    NetFlow v5 (IPv4), IPFIX and sFlow (both families; sFlow's packets are
+    its sampling rate, 2, of frames of 100 bytes)."""
+    recs, samples = [], []
+    for fam in ([a for a in ADDRS if ':' not in a], [a for a in ADDRS if ':' in a]):
+        for i, a in enumerate(fam):
+            for k, b in enumerate(fam):
+                if a != b:
+                    recs.append((a, b, 1 + i, 100 * (1 + i) + k, 0, 0))
+                    samples.append((a, b, 2, 200, 0, 0))
+    v4 = [r for r in recs if ':' not in r[0]]
+    frames = [flow_frame(v5_datagram(v4, 0), 2055), flow_frame(ipfix_datagram(recs, 0), 4739),
+              flow_frame(sflow_datagram(samples, 0), 6343)]
+    return v4 + recs + samples, frames
+
+
+def ipfix_checks(tmp, snap, frames, who, names_nirs):
+    """rirmeter re-exports flow records between the addresses, with traffic
+    between them, as IPFIX: each record's NIR elements (9, 10, under its
+    registry, 1, 2), as the test's own table and the reference lookup say."""
+    recs, flow_frames = flow_records()
+    pcap, out = os.path.join(tmp, 'f.pcap'), os.path.join(tmp, 'ipfix.pcap')
+    write_pcap(pcap, frames + flow_frames)
+    p = subprocess.run([RIRMETER] + EAL + [
+        '--lcores', '0@0,1@1', '--vdev', 'net_pcap0,rx_pcap=' + pcap, '--vdev',
+        'net_pcap1,tx_pcap=' + out, '--', '--db', snap, '--flows',
+        'netflow:2055,ipfix:4739,sflow:6343', '--ipfix-export', '1:127.0.0.1:4739',
+        '--interval', '0', '--quiet'], capture_output=True, text=True, timeout=120)
+    check('rirmeter --ipfix-export: exit 0', p.returncode == 0, p.stderr)
+    everything = tshark_flows(out, 4739, aggregates=True) if os.path.exists(out) else []
+    got = [r for r in everything if 'pie.8' not in r]
+
+    def own(a):
+        return tuple(ADDRS[a].split(':'))
+
+    def ref(a):
+        return tuple(who[a][3].split(':'))
+    bad, seen = [], set()
+    for r in got:
+        s, d = r.get('srcaddr') or r.get('srcaddrv6'), r.get('dstaddr') or r.get('dstaddrv6')
+        have = (r.get('pie.1'), r.get('pie.9', ''), r.get('pie.2'), r.get('pie.10', ''))
+        seen |= {have[1], have[3]}
+        if s not in ADDRS or d not in ADDRS or have != own(s) + own(d) or \
+                (names_nirs and have != ref(s) + ref(d)):
+            bad.append('%s -> %s: %s' % (s, d, have))
+    check('--ipfix-export: every record (v5, IPFIX, sFlow) carries the NIR of each end '
+          '(elements 9, 10) beside its registry, as the test\'s table%s says (%d records)'
+          % (' and rirdb lookup --reference' if names_nirs else '', len(got)),
+          len(got) == len(recs) and not bad and {'jpnic', 'krnic', 'cnnic', ''} <= seen,
+          '%d of %d records; %s' % (len(got), len(recs), '\n'.join(bad[:10])))
 
 
 def only(t, scopes):
@@ -180,6 +238,10 @@ def main():
     check('rirmeter Prometheus: the holder series has its id and the escaped name',
           'holder="apnic:%s",name="%s"}' % (JP, esc) in text, text[:300])
     check_promtool('promtool check metrics accepts the textfile', text)
+    if shutil.which('tshark'):
+        ipfix_checks(tmp, snap, frames, who, names_nirs)
+    else:
+        skip('rirmeter --ipfix-export: NIR elements and aggregates', 'needs tshark')
     if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()

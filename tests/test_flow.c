@@ -1211,6 +1211,16 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* The only exporter's template id in st. */
+static const struct rm_flow_template *template_by_id(const struct rm_flow_state *st, unsigned id)
+{
+	for (unsigned j = 0; j < st->exp[0].n_templates; j++)
+		if (st->exp[0].tid[j] == id)
+			return &st->pool[st->exp[0].tref[j]];
+	fail_msg("no template %u", id);
+	return NULL;
+}
+
 /* A record's two ends, encoded as the snapshot's table would hold them. */
 static void set_ends(struct rm_ipfix_record *r, uint8_t buf[2][RM_IPFIX_END_MAX],
 		     struct rm_ipfix_end src, struct rm_ipfix_end dst)
@@ -1251,8 +1261,8 @@ static void ipfix_export_round_trip(void **unused)
 		    .meta = &m[i],
 		};
 		uint8_t ends[2][RM_IPFIX_END_MAX];
-		set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", holder, {'D', 'E'}},
-			 (struct rm_ipfix_end){"afrinic", "", {'Z', 'Z'}});
+		set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", holder, {'D', 'E'}, ""},
+			 (struct rm_ipfix_end){"apnic", "", {'J', 'P'}, "jpnic"});
 		rm_ipfix_add(x, &r, 1700000002);
 	}
 	rm_ipfix_flush(x, 1700000002);
@@ -1291,6 +1301,17 @@ static void ipfix_export_round_trip(void **unused)
 		assert_int_equal(g->bytes, 100 * (i + 1)); /* not multiplied again */
 		/* The rest as the standard template lays it out, from the record. */
 		const uint8_t *f = g->meta.rec + (i % 3 ? 8 : 32);
+		/* ..., source end (no NIR), destination end, samplingApplied */
+		const uint8_t *t = g->meta.rec + g->meta.rec_len - 4;
+		assert_int_equal(t[3], 1 + i % 3);
+		assert_memory_equal(t - 16,
+				    "\x00" /* the source's empty NIR, then the destination */
+				    "\x05"
+				    "apnic"
+				    "JP\x00"
+				    "\x05"
+				    "jpnic",
+				    16);
 		assert_int_equal(f[0] << 8 | f[1], 1000 + i);
 		assert_int_equal(f[2] << 8 | f[3], 443);
 		assert_int_equal(f[4], 6);
@@ -1298,6 +1319,20 @@ static void ipfix_export_round_trip(void **unused)
 		assert_int_equal(get64(f + 29), 1700000001000ull + i);
 	}
 	assert_int_equal(seen4, 80);
+	/* Each end's elements: registry, country, holder, NIR (ids 1, 3, 5, 9;
+	 * 2, 4, 6, 10), then samplingApplied. */
+	const struct rm_flow_template *t256 = template_by_id(st, RM_IPFIX_TEMPLATE);
+	static const uint16_t ie[] = {
+	    RM_IE_SRC_REGISTRY, RM_IE_SRC_COUNTRY,  RM_IE_SRC_HOLDER,
+	    RM_IE_SRC_NIR,	RM_IE_DST_REGISTRY, RM_IE_DST_COUNTRY,
+	    RM_IE_DST_HOLDER,	RM_IE_DST_NIR,	    RM_IE_SAMPLING_APPLIED};
+	assert_int_equal(t256->n_fields, 11 + 9);
+	for (unsigned i = 0; i < 9; i++) {
+		assert_int_equal(t256->type[11 + i], 0x8000 | ie[i]);
+		assert_int_equal(t256->pen[11 + i], RM_IPFIX_PEN_DEFAULT);
+	}
+	assert_int_equal(RM_IE_SRC_NIR, 9);
+	assert_int_equal(RM_IE_DST_NIR, 10);
 	/* Aggregates of scope rows: read back as records without addresses. */
 	struct rm_rows rows = {0};
 	struct rm_row rw[4] = {
@@ -1335,16 +1370,6 @@ static void ipfix_export_round_trip(void **unused)
 	assert_int_equal(sent[n_sent - 1][16] << 8 | sent[n_sent - 1][17], 2);
 	rm_flow_state_free(st);
 	free(x);
-}
-
-/* The only exporter's template id in st. */
-static const struct rm_flow_template *template_by_id(const struct rm_flow_state *st, unsigned id)
-{
-	for (unsigned j = 0; j < st->exp[0].n_templates; j++)
-		if (st->exp[0].tid[j] == id)
-			return &st->pool[st->exp[0].tref[j]];
-	fail_msg("no template %u", id);
-	return NULL;
 }
 
 /* The exporting side of a mirrored round trip: each flushed batch goes to
@@ -1405,7 +1430,7 @@ static void put_flush(struct rm_flow_state *st, void *ctx)
 
 /*
  * The re-export loop's two builds (baseline and AVX2) write the same bytes:
- * records of 27 to 107 bytes, ends of 10 to 70 bytes (70 is beyond what
+ * records of 27 to 107 bytes, ends of 16 to 70 bytes (70 is beyond what
  * the loop copies and goes the slow way), a template redefined while
  * records of the old definition wait in the batch, runs of one template
  * across datagrams with different time bases, messages filled to the MTU.
@@ -1418,10 +1443,13 @@ static void ipfix_export_put_variants(void **unused)
 	static uint32_t first_len[64];
 	unsigned first_n = 0;
 	const struct rm_ipfix_end e[4] = {
-	    {"ripencc", "holder-a", {'D', 'E'}},
-	    {"arin", "0123456789abcdef0123456789abcdef", {'U', 'S'}},
-	    {"apnic", "an-operator-label-of-sixty-bytes-or-so-0123456789abcdefghijkl", {'J', 'P'}},
-	    {"lacnic", "", {'B', 'R'}}};
+	    {"ripencc", "holder-a", {'D', 'E'}, ""},
+	    {"arin", "0123456789abcdef0123456789abcdef", {'U', 'S'}, ""},
+	    {"apnic",
+	     "an-operator-label-of-sixty-bytes-or-so-0123456789abcdef",
+	     {'J', 'P'},
+	     "jpnic"},
+	    {"lacnic", "", {'B', 'R'}, "nicbr"}};
 	uint8_t bytes[4 * RM_IPFIX_END_MAX + 64] = {0};
 	uint64_t at[4];
 	uint32_t off = 0;
@@ -1515,7 +1543,8 @@ static void ipfix_export_mirrored(void **unused)
 	assert_non_null(mirror_x);
 	n_sent = 0;
 	rm_ipfix_init(mirror_x, RM_IPFIX_PEN_DEFAULT, 5, 1472, keep_message, NULL);
-	struct rm_ipfix_end e0 = {"ripencc", "holder-a", {'D', 'E'}}, e1 = {"arin", "", {'U', 'S'}};
+	struct rm_ipfix_end e0 = {"ripencc", "holder-a", {'D', 'E'}, ""},
+			    e1 = {"apnic", "A91A7381", {'J', 'P'}, "jpnic"};
 	uint64_t at[2];
 	uint8_t bytes[2 * RM_IPFIX_END_MAX + 48] = {0};
 	uint32_t n0 = rm_ipfix_end_encode(&e0, bytes);
@@ -1590,7 +1619,7 @@ static void ipfix_export_mirrored(void **unused)
 	}
 	/* The v9 vendor type goes as paddingOctets; the rest as received. */
 	const struct rm_flow_template *v9 = template_by_id(b, RM_IPFIX_MIRROR + a->exp[1].tref[0]);
-	assert_int_equal(template_by_id(b, RM_IPFIX_MIRROR + RM_META_V5)->n_fields, 20 + 10);
+	assert_int_equal(template_by_id(b, RM_IPFIX_MIRROR + RM_META_V5)->n_fields, 20 + 12);
 	assert_int_equal(v9->type[4], 22);
 	assert_int_equal(v9->type[7], 210);
 	assert_int_equal(v9->flen[7], 3);
@@ -1599,6 +1628,10 @@ static void ipfix_export_mirrored(void **unused)
 	assert_int_equal(v9->type[11], 34);
 	assert_int_equal(v9->type[12], 0x8000 | RM_IE_SRC_REGISTRY);
 	assert_int_equal(v9->pen[12], RM_IPFIX_PEN_DEFAULT);
+	assert_int_equal(v9->type[15], 0x8000 | RM_IE_SRC_NIR);
+	assert_int_equal(v9->type[19], 0x8000 | RM_IE_DST_NIR);
+	assert_int_equal(v9->pen[19], RM_IPFIX_PEN_DEFAULT);
+	assert_int_equal(v9->n_fields, 20);
 	const struct rm_flow_template *fix = template_by_id(b, RM_IPFIX_MIRROR + a->exp[2].tref[0]);
 	assert_int_equal(fix->type[1], 0x8000 | 12);
 	assert_int_equal(fix->pen[1], 12345);
@@ -1673,8 +1706,8 @@ static void ipfix_export_small_mtu(void **unused)
 				    .exp_addr = a6_src,
 				    .meta = &m};
 	uint8_t ends[2][RM_IPFIX_END_MAX];
-	set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", label, {'D', 'E'}},
-		 (struct rm_ipfix_end){"unknown", label, {0, 0}});
+	set_ends(&r, ends, (struct rm_ipfix_end){"ripencc", label, {'D', 'E'}, ""},
+		 (struct rm_ipfix_end){"unknown", label, {0, 0}, label});
 	for (int i = 0; i < 20; i++) {
 		if (i == 10)
 			rm_ipfix_templates(x);
@@ -1685,7 +1718,7 @@ static void ipfix_export_small_mtu(void **unused)
 	rm_ipfix_templates(x);
 	for (int i = 0; i < 3; i++) {
 		struct rm_ipfix_aggregate a = {
-		    label, {{label, label, {'D', 'E'}}, {label, label, {'J', 'P'}}}};
+		    label, {{label, label, {'D', 'E'}, label}, {label, label, {'J', 'P'}, label}}};
 		rm_ipfix_add_aggregate(x, &a, 1);
 	}
 	rm_ipfix_flush(x, 1);
@@ -1704,13 +1737,17 @@ static void ipfix_strings_cut_between_characters(void **unused)
 	char holder[128] = "local:x";
 	for (int i = 0; i < 40; i++)
 		strcat(holder, "\xc3\xa9"); /* 7 + 80 bytes; byte 64 is inside one */
-	const struct rm_ipfix_end e = {"ripencc", holder, {'D', 'E'}};
+	const struct rm_ipfix_end e = {"ripencc", holder, {'D', 'E'}, ""};
 	uint8_t out[RM_IPFIX_END_MAX];
 	uint32_t n = rm_ipfix_end_encode(&e, out);
-	/* [7]"ripencc" "DE" [len]holder */
+	/* [7]"ripencc" "DE" [len]holder [0]: no NIR */
 	assert_int_equal(out[1 + 7 + 2], 63);
-	assert_int_equal(n, 1 + 7 + 2 + 1 + 63);
+	assert_int_equal(n, 1 + 7 + 2 + 1 + 63 + 1);
 	assert_memory_equal(out + 11, holder, 63);
+	assert_int_equal(out[n - 1], 0);
+	/* Every NIR's name goes out whole: none is cut. */
+	for (unsigned nir = 0; nir < RM_NIR_COUNT; nir++)
+		assert_true(strlen(rm_nir_name(nir)) <= RM_IPFIX_MAX_NIR);
 }
 
 static void config(void **unused)

@@ -57,12 +57,14 @@ static void flush(struct rm_flow_state *st, void *ctx)
 	(void)ctx;
 	struct rm_flow_batch *b = &st->batch;
 	if (st->want_meta) {
-		static uint64_t at[2] = {RM_IPFIX_END_AT(0, 11), RM_IPFIX_END_AT(11, 18)};
+		static uint64_t at[2] = {RM_IPFIX_END_AT(0, 12), RM_IPFIX_END_AT(12, 25)};
 		static uint32_t ids[2 * RM_FLOW_BATCH];
-		static uint8_t bytes[29 + 48] = "\x07ripencc"
-						"DE\x00"
-						"\x04arin"
-						"US\x0aholder-xyz";
+		static uint8_t bytes[37 + 48] = "\x07ripencc"
+						"DE\x00\x00"
+						"\x05"
+						"apnic"
+						"JP\x0aholder-xyz\x05"
+						"jpnic";
 		static const struct rm_ipfix_ends ends = {at, bytes};
 		for (unsigned i = 0; i < 2 * RM_FLOW_BATCH; i++)
 			ids[i] = i & 1;
