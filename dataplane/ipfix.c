@@ -260,12 +260,13 @@ static int put_template_set(struct rm_ipfix *x, const uint8_t *t, uint32_t tlen,
 }
 
 /* The elements of the aggregate template (260): the interval, the counts,
- * then the enterprise ones. */
+ * then the enterprise ones; the NIRs, added after the others had their
+ * places, last. */
 static const uint16_t agg_fields[][2] = {{152, 8}, {153, 8}, {2, 8}, {1, 8}};
 static const uint16_t agg_enterprise[][2] = {
     {RM_IE_SCOPE, 65535},      {RM_IE_SRC_REGISTRY, 65535}, {RM_IE_DST_REGISTRY, 65535},
     {RM_IE_SRC_COUNTRY, 2},    {RM_IE_DST_COUNTRY, 2},	    {RM_IE_SRC_HOLDER, 65535},
-    {RM_IE_DST_HOLDER, 65535},
+    {RM_IE_DST_HOLDER, 65535}, {RM_IE_SRC_NIR, 65535},	    {RM_IE_DST_NIR, 65535},
 };
 #define N_AGG	       (sizeof(agg_fields) / sizeof(agg_fields[0]))
 #define N_AGG_E	       (sizeof(agg_enterprise) / sizeof(agg_enterprise[0]))
@@ -291,20 +292,21 @@ static void aggregate_template(const struct rm_ipfix *x, uint8_t *p)
 /* The aggregate template is announced before the first aggregate of each
  * epoch, as a mirrored one is, not among the standard templates: workers
  * never send aggregates, and the smallest message (548 bytes) holds the
- * standard templates (500 with the message header) but not all five (576). */
+ * standard templates (500 with the message header) but not all five (592). */
 void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate *a, uint64_t now_s)
 {
-	const char *str[5] = {a->scope, a->end[0].rir, a->end[1].rir, a->end[0].holder,
-			      a->end[1].holder};
-	uint32_t slen[5], need = 4 * 8 + 4;
-	for (int k = 0; k < 5; k++) {
+	const char *str[7] = {a->scope,		a->end[0].rir, a->end[1].rir, a->end[0].holder,
+			      a->end[1].holder, a->end[0].nir, a->end[1].nir};
+	uint32_t slen[7], need = 4 * 8 + 4;
+	for (int k = 0; k < 7; k++) {
+		uint32_t max = k < 5 ? RM_IPFIX_MAX_STRING : RM_IPFIX_MAX_NIR;
 		slen[k] = (uint32_t)strlen(str[k]);
-		need += 1 + (slen[k] > RM_IPFIX_MAX_STRING ? RM_IPFIX_MAX_STRING : slen[k]);
+		need += 1 + (slen[k] > max ? max : slen[k]);
 	}
 	if (x->agg_epoch != x->epoch) {
 		uint8_t t[AGGREGATE_TMPL];
 		aggregate_template(x, t);
-		(void)put_template_set(x, t, sizeof(t), need, now_s); /* 76 bytes: fits any max */
+		(void)put_template_set(x, t, sizeof(t), need, now_s); /* 92 bytes: fits any max */
 		x->agg_epoch = x->epoch;
 		x->template_sends++;
 	}
@@ -321,6 +323,8 @@ void rm_ipfix_add_aggregate(struct rm_ipfix *x, const struct rm_ipfix_aggregate 
 	p += 4;
 	for (int k = 3; k < 5; k++)
 		p += put_string(p, str[k], slen[k]);
+	for (int k = 5; k < 7; k++)
+		p += put_string_max(p, str[k], slen[k], RM_IPFIX_MAX_NIR);
 	x->len = (uint32_t)(p - x->msg);
 	x->in_msg++;
 }

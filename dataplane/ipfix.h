@@ -33,7 +33,7 @@ enum rm_ie {
 	RM_IE_SRC_HOLDER, /* string: the registry's opaque holder id, or local:LABEL */
 	RM_IE_DST_HOLDER,
 	RM_IE_SAMPLING_APPLIED, /* unsigned32: the interval the counts were multiplied by */
-	RM_IE_SCOPE,		/* string: rir, country, holder or rir_pair (aggregates) */
+	RM_IE_SCOPE,		/* string: rir, country, nir, holder or rir_pair (aggregates) */
 	RM_IE_SRC_NIR = 9,	/* string: jpnic, krnic, ..., nicbr; "" under no NIR */
 	RM_IE_DST_NIR = 10,
 };

@@ -791,6 +791,10 @@ static int row_ends(const struct rm_row *w, char *buf, size_t n, struct rm_ipfix
 		a->end[d].rir = buf;
 		a->end[d].cc[0] = cut[1];
 		a->end[d].cc[1] = cut[1] ? cut[2] : '\0';
+	} else if (strcmp(w->scope, "nir") == 0 && (cut = strchr(buf, ':'))) {
+		*cut = '\0'; /* "apnic:jpnic"; "ripencc:" under no NIR */
+		a->end[d].rir = buf;
+		a->end[d].nir = cut + 1;
 	} else if (strcmp(w->scope, "holder") == 0) {
 		cut = strchr(buf, ':');
 		if (cut && strncmp(buf, "local:", 6) != 0) { /* "registry:id" */

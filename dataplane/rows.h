@@ -133,9 +133,9 @@ void rm_rows_minus(struct rm_rows *rs, const struct rm_rows *prev);
 void rm_flow_rows(struct rm_flow_state *const *st, unsigned n, const char *snap,
 		  struct rm_rows *out);
 
-/* The rir, country, holder and rir_pair rows of rows (not nir: the
- * aggregate template has no field for it), sent as IPFIX
- * aggregate records of the interval [start_ms, end_ms] through x (ipfix.h). */
+/* The rir, country, nir, holder and rir_pair rows of rows with traffic,
+ * sent as IPFIX aggregate records of the interval [start_ms, end_ms]
+ * through x (ipfix.h). */
 void rm_rows_to_ipfix(const struct rm_rows *rows, struct rm_ipfix *x, uint64_t start_ms,
 		      uint64_t end_ms, uint64_t now_s);
 

@@ -13,7 +13,7 @@ where the lookup names NIRs (its nir column); every other scope must equal
 the reference lookup too, and the named holder's rows carry its name.
 With --ipfix-export, flow records between the same addresses (NetFlow v5,
 IPFIX, sFlow) go out enriched: tshark reads each record's NIR elements
-(9, 10) back, and they must say the same.
+(9, 10) and the nir aggregates back, and they must say the same.
 """
 import collections
 import ipaddress
@@ -100,10 +100,11 @@ def flow_records():
     return v4 + recs + samples, frames
 
 
-def ipfix_checks(tmp, snap, frames, who, names_nirs):
+def ipfix_checks(tmp, snap, frames, items, who, names_nirs):
     """rirmeter re-exports flow records between the addresses, with traffic
     between them, as IPFIX: each record's NIR elements (9, 10, under its
-    registry, 1, 2), as the test's own table and the reference lookup say."""
+    registry, 1, 2), and the nir aggregates of the run (template 260), as
+    the test's own table and the reference lookup say."""
     recs, flow_frames = flow_records()
     pcap, out = os.path.join(tmp, 'f.pcap'), os.path.join(tmp, 'ipfix.pcap')
     write_pcap(pcap, frames + flow_frames)
@@ -134,6 +135,23 @@ def ipfix_checks(tmp, snap, frames, who, names_nirs):
           % (' and rirdb lookup --reference' if names_nirs else '', len(got)),
           len(got) == len(recs) and not bad and {'jpnic', 'krnic', 'cnnic', ''} <= seen,
           '%d of %d records; %s' % (len(got), len(recs), '\n'.join(bad[:10])))
+    agg = collections.defaultdict(lambda: [0, 0])
+    for a in everything:
+        if a.get('pie.8') == 'nir':
+            d = 'src' if a.get('pie.1') else 'dst'
+            key = '%s:%s' % (a.get('pie.1') or a.get('pie.2'), a.get('pie.9', '') or
+                             a.get('pie.10', ''))
+            agg[('nir', d, key)][0] += int(a['packets'])
+            agg[('nir', d, key)][1] += int(a['octets'])
+    agg = {k: tuple(v) for k, v in agg.items()}
+    both = items + [r[:4] for r in recs]
+    want = own_nir_totals(both)
+    check('--ipfix-export: the nir aggregates (template 260) equal the test\'s own table '
+          'for traffic and records together', agg == want, diff(agg, want))
+    if names_nirs:
+        ref_t = only(scope_totals(RIRDB, snap, both), ('nir',))
+        check('--ipfix-export: the nir aggregates equal rirdb lookup --reference',
+              agg == ref_t, diff(agg, ref_t))
 
 
 def only(t, scopes):
@@ -239,7 +257,7 @@ def main():
           'holder="apnic:%s",name="%s"}' % (JP, esc) in text, text[:300])
     check_promtool('promtool check metrics accepts the textfile', text)
     if shutil.which('tshark'):
-        ipfix_checks(tmp, snap, frames, who, names_nirs)
+        ipfix_checks(tmp, snap, frames, items, who, names_nirs)
     else:
         skip('rirmeter --ipfix-export: NIR elements and aggregates', 'needs tshark')
     if failures() == 0:

@@ -1221,6 +1221,36 @@ static const struct rm_flow_template *template_by_id(const struct rm_flow_state 
 	return NULL;
 }
 
+/* The strings of aggregate record k (template 260) in message msg, in
+ * template order: scope, source and destination registry, source and
+ * destination holder, source and destination NIR (countries skipped).
+ * Walks the message's sets as a collector would; fails when there is no
+ * record k. */
+static void aggregate_strings(const uint8_t *msg, uint32_t len, unsigned k, char out[7][72])
+{
+	for (uint32_t at = 16; at + 4 <= len;) {
+		uint32_t id = (uint32_t)(msg[at] << 8 | msg[at + 1]);
+		uint32_t end = at + (uint32_t)(msg[at + 2] << 8 | msg[at + 3]);
+		assert_true(end > at && end <= len);
+		for (uint32_t p = at + 4; id == RM_IPFIX_AGGREGATE && p < end;) {
+			p += 32; /* start, end, packets, octets */
+			for (int i = 0; i < 7; i++) {
+				if (i == 3)
+					p += 4; /* the two countries */
+				uint32_t n = msg[p];
+				assert_true(n < 72 && p + 1 + n <= end);
+				memcpy(out[i], msg + p + 1, n);
+				out[i][n] = '\0';
+				p += 1 + n;
+			}
+			if (k-- == 0)
+				return;
+		}
+		at = end;
+	}
+	fail_msg("no aggregate record");
+}
+
 /* A record's two ends, encoded as the snapshot's table would hold them. */
 static void set_ends(struct rm_ipfix_record *r, uint8_t buf[2][RM_IPFIX_END_MAX],
 		     struct rm_ipfix_end src, struct rm_ipfix_end dst)
@@ -1335,22 +1365,47 @@ static void ipfix_export_round_trip(void **unused)
 	assert_int_equal(RM_IE_DST_NIR, 10);
 	/* Aggregates of scope rows: read back as records without addresses. */
 	struct rm_rows rows = {0};
-	struct rm_row rw[4] = {
+	struct rm_row rw[6] = {
 	    {"s", "rir", "src", "ripencc", 10, 1000, 1},
 	    {"s", "country", "dst", "afrinic:KE", 5, 500, 1},
 	    {"s", "holder", "src", "afrinic:F364712F", 2, 200, 1},
 	    {"s", "rir_pair", NULL, "ripencc>arin", 3, 300, 1},
+	    {"s", "nir", "dst", "apnic:jpnic", 4, 400, 1},
+	    {"s", "nir", "src", "ripencc:", 6, 600, 1},
 	};
-	struct rm_rows src_rows = {rw, 4, 4};
+	struct rm_rows src_rows = {rw, 6, 6};
 	rm_rows_append(&rows, &src_rows);
 	unsigned before = n_sent;
 	rm_rows_to_ipfix(&rows, x, 1700000000000ull, 1700000010000ull, 1700000010);
 	rm_ipfix_flush(x, 1700000010);
 	assert_int_equal(n_sent, before + 1);
 	feed(st, RM_FLOW_IPFIX, sent[before], sent_len[before]);
-	assert_int_equal(e->n[RM_EXP_NO_ADDRESS], 4);
+	assert_int_equal(e->n[RM_EXP_NO_ADDRESS], 6);
 	assert_int_equal(e->n[RM_EXP_LOST], 0);
 	assert_int_equal(e->n[RM_EXP_TEMPLATES], 5);
+	const struct rm_flow_template *t260 = template_by_id(st, RM_IPFIX_AGGREGATE);
+	assert_int_equal(t260->n_fields, 4 + 9);
+	assert_int_equal(t260->type[4], 0x8000 | RM_IE_SCOPE);
+	assert_int_equal(t260->type[11], 0x8000 | RM_IE_SRC_NIR);
+	assert_int_equal(t260->type[12], 0x8000 | RM_IE_DST_NIR);
+	/* The nir rows, in the order given: each NIR with its registry, in
+	 * its direction; "" under no NIR. */
+	char str[7][72];
+	aggregate_strings(sent[before], sent_len[before], 4, str);
+	assert_string_equal(str[0], "nir");
+	assert_string_equal(str[1], "");
+	assert_string_equal(str[2], "apnic");
+	assert_string_equal(str[5], "");
+	assert_string_equal(str[6], "jpnic");
+	aggregate_strings(sent[before], sent_len[before], 5, str);
+	assert_string_equal(str[0], "nir");
+	assert_string_equal(str[1], "ripencc");
+	assert_string_equal(str[5], "");
+	assert_string_equal(str[6], "");
+	aggregate_strings(sent[before], sent_len[before], 2, str);
+	assert_string_equal(str[0], "holder");
+	assert_string_equal(str[1], "afrinic");
+	assert_string_equal(str[3], "F364712F");
 	/* The holder row's record: "afrinic" then "F364712F" among its strings. */
 	assert_non_null(memmem(sent[before], sent_len[before],
 			       "\x07"
@@ -1366,7 +1421,7 @@ static void ipfix_export_round_trip(void **unused)
 	rm_ipfix_templates(x);
 	rm_ipfix_flush(x, 1700000003);
 	assert_int_equal(x->template_sends, 3); /* standard, aggregate, standard */
-	assert_int_equal(x->records, 124);
+	assert_int_equal(x->records, 126);
 	assert_int_equal(sent[n_sent - 1][16] << 8 | sent[n_sent - 1][17], 2);
 	rm_flow_state_free(st);
 	free(x);
