@@ -689,7 +689,7 @@ struct run {
 	 * reloads aside, since the last reload and in all: what must not grow
 	 * with the run's length or its number of swaps. */
 	uint64_t pass_max_since_reload, pass_max;
-	int port_failed; /* setup failed at a port's configuration */
+	unsigned port_failed; /* setup failed at port port_failed - 1's configuration */
 };
 
 static volatile int reload_flag;
@@ -1182,20 +1182,6 @@ static int setup(struct run *r)
 		return -1;
 	}
 	r->rl.keep_interval = r->opt.interval > 0; /* else nothing would empty it */
-	int json_fresh = 0, csv_fresh = 0;
-	if ((r->opt.json && !(r->json = open_output(r->opt.json, &json_fresh))) ||
-	    (r->opt.csv && !(r->csv = open_output(r->opt.csv, &csv_fresh))) ||
-	    (r->opt.prom && check_prom_path(r->opt.prom)))
-		return -1;
-	if (r->csv && csv_fresh) /* one header per file, however many runs append */
-		rm_record_write_csv_header(r->csv, RM_RECORD_TRAFFIC);
-	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
-	if (r->opt.prom_listen &&
-	    !(r->http = rm_promhttp_start(r->opt.prom_listen, err, sizeof(err)))) {
-		fprintf(stderr, "rirmeter: %s\n", err);
-		return -1;
-	}
-
 	r->n_ports = rte_eth_dev_count_avail();
 	if (r->n_ports == 0) {
 		fprintf(stderr,
@@ -1224,11 +1210,27 @@ static int setup(struct run *r)
 	{
 		r->ports[i].id = pid;
 		if (setup_port(&r->ports[i], want, exports_on(r, pid) ? r->n_workers : 0, pool)) {
-			r->port_failed = 1;
+			r->port_failed = i + 1;
 			return -1;
 		}
 		total_q += r->ports[i].n_queues;
 		i++;
+	}
+	/* The outputs only now: a port that fails (net_af_xdp's, which -i
+	 * then replaces in a new process) leaves no file, header or
+	 * listener behind. */
+	int json_fresh = 0, csv_fresh = 0;
+	if ((r->opt.json && !(r->json = open_output(r->opt.json, &json_fresh))) ||
+	    (r->opt.csv && !(r->csv = open_output(r->opt.csv, &csv_fresh))) ||
+	    (r->opt.prom && check_prom_path(r->opt.prom)))
+		return -1;
+	if (r->csv && csv_fresh) /* one header per file, however many runs append */
+		rm_record_write_csv_header(r->csv, RM_RECORD_TRAFFIC);
+	r->out = (struct rm_outputs){r->json, r->csv, r->opt.prom, r->opt.top};
+	if (r->opt.prom_listen &&
+	    !(r->http = rm_promhttp_start(r->opt.prom_listen, err, sizeof(err)))) {
+		fprintf(stderr, "rirmeter: %s\n", err);
+		return -1;
 	}
 	r->workers = rte_zmalloc("workers", r->n_workers * sizeof(*r->workers), 64);
 	if (!r->workers)
@@ -1500,6 +1502,17 @@ static char **interface_eal(struct options *o, int extra_argc, char **extra, int
 	return v;
 }
 
+/* Whether setup failed at the configuration of one of -i's net_af_xdp
+ * ports (port i is interface i: interface_eal adds them in -i's order,
+ * before the operator's own EAL arguments). */
+static int xdp_port_failed(const struct run *r)
+{
+	struct rte_eth_dev_info info;
+	unsigned i = r->port_failed;
+	return i && i <= r->opt.n_ifaces && rte_eth_dev_info_get(r->ports[i - 1].id, &info) == 0 &&
+	       info.driver_name && strcmp(info.driver_name, "net_af_xdp") == 0;
+}
+
 /* -i through net_af_xdp failed on iface (or one of the interfaces): run
  * again as a new process, through net_af_packet, since EAL starts once a
  * process.  Returns only when that cannot be done (exit 1). */
@@ -1582,13 +1595,14 @@ int main(int argc, char **argv)
 		for (unsigned w = 0; w < r.n_workers; w++)
 			rte_eal_remote_launch(rm_worker_main, &r.workers[w], r.workers[w].lcore);
 		rc = main_loop(&r) | finish(&r) ? 1 : 0;
-	} else if (xdp && r.port_failed) {
+	} else if (xdp && !stop_flag && xdp_port_failed(&r)) {
 		/* net_af_xdp opened the interface but would not bind its queues
-		 * (no XDP on it, as on lo here): nothing has been counted yet,
-		 * and outputs are closed (flushed) before the new start. */
+		 * (no XDP on it, as on lo here): nothing has been counted or
+		 * written yet (the outputs come after the ports). */
+		const char *iface = r.opt.ifaces[r.port_failed - 1];
 		teardown(&r);
 		rte_eal_cleanup();
-		return again_without_af_xdp(r.opt.ifaces[0], argv);
+		return again_without_af_xdp(iface, argv);
 	}
 	teardown(&r);
 	rte_eal_cleanup();
