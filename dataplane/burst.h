@@ -7,8 +7,8 @@
  *
  * A caller parses each frame with rm_burst_take, which queues the two
  * addresses of an IP frame (or decodes a flow export datagram) and counts
- * everything else (without flow ports a plain frame, parse.h's
- * rm_parse_plain, is queued straight from where its addresses are); then rm_burst_count looks the
+ * everything else (a plain frame, parse.h's rm_parse_plain, that is not
+ * a flow datagram is queued straight from where its addresses are); then rm_burst_count looks the
  * queued addresses up, one bulk lookup per family, and adds packets and bytes per attribution id.
  * Where a frame's bytes are is the caller's: a flow datagram that is not
  * contiguous in the buffer rm_burst_take was given is fetched through the
@@ -251,6 +251,32 @@ static inline bool rm_burst_take_plain(struct rm_burst *b, uint32_t *n4, uint32_
 	return plain != 0;
 }
 
+/* The same on a worker with flow ports (flows): a plain frame that is
+ * traffic to attribute, not UDP to a flow port, and not under
+ * --flows-only (which counts it apart), is queued; anything else is left
+ * to the parse and rm_burst_flow.  A later IPv4 fragment, whose port
+ * bytes are payload, may be left to them needlessly, never taken
+ * wrongly: whatever its bytes say, it is traffic. */
+static inline bool rm_burst_take_plain_traffic(const struct rm_flow_config *flows,
+					       struct rm_burst *b, uint32_t *n4, uint32_t *n6,
+					       const uint8_t *p, uint32_t avail, uint32_t len)
+{
+	if (flows->only)
+		return false;
+	int plain = rm_parse_plain(p, avail, len);
+	if (!plain)
+		return false;
+	uint32_t l4 = plain == 6 ? 14 + 40 : 14 + 20;
+	uint8_t proto = plain == 6 ? p[14 + 6] : p[14 + 9];
+	if (proto == RM_IPPROTO_UDP && rm_flow_port(flows, rm_get_be16(p + l4 + 2)) >= 0)
+		return false;
+	if (plain == 6)
+		rm_burst_queue6_at(b, n6, p + RM_PLAIN6_SRC, len);
+	else
+		rm_burst_queue4_at(b, n4, p + RM_PLAIN4_SRC, len);
+	return true;
+}
+
 /*
  * Classify one frame (its first avail bytes at p, len in all) and queue
  * its addresses in q, or count it as not attributable: --tunnels outer.
@@ -263,7 +289,8 @@ static inline void rm_burst_take(const struct rm_flow_config *flows, struct rm_f
 				 uint32_t avail, uint32_t len, rm_burst_read_fn read,
 				 const void *frame)
 {
-	if (!flows && rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len))
+	if (flows ? rm_burst_take_plain_traffic(flows, q->b, &q->n4, &q->n6, p, avail, len)
+		  : rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len))
 		return;
 	struct rm_frame f;
 	rm_parse_frame(p, avail, len, &f);
@@ -296,7 +323,8 @@ static inline void rm_burst_take_layers(const struct rm_flow_config *flows,
 					const enum rm_tunnel_mode mode)
 {
 	/* A plain frame carries no tunnel: it is its own innermost packet. */
-	if (!flows && rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len)) {
+	if (flows ? rm_burst_take_plain_traffic(flows, q->b, &q->n4, &q->n6, p, avail, len)
+		  : rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len)) {
 		if (mode == RM_TUNNELS_BOTH)
 			rm_burst_take_plain(q->inner, &q->in4, &q->in6, p, avail, len);
 		return;

@@ -1063,6 +1063,46 @@ static void plain_frames_as_parsed(void **state)
 	assert_true(taken > 0);
 }
 
+/*
+ * rm_burst_take on a worker with flow ports: a frame is queued as traffic
+ * unless it is UDP to a flow port (a datagram, or a first fragment,
+ * counted dropped) or --flows-only counts it apart; a later fragment is
+ * traffic whatever its bytes say.  Plain frames (no fragment, or IPv4's)
+ * take rm_burst_take_plain_traffic, IPv6 fragments the parse: both must
+ * decide the same.  The flow port is one whose high byte no tunnel port
+ * has (2055's, 0x08, is GTP-U's: such frames are never plain).
+ */
+static void plain_traffic_beside_flow_ports(void **state)
+{
+	(void)state;
+	static struct frame f;
+	static struct rm_burst b;
+	for (unsigned i = 0; i < 2 * 3 * 2 * 2; i++) {
+		int v6 = i & 1, frag = (int)(i / 2 % 3), only = (int)(i / 6 % 2);
+		uint16_t port = i / 12 % 2 ? 9996 : 53;
+		struct rm_flow_config cfg = {
+		    .port = {9996}, .proto = {RM_FLOW_NETFLOW}, .n = 1, .only = only};
+		fragmented_udp(&f, v6, frag, 0, port);
+		struct rm_burst_queues q = {&b, &b, 0, 0, 0, 0};
+		struct rm_flow_state *fs = rm_flow_state_new();
+		struct rm_counters *c = calloc(1, sizeof(*c));
+		assert_non_null(fs);
+		assert_non_null(c);
+		rm_burst_take(&cfg, fs, c, &q, f.b, f.n, f.n, in_place, &f);
+		bool flow = port == 9996 && frag != 2, queued = !only && !flow;
+		assert_int_equal(v6 ? q.n6 : q.n4, queued);
+		assert_int_equal(v6 ? q.n4 : q.n6, 0);
+		assert_int_equal(c->flow, flow);
+		assert_int_equal(c->not_flow, only && !flow);
+		if (queued && v6)
+			assert_memory_equal(b.a6[0], f.b + RM_PLAIN6_SRC, 32);
+		else if (queued)
+			assert_int_equal(b.a4[0], rm_get_be32(f.b + RM_PLAIN4_SRC));
+		free(c);
+		rm_flow_state_free(fs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1080,6 +1120,7 @@ int main(void)
 	    cmocka_unit_test(authentication_header_followed),
 	    cmocka_unit_test(headers_past_64k),
 	    cmocka_unit_test(plain_frames_as_parsed),
+	    cmocka_unit_test(plain_traffic_beside_flow_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
