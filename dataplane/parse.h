@@ -324,9 +324,9 @@ static inline bool rm_plain_proto(const uint8_t *p, uint32_t l4, uint8_t proto)
  * rm_parse_may_tunnel would say no, decided from one 8-byte load of the
  * EtherType and the IP header's first fields, the length and the
  * protocol; it says nothing of fragments (IPv4's fields are not read), so
- * only a caller that has no use for them (no flow ports) may take it for
- * the parse.  A frame it turns away is not wrong, only not decided here:
- * rm_parse_frame then decides it, as it decides the plain ones.
+ * only a caller that has no use for them (traffic to attribute, not a
+ * flow datagram: burst.h) may take it for the parse.  A frame it turns away is not wrong, only not
+ * decided here: rm_parse_frame then decides it, as it decides the plain ones.
  */
 static inline int rm_parse_plain(const uint8_t *p, uint32_t avail, uint32_t frame)
 {
