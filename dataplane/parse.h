@@ -14,8 +14,8 @@
  * frame may carry one; only then does rm_parse_tunnels, out of line, go
  * through the encapsulations to the innermost IP header.
  *
- * A caller that needs only the addresses (no flow ports) asks
- * rm_parse_plain first: the untagged IP frame without options, extension
+ * A caller that needs only the addresses (traffic to attribute, not a
+ * flow datagram) asks rm_parse_plain first: the untagged IP frame without options, extension
  * headers or a tunnel, decided from one 8-byte load and the protocol,
  * without filling a struct rm_frame; anything else it leaves to
  * rm_parse_frame.
