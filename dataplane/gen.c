@@ -18,7 +18,7 @@ static void describe_inputs(const struct rm_db *db, char *out, size_t len)
 	out[0] = '\0';
 	for (uint32_t i = 0; i < db->n_inputs && n + 1 < len; i++) {
 		const struct rm_input *in = &db->inputs[i];
-		if (in->kind != RM_IN_STATS || in->unused)
+		if (in->kind != RM_IN_STATS || !rm_input_used(in))
 			continue;
 		int w = snprintf(out + n, len - n, "%s%s:%s", n ? "," : "", rm_rir_name(in->rir),
 				 rm_str(db, in->serial));

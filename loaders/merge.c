@@ -5,8 +5,9 @@
  *    end date, then serial order of the command line) is used; the others
  *    are marked superseded and a notice names both.  A file with records
  *    missing (stats.c: a truncated download) is used only when no
- *    complete file of its registry is given; newer than the one used, it
- *    is marked as set aside for that (RM_RECORDS_MISSING), not superseded.
+ *    complete file of its registry is given (then marked as such,
+ *    RM_USED_RECORDS_MISSING); newer than the one used, it is marked as
+ *    set aside for that (RM_RECORDS_MISSING), not superseded.
  * 2. Holder names and NIRs are resolved, one per holder (names.c, which
  *    also reads the RPSL dumps: rpsl.c).
  * 3. Overlaps are audited: within one file they are data errors naming
@@ -78,6 +79,11 @@ static void mark_superseded(struct rl_build *b)
 			if (best < 0 || better_input(b, &db, i, (uint32_t)best))
 				best = (int)i;
 		}
+		/* Used with records missing when no complete file of the
+		 * registry was given: rirdb info marks it as incomplete. */
+		if (best >= 0 && incomplete(b, (uint32_t)best))
+			rm_model_input_at(b->model, (uint32_t)best)->unused =
+			    RM_USED_RECORDS_MISSING;
 		for (uint32_t i = 0; best >= 0 && i < db.n_inputs; i++) {
 			struct rm_input *in = rm_model_input_at(b->model, i);
 			if (in->kind != RM_IN_STATS || in->rir != (uint32_t)rir ||
@@ -431,7 +437,8 @@ static int resolve_family(struct rl_build *b, unsigned family)
 		const struct rl_claim *c = &b->claims[i];
 		if (c->family != family)
 			continue;
-		if (c->layer == RL_LAYER_DELEGATED && rm_model_input_at(b->model, c->input)->unused)
+		if (c->layer == RL_LAYER_DELEGATED &&
+		    !rm_input_used(rm_model_input_at(b->model, c->input)))
 			continue;
 		int k = c->layer == RL_LAYER_LABEL ? OV_LABEL
 			: c->layer == RL_LAYER_NIR ? OV_NIR

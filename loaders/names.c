@@ -60,7 +60,7 @@ static int range_cmp(const void *pa, const void *pb)
 static int holds(struct rl_build *b, const struct rl_claim *c)
 {
 	return c->layer == RL_LAYER_DELEGATED && c->attr.holder_id != 0 &&
-	       !rm_model_input_at(b->model, c->input)->unused;
+	       rm_input_used(rm_model_input_at(b->model, c->input));
 }
 
 void rl_range_index_build(struct rl_build *b)

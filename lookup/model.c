@@ -33,10 +33,7 @@ static const char *const kind_names[RM_IN_KIND_COUNT] = {
 };
 
 static const char *const unused_names[RM_UNUSED_COUNT] = {
-    "",
-    "superseded",
-    "set aside: records missing",
-    "refused at its header",
+    "", "superseded", "set aside: records missing", "refused at its header", "records missing",
 };
 
 static const char *const nir_names[RM_NIR_COUNT] = {

@@ -133,16 +133,22 @@ enum rm_input_kind {
  * Whether an input's records are used, and if not why (rm_input.unused):
  * only a statistics file is ever left unused, when another file of its
  * registry is used instead (loaders/merge.c) or when its header was
- * refused (loaders/stats.c; a lenient build goes on without it).
+ * refused (loaders/stats.c; a lenient build goes on without it).  A file
+ * with records missing that is used all the same, no complete file of its
+ * registry being given, is RM_USED_RECORDS_MISSING: rirdb info marks it so
+ * that the registry's data is known to be incomplete.  The values keep
+ * their numbers (snapshots hold them); test with rm_input_used().
  */
 enum rm_input_unused {
 	RM_USED,
-	RM_SUPERSEDED,	    /* a newer file of its registry is used */
-	RM_RECORDS_MISSING, /* fewer records than its header or summaries count
-			     * (a truncated download?): an older complete file of
-			     * its registry is used */
-	RM_REFUSED_HEADER,  /* its header was refused: nothing of it read, and
-			     * its record holds no registry, serial or dates */
+	RM_SUPERSEDED,		 /* a newer file of its registry is used */
+	RM_RECORDS_MISSING,	 /* fewer records than its header or summaries count
+				  * (a truncated download?): an older complete file of
+				  * its registry is used */
+	RM_REFUSED_HEADER,	 /* its header was refused: nothing of it read, and
+				  * its record holds no registry, serial or dates */
+	RM_USED_RECORDS_MISSING, /* used, though records are missing: no
+				  * complete file of its registry was given */
 	RM_UNUSED_COUNT
 };
 
@@ -154,8 +160,14 @@ struct rm_input {
 	uint32_t start_date; /* YYYYMMDD or 0 */
 	uint32_t end_date;   /* YYYYMMDD or 0 */
 	uint32_t records;    /* records read */
-	uint32_t unused;     /* enum rm_input_unused: why its records are not used */
+	uint32_t unused;     /* enum rm_input_unused: whether its records are used */
 };
+
+/* Whether input in's records are used (enum rm_input_unused). */
+static inline int rm_input_used(const struct rm_input *in)
+{
+	return in->unused == RM_USED || in->unused == RM_USED_RECORDS_MISSING;
+}
 
 /*
  * The located layer, beside the registry's attribution and apart from it:
@@ -232,7 +244,7 @@ const char *rm_rir_name(unsigned rir);
 const char *rm_status_name(unsigned status);
 const char *rm_input_kind_name(unsigned kind);
 /* Why an input is not used (enum rm_input_unused), as rirdb info says it:
- * "" for a used one. */
+ * "" for a used one, "records missing" for one used with records missing. */
 const char *rm_input_unused_name(unsigned unused);
 const char *rm_nir_name(unsigned nir);		 /* "" for RM_NIR_NONE */
 const char *rm_name_source_name(unsigned src);	 /* "" for RM_NAME_NONE */

@@ -247,7 +247,9 @@ int rirdb_info(int argc, char **argv)
 		rm_put_text(stdout, rm_str(db, in->name));
 		/* Why a file's records are not used: superseded by a newer
 		 * one, set aside for an older complete one, or its header
-		 * refused (a lenient build: then no dates are claimed). */
+		 * refused (a lenient build: then no dates are claimed); or
+		 * that a file used has records missing, its registry's data
+		 * incomplete. */
 		if (in->unused)
 			printf(" (%s)", rm_input_unused_name(in->unused));
 		printf("\n");

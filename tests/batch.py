@@ -16,7 +16,9 @@ each frame in the capture-time interval its timestamp says, and simple
 packet blocks (no timestamp) in the interval of the time before them;
 several files
 over several threads equal one file; a truncated file is named, counted
-and the rest reported (exit 1); a file that is not a capture exits 2.
+and the rest reported (exit 1); a file that is not a capture exits 2.  A
+snapshot whose one statistics file has records missing (used, no complete
+file of its registry given) names that file in rirmeter_snapshot_info.
 
 -i: rirmeter on one end of a veth pair in a network namespace of the
 test's own, with one and two workers: every frame sent is received and
@@ -439,6 +441,25 @@ def interface_cases(tmp, snap):
         veth.close()
 
 
+def incomplete_input_case(tmp, pcaps):
+    """A statistics file with records missing, used for want of a complete one of its
+    registry, is still named in rirmeter_snapshot_info's inputs label."""
+    lacnic = os.path.join(DATA, 'rir', 'delegated-lacnic-20140627')
+    lines = open(lacnic).read().splitlines(True)
+    cut = os.path.join(tmp, 'lacnic-cut')
+    open(cut, 'w').write(''.join(lines[:100]))  # the header counts thousands
+    snap = os.path.join(tmp, 'cut.snap')
+    p = run([RIRDB, 'build', '-q', '-o', snap, cut])
+    check('a file cut short, given alone, builds', p.returncode == 0, p.stderr)
+    serial = lines[0].split('|')[2]
+    prom = os.path.join(tmp, 'cut.prom')
+    q, _, _ = via_r(tmp, 'cut', [pcaps['mixed']], ['--db', snap, '--prom', prom])
+    info = [l for l in open(prom) if l.startswith('rirmeter_snapshot_info')] \
+        if q.returncode == 0 else []
+    check('-r: inputs label names a file used with records missing',
+          len(info) == 1 and 'inputs="lacnic:%s"' % serial in info[0], q.stderr + str(info))
+
+
 def main():
     part = sys.argv[5] if len(sys.argv) > 5 else 'all'
     if part not in ('all', 'files', 'interfaces'):
@@ -452,6 +473,7 @@ def main():
         pcapng_interfaces_case(tmp, snap, pcaps)
         pcapng_simple_packets_case(tmp, snap, pcaps)
         bad_input_cases(tmp, snap, pcaps, one)
+        incomplete_input_case(tmp, pcaps)
     if part != 'files' and os.geteuid() != 0:
         for w in (1, 2):
             skip('-i on a veth, %d worker(s): received = sent' % w, 'needs root')

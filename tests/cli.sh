@@ -231,6 +231,12 @@ check "info counts per registry" grep -qE '^ +ripencc +[0-9]+ +[0-9]+' "$tmp/inf
 check "info says a newer file cut short was set aside, and why" \
 	grep -q 'lacnic-cut (set aside: records missing)$' "$tmp/cut.info"
 check "info leaves the complete file used unmarked" grep -q 'delegated-lacnic-20140627$' "$tmp/cut.info"
+# Given alone, the file cut short is used all the same (the build says so
+# in a notice), and info marks it: the registry's data is incomplete.
+"$rirdb" build -q -o "$tmp/cut-alone.snap" "$tmp/lacnic-cut" 2>"$tmp/e"
+"$rirdb" info -d "$tmp/cut-alone.snap" >"$tmp/cut-alone.info"
+check "info marks a file used with records missing" \
+	grep -qE '^  stats +lacnic .*lacnic-cut \(records missing\)$' "$tmp/cut-alone.info"
 # A file refused at its header (a lenient build goes on without it) is
 # listed as refused, with none of the header's serial and dates.
 printf '2|lacnic|20140729|1|19870101|20140231|-0300\n' >"$tmp/lacnic-bad"

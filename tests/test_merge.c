@@ -243,6 +243,23 @@ static void truncated_newer_file_keeps_the_complete_one(void **state)
 	assert_true(diag_has(r, "old: superseded by the newer afrinic file new"));
 	assert_cc(&r->db, "41.0.0.1", "ZA");
 	assert_int_equal(r->db.inputs[1].unused, RM_SUPERSEDED);
+	/* Used all the same, the newer is marked as having records
+	 * missing, which rirdb info says: its registry's data is
+	 * incomplete. */
+	assert_int_equal(r->db.inputs[0].unused, RM_USED_RECORDS_MISSING);
+	assert_string_equal(rm_input_unused_name(r->db.inputs[0].unused), "records missing");
+	built_free(r);
+	/* Given alone, it is used and marked the same way, its holders
+	 * named as any used file's. */
+	r = build_texts(0, "new",
+			"2|afrinic|1|2|00000000|20230323|00000\n"
+			"afrinic|ZA|ipv4|41.0.0.0|256|20071126|allocated|F1\n",
+			"names.csv", "registry,holder_id,name\nafrinic,F1,Zulu Net\n", NULL);
+	assert_non_null(r->m);
+	assert_cc(&r->db, "41.0.0.1", "ZA");
+	assert_string_equal(holder_of(&r->db, "41.0.0.1"), "Zulu Net");
+	assert_int_equal(r->db.inputs[0].unused, RM_USED_RECORDS_MISSING);
+	assert_true(rm_input_used(&r->db.inputs[0]));
 	built_free(r);
 }
 

@@ -321,8 +321,9 @@ static void refused_header_claims_no_dates(void **state)
 		assert_string_equal(rm_str(&r->db, in->serial), "");
 		assert_int_equal(in->rir, RM_RIR_UNKNOWN);
 		assert_int_equal(in->records, 0);
-		/* The accepted header's are kept. */
-		assert_int_equal(r->db.inputs[0].unused, RM_USED);
+		/* The accepted header's are kept (its file used, with records
+		 * missing: the header counts 5). */
+		assert_int_equal(r->db.inputs[0].unused, RM_USED_RECORDS_MISSING);
 		assert_int_equal(r->db.inputs[0].end_date, 20140630);
 		assert_string_equal(rm_str(&r->db, r->db.inputs[0].serial), "1404165599");
 		built_free(r);
