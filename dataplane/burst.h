@@ -235,40 +235,33 @@ static inline void rm_burst_not_attributed(struct rm_counters *c, const struct r
 	}
 }
 
-/* Queue the addresses of the frame at p (avail bytes present, len in all)
- * into b when it is plain (parse.h's rm_parse_plain) and return true;
- * false, and nothing queued, for any other frame.  Only for a caller
- * without flow ports: a plain frame needs nothing of the parse but its
- * addresses, whose place rm_parse_plain knows. */
-static inline bool rm_burst_take_plain(struct rm_burst *b, uint32_t *n4, uint32_t *n6,
-				       const uint8_t *p, uint32_t avail, uint32_t len)
+/* Whether plain frame p (of family fam: rm_parse_plain's answer) belongs to
+ * the flow ports (flows) rather than to the traffic: UDP to one of them,
+ * or anything under --flows-only (which counts it apart).  A later IPv4
+ * fragment, whose port bytes are payload, may be given to them needlessly,
+ * never taken wrongly: rm_burst_flow calls it traffic whatever its bytes
+ * say. */
+static inline bool rm_burst_plain_for_flows(const struct rm_flow_config *flows, const uint8_t *p,
+					    int fam)
 {
-	int plain = rm_parse_plain(p, avail, len);
-	if (plain == 6)
-		rm_burst_queue6_at(b, n6, p + RM_PLAIN6_SRC, len);
-	else if (plain == 4)
-		rm_burst_queue4_at(b, n4, p + RM_PLAIN4_SRC, len);
-	return plain != 0;
+	uint32_t l4 = fam == 6 ? 14 + 40 : 14 + 20;
+	uint8_t proto = fam == 6 ? p[14 + 6] : p[14 + 9];
+	return flows->only ||
+	       (proto == RM_IPPROTO_UDP && rm_flow_port(flows, rm_get_be16(p + l4 + 2)) >= 0);
 }
 
-/* The same on a worker with flow ports (flows): a plain frame that is
- * traffic to attribute, not UDP to a flow port, and not under
- * --flows-only (which counts it apart), is queued; anything else is left
- * to the parse and rm_burst_flow.  A later IPv4 fragment, whose port
- * bytes are payload, may be left to them needlessly, never taken
- * wrongly: whatever its bytes say, it is traffic. */
-static inline bool rm_burst_take_plain_traffic(const struct rm_flow_config *flows,
-					       struct rm_burst *b, uint32_t *n4, uint32_t *n6,
-					       const uint8_t *p, uint32_t avail, uint32_t len)
+/* Queue the addresses of the frame at p (avail bytes present, len in all)
+ * into b when it is plain (parse.h's rm_parse_plain) and traffic to
+ * attribute (flows, NULL without flow ports: rm_burst_plain_for_flows),
+ * and return true; false, and nothing queued, for any other frame, which
+ * the parse and rm_burst_flow then take.  A plain frame needs nothing of
+ * the parse but its addresses, whose place rm_parse_plain knows. */
+static inline bool rm_burst_take_plain(const struct rm_flow_config *flows, struct rm_burst *b,
+				       uint32_t *n4, uint32_t *n6, const uint8_t *p, uint32_t avail,
+				       uint32_t len)
 {
-	if (flows->only)
-		return false;
 	int plain = rm_parse_plain(p, avail, len);
-	if (!plain)
-		return false;
-	uint32_t l4 = plain == 6 ? 14 + 40 : 14 + 20;
-	uint8_t proto = plain == 6 ? p[14 + 6] : p[14 + 9];
-	if (proto == RM_IPPROTO_UDP && rm_flow_port(flows, rm_get_be16(p + l4 + 2)) >= 0)
+	if (!plain || (flows && rm_burst_plain_for_flows(flows, p, plain)))
 		return false;
 	if (plain == 6)
 		rm_burst_queue6_at(b, n6, p + RM_PLAIN6_SRC, len);
@@ -289,8 +282,7 @@ static inline void rm_burst_take(const struct rm_flow_config *flows, struct rm_f
 				 uint32_t avail, uint32_t len, rm_burst_read_fn read,
 				 const void *frame)
 {
-	if (flows ? rm_burst_take_plain_traffic(flows, q->b, &q->n4, &q->n6, p, avail, len)
-		  : rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len))
+	if (rm_burst_take_plain(flows, q->b, &q->n4, &q->n6, p, avail, len))
 		return;
 	struct rm_frame f;
 	rm_parse_frame(p, avail, len, &f);
@@ -323,10 +315,9 @@ static inline void rm_burst_take_layers(const struct rm_flow_config *flows,
 					const enum rm_tunnel_mode mode)
 {
 	/* A plain frame carries no tunnel: it is its own innermost packet. */
-	if (flows ? rm_burst_take_plain_traffic(flows, q->b, &q->n4, &q->n6, p, avail, len)
-		  : rm_burst_take_plain(q->b, &q->n4, &q->n6, p, avail, len)) {
-		if (mode == RM_TUNNELS_BOTH)
-			rm_burst_take_plain(q->inner, &q->in4, &q->in6, p, avail, len);
+	if (rm_burst_take_plain(flows, q->b, &q->n4, &q->n6, p, avail, len)) {
+		if (mode == RM_TUNNELS_BOTH) /* its own innermost packet */
+			rm_burst_take_plain(NULL, q->inner, &q->in4, &q->in6, p, avail, len);
 		return;
 	}
 	struct rm_frame f, inner;

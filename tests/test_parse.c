@@ -1068,7 +1068,7 @@ static void plain_frames_as_parsed(void **state)
  * unless it is UDP to a flow port (a datagram, or a first fragment,
  * counted dropped) or --flows-only counts it apart; a later fragment is
  * traffic whatever its bytes say.  Plain frames (no fragment, or IPv4's)
- * take rm_burst_take_plain_traffic, IPv6 fragments the parse: both must
+ * take rm_burst_take_plain, IPv6 fragments the parse: both must
  * decide the same.  The flow port is one whose high byte no tunnel port
  * has (2055's, 0x08, is GTP-U's: such frames are never plain).
  */
