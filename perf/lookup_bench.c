@@ -7,10 +7,11 @@
  * rte_lpm (bulk and x4) and rte_fib DIR24_8 (every lookup type), plus the
  * memory floor: one random 4-byte read per key in an array the size of
  * rirmeter's first level.  IPv6: rirmeter's trie (every walk) against
- * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512), plus three floors (see
- * floor6_pass), each contender's speed over the `dir24+1` floor's, and how
- * many reads below the first stride each stream's keys take in the trie.  Every structure is loaded
- * with the same prefixes (the snapshot's ranges split into CIDR blocks) and given the same key
+ * rte_lpm6 and rte_fib6 TRIE (scalar and AVX-512), plus five floors (see
+ * floor6_pass and depth_pass), each contender's speed over the `dir24+1`
+ * floor's, and how many reads below the first stride each stream's keys
+ * take in the trie.  Every structure is loaded with the same prefixes
+ * (the snapshot's ranges split into CIDR blocks) and given the same key
  * arrays, on three streams:
  *
  *   allocated  uniform over registry-delegated space (weighted by size)
@@ -232,6 +233,72 @@ __attribute__((target("avx2"))) static void packed_pass(const addr6 *a, uint32_t
 	}
 }
 
+/* Appends the lanes of 8 whose 2-byte entry (sign-extended in v) names a
+ * group, of the first `live` lanes: their dense index j and next word w,
+ * packed, to idx and wd at cnt.  Returns the new count. */
+__attribute__((target("avx2"))) static inline uint32_t
+pack8(__m256i j, __m256i w, __m256i v, unsigned live, uint32_t *idx, uint32_t *wd, uint32_t cnt)
+{
+	unsigned grp = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(v)) & live;
+	__m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)&lanes_of[grp]));
+	_mm256_storeu_si256((__m256i *)(idx + cnt), _mm256_permutevar8x32_epi32(j, perm));
+	_mm256_storeu_si256((__m256i *)(wd + cnt), _mm256_permutevar8x32_epi32(w, perm));
+	return cnt + (uint32_t)__builtin_popcount(grp);
+}
+
+/* dir24+levels: dir24+packed carried through all three dense levels.  Per
+ * 64 addresses, the lanes on a level-0 group are packed with their next
+ * word (bytes 4-7) and read their entry 8 at a time; of those, the lanes on
+ * a level-1 group are packed again and read theirs at byte 4, then level
+ * 2 at byte 5.  Every gather is full but each level's last, every read is
+ * one the trie's walk must make for that address (each level waits on the
+ * one above, as the walk's does), and no decision is left to a scalar
+ * loop: the least the trie's own layout can cost in full vectors.  The
+ * entries stay packed. */
+__attribute__((target("avx2"))) static void levels_pass(const addr6 *a, uint32_t *out, uint32_t n)
+{
+	const __m256i unit = _mm256_set1_epi32(0x7fff), byte = _mm256_set1_epi32(0xff);
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	const void *dense = g_trie6->dense;
+	uint32_t idx[2][64 + 8], wd[2][64 + 8];
+	for (uint32_t b = 0; b < n; b += 64) {
+		uint32_t m = n - b < 64 ? n - b : 64, cnt = 0;
+		for (uint32_t k = 0; k + 8 <= m; k += 8) {
+			__m256i v = _mm256_slli_epi32(
+			    _mm256_loadu_si256((const __m256i *)(out + b + k)), 16);
+			__m256i j = _mm256_or_si256(
+			    _mm256_slli_epi32(_mm256_and_si256(_mm256_srai_epi32(v, 16), unit), 8),
+			    _mm256_and_si256(rm_trie6_top8(a + b + k), byte));
+			cnt = pack8(j, rm_trie6_word8(a + b + k, 1), v, 0xff, idx[0], wd[0], cnt);
+		}
+		for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++) {
+			uint32_t *from = idx[lv & 1], *fw = wd[lv & 1], next = 0;
+			const int shift = lv == 0 ? 24 : 16; /* byte 4, then byte 5 */
+			for (uint32_t i = 0; i < cnt; i += 8) {
+				__m256i ok =
+				    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(cnt - i)), lane);
+				__m256i j = _mm256_and_si256(
+				    _mm256_loadu_si256((const __m256i *)(from + i)), ok);
+				__m256i v = _mm256_slli_epi32(
+				    _mm256_i32gather_epi32((const int *)dense, j, 2), 16);
+				_mm256_storeu_si256((__m256i *)(out + b + i), v);
+				if (lv + 1 == RM_TRIE6_LEVELS)
+					continue;
+				__m256i w = _mm256_loadu_si256((const __m256i *)(fw + i));
+				__m256i jn = _mm256_or_si256(
+				    _mm256_slli_epi32(
+					_mm256_and_si256(_mm256_srai_epi32(v, 16), unit), 8),
+				    _mm256_and_si256(_mm256_srli_epi32(w, shift), byte));
+				unsigned live =
+				    (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(ok));
+				next = pack8(jn, w, v, live, idx[(lv + 1) & 1], wd[(lv + 1) & 1],
+					     next);
+			}
+			cnt = next;
+		}
+	}
+}
+
 /* The first read for all n addresses, then (second) the second read for
  * all of them: the reads of one pass are independent, so they overlap as
  * far as the core allows, which is how the trie's walk goes too. */
@@ -253,6 +320,10 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 		packed_pass(a, out, n);
 		return;
 	}
+	if (second == 3) {
+		levels_pass(a, out, n);
+		return;
+	}
 	for (uint32_t k = 0; k + 8 <= n; k += 8) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(out + k));
 		__m256i j = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(v, unit), 8),
@@ -263,8 +334,67 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 	}
 }
 
+/* dir24+depth: the walk's reads and nothing else.  The lanes of each 64
+ * keys that read each dense level are listed beforehand (make_depths, from
+ * the simple walk), so the program takes the first stride for all in
+ * gathers, as floor/dir24 does, then for each level the scalar read of its
+ * listed lanes, each waiting on the one above as in the walk's passes: no
+ * list is built, no decision made.  The floor of the trie's own layout,
+ * its reads taken the way its walk takes them. */
+struct depth_lists {
+	uint8_t n[RM_TRIE6_LEVELS], lane[RM_TRIE6_LEVELS][64];
+};
+static const void *depth_keys[3];
+static int depth_floor; /* measured: the burst is a multiple of 64 */
+static uint32_t g_burst;
+static struct depth_lists *depth_of[3];
+
+static void make_depths(const struct stream *st, uint32_t nkeys)
+{
+	const struct rm_trie6 *t = g_trie6;
+	for (int q = 0; q < 3; q++) {
+		struct depth_lists *d = calloc(nkeys / 64 + 1, sizeof(*d));
+		for (uint32_t i = 0; i < nkeys; i++) {
+			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
+			uint32_t top = rm_get_be32(a), e;
+			struct depth_lists *b = &d[i / 64];
+			if ((top >> 29) != 1)
+				continue;
+			e = rm_trie6_dir24(t, top, t->width);
+			for (unsigned lv = 0; lv < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); lv++) {
+				b->lane[lv][b->n[lv]++] = (uint8_t)(i % 64);
+				e = rm_trie6_dense(t, e, a[3 + lv], t->width);
+			}
+		}
+		depth_keys[q] = st[q].keys;
+		depth_of[q] = d;
+	}
+}
+
+__attribute__((target("avx2"))) static void depth_pass(const addr6 *a, uint32_t *out, uint32_t n,
+						       const struct depth_lists *d)
+{
+	const struct rm_trie6 *t = g_trie6;
+	for (uint32_t b = 0; b < n; b += 64, d++) {
+		uint32_t m = n - b < 64 ? n - b : 64, *e = out + b;
+		floor6_pass(a + b, e, m, 0);
+		for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
+			for (uint32_t j = 0; j < d->n[lv]; j++) {
+				uint32_t k = d->lane[lv][j];
+				e[k] =
+				    rm_trie6_dense(t, (uint32_t)(int16_t)e[k], a[b + k][3 + lv], 2);
+			}
+	}
+}
+
 static void run_floor6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
+	if (c->type == 4) {
+		int q = keys == depth_keys[0] ? 0 : keys == depth_keys[1] ? 1 : 2;
+		for (uint32_t i = 0; i < n; i += burst)
+			depth_pass((const addr6 *)keys + i, out32 + i, burst, depth_of[q] + i / 64);
+		return;
+	}
 	for (uint32_t i = 0; i < n; i += burst)
 		floor6_pass((const addr6 *)keys + i, out32 + i, burst, c->type);
 }
@@ -866,6 +996,20 @@ static int ipv6_contenders(struct contender *con)
 				    .bytes = bytes,
 				    .run = run_floor6,
 				    .type = 2});
+	nc = add(con, nc,
+		 (struct contender){.structure = "floor",
+				    .variant = "dir24+levels",
+				    .bytes = bytes,
+				    .run = run_floor6,
+				    .type = 3});
+	depth_floor = g_burst % 64 == 0; /* its lists are of 64 keys */
+	if (depth_floor)
+		nc = add(con, nc,
+			 (struct contender){.structure = "floor",
+					    .variant = "dir24+depth",
+					    .bytes = bytes,
+					    .run = run_floor6,
+					    .type = 4});
 #endif
 	return nc;
 }
@@ -964,6 +1108,7 @@ int main(int argc, char **argv)
 	    (family && family != 4 && family != 6))
 		usage();
 	nkeys -= nkeys % burst;
+	g_burst = burst;
 
 	/* DPDK gets real huge pages when the machine has them reserved
 	 * (perf/hugepages.sh), as in production; otherwise --no-huge memory
@@ -1033,9 +1178,14 @@ int main(int argc, char **argv)
 		make_streams(fams[k], st, nkeys);
 		if (fams[k] == 6 && !json)
 			print_steps(st, nkeys);
+		if (fams[k] == 6 && depth_floor)
+			make_depths(st, nkeys);
 		measure(fams[k], con, nc, st, nkeys, rounds, burst, json, fams[k] == 4 ? &r4 : &r6);
-		for (int s = 0; s < 3; s++)
+		for (int s = 0; s < 3; s++) {
 			free(st[s].keys);
+			if (fams[k] == 6 && depth_floor)
+				free(depth_of[s]);
+		}
 	}
 	if (!json && !family) {
 		printf("rirmeter IPv6 / IPv4 speed, best variant each:");
