@@ -23,7 +23,11 @@
 
 #include "model.h"
 
-#define RM_SNAPSHOT_VERSION 6
+/* Bumped whenever a reader of the previous version could misread a new
+ * file, so that it names the version instead: 7, the input record's two
+ * new reasons (refused at its header, used with records missing), which a
+ * version-6 reader refused as "bad input record". */
+#define RM_SNAPSHOT_VERSION 7
 
 struct rm_snapshot;
 struct rm_dir24; /* dir24.h */
