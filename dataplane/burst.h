@@ -370,6 +370,20 @@ rm_burst_count_queued(const struct rm_gen_view *g, const struct rm_count_to *to,
 	} else if (n6) {
 		rm_lookup6_bulk(&g->lookup, (const uint8_t(*)[16])b->a6, b->id6, 2 * n6);
 	}
+	if (located) {
+		/* The located cells are spread over megabytes (one per located id
+		 * and direction): their misses are started for the whole burst
+		 * here, so that the counting loop below, whose each add waits on
+		 * its cell, finds them on the way. */
+		for (uint32_t k = 0; k < n4; k++) {
+			__builtin_prefetch(&ls[b->loc4[2 * k]], 1);
+			__builtin_prefetch(&ld[b->loc4[2 * k + 1]], 1);
+		}
+		for (uint32_t k = 0; k < n6; k++) {
+			__builtin_prefetch(&ls[b->loc6[2 * k]], 1);
+			__builtin_prefetch(&ld[b->loc6[2 * k + 1]], 1);
+		}
+	}
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t len = b->len4[k];
 		rm_count(to, b->id4[2 * k], b->id4[2 * k + 1], 1, len);
