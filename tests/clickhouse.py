@@ -12,7 +12,8 @@ clickhouse-schema`, and checks, against rirmeter's own JSON Lines:
     total lines;
   - the server stopped in the middle of a run and started again: totals
     still equal, no row stored twice;
-  - rirmeter killed with batches in its spool (server down), started again
+  - rirmeter killed with batches in its spool (nothing listening on its
+    URL, as with the server down), started again
     with the server up: the spool is replayed first, totals equal; a
     batch replayed that ClickHouse already has is found and not sent again;
   - a full spool counts what it could not keep;
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -86,6 +88,7 @@ class Server:
         self.url = 'http://127.0.0.1:%d/' % self.http
 
     def start(self):
+        """Starts the server; true once it answers a query (within 30 s)."""
         self.proc = subprocess.Popen([SERVER, '--config-file=' + self.config],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
@@ -130,10 +133,75 @@ def run(eal, pcap, snap, out, url, extra, duration, wait=True):
                                str(duration), '--mbufs', '4096', '--quiet', '--top', '100000',
                                '--clickhouse', url] + extra
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if not wait:
-        return p
+    return p if not wait else ended(p)
+
+
+def ended(p):
+    """The exit status and stderr of a run started with wait=False."""
     o, e = p.communicate(timeout=120)
     return p.returncode, e
+
+
+class Live:
+    """A run of rirmeter (run(..., wait=False)) whose stderr is read as it
+    comes, so a test can wait for a message; stop() ends it by SIGINT."""
+
+    def __init__(self, p):
+        self.p = p
+        self.lines = []
+        self.threads = [threading.Thread(target=self._read, daemon=True),
+                        threading.Thread(target=p.stdout.read, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _read(self):
+        for line in self.p.stderr:
+            self.lines.append(line)
+
+    def said(self, text):
+        return any(text in line for line in list(self.lines))
+
+    def stop(self):
+        """SIGINT, then the exit status and all of stderr."""
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=120)
+        for t in self.threads:
+            t.join(timeout=10)
+        return self.p.returncode, ''.join(self.lines)
+
+
+def wait_for(cond, seconds=60):
+    """Polls cond every 0.1 s: true once it holds, false after seconds.
+    What a step needs, waited for, instead of a sleep a busy machine
+    could outlast."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def intervals(path):
+    """The interval exports in rirmeter's JSON Lines so far (distinct ts of
+    the whole lines that are not totals)."""
+    ts = set()
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.endswith('\n'):
+                    r = json.loads(line)
+                    if r['interval'] != 'total':
+                        ts.add(r['ts'])
+    return len(ts)
+
+
+def spooled(spool):
+    """The whole batch files in spool (not those being written)."""
+    try:
+        return sorted(n for n in os.listdir(spool) if '.tmp.' not in n)
+    except FileNotFoundError:
+        return []
 
 
 def json_sums(path, lines=None):
@@ -195,6 +263,12 @@ def sql_sums(server, db, appliance):
     return out
 
 
+def batches(server, db, appliance):
+    """The batches of appliance stored."""
+    return int(server.query("SELECT uniqExact(batch) FROM %s.rirmeter_raw WHERE appliance = '%s'"
+                            % (db, appliance)).strip())
+
+
 def duplicates(server, db, appliance):
     """Rows stored more than once, before any merge (no FINAL)."""
     return int(server.query(
@@ -227,8 +301,15 @@ def names_case(server, db, tmp, eal, pcap):
     snap = tmp + '/named.snap'
     subprocess.run([RIRDB, 'build', '-q', '-o', snap] + data_inputs(DATA) + [LOCATION_DB],
                    check=True, capture_output=True)
+    # The table without the name column (the schema without its line), made
+    # before the run: both runs at once.
+    schema(server, 'old', drop='name')
     out = tmp + '/n.jsonl'
-    rc, err = run(eal, pcap, snap, out, server.url + '?database=' + db, ['--name', 'n'], 2)
+    pn = run(eal, pcap, snap, out, server.url + '?database=' + db, ['--name', 'n'], 2,
+             wait=False)
+    po = run(eal, pcap, snap, tmp + '/o.jsonl', server.url + '?database=old', ['--name', 'o'], 2,
+             wait=False)
+    rc, err = ended(pn)
     want = json_names(out)
     got = {}
     for line in server.query("SELECT DISTINCT scope, dir, key, name FROM %s.rirmeter_raw "
@@ -242,10 +323,8 @@ def names_case(server, db, tmp, eal, pcap):
           rc == 0 and got == want and {'holder', 'asn'} <= scopes and
           'has no column name' not in err,
           '%s\n%s' % (sorted(set(got.items()) ^ set(want.items()))[:10], err[-500:]))
-    # A table made before the name column (the schema without its line).
-    schema(server, 'old', drop='name')
     out = tmp + '/o.jsonl'
-    rc, err = run(eal, pcap, snap, out, server.url + '?database=old', ['--name', 'o'], 2)
+    rc, err = ended(po)
     sums, _, health = json_sums(out)
     got = sql_sums(server, 'old', 'o')
     check('a table without the name column: every row stored, names left out, said once',
@@ -334,40 +413,46 @@ def main():
               rc == 0 and int(local) > 0 and local == dist == hourly,
               '%s %s %s %s' % (local, dist, hourly, err[-300:]))
 
-        # 2. The server stopped in the middle of a run, started again.
+        # 2. The server stopped in the middle of a run, started again.  Each
+        # step waits for what the next needs (batches stored; the refused
+        # connection said; the backlog stored after the restart), then a
+        # signal ends the run; its --duration only bounds a run gone wrong.
         out = tmp + '/b.jsonl'
-        p = run(eal, pcap, snap, out, url, ['--name', 'b', '--spool', tmp + '/sb'], 8,
-                wait=False)
-        time.sleep(2.5)
+        live = Live(run(eal, pcap, snap, out, url, ['--name', 'b', '--spool', tmp + '/sb'],
+                        120, wait=False))
+        wait_for(lambda: batches(server, db, 'b') >= 2)
         server.stop()
-        time.sleep(2)
+        wait_for(lambda: live.said('ClickHouse: connect:'))
+        exported = intervals(out)
         restarted = server.start()
-        o, err = p.communicate(timeout=120)
+        if restarted:  # the backlog sent and one batch more
+            wait_for(lambda: batches(server, db, 'b') > exported)
+        rc, err = live.stop()
         sums, totals, health = json_sums(out)
         got = sql_sums(server, db, 'b')
         check('server restarted mid-run: totals equal, failures counted, no duplicates',
-              restarted and p.returncode == 0 and got == sums and
+              restarted and rc == 0 and got == sums and
               duplicates(server, db, 'b') == 0 and
               health.get('clickhouse.failed.connect', 0) > 0 and
               health.get('clickhouse.pending_batches') == 0,
               '%s\n%s\n%s' % (diff(got, sums), err[-800:], health))
 
-        # 3. rirmeter killed with batches in its spool; started again.
-        server.stop()
+        # 3. rirmeter killed with batches in its spool; started again with the
+        # server up.  Nothing listens on the first run's URL: to rirmeter the
+        # same refused connection as the server down, without stopping it.
         out = tmp + '/c.jsonl'
         spool = tmp + '/sc'
-        p = run(eal, pcap, snap, out, url, ['--name', 'c', '--spool', spool], 30,
-                wait=False)
-        time.sleep(4.5)  # some intervals exported; it may land within one
+        down = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        p = run(eal, pcap, snap, out, down, ['--name', 'c', '--spool', spool], 120, wait=False)
+        wait_for(lambda: len(spooled(spool)) >= 2)  # it may land within an interval
         p.kill()
         p.communicate()
         killed_at = os.path.getsize(out)
         # A batch file cut by the kill is removed when the spool is read.
-        left = sorted(n for n in os.listdir(spool) if '.tmp.' not in n)
+        left = spooled(spool)
         kept = tmp + '/kept.json'
         if left:
             shutil.copy(os.path.join(spool, left[0]), kept)
-        server.start()
         rc, err = run(eal, pcap, snap, out, url, ['--name', 'c', '--spool', spool], 2)
         sums, totals, health = json_sums(out, killed_lines(out, killed_at, len(left)))
         got = sql_sums(server, db, 'c')
@@ -385,41 +470,45 @@ def main():
               duplicates(server, db, 'c') == 0 and got == sums,
               '%s\n%s\n%s' % (health, diff(got, sums), err[-500:]))
 
-        # 4. A full spool counts what it could not keep.
-        server.stop()
+        # 4. and 5.: the runs that cannot send, at once; most of each of the
+        # last two is the 5 s their sink is given at the end to send.
         out = tmp + '/d.jsonl'
-        rc, err = run(eal, pcap, snap, out, url,
-                      ['--name', 'd', '--spool', tmp + '/sd', '--spool-max', '65536'], 4)
+        down = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        pd = run(eal, pcap, snap, out, down,
+                 ['--name', 'd', '--spool', tmp + '/sd', '--spool-max', '65536'], 4, wait=False)
+        closed = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        pe = run(eal, pcap, snap, tmp + '/e.jsonl', closed, ['--name', 'e'], 2, wait=False)
+        auth = tmp + '/auth'
+        with open(auth, 'w') as f:
+            f.write('default:wrong\n')
+        pf = run(eal, pcap, snap, tmp + '/f.jsonl', url,
+                 ['--name', 'f', '--clickhouse-auth', auth], 2, wait=False)
+
+        # 4. A full spool counts what it could not keep (nothing listening).
+        rc, err = ended(pd)
         _, _, health = json_sums(out)
         check('full spool: batches that do not fit are counted dropped',
               rc == 0 and health.get('clickhouse.dropped_batches', 0) >= 1 and
               health.get('clickhouse.dropped_rows', 0) > 0 and
               health.get('clickhouse.pending_bytes', 1 << 30) <= 65536,
               '%s\n%s' % (health, err[-500:]))
-        server.start()
 
         # 5. Bad URL, refused connection, wrong password.
-        out = tmp + '/e.jsonl'
         p = subprocess.run([RIRMETER] + eal + ['--vdev', 'net_pcap0,rx_pcap=' + pcap, '--',
-                           '--db', snap, '--json', out, '--quiet',
+                           '--db', snap, '--json', tmp + '/bad.jsonl', '--quiet',
                            '--clickhouse', 'ftp://127.0.0.1/'],
                            capture_output=True, text=True, timeout=60)
         check('bad URL: refused at start with a clear message (exit 2)',
               p.returncode == 2 and 'the scheme must be http or https' in p.stderr,
               p.stderr[-500:])
-        closed = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
-        rc, err = run(eal, pcap, snap, out, closed, ['--name', 'e'], 2)
-        _, _, health = json_sums(out)
+        rc, err = ended(pe)
+        _, _, health = json_sums(tmp + '/e.jsonl')
         check('refused connection: a clear message, counting goes on',
               rc == 0 and 'ClickHouse: connect:' in err and
               health.get('received', 0) > 0 and health.get('clickhouse.failed.connect', 0) > 0,
               err[-500:])
-        auth = tmp + '/auth'
-        with open(auth, 'w') as f:
-            f.write('default:wrong\n')
-        out = tmp + '/f.jsonl'
-        rc, err = run(eal, pcap, snap, out, url, ['--name', 'f', '--clickhouse-auth', auth], 2)
-        _, _, health = json_sums(out)
+        rc, err = ended(pf)
+        _, _, health = json_sums(tmp + '/f.jsonl')
         check('wrong password: a clear message, counting goes on',
               rc == 0 and 'ClickHouse: auth:' in err and 'assword' in err and
               health.get('received', 0) > 0 and health.get('clickhouse.failed.auth', 0) > 0,
