@@ -370,7 +370,8 @@ def flood_frames(port, n=100000):
 
 class Live:
     """rirmeter on the veth's receiving end until stop(); its stderr read
-    as it comes."""
+    as it comes.  Intervals of 0.5 s: what settle() and the start wait for
+    is an interval line, so shorter intervals shorten every wait."""
 
     def __init__(self, veth, tmp, name, opts):
         self.js = os.path.join(tmp, name + '.jsonl')
@@ -378,7 +379,7 @@ class Live:
         self.p = veth.run(
             [RIRMETER] + EAL + ['--lcores', '0@0,1@1', '--vdev',
                                 'net_pcap0,rx_iface=%s' % veth.rx, '--'] + opts +
-            ['--json', self.js, '--prom', self.prom, '--interval', '1', '--top', '100000',
+            ['--json', self.js, '--prom', self.prom, '--interval', '0.5', '--top', '100000',
              '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.err, self.cond = [], threading.Condition()
         self.reader = threading.Thread(target=self.read_err, daemon=True)
@@ -412,9 +413,10 @@ class Live:
                     n += r['packets']
         return n
 
-    def settle(self, quiet=1.5):
+    def settle(self, quiet=1.0):
         """Wait until the worker has read everything sent so far: frames
-        received (per the interval lines) stop growing for quiet seconds."""
+        received (per the interval lines) stop growing for quiet seconds
+        (by default two intervals)."""
         last, since = -1, time.time()
         for _ in range(600):
             n = self.received()
@@ -482,7 +484,7 @@ def flood_cases(tmp, snap, captures, items4, items6, v9_records):
             live = Live(veth, tmp, 'idle', ['--db', snap, '--flows', 'netflow:%d' % port,
                                              '--flows-only', '--flows-idle', '1'])
             veth.send(flood, chunk=2000)
-            live.settle()  # more than --flows-idle with nothing received
+            live.settle(1.5)  # more than --flows-idle with nothing received
             veth.send(real, pace=0.0005)
             rc, err = live.stop()
             got, rows = flow_totals(live.js)
