@@ -93,6 +93,8 @@ class Server:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             time.sleep(0.1)
+            if self.proc.poll() is not None:  # exited: a port taken, say
+                return False
             try:
                 if self.query('SELECT 1').strip() == '1':
                     return True
@@ -133,7 +135,13 @@ def run(eal, pcap, snap, out, url, extra, duration, wait=True):
                                str(duration), '--mbufs', '4096', '--quiet', '--top', '100000',
                                '--clickhouse', url] + extra
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
     return p if not wait else ended(p)
+
+
+# Every rirmeter started, killed at the end if still running: a step that
+# raises must not leave one polling both cores beside the other tests.
+STARTED = []
 
 
 def ended(p):
@@ -176,8 +184,11 @@ def wait_for(cond, seconds=60):
     could outlast."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        if cond():
-            return True
+        try:
+            if cond():
+                return True
+        except OSError:  # a query the server did not answer: not yet
+            pass
         time.sleep(0.1)
     return False
 
@@ -360,12 +371,12 @@ def main():
         return finish()
     tmp = tempfile.mkdtemp(prefix='rirmeter-ch-')
     server = Server(tmp + '/server')
-    snap = build_snapshot(RIRDB, DATA, tmp + '/r.snap')
-    pcap = gen_pcap(SCRIPTS, tmp + '/c.pcap', 2000, 11, '--kinds', 'clean')
-    eal = EAL + ['-m', '512', '--lcores', '0@0,1@1']
-    if not check('clickhouse-server starts on a private directory', server.start()):
-        return finish()
     try:
+        snap = build_snapshot(RIRDB, DATA, tmp + '/r.snap')
+        pcap = gen_pcap(SCRIPTS, tmp + '/c.pcap', 2000, 11, '--kinds', 'clean')
+        eal = EAL + ['-m', '512', '--lcores', '0@0,1@1']
+        if not check('clickhouse-server starts on a private directory', server.start()):
+            return finish()
         db = 'rirmeter'
         schema(server, db)
         url = server.url + '?database=' + db
@@ -514,6 +525,10 @@ def main():
               health.get('received', 0) > 0 and health.get('clickhouse.failed.auth', 0) > 0,
               err[-500:])
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
