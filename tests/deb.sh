@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # deb.sh BUILD_DIR SRC_DIR - the Debian packages (TAP): build them (`make
 # deb`'s script, into BUILD_DIR/deb), check them with lintian, install them
-# with apt-get, run the installed programs as the rirmeter user, verify the
-# installed units, purge, and check that nothing is left.  Root only
+# with apt-get, run postinst again as an upgrade does (a readable snapshot
+# kept, one of another format version rebuilt), run the installed programs
+# as the rirmeter user, verify the installed units, purge, and check that
+# nothing is left.  Root only
 # (installs packages); skipped otherwise.  It installs and purges the
 # packages rirmeter and rirdb on this machine: a copy installed before is
 # replaced and then purged too.
@@ -73,6 +75,18 @@ snap=/var/lib/rirmeter/rirmeter.snap
 as_user /usr/bin/rirdb lookup -d "$snap" 193.0.6.139 AS3333 >"$tmp/lookup" 2>&1
 check "installed rirdb lookup, as rirmeter, attributes from the packaged data" \
 	bash -c "test $? = 0 && grep -q '^193.0.6.139,ripencc,NL,' '$tmp/lookup' && grep -q '^AS3333,ripencc,' '$tmp/lookup'"
+
+# An upgrade runs postinst again: a snapshot this rirdb reads stays as it
+# is; one it cannot (another format version) is rebuilt.
+crc() { /usr/bin/rirdb info -d "$snap" 2>/dev/null | sed -n 's/.*crc32c \([0-9a-f]*\).*/\1/p'; }
+before=$(crc)
+/var/lib/dpkg/info/rirdb.postinst configure 0 >"$tmp/reconf.log" 2>&1
+check "postinst again keeps a readable snapshot" bash -c "test -n '$before' && test '$(crc)' = '$before'"
+printf '\x06' | dd of="$snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+check "a snapshot of another format version is refused" bash -c "! /usr/bin/rirdb info -d '$snap' 2>/dev/null"
+/var/lib/dpkg/info/rirdb.postinst configure 0 >"$tmp/reconf.log" 2>&1
+check "postinst rebuilds a snapshot of another format version" \
+	bash -c "test $? = 0 && /usr/bin/rirdb info -d '$snap' >/dev/null && grep -q 'not readable by this version' '$tmp/reconf.log' && test \"\$(stat -c %U '$snap')\" = rirmeter"
 
 work=$(as_user mktemp -d)
 python3 "$src/scripts/gen-pcap.py" --out "$tmp/cap.pcap" --packets 2000 --kinds clean >/dev/null 2>&1
