@@ -354,6 +354,10 @@ static void make_depths(const struct stream *st, uint32_t nkeys)
 	const struct rm_trie6 *t = g_trie6;
 	for (int q = 0; q < 3; q++) {
 		struct depth_lists *d = calloc(nkeys / 64 + 1, sizeof(*d));
+		if (!d) {
+			fprintf(stderr, "lookup_bench: out of memory for the depth lists\n");
+			exit(1);
+		}
 		for (uint32_t i = 0; i < nkeys; i++) {
 			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
 			uint32_t top = rm_get_be32(a), e;
