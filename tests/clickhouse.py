@@ -59,11 +59,36 @@ def free_port():
     return p
 
 
+# Sockets bound and never listening, held to the end: a connection to
+# their port is refused, and no test running beside this one can take it.
+REFUSING = []
+
+
+def refusing_url(db):
+    """A URL on 127.0.0.1 that refuses connections for the whole test."""
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    REFUSING.append(s)
+    return 'http://127.0.0.1:%d/?database=%s' % (s.getsockname()[1], db)
+
+
 class Server:
     """clickhouse-server in dir, on its own ports, started and stopped at will."""
 
     def __init__(self, d):
         self.dir = d
+        os.makedirs(d + '/log', exist_ok=True)
+        os.makedirs(d + '/data', exist_ok=True)
+        self.config = d + '/config.xml'
+        self.proc = None
+        self.answered = False  # once it has, a restart keeps its ports
+        self.configure()
+
+    def configure(self):
+        """Ports picked now and written into the config.  Picked ports are
+        free when picked, not when the server binds them: other tests run
+        beside this one, so start() picks again if one was taken."""
+        d = self.dir
         self.http, self.tcp, self.inter = free_port(), free_port(), free_port()
         text = open(CONFIG).read()
         text = text.replace('/var/log/clickhouse-server/', d + '/log/')
@@ -79,27 +104,43 @@ class Server:
         text = text.replace('<listen_host>::1</listen_host>', '')
         text = text.replace('<users_config>users.xml</users_config>',
                             '<users_config>/etc/clickhouse-server/users.xml</users_config>')
-        os.makedirs(d + '/log', exist_ok=True)
-        os.makedirs(d + '/data', exist_ok=True)
-        self.config = d + '/config.xml'
         with open(self.config, 'w') as f:
             f.write(text)
-        self.proc = None
         self.url = 'http://127.0.0.1:%d/' % self.http
 
+    def port_taken(self):
+        """Whether the server said one of its ports was taken: this
+        version logs it and runs on without that port."""
+        try:
+            with open(self.dir + '/log/clickhouse-server.err.log') as f:
+                return 'Address already in use' in f.read()
+        except OSError:
+            return False
+
     def start(self):
-        """Starts the server; true once it answers a query (within 30 s)."""
-        self.proc = subprocess.Popen([SERVER, '--config-file=' + self.config],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            time.sleep(0.1)
-            if self.proc.poll() is not None:  # exited: a port taken, say
-                return False
-            try:
-                if self.query('SELECT 1').strip() == '1':
-                    return True
-            except OSError:
-                pass
+        """Starts the server; true once it answers a query (within 30 s).
+        A first start that finds a port taken meanwhile is tried again on
+        new ports, up to three times; a restart keeps its ports."""
+        for attempt in range(1 if self.answered else 3):
+            if attempt:
+                with open(self.dir + '/log/clickhouse-server.err.log', 'w'):
+                    pass  # the last attempt's complaint read once
+                self.configure()
+            self.proc = subprocess.Popen([SERVER, '--config-file=' + self.config],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(300):
+                time.sleep(0.1)
+                if self.proc.poll() is not None or (not self.answered and self.port_taken()):
+                    break
+                try:
+                    if self.query('SELECT 1', timeout=2).strip() == '1':
+                        self.answered = True
+                        return True
+                except OSError:
+                    pass
+            else:
+                return False  # running, but not answering within 30 s
+            self.stop()
         return False
 
     def stop(self):
@@ -112,8 +153,8 @@ class Server:
                 self.proc.wait()
             self.proc = None
 
-    def query(self, sql, params=''):
-        r = urllib.request.urlopen(self.url + params, data=sql.encode(), timeout=30)
+    def query(self, sql, params='', timeout=30):
+        r = urllib.request.urlopen(self.url + params, data=sql.encode(), timeout=timeout)
         return r.read().decode()
 
 
@@ -453,7 +494,7 @@ def main():
         # same refused connection as the server down, without stopping it.
         out = tmp + '/c.jsonl'
         spool = tmp + '/sc'
-        down = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        down = refusing_url(db)
         p = run(eal, pcap, snap, out, down, ['--name', 'c', '--spool', spool], 120, wait=False)
         wait_for(lambda: len(spooled(spool)) >= 2)  # it may land within an interval
         p.kill()
@@ -484,10 +525,10 @@ def main():
         # 4. and 5.: the runs that cannot send, at once; most of each of the
         # last two is the 5 s their sink is given at the end to send.
         out = tmp + '/d.jsonl'
-        down = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        down = refusing_url(db)
         pd = run(eal, pcap, snap, out, down,
                  ['--name', 'd', '--spool', tmp + '/sd', '--spool-max', '65536'], 4, wait=False)
-        closed = 'http://127.0.0.1:%d/?database=%s' % (free_port(), db)
+        closed = refusing_url(db)
         pe = run(eal, pcap, snap, tmp + '/e.jsonl', closed, ['--name', 'e'], 2, wait=False)
         auth = tmp + '/auth'
         with open(auth, 'w') as f:
@@ -530,6 +571,8 @@ def main():
                 p.kill()
                 p.wait()
         server.stop()
+        for sock in REFUSING:
+            sock.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
 
