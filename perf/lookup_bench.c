@@ -184,6 +184,59 @@ static void run_floor(struct contender *c, const void *keys, uint32_t n, uint32_
  * that takes the step below the first stride only for the keys that need
  * it, in full vectors.
  */
+
+/* dir24+depth: the walk's reads and nothing else.  The lanes of each 64
+ * keys that read each dense level are listed beforehand (make_depths, from
+ * the simple walk), so the program takes the first stride for all in
+ * gathers, as floor/dir24 does, then for each level the scalar read of its
+ * listed lanes, each waiting on the one above as in the walk's passes: no
+ * list is built, no decision made.  The floor of the trie's own layout,
+ * its reads taken the way its walk takes them. */
+struct depth_lists {
+	uint8_t n[RM_TRIE6_LEVELS], lane[RM_TRIE6_LEVELS][64];
+};
+static const void *depth_keys[3];
+static int depth_floor; /* measured: the burst is a multiple of 64 */
+static struct depth_lists *depth_of[3];
+
+/* How many dense levels address a (its first 32 bits top, inside
+ * 2000::/3) reads below the first stride, the entry after them into *e;
+ * when b is not NULL, lane is appended to b's list of each level read.
+ * print_steps and make_depths count the same reads. */
+static unsigned dense_reads(const uint8_t *a, uint32_t top, uint32_t *e, struct depth_lists *b,
+			    uint8_t lane)
+{
+	const struct rm_trie6 *t = g_trie6;
+	unsigned lv = 0;
+	*e = rm_trie6_dir24(t, top, t->width);
+	for (; lv < RM_TRIE6_LEVELS && (*e & RM_TRIE6_NODE); lv++) {
+		if (b)
+			b->lane[lv][b->n[lv]++] = lane;
+		*e = rm_trie6_dense(t, *e, a[3 + lv], t->width);
+	}
+	return lv;
+}
+
+/* The lists of dir24+depth for the three streams' nkeys keys. */
+static void make_depths(const struct stream *st, uint32_t nkeys)
+{
+	for (int q = 0; q < 3; q++) {
+		struct depth_lists *d = calloc(nkeys / 64 + 1, sizeof(*d));
+		if (!d) {
+			fprintf(stderr, "lookup_bench: out of memory for the depth lists\n");
+			exit(1);
+		}
+		for (uint32_t i = 0; i < nkeys; i++) {
+			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
+			uint32_t top = rm_get_be32(a), e;
+			if ((top >> 29) == 1)
+				dense_reads(a, top, &e, &d[i / 64], (uint8_t)(i % 64));
+		}
+		depth_keys[q] = st[q].keys;
+		depth_of[q] = d;
+	}
+}
+
 #ifdef __x86_64__
 #include "trie6_top8.h"
 
@@ -299,11 +352,15 @@ __attribute__((target("avx2"))) static void levels_pass(const addr6 *a, uint32_t
 	}
 }
 
-/* The first read for all n addresses, then (second) the second read for
- * all of them: the reads of one pass are independent, so they overlap as
- * far as the core allows, which is how the trie's walk goes too. */
+/* The IPv6 floors, a contender's type. */
+enum floor6 { FLOOR6_DIR24, FLOOR6_DIR24_1, FLOOR6_PACKED, FLOOR6_LEVELS, FLOOR6_DEPTH };
+
+/* The first read for all n addresses, then the second (dir24+1) for all
+ * of them, or the packed reads of dir24+packed or dir24+levels: the reads
+ * of one pass are independent, so they overlap as far as the core allows,
+ * which is how the trie's walk goes too. */
 __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t *out, uint32_t n,
-							int second)
+							enum floor6 second)
 {
 	const __m256i index = _mm256_set1_epi32(RM_TRIE6_DIR24 - 1);
 	const __m256i unit = _mm256_set1_epi32(0x7fff), byte = _mm256_set1_epi32(0xff);
@@ -314,13 +371,13 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 		_mm256_storeu_si256((__m256i *)(out + k),
 				    _mm256_i32gather_epi32((const int *)dir24, i, 2));
 	}
-	if (!second)
+	if (second == FLOOR6_DIR24)
 		return;
-	if (second == 2) {
+	if (second == FLOOR6_PACKED) {
 		packed_pass(a, out, n);
 		return;
 	}
-	if (second == 3) {
+	if (second == FLOOR6_LEVELS) {
 		levels_pass(a, out, n);
 		return;
 	}
@@ -334,54 +391,13 @@ __attribute__((target("avx2"))) static void floor6_pass(const addr6 *a, uint32_t
 	}
 }
 
-/* dir24+depth: the walk's reads and nothing else.  The lanes of each 64
- * keys that read each dense level are listed beforehand (make_depths, from
- * the simple walk), so the program takes the first stride for all in
- * gathers, as floor/dir24 does, then for each level the scalar read of its
- * listed lanes, each waiting on the one above as in the walk's passes: no
- * list is built, no decision made.  The floor of the trie's own layout,
- * its reads taken the way its walk takes them. */
-struct depth_lists {
-	uint8_t n[RM_TRIE6_LEVELS], lane[RM_TRIE6_LEVELS][64];
-};
-static const void *depth_keys[3];
-static int depth_floor; /* measured: the burst is a multiple of 64 */
-static uint32_t g_burst;
-static struct depth_lists *depth_of[3];
-
-static void make_depths(const struct stream *st, uint32_t nkeys)
-{
-	const struct rm_trie6 *t = g_trie6;
-	for (int q = 0; q < 3; q++) {
-		struct depth_lists *d = calloc(nkeys / 64 + 1, sizeof(*d));
-		if (!d) {
-			fprintf(stderr, "lookup_bench: out of memory for the depth lists\n");
-			exit(1);
-		}
-		for (uint32_t i = 0; i < nkeys; i++) {
-			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
-			uint32_t top = rm_get_be32(a), e;
-			struct depth_lists *b = &d[i / 64];
-			if ((top >> 29) != 1)
-				continue;
-			e = rm_trie6_dir24(t, top, t->width);
-			for (unsigned lv = 0; lv < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); lv++) {
-				b->lane[lv][b->n[lv]++] = (uint8_t)(i % 64);
-				e = rm_trie6_dense(t, e, a[3 + lv], t->width);
-			}
-		}
-		depth_keys[q] = st[q].keys;
-		depth_of[q] = d;
-	}
-}
-
 __attribute__((target("avx2"))) static void depth_pass(const addr6 *a, uint32_t *out, uint32_t n,
 						       const struct depth_lists *d)
 {
 	const struct rm_trie6 *t = g_trie6;
 	for (uint32_t b = 0; b < n; b += 64, d++) {
 		uint32_t m = n - b < 64 ? n - b : 64, *e = out + b;
-		floor6_pass(a + b, e, m, 0);
+		floor6_pass(a + b, e, m, FLOOR6_DIR24);
 		for (unsigned lv = 0; lv < RM_TRIE6_LEVELS; lv++)
 			for (uint32_t j = 0; j < d->n[lv]; j++) {
 				uint32_t k = d->lane[lv][j];
@@ -393,14 +409,14 @@ __attribute__((target("avx2"))) static void depth_pass(const addr6 *a, uint32_t 
 
 static void run_floor6(struct contender *c, const void *keys, uint32_t n, uint32_t burst)
 {
-	if (c->type == 4) {
+	if (c->type == FLOOR6_DEPTH) {
 		int q = keys == depth_keys[0] ? 0 : keys == depth_keys[1] ? 1 : 2;
 		for (uint32_t i = 0; i < n; i += burst)
 			depth_pass((const addr6 *)keys + i, out32 + i, burst, depth_of[q] + i / 64);
 		return;
 	}
 	for (uint32_t i = 0; i < n; i += burst)
-		floor6_pass((const addr6 *)keys + i, out32 + i, burst, c->type);
+		floor6_pass((const addr6 *)keys + i, out32 + i, burst, (enum floor6)c->type);
 }
 #endif
 
@@ -900,7 +916,7 @@ static struct rte_lpm6 *make_lpm6(unsigned ncidr, uint32_t *tbl8, double *ms)
 	exit(1);
 }
 
-static int ipv6_contenders(struct contender *con)
+static int ipv6_contenders(struct contender *con, uint32_t burst)
 {
 	const struct rm_db *db = g_db;
 	int nc = 0;
@@ -992,28 +1008,28 @@ static int ipv6_contenders(struct contender *con)
 				    .variant = "dir24+1",
 				    .bytes = bytes + ((size_t)floor6_mask + 1) * 2,
 				    .run = run_floor6,
-				    .type = 1});
+				    .type = FLOOR6_DIR24_1});
 	init_lanes_of();
 	nc = add(con, nc,
 		 (struct contender){.structure = "floor",
 				    .variant = "dir24+packed",
 				    .bytes = bytes,
 				    .run = run_floor6,
-				    .type = 2});
+				    .type = FLOOR6_PACKED});
 	nc = add(con, nc,
 		 (struct contender){.structure = "floor",
 				    .variant = "dir24+levels",
 				    .bytes = bytes,
 				    .run = run_floor6,
-				    .type = 3});
-	depth_floor = g_burst % 64 == 0; /* its lists are of 64 keys */
+				    .type = FLOOR6_LEVELS});
+	depth_floor = burst % 64 == 0; /* its lists are of 64 keys */
 	if (depth_floor)
 		nc = add(con, nc,
 			 (struct contender){.structure = "floor",
 					    .variant = "dir24+depth",
 					    .bytes = bytes,
 					    .run = run_floor6,
-					    .type = 4});
+					    .type = FLOOR6_DEPTH});
 #endif
 	return nc;
 }
@@ -1030,13 +1046,10 @@ static void print_steps(const struct stream *st, uint32_t nkeys)
 		for (uint32_t i = 0; i < nkeys; i++) {
 			const uint8_t *a = ((const addr6 *)st[q].keys)[i];
 			uint32_t top = rm_get_be32(a), d = 0, e;
-			if ((top >> 29) == 1) {
-				e = rm_trie6_dir24(t, top, t->width);
-				for (; d < RM_TRIE6_LEVELS && (e & RM_TRIE6_NODE); d++)
-					e = rm_trie6_dense(t, e, a[3 + d], t->width);
-			} else {
+			if ((top >> 29) == 1)
+				d = dense_reads(a, top, &e, NULL, 0);
+			else
 				e = t->dir16[top >> 16];
-			}
 			for (; e & RM_TRIE6_NODE; d++)
 				e = rm_trie6_step(t, e & unit, a);
 			h[d < 4 ? d : 4]++;
@@ -1112,7 +1125,6 @@ int main(int argc, char **argv)
 	    (family && family != 4 && family != 6))
 		usage();
 	nkeys -= nkeys % burst;
-	g_burst = burst;
 
 	/* DPDK gets real huge pages when the machine has them reserved
 	 * (perf/hugepages.sh), as in production; otherwise --no-huge memory
@@ -1178,7 +1190,7 @@ int main(int argc, char **argv)
 		if (family && family != fams[k])
 			continue;
 		memset(con, 0, sizeof(con));
-		int nc = fams[k] == 4 ? ipv4_contenders(con) : ipv6_contenders(con);
+		int nc = fams[k] == 4 ? ipv4_contenders(con) : ipv6_contenders(con, burst);
 		make_streams(fams[k], st, nkeys);
 		if (fams[k] == 6 && !json)
 			print_steps(st, nkeys);
