@@ -36,14 +36,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import EAL, build_snapshot, check, data_inputs, finish, gen_pcap, skip  # noqa: E402
+from tap import (EAL, StderrReader, build_snapshot, check, data_inputs,  # noqa: E402
+                 finish, gen_pcap, skip)
 
 RIRMETER, RIRDB, DATA, SCRIPTS = sys.argv[1:5]
 SERVER = shutil.which('clickhouse-server') or '/usr/sbin/clickhouse-server'
@@ -191,32 +191,14 @@ def ended(p):
     return p.returncode, e
 
 
-class Live:
-    """A run of rirmeter (run(..., wait=False)) whose stderr is read as it
-    comes, so a test can wait for a message; stop() ends it by SIGINT."""
-
-    def __init__(self, p):
-        self.p = p
-        self.lines = []
-        self.threads = [threading.Thread(target=self._read, daemon=True),
-                        threading.Thread(target=p.stdout.read, daemon=True)]
-        for t in self.threads:
-            t.start()
-
-    def _read(self):
-        for line in self.p.stderr:
-            self.lines.append(line)
-
-    def said(self, text):
-        return any(text in line for line in list(self.lines))
+class Live(StderrReader):
+    """A run of rirmeter (run(..., wait=False)), its stderr read as it
+    comes; stop() ends it by SIGINT."""
 
     def stop(self):
         """SIGINT, then the exit status and all of stderr."""
         self.p.send_signal(signal.SIGINT)
-        self.p.wait(timeout=120)
-        for t in self.threads:
-            t.join(timeout=10)
-        return self.p.returncode, ''.join(self.lines)
+        return self.wait(120)
 
 
 def wait_for(cond, seconds=60):
@@ -474,7 +456,7 @@ def main():
                         120, wait=False))
         wait_for(lambda: batches(server, db, 'b') >= 2)
         server.stop()
-        wait_for(lambda: live.said('ClickHouse: connect:'))
+        live.said('ClickHouse: connect:')
         exported = intervals(out)
         restarted = server.start()
         if restarted:  # the backlog sent and one batch more

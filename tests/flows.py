@@ -36,7 +36,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import tap
@@ -381,27 +380,16 @@ class Live:
                                 'net_pcap0,rx_iface=%s' % veth.rx, '--'] + opts +
             ['--json', self.js, '--prom', self.prom, '--interval', '0.5', '--top', '100000',
              '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.err, self.cond = [], threading.Condition()
-        self.reader = threading.Thread(target=self.read_err, daemon=True)
-        self.reader.start()
+        self.stderr = tap.StderrReader(self.p)
         for _ in range(600):  # an interval written: the workers are polling
             if os.path.exists(self.js) and os.path.getsize(self.js) > 0:
                 break
             time.sleep(0.05)
 
-    def read_err(self):
-        for line in self.p.stderr:
-            with self.cond:
-                self.err.append(line)
-                self.cond.notify_all()
-
     def said(self, what, count=1, timeout=60):
         """Wait until count lines of stderr have what in them, or timeout
         seconds."""
-        end = time.time() + timeout
-        with self.cond:
-            while sum(what in l for l in self.err) < count and time.time() < end:
-                self.cond.wait(end - time.time())
+        return self.stderr.said(what, count, timeout)
 
     def received(self):
         n = 0
@@ -429,9 +417,7 @@ class Live:
     def stop(self):
         self.settle()
         self.p.send_signal(signal.SIGINT)
-        self.p.wait(timeout=60)
-        self.reader.join(timeout=10)
-        return self.p.returncode, ''.join(self.err)
+        return self.stderr.wait(60)
 
 
 def flood_cases(tmp, snap, captures, items4, items6, v9_records):

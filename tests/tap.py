@@ -19,6 +19,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -330,6 +331,46 @@ def setns(fd):
     """This (single-threaded) process into the network namespace of fd."""
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), 'setns')
+
+
+class StderrReader:
+    """The stderr of running process p (text, a pipe), read by a thread as
+    it comes, so that a test can wait for a message; stdout, when also a
+    pipe, drained beside it."""
+
+    def __init__(self, p):
+        self.p = p
+        self.lines, self.cond = [], threading.Condition()
+        self.threads = [threading.Thread(target=self._read, daemon=True)]
+        if p.stdout:
+            self.threads.append(threading.Thread(target=p.stdout.read, daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def _read(self):
+        for line in self.p.stderr:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+
+    def said(self, what, count=1, timeout=60):
+        """True once count lines of stderr have what in them; false after
+        timeout seconds."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while sum(what in line for line in self.lines) < count:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            return True
+
+    def wait(self, timeout):
+        """The exit status and all of stderr, once p has ended."""
+        self.p.wait(timeout=timeout)
+        for t in self.threads:
+            t.join(timeout=10)
+        return self.p.returncode, ''.join(self.lines)
 
 
 class Veth:
